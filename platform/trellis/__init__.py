@@ -1,0 +1,13 @@
+"""Trellis: a low-code CRM platform driven by metadata."""
+from __future__ import annotations
+
+from trellis.hookspecs import hookimpl
+
+__all__ = ["create_app", "hookimpl"]
+
+
+def create_app(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin re-export
+    """Build the Flask application; see :func:`trellis.app.create_app`."""
+    from trellis.app import create_app as factory
+
+    return factory(*args, **kwargs)

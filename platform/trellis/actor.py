@@ -1,0 +1,61 @@
+"""Who is acting: a user (through a browser session or an API token) in one tenant.
+
+Services receive an :class:`Actor` beside the connection, so permission checks
+live in one place instead of being scattered through views.
+"""
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from trellis.errors import Forbidden
+
+ADMIN_ROLE = "admin"
+# Scopes an API token may carry. "read" permits safe methods only.
+TOKEN_SCOPES = ("read", "write", "admin")
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    user_id: uuid.UUID | None
+    email: str | None
+    roles: tuple[str, ...] = ()
+    token_id: uuid.UUID | None = None
+    # None: not a token, so the user's roles alone decide.
+    scopes: tuple[str, ...] | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles and self.has_scope("admin")
+
+    def has_scope(self, scope: str) -> bool:
+        if self.scopes is None:
+            return True
+        if scope == "read":
+            return bool(self.scopes)
+        return scope in self.scopes or "admin" in self.scopes
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise Forbidden("This needs an administrator.")
+
+    def require_scope(self, scope: str) -> None:
+        if not self.has_scope(scope):
+            raise Forbidden(f"This token lacks the {scope!r} scope.")
+
+    def to_dict(self) -> dict:
+        return {
+            "tenant": {"id": str(self.tenant_id), "slug": self.tenant_slug},
+            "user": {"id": str(self.user_id) if self.user_id else None, "email": self.email},
+            "roles": list(self.roles),
+            "token": ({"id": str(self.token_id), "scopes": list(self.scopes or ())}
+                      if self.token_id else None),
+        }
+
+
+def system_actor(tenant_id: uuid.UUID, tenant_slug: str) -> Actor:
+    """The platform itself (CLI, seed scripts, background jobs) acting in a tenant."""
+    return Actor(tenant_id=tenant_id, tenant_slug=tenant_slug, user_id=None, email=None,
+                 roles=(ADMIN_ROLE,))

@@ -1,0 +1,13 @@
+"""The REST API under ``/api/v1``: one blueprint, one module per resource."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def create_blueprint() -> Blueprint:
+    from trellis.api import me, tokens
+
+    blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+    me.register(blueprint)
+    tokens.register(blueprint)
+    return blueprint

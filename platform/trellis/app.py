@@ -1,0 +1,64 @@
+"""The application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import jinja2
+import redis
+from flask import Flask
+
+from trellis.config import Config, load_config
+from trellis.db import Database
+from trellis.embedded import resolve_service_urls
+from trellis.plugins_manager import build_plugin_manager
+from trellis.state import AppState
+
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None,
+               plugins: Iterable[object | str] = ()) -> Flask:
+    """Build a Trellis app: configuration, database, Redis, plugins, routes, Celery."""
+    from trellis import auth, celery_app, errors, observability
+    import trellis.ui_templates
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    database_url, redis_url, redis_embedded = resolve_service_urls(
+        config.database_url, config.redis_url, config.instance_path)
+    config = config.replace(database_url=database_url, redis_url=redis_url)
+
+    ui_root = Path(trellis.ui_templates.__file__).parent
+    app = Flask("trellis", instance_path=config.instance_path,
+                static_folder=str(ui_root / "static"), static_url_path="/static",
+                template_folder=str(ui_root / "templates"))
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=config.max_body_bytes,
+        SESSION_COOKIE_NAME="trellis_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=config.session_hours * 3600,
+    )
+    plugin_manager = build_plugin_manager(plugins)
+    folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
+    app.jinja_loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))])
+    app.extensions["trellis"] = AppState(
+        config=config,
+        database=Database(database_url, config.db_app_role, config.db_pool_size),
+        redis=redis.Redis.from_url(redis_url),
+        redis_url=redis_url,
+        redis_embedded=redis_embedded,
+        plugins=plugin_manager,
+    )
+    observability.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    for blueprints in plugin_manager.hook.register_blueprints():
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint)
+    celery_app.celery_init_app(app)
+    plugin_manager.hook.startup(app=app)
+    return app

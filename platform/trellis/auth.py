@@ -1,0 +1,91 @@
+"""Request authentication: bearer tokens for the API, session cookies for the browser.
+
+The actor is resolved once per request into ``g.actor``. Cookie-authenticated
+state-changing requests must carry the session's CSRF token (form field
+``csrf_token`` or header ``X-CSRF-Token``); bearer requests carry no ambient
+credentials, so they need none.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from flask import Flask, g, request, session
+
+from trellis.actor import Actor
+from trellis.errors import Forbidden, Unauthorized
+from trellis.sessions import resolve_session
+from trellis.state import get_state
+from trellis.tokens import resolve_token
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def current_actor() -> Actor | None:
+    return g.get("actor")
+
+
+def require_actor() -> Actor:
+    actor = g.get("actor")
+    if actor is None:
+        raise Unauthorized(g.get("auth_error") or "Authentication required.")
+    return actor
+
+
+def csrf_token() -> str:
+    """The CSRF token of this browser session, created on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise Forbidden("The form expired or did not come from this site; reload and retry.",
+                        code="csrf_failed")
+
+
+def _load_actor() -> None:
+    g.actor = None
+    g.auth_method = None
+    header = request.headers.get("Authorization")
+    database = get_state().database
+    if header is not None:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer" or not credentials.strip():
+            g.auth_error = "Use 'Authorization: Bearer <token>'."
+            return
+        g.actor = resolve_token(database, credentials.strip())
+        g.auth_method = "token"
+        if g.actor is None:
+            g.auth_error = "The token is invalid, expired or revoked."
+        return
+    session_id, tenant_id = session.get("sid"), session.get("tid")
+    if session_id and tenant_id:
+        g.actor = resolve_session(database, uuid.UUID(tenant_id), session_id)
+        g.auth_method = "session"
+        if g.actor is None:
+            session.pop("sid", None)
+            session.pop("tid", None)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.jinja_env.globals["current_actor"] = current_actor
+
+    @app.before_request
+    def authenticate() -> None:
+        if request.endpoint in {"static", "health.healthz", "health.readyz", "health.metrics"}:
+            return
+        _load_actor()
+        if request.method in SAFE_METHODS:
+            return
+        if g.auth_method == "token":
+            require_actor().require_scope("write")
+        elif g.auth_method == "session" or not request.path.startswith("/api/"):
+            # Browser forms (login included, against login CSRF) and cookie-authenticated
+            # API calls need the token; an API call with no credentials at all gets its
+            # 401 from the view instead.
+            check_csrf()

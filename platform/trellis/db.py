@@ -1,0 +1,115 @@
+"""Database access: engines, per-tenant transactions and the row-level-security contract.
+
+Two engines share one URL:
+
+* the **owner** engine runs migrations, concurrent index builds and platform
+  operations such as creating a tenant;
+* the **app** engine switches every pooled connection to the application role
+  (``TRELLIS_DB_APP_ROLE``), which neither owns the tables nor bypasses RLS.
+
+Every tenant-scoped table carries ``tenant_id`` and a policy comparing it with the
+transaction-local setting ``trellis.tenant_id``; :meth:`Database.tenant` sets it. A
+query that forgets ``WHERE tenant_id`` therefore still sees one tenant only.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+})
+
+TENANT_SETTING = "trellis.tenant_id"
+
+
+def tenant_rls_statements(table: str) -> list[str]:
+    """DDL that puts a table under tenant isolation; every tenant-scoped migration uses it."""
+    predicate = f"tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        # FORCE: the policy applies to the table owner too (but never to superusers,
+        # which is why the app engine switches to a non-superuser role).
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING ({predicate}) WITH CHECK ({predicate})",
+    ]
+
+
+def app_role_statements(role: str) -> list[str]:
+    """Create the application role if needed and give it data (not DDL) rights."""
+    quoted = checked_role_name(role)
+    return [
+        f"""DO $$ BEGIN
+              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                CREATE ROLE "{quoted}" NOLOGIN NOBYPASSRLS;
+              END IF;
+            END $$""",
+        f'GRANT "{quoted}" TO CURRENT_USER',
+        f'GRANT USAGE ON SCHEMA public TO "{quoted}"',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{quoted}"',
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{quoted}"',
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE '
+        f'ON TABLES TO "{quoted}"',
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "{quoted}"',
+    ]
+
+
+def checked_role_name(role: str) -> str:
+    """Role names are interpolated into DDL, so accept identifiers only."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"invalid PostgreSQL role name: {role!r}")
+    return role
+
+
+class Database:
+    """The engines of one app instance."""
+
+    def __init__(self, url: str, app_role: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.app_role = checked_role_name(app_role)
+        self.owner_engine: Engine = sa.create_engine(url, pool_size=2, pool_pre_ping=True)
+        self.engine: Engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                               pool_pre_ping=True)
+        sa.event.listen(self.engine, "connect", self._switch_role)
+
+    def _switch_role(self, dbapi_connection, connection_record) -> None:  # noqa: ANN001
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{self.app_role}"')
+        dbapi_connection.commit()
+
+    @contextlib.contextmanager
+    def tenant(self, tenant_id: uuid.UUID | str) -> Iterator[Connection]:
+        """A transaction that sees exactly one tenant's rows; commits on success."""
+        with self.engine.begin() as connection:
+            set_tenant(connection, tenant_id)
+            yield connection
+
+    @contextlib.contextmanager
+    def platform(self) -> Iterator[Connection]:
+        """A transaction under the app role with no tenant: only global tables are visible."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def owner(self) -> Iterator[Connection]:
+        """A transaction as the table owner, for platform operations (tenant creation)."""
+        with self.owner_engine.begin() as connection:
+            yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.owner_engine.dispose()
+
+
+def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
+    """Scope the current transaction to one tenant (``set_config(..., is_local => true)``)."""
+    connection.execute(sa.select(sa.func.set_config(TENANT_SETTING, str(tenant_id), True)))

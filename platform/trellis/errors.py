@@ -1,0 +1,130 @@
+"""One error hierarchy and one envelope for every API error.
+
+Services raise :class:`TrellisError` subclasses; the handlers here turn them (and
+any HTTP error or unexpected exception) into the JSON envelope for the API and an
+HTML page for the browser. A stack trace never reaches a client: unexpected
+exceptions are logged with the request id and answered with a generic 500.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class TrellisError(Exception):
+    """An error a client can act on: HTTP status, machine code, message, field errors."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: Mapping[str, list[str] | str] | None = None,
+                 code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = {name: [errors] if isinstance(errors, str) else list(errors)
+                       for name, errors in (fields or {}).items()}
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class BadRequest(TrellisError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(TrellisError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(TrellisError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(TrellisError):
+    status, code = 404, "not_found"
+
+
+class Conflict(TrellisError):
+    status, code = 409, "conflict"
+
+
+class PreconditionFailed(TrellisError):
+    status, code = 412, "precondition_failed"
+
+
+class UnsupportedMediaType(TrellisError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationError(TrellisError):
+    status, code = 422, "validation_error"
+
+
+class RateLimited(TrellisError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def envelope(status: int, code: str, message: str,
+             fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """The error body every API endpoint returns."""
+    return {
+        "ok": False,
+        "status": status,
+        "code": code,
+        "error": message,
+        "errors": dict(fields or {}),
+        "request_id": g.get("request_id"),
+    }
+
+
+def wants_json() -> bool:
+    """API paths always get JSON; other paths get JSON only when they ask for it."""
+    if request.path.startswith("/api/") or request.path in {"/healthz", "/readyz"}:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str,
+                   fields: Mapping[str, list[str]] | None = None) -> Response:
+    if wants_json():
+        response = jsonify(envelope(status, code, message, fields))
+    else:
+        response = Response(render_template("error.html", status=status, code=code,
+                                            message=message, fields=fields or {}),
+                            mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(TrellisError)
+    def handle_trellis_error(error: TrellisError) -> Response:
+        response = error_response(error.status, error.code, error.message, error.fields)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = error_response(error.code or 500, code, error.description or error.name)
+        if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", extra={"path": request.path})
+        return error_response(500, "internal_error",
+                              "Something went wrong on our side; the request id identifies it.")

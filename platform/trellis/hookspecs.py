@@ -1,0 +1,39 @@
+"""Every plugin hook Trellis calls. Built-in behaviour uses these same hooks.
+
+Plugins implement them with ``@trellis.hookimpl`` and are found through the
+``trellis`` entry-point group. Each hook has a one-line docstring; a test fails
+when one is missing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("trellis")
+hookimpl = pluggy.HookimplMarker("trellis")
+
+
+@hookspec
+def register_blueprints() -> list[Any]:
+    """Return Flask blueprints (pages, API routes) to mount on the app."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the ``trellis`` command line."""
+
+
+@hookspec
+def template_folders() -> list[str]:
+    """Return folders of Jinja2 templates, searched before the built-in ones."""
+
+
+@hookspec
+def startup(app: Any) -> None:
+    """Run once when an app has been created (configuration and database are ready)."""
+
+
+@hookspec
+def register_celery_tasks(celery: Any) -> None:
+    """Define Celery tasks on the app's Celery instance."""

@@ -1,0 +1,50 @@
+"""Browser sessions, stored server-side so that logging out really ends them.
+
+The signed cookie carries the tenant id and a random secret; the table keeps only
+the secret's digest, so a leaked table cannot be replayed as cookies.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from trellis.actor import Actor
+from trellis.db import Database
+from trellis.tables import tenants, user_sessions, users
+from trellis.tokens import digest
+from trellis.users import actor_for
+
+
+def start_session(connection: Connection, user: Row, *, hours: int,
+                  client_address: str | None, user_agent: str | None) -> str:
+    secret = secrets.token_urlsafe(32)
+    connection.execute(user_sessions.insert().values(
+        tenant_id=user.tenant_id, user_id=user.id, secret_hash=digest(secret),
+        expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours),
+        client_address=client_address, user_agent=(user_agent or "")[:400],
+    ))
+    return secret
+
+
+def resolve_session(database: Database, tenant_id: uuid.UUID, secret: str) -> Actor | None:
+    with database.tenant(tenant_id) as connection:
+        row = connection.execute(
+            sa.select(users, tenants.c.slug)
+            .join(user_sessions, sa.and_(user_sessions.c.tenant_id == users.c.tenant_id,
+                                         user_sessions.c.user_id == users.c.id))
+            .join(tenants, tenants.c.id == users.c.tenant_id)
+            .where(user_sessions.c.secret_hash == digest(secret),
+                   user_sessions.c.expires_at > sa.func.now(),
+                   users.c.active, tenants.c.active)
+        ).first()
+    return actor_for(row, row.slug) if row is not None else None
+
+
+def end_session(database: Database, tenant_id: uuid.UUID, secret: str) -> None:
+    with database.tenant(tenant_id) as connection:
+        connection.execute(user_sessions.delete()
+                           .where(user_sessions.c.secret_hash == digest(secret)))

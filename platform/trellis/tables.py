@@ -1,0 +1,70 @@
+"""Platform tables (tenants, users, API tokens, browser sessions) as SQLAlchemy Core.
+
+Migrations in ``migrations/versions`` create them; these definitions are what
+services query. Tenant-scoped tables key on ``(tenant_id, id)`` so that rows of one
+tenant co-locate when the database is distributed by tenant, and composite
+foreign keys make a cross-tenant reference impossible.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+from trellis.db import metadata
+
+NOW = sa.text("now()")
+NEW_UUID = sa.text("gen_random_uuid()")
+
+tenants = sa.Table(
+    "tenants", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("display_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("roles", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.Index("uq_users_tenant_email", "tenant_id", sa.func.lower(sa.column("email")), unique=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("token_hash", sa.LargeBinary, nullable=False, unique=True),
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("scopes", ARRAY(sa.Text), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
+                            ondelete="CASCADE"),
+)
+
+user_sessions = sa.Table(
+    "user_sessions", metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("secret_hash", sa.LargeBinary, nullable=False, unique=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("client_address", sa.Text),
+    sa.Column("user_agent", sa.Text),
+    sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
+                            ondelete="CASCADE"),
+)

@@ -1,0 +1,74 @@
+"""Users of a tenant: creation by an administrator and password authentication."""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from trellis.actor import Actor
+from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from trellis.tables import users
+
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
+
+
+def create_user(connection: Connection, actor: Actor, *, email: str, password: str | None,
+                display_name: str = "", roles: Iterable[str] = ()) -> Row:
+    actor.require_admin()
+    email = (email or "").strip()
+    roles = sorted(set(roles))
+    errors: dict[str, str] = {}
+    if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
+        errors["email"] = "Enter a valid email address."
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if any(not ROLE_PATTERN.fullmatch(role) for role in roles):
+        errors["roles"] = "Role names are lowercase letters, digits and underscores."
+    if errors:
+        raise ValidationError("The user could not be created.", fields=errors)
+    if find_user(connection, email) is not None:
+        raise Conflict(f"A user with email {email} already exists.",
+                       fields={"email": "Already in use."})
+    return connection.execute(users.insert().values(
+        tenant_id=actor.tenant_id, email=email, display_name=display_name or email,
+        password_hash=hash_password(password) if password else None, roles=roles,
+    ).returning(*users.c)).one()
+
+
+def find_user(connection: Connection, email: str) -> Row | None:
+    return connection.execute(
+        sa.select(users).where(sa.func.lower(users.c.email) == email.strip().lower())).first()
+
+
+def get_user(connection: Connection, user_id: uuid.UUID) -> Row:
+    row = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound("No such user.")
+    return row
+
+
+def authenticate(connection: Connection, email: str, password: str) -> Row | None:
+    """The active user with this email and password in the current tenant, else None."""
+    user = find_user(connection, email)
+    hash_ = user.password_hash if user is not None and user.active else None
+    if not verify_password(hash_, password):
+        return None
+    assert user is not None
+    values: dict = {"last_login_at": sa.func.now()}
+    if needs_rehash(user.password_hash):
+        values["password_hash"] = hash_password(password)
+    connection.execute(users.update().where(users.c.id == user.id).values(**values))
+    return user
+
+
+def actor_for(user: Row, tenant_slug: str, *, token_id: uuid.UUID | None = None,
+              scopes: Iterable[str] | None = None) -> Actor:
+    roles = tuple(user.roles)
+    return Actor(tenant_id=user.tenant_id, tenant_slug=tenant_slug, user_id=user.id,
+                 email=user.email, roles=roles, token_id=token_id,
+                 scopes=tuple(scopes) if scopes is not None else None)

@@ -1,0 +1,1 @@
+"""Built-in plugins: Trellis's own behaviour, registered through the public hooks."""

@@ -1,0 +1,12 @@
+"""The built-in pages and API, mounted through the same hook third-party plugins use."""
+from __future__ import annotations
+
+from trellis.hookspecs import hookimpl
+
+
+@hookimpl
+def register_blueprints() -> list:
+    from trellis.api import create_blueprint
+    from trellis.views import health, ui
+
+    return [health.blueprint, ui.blueprint, create_blueprint()]

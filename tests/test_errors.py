@@ -1,0 +1,85 @@
+"""Bad input gets a clear 4xx in the envelope and changes nothing; no trace leaks."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask
+
+from conftest import TenantFixture
+from helpers import assert_envelope
+from trellis.hookspecs import hookimpl
+from trellis.tables import api_tokens
+
+
+def token_count(app: Flask, tenant: TenantFixture) -> int:
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        return connection.execute(sa.select(sa.func.count()).select_from(api_tokens)).scalar()
+
+
+def test_malformed_json(app: Flask, tenant: TenantFixture) -> None:
+    response = tenant.api("POST", "/api/v1/tokens", data='{"name": "x",',
+                          content_type="application/json")
+    body = assert_envelope(response, 400, "malformed_json")
+    assert "not valid JSON" in body["error"]
+    assert_envelope(tenant.api("POST", "/api/v1/tokens", data=b"\xff\xfe",
+                               content_type="application/json"), 400, "malformed_json")
+    assert_envelope(tenant.api("POST", "/api/v1/tokens", json=["name"]), 400, "malformed_json")
+    assert token_count(app, tenant) == 1
+
+
+def test_wrong_content_type(app: Flask, tenant: TenantFixture) -> None:
+    response = tenant.api("POST", "/api/v1/tokens", data="name=x",
+                          content_type="application/x-www-form-urlencoded")
+    assert_envelope(response, 415, "unsupported_media_type")
+    assert token_count(app, tenant) == 1
+
+
+def test_oversized_body(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+    app = make_app(max_body_bytes=1024)
+    client = app.test_client()
+    response = client.post("/api/v1/tokens", headers=tenant.headers(),
+                           json={"name": "x" * 5000})
+    assert_envelope(response, 413)
+    assert token_count(app, tenant) == 1
+
+
+def test_unknown_route_and_method(tenant: TenantFixture) -> None:
+    assert_envelope(tenant.api("GET", "/api/v1/no-such-thing"), 404, "not_found")
+    response = tenant.api("PUT", "/api/v1/me")
+    assert_envelope(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+
+def test_html_error_page_for_browsers(client) -> None:  # noqa: ANN001
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "404" in response.get_data(as_text=True)
+
+
+class Crashing:
+    @hookimpl
+    def register_blueprints(self) -> list:
+        blueprint = Blueprint("crash", __name__)
+
+        @blueprint.get("/api/v1/crash")
+        def crash() -> str:
+            raise RuntimeError("secret internal detail")
+
+        return [blueprint]
+
+
+def test_unexpected_errors_hide_the_trace(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+    app = make_app(plugins=[Crashing()])
+    response = app.test_client().get("/api/v1/crash", headers={"X-Request-ID": "req-12345678"})
+    body = assert_envelope(response, 500, "internal_error")
+    text = response.get_data(as_text=True)
+    assert "secret internal detail" not in text and "Traceback" not in text
+    assert body["request_id"] == "req-12345678"
+
+
+def test_request_id_is_generated_or_kept(client) -> None:  # noqa: ANN001
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32
+    assert client.get("/healthz", headers={"X-Request-ID": "abc"}).headers["X-Request-ID"] != "abc"
+    kept = client.get("/healthz", headers={"X-Request-ID": "lb-req-0001"})
+    assert kept.headers["X-Request-ID"] == "lb-req-0001"

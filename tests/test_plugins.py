@@ -1,0 +1,132 @@
+"""Every plugin hook works and is documented; third-party plugins load from entry points."""
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from flask import Blueprint, Flask, render_template
+
+from trellis import hookspecs
+from trellis.hookspecs import hookimpl
+from trellis.plugins_manager import DEFAULT_PLUGINS, build_plugin_manager
+
+DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"
+
+
+def hook_names() -> list[str]:
+    return [name for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
+            if hasattr(value, "trellis_spec")]
+
+
+def test_every_hook_has_a_docstring_and_a_docs_entry() -> None:
+    docs = DOCS.read_text()
+    assert hook_names(), "no hooks found"
+    for name in hook_names():
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+        assert f"`{name}" in docs, f"docs/plugins.md does not document {name}"
+
+
+def test_every_hook_has_a_test() -> None:
+    source = Path(__file__).read_text()
+    for name in hook_names():
+        assert f"def test_hook_{name}" in source, name
+
+
+def test_built_in_plugins_are_registered_like_third_party_ones() -> None:
+    manager = build_plugin_manager(load_entry_points=False)
+    assert {name for name, _ in manager.list_name_plugin()} >= set(DEFAULT_PLUGINS)
+
+
+class PagePlugin:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started: list[Flask] = []
+
+    @hookimpl
+    def register_blueprints(self) -> list:
+        blueprint = Blueprint("hello_plugin", __name__)
+
+        @blueprint.get("/hello")
+        def hello() -> str:
+            return render_template("hello.html", name="plugin")
+
+        return [blueprint]
+
+    @hookimpl
+    def template_folders(self) -> list[str]:
+        return [str(self.folder)]
+
+    @hookimpl
+    def startup(self, app: Flask) -> None:
+        self.started.append(app)
+
+    @hookimpl
+    def register_celery_tasks(self, celery: Any) -> None:
+        @celery.task(name="hello_plugin.double", shared=False)
+        def double(value: int) -> int:
+            return value * 2
+
+    @hookimpl
+    def register_commands(self, cli: click.Group) -> None:
+        @cli.command("hello")
+        def hello_command() -> None:
+            click.echo("hello from a plugin")
+
+
+@pytest.fixture()
+def plugin(tmp_path: Path) -> PagePlugin:
+    (tmp_path / "hello.html").write_text("Hello {{ name }}!")
+    # Overrides a built-in template: plugin folders come first.
+    (tmp_path / "error.html").write_text("custom error {{ status }}")
+    return PagePlugin(tmp_path)
+
+
+def test_hook_register_blueprints(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+    app = make_app(plugins=[plugin])
+    assert app.test_client().get("/hello").get_data(as_text=True) == "Hello plugin!"
+
+
+def test_hook_template_folders(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+    app = make_app(plugins=[plugin])
+    page = app.test_client().get("/missing", headers={"Accept": "text/html"})
+    assert page.get_data(as_text=True) == "custom error 404"
+
+
+def test_hook_startup(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+    app = make_app(plugins=[plugin])
+    assert plugin.started == [app]
+
+
+def test_hook_register_celery_tasks(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+    app = make_app(plugins=[plugin])
+    task = app.extensions["celery"].tasks["hello_plugin.double"]
+    assert task.apply(args=(21,)).get() == 42
+
+
+def test_hook_register_commands(plugin: PagePlugin) -> None:
+    group = click.Group("trellis")
+    manager = build_plugin_manager([plugin], load_entry_points=False)
+    manager.hook.register_commands(cli=group)
+    result = CliRunner().invoke(group, ["hello"])
+    assert result.output == "hello from a plugin\n"
+
+
+def test_entry_point_plugins_are_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "acme_plugin.py").write_text(
+        "from trellis import hookimpl\n"
+        "@hookimpl\n"
+        "def template_folders():\n"
+        "    return ['/acme/templates']\n")
+    dist = tmp_path / "acme_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[trellis]\nacme = acme_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    manager = build_plugin_manager()
+    assert ["/acme/templates"] in manager.hook.template_folders()
+    sys.modules.pop("acme_plugin", None)

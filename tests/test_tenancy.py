@@ -1,0 +1,98 @@
+"""Row-level security: a query with no tenant filter still sees one tenant only.
+
+The walk covers every table with a ``tenant_id`` column, so tables added by later
+migrations are checked without touching this file; a table for which the
+fixtures create no rows fails loudly instead of passing vacuously.
+"""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from conftest import TenantFixture
+from trellis.sessions import start_session
+from trellis.tables import users
+
+TENANT_TABLES_SQL = """
+    SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+      AND EXISTS (SELECT 1 FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+    ORDER BY c.relname
+"""
+
+
+def populate(app: Flask, tenant: TenantFixture) -> None:
+    """Give the tenant at least one row in every tenant-scoped table."""
+    database = app.extensions["trellis"].database
+    with database.tenant(tenant.id) as connection:
+        user = connection.execute(sa.select(users).where(users.c.id == tenant.admin_id)).one()
+        start_session(connection, user, hours=1, client_address="127.0.0.1", user_agent="t")
+
+
+def tenant_tables(app: Flask) -> list[sa.Row]:
+    with app.extensions["trellis"].database.owner() as connection:
+        return list(connection.execute(sa.text(TENANT_TABLES_SQL)))
+
+
+def test_every_tenant_table_forces_row_level_security(app: Flask) -> None:
+    tables = tenant_tables(app)
+    assert {row.relname for row in tables} >= {"users", "api_tokens", "user_sessions"}
+    for row in tables:
+        assert row.relrowsecurity and row.relforcerowsecurity, row.relname
+    with app.extensions["trellis"].database.owner() as connection:
+        policies = {name for (name,) in connection.execute(sa.text(
+            "SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation' "
+            "AND qual LIKE '%trellis.tenant_id%' AND with_check LIKE '%trellis.tenant_id%'"))}
+    assert {row.relname for row in tables} <= policies
+
+
+def test_unfiltered_queries_see_only_their_tenant(app: Flask, tenant: TenantFixture,
+                                                  other_tenant: TenantFixture) -> None:
+    populate(app, tenant)
+    populate(app, other_tenant)
+    database = app.extensions["trellis"].database
+    for row in tenant_tables(app):
+        table = row.relname
+        with database.owner() as connection:
+            owners_view = dict(connection.execute(sa.text(
+                f"SELECT tenant_id, count(*) FROM {table} "
+                "WHERE tenant_id IN (:a, :b) GROUP BY tenant_id"),
+                {"a": tenant.id, "b": other_tenant.id}).all())
+        assert owners_view.get(tenant.id) and owners_view.get(other_tenant.id), (
+            f"{table}: give both test tenants rows in populate() so isolation is proven")
+        with database.tenant(tenant.id) as connection:
+            seen = connection.execute(sa.text(
+                f"SELECT count(*), count(*) FILTER (WHERE tenant_id <> :a) FROM {table}"),
+                {"a": tenant.id}).one()
+        assert seen[0] == owners_view[tenant.id], table
+        assert seen[1] == 0, f"{table} leaks rows of other tenants"
+
+
+def test_writes_into_another_tenant_are_refused(app: Flask, tenant: TenantFixture,
+                                               other_tenant: TenantFixture) -> None:
+    populate(app, tenant)
+    database = app.extensions["trellis"].database
+    for row in tenant_tables(app):
+        with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
+            with database.tenant(tenant.id) as connection:
+                connection.execute(sa.text(
+                    f"UPDATE {row.relname} SET tenant_id = :other "
+                    f"WHERE ctid = (SELECT ctid FROM {row.relname} LIMIT 1)"),
+                    {"other": other_tenant.id})
+
+
+def test_no_tenant_set_sees_nothing(app: Flask, tenant: TenantFixture) -> None:
+    with app.extensions["trellis"].database.platform() as connection:
+        for row in tenant_tables(app):
+            assert connection.execute(
+                sa.text(f"SELECT count(*) FROM {row.relname}")).scalar() == 0, row.relname
+
+
+def test_app_role_is_not_privileged(app: Flask) -> None:
+    with app.extensions["trellis"].database.platform() as connection:
+        current = connection.execute(sa.text(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+    assert current == (False, False)
