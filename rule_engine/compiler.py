@@ -1,0 +1,397 @@
+"""Compile a checked AST into nested Python closures.
+
+No ``eval``/``exec`` and no attribute access on user data: a closure can only
+read the record mapping by the field keys resolved at compile time. Common
+shapes (a field compared with a constant, ISPICKVAL/ISBLANK on a field,
+AND/OR of a few conditions) get specialised closures so that a compiled
+validation rule runs close to a hand-written Python check.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable
+
+from trellis.rule_engine import ast, kinds
+from trellis.rule_engine.errors import FormulaError, FormulaRuntimeError
+from trellis.rule_engine.values import (
+    CONVERTERS, DECIMAL_CONTEXT, MISSING, MAX_TEXT_LENGTH, SECONDS_PER_DAY, ZERO, Environment,
+)
+
+if TYPE_CHECKING:
+    from trellis.rule_engine.checker import CheckedFormula
+
+Closure = Callable[[Any, Environment], Any]
+
+_COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ZERO_DEFAULTS = {kinds.NUMBER: ZERO, kinds.CURRENCY: ZERO, kinds.PERCENT: ZERO, kinds.TEXT: ""}
+
+
+def equal(left: Any, right: Any) -> bool:
+    """Formula '=': blank equals blank (and blank text is ""), blank equals nothing else."""
+    if left is None or left == "":
+        return right is None or right == ""
+    if right is None or right == "":
+        return False
+    return left == right
+
+
+def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
+    """Give an error the position of ``node`` (the innermost failing part)."""
+    span = node.span
+    if isinstance(error, FormulaError):
+        return error.located(span.line, span.column, span.end_line, span.end_column)
+    if isinstance(error, ZeroDivisionError) or "DivisionByZero" in type(error).__name__:
+        message = "division by zero"
+    elif isinstance(error, (OverflowError, ArithmeticError)):
+        message = "the result is out of range"
+    else:
+        message = f"cannot evaluate this part of the formula ({error})"
+    return FormulaRuntimeError(message, line=span.line, column=span.column,
+                               end_line=span.end_line, end_column=span.end_column)
+
+
+def _lookup_case_insensitive(record: Any, lowered: str) -> Any:
+    """Slow path for a key absent in the record's canonical spelling."""
+    try:
+        items = record.items()
+    except AttributeError:
+        raise FormulaRuntimeError("the record must be a mapping of field names to values") from None
+    for key, value in items:
+        if isinstance(key, str) and key.lower() == lowered:
+            return value
+    return None
+
+
+def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
+    """Closure reading one field from the record, converted to its formula value."""
+    lowered = key.lower()
+    convert = CONVERTERS[kind]
+    default = _ZERO_DEFAULTS.get(kind) if blank_mode == "zero" else None
+    percent = kind == kinds.PERCENT
+
+    if kind in kinds.NUMBER_KINDS:
+        def read_number(record: Any, environment: Environment) -> Any:
+            value = record.get(key, MISSING)
+            if value is MISSING:
+                value = _lookup_case_insensitive(record, lowered)
+            if value is None:
+                return default
+            if type(value) is not Decimal:
+                value = convert(value)
+            # Percent fields store the number shown (25 for 25%); formulas see 0.25.
+            return value.scaleb(-2, DECIMAL_CONTEXT) if percent else value
+        return read_number
+
+    if kind == kinds.TEXT:
+        def read_text(record: Any, environment: Environment) -> Any:
+            value = record.get(key, MISSING)
+            if value is MISSING:
+                value = _lookup_case_insensitive(record, lowered)
+            if value is None or value == "":
+                return default
+            return value if type(value) is str else convert(value)
+        return read_text
+
+    def read_other(record: Any, environment: Environment) -> Any:
+        value = record.get(key, MISSING)
+        if value is MISSING:
+            value = _lookup_case_insensitive(record, lowered)
+        return convert(value)
+    return read_other
+
+
+class PythonCompiler:
+    """Turns a :class:`CheckedFormula` into one closure ``(record, environment)``."""
+
+    def __init__(self, checked: CheckedFormula, blank_mode: str) -> None:
+        self.checked = checked
+        self.blank_mode = blank_mode
+
+    def compile(self) -> Closure:
+        return self.node(self.checked.root)
+
+    def constant_value(self, node: ast.Node) -> tuple[bool, Any]:
+        if isinstance(node, (ast.NumberLiteral, ast.TextLiteral, ast.BooleanLiteral)):
+            return True, node.value
+        if isinstance(node, ast.NullLiteral):
+            return True, None
+        if (isinstance(node, ast.UnaryOperation) and node.operator in "-+"
+                and isinstance(node.operand, ast.NumberLiteral)):
+            return True, -node.operand.value if node.operator == "-" else node.operand.value
+        return False, None
+
+    def node(self, node: ast.Node) -> Closure:
+        is_constant, value = self.constant_value(node)
+        if is_constant:
+            if value == "":
+                value = None
+            return lambda record, environment: value
+        if isinstance(node, ast.FieldReference):
+            info = self.checked.fields[node]
+            return make_reader(info.path, info.kind, self.blank_mode)
+        if isinstance(node, ast.GlobalReference):
+            return self._global(node)
+        if isinstance(node, ast.UnaryOperation):
+            return self._unary(node)
+        if isinstance(node, ast.BinaryOperation):
+            return self._binary(node)
+        return self._call(node)
+
+    def _global(self, node: ast.GlobalReference) -> Closure:
+        name = self.checked.globals[node]
+        convert = CONVERTERS[self.checked.kinds[node]]
+
+        def read_global(record: Any, environment: Environment) -> Any:
+            value = environment.globals.get(name, MISSING)
+            if value is MISSING:
+                value = _lookup_case_insensitive(environment.globals, name.lower())
+            return convert(value) if value is not None and value != "" else None
+        return read_global
+
+    # --- operators -------------------------------------------------------------
+
+    def _unary(self, node: ast.UnaryOperation) -> Closure:
+        operand = self.node(node.operand)
+        if node.operator == "NOT":
+            inner = node.operand
+            if (isinstance(inner, ast.FunctionCall)
+                    and self.checked.functions.get(inner) is not None
+                    and self.checked.functions[inner].name in ("ISBLANK", "ISPICKVAL", "ISNULL",
+                                                                "ISCHANGED", "ISNEW", "AND", "OR")):
+                return lambda record, environment: not operand(record, environment)
+
+            def negate(record: Any, environment: Environment) -> Any:
+                value = operand(record, environment)
+                return None if value is None else not value
+            return negate
+        if node.operator == "+":
+            return operand
+
+        def minus(record: Any, environment: Environment) -> Any:
+            value = operand(record, environment)
+            return None if value is None else -value
+        return minus
+
+    def _binary(self, node: ast.BinaryOperation) -> Closure:
+        operator_text = node.operator
+        left_kind = self.checked.kinds[node.left]
+        right_kind = self.checked.kinds[node.right]
+        if operator_text in ("&&", "||"):
+            return self._logical(operator_text, [node.left, node.right])
+        if operator_text in _COMPARISONS:
+            return self._ordering(node, _COMPARISONS[operator_text])
+        left = self.node(node.left)
+        right = self.node(node.right)
+        if operator_text in ("=", "<>"):
+            negated = operator_text == "<>"
+            return lambda record, environment: equal(left(record, environment),
+                                                     right(record, environment)) is not negated
+        if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
+            def concatenate(record: Any, environment: Environment) -> Any:
+                joined = (left(record, environment) or "") + (right(record, environment) or "")
+                if len(joined) > 1000:
+                    environment.charge(len(joined) // 100)
+                    if len(joined) > MAX_TEXT_LENGTH:
+                        raise runtime_error(node, FormulaRuntimeError(
+                            f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
+                return joined or None
+            return concatenate
+        calculate = _arithmetic(operator_text, left_kind, right_kind)
+
+        def arithmetic(record: Any, environment: Environment) -> Any:
+            first = left(record, environment)
+            second = right(record, environment)
+            if first is None or second is None:
+                return None
+            try:
+                return calculate(first, second)
+            except Exception as error:  # decimal, overflow, date range: located error
+                raise runtime_error(node, error) from None
+        return arithmetic
+
+    def _ordering(self, node: ast.BinaryOperation, compare: Callable[[Any, Any], bool]) -> Closure:
+        for field_side, constant_side, flipped in ((node.left, node.right, False),
+                                                   (node.right, node.left, True)):
+            is_constant, constant = self.constant_value(constant_side)
+            if isinstance(field_side, ast.FieldReference) and is_constant and constant is not None:
+                reader = self.node(field_side)
+                if flipped:
+                    def compare_constant_first(record: Any, environment: Environment) -> Any:
+                        value = reader(record, environment)
+                        return None if value is None else compare(constant, value)
+                    return compare_constant_first
+
+                def compare_with_constant(record: Any, environment: Environment) -> Any:
+                    value = reader(record, environment)
+                    return None if value is None else compare(value, constant)
+                return compare_with_constant
+        left = self.node(node.left)
+        right = self.node(node.right)
+
+        def ordering(record: Any, environment: Environment) -> Any:
+            first = left(record, environment)
+            second = right(record, environment)
+            if first is None or second is None or first == "" or second == "":
+                return None
+            return compare(first, second)
+        return ordering
+
+    def _logical(self, operator_text: str, operands: list[ast.Node]) -> Closure:
+        """AND/OR/&&/||: short-circuit, blank counts as false, result never blank."""
+        closures = tuple(self.node(operand) for operand in operands)
+        if operator_text in ("&&", "AND"):
+            if len(closures) == 2:
+                first, second = closures
+                return lambda record, environment: bool(first(record, environment)
+                                                        and second(record, environment))
+            if len(closures) == 3:
+                first, second, third = closures
+                return lambda record, environment: bool(first(record, environment)
+                                                        and second(record, environment)
+                                                        and third(record, environment))
+
+            def all_true(record: Any, environment: Environment) -> bool:
+                for closure in closures:
+                    if not closure(record, environment):
+                        return False
+                return True
+            return all_true
+        if len(closures) == 2:
+            first, second = closures
+            return lambda record, environment: bool(first(record, environment)
+                                                    or second(record, environment))
+
+        def any_true(record: Any, environment: Environment) -> bool:
+            for closure in closures:
+                if closure(record, environment):
+                    return True
+            return False
+        return any_true
+
+    # --- functions -------------------------------------------------------------
+
+    def _call(self, node: ast.FunctionCall) -> Closure:
+        spec = self.checked.functions[node]
+        special = getattr(spec.implementation, "specialise", None)
+        if special is not None:
+            closure = special(self, node)
+            if closure is not None:
+                return closure
+        arguments = tuple(self.node(argument) for argument in node.arguments)
+        implementation = spec.implementation
+        result_kind = self.checked.kinds[node]
+        if spec.lazy:
+            def lazy_call(record: Any, environment: Environment) -> Any:
+                try:
+                    return implementation(record, environment, arguments)
+                except FormulaError as error:
+                    raise runtime_error(node, error)
+                except (ArithmeticError, ValueError, OverflowError, TypeError) as error:
+                    raise runtime_error(node, error) from None
+            return lazy_call
+        propagate = spec.propagate_blank
+        with_environment = spec.needs_environment
+        textual = result_kind == kinds.TEXT
+        numeric = result_kind in kinds.NUMBER_KINDS
+
+        def call(record: Any, environment: Environment) -> Any:
+            values = [argument(record, environment) for argument in arguments]
+            if propagate and None in values:
+                return None
+            try:
+                if with_environment:
+                    result = implementation(environment, *values)
+                else:
+                    result = implementation(*values)
+            except FormulaError as error:
+                raise runtime_error(node, error)
+            except (ArithmeticError, ValueError, OverflowError, TypeError) as error:
+                raise runtime_error(node, error) from None
+            if textual:
+                if type(result) is str:
+                    if len(result) > 1000:
+                        environment.charge(len(result) // 100)
+                        if len(result) > MAX_TEXT_LENGTH:
+                            raise runtime_error(node, FormulaRuntimeError(
+                                f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
+                    return result or None
+            elif numeric and result is not None and type(result) is not Decimal:
+                result = CONVERTERS[kinds.NUMBER](result)
+            return result
+        return call
+
+
+def _add_days_to_date(day: dt.date, days: Decimal) -> dt.date:
+    return day + dt.timedelta(days=int(days))
+
+
+def _add_days_to_datetime(moment: dt.datetime, days: Decimal) -> dt.datetime:
+    microseconds = DECIMAL_CONTEXT.multiply(days, SECONDS_PER_DAY * 1_000_000)
+    return moment + dt.timedelta(microseconds=int(microseconds.to_integral_value()))
+
+
+def _add_milliseconds_to_time(moment: dt.time, milliseconds: Decimal) -> dt.time:
+    base = dt.datetime.combine(dt.date(2000, 1, 1), moment)
+    shifted = base + dt.timedelta(milliseconds=int(milliseconds % 86_400_000))
+    return shifted.time()
+
+
+def _days_between_datetimes(first: dt.datetime, second: dt.datetime) -> Decimal:
+    delta = first - second
+    microseconds = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return DECIMAL_CONTEXT.divide(Decimal(microseconds), SECONDS_PER_DAY * 1_000_000)
+
+
+def _milliseconds_between_times(first: dt.time, second: dt.time) -> Decimal:
+    def milliseconds(value: dt.time) -> int:
+        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + value.microsecond // 1000
+    return Decimal(milliseconds(first) - milliseconds(second))
+
+
+def _divide(first: Decimal, second: Decimal) -> Decimal:
+    if not second:
+        raise FormulaRuntimeError("division by zero")
+    return DECIMAL_CONTEXT.divide(first, second)
+
+
+def _power(first: Decimal, second: Decimal) -> Decimal:
+    if abs(second) > 10_000 and abs(first) != 1:
+        raise FormulaRuntimeError("the exponent is too large")
+    return DECIMAL_CONTEXT.power(first, second)
+
+
+def _arithmetic(operator_text: str, left: str, right: str) -> Callable[[Any, Any], Any]:
+    """Pick the operation for + - * / ^ from the checked operand kinds."""
+    temporal = (kinds.DATE, kinds.DATETIME, kinds.TIME)
+    if operator_text == "+":
+        if left == kinds.DATE or right == kinds.DATE:
+            return (lambda a, b: _add_days_to_date(a, b)) if left == kinds.DATE else (
+                lambda a, b: _add_days_to_date(b, a))
+        if left == kinds.DATETIME or right == kinds.DATETIME:
+            return (lambda a, b: _add_days_to_datetime(a, b)) if left == kinds.DATETIME else (
+                lambda a, b: _add_days_to_datetime(b, a))
+        if left == kinds.TIME or right == kinds.TIME:
+            return (lambda a, b: _add_milliseconds_to_time(a, b)) if left == kinds.TIME else (
+                lambda a, b: _add_milliseconds_to_time(b, a))
+        return DECIMAL_CONTEXT.add
+    if operator_text == "-":
+        if left in temporal and right in temporal:
+            if left == kinds.DATE:
+                return lambda a, b: Decimal((a - b).days)
+            if left == kinds.DATETIME:
+                return _days_between_datetimes
+            return _milliseconds_between_times
+        if left == kinds.DATE:
+            return lambda a, b: _add_days_to_date(a, -b)
+        if left == kinds.DATETIME:
+            return lambda a, b: _add_days_to_datetime(a, -b)
+        if left == kinds.TIME:
+            return lambda a, b: _add_milliseconds_to_time(a, -b)
+        return DECIMAL_CONTEXT.subtract
+    if operator_text == "*":
+        return DECIMAL_CONTEXT.multiply
+    if operator_text == "/":
+        return _divide
+    return _power

@@ -1,0 +1,27 @@
+"""The built-in function library, registered the same way plugins register theirs."""
+from __future__ import annotations
+
+import functools
+
+from trellis.rule_engine.functions import datetime as datetime_functions
+from trellis.rule_engine.functions import logical, math, text
+from trellis.rule_engine.functions.registry import (
+    CallCheck, FunctionRegistry, FunctionSpec, Parameter,
+)
+
+__all__ = ["CallCheck", "FunctionRegistry", "FunctionSpec", "Parameter", "builtin_registry",
+           "new_registry"]
+
+
+@functools.cache
+def builtin_registry() -> FunctionRegistry:
+    """The shared built-in registry, frozen: extend a ``new_registry()`` instead."""
+    registry = FunctionRegistry()
+    for module in (logical, text, math, datetime_functions):
+        module.register(registry)
+    return registry.freeze()
+
+
+def new_registry() -> FunctionRegistry:
+    """A mutable registry holding the built-ins: what a plugin hook fills."""
+    return builtin_registry().copy()

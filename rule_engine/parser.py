@@ -1,0 +1,338 @@
+"""Parse formula source into AST nodes.
+
+The grammar lives in ``grammar.lark`` and is loaded once per process. Limits
+are checked *before* parsing (length, parenthesis depth) and while building
+the AST (expression depth), so that neither the LALR parser nor any later
+recursive pass can ever hit ``RecursionError``. Lark's exceptions become
+``FormulaSyntaxError`` with a message aimed at the person typing the formula.
+"""
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from trellis.rule_engine import ast
+from trellis.rule_engine.errors import FormulaError, FormulaLimitError, FormulaSyntaxError
+
+DEFAULT_MAX_LENGTH = 5000
+"""Salesforce allows 3,900 characters; Trellis accepts a little more by default."""
+
+DEFAULT_MAX_DEPTH = 64
+"""Maximum nesting of parentheses and function calls."""
+
+MAX_EXPRESSION_DEPTH = 200
+"""Hard cap on AST depth (long operator chains, unary runs): keeps every
+recursive pass (checker, compilers, evaluation) far below Python's recursion
+limit whatever the user types."""
+
+_VALUE_END = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "RPAR"}
+_VALUE_START = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "LPAR"}
+_BINARY_OPERATORS = {
+    "OR_OPERATOR", "AND_OPERATOR", "EQUALITY_OPERATOR", "COMPARISON_OPERATOR",
+    "PLUS", "MINUS", "AMPERSAND", "STAR", "SLASH", "CARET",
+}
+_PREFIX_OPERATORS = {"MINUS", "PLUS", "BANG", "NOT"}
+_NORMALISED_OPERATORS = {"==": "=", "!=": "<>", "!": "NOT"}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark.open("grammar.lark", rel_to=__file__, parser="lalr", lexer="basic",
+                     propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(source: str, *, max_length: int = DEFAULT_MAX_LENGTH,
+          max_depth: int = DEFAULT_MAX_DEPTH) -> ast.Node:
+    """Parse ``source`` into an AST, enforcing the size limits first."""
+    if not isinstance(source, str):
+        raise FormulaSyntaxError("the formula must be text")
+    if len(source) > max_length:
+        raise FormulaLimitError(
+            f"the formula is {len(source)} characters long; the limit is {max_length}",
+            line=1, column=1, source=source)
+    _check_parenthesis_depth(source, max_depth)
+    if not source.strip() or _only_comments(source):
+        raise FormulaSyntaxError("the formula is empty", line=1, column=1, source=source)
+    try:
+        tree = _lark().parse(source)
+        return _AstBuilder().transform(tree)
+    except UnexpectedInput as error:
+        raise _friendly_syntax_error(source, error) from None
+    except VisitError as error:
+        original = error.orig_exc
+        if isinstance(original, FormulaError):
+            raise original.with_source(source) from None
+        raise FormulaSyntaxError(f"invalid formula: {original}", source=source) from None
+    except RecursionError:  # pragma: no cover - the limits above prevent it
+        raise FormulaLimitError("the formula is nested too deeply", source=source) from None
+
+
+def _only_comments(source: str) -> bool:
+    try:
+        return all(False for _ in _lark().lex(source))
+    except UnexpectedInput:
+        return False
+
+
+def _check_parenthesis_depth(source: str, max_depth: int) -> None:
+    """Cheap scan that rejects deep nesting before Lark sees it."""
+    depth = 0
+    line, column = 1, 1
+    index = 0
+    length = len(source)
+    while index < length:
+        char = source[index]
+        if char in "\"'":  # skip string literals (escapes included)
+            index += 1
+            column += 1
+            while index < length and source[index] != char:
+                step = 2 if source[index] == "\\" else 1
+                for consumed in source[index:index + step]:
+                    line, column = (line + 1, 1) if consumed == "\n" else (line, column + 1)
+                index += step
+        elif char == "/" and source.startswith("/*", index):
+            end = source.find("*/", index + 2)
+            end = length if end < 0 else end + 2
+            for consumed in source[index:end]:
+                line, column = (line + 1, 1) if consumed == "\n" else (line, column + 1)
+            index = end
+            continue
+        elif char == "(":
+            depth += 1
+            if depth > max_depth:
+                raise FormulaLimitError(
+                    f"the formula nests parentheses and function calls more than {max_depth} "
+                    "levels deep", line=line, column=column, end_line=line,
+                    end_column=column + 1, source=source)
+        elif char == ")":
+            depth = max(0, depth - 1)
+        if index < length:
+            line, column = (line + 1, 1) if source[index] == "\n" else (line, column + 1)
+        index += 1
+
+
+def _span(meta) -> ast.Span:
+    return ast.Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(token: Token) -> ast.Span:
+    return ast.Span(token.line, token.column, token.end_line, token.end_column)
+
+
+def unescape(body: str) -> str:
+    """Resolve backslash escapes; unknown ones keep the backslash (regex-friendly)."""
+    if "\\" not in body:
+        return body
+    result: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body):
+            following = body[index + 1]
+            if following in _ESCAPES:
+                result.append(_ESCAPES[following])
+                index += 2
+                continue
+            if following == "u" and index + 6 <= len(body):
+                digits = body[index + 2:index + 6]
+                if all(d in "0123456789abcdefABCDEF" for d in digits):
+                    result.append(chr(int(digits, 16)))
+                    index += 6
+                    continue
+            result.append(char + following)
+            index += 2
+            continue
+        result.append(char)
+        index += 1
+    return "".join(result)
+
+
+@v_args(meta=True)
+class _AstBuilder(Transformer_NonRecursive):
+    """One method per grammar rule or alias; tracks depth to enforce the limit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depths: dict[int, int] = {}
+
+    def _deep(self, node: ast.Node, *parts: ast.Node) -> ast.Node:
+        depth = 1 + max((self._depths.get(id(part), 1) for part in parts), default=0)
+        if depth > MAX_EXPRESSION_DEPTH:
+            span = node.span
+            raise FormulaLimitError(
+                f"the formula is nested too deeply (more than {MAX_EXPRESSION_DEPTH} "
+                "operations inside one another); split it into smaller formulas",
+                line=span.line, column=span.column, end_line=span.end_line,
+                end_column=span.end_column)
+        self._depths[id(node)] = depth
+        return node
+
+    def number(self, meta, children):
+        return ast.NumberLiteral(_span(meta), Decimal(str(children[0])))
+
+    def string(self, meta, children):
+        return ast.TextLiteral(_span(meta), unescape(str(children[0])[1:-1]))
+
+    def true(self, meta, children):
+        return ast.BooleanLiteral(_span(meta), True)
+
+    def false(self, meta, children):
+        return ast.BooleanLiteral(_span(meta), False)
+
+    def null(self, meta, children):
+        return ast.NullLiteral(_span(meta))
+
+    def global_reference(self, meta, children):
+        return ast.GlobalReference(_span(meta), str(children[0]))
+
+    def field(self, meta, children):
+        return ast.FieldReference(_span(meta), ".".join(str(part) for part in children))
+
+    def arguments(self, meta, children):
+        return tuple(children)
+
+    def call(self, meta, children):
+        name, arguments = children
+        arguments = arguments or ()
+        node = ast.FunctionCall(_span(meta), str(name).upper(), arguments, _token_span(name))
+        return self._deep(node, *arguments)
+
+    def unary(self, meta, children):
+        operator, operand = children
+        text = str(operator).upper()
+        node = ast.UnaryOperation(_span(meta), _NORMALISED_OPERATORS.get(text, text), operand)
+        return self._deep(node, operand)
+
+    def binary(self, meta, children):
+        left, operator, right = children
+        text = str(operator)
+        node = ast.BinaryOperation(_span(meta), _NORMALISED_OPERATORS.get(text, text), left, right)
+        return self._deep(node, left, right)
+
+
+# --- friendly syntax errors -------------------------------------------------
+
+def _tokens_before(source: str, stop: int | None) -> list[Token]:
+    """Tokens that start before ``stop`` (all of them when ``stop`` is None)."""
+    tokens: list[Token] = []
+    try:
+        for token in _lark().lex(source):
+            if stop is not None and token.start_pos >= stop:
+                break
+            tokens.append(token)
+    except UnexpectedInput:
+        pass
+    return tokens
+
+
+def _describe(token: Token) -> str:
+    if token.type == "$END":
+        return "the end of the formula"
+    if token.type == "STRING":
+        return "text " + (str(token) if len(token) < 30 else str(token)[:27] + "...")
+    if token.type == "NUMBER":
+        return f"number {token}"
+    if token.type == "NAME":
+        return f"name '{token}'"
+    return f"'{token}'"
+
+
+def _open_parentheses(tokens: list[Token]) -> list[tuple[Token, bool]]:
+    """Stack of unclosed '(' tokens with whether each opens a function call."""
+    stack: list[tuple[Token, bool]] = []
+    previous: Token | None = None
+    for token in tokens:
+        if token.type == "LPAR":
+            stack.append((token, previous is not None and previous.type == "NAME"))
+        elif token.type == "RPAR" and stack:
+            stack.pop()
+        previous = token
+    return stack
+
+
+def _friendly_syntax_error(source: str, error: UnexpectedInput) -> FormulaSyntaxError:
+    line, column = getattr(error, "line", None), getattr(error, "column", None)
+    if isinstance(error, UnexpectedCharacters):
+        position = error.pos_in_stream
+        char = source[position] if position < len(source) else ""
+        if char in "\"'":
+            message = f"unterminated text: the text starting here has no closing {char}"
+        elif source.startswith("/*", position):
+            message = "unterminated comment: '/*' has no closing '*/'"
+        elif char == "$":
+            message = "invalid global name after '$' (for example $User.Id)"
+        else:
+            message = f"unexpected character {char!r}"
+        return FormulaSyntaxError(message, line=line, column=column, end_line=line,
+                                  end_column=(column or 0) + 1, source=source)
+    if not isinstance(error, UnexpectedToken):  # pragma: no cover - LALR raises only these
+        return FormulaSyntaxError("invalid formula", line=line, column=column, source=source)
+    token = error.token
+    at_end = token.type == "$END"
+    tokens = _tokens_before(source, None if at_end else token.start_pos)
+    previous = tokens[-1] if tokens else None
+    open_parentheses = _open_parentheses(tokens)
+    position = previous if at_end and previous is not None else token
+    message = _message_for(source, token, previous, open_parentheses, at_end)
+    if at_end and open_parentheses and "closing parenthesis" in message:
+        position = open_parentheses[-1][0]
+    return FormulaSyntaxError(
+        message, line=position.line, column=position.column,
+        end_line=position.end_line, end_column=position.end_column, source=source)
+
+
+def _message_for(source: str, token: Token, previous: Token | None,
+                 open_parentheses: list[tuple[Token, bool]], at_end: bool) -> str:
+    previous_type = previous.type if previous is not None else None
+    inside_call = bool(open_parentheses) and open_parentheses[-1][1]
+    if at_end:
+        if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
+            return f"the formula ends with '{previous}': a value is missing after it"
+        if previous_type == "COMMA":
+            return "the formula ends with ',': an argument is missing after it"
+        if open_parentheses:
+            opened = open_parentheses[-1][0]
+            return (f"missing closing parenthesis ')' for the '(' at line {opened.line}, "
+                    f"column {opened.column}")
+        return "unexpected end of the formula"
+    if token.type == "SLASH" and token.end_pos < len(source) and source[token.end_pos] == "*":
+        return "unterminated comment: '/*' has no closing '*/'"
+    if token.type == "RPAR":
+        if not open_parentheses:
+            return "extra closing parenthesis ')' without a matching '('"
+        if previous_type == "COMMA":
+            return "an argument is missing after ','"
+        if previous_type == "LPAR":
+            return "empty parentheses '()': put an expression inside"
+        if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
+            return f"a value is missing after '{previous}'"
+    if token.type in _BINARY_OPERATORS or token.type in {"BANG", "NOT"}:
+        if previous_type == "EQUALITY_OPERATOR" and token.type == "EQUALITY_OPERATOR":
+            return (f"'{previous} {token}' is not an operator: compare with '=' "
+                    "(or '==') and use '<>' (or '!=') for 'not equal'")
+        if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
+            return f"'{token}' cannot follow '{previous}': a value is missing between them"
+        if previous_type in (None, "LPAR", "COMMA"):
+            return f"a value is missing before '{token}'"
+    if token.type == "COMMA":
+        if previous_type in ("LPAR", "COMMA"):
+            return "an argument is missing before ','"
+        if not inside_call:
+            return "',' is only allowed between the arguments of a function call"
+        if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
+            return f"a value is missing after '{previous}'"
+    if token.type in _VALUE_START and previous_type in _VALUE_END:
+        if token.type == "LPAR" and previous_type == "NAME":
+            return f"'{previous}' is not a function name (function names have no '.')"
+        if inside_call:
+            return (f"missing comma between arguments: {_describe(previous)} is followed by "
+                    f"{_describe(token)}")
+        return (f"missing operator between {_describe(previous)} and {_describe(token)} "
+                "(for example '&', '+' or '=')")
+    if token.type == "LPAR" and previous_type == "GLOBAL_NAME":
+        return f"'{previous}' is a global value, not a function"
+    return f"unexpected {_describe(token)}"
