@@ -1,0 +1,1 @@
+"""The metamodel: object and field definitions, field types, revisions, caching, indexes."""

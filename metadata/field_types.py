@@ -1,0 +1,109 @@
+"""The field-type contract and registry.
+
+A field type knows everything Trellis needs about one kind of value: which
+properties its definition takes, how to validate and normalise an incoming value
+(its marshmallow field), how the value is stored in a record's JSONB ``data``,
+its OpenAPI schema, its typed SQL expression for filters, sorts and indexes, and
+the Python value the formula engine sees. Built-in types are registered by the
+``trellis.plugins.field_types`` plugin through the same ``register_field_types``
+hook third parties use.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable
+
+import marshmallow
+
+# Operators a list filter may use (``?Amount__gte=10``); each type opts in.
+EQUALITY_OPERATORS = ("eq", "ne", "in", "isnull")
+ORDERED_OPERATORS = (*EQUALITY_OPERATORS, "gt", "gte", "lt", "lte")
+TEXT_OPERATORS = (*EQUALITY_OPERATORS, "contains", "startswith", "gt", "gte", "lt", "lte")
+
+
+class FieldValueError(ValueError):
+    """A value does not fit its field; the message is shown to the user as-is."""
+
+
+class FieldType:
+    """Base class of field types. Subclasses set the class attributes and override hooks."""
+
+    #: The ``type`` in field definitions.
+    name: ClassVar[str]
+    #: JSON Schema ``properties`` this type adds to a field definition.
+    properties: ClassVar[dict[str, Any]] = {}
+    #: Type-specific properties a definition must have.
+    required_properties: ClassVar[tuple[str, ...]] = ()
+    #: PostgreSQL type of the typed expression: ``text numeric boolean date timestamptz time
+    #: jsonb``; ``None`` when values cannot be filtered or sorted in SQL.
+    sql_type: ClassVar[str | None] = "text"
+    #: Filter operators the list API accepts for this type.
+    operators: ClassVar[tuple[str, ...]] = EQUALITY_OPERATORS
+    #: Sortable and indexable.
+    sortable: ClassVar[bool] = True
+    #: Values are computed by Trellis, never written by clients.
+    computed: ClassVar[bool] = False
+
+    def validate_definition(self, field: dict[str, Any]) -> list[str]:
+        """Checks beyond the JSON Schema (e.g. scale not above precision); messages or []."""
+        return []
+
+    def marshmallow_field(self, field: dict[str, Any]) -> marshmallow.fields.Field:
+        """A marshmallow field whose ``deserialize`` returns the normalised, JSON-storable value."""
+        raise NotImplementedError
+
+    def normalize(self, value: Any, field: dict[str, Any]) -> Any:
+        """Validate and normalise one value (``None`` is blank); raises :class:`FieldValueError`."""
+        try:
+            return self.marshmallow_field(field).deserialize(value)
+        except marshmallow.ValidationError as error:
+            messages = error.messages
+            text = messages[0] if isinstance(messages, list) and messages else str(messages)
+            raise FieldValueError(str(text)) from None
+
+    def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
+        """OpenAPI 3.1 (JSON Schema 2020-12) schema of the stored value, blank included."""
+        return {"type": ["string", "null"]}
+
+    def formula_type(self, field: dict[str, Any]) -> str:
+        """The type name the formula engine uses for this field."""
+        return self.name
+
+    def to_formula_value(self, stored: Any, field: dict[str, Any]) -> Any:
+        """The Python value the formula engine sees for a stored JSON value."""
+        return stored
+
+    def parse_filter_value(self, raw: str, field: dict[str, Any]) -> Any:
+        """Turn a query-string value into a comparable stored value."""
+        return self.normalize(raw, field)
+
+    def sql_accepts(self, text_expression: str, field: dict[str, Any]) -> str | None:
+        """A SQL predicate over the stored text true when a value fits this type, or None
+        when every value fits. Used to refuse type changes that would lose data."""
+        return None
+
+
+class FieldTypeRegistry:
+    """Field types by name; filled through the ``register_field_types`` hook."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, FieldType] = {}
+
+    def register(self, field_type: FieldType) -> FieldType:
+        if not getattr(field_type, "name", None):
+            raise ValueError("a field type needs a name")
+        if field_type.name in self._types:
+            raise ValueError(f"field type {field_type.name!r} is already registered")
+        self._types[field_type.name] = field_type
+        return field_type
+
+    def get(self, name: str) -> FieldType:
+        return self._types[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def all(self) -> Iterable[FieldType]:
+        return self._types.values()
