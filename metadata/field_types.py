@@ -10,6 +10,7 @@ hook third parties use.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Iterable
 
 import marshmallow
@@ -74,6 +75,12 @@ class FieldType:
 
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> Any:
         """Turn a query-string value into a comparable stored value."""
+        if self.sql_type in {"numeric", "boolean"}:
+            # Query strings are text; numbers and booleans arrive as their JSON spelling.
+            try:
+                return self.normalize(json.loads(raw), field)
+            except ValueError:
+                pass
         return self.normalize(raw, field)
 
     def sql_accepts(self, text_expression: str, field: dict[str, Any]) -> str | None:

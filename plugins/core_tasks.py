@@ -1,9 +1,14 @@
-"""Built-in Celery tasks."""
+"""Built-in Celery tasks: the smoke test and the index builder."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import sqlalchemy as sa
+
 from trellis.hookspecs import hookimpl
+
+RECONCILE_SECONDS = 300
 
 
 @hookimpl
@@ -15,3 +20,30 @@ def register_celery_tasks(celery: Any) -> None:
         from trellis.state import get_state
 
         return {"pong": payload, "schema": current_revision(get_state().database)}
+
+    @celery.task(name="trellis.build_indexes", shared=False)
+    def build_indexes(tenant_id: str) -> dict[str, str]:
+        """Build (CONCURRENTLY) or drop the field indexes a tenant's metadata planned."""
+        from trellis.metadata.indexes import build_pending_indexes
+        from trellis.state import get_state
+
+        return build_pending_indexes(get_state().database.owner_engine, uuid.UUID(tenant_id))
+
+    @celery.task(name="trellis.reconcile_indexes", shared=False)
+    def reconcile_indexes() -> int:
+        """Pick up index plans whose build was never enqueued (e.g. Redis was down)."""
+        from trellis.state import get_state
+
+        with get_state().database.owner() as connection:
+            tenants = connection.execute(sa.text(
+                "SELECT DISTINCT tenant_id FROM field_indexes "
+                "WHERE status IN ('building', 'dropping')")).scalars().all()
+        for tenant_id in tenants:
+            build_indexes.delay(str(tenant_id))
+        return len(tenants)
+
+    celery.conf.beat_schedule = {
+        **(celery.conf.beat_schedule or {}),
+        "trellis-reconcile-indexes": {"task": "trellis.reconcile_indexes",
+                                      "schedule": RECONCILE_SECONDS},
+    }

@@ -23,7 +23,9 @@ from trellis.rule_engine.errors import (
     FormulaTypeError,
 )
 from trellis.rule_engine.formula import CompiledFormula, check_formula, compile_formula
-from trellis.rule_engine.functions import FunctionRegistry, FunctionSpec, builtin_registry, new_registry
+from trellis.rule_engine.functions import (
+    FunctionRegistry, FunctionSpec, builtin_registry, new_registry,
+)
 
 __all__ = [
     "CompiledFormula", "FormulaError", "FormulaLimitError", "FormulaRuntimeError",

@@ -11,7 +11,9 @@ from typing import Mapping
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaTypeError
-from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry, FunctionSpec, check_parameters
+from trellis.rule_engine.functions.registry import (
+    CallCheck, FunctionRegistry, FunctionSpec, check_parameters,
+)
 
 
 @dataclass(frozen=True)
@@ -130,9 +132,10 @@ class TypeChecker:
             candidates = {key: canonical for key, (canonical, _) in self.field_index.items()}
             for alias in kinds.SYSTEM_FIELD_ALIASES:
                 candidates.setdefault(alias, alias)
-            hint = _suggestion(node.path, candidates)
-            if not hint and node.path.upper() in self.registry:
+            if node.path.upper() in self.registry:
                 hint = f"; {node.path.upper()} is a function: call it as {node.path.upper()}(...)"
+            else:
+                hint = _suggestion(node.path, candidates)
             raise _error(f"unknown field '{node.path}'{hint}", node)
         canonical, field_type = found
         kind = kinds.kind_of_field_type(field_type)
@@ -179,8 +182,21 @@ class TypeChecker:
                       f"received {kinds.label(kind)}", node)
 
     def _binary(self, node: ast.BinaryOperation) -> str:
-        left = self.visit(node.left)
-        right = self.visit(node.right)
+        """Walk the left operand chain iteratively (``a + b + c + ...`` can be long)."""
+        spine = []
+        current: ast.Node = node
+        while isinstance(current, ast.BinaryOperation):
+            spine.append(current)
+            current = current.left
+        kind = self.visit(current)
+        for item in reversed(spine):
+            kind = self._binary_kind(item, kind, self.visit(item.right))
+            if item is not node:
+                self.result.kinds[item] = kind
+                self.result.node_count += 1
+        return kind
+
+    def _binary_kind(self, node: ast.BinaryOperation, left: str, right: str) -> str:
         operator = node.operator
         for kind, operand in ((left, node.left), (right, node.right)):
             if kind == kinds.PICKLIST:

@@ -52,7 +52,7 @@ def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
                                end_line=span.end_line, end_column=span.end_column)
 
 
-def _lookup_case_insensitive(record: Any, lowered: str) -> Any:
+def lookup_case_insensitive(record: Any, lowered: str) -> Any:
     """Slow path for a key absent in the record's canonical spelling."""
     try:
         items = record.items()
@@ -75,7 +75,7 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
         def read_number(record: Any, environment: Environment) -> Any:
             value = record.get(key, MISSING)
             if value is MISSING:
-                value = _lookup_case_insensitive(record, lowered)
+                value = lookup_case_insensitive(record, lowered)
             if value is None:
                 return default
             if type(value) is not Decimal:
@@ -88,7 +88,7 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
         def read_text(record: Any, environment: Environment) -> Any:
             value = record.get(key, MISSING)
             if value is MISSING:
-                value = _lookup_case_insensitive(record, lowered)
+                value = lookup_case_insensitive(record, lowered)
             if value is None or value == "":
                 return default
             return value if type(value) is str else convert(value)
@@ -97,7 +97,7 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
     def read_other(record: Any, environment: Environment) -> Any:
         value = record.get(key, MISSING)
         if value is MISSING:
-            value = _lookup_case_insensitive(record, lowered)
+            value = lookup_case_insensitive(record, lowered)
         return convert(value)
     return read_other
 
@@ -146,7 +146,7 @@ class PythonCompiler:
         def read_global(record: Any, environment: Environment) -> Any:
             value = environment.globals.get(name, MISSING)
             if value is MISSING:
-                value = _lookup_case_insensitive(environment.globals, name.lower())
+                value = lookup_case_insensitive(environment.globals, name.lower())
             return convert(value) if value is not None and value != "" else None
         return read_global
 
@@ -156,6 +156,12 @@ class PythonCompiler:
         operand = self.node(node.operand)
         if node.operator == "NOT":
             inner = node.operand
+            negated = getattr(getattr(self.checked.functions.get(inner), "implementation", None),
+                              "specialise_negated", None)
+            if negated is not None:
+                closure = negated(self, inner)
+                if closure is not None:
+                    return closure
             if (isinstance(inner, ast.FunctionCall)
                     and self.checked.functions.get(inner) is not None
                     and self.checked.functions[inner].name in ("ISBLANK", "ISPICKVAL", "ISNULL",
@@ -175,6 +181,74 @@ class PythonCompiler:
         return minus
 
     def _binary(self, node: ast.BinaryOperation) -> Closure:
+        if isinstance(node.left, ast.BinaryOperation):
+            return self._chain(node)
+        return self._single_binary(node)
+
+    def _chain(self, node: ast.BinaryOperation) -> Closure:
+        """A left-nested operator chain (``a + b - c & d ...``) evaluated in a loop,
+        so that a long chain costs no Python recursion at all."""
+        spine = []
+        current: ast.Node = node
+        while isinstance(current, ast.BinaryOperation):
+            spine.append(current)
+            current = current.left
+        first = self.node(current)
+        steps = tuple(self._step(item) for item in reversed(spine))
+
+        def chain(record: Any, environment: Environment) -> Any:
+            value = first(record, environment)
+            for step in steps:
+                value = step(value, record, environment)
+            return value
+        return chain
+
+    def _step(self, node: ast.BinaryOperation) -> Callable[[Any, Any, Environment], Any]:
+        """One link of a chain: combine the value so far with the right operand."""
+        right = self.node(node.right)
+        operator_text = node.operator
+        left_kind = self.checked.kinds[node.left]
+        right_kind = self.checked.kinds[node.right]
+        if operator_text == "&&":
+            return lambda value, record, environment: bool(value and right(record, environment))
+        if operator_text == "||":
+            return lambda value, record, environment: bool(value or right(record, environment))
+        if operator_text in ("=", "<>"):
+            negated = operator_text == "<>"
+            return lambda value, record, environment: equal(
+                value, right(record, environment)) is not negated
+        if operator_text in _COMPARISONS:
+            compare = _COMPARISONS[operator_text]
+
+            def ordering_step(value: Any, record: Any, environment: Environment) -> Any:
+                second = right(record, environment)
+                if value is None or second is None or value == "" or second == "":
+                    return None
+                return compare(value, second)
+            return ordering_step
+        if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
+            def concatenate_step(value: Any, record: Any, environment: Environment) -> Any:
+                joined = (value or "") + (right(record, environment) or "")
+                if len(joined) > 1000:
+                    environment.charge(len(joined) // 100)
+                    if len(joined) > MAX_TEXT_LENGTH:
+                        raise runtime_error(node, FormulaRuntimeError(
+                            f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
+                return joined or None
+            return concatenate_step
+        calculate = _arithmetic(operator_text, left_kind, right_kind)
+
+        def arithmetic_step(value: Any, record: Any, environment: Environment) -> Any:
+            second = right(record, environment)
+            if value is None or second is None:
+                return None
+            try:
+                return calculate(value, second)
+            except Exception as error:
+                raise runtime_error(node, error) from None
+        return arithmetic_step
+
+    def _single_binary(self, node: ast.BinaryOperation) -> Closure:
         operator_text = node.operator
         left_kind = self.checked.kinds[node.left]
         right_kind = self.checked.kinds[node.right]
@@ -215,7 +289,11 @@ class PythonCompiler:
         for field_side, constant_side, flipped in ((node.left, node.right, False),
                                                    (node.right, node.left, True)):
             is_constant, constant = self.constant_value(constant_side)
-            if isinstance(field_side, ast.FieldReference) and is_constant and constant is not None:
+            if (isinstance(field_side, ast.FieldReference) and is_constant and constant is not None
+                    and self.checked.kinds[field_side] in kinds.NUMBER_KINDS):
+                return self._number_field_comparison(field_side, constant, compare, flipped)
+            if (isinstance(field_side, ast.FieldReference) and is_constant and constant is not None
+                    and self.checked.kinds[field_side] != kinds.TEXT):
                 reader = self.node(field_side)
                 if flipped:
                     def compare_constant_first(record: Any, environment: Environment) -> Any:
@@ -269,6 +347,32 @@ class PythonCompiler:
                     return True
             return False
         return any_true
+
+    def _number_field_comparison(self, field: ast.FieldReference, constant: Any,
+                                 compare: Callable[[Any, Any], bool], flipped: bool) -> Closure:
+        """``Amount < 1000``: the field read and the comparison in one closure."""
+        info = self.checked.fields[field]
+        key, lowered = info.path, info.path.lower()
+        default = ZERO if self.blank_mode == "zero" else None
+        convert = CONVERTERS[kinds.NUMBER]
+        percent = info.kind == kinds.PERCENT
+        if flipped:
+            compare = (lambda original: lambda value, other: original(other, value))(compare)
+
+        def compare_number_field(record: Any, environment: Environment) -> Any:
+            value = record.get(key, MISSING)
+            if value is MISSING:
+                value = lookup_case_insensitive(record, lowered)
+            if value is None:
+                if default is None:
+                    return None
+                value = default
+            elif type(value) is not Decimal:
+                value = convert(value)
+            if percent:
+                value = value.scaleb(-2, DECIMAL_CONTEXT)
+            return compare(value, constant)
+        return compare_number_field
 
     # --- functions -------------------------------------------------------------
 
@@ -346,7 +450,8 @@ def _days_between_datetimes(first: dt.datetime, second: dt.datetime) -> Decimal:
 
 def _milliseconds_between_times(first: dt.time, second: dt.time) -> Decimal:
     def milliseconds(value: dt.time) -> int:
-        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + value.microsecond // 1000
+        seconds = (value.hour * 60 + value.minute) * 60 + value.second
+        return seconds * 1000 + value.microsecond // 1000
     return Decimal(milliseconds(first) - milliseconds(second))
 
 

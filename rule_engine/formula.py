@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Mapping
 
-from trellis.rule_engine import kinds
+from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.checker import CheckedFormula, TypeChecker
 from trellis.rule_engine.compiler import PythonCompiler
 from trellis.rule_engine.errors import (
@@ -37,6 +37,11 @@ class CompiledFormula:
         self._closure = closure
         self._max_steps = max_steps
         self._regex_timeout = regex_timeout
+        # Most rules never touch the environment (no TODAY(), prior values,
+        # globals or text building): they share one immutable environment, which
+        # keeps ``evaluate`` close to the cost of a hand-written check.
+        self._shared_environment = None if _needs_environment(checked, registry) else Environment(
+            None, False, None, {}, max_steps, regex_timeout)
 
     def __repr__(self) -> str:
         return f"<CompiledFormula {self.return_type} {self.source[:60]!r}>"
@@ -49,20 +54,26 @@ class CompiledFormula:
         ``prior`` is the record before the change (ISCHANGED, PRIORVALUE),
         ``now`` fixes TODAY()/NOW(), ``globals`` maps names like ``"$User.Id"``.
         """
-        moment = ensure_aware(now) if isinstance(now, dt.datetime) else dt.datetime.now(UTC)
-        environment = Environment(prior, is_new, moment, globals or {}, self._max_steps,
-                                  self._regex_timeout)
+        environment = self._shared_environment
+        if environment is None:
+            moment = ensure_aware(now) if isinstance(now, dt.datetime) else dt.datetime.now(UTC)
+            environment = Environment(prior, is_new, moment, globals or {}, self._max_steps,
+                                      self._regex_timeout)
         try:
-            result = self._closure(record if record is not None else {}, environment)
+            result = self._closure(record, environment)
         except FormulaError as error:
             raise error.with_source(self.source)
         except RecursionError:
             raise FormulaRuntimeError("the formula is nested too deeply to evaluate",
                                       source=self.source) from None
         except Exception as error:  # bad input values: never let a raw exception escape
+            if record is None:
+                return self.evaluate({}, prior, is_new, now, globals)
             raise FormulaRuntimeError(f"cannot evaluate the formula: {error}",
                                       source=self.source) from error
-        return None if result == "" else result
+        if result.__class__ is str and not result:
+            return None
+        return result
 
     def to_sql(self, resolve: Callable[[str], Any], now: dt.datetime | None = None,
                globals: Mapping[str, Any] | None = None) -> Any:
@@ -74,6 +85,20 @@ class CompiledFormula:
                                globals_=globals).compile()
         except FormulaError as error:
             raise error.with_source(self.source)
+
+
+def _needs_environment(checked: CheckedFormula, registry: FunctionRegistry) -> bool:
+    """Whether evaluation reads or charges the per-call environment."""
+    if checked.globals:
+        return True
+    builtins = builtin_registry()
+    for spec in checked.functions.values():
+        if spec.needs_environment or spec.uses_prior:
+            return True
+        if spec.lazy and builtins.get(spec.name) is not spec:
+            return True  # a plugin's lazy function receives the environment
+    return any(kind == kinds.TEXT and isinstance(node, (ast.FunctionCall, ast.BinaryOperation))
+               for node, kind in checked.kinds.items())
 
 
 def _fits(kind: str, expected: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean, Date, DateTime, Float, Integer, Numeric, Text, and_, case, cast, false, func, literal,
     not_, null, or_, text as sql_text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import ast, kinds
@@ -60,6 +61,14 @@ class SqlCompiler:
         expression = self.node(self.checked.root)
         if self.checked.kind == kinds.TEXT:
             expression = func.nullif(expression, "")
+        if self.checked.node_count > 100:
+            # SQLAlchemy renders expressions recursively: make sure this one renders.
+            try:
+                expression.compile(dialect=postgresql.dialect())
+            except RecursionError:
+                span = self.checked.root.span
+                raise FormulaSqlError("the formula is too deeply nested to run in SQL",
+                                      line=span.line, column=span.column) from None
         return expression
 
     def node(self, node: ast.Node) -> Any:
@@ -91,7 +100,8 @@ class SqlCompiler:
         except FormulaError:
             raise
         except Exception as error:
-            raise self.error(f"field '{info.path}' is not available in SQL ({error})", node) from None
+            raise self.error(f"field '{info.path}' is not available in SQL ({error})",
+                             node) from None
         kind = info.kind
         zero = self.blank_mode == "zero"
         if kind in (kinds.TEXT, kinds.PICKLIST):
@@ -126,8 +136,19 @@ class SqlCompiler:
         return left.is_not_distinct_from(right)
 
     def _binary(self, node: ast.BinaryOperation) -> Any:
+        """Left operand chains are walked iteratively, like the other passes."""
+        spine = []
+        current: ast.Node = node
+        while isinstance(current, ast.BinaryOperation):
+            spine.append(current)
+            current = current.left
+        expression = self.node(current)
+        for item in reversed(spine):
+            expression = self._binary_step(item, expression, self.node(item.right))
+        return expression
+
+    def _binary_step(self, node: ast.BinaryOperation, left: Any, right: Any) -> Any:
         operator = node.operator
-        left, right = self.node(node.left), self.node(node.right)
         left_kind, right_kind = self.kind(node.left), self.kind(node.right)
         if operator == "&&":
             return and_(func.coalesce(left, false()), func.coalesce(right, false()))

@@ -226,7 +226,8 @@ def format_value(value: Any) -> str | None:
 def check_text_length(value: str) -> str:
     if len(value) > MAX_TEXT_LENGTH:
         raise FormulaRuntimeError(
-            f"the text result would be {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
+            f"the text result would be {len(value)} characters long; "
+            f"the limit is {MAX_TEXT_LENGTH}")
     return value
 
 

@@ -90,6 +90,12 @@ def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     application.extensions["trellis"].database.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_engine(app: Flask) -> sa.engine.Engine:
+    """An owner-privileged engine on this run's test database, for tests of raw SQL."""
+    return app.extensions["trellis"].database.owner_engine
+
+
 @pytest.fixture()
 def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
     """Build another app on the same (migrated) database with different settings or plugins."""

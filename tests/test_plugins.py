@@ -130,3 +130,45 @@ def test_entry_point_plugins_are_loaded(tmp_path: Path, monkeypatch: pytest.Monk
     manager = build_plugin_manager()
     assert ["/acme/templates"] in manager.hook.template_folders()
     sys.modules.pop("acme_plugin", None)
+
+
+class RatingPlugin:
+    """A third-party field type: a 1–5 star rating stored as an integer."""
+
+    @hookimpl
+    def register_field_types(self, registry: Any) -> None:
+        import marshmallow
+
+        from trellis.metadata.field_types import ORDERED_OPERATORS, FieldType
+
+        class Rating(FieldType):
+            name = "rating"
+            sql_type = "numeric"
+            operators = ORDERED_OPERATORS
+
+            def marshmallow_field(self, field: dict) -> marshmallow.fields.Field:
+                return marshmallow.fields.Integer(
+                    allow_none=True, strict=True,
+                    validate=marshmallow.validate.Range(1, 5, error="From 1 to 5 stars."))
+
+            def json_schema(self, field: dict) -> dict:
+                return {"type": ["integer", "null"], "minimum": 1, "maximum": 5}
+
+        registry.register(Rating())
+
+
+def test_hook_register_field_types(make_app, tenant) -> None:  # noqa: ANN001
+    app = make_app(plugins=[RatingPlugin()])
+    client = app.test_client()
+    headers = tenant.headers()
+    created = client.post("/api/v1/meta/objects", headers=headers, json={
+        "api_name": "Review", "label": "Review",
+        "fields": [{"api_name": "Stars", "type": "rating"}]})
+    assert created.status_code == 201, created.get_json()
+    good = client.post("/api/v1/objects/Review/records", headers=headers, json={"Stars": 4})
+    assert good.status_code == 201 and good.get_json()["Stars"] == 4
+    bad = client.post("/api/v1/objects/Review/records", headers=headers, json={"Stars": 9})
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == {"Stars": ["From 1 to 5 stars."]}
+    listed = client.get("/api/v1/objects/Review/records?Stars__gte=3", headers=headers)
+    assert [row["Stars"] for row in listed.get_json()["data"]] == [4]

@@ -30,6 +30,19 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
     with database.tenant(tenant.id) as connection:
         user = connection.execute(sa.select(users).where(users.c.id == tenant.admin_id)).one()
         start_session(connection, user, hours=1, client_address="127.0.0.1", user_agent="t")
+    # Metadata, revisions, planned indexes, records, refs, history, events, counters:
+    for definition in (
+            {"api_name": "Account", "label": "Account", "fields": [
+                {"api_name": "Name", "type": "text", "unique": True},
+                {"api_name": "Number", "type": "auto_number", "format": "A-{000}"}]},
+            {"api_name": "Contact", "label": "Contact", "fields": [
+                {"api_name": "Name", "type": "text"},
+                {"api_name": "Account", "type": "lookup", "target": "Account"}]}):
+        assert tenant.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
+    account = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "Acme"})
+    contact = tenant.api("POST", "/api/v1/objects/Contact/records",
+                         json={"Name": "Ada", "Account": account.get_json()["id"]})
+    assert contact.status_code == 201, contact.get_json()
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

@@ -11,6 +11,8 @@ from flask import Flask
 from trellis.config import Config, load_config
 from trellis.db import Database
 from trellis.embedded import resolve_service_urls
+from trellis.metadata.compiled import MetadataCache
+from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.plugins_manager import build_plugin_manager
 from trellis.state import AppState
 
@@ -45,6 +47,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
     folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
     app.jinja_loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))])
+    field_types = FieldTypeRegistry()
+    plugin_manager.hook.register_field_types(registry=field_types)
     app.extensions["trellis"] = AppState(
         config=config,
         database=Database(database_url, config.db_app_role, config.db_pool_size),
@@ -52,6 +56,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
         redis_url=redis_url,
         redis_embedded=redis_embedded,
         plugins=plugin_manager,
+        field_types=field_types,
+        metadata_cache=MetadataCache(field_types),
     )
     observability.init_app(app)
     errors.init_app(app)

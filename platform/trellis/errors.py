@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -23,9 +24,11 @@ class TrellisError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, fields: Mapping[str, list[str] | str] | None = None,
-                 code: str | None = None, status: int | None = None) -> None:
+                 code: str | None = None, status: int | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.extra = dict(extra or {})
         self.fields = {name: [errors] if isinstance(errors, str) else list(errors)
                        for name, errors in (fields or {}).items()}
         if code:
@@ -75,9 +78,11 @@ class RateLimited(TrellisError):
 
 
 def envelope(status: int, code: str, message: str,
-             fields: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
-    """The error body every API endpoint returns."""
+             fields: Mapping[str, list[str]] | None = None,
+             extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The error body every API endpoint returns (``extra`` adds endpoint-specific detail)."""
     return {
+        **(extra or {}),
         "ok": False,
         "status": status,
         "code": code,
@@ -96,9 +101,10 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, code: str, message: str,
-                   fields: Mapping[str, list[str]] | None = None) -> Response:
+                   fields: Mapping[str, list[str]] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> Response:
     if wants_json():
-        response = jsonify(envelope(status, code, message, fields))
+        response = jsonify(envelope(status, code, message, fields, extra))
     else:
         response = Response(render_template("error.html", status=status, code=code,
                                             message=message, fields=fields or {}),
@@ -110,7 +116,8 @@ def error_response(status: int, code: str, message: str,
 def init_app(app: Flask) -> None:
     @app.errorhandler(TrellisError)
     def handle_trellis_error(error: TrellisError) -> Response:
-        response = error_response(error.status, error.code, error.message, error.fields)
+        response = error_response(error.status, error.code, error.message, error.fields,
+                                  error.extra)
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
@@ -122,6 +129,13 @@ def init_app(app: Flask) -> None:
         if error.code == 405 and error.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
         return response
+
+    @app.errorhandler(sa.exc.IntegrityError)
+    def handle_integrity_error(error: sa.exc.IntegrityError) -> Response:
+        # Services check first; this is the database's last word on a race they lost.
+        log.info("integrity error", extra={"detail": str(error.orig).splitlines()[0]})
+        return error_response(409, "conflict",
+                              "The change conflicts with existing data; reload and retry.")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:

@@ -37,3 +37,8 @@ def startup(app: Any) -> None:
 @hookspec
 def register_celery_tasks(celery: Any) -> None:
     """Define Celery tasks on the app's Celery instance."""
+
+
+@hookspec
+def register_field_types(registry: Any) -> None:
+    """Register field types (:class:`trellis.metadata.field_types.FieldType`) on the registry."""

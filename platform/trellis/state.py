@@ -9,6 +9,8 @@ from flask import current_app
 
 from trellis.config import Config
 from trellis.db import Database
+from trellis.metadata.compiled import MetadataCache
+from trellis.metadata.field_types import FieldTypeRegistry
 
 
 @dataclasses.dataclass
@@ -19,6 +21,8 @@ class AppState:
     redis_url: str
     redis_embedded: bool
     plugins: pluggy.PluginManager
+    field_types: FieldTypeRegistry
+    metadata_cache: MetadataCache
 
 
 def get_state() -> AppState:

@@ -70,7 +70,8 @@ def register(registry: FunctionRegistry) -> None:
                        description="DATE(year, month, day); an error for an invalid date")
     def date(year: Decimal, month: Decimal, day: Decimal) -> dt.date:
         try:
-            return dt.date(integer_argument(year, "year", 9999), integer_argument(month, "month", 99),
+            return dt.date(integer_argument(year, "year", 9999),
+                           integer_argument(month, "month", 99),
                            integer_argument(day, "day", 99))
         except ValueError as error:
             raise FormulaRuntimeError(f"invalid date: {error}") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.rule_engine import ast, kinds
+from trellis.rule_engine.compiler import lookup_case_insensitive
 from trellis.rule_engine.compiler import equal, make_reader
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import MISSING, is_blank, parse_number
@@ -105,17 +106,63 @@ def register(registry: FunctionRegistry) -> None:
                       max_arguments=None,
                       description="CASE(expression, value1, result1, ..., else_result)")
 
-    def specialise_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
+    def blank_test(compiler: Any, node: ast.FunctionCall) -> Any:
+        """A direct blank test on a field's raw value (no conversion needed)."""
         argument = node.arguments[0]
         if not isinstance(argument, ast.FieldReference):
             return None
-        reader = compiler.node(argument)
-        return lambda record, environment: is_blank(reader(record, environment))
+        kind = compiler.checked.kinds[argument]
+        if kind == kinds.CHECKBOX or (kind in kinds.NUMBER_KINDS and compiler.blank_mode == "zero"):
+            return "never"
+        if kind == kinds.MULTI_PICKLIST:
+            return None
+        key = compiler.checked.fields[argument].path
+        lowered = key.lower()
+
+        def raw(record: Any) -> Any:
+            value = record.get(key, MISSING)
+            if value is MISSING:
+                value = lookup_case_insensitive(record, lowered)
+            return value
+        return raw
+
+    def specialise_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
+        raw = blank_test(compiler, node)
+        if raw == "never":
+            return lambda record, environment: False
+        if raw is None:
+            argument = node.arguments[0]
+            if not isinstance(argument, ast.FieldReference):
+                return None
+            reader = compiler.node(argument)
+            return lambda record, environment: is_blank(reader(record, environment))
+
+        def isblank_field(record: Any, environment: Any) -> bool:
+            value = raw(record)
+            return value is None or value == ""
+        return isblank_field
+
+    def specialise_not_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
+        raw = blank_test(compiler, node)
+        if raw == "never":
+            return lambda record, environment: True
+        if raw is None:
+            return None
+        argument = node.arguments[0]
+        key = compiler.checked.fields[argument].path
+
+        def is_filled(record: Any, environment: Any) -> bool:
+            value = record.get(key, MISSING)
+            if value is MISSING:
+                value = raw(record)
+            return value is not None and value != ""
+        return is_filled
 
     def isblank(value: Any) -> bool:
         return is_blank(value)
 
     isblank.specialise = specialise_isblank
+    isblank.specialise_negated = specialise_not_isblank
     registry.register("ISBLANK", isblank, args=["value"], returns="checkbox", propagate_blank=False,
                       description="TRUE when the value is blank (text \"\" included)")
 
@@ -220,7 +267,6 @@ def register(registry: FunctionRegistry) -> None:
         if not (isinstance(field, ast.FieldReference) and isinstance(literal, ast.TextLiteral)):
             return None
         key = compiler.checked.fields[field].path
-        lowered = key.lower()
         expected = literal.value
         if expected == "":
             reader = compiler.node(field)

@@ -161,7 +161,8 @@ class FunctionRegistry:
         matches = difflib.get_close_matches(name.upper(), list(self._specs), n=1, cutoff=0.6)
         return matches[0] if matches else None
 
-    def register(self, spec_or_name: FunctionSpec | str, implementation: Callable[..., Any] | None = None,
+    def register(self, spec_or_name: FunctionSpec | str,
+                 implementation: Callable[..., Any] | None = None,
                  *, replace_existing: bool = False, **options: Any) -> FunctionSpec:
         """Add a function: a ready ``FunctionSpec``, or a name, a callable and the
         keyword options of :meth:`function`. Re-registering a name needs
@@ -212,7 +213,8 @@ def _build_spec(name: str, implementation: Callable[..., Any], *,
     for position, parameter in enumerate(parameters):
         if parameter.variadic and position != len(parameters) - 1:
             raise ValueError("only the last parameter can be repeated ('*kind')")
-    required = sum(1 for parameter in parameters if not parameter.optional and not parameter.variadic)
+    required = sum(1 for parameter in parameters
+                   if not parameter.optional and not parameter.variadic)
     if any(parameter.variadic for parameter in parameters):
         maximum = None
         required += 0 if parameters[-1].optional else 1
@@ -220,7 +222,8 @@ def _build_spec(name: str, implementation: Callable[..., Any], *,
         maximum = len(parameters)
     if isinstance(returns, str):
         returns = returns.lower()
-        kind = kinds.kind_of_field_type(returns) or (returns if returns in kinds.ALL_KINDS else None)
+        kind = kinds.kind_of_field_type(returns) or (
+            returns if returns in kinds.ALL_KINDS else None)
         if kind is None:
             raise ValueError(f"unknown result kind {returns!r}")
         returns = kind if returns not in kinds.NUMBER_KINDS else returns

@@ -15,7 +15,7 @@ from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import (
-    MAX_TEXT_LENGTH, check_text_length, format_value, integer_argument, parse_number,
+    MAX_TEXT_LENGTH, format_value, integer_argument, parse_number,
 )
 
 REGEX_TIMEOUT_SECONDS = 0.25
@@ -122,7 +122,8 @@ def register(registry: FunctionRegistry) -> None:
 
     @registry.function("RPAD", args=["text", "number", "text?"], returns="text",
                        propagate_blank=False,
-                       description="RPAD(text, length[, pad]): pad on the right, truncate if longer")
+                       description="RPAD(text, length[, pad]): pad on the right, "
+                       "truncate if longer")
     def rpad(text: Any, length: Any, padding: Any = None) -> Any:
         return None if length is None else pad(text, length, padding, False)
 
@@ -135,7 +136,8 @@ def register(registry: FunctionRegistry) -> None:
         if not old:
             return text
         new = _text(new)
-        if len(new) > len(old) and len(text) + text.count(old) * (len(new) - len(old)) > MAX_TEXT_LENGTH:
+        growth = text.count(old) * (len(new) - len(old)) if len(new) > len(old) else 0
+        if len(text) + growth > MAX_TEXT_LENGTH:
             raise FormulaRuntimeError(f"the text would be longer than {MAX_TEXT_LENGTH} characters")
         return text.replace(old, new)
 
@@ -205,4 +207,3 @@ def register(registry: FunctionRegistry) -> None:
     def line_break() -> str:
         return "<br>"
 
-    _ = check_text_length  # re-exported for plugins writing text functions

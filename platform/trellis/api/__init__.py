@@ -5,9 +5,11 @@ from flask import Blueprint
 
 
 def create_blueprint() -> Blueprint:
-    from trellis.api import me, tokens
+    from trellis.api import me, meta, records, tokens
 
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
     me.register(blueprint)
     tokens.register(blueprint)
+    meta.register(blueprint)
+    records.register(blueprint)
     return blueprint

@@ -1,0 +1,151 @@
+"""Compiled metadata: what the records service and the API need, built once per revision.
+
+:class:`MetadataCache` keeps one :class:`TenantSchema` per tenant and process. Each
+use checks the tenant's current revision (one index-only lookup), so a change made
+by any process is seen by every other on its next request, with no stale window.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trellis.errors import NotFound
+from trellis.metadata.field_types import FieldType, FieldTypeRegistry
+from trellis.metadata.tables import meta_objects, metadata_revisions
+
+# The typed SQL expression of a stored value, by the field type's ``sql_type``. Field
+# names are validated identifiers, so they are inlined: index definitions and queries
+# must spell the very same expression for PostgreSQL to match them.
+SQL_EXPRESSIONS = {
+    "text": "(data->>'{name}')",
+    "numeric": "((data->>'{name}')::numeric)",
+    "boolean": "((data->>'{name}')::boolean)",
+    "date": "trellis_date(data->>'{name}')",
+    "timestamptz": "trellis_timestamptz(data->>'{name}')",
+    "time": "trellis_time(data->>'{name}')",
+    "jsonb": "(data->'{name}')",
+}
+SYSTEM_COLUMNS = {
+    "id": ("id", "uuid"), "version": ("version", "numeric"),
+    "created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz"),
+    "created_by": ("created_by", "uuid"), "updated_by": ("updated_by", "uuid"),
+    "owner_id": ("owner_id", "uuid"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledField:
+    api_name: str
+    definition: dict[str, Any]
+    type: FieldType
+
+    @property
+    def sql_expression(self) -> str:
+        if self.type.sql_type is None:
+            raise ValueError(f"{self.api_name} has no SQL form")
+        return SQL_EXPRESSIONS[self.type.sql_type].format(name=self.api_name)
+
+    @property
+    def stored_text_expression(self) -> str:
+        return f"(data->>'{self.api_name}')"
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectSchema:
+    id: uuid.UUID
+    api_name: str
+    definition: dict[str, Any]
+    fields: dict[str, CompiledField]            # active fields, by api_name
+    hidden_fields: frozenset[str]               # deleted fields whose values are kept
+    _by_lower: dict[str, str]
+
+    @classmethod
+    def build(cls, object_id: uuid.UUID, definition: dict[str, Any],
+              registry: FieldTypeRegistry) -> ObjectSchema:
+        fields, hidden = {}, set()
+        for field in definition["fields"]:
+            if field.get("deleted"):
+                hidden.add(field["api_name"])
+                continue
+            fields[field["api_name"]] = CompiledField(field["api_name"], field,
+                                                      registry.get(field["type"]))
+        return cls(id=object_id, api_name=definition["api_name"], definition=definition,
+                   fields=fields, hidden_fields=frozenset(hidden),
+                   _by_lower={name.lower(): name for name in fields})
+
+    @property
+    def name_field(self) -> str | None:
+        return self.definition.get("name_field")
+
+    def field(self, name: str) -> CompiledField:
+        """A field by API name, case-insensitively; :class:`NotFound` names the object."""
+        actual = self._by_lower.get(name.lower())
+        if actual is None:
+            raise NotFound(f"{self.api_name} has no field {name!r}.", code="unknown_field",
+                           fields={name: "Unknown field."})
+        return self.fields[actual]
+
+    def has_field(self, name: str) -> bool:
+        return name.lower() in self._by_lower
+
+    def lookups(self) -> list[CompiledField]:
+        return [field for field in self.fields.values() if field.type.name == "lookup"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TenantSchema:
+    revision: int
+    objects: dict[str, ObjectSchema]   # by lower-case api_name
+
+    def object(self, api_name: str) -> ObjectSchema:
+        found = self.objects.get(api_name.lower())
+        if found is None:
+            raise NotFound(f"No object {api_name!r}.", code="unknown_object")
+        return found
+
+    def by_id(self, object_id: uuid.UUID) -> ObjectSchema:
+        for schema in self.objects.values():
+            if schema.id == object_id:
+                return schema
+        raise NotFound(f"No object with id {object_id}.", code="unknown_object")
+
+    def referencing_lookups(self, target: str) -> list[tuple[ObjectSchema, CompiledField]]:
+        """Every lookup field (of any object) that points at ``target``."""
+        return [(schema, field) for schema in self.objects.values()
+                for field in schema.lookups()
+                if field.definition["target"].lower() == target.lower()]
+
+
+def current_revision(connection: Connection, tenant_id: uuid.UUID) -> int:
+    return connection.execute(
+        sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0))
+        .where(metadata_revisions.c.tenant_id == tenant_id)).scalar_one()
+
+
+class MetadataCache:
+    """Compiled metadata per tenant, replaced whenever the tenant's revision moves."""
+
+    def __init__(self, registry: FieldTypeRegistry) -> None:
+        self.registry = registry
+        self._entries: dict[uuid.UUID, TenantSchema] = {}
+        self._lock = threading.Lock()
+
+    def get(self, connection: Connection, tenant_id: uuid.UUID) -> TenantSchema:
+        revision = current_revision(connection, tenant_id)
+        entry = self._entries.get(tenant_id)
+        if entry is not None and entry.revision == revision:
+            return entry
+        rows = connection.execute(
+            sa.select(meta_objects.c.id, meta_objects.c.definition)
+            .where(meta_objects.c.tenant_id == tenant_id, meta_objects.c.deleted_at.is_(None)))
+        objects = {row.definition["api_name"].lower():
+                   ObjectSchema.build(row.id, row.definition, self.registry) for row in rows}
+        entry = TenantSchema(revision=revision, objects=objects)
+        with self._lock:
+            self._entries[tenant_id] = entry
+        return entry

@@ -1,0 +1,157 @@
+"""Validation of object definitions: the shipped meta-schema plus each field type's rules.
+
+The object-level shape comes from ``object.schema.json``; each field is then checked
+against a schema composed from the common field properties and its type's own
+properties, so a typo in a property name is an error rather than silently ignored.
+Errors name their place (``fields.Amount.scale``) so the UI can show them inline.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+from trellis.errors import ValidationError
+from trellis.metadata.field_types import FieldTypeRegistry, FieldValueError
+
+SCHEMA_PATH = Path(__file__).with_name("object.schema.json")
+# System fields every record has; no custom field may take these names, nor names
+# the list API reserves for its own parameters.
+SYSTEM_FIELDS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by",
+                 "owner_id")
+RESERVED_NAMES = frozenset({*SYSTEM_FIELDS, "deleted_at", "sort", "fields", "limit", "cursor",
+                            "count", "where", "include_deleted", "q"})
+
+
+@functools.cache
+def object_meta_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def field_schema(registry: FieldTypeRegistry, type_name: str) -> dict[str, Any]:
+    field_type = registry.get(type_name)
+    common = object_meta_schema()["$defs"]["field_common"]
+    return {
+        "type": "object",
+        "properties": {**common, **field_type.properties},
+        "required": ["api_name", "type", *field_type.required_properties],
+        "additionalProperties": False,
+        "$defs": object_meta_schema()["$defs"],
+    }
+
+
+def _schema_errors(schema: dict[str, Any], document: Any, prefix: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in validator.iter_errors(document):
+        path = ".".join(str(part) for part in (prefix, *error.absolute_path) if part != "")
+        if error.validator == "additionalProperties":
+            message = f"Unknown properties: {', '.join(_extra_keys(error))}."
+        elif error.validator == "pattern":
+            message = "Use a letter, then letters, digits or underscores (at most 63)."
+        else:
+            message = error.message
+        errors.setdefault(path or "definition", []).append(message)
+    return errors
+
+
+def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
+    allowed = set(error.schema.get("properties", {}))
+    return sorted(str(key) for key in error.instance if key not in allowed)
+
+
+def validate_object(definition: Any, registry: FieldTypeRegistry, *,
+                    known_objects: Iterable[str]) -> dict[str, Any]:
+    """Return the normalised definition or raise :class:`ValidationError` with every problem."""
+    errors = _schema_errors(object_meta_schema(), definition, "")
+    if errors:
+        raise ValidationError("The object definition is invalid.", fields=errors)
+    definition = copy.deepcopy(definition)
+    known = {name.lower(): name for name in known_objects}
+    known[definition["api_name"].lower()] = definition["api_name"]
+    seen: set[str] = set()
+    for position, field in enumerate(definition["fields"]):
+        name = field.get("api_name")
+        place = f"fields.{name}" if isinstance(name, str) else f"fields.{position}"
+        if field.get("type") not in registry:
+            errors[f"{place}.type"] = [f"Unknown field type {field.get('type')!r}; choose from "
+                                       f"{', '.join(registry.names())}."]
+            continue
+        errors.update(_schema_errors(field_schema(registry, field["type"]), field, place))
+        if not isinstance(name, str) or f"{place}.api_name" in errors:
+            continue
+        lowered = name.lower()
+        if lowered in RESERVED_NAMES:
+            errors.setdefault(f"{place}.api_name", []).append(f"{name!r} is reserved.")
+        if "__" in name:
+            errors.setdefault(f"{place}.api_name", []).append(
+                "Double underscores are reserved for filter operators.")
+        if lowered in seen:
+            errors.setdefault(f"{place}.api_name", []).append("Another field has this name.")
+        seen.add(lowered)
+        field.setdefault("label", name.replace("_", " "))
+        field_type = registry.get(field["type"])
+        for message in field_type.validate_definition(field):
+            errors.setdefault(place, []).append(message)
+        if field["type"] == "lookup" and field.get("target", "").lower() not in known:
+            errors.setdefault(f"{place}.target", []).append(
+                f"No object {field.get('target')!r}.")
+        elif field["type"] == "lookup":
+            field["target"] = known[field["target"].lower()]
+        if "default" in field and field["default"] is not None:
+            try:
+                field["default"] = field_type.normalize(field["default"], field)
+            except FieldValueError as error:
+                errors.setdefault(f"{place}.default", []).append(str(error))
+        if (field.get("unique") or field.get("indexed")) and not field_type.sortable:
+            errors.setdefault(place, []).append(f"A {field['type']} field cannot be indexed.")
+    if not errors:
+        _check_name_field(definition, errors)
+    if errors:
+        raise ValidationError("The object definition is invalid.", fields=errors)
+    definition.setdefault("plural_label", definition["label"])
+    return definition
+
+
+def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    fields = {field["api_name"].lower(): field for field in definition["fields"]
+              if not field.get("deleted")}
+    name_field = definition.get("name_field")
+    if name_field is None:
+        if "name" in fields and fields["name"]["type"] in {"text", "auto_number"}:
+            definition["name_field"] = fields["name"]["api_name"]
+        return
+    field = fields.get(name_field.lower())
+    if field is None or field["type"] not in {"text", "auto_number"}:
+        errors["name_field"] = ["Name a text or auto-number field of this object."]
+    else:
+        definition["name_field"] = field["api_name"]
+
+
+def diff_definitions(before: dict[str, Any] | None,
+                     after: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Human-readable changes between two definitions of one object, field by field."""
+    if before is None or after is None:
+        return [{"change": "object created" if before is None else "object deleted"}]
+    changes: list[dict[str, Any]] = []
+    for key in sorted((set(before) | set(after)) - {"fields"}):
+        if before.get(key) != after.get(key):
+            changes.append({"change": "object property", "property": key,
+                            "old": before.get(key), "new": after.get(key)})
+    old_fields = {f["api_name"]: f for f in before.get("fields", [])}
+    new_fields = {f["api_name"]: f for f in after.get("fields", [])}
+    for name in new_fields.keys() - old_fields.keys():
+        changes.append({"change": "field added", "field": name})
+    for name in old_fields.keys() - new_fields.keys():
+        changes.append({"change": "field removed", "field": name})
+    for name in sorted(old_fields.keys() & new_fields.keys()):
+        old, new = old_fields[name], new_fields[name]
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                changes.append({"change": "field property", "field": name, "property": key,
+                                "old": old.get(key), "new": new.get(key)})
+    return changes

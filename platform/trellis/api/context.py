@@ -1,0 +1,49 @@
+"""Request glue shared by API views: the actor's tenant transaction and its services."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from typing import Iterator
+
+from flask import request
+from sqlalchemy.engine import Connection
+
+from trellis.actor import Actor
+from trellis.auth import require_actor
+from trellis.errors import BadRequest
+from trellis.metadata.service import MetadataService
+from trellis.state import get_state
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def tenant_transaction() -> Iterator[tuple[Connection, Actor]]:
+    """The authenticated actor and a transaction scoped to their tenant."""
+    actor = require_actor()
+    with get_state().database.tenant(actor.tenant_id) as connection:
+        yield connection, actor
+
+
+def metadata_service(connection: Connection, actor: Actor) -> MetadataService:
+    return MetadataService(connection, actor, get_state().metadata_cache)
+
+
+def flag(name: str) -> bool:
+    raw = request.args.get(name, "false").lower()
+    if raw not in {"true", "false", "1", "0", "yes", "no"}:
+        raise BadRequest(f"{name} must be true or false.", fields={name: "true or false"})
+    return raw in {"true", "1", "yes"}
+
+
+def schedule_index_build(tenant_id: uuid.UUID) -> None:
+    """Ask a worker to build pending indexes. If Redis is down the plan stays in
+    ``field_indexes`` and the periodic reconciliation task picks it up."""
+    from flask import current_app
+
+    try:
+        current_app.extensions["celery"].send_task("trellis.build_indexes",
+                                                   args=[str(tenant_id)])
+    except Exception:  # noqa: BLE001 - the plan is durable; building later is fine
+        log.warning("could not enqueue index build", exc_info=True)

@@ -1,0 +1,178 @@
+"""The metadata API under ``/api/v1/meta``: objects, fields, revisions, rollback."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
+from trellis.api.request import json_body
+from trellis.errors import BadRequest
+from trellis.metadata.compiled import ObjectSchema
+from trellis.metadata.indexes import index_status
+from trellis.state import get_state
+
+
+def object_json(connection: Any, obj: ObjectSchema) -> dict[str, Any]:
+    status = index_status(connection, obj.id)
+    fields = [{**field, "index": status.get(field["api_name"])}
+              if field["api_name"] in status else field
+              for field in obj.definition["fields"]]
+    return {**obj.definition, "fields": fields, "id": str(obj.id)}
+
+
+def list_objects() -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        schema = metadata_service(connection, actor).schema()
+        objects = sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
+        return jsonify({"data": [object_json(connection, obj) for obj in objects],
+                        "revision": schema.revision})
+
+
+def create_object() -> ResponseReturnValue:
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).create_object(
+            body, message=request.args.get("message", ""))
+        result = object_json(connection, obj)
+    schedule_index_build(actor.tenant_id)
+    return jsonify(result), 201
+
+
+def get_object(api_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).get_object(api_name)
+        return jsonify(object_json(connection, obj))
+
+
+def replace_object(api_name: str) -> ResponseReturnValue:
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).replace_object(
+            api_name, body, force=flag("force"), message=request.args.get("message", ""))
+        result = object_json(connection, obj)
+    schedule_index_build(actor.tenant_id)
+    return jsonify(result)
+
+
+def delete_object(api_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        metadata_service(connection, actor).delete_object(api_name, force=flag("force"))
+    schedule_index_build(actor.tenant_id)
+    return "", 204
+
+
+def list_fields(api_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).get_object(api_name)
+        return jsonify({"data": object_json(connection, obj)["fields"]})
+
+
+def add_field(api_name: str) -> ResponseReturnValue:
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).add_field(api_name, body)
+        result = next(f for f in object_json(connection, obj)["fields"]
+                      if f["api_name"] == body.get("api_name"))
+    schedule_index_build(actor.tenant_id)
+    return jsonify(result), 201
+
+
+def get_field(api_name: str, field_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        obj = metadata_service(connection, actor).get_object(api_name)
+        name = obj.field(field_name).api_name
+        return jsonify(next(f for f in object_json(connection, obj)["fields"]
+                            if f["api_name"] == name))
+
+
+def change_field(api_name: str, field_name: str) -> ResponseReturnValue:
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        service = metadata_service(connection, actor)
+        name = service.get_object(api_name).field(field_name).api_name
+        obj = service.change_field(api_name, name, body, force=flag("force"))
+        result = next(f for f in object_json(connection, obj)["fields"]
+                      if f["api_name"] == name)
+    schedule_index_build(actor.tenant_id)
+    return jsonify(result)
+
+
+def delete_field(api_name: str, field_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        service = metadata_service(connection, actor)
+        name = service.get_object(api_name).field(field_name).api_name
+        service.delete_field(api_name, name)
+    schedule_index_build(actor.tenant_id)
+    return "", 204
+
+
+def purge_field(api_name: str, field_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        purged = metadata_service(connection, actor).purge_field(api_name, field_name)
+    return jsonify({"purged_records": purged})
+
+
+def revision_json(row: Any, detail: bool = False) -> dict[str, Any]:
+    result = {"revision": row.revision, "author_id": str(row.author_id) if row.author_id else None,
+              "created_at": row.created_at.isoformat(), "message": row.message,
+              "objects": [change["object"] for change in row.changes],
+              "diff": [{"object": change["object"], **item}
+                       for change in row.changes for item in change["diff"]]}
+    if detail:
+        result["changes"] = row.changes
+    return result
+
+
+def list_revisions() -> ResponseReturnValue:
+    before = request.args.get("before")
+    if before is not None and not before.isdigit():
+        raise BadRequest("before must be a revision number.", fields={"before": "A number."})
+    with tenant_transaction() as (connection, actor):
+        rows = metadata_service(connection, actor).revisions(
+            before=int(before) if before else None)
+        return jsonify({"data": [revision_json(row) for row in rows]})
+
+
+def get_revision(number: int) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        return jsonify(revision_json(metadata_service(connection, actor).revision(number), True))
+
+
+def rollback(number: int) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        new_revision = metadata_service(connection, actor).rollback(number)
+    schedule_index_build(actor.tenant_id)
+    return jsonify({"revision": new_revision, "rolled_back_to": number})
+
+
+def field_types() -> ResponseReturnValue:
+    with tenant_transaction():
+        registry = get_state().field_types
+        return jsonify({"data": [{"name": t.name, "properties": t.properties,
+                                  "required_properties": list(t.required_properties),
+                                  "operators": list(t.operators), "sortable": t.sortable,
+                                  "computed": t.computed} for t in registry.all()]})
+
+
+def register(blueprint: Blueprint) -> None:
+    rule = blueprint.add_url_rule
+    rule("/meta/objects", view_func=list_objects, methods=["GET"])
+    rule("/meta/objects", view_func=create_object, methods=["POST"])
+    rule("/meta/objects/<api_name>", view_func=get_object, methods=["GET"])
+    rule("/meta/objects/<api_name>", view_func=replace_object, methods=["PUT"])
+    rule("/meta/objects/<api_name>", view_func=delete_object, methods=["DELETE"])
+    rule("/meta/objects/<api_name>/fields", view_func=list_fields, methods=["GET"])
+    rule("/meta/objects/<api_name>/fields", view_func=add_field, methods=["POST"])
+    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=get_field, methods=["GET"])
+    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=change_field,
+         methods=["PATCH"])
+    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=delete_field,
+         methods=["DELETE"])
+    rule("/meta/objects/<api_name>/fields/<field_name>/purge", view_func=purge_field,
+         methods=["POST"])
+    rule("/meta/revisions", view_func=list_revisions, methods=["GET"])
+    rule("/meta/revisions/<int:number>", view_func=get_revision, methods=["GET"])
+    rule("/meta/revisions/<int:number>/rollback", view_func=rollback, methods=["POST"])
+    rule("/meta/field-types", view_func=field_types, methods=["GET"])

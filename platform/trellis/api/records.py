@@ -1,0 +1,219 @@
+"""The generated records API: ``/api/v1/objects/<api_name>/records`` for every object."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from trellis.api.context import tenant_transaction
+from trellis.api.request import json_body
+from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
+from trellis.records.query import list_page, parse_list_request
+from trellis.records.service import RecordService, parse_record_id
+from trellis.records.tables import record_history
+from trellis.state import get_state
+
+MAX_BULK = 200
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
+
+
+def _service(connection: Any, actor: Any, api_name: str) -> RecordService:
+    schema = get_state().metadata_cache.get(connection, actor.tenant_id)
+    return RecordService(connection, actor, schema, schema.object(api_name))
+
+
+def _json(text: str, status: int = 200, version: int | None = None) -> Response:
+    response = Response(text, status=status, mimetype="application/json")
+    if version is not None:
+        response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+def _record_response(record: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(record)
+    response.status_code = status
+    response.headers["ETag"] = f'"{record["version"]}"'
+    return response
+
+
+def expected_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = ETAG.match(header.strip())
+    if match is None:
+        raise BadRequest("If-Match takes the record's ETag, e.g. \"3\".",
+                         fields={"If-Match": "Not an ETag."})
+    return int(match.group(1))
+
+
+def list_records(api_name: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        query = parse_list_request(service.obj, request.args.to_dict(flat=False))
+        return _json(list_page(connection, actor.tenant_id, service.obj, query))
+
+
+def create_record(api_name: str) -> ResponseReturnValue:
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        record = _service(connection, actor, api_name).create(body)
+    return _record_response(record, 201)
+
+
+def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        text, version = _service(connection, actor, api_name).get_json(record_id)
+    if request.headers.get("If-None-Match") == f'"{version}"':
+        return Response(status=304, headers={"ETag": f'"{version}"'})
+    return _json(text, version=version)
+
+
+def update_record(api_name: str, record_id: str) -> ResponseReturnValue:
+    body = json_body()
+    version = expected_version()
+    with tenant_transaction() as (connection, actor):
+        record = _service(connection, actor, api_name).update(record_id, body,
+                                                               expected_version=version)
+    return _record_response(record)
+
+
+def delete_record(api_name: str, record_id: str) -> ResponseReturnValue:
+    version = expected_version()
+    with tenant_transaction() as (connection, actor):
+        _service(connection, actor, api_name).delete(record_id, expected_version=version)
+    return "", 204
+
+
+def restore_record(api_name: str, record_id: str) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        record = _service(connection, actor, api_name).restore(record_id)
+    return _record_response(record)
+
+
+def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
+    before = request.args.get("cursor")
+    if before is not None and not before.isdigit():
+        raise BadRequest("Invalid cursor.", code="invalid_cursor", fields={"cursor": "Invalid."})
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        current = service.get(record_id, include_deleted=True)
+        query = sa.select(record_history).where(
+            record_history.c.record_id == parse_record_id(current["id"]))
+        if before is not None:
+            query = query.where(record_history.c.id < int(before))
+        rows = connection.execute(query.order_by(record_history.c.id.desc()).limit(51)).all()
+    page = rows[:50]
+    return jsonify({
+        "data": [{"id": row.id, "action": row.action, "changes": row.changes,
+                  "actor_id": str(row.actor_id) if row.actor_id else None,
+                  "created_at": row.created_at.isoformat()} for row in page],
+        "next_cursor": str(page[-1].id) if len(rows) > 50 else None})
+
+
+def related_records(api_name: str, record_id: str, relation: str) -> ResponseReturnValue:
+    """Records of another object whose lookup points at this record (``Contact.Account``
+    or the lookup's ``relationship_name``), with every list parameter."""
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        parent = service.get(record_id)
+        source, field = _relation(service, relation)
+        expression = sa.literal_column(field.sql_expression, sa.Text)
+        query = parse_list_request(source, request.args.to_dict(flat=False),
+                                   extra_filters=[expression == parent["id"]])
+        return _json(list_page(connection, actor.tenant_id, source, query))
+
+
+def _relation(service: RecordService, relation: str) -> tuple[Any, Any]:
+    for source, field in service.schema.referencing_lookups(service.obj.api_name):
+        names = {f"{source.api_name}.{field.api_name}".lower(),
+                 str(field.definition.get("relationship_name", "")).lower()}
+        if relation.lower() in names:
+            return source, field
+    raise NotFound(f"No lookup to {service.obj.api_name} named {relation!r}; use "
+                   "Object.LookupField.", code="unknown_relation")
+
+
+def bulk(api_name: str) -> ResponseReturnValue:
+    """Up to 200 creates, updates or deletes: per-record results, or all-or-nothing."""
+    body = json_body()
+    items, operation = body.get("records"), body.get("operation", "create")
+    atomic = body.get("atomic", False)
+    if operation not in {"create", "update", "delete"}:
+        raise BadRequest("operation is create, update or delete.",
+                         fields={"operation": "create, update or delete"})
+    if not isinstance(atomic, bool):
+        raise BadRequest("atomic is true or false.", fields={"atomic": "A boolean."})
+    if not isinstance(items, list) or not items:
+        raise BadRequest("records must be a non-empty array.", fields={"records": "Required."})
+    if len(items) > MAX_BULK:
+        raise BadRequest(f"At most {MAX_BULK} records per request.", code="too_many_records",
+                         fields={"records": f"{len(items)} given; the limit is {MAX_BULK}."})
+    results: list[dict[str, Any]] = []
+    failed = False
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        for index, item in enumerate(items):
+            savepoint = connection.begin_nested()
+            try:
+                results.append({"index": index, "ok": True,
+                                **_bulk_one(service, operation, item)})
+                savepoint.commit()
+            except TrellisError as error:
+                savepoint.rollback()
+                failed = True
+                results.append({"index": index, "ok": False, "status": error.status,
+                                "code": error.code, "error": error.message,
+                                "errors": error.fields})
+        if atomic and failed:
+            # Raising rolls the whole transaction back: all or nothing.
+            raise ValidationError(
+                "No record was saved because some failed.", code="bulk_failed",
+                fields=_bulk_errors(results),
+                extra={"results": results})
+    return jsonify({"ok": not failed, "results": results}), 200
+
+
+def _bulk_errors(results: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per-field errors keyed ``records.<index>.<field>``, like a form would show them."""
+    errors: dict[str, list[str]] = {}
+    for result in results:
+        if result["ok"]:
+            continue
+        prefix = f"records.{result['index']}"
+        for field, messages in (result["errors"] or {"": [result["error"]]}).items():
+            errors[f"{prefix}.{field}" if field else prefix] = messages
+    return errors
+
+
+def _bulk_one(service: RecordService, operation: str, item: Any) -> dict[str, Any]:
+    if operation == "create":
+        record = service.create(item)
+        return {"id": record["id"], "record": record}
+    if not isinstance(item, dict) or "id" not in item:
+        raise BadRequest("Each record needs its id.", fields={"id": "Required."})
+    if operation == "update":
+        version = item.get("version") if isinstance(item.get("version"), int) else None
+        values = {key: value for key, value in item.items() if key not in {"id", "version"}}
+        record = service.update(item["id"], values, expected_version=version)
+        return {"id": record["id"], "record": record}
+    service.delete(item["id"])
+    return {"id": str(item["id"])}
+
+
+def register(blueprint: Blueprint) -> None:
+    rule = blueprint.add_url_rule
+    base = "/objects/<api_name>"
+    rule(f"{base}/records", view_func=list_records, methods=["GET"])
+    rule(f"{base}/records", view_func=create_record, methods=["POST"])
+    rule(f"{base}/records/<record_id>", view_func=get_record, methods=["GET"])
+    rule(f"{base}/records/<record_id>", view_func=update_record, methods=["PATCH"])
+    rule(f"{base}/records/<record_id>", view_func=delete_record, methods=["DELETE"])
+    rule(f"{base}/records/<record_id>/restore", view_func=restore_record, methods=["POST"])
+    rule(f"{base}/records/<record_id>/history", view_func=record_history_view, methods=["GET"])
+    rule(f"{base}/records/<record_id>/related/<relation>", view_func=related_records,
+         methods=["GET"])
+    rule(f"{base}/bulk", view_func=bulk, methods=["POST"])

@@ -1,0 +1,271 @@
+"""List queries: field filters, operators, sorting, projection and keyset pagination.
+
+Everything a list page needs is one SQL statement: filters and sorts use the same
+typed expressions as the per-field partial indexes (so PostgreSQL can use them),
+the keyset condition continues after the cursor's row, and each row arrives already
+rendered as JSON.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import decimal
+import json
+import uuid
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Connection
+
+from trellis.errors import BadRequest, NotFound
+from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema
+from trellis.metadata.field_types import FieldValueError
+from trellis.records.serialize import page_body, record_json_sql
+from trellis.records.tables import records
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+CONTROL_PARAMETERS = frozenset({"sort", "fields", "limit", "cursor", "count", "where",
+                                "deleted"})
+SQL_TYPES = {"text": sa.Text(), "numeric": sa.Numeric(), "boolean": sa.Boolean(),
+             "date": sa.Date(), "timestamptz": sa.DateTime(timezone=True), "time": sa.Time(),
+             "jsonb": JSONB(), "uuid": sa.Uuid()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A filterable, sortable expression: a custom field or a system column."""
+
+    name: str
+    sql: str
+    sql_type: str
+    operators: tuple[str, ...]
+    field: Any = None
+
+    def expression(self) -> sa.ColumnElement:
+        return sa.literal_column(self.sql, SQL_TYPES[self.sql_type])
+
+    def value(self, raw: Any) -> Any:
+        """A query-string or cursor value as the Python value to compare with."""
+        if raw is None:
+            return None
+        if self.field is not None and isinstance(raw, str):
+            raw = self.field.type.parse_filter_value(raw, self.field.definition)
+        return python_value(self.sql_type, raw)
+
+
+def python_value(sql_type: str, stored: Any) -> Any:
+    if stored is None:
+        return None
+    if sql_type == "numeric":
+        return decimal.Decimal(str(stored))
+    if sql_type == "date":
+        return dt.date.fromisoformat(stored)
+    if sql_type == "timestamptz":
+        return stored if isinstance(stored, dt.datetime) else \
+            dt.datetime.fromisoformat(str(stored).replace("Z", "+00:00"))
+    if sql_type == "time":
+        return dt.time.fromisoformat(stored)
+    if sql_type == "boolean":
+        return bool(stored)
+    if sql_type == "uuid":
+        return stored if isinstance(stored, uuid.UUID) else uuid.UUID(str(stored))
+    return str(stored)
+
+
+def column(obj: ObjectSchema, name: str) -> Column:
+    if name in SYSTEM_COLUMNS:
+        sql, sql_type = SYSTEM_COLUMNS[name]
+        operators = ("eq", "ne", "in", "isnull") if sql_type == "uuid" else \
+            ("eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte")
+        return Column(name, sql, sql_type, operators)
+    field = obj.field(name)
+    if field.type.sql_type is None:
+        raise BadRequest(f"{field.api_name} cannot be filtered or sorted.",
+                         fields={field.api_name: "Not filterable."})
+    return Column(field.api_name, field.sql_expression, field.type.sql_type,
+                  field.type.operators, field)
+
+
+@dataclasses.dataclass
+class ListRequest:
+    filters: list[sa.ColumnElement]
+    sort: list[tuple[Column, bool]]       # (column, descending)
+    sort_text: str
+    fields: list[str] | None
+    limit: int
+    cursor: list[Any] | None
+    count: bool
+    deleted: bool
+
+
+def parse_list_request(obj: ObjectSchema, args: Mapping[str, list[str]],
+                       extra_filters: list[sa.ColumnElement] | None = None) -> ListRequest:
+    """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400."""
+    filters = list(extra_filters or [])
+    for key, raw_values in args.items():
+        if key in CONTROL_PARAMETERS:
+            continue
+        name, _, operator = key.partition("__")
+        try:
+            target = column(obj, name)
+        except NotFound:
+            raise BadRequest(f"{obj.api_name} has no field {name!r} to filter on.",
+                             code="unknown_field", fields={key: "Unknown field."}) from None
+        operator = operator or "eq"
+        if operator not in target.operators:
+            raise BadRequest(f"Operator {operator!r} does not apply to {target.name}; use one of "
+                             f"{', '.join(target.operators)}.", code="bad_operator",
+                             fields={key: "Unsupported operator."})
+        for raw in raw_values:
+            try:
+                filters.append(_condition(target, operator, raw))
+            except (FieldValueError, ValueError, decimal.InvalidOperation) as error:
+                raise BadRequest(f"Bad value for {key}: {error}", code="bad_filter",
+                                 fields={key: str(error) or "Bad value."}) from None
+    sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
+    sort = []
+    for part in sort_text.split(","):
+        descending = part.startswith("-")
+        name = part.lstrip("-+").strip()
+        try:
+            target = column(obj, name)
+        except NotFound:
+            raise BadRequest(f"Cannot sort by {name!r}.", code="unknown_field",
+                             fields={"sort": f"{obj.api_name} has no field {name!r}."}) from None
+        if target.field is not None and not target.field.type.sortable:
+            raise BadRequest(f"{target.name} cannot be sorted.", fields={"sort": "Not sortable."})
+        sort.append((target, descending))
+    if not any(target.name == "id" for target, _ in sort):
+        sort.append((column(obj, "id"), False))
+    fields = None
+    if args.get("fields"):
+        fields = []
+        for name in ",".join(args["fields"]).split(","):
+            if name.strip() and name.strip() != "id":
+                fields.append(obj.field(name.strip()).api_name)
+    limit = _integer(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
+    cursor = decode_cursor(args["cursor"][-1], sort_text, len(sort)) \
+        if args.get("cursor") else None
+    count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
+    deleted = args.get("deleted", ["false"])[-1].lower() in {"1", "true", "yes"}
+    return ListRequest(filters, sort, sort_text, fields, limit, cursor, count, deleted)
+
+
+def _condition(target: Column, operator: str, raw: str) -> sa.ColumnElement:
+    expression = target.expression()
+    if operator == "isnull":
+        wanted = raw.lower() in {"1", "true", "yes"}
+        if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+            raise ValueError("use true or false")
+        return expression.is_(None) if wanted else expression.is_not(None)
+    if operator == "contains" and target.sql_type == "jsonb":
+        value = target.field.type.parse_filter_value(raw, target.field.definition)
+        return sa.literal_column(f"(data->'{target.name}')").op("?")(sa.literal(value, sa.Text))
+    if operator in {"contains", "startswith"}:
+        escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%" if operator == "contains" else f"{escaped}%"
+        return expression.ilike(pattern, escape="\\")
+    if operator == "in":
+        return expression.in_([target.value(part) for part in raw.split(",")])
+    value = target.value(raw)
+    return {"eq": expression == value, "ne": expression.is_distinct_from(value),
+            "gt": expression > value, "gte": expression >= value,
+            "lt": expression < value, "lte": expression <= value}[operator]
+
+
+def _integer(raw: str, name: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
+                         fields={name: f"{low}–{high}."})
+    return value
+
+
+def encode_cursor(sort_text: str, values: list[Any]) -> str:
+    payload = json.dumps({"s": sort_text, "v": values}, default=str, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort_text: str, size: int) -> list[Any]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        values = payload["v"]
+        valid = payload["s"] == sort_text and isinstance(values, list) and len(values) == size
+    except (ValueError, KeyError, TypeError):
+        valid = False
+    if not valid:
+        raise BadRequest("The cursor is invalid or belongs to another sort order.",
+                         code="invalid_cursor", fields={"cursor": "Invalid cursor."})
+    return values
+
+
+def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> sa.ColumnElement:
+    """Rows strictly after the cursor row in this order (NULLs sort as the largest value,
+    PostgreSQL's default, which is also how the indexes are laid out)."""
+    try:
+        typed = [target.value(value) if value is not None else None
+                 for (target, _), value in zip(sort, values)]
+    except (ValueError, TypeError, decimal.InvalidOperation, FieldValueError):
+        raise BadRequest("The cursor is invalid.", code="invalid_cursor",
+                         fields={"cursor": "Invalid cursor."}) from None
+    alternatives = []
+    equal_so_far: list[sa.ColumnElement] = []
+    for (target, descending), value in zip(sort, typed):
+        expression = target.expression()
+        if value is None:
+            after = expression.is_not(None) if descending else sa.false()
+            equal = expression.is_(None)
+        else:
+            after = (expression < value) if descending else \
+                sa.or_(expression > value, expression.is_(None))
+            equal = expression == value
+        alternatives.append(sa.and_(*equal_so_far, after))
+        equal_so_far.append(equal)
+    return sa.or_(*alternatives)
+
+
+def list_page(connection: Connection, tenant_id: uuid.UUID, obj: ObjectSchema,
+              request: ListRequest) -> str:
+    """Run the page query and return the response body (JSON text)."""
+    scope = [records.c.tenant_id == tenant_id, records.c.object_id == obj.id,
+             records.c.deleted_at.is_not(None) if request.deleted
+             else records.c.deleted_at.is_(None), *request.filters]
+    order = [target.expression().desc() if descending else target.expression().asc()
+             for target, descending in request.sort]
+    sort_values = [target.expression().label(f"sort_{i}")
+                   for i, (target, _) in enumerate(request.sort)]
+    columns = [sa.literal_column(f"{record_json_sql(obj, request.fields)}::text").label("json"),
+               *sort_values]
+    if request.count:
+        total = sa.select(sa.func.count()).select_from(records).where(*scope).scalar_subquery()
+        columns.append(total.label("total"))
+    query = sa.select(*columns).where(*scope)
+    if request.cursor is not None:
+        query = query.where(keyset_condition(request.sort, request.cursor))
+    rows = connection.execute(query.order_by(*order).limit(request.limit + 1)).all()
+    next_cursor = None
+    if len(rows) > request.limit:
+        rows = rows[:request.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(request.sort_text, [
+            _cursor_value(getattr(last, f"sort_{i}")) for i in range(len(request.sort))])
+    total_count = rows[0].total if request.count and rows else (0 if request.count else None)
+    if request.count and not rows and request.cursor is not None:
+        total_count = connection.execute(
+            sa.select(sa.func.count()).select_from(records).where(*scope)).scalar_one()
+    return page_body((row.json for row in rows), next_cursor, total_count)
+
+
+def _cursor_value(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value

@@ -1,0 +1,67 @@
+"""Records, references between them, field history, the events outbox, auto-number counters."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from trellis.db import metadata
+
+_uuid = UUID(as_uuid=True)
+_timestamp = sa.DateTime(timezone=True)
+
+records = sa.Table(
+    "records", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("id", _uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+    sa.Column("owner_id", _uuid),
+    sa.Column("created_at", _timestamp, server_default=sa.text("now()")),
+    sa.Column("created_by", _uuid),
+    sa.Column("updated_at", _timestamp, server_default=sa.text("now()")),
+    sa.Column("updated_by", _uuid),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("deleted_at", _timestamp),
+)
+
+record_refs = sa.Table(
+    "record_refs", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("source_id", _uuid, primary_key=True),
+    sa.Column("field", sa.Text, primary_key=True),
+    sa.Column("target_id", _uuid, nullable=False),
+    sa.Column("source_object_id", _uuid, nullable=False),
+)
+
+record_history = sa.Table(
+    "record_history", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("record_id", _uuid, nullable=False),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("changes", JSONB, nullable=False),
+    sa.Column("actor_id", _uuid),
+    sa.Column("created_at", _timestamp, server_default=sa.text("now()")),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("record_id", _uuid, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("actor_id", _uuid),
+    sa.Column("created_at", _timestamp, server_default=sa.text("now()")),
+    sa.Column("dispatched_at", _timestamp),
+)
+
+auto_number_counters = sa.Table(
+    "auto_number_counters", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("object_id", _uuid, primary_key=True),
+    sa.Column("field", sa.Text, primary_key=True),
+    sa.Column("last_value", sa.BigInteger, nullable=False),
+)
