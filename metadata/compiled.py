@@ -90,6 +90,14 @@ class ObjectSchema:
                            fields={name: "Unknown field."})
         return self.fields[actual]
 
+    def definition_field(self, name: str) -> dict[str, Any]:
+        """A field's definition by API name, deleted (hidden) fields included."""
+        for field in self.definition["fields"]:
+            if field["api_name"].lower() == name.lower():
+                return field
+        raise NotFound(f"{self.api_name} has no field {name!r}.", code="unknown_field",
+                       fields={name: "Unknown field."})
+
     def has_field(self, name: str) -> bool:
         return name.lower() in self._by_lower
 

@@ -95,14 +95,16 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
         seen.add(lowered)
         field.setdefault("label", name.replace("_", " "))
         field_type = registry.get(field["type"])
-        for message in field_type.validate_definition(field):
+        type_errors = field_type.validate_definition(field)
+        for message in type_errors:
             errors.setdefault(place, []).append(message)
         if field["type"] == "lookup" and field.get("target", "").lower() not in known:
             errors.setdefault(f"{place}.target", []).append(
                 f"No object {field.get('target')!r}.")
         elif field["type"] == "lookup":
             field["target"] = known[field["target"].lower()]
-        if "default" in field and field["default"] is not None:
+        if not type_errors and field.get("default") is not None:
+            # The type has vetted the default; store it in its normalised form.
             try:
                 field["default"] = field_type.normalize(field["default"], field)
             except FieldValueError as error:

@@ -103,7 +103,7 @@ class MetadataService:
     def change_field(self, api_name: str, field_name: str, changes: Any, *,
                      force: bool = False, message: str = "") -> ObjectSchema:
         current = self.get_object(api_name)
-        existing = current.field(field_name).definition
+        existing = current.definition_field(field_name)
         if not isinstance(changes, dict):
             raise ValidationError("Send the changed field properties as a JSON object.")
         if changes.get("api_name", existing["api_name"]) != existing["api_name"]:

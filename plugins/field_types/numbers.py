@@ -25,7 +25,7 @@ MAX_PRECISION = 15
 NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
 
 # Wide enough for any accepted input: 15 digits before the point, a 3-digit exponent.
-_CONTEXT = decimal.Context(prec=2100, rounding=decimal.ROUND_HALF_EVEN, Emax=10000, Emin=-10000)
+_CONTEXT = decimal.Context(prec=2100, rounding=ROUND_HALF_UP, Emax=10000, Emin=-10000)
 
 
 def to_decimal(value: Any) -> Decimal | None:

@@ -91,7 +91,7 @@ def change_field(api_name: str, field_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
-        name = service.get_object(api_name).field(field_name).api_name
+        name = service.get_object(api_name).definition_field(field_name)["api_name"]
         obj = service.change_field(api_name, name, body, force=flag("force"))
         result = next(f for f in object_json(connection, obj)["fields"]
                       if f["api_name"] == name)

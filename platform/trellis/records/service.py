@@ -49,7 +49,7 @@ class RecordService:
              for_update: bool = False) -> sa.Row:
         parsed = parse_record_id(record_id)
         query = sa.select(records.c.id, records.c.data, records.c.version,
-                          records.c.deleted_at,
+                          records.c.deleted_at, records.c.owner_id,
                           sa.literal_column(f"{record_json_sql(self.obj)}::text").label("json")
                           ).where(records.c.tenant_id == self.actor.tenant_id,
                                   records.c.object_id == self.obj.id, records.c.id == parsed)
@@ -98,9 +98,8 @@ class RecordService:
         changes = {name: [prior.get(name), merged.get(name)] for name in changed
                    if prior.get(name) != merged.get(name)}
         updates: dict[str, Any] = {}
-        if "owner_id" in system:
-            owner = self._owner(system["owner_id"])
-            updates["owner_id"] = owner
+        if "owner_id" in system and str(system["owner_id"]) != str(current.owner_id):
+            updates["owner_id"] = self._owner(system["owner_id"])
         if not changes and not updates:
             return self.get(current.id)
         new_values = {name: merged.get(name) for name in changes}
