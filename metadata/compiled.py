@@ -45,10 +45,19 @@ class CompiledField:
     type: FieldType
 
     @property
+    def sql_type(self) -> str | None:
+        return self.type.sql_type_for(self.definition)
+
+    @property
     def sql_expression(self) -> str:
-        if self.type.sql_type is None:
-            raise ValueError(f"{self.api_name} has no SQL form")
-        return SQL_EXPRESSIONS[self.type.sql_type].format(name=self.api_name)
+        """The typed expression over the stored value (never for computed fields)."""
+        if self.sql_type is None or self.type.computed:
+            raise ValueError(f"{self.api_name} has no stored SQL form")
+        return SQL_EXPRESSIONS[self.sql_type].format(name=self.api_name)
+
+    def stored_expression(self, table: str) -> str:
+        """:attr:`sql_expression` over another table alias (for cross-object paths)."""
+        return self.sql_expression.replace("data->", f"{table}.data->")
 
     @property
     def stored_text_expression(self) -> str:
@@ -105,10 +114,21 @@ class ObjectSchema:
         return [field for field in self.fields.values() if field.type.name == "lookup"]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class TenantSchema:
     revision: int
     objects: dict[str, ObjectSchema]   # by lower-case api_name
+    functions: Any = None
+    _formulas: Any = dataclasses.field(default=None, repr=False)
+
+    @property
+    def formulas(self) -> Any:
+        """The :class:`~trellis.metadata.formulas.FormulaCompiler` of this revision."""
+        if self._formulas is None:
+            from trellis.metadata.formulas import FormulaCompiler
+
+            self._formulas = FormulaCompiler(self, self.functions)
+        return self._formulas
 
     def object(self, api_name: str) -> ObjectSchema:
         found = self.objects.get(api_name.lower())
@@ -138,8 +158,9 @@ def current_revision(connection: Connection, tenant_id: uuid.UUID) -> int:
 class MetadataCache:
     """Compiled metadata per tenant, replaced whenever the tenant's revision moves."""
 
-    def __init__(self, registry: FieldTypeRegistry) -> None:
+    def __init__(self, registry: FieldTypeRegistry, functions: Any = None) -> None:
         self.registry = registry
+        self.functions = functions
         self._entries: dict[uuid.UUID, TenantSchema] = {}
         self._lock = threading.Lock()
 
@@ -153,7 +174,7 @@ class MetadataCache:
             .where(meta_objects.c.tenant_id == tenant_id, meta_objects.c.deleted_at.is_(None)))
         objects = {row.definition["api_name"].lower():
                    ObjectSchema.build(row.id, row.definition, self.registry) for row in rows}
-        entry = TenantSchema(revision=revision, objects=objects)
+        entry = TenantSchema(revision=revision, objects=objects, functions=self.functions)
         with self._lock:
             self._entries[tenant_id] = entry
         return entry

@@ -77,7 +77,7 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
     for position, field in enumerate(definition["fields"]):
         name = field.get("api_name")
         place = f"fields.{name}" if isinstance(name, str) else f"fields.{position}"
-        if field.get("type") not in registry:
+        if not isinstance(field.get("type"), str) or field["type"] not in registry:
             errors[f"{place}.type"] = [f"Unknown field type {field.get('type')!r}; choose from "
                                        f"{', '.join(registry.names())}."]
             continue
@@ -98,7 +98,7 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
         type_errors = field_type.validate_definition(field)
         for message in type_errors:
             errors.setdefault(place, []).append(message)
-        if field["type"] == "lookup" and field.get("target", "").lower() not in known:
+        if field["type"] == "lookup" and str(field.get("target", "")).lower() not in known:
             errors.setdefault(f"{place}.target", []).append(
                 f"No object {field.get('target')!r}.")
         elif field["type"] == "lookup":
@@ -113,6 +113,7 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
             errors.setdefault(place, []).append(f"A {field['type']} field cannot be indexed.")
     if not errors:
         _check_name_field(definition, errors)
+        _check_rules(definition, errors)
     if errors:
         raise ValidationError("The object definition is invalid.", fields=errors)
     definition.setdefault("plural_label", definition["label"])
@@ -132,6 +133,27 @@ def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) 
         errors["name_field"] = ["Name a text or auto-number field of this object."]
     else:
         definition["name_field"] = field["api_name"]
+
+
+def _check_rules(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Rule names are unique and error fields exist (their formulas are checked later,
+    against the whole tenant's metadata)."""
+    fields = {f["api_name"].lower(): f["api_name"] for f in definition["fields"]
+              if not f.get("deleted")}
+    seen: set[str] = set()
+    for rule in definition.get("validation_rules", []):
+        place = f"validation_rules.{rule['name']}"
+        if rule["name"].lower() in seen:
+            errors.setdefault(f"{place}.name", []).append("Another rule has this name.")
+        seen.add(rule["name"].lower())
+        error_field = rule.get("error_field")
+        if error_field is not None:
+            if error_field.lower() not in fields:
+                errors.setdefault(f"{place}.error_field", []).append(
+                    f"No field {error_field!r}.")
+            else:
+                rule["error_field"] = fields[error_field.lower()]
+        rule.setdefault("active", True)
 
 
 def diff_definitions(before: dict[str, Any] | None,

@@ -44,6 +44,14 @@ class FieldType:
     #: Values are computed by Trellis, never written by clients.
     computed: ClassVar[bool] = False
 
+    def sql_type_for(self, field: dict[str, Any]) -> str | None:
+        """The SQL type of this field's values (computed types depend on the definition)."""
+        return self.sql_type
+
+    def operators_for(self, field: dict[str, Any]) -> tuple[str, ...]:
+        """Filter operators for this field."""
+        return self.operators
+
     def validate_definition(self, field: dict[str, Any]) -> list[str]:
         """Checks beyond the JSON Schema (e.g. scale not above precision); messages or []."""
         return []

@@ -20,6 +20,7 @@ from trellis.metadata.compiled import TenantSchema
 from trellis.metadata.tables import field_indexes
 
 log = logging.getLogger(__name__)
+BUILDER_LOCK = 0x7472656C6C6973  # "trellis": one index builder per database at a time
 
 
 def index_specs(tenant_id: uuid.UUID, schema: TenantSchema) -> dict[str, dict]:
@@ -29,7 +30,8 @@ def index_specs(tenant_id: uuid.UUID, schema: TenantSchema) -> dict[str, dict]:
         for field in obj.fields.values():
             wanted = field.definition.get("indexed") or field.definition.get("unique") \
                 or field.type.name == "lookup"
-            if not wanted or field.type.sql_type is None or not field.type.sortable:
+            if not wanted or field.sql_type is None or not field.type.sortable \
+                    or field.type.computed:
                 continue
             unique = bool(field.definition.get("unique"))
             expression = field.sql_expression
@@ -71,16 +73,31 @@ def index_ddl(tenant_id: uuid.UUID, name: str, spec: sa.Row) -> str:
             f"ON records ({columns}) WHERE {predicate}")
 
 
+class BuilderBusy(Exception):
+    """Another index build is running; try again shortly."""
+
+
 def build_pending_indexes(owner_engine: Engine, tenant_id: uuid.UUID) -> dict[str, str]:
-    """Build or drop every pending index of a tenant; returns the final status by name."""
+    """Build or drop every pending index of a tenant; returns the final status by name.
+
+    Builds run one at a time: two concurrent builds on ``records`` wait for each
+    other's snapshots and can deadlock. The lock is only *tried* (a session blocked
+    waiting for it would itself hold up the running build), so a busy builder raises
+    :class:`BuilderBusy` and the task retries.
+    """
     results: dict[str, str] = {}
     with owner_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        set_tenant_session(connection, tenant_id)
-        pending = list(connection.execute(sa.select(field_indexes).where(
-            field_indexes.c.tenant_id == tenant_id,
-            field_indexes.c.status.in_(["building", "dropping"]))))
-        for row in pending:
-            results[row.index_name] = _apply(connection, tenant_id, row)
+        if not connection.execute(sa.select(sa.func.pg_try_advisory_lock(BUILDER_LOCK))).scalar():
+            raise BuilderBusy()
+        try:
+            set_tenant_session(connection, tenant_id)
+            pending = list(connection.execute(sa.select(field_indexes).where(
+                field_indexes.c.tenant_id == tenant_id,
+                field_indexes.c.status.in_(["building", "dropping"]))))
+            for row in pending:
+                results[row.index_name] = _apply(connection, tenant_id, row)
+        finally:
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(BUILDER_LOCK)))
     return results
 
 
@@ -97,7 +114,10 @@ def _apply(connection: Connection, tenant_id: uuid.UUID, row: sa.Row) -> str:
     except sa.exc.DBAPIError as error:
         # A failed concurrent build leaves an INVALID index behind; remove it.
         connection.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {row.index_name}"))
-        message = str(error.orig).splitlines()[0] if error.orig else str(error)
+        diagnostics = getattr(error.orig, "diag", None)
+        message = " ".join(part for part in (
+            getattr(diagnostics, "message_primary", None) or str(error.orig).splitlines()[0],
+            getattr(diagnostics, "message_detail", None)) if part)
         log.warning("index build failed", extra={"index": row.index_name, "error": message})
         connection.execute(field_indexes.update().where(where).values(
             status="failed", error=message, updated_at=sa.func.now()))

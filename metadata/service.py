@@ -14,9 +14,12 @@ from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
 from trellis.metadata.field_types import FieldTypeRegistry
+from trellis.metadata.formulas import check_formulas
 from trellis.metadata.indexes import plan_indexes
 from trellis.metadata.safety import check_data_loss
 from trellis.metadata.tables import meta_objects, metadata_revisions
+
+MAX_REVISION = 2**31 - 1  # metadata_revisions.revision is an integer column
 
 
 class MetadataService:
@@ -37,13 +40,14 @@ class MetadataService:
 
     def revisions(self, limit: int = 100, before: int | None = None) -> list[sa.Row]:
         query = sa.select(metadata_revisions).order_by(metadata_revisions.c.revision.desc())
-        if before is not None:
+        # Revision numbers are 32-bit; a larger bound excludes nothing (and would overflow).
+        if before is not None and before <= MAX_REVISION:
             query = query.where(metadata_revisions.c.revision < before)
         return list(self.connection.execute(query.limit(limit)))
 
     def revision(self, number: int) -> sa.Row:
-        row = self.connection.execute(sa.select(metadata_revisions).where(
-            metadata_revisions.c.revision == number)).first()
+        row = None if number > MAX_REVISION else self.connection.execute(
+            sa.select(metadata_revisions).where(metadata_revisions.c.revision == number)).first()
         if row is None:
             raise NotFound(f"No revision {number}.")
         return row
@@ -58,6 +62,7 @@ class MetadataService:
         if definition["api_name"].lower() in schema.objects:
             raise Conflict(f"Object {definition['api_name']} already exists.",
                            fields={"api_name": "Already taken."})
+        check_formulas(schema, definition, uuid.uuid4(), self.registry)
         object_id = self.connection.execute(meta_objects.insert().values(
             tenant_id=self.actor.tenant_id, api_name=definition["api_name"],
             definition=definition).returning(meta_objects.c.id)).scalar_one()
@@ -79,6 +84,7 @@ class MetadataService:
         definition = validate_object(definition, self.registry,
                                      known_objects=self._object_names(schema))
         self._check_immutable_fields(current.definition, definition)
+        check_formulas(schema, definition, current.id, self.registry)
         check_data_loss(self.connection, self.actor.tenant_id, current, definition,
                         self.registry, force=force, actor_id=self.actor.user_id)
         self.connection.execute(meta_objects.update().where(meta_objects.c.id == current.id)
@@ -242,7 +248,7 @@ class MetadataService:
         ).scalar_one()
         self.connection.execute(metadata_revisions.insert().values(
             tenant_id=self.actor.tenant_id, revision=number, author_id=self.actor.user_id,
-            message=message[:500],
+            message=message.replace("\x00", "")[:500],  # PostgreSQL text cannot hold NUL
             changes=[{"object_id": str(object_id),
                       "object": (after or before or {}).get("api_name"),
                       "before": before, "after": after,

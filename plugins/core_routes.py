@@ -7,6 +7,7 @@ from trellis.hookspecs import hookimpl
 @hookimpl
 def register_blueprints() -> list:
     from trellis.api import create_blueprint
+    from trellis.api.openapi import create_docs_blueprint
     from trellis.views import health, ui
 
-    return [health.blueprint, ui.blueprint, create_blueprint()]
+    return [health.blueprint, ui.blueprint, create_blueprint(), create_docs_blueprint()]

@@ -21,13 +21,17 @@ def register_celery_tasks(celery: Any) -> None:
 
         return {"pong": payload, "schema": current_revision(get_state().database)}
 
-    @celery.task(name="trellis.build_indexes", shared=False)
-    def build_indexes(tenant_id: str) -> dict[str, str]:
+    @celery.task(name="trellis.build_indexes", shared=False, bind=True, max_retries=None)
+    def build_indexes(self: Any, tenant_id: str) -> dict[str, str]:
         """Build (CONCURRENTLY) or drop the field indexes a tenant's metadata planned."""
-        from trellis.metadata.indexes import build_pending_indexes
+        from trellis.metadata.indexes import BuilderBusy, build_pending_indexes
         from trellis.state import get_state
 
-        return build_pending_indexes(get_state().database.owner_engine, uuid.UUID(tenant_id))
+        try:
+            return build_pending_indexes(get_state().database.owner_engine,
+                                         uuid.UUID(tenant_id))
+        except BuilderBusy:
+            raise self.retry(countdown=1) from None
 
     @celery.task(name="trellis.reconcile_indexes", shared=False)
     def reconcile_indexes() -> int:

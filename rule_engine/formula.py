@@ -12,7 +12,7 @@ from trellis.rule_engine.compiler import PythonCompiler
 from trellis.rule_engine.errors import (
     FormulaError, FormulaLimitError, FormulaRuntimeError, FormulaTypeError,
 )
-from trellis.rule_engine.functions import FunctionRegistry, builtin_registry
+from trellis.rule_engine.functions import FunctionRegistry, builtin_registry, is_builtin
 from trellis.rule_engine.functions.text import REGEX_TIMEOUT_SECONDS
 from trellis.rule_engine.parser import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH, parse
 from trellis.rule_engine.values import UTC, Environment, ensure_aware
@@ -91,11 +91,10 @@ def _needs_environment(checked: CheckedFormula, registry: FunctionRegistry) -> b
     """Whether evaluation reads or charges the per-call environment."""
     if checked.globals:
         return True
-    builtins = builtin_registry()
     for spec in checked.functions.values():
         if spec.needs_environment or spec.uses_prior:
             return True
-        if spec.lazy and builtins.get(spec.name) is not spec:
+        if spec.lazy and not is_builtin(spec):
             return True  # a plugin's lazy function receives the environment
     return any(kind == kinds.TEXT and isinstance(node, (ast.FunctionCall, ast.BinaryOperation))
                for node, kind in checked.kinds.items())

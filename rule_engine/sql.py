@@ -194,9 +194,9 @@ class SqlCompiler:
         spec = self.checked.functions[node]
         translate = spec.sql
         if translate is None:
-            from trellis.rule_engine.functions import builtin_registry
+            from trellis.rule_engine.functions import is_builtin
 
-            if builtin_registry().get(spec.name) is spec:
+            if is_builtin(spec):
                 translate = _BUILTIN.get(spec.name)
         if translate is None:
             raise self.error(f"{spec.name} cannot be used in SQL (list view filters, sorting "

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
@@ -88,6 +90,20 @@ def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     upgrade(application.extensions["trellis"].database)
     yield application
     application.extensions["trellis"].database.dispose()
+    redis = application.extensions["trellis"].redis
+    for key in redis.scan_iter(f"{test_settings['redis_namespace']}*"):
+        redis.delete(key)
+
+
+@pytest.fixture(scope="session")
+def worker_app(app: Flask, test_settings: dict[str, Any]) -> Iterator[Flask]:
+    """An app whose tasks a real worker runs. It has its own Redis namespace, so the
+    tasks every other test enqueues (index builds, …) do not queue up in front of them."""
+    application = create_app(load_config(
+        {**test_settings, "redis_namespace": f"{test_settings['redis_namespace']}-worker"},
+        environ={}))
+    yield application
+    application.extensions["trellis"].database.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -138,8 +154,9 @@ class TenantFixture:
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
 
-    def api(self, method: str, path: str, *, token: str | None = None, **kwargs: Any):  # noqa: ANN201
-        client = self.app.test_client()
+    def api(self, method: str, path: str, *, token: str | None = None,  # noqa: ANN201
+            app: Flask | None = None, **kwargs: Any):
+        client = (app or self.app).test_client()
         headers = {**self.headers(token), **kwargs.pop("headers", {})}
         return client.open(path, method=method, headers=headers, **kwargs)
 
@@ -170,11 +187,27 @@ def other_tenant(app: Flask) -> TenantFixture:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(app: Flask) -> Iterator[Any]:
-    """A real Celery worker consuming from the test Redis in a background thread."""
-    from celery.contrib.testing.worker import start_worker
+def celery_worker(worker_app: Flask, test_settings: dict[str, Any]) -> Iterator[Any]:
+    """A real Celery worker process (``trellis worker``) running ``worker_app``'s tasks.
 
-    celery = app.extensions["celery"]
-    with start_worker(celery, pool="threads", concurrency=2, perform_ping_check=False,
-                      shutdown_timeout=30):
+    A separate process, as in production: a worker thread inside the test process
+    would share kombu's event loop with every other app the tests create.
+    """
+    config = worker_app.extensions["trellis"].config
+    environment = {**os.environ, **{
+        f"TRELLIS_{name.upper()}": str(value) for name, value in {
+            **test_settings, "redis_namespace": config.redis_namespace}.items()}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
+         "--concurrency", "2", "--loglevel", "WARNING"], env=environment)
+    celery = worker_app.extensions["celery"]
+    try:
+        # Ready once it answers a task (the first one waits for the worker to boot).
+        celery.tasks["trellis.ping"].delay("ready").get(timeout=120)
         yield celery
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -8,8 +8,8 @@ from flask import Flask
 from trellis.migrate import current_revision
 
 
-def test_ping_task_runs_on_a_worker(app: Flask, celery_worker: Any) -> None:
+def test_ping_task_runs_on_a_worker(worker_app: Flask, celery_worker: Any) -> None:
     result = celery_worker.tasks["trellis.ping"].delay("hello")
     answer = result.get(timeout=30)
-    assert answer == {"pong": "hello", "schema": current_revision(app.extensions["trellis"].database)}
+    assert answer == {"pong": "hello", "schema": current_revision(worker_app.extensions["trellis"].database)}
     assert celery_worker.conf.task_always_eager is False

@@ -20,7 +20,7 @@ from trellis.plugins.field_types import format_auto_number, picklist_values, reg
 
 BUILT_IN = {"text", "long_text", "rich_text", "email", "phone", "url", "number", "currency",
             "percent", "checkbox", "date", "datetime", "time", "picklist", "multi_picklist",
-            "lookup", "auto_number"}
+            "lookup", "auto_number", "formula", "rollup"}
 
 PICK = {"values": ["Open", "Won", {"value": "Lost", "label": "Closed Lost"},
                    {"value": "Legacy", "active": False}]}
@@ -362,8 +362,8 @@ def test_properties_schemas(registry: FieldTypeRegistry, type_name: str,
 @pytest.mark.parametrize(("type_name", "field", "stored", "expected"), [
     ("number", {}, 12.35, Decimal("12.35")),
     ("currency", {}, 0.1, Decimal("0.1")),
-    ("percent", {}, 25, Decimal("0.25")),
-    ("percent", {}, 12.5, Decimal("0.125")),
+    ("percent", {}, 25, Decimal("25")),  # the engine turns it into 0.25
+    ("percent", {}, 12.5, Decimal("12.5")),
     ("number", {}, None, None),
     ("checkbox", {}, True, True),
     ("checkbox", {}, None, False),

@@ -14,6 +14,7 @@ from trellis.embedded import resolve_service_urls
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.plugins_manager import build_plugin_manager
+from trellis.rule_engine import FunctionRegistry
 from trellis.state import AppState
 
 
@@ -49,6 +50,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
         [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))])
     field_types = FieldTypeRegistry()
     plugin_manager.hook.register_field_types(registry=field_types)
+    formula_functions = FunctionRegistry()
+    plugin_manager.hook.register_formula_functions(registry=formula_functions)
     app.extensions["trellis"] = AppState(
         config=config,
         database=Database(database_url, config.db_app_role, config.db_pool_size),
@@ -57,7 +60,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
         redis_embedded=redis_embedded,
         plugins=plugin_manager,
         field_types=field_types,
-        metadata_cache=MetadataCache(field_types),
+        metadata_cache=MetadataCache(field_types, formula_functions.freeze()),
     )
     observability.init_app(app)
     errors.init_app(app)

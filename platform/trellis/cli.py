@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import click
 from flask import current_app
@@ -211,6 +211,52 @@ def worker(celery_args: tuple[str, ...]) -> None:
 def beat(celery_args: tuple[str, ...]) -> None:
     """Run Celery beat, the scheduler of periodic tasks."""
     current_app.extensions["celery"].start(["beat", *celery_args])
+
+
+@cli.group("metadata")
+def metadata_group() -> None:
+    """Metadata as code: export and import packages of object definitions."""
+
+
+@metadata_group.command("export")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--format", "output_format", type=click.Choice(["yaml", "json"]),
+              default="yaml", show_default=True)
+def metadata_export(tenant_slug: str, output_format: str) -> None:
+    """Print the tenant's metadata package."""
+    from trellis.metadata.package import dump_package, export_package
+    from trellis.metadata.service import MetadataService
+
+    with _tenant_transaction(tenant_slug) as (connection, actor):
+        package = export_package(MetadataService(connection, actor, _state().metadata_cache))
+    click.echo(dump_package(package, output_format), nl=False)
+
+
+@metadata_group.command("import")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.argument("package_file", metavar="FILE", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
+@click.option("--force", is_flag=True, help="Allow changes that remove values that no "
+              "longer fit.")
+@click.option("--message", default="", help="Revision message.")
+def metadata_import(tenant_slug: str, package_file: BinaryIO, dry_run: bool, force: bool,
+                    message: str) -> None:
+    """Make the tenant's objects match a package (YAML, or JSON for *.json; - for stdin)."""
+    from trellis.api.context import schedule_index_build
+    from trellis.metadata.package import import_package, parse_package, plan_changed, \
+        plan_report
+    from trellis.metadata.service import MetadataService
+
+    name = str(getattr(package_file, "name", "") or "")
+    package = parse_package(package_file.read(),
+                            "json" if name.lower().endswith(".json") else "yaml")
+    with _tenant_transaction(tenant_slug) as (connection, actor):
+        plan = import_package(MetadataService(connection, actor, _state().metadata_cache),
+                              package, dry_run=dry_run, force=force, message=message)
+    if plan_changed(plan) and not dry_run:
+        schedule_index_build(actor.tenant_id)
+    for line in plan_report(plan, dry_run=dry_run):
+        click.echo(line)
 
 
 build_plugin_manager().hook.register_commands(cli=cli)

@@ -1,4 +1,5 @@
-"""The demo tenant that ``trellis demo`` serves: an admin, a token and example data."""
+"""The demo tenant that ``trellis demo`` serves: an admin, a token and example data
+(the sales CRM example, imported and seeded on the first run only)."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,7 +7,9 @@ from typing import Iterator
 from flask import Flask
 
 from trellis.actor import system_actor
+from trellis.api.context import schedule_index_build
 from trellis.errors import NotFound
+from trellis.examples.sales_crm import load_example
 from trellis.tenants import create_tenant, get_tenant
 from trellis.tokens import create_token
 from trellis.users import create_user, find_user
@@ -34,5 +37,15 @@ def load_demo(app: Flask) -> Iterator[str]:
             user = create_user(connection, actor, email=DEMO_EMAIL, password=DEMO_PASSWORD,
                                display_name="Demo admin", roles=["admin"])
         token, _ = create_token(connection, actor, user_id=user.id, name="demo")
+    with database.tenant(tenant.id) as connection:
+        loaded = load_example(connection, actor, app.extensions["trellis"].metadata_cache,
+                              owners=[user.id])
+    if loaded is None:
+        yield "Sales CRM example: already loaded (kept as it is)."
+    else:
+        with app.app_context():
+            schedule_index_build(tenant.id)
+        yield "Loaded the sales CRM example, records: " + ", ".join(
+            f"{name} {count}" for name, count in loaded.items())
     yield f"Workspace: {DEMO_SLUG}   email: {DEMO_EMAIL}   password: {DEMO_PASSWORD}"
     yield f"API token: {token}"

@@ -42,3 +42,8 @@ def register_celery_tasks(celery: Any) -> None:
 @hookspec
 def register_field_types(registry: Any) -> None:
     """Register field types (:class:`trellis.metadata.field_types.FieldType`) on the registry."""
+
+
+@hookspec
+def register_formula_functions(registry: Any) -> None:
+    """Register formula functions on a :class:`trellis.rule_engine.FunctionRegistry`."""

@@ -14,6 +14,7 @@ DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.plugins.core_tasks",
     "trellis.plugins.field_types",
+    "trellis.plugins.formula_functions",
 )
 
 

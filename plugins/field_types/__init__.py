@@ -11,6 +11,7 @@ from trellis.hookspecs import hookimpl
 
 from .auto_number import AutoNumberType, format_auto_number
 from .checkbox import CheckboxType
+from .computed import COMPUTED_TYPES
 from .choices import CHOICE_TYPES, picklist_values
 from .numbers import NUMBER_TYPES
 from .references import LookupType
@@ -18,7 +19,7 @@ from .temporal import TEMPORAL_TYPES
 from .text import TEXT_TYPES
 
 BUILTIN_FIELD_TYPES = (*TEXT_TYPES, *NUMBER_TYPES, CheckboxType, *TEMPORAL_TYPES,
-                       *CHOICE_TYPES, LookupType, AutoNumberType)
+                       *CHOICE_TYPES, LookupType, AutoNumberType, *COMPUTED_TYPES)
 
 __all__ = ["BUILTIN_FIELD_TYPES", "format_auto_number", "picklist_values",
            "register_field_types"]

@@ -154,15 +154,12 @@ class CurrencyType(DecimalType):
 class PercentType(DecimalType):
     """A percentage stored as shown: 25 means 25%.
 
-    Formulas see the fraction (0.25), as in Salesforce, so ``Amount * Discount``
+    The formula engine receives the number as stored and itself presents it to
+    formulas as the fraction (0.25), as in Salesforce, so ``Amount * Discount``
     works without dividing by 100.
     """
 
     name = "percent"
-
-    def to_formula_value(self, stored: Any, field: dict[str, Any]) -> Decimal | None:
-        number = stored_to_decimal(stored)
-        return None if number is None else number / 100
 
 
 NUMBER_TYPES = (NumberType, CurrencyType, PercentType)

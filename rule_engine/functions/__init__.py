@@ -10,7 +10,7 @@ from trellis.rule_engine.functions.registry import (
 )
 
 __all__ = ["CallCheck", "FunctionRegistry", "FunctionSpec", "Parameter", "builtin_registry",
-           "new_registry"]
+           "is_builtin", "new_registry"]
 
 
 @functools.cache
@@ -25,3 +25,16 @@ def builtin_registry() -> FunctionRegistry:
 def new_registry() -> FunctionRegistry:
     """A mutable registry holding the built-ins: what a plugin hook fills."""
     return builtin_registry().copy()
+
+
+def is_builtin(spec: FunctionSpec) -> bool:
+    """Whether ``spec`` is the built-in function of its name, even when registered into
+    another registry (the app fills its own through the plugin hook)."""
+    builtin = builtin_registry().get(spec.name)
+    if builtin is None:
+        return False
+    if builtin is spec:
+        return True
+    ours, theirs = builtin.implementation, spec.implementation
+    return (getattr(ours, "__module__", None), getattr(ours, "__qualname__", None)) == \
+        (getattr(theirs, "__module__", None), getattr(theirs, "__qualname__", None))

@@ -56,7 +56,7 @@ def _run_sql(engine, formula, document: dict):
     expression = formula.to_sql(resolve, now=NOW, globals={"$User.Id": "u-1"})
     with engine.connect() as connection:
         # A session time zone far from UTC proves the SQL does not depend on it.
-        connection.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
+        connection.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
         return connection.execute(select(expression.label("value")).select_from(source)).scalar_one()
 
 

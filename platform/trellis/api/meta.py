@@ -11,6 +11,7 @@ from trellis.api.request import json_body
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.indexes import index_status
+from trellis.rule_engine import FormulaError
 from trellis.state import get_state
 
 
@@ -127,7 +128,7 @@ def revision_json(row: Any, detail: bool = False) -> dict[str, Any]:
 
 def list_revisions() -> ResponseReturnValue:
     before = request.args.get("before")
-    if before is not None and not before.isdigit():
+    if before is not None and not (before.isascii() and before.isdigit()):
         raise BadRequest("before must be a revision number.", fields={"before": "A number."})
     with tenant_transaction() as (connection, actor):
         rows = metadata_service(connection, actor).revisions(
@@ -145,6 +146,40 @@ def rollback(number: int) -> ResponseReturnValue:
         new_revision = metadata_service(connection, actor).rollback(number)
     schedule_index_build(actor.tenant_id)
     return jsonify({"revision": new_revision, "rolled_back_to": number})
+
+
+PURPOSES = {"validation_rule": {"expected_type": "checkbox"},
+            "condition": {"expected_type": "checkbox"},
+            "filter": {"expected_type": "checkbox", "allow_prior": False},
+            "formula_field": {"allow_prior": False},
+            "default": {"allow_prior": False}}
+
+
+def check_formula() -> ResponseReturnValue:
+    """Live feedback for formula editors: the inferred type, or the error with its position."""
+    body = json_body()
+    purpose, source = body.get("purpose", "validation_rule"), body.get("source")
+    if purpose not in PURPOSES:
+        raise BadRequest("Unknown purpose.", fields={"purpose": f"One of {', '.join(PURPOSES)}."})
+    if not isinstance(source, str) or not isinstance(body.get("object"), str):
+        raise BadRequest("Send the object's api_name and the formula source.",
+                         fields={"source": "Text.", "object": "An object api_name."})
+    options = dict(PURPOSES[purpose])
+    if body.get("return_type") is not None:
+        options["expected_type"] = body["return_type"]
+    with tenant_transaction() as (connection, actor):
+        schema = metadata_service(connection, actor).schema()
+        obj = schema.object(body["object"])
+        try:
+            formula = schema.formulas.compile(obj, source, **options)
+            if purpose == "filter":
+                formula.to_sql(schema.formulas.sql(obj, actor.tenant_id))
+        except FormulaError as error:
+            return jsonify({"valid": False, "error": error.to_dict()})
+        except ValueError as error:  # an unsupported expected type
+            raise BadRequest(str(error), fields={"return_type": str(error)}) from None
+    return jsonify({"valid": True, "return_type": formula.return_type,
+                     "references": sorted(formula.references)})
 
 
 def field_types() -> ResponseReturnValue:
@@ -176,3 +211,4 @@ def register(blueprint: Blueprint) -> None:
     rule("/meta/revisions/<int:number>", view_func=get_revision, methods=["GET"])
     rule("/meta/revisions/<int:number>/rollback", view_func=rollback, methods=["POST"])
     rule("/meta/field-types", view_func=field_types, methods=["GET"])
+    rule("/meta/formulas/check", view_func=check_formula, methods=["POST"])

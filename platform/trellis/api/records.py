@@ -53,8 +53,9 @@ def expected_version() -> int | None:
 def list_records(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
-        query = parse_list_request(service.obj, request.args.to_dict(flat=False))
-        return _json(list_page(connection, actor.tenant_id, service.obj, query))
+        query = parse_list_request(service.obj, service.schema, actor.tenant_id,
+                                   request.args.to_dict(flat=False))
+        return _json(list_page(connection, actor.tenant_id, service.schema, service.obj, query))
 
 
 def create_record(api_name: str) -> ResponseReturnValue:
@@ -96,7 +97,7 @@ def restore_record(api_name: str, record_id: str) -> ResponseReturnValue:
 
 def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
     before = request.args.get("cursor")
-    if before is not None and not before.isdigit():
+    if before is not None and not re.fullmatch(r"[0-9]{1,18}", before):  # a bigint id
         raise BadRequest("Invalid cursor.", code="invalid_cursor", fields={"cursor": "Invalid."})
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
@@ -122,9 +123,10 @@ def related_records(api_name: str, record_id: str, relation: str) -> ResponseRet
         parent = service.get(record_id)
         source, field = _relation(service, relation)
         expression = sa.literal_column(field.sql_expression, sa.Text)
-        query = parse_list_request(source, request.args.to_dict(flat=False),
+        query = parse_list_request(source, service.schema, actor.tenant_id,
+                                   request.args.to_dict(flat=False),
                                    extra_filters=[expression == parent["id"]])
-        return _json(list_page(connection, actor.tenant_id, source, query))
+        return _json(list_page(connection, actor.tenant_id, service.schema, source, query))
 
 
 def _relation(service: RecordService, relation: str) -> tuple[Any, Any]:
@@ -142,7 +144,7 @@ def bulk(api_name: str) -> ResponseReturnValue:
     body = json_body()
     items, operation = body.get("records"), body.get("operation", "create")
     atomic = body.get("atomic", False)
-    if operation not in {"create", "update", "delete"}:
+    if not isinstance(operation, str) or operation not in {"create", "update", "delete"}:
         raise BadRequest("operation is create, update or delete.",
                          fields={"operation": "create, update or delete"})
     if not isinstance(atomic, bool):

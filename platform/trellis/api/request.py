@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import request
 
-from trellis.errors import BadRequest, UnsupportedMediaType
+from trellis.errors import BadRequest, UnsupportedMediaType, ValidationError
+
+# PostgreSQL stores neither NUL nor unpaired surrogates (which JSON's \ud800 escapes allow)
+# in text or JSONB; refusing them here keeps them from failing deep inside a write.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def json_body(expected: type = dict) -> Any:
@@ -18,7 +23,33 @@ def json_body(expected: type = dict) -> Any:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"The body is not valid JSON: {error}.", code="malformed_json") from None
+    except RecursionError:
+        raise BadRequest("The body is nested too deeply.", code="malformed_json") from None
     if not isinstance(body, expected):
         kind = "an object" if expected is dict else "an array"
         raise BadRequest(f"The body must be {kind}.", code="malformed_json")
+    problems = unstorable_text(body)
+    if problems:
+        raise ValidationError("Some text cannot be stored.", fields=problems)
     return body
+
+
+def unstorable_text(body: Any) -> dict[str, str]:
+    """Messages keyed by the dotted path (``records.0.Name``) of each string that has a NUL
+    character or an unpaired surrogate, keys included."""
+    problems: dict[str, str] = {}
+    pending: list[tuple[str, Any]] = [("", body)]
+    while pending:  # no recursion: the body may be nested nearly as deep as the parser allows
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((f"{path}.{key}" if path else key, item))
+                if UNSTORABLE.search(key):
+                    problems[path or "body"] = "A property name has a NUL or invalid character."
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}" if path else str(index), item)
+                           for index, item in enumerate(value))
+        elif isinstance(value, str) and UNSTORABLE.search(value):
+            problems[path or "body"] = ("Text cannot contain the NUL character."
+                                        if "\x00" in value else "Text has invalid Unicode.")
+    return problems

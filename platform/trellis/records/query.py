@@ -16,35 +16,43 @@ import uuid
 from typing import Any, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from trellis.errors import BadRequest, NotFound
-from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema
+from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
-from trellis.records.serialize import page_body, record_json_sql
+from trellis.metadata.formulas import SQL_TYPES, SqlResolver, formula_errors
+from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
+from trellis.rule_engine import FormulaError
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 CONTROL_PARAMETERS = frozenset({"sort", "fields", "limit", "cursor", "count", "where",
                                 "deleted"})
-SQL_TYPES = {"text": sa.Text(), "numeric": sa.Numeric(), "boolean": sa.Boolean(),
-             "date": sa.Date(), "timestamptz": sa.DateTime(timezone=True), "time": sa.Time(),
-             "jsonb": JSONB(), "uuid": sa.Uuid()}
+# Built lazily: SQLAlchemy refuses ``>`` and friends with None (a blank filter value).
+COMPARISONS = {"eq": lambda expression, value: expression == value,
+               "ne": lambda expression, value: expression.is_distinct_from(value),
+               "gt": lambda expression, value: expression > value,
+               "gte": lambda expression, value: expression >= value,
+               "lt": lambda expression, value: expression < value,
+               "lte": lambda expression, value: expression <= value}
+# Beyond this exponent a number cannot be a stored value, and PostgreSQL's numeric overflows.
+MAX_EXPONENT = 1000
 
 
 @dataclasses.dataclass(frozen=True)
 class Column:
-    """A filterable, sortable expression: a custom field or a system column."""
+    """A filterable, sortable expression: a custom field (stored or computed) or a system
+    column."""
 
     name: str
-    sql: str
+    element: sa.ColumnElement
     sql_type: str
     operators: tuple[str, ...]
     field: Any = None
 
     def expression(self) -> sa.ColumnElement:
-        return sa.literal_column(self.sql, SQL_TYPES[self.sql_type])
+        return self.element
 
     def value(self, raw: Any) -> Any:
         """A query-string or cursor value as the Python value to compare with."""
@@ -59,7 +67,10 @@ def python_value(sql_type: str, stored: Any) -> Any:
     if stored is None:
         return None
     if sql_type == "numeric":
-        return decimal.Decimal(str(stored))
+        number = decimal.Decimal(str(stored))
+        if not number.is_finite() or abs(number.adjusted()) > MAX_EXPONENT:
+            raise ValueError("not a number in range")
+        return number
     if sql_type == "date":
         return dt.date.fromisoformat(stored)
     if sql_type == "timestamptz":
@@ -74,18 +85,22 @@ def python_value(sql_type: str, stored: Any) -> Any:
     return str(stored)
 
 
-def column(obj: ObjectSchema, name: str) -> Column:
+def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
     if name in SYSTEM_COLUMNS:
         sql, sql_type = SYSTEM_COLUMNS[name]
         operators = ("eq", "ne", "in", "isnull") if sql_type == "uuid" else \
             ("eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte")
-        return Column(name, sql, sql_type, operators)
+        return Column(name, sa.literal_column(sql, SQL_TYPES[sql_type]), sql_type, operators)
     field = obj.field(name)
-    if field.type.sql_type is None:
+    sql_type = field.sql_type
+    if sql_type is None:
         raise BadRequest(f"{field.api_name} cannot be filtered or sorted.",
                          fields={field.api_name: "Not filterable."})
-    return Column(field.api_name, field.sql_expression, field.type.sql_type,
-                  field.type.operators, field)
+    element = resolver.field(field.api_name) if field.type.computed and \
+        field.type.name != "auto_number" else sa.literal_column(field.sql_expression,
+                                                                 SQL_TYPES[sql_type])
+    return Column(field.api_name, element, sql_type, field.type.operators_for(field.definition),
+                  field)
 
 
 @dataclasses.dataclass
@@ -100,16 +115,20 @@ class ListRequest:
     deleted: bool
 
 
-def parse_list_request(obj: ObjectSchema, args: Mapping[str, list[str]],
+def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
+                       args: Mapping[str, list[str]],
                        extra_filters: list[sa.ColumnElement] | None = None) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400."""
+    resolver = schema.formulas.sql(obj, tenant_id)
     filters = list(extra_filters or [])
+    for source in args.get("where", []):
+        filters.append(where_filter(obj, schema, resolver, source))
     for key, raw_values in args.items():
         if key in CONTROL_PARAMETERS:
             continue
         name, _, operator = key.partition("__")
         try:
-            target = column(obj, name)
+            target = column(obj, name, resolver)
         except NotFound:
             raise BadRequest(f"{obj.api_name} has no field {name!r} to filter on.",
                              code="unknown_field", fields={key: "Unknown field."}) from None
@@ -130,7 +149,7 @@ def parse_list_request(obj: ObjectSchema, args: Mapping[str, list[str]],
         descending = part.startswith("-")
         name = part.lstrip("-+").strip()
         try:
-            target = column(obj, name)
+            target = column(obj, name, resolver)
         except NotFound:
             raise BadRequest(f"Cannot sort by {name!r}.", code="unknown_field",
                              fields={"sort": f"{obj.api_name} has no field {name!r}."}) from None
@@ -138,12 +157,15 @@ def parse_list_request(obj: ObjectSchema, args: Mapping[str, list[str]],
             raise BadRequest(f"{target.name} cannot be sorted.", fields={"sort": "Not sortable."})
         sort.append((target, descending))
     if not any(target.name == "id" for target, _ in sort):
-        sort.append((column(obj, "id"), False))
+        sort.append((column(obj, "id", resolver), False))
     fields = None
     if args.get("fields"):
         fields = []
         for name in ",".join(args["fields"]).split(","):
             if name.strip() and name.strip() != "id":
+                if not obj.has_field(name.strip()):
+                    raise BadRequest(f"{obj.api_name} has no field {name.strip()!r}.",
+                                     code="unknown_field", fields={"fields": "Unknown field."})
                 fields.append(obj.field(name.strip()).api_name)
     limit = _integer(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
     cursor = decode_cursor(args["cursor"][-1], sort_text, len(sort)) \
@@ -153,7 +175,21 @@ def parse_list_request(obj: ObjectSchema, args: Mapping[str, list[str]],
     return ListRequest(filters, sort, sort_text, fields, limit, cursor, count, deleted)
 
 
+def where_filter(obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver,
+                 source: str) -> sa.ColumnElement:
+    """A ``where=`` formula as a SQL condition; formulas that cannot run in SQL are refused."""
+    try:
+        formula = schema.formulas.compile(obj, source, expected_type="checkbox",
+                                          allow_prior=False)
+        return sa.func.coalesce(formula.to_sql(resolver), sa.false())
+    except FormulaError as error:
+        raise BadRequest(f"The where formula is invalid: {error.message}", code="bad_where",
+                         fields=formula_errors("where", error)) from None
+
+
 def _condition(target: Column, operator: str, raw: str) -> sa.ColumnElement:
+    if "\x00" in raw:
+        raise ValueError("Text cannot contain the NUL character.")
     expression = target.expression()
     if operator == "isnull":
         wanted = raw.lower() in {"1", "true", "yes"}
@@ -170,9 +206,9 @@ def _condition(target: Column, operator: str, raw: str) -> sa.ColumnElement:
     if operator == "in":
         return expression.in_([target.value(part) for part in raw.split(",")])
     value = target.value(raw)
-    return {"eq": expression == value, "ne": expression.is_distinct_from(value),
-            "gt": expression > value, "gte": expression >= value,
-            "lt": expression < value, "lte": expression <= value}[operator]
+    if value is None and operator not in {"eq", "ne"}:
+        raise ValueError("give a value to compare with")
+    return COMPARISONS[operator](expression, value)
 
 
 def _integer(raw: str, name: str, low: int, high: int) -> int:
@@ -229,8 +265,8 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> sa.C
     return sa.or_(*alternatives)
 
 
-def list_page(connection: Connection, tenant_id: uuid.UUID, obj: ObjectSchema,
-              request: ListRequest) -> str:
+def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema,
+              obj: ObjectSchema, request: ListRequest) -> str:
     """Run the page query and return the response body (JSON text)."""
     scope = [records.c.tenant_id == tenant_id, records.c.object_id == obj.id,
              records.c.deleted_at.is_not(None) if request.deleted
@@ -239,7 +275,7 @@ def list_page(connection: Connection, tenant_id: uuid.UUID, obj: ObjectSchema,
              for target, descending in request.sort]
     sort_values = [target.expression().label(f"sort_{i}")
                    for i, (target, _) in enumerate(request.sort)]
-    columns = [sa.literal_column(f"{record_json_sql(obj, request.fields)}::text").label("json"),
+    columns = [record_json_text(obj, schema, tenant_id, request.fields).label("json"),
                *sort_values]
     if request.count:
         total = sa.select(sa.func.count()).select_from(records).where(*scope).scalar_subquery()

@@ -1,32 +1,68 @@
 """Records as JSON, built by PostgreSQL.
 
 A record is a flat object: the system fields plus every active custom field (blank
-ones as ``null``). Building it in SQL lets list pages stream rows straight into the
-response body with no decode/encode round trip in Python, and gives reads, lists,
-creates and updates (through ``RETURNING``) one identical serialisation.
+ones as ``null``), computed fields (formulas, roll-ups) included. Building it in SQL
+lets list pages stream rows straight into the response body with no decode/encode
+round trip in Python, computes formulas and roll-ups where the data lives, and
+gives reads, lists, creates and updates (through ``RETURNING``) one identical
+serialisation.
 """
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Iterable
 
-from trellis.metadata.compiled import ObjectSchema
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from trellis.metadata.compiled import ObjectSchema, TenantSchema
 
 SYSTEM_JSON = ("'id', id, 'version', version, 'created_at', created_at, "
                "'updated_at', updated_at, 'created_by', created_by, "
                "'updated_by', updated_by, 'owner_id', owner_id")
+# jsonb_build_object takes at most 100 arguments: build larger objects in chunks.
+PAIRS_PER_CALL = 40
 
 
-def record_json_sql(obj: ObjectSchema, fields: Iterable[str] | None = None) -> str:
-    """SQL text of a ``jsonb`` expression for one ``records`` row of ``obj``."""
+def record_json(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
+                fields: Iterable[str] | None = None) -> sa.ColumnElement:
+    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``)."""
+    resolver = schema.formulas.sql(obj, tenant_id)
     if fields is not None:
-        pairs = ", ".join(f"'{name}', data->'{name}'" for name in fields)
-        return f"jsonb_build_object('id', id{', ' + pairs if pairs else ''})"
-    blanks = ", ".join(f"'{name}', NULL" for name in obj.fields)
-    template = f"jsonb_build_object({blanks})" if blanks else "'{}'::jsonb"
+        pairs = [(name, resolver.field(name) if obj.fields[name].type.computed
+                  else sa.literal_column(f"data->'{name}'")) for name in fields]
+        return _build([("id", sa.literal_column("id"))] + pairs)
+    stored = [name for name, field in obj.fields.items()
+              if not field.type.computed or field.type.name == "auto_number"]
+    template = json.dumps({name: None for name in stored})
     hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields))
     data = f"(data - ARRAY[{hidden}]::text[])" if hidden else "data"
-    return f"({template} || {data} || jsonb_build_object({SYSTEM_JSON}))"
+    expression = sa.literal_column(
+        f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB)
+    computed = [(name, resolver.field(name)) for name, field in obj.fields.items()
+                if field.type.computed and field.type.name != "auto_number"]
+    if computed:
+        expression = expression.op("||")(_build(computed))
+    return expression
+
+
+def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
+    parts = []
+    for start in range(0, len(pairs), PAIRS_PER_CALL):
+        arguments: list[sa.ColumnElement] = []
+        for name, value in pairs[start:start + PAIRS_PER_CALL]:
+            arguments += [sa.literal_column(f"'{name}'"), value]
+        parts.append(sa.func.jsonb_build_object(*arguments, type_=JSONB))
+    expression = parts[0]
+    for part in parts[1:]:
+        expression = expression.op("||")(part)
+    return expression
+
+
+def record_json_text(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
+                     fields: Iterable[str] | None = None) -> sa.ColumnElement:
+    return sa.cast(record_json(obj, schema, tenant_id, fields), sa.Text)
 
 
 def page_body(rows: Iterable[str], next_cursor: str | None, total: int | None) -> str:

@@ -18,11 +18,12 @@ from sqlalchemy.engine import Connection
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, PreconditionFailed, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.records.serialize import record_json_sql
+from trellis.records.serialize import record_json_text
 from trellis.records.tables import (auto_number_counters, events, record_history,
                                     record_refs, records)
-from trellis.records.values import (apply_defaults, check_required, is_blank,
-                                    normalize_values)
+from trellis.records.rules import RuleContext, apply_default_formulas, enforce
+from trellis.records.values import (apply_defaults, is_blank, normalize_values,
+                                    required_errors)
 from trellis.tables import users
 
 MAX_CASCADE_DEPTH = 10
@@ -37,6 +38,9 @@ class RecordService:
         self.obj = obj
 
     # -- reading -------------------------------------------------------------------------
+    def _json(self) -> sa.ColumnElement:
+        return record_json_text(self.obj, self.schema, self.actor.tenant_id)
+
     def get(self, record_id: Any, *, include_deleted: bool = False) -> dict[str, Any]:
         return json.loads(self._row(record_id, include_deleted=include_deleted).json)
 
@@ -50,7 +54,7 @@ class RecordService:
         parsed = parse_record_id(record_id)
         query = sa.select(records.c.id, records.c.data, records.c.version,
                           records.c.deleted_at, records.c.owner_id,
-                          sa.literal_column(f"{record_json_sql(self.obj)}::text").label("json")
+                          self._json().label("json")
                           ).where(records.c.tenant_id == self.actor.tenant_id,
                                   records.c.object_id == self.obj.id, records.c.id == parsed)
         if not include_deleted:
@@ -66,10 +70,15 @@ class RecordService:
     def create(self, values: Any) -> dict[str, Any]:
         data, system = normalize_values(self.obj, values, prior=None,
                                         system_actor=self.actor.user_id is None)
+        sent = set(data)
         apply_defaults(self.obj, data)
+        context = RuleContext(self.connection, self.actor, self.schema)
+        apply_default_formulas(context, self.obj, data)
         data = {name: value for name, value in data.items() if not is_blank(value)}
-        check_required(self.obj, data)
         owner_id = self._owner(system.get("owner_id", self.actor.user_id))
+        enforce(context, self.obj, data, None, sent,
+                {"owner_id": owner_id, "created_by": self.actor.user_id,
+                 "updated_by": self.actor.user_id}, required_errors(self.obj, data))
         record_id = uuid.uuid4()
         self._check_references(data, record_id)
         self._check_unique(data, record_id)
@@ -79,7 +88,7 @@ class RecordService:
                 tenant_id=self.actor.tenant_id, id=record_id, object_id=self.obj.id, data=data,
                 owner_id=owner_id, created_by=self.actor.user_id,
                 updated_by=self.actor.user_id)
-            .returning(sa.literal_column(f"{record_json_sql(self.obj)}::text"))).scalar_one()
+            .returning(self._json())).scalar_one()
         self._sync_refs(record_id, {}, data)
         changes = {name: [None, value] for name, value in data.items()}
         self._log(record_id, "created", changes)
@@ -94,7 +103,9 @@ class RecordService:
                                            system_actor=self.actor.user_id is None)
         merged = {**prior, **changed}
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
-        check_required(self.obj, merged)
+        enforce(RuleContext(self.connection, self.actor, self.schema), self.obj, merged, prior,
+                set(changed), {"id": current.id, "owner_id": current.owner_id,
+                               "version": current.version}, required_errors(self.obj, merged))
         changes = {name: [prior.get(name), merged.get(name)] for name in changed
                    if prior.get(name) != merged.get(name)}
         updates: dict[str, Any] = {}
@@ -110,7 +121,7 @@ class RecordService:
                                    records.c.id == current.id)
             .values(data=merged, version=records.c.version + 1, updated_at=sa.func.now(),
                     updated_by=self.actor.user_id, **updates)
-            .returning(sa.literal_column(f"{record_json_sql(self.obj)}::text"))).scalar_one()
+            .returning(self._json())).scalar_one()
         self._sync_refs(current.id, prior, merged)
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]

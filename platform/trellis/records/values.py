@@ -72,9 +72,7 @@ def apply_defaults(obj: ObjectSchema, data: dict[str, Any]) -> None:
             data[name] = False
 
 
-def check_required(obj: ObjectSchema, merged: Mapping[str, Any]) -> None:
-    missing = {name: ["This field is required."] for name, field in obj.fields.items()
-               if field.definition.get("required") and not field.type.computed
-               and is_blank(merged.get(name))}
-    if missing:
-        raise ValidationError("Some required fields are blank.", fields=missing)
+def required_errors(obj: ObjectSchema, merged: Mapping[str, Any]) -> dict[str, list[str]]:
+    return {name: ["This field is required."] for name, field in obj.fields.items()
+            if field.definition.get("required") and not field.type.computed
+            and is_blank(merged.get(name))}

@@ -1,0 +1,1 @@
+"""Example apps shipped with Trellis, importable as ``trellis.examples``."""

@@ -1,0 +1,551 @@
+"""The tenant's OpenAPI 3.1 document, generated from its current metadata, and its docs page.
+
+``GET /api/v1/openapi.json`` describes the static endpoints (``/me``, ``/tokens``,
+``/meta/...``) and, per object, the records endpoints: record schemas come from each
+field type's ``json_schema``, filter parameters from its ``operators``, so a field added
+a moment ago is documented on the next request. ``/api/docs`` serves Swagger UI from the
+installed ``swagger-ui-bundle`` package (no CDN), pointed at that document.
+"""
+from __future__ import annotations
+
+import http
+import re
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Blueprint, jsonify, render_template, send_from_directory, url_for
+from flask.typing import ResponseReturnValue
+
+from trellis.actor import TOKEN_SCOPES
+from trellis.api.context import tenant_transaction
+from trellis.api.records import MAX_BULK
+from trellis.errors import NotFound, TrellisError
+from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
+from trellis.metadata.documents import object_meta_schema
+from trellis.metadata.field_types import FieldTypeRegistry
+from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT, Column, column
+from trellis.state import get_state
+
+TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+OPTIONAL_TEXT = {"type": ["string", "null"]}
+API_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,62}$"}
+UUID = {"type": "string", "format": "uuid"}
+OPTIONAL_UUID = {"type": ["string", "null"], "format": "uuid"}
+MOMENT = {"type": "string", "format": "date-time"}
+OPTIONAL_MOMENT = {"type": ["string", "null"], "format": "date-time"}
+SYSTEM_FIELDS = {"id": UUID, "version": INTEGER, "created_at": MOMENT, "updated_at": MOMENT,
+                 "created_by": OPTIONAL_UUID, "updated_by": OPTIONAL_UUID,
+                 "owner_id": OPTIONAL_UUID}
+ERRORS = {
+    400: ("BadRequest", "A parameter, header or body is malformed."),
+    401: ("Unauthorized", "No valid bearer token or session."),
+    403: ("Forbidden", "The token lacks a scope, or the user is not an administrator."),
+    404: ("NotFound", "No such object, record or resource."),
+    409: ("Conflict", "The change conflicts with the current state."),
+    412: ("PreconditionFailed", "If-Match names an older version of the record."),
+    413: ("PayloadTooLarge", "The body is larger than the server accepts."),
+    415: ("UnsupportedMediaType", "Send the body as application/json."),
+    422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
+    500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
+}
+READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
+ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
+AUTH, META = "Authentication", "Metadata"
+
+
+# -- building blocks ---------------------------------------------------------------------
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def shape(properties: dict[str, Any], required: Any = (), closed: bool = True,
+          **extra: Any) -> dict[str, Any]:
+    """An object schema; closed ones reject properties they do not name."""
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+def data_of(items: dict[str, Any]) -> dict[str, Any]:
+    return shape({"data": array(items)}, ["data"])
+
+
+def parameter(name: str, where: str, schema: dict[str, Any], description: str = "") -> dict:
+    found = {"name": name, "in": where, "schema": schema, "required": where == "path"}
+    return {**found, "description": description} if description else found
+
+
+def operation(operation_id: str, summary: str, tag: str, status: int,
+              schema: dict[str, Any] | None = None, *, errors: tuple[int, ...] = (),
+              parameters: list[dict[str, Any]] | None = None, body: Any = None,
+              headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One operation; each error status it may answer refers to the one envelope."""
+    success: dict[str, Any] = {"description": http.HTTPStatus(status).phrase}
+    if schema is not None:
+        success["content"] = {"application/json": {"schema": schema}}
+    if headers:
+        success["headers"] = headers
+    responses = {str(status): success}
+    for error in sorted({401, 500, *errors}):
+        responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
+    found = {"operationId": operation_id, "summary": summary, "tags": [tag],
+             "responses": responses}
+    if parameters:
+        found["parameters"] = parameters
+    if body is not None:
+        found["requestBody"] = {"required": True,
+                                "content": {"application/json": {"schema": body}}}
+    return found
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a value that may not be blank (a required field, a filter value)."""
+    schema = dict(schema)
+    if isinstance(schema.get("type"), list):
+        kinds = [kind for kind in schema["type"] if kind != "null"]
+        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in schema:
+        schema["enum"] = [value for value in schema["enum"] if value is not None]
+    return schema
+
+
+# -- record schemas ----------------------------------------------------------------------
+def sorted_objects(schema: TenantSchema) -> list[ObjectSchema]:
+    return sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
+
+
+def component_names(schema: TenantSchema, taken: set[str]) -> dict[str, dict[str, str]]:
+    """``Opportunity``, ``OpportunityInput`` and ``OpportunityPatch`` per object; a name
+    already taken (an object called ``ErrorEnvelope``) gets a ``_2`` suffix."""
+    taken, names = set(taken), {}
+    for kind, suffix in (("record", ""), ("input", "Input"), ("patch", "Patch")):
+        for obj in sorted_objects(schema):
+            name, number = obj.api_name + suffix, 2
+            while name in taken:
+                name, number = f"{obj.api_name}{suffix}_{number}", number + 1
+            taken.add(name)
+            names.setdefault(obj.api_name, {})[kind] = name
+    return names
+
+
+def is_writable(field: CompiledField) -> bool:
+    return not field.type.computed and not field.definition.get("read_only")
+
+
+def field_schema(field: CompiledField) -> dict[str, Any]:
+    schema = {**field.type.json_schema(field.definition),
+              "title": field.definition.get("label", field.api_name)}
+    help_text = field.definition.get("help_text") or field.definition.get("description")
+    if help_text:
+        schema["description"] = help_text
+    if not is_writable(field):
+        schema["readOnly"] = True
+    return schema
+
+
+def record_schema(obj: ObjectSchema) -> dict[str, Any]:
+    properties = {name: {**schema, "readOnly": True} for name, schema in SYSTEM_FIELDS.items()}
+    properties.update({name: field_schema(field) for name, field in obj.fields.items()})
+    return shape(properties, ["id"], title=obj.definition["label"], description=(
+        f"{obj.definition.get('description') or obj.definition['label']}. Reads return every "
+        "field (null when blank); a list with `fields=` returns id and the fields named."))
+
+
+def input_schema(obj: ObjectSchema, *, partial: bool) -> dict[str, Any]:
+    """Writable fields; required ones may not be blank and must be sent on create."""
+    properties, required = {}, []
+    for name, field in obj.fields.items():
+        if not is_writable(field):
+            continue
+        properties[name] = field_schema(field)
+        if field.definition.get("required"):
+            properties[name] = without_null(properties[name])
+            if field.definition.get("default") is None:
+                required.append(name)
+    properties["owner_id"] = {**OPTIONAL_UUID, "description": "The owning user."}
+    return shape(properties, () if partial else required)
+
+
+# -- list parameters ---------------------------------------------------------------------
+def filter_columns(obj: ObjectSchema) -> list[Column]:
+    """The system columns and fields a list can filter (and maybe sort) by: exactly those
+    the list query's own :func:`column` accepts."""
+    found = []
+    for name in [*SYSTEM_COLUMNS, *obj.fields]:
+        try:
+            found.append(column(obj, name))
+        except (TrellisError, ValueError):  # a field with no SQL form
+            continue
+    return found
+
+
+def filter_value_schema(target: Column, operator: str) -> dict[str, Any]:
+    if operator in {"isnull", "in"}:
+        return BOOLEAN if operator == "isnull" else TEXT
+    if target.field is None:
+        return without_null(SYSTEM_FIELDS[target.name])
+    value = without_null(target.field.type.json_schema(target.field.definition))
+    if value.get("type") == "array":
+        value = value.get("items", TEXT)
+    if operator in {"contains", "startswith"} and "enum" not in value:
+        return TEXT
+    return {key: value[key] for key in ("type", "format", "enum", "pattern") if key in value}
+
+
+def filter_parameters(obj: ObjectSchema) -> list[dict[str, Any]]:
+    """``Field`` (equals) and ``Field__op`` for each operator of each filterable column."""
+    return [parameter(target.name if operator == "eq" else f"{target.name}__{operator}",
+                      "query", filter_value_schema(target, operator),
+                      f"{target.name} {operator} the value"
+                      + (" (comma-separated values)." if operator == "in" else "."))
+            for target in filter_columns(obj) for operator in target.operators]
+
+
+def names_pattern(names: list[str], signed: bool) -> str:
+    one = ("[-+]?" if signed else "") + "(?:" + "|".join(map(re.escape, names)) + ")"
+    return f"^{one}(?:,{one})*$"
+
+
+def list_parameters(obj: ObjectSchema | None) -> list[dict[str, Any]]:
+    """Sort, projection and paging parameters, and ``obj``'s filters when it is given."""
+    sort, fields = dict(TEXT), dict(TEXT)
+    if obj is not None:
+        sort["pattern"] = names_pattern([target.name for target in filter_columns(obj) if
+                                         target.field is None or target.field.type.sortable],
+                                        signed=True)
+        fields["pattern"] = names_pattern(["id", *obj.fields], signed=False)
+    limit = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
+    return [parameter("sort", "query", sort, "Comma-separated fields, `-` for descending, "
+                      "e.g. `-Amount,Name` (default `-created_at`)."),
+            parameter("fields", "query", fields, "Comma-separated fields to return with id."),
+            parameter("limit", "query", limit, "Records per page."),
+            parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
+            parameter("count", "query", BOOLEAN, "Also return `total`, the number of matches."),
+            parameter("deleted", "query", BOOLEAN, "List the recycle bin instead."),
+            *(filter_parameters(obj) if obj is not None else ())]
+
+
+def page_of(items: dict[str, Any]) -> dict[str, Any]:
+    return shape({"data": array(items), "next_cursor": OPTIONAL_TEXT,
+                  "total": {"type": "integer", "minimum": 0, "description": "With count=true."}},
+                 ["data", "next_cursor"])
+
+
+# -- records paths -----------------------------------------------------------------------
+def object_paths(obj: ObjectSchema, schema: TenantSchema,
+                 all_names: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """The records endpoints of one object (``listOpportunityRecords``...)."""
+    tag, names = obj.api_name, all_names[obj.api_name]
+    title, record, base = tag[0].upper() + tag[1:], ref(names["record"]), f"/objects/{tag}"
+    one = f"{base}/records/{{record_id}}"
+    record_id = parameter("record_id", "path", UUID, "The record's id.")
+    if_match = parameter("If-Match", "header", {
+        "type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
+        'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.')
+    history_cursor = parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                               "The previous page's `next_cursor`.")
+    bulk = shape({"ok": BOOLEAN, "results": array(ref("BulkResult"))}, ["ok", "results"])
+    paths = {
+        f"{base}/records": {
+            "get": operation(f"list{title}Records", "List records", tag, 200, page_of(record),
+                             errors=READ, parameters=list_parameters(obj)),
+            "post": operation(f"create{title}Record", "Create a record", tag, 201, record,
+                              errors=WRITE, body=ref(names["input"]), headers=ETAG)},
+        one: {
+            "get": operation(f"get{title}Record", "Read a record", tag, 200, record,
+                             errors=(404,), headers=ETAG, parameters=[record_id, parameter(
+                                 "If-None-Match", "header", TEXT, "An ETag; 304 if current.")]),
+            "patch": operation(f"update{title}Record", "Change some fields", tag, 200, record,
+                               errors=(*WRITE, 412), parameters=[record_id, if_match],
+                               body=ref(names["patch"]), headers=ETAG),
+            "delete": operation(f"delete{title}Record", "Move to the recycle bin", tag, 204,
+                                errors=(*REMOVE, 412), parameters=[record_id, if_match])},
+        f"{one}/restore": {"post": operation(
+            f"restore{title}Record", "Restore from the recycle bin", tag, 200, record,
+            errors=(403, 404, 409, 422), parameters=[record_id], headers=ETAG)},
+        f"{one}/history": {"get": operation(
+            f"list{title}RecordHistory", "Field history, newest first", tag, 200,
+            page_of(ref("HistoryEntry")), errors=READ, parameters=[record_id, history_cursor])},
+        f"{base}/bulk": {"post": operation(
+            f"bulk{title}Records", f"Create, change or delete up to {MAX_BULK} records", tag,
+            200, bulk, errors=WRITE, body=bulk_request(names))},
+    }
+    paths[one]["get"]["responses"]["304"] = {"description": "Not Modified", "headers": ETAG}
+    related = related_operation(obj, schema, all_names, title, record_id)
+    if related is not None:
+        paths[f"{one}/related/{{relation}}"] = {"get": related}
+    return paths
+
+
+def bulk_request(names: dict[str, str]) -> dict[str, Any]:
+    item = {"anyOf": [ref(names["input"]), ref("RecordReference")]}
+    return shape({
+        "records": array(item, minItems=1, maxItems=MAX_BULK, description=(
+            "create: new records; update: id, optional version and the changed fields; "
+            "delete: id.")),
+        "operation": {"enum": ["create", "update", "delete"], "default": "create"},
+        "atomic": {"type": "boolean", "default": False,
+                   "description": "All or nothing: any failure saves none (422)."}},
+        ["records"])
+
+
+def related_operation(obj: ObjectSchema, schema: TenantSchema,
+                      names: dict[str, dict[str, str]], title: str,
+                      record_id: dict[str, Any]) -> dict[str, Any] | None:
+    """Records whose lookups point at this record, by ``Object.LookupField`` relation."""
+    lookups = schema.referencing_lookups(obj.api_name)
+    if not lookups:
+        return None
+    sources = sorted({source.api_name: source for source, _ in lookups}.values(),
+                     key=lambda source: source.api_name.lower())
+    refs = [ref(names[source.api_name]["record"]) for source in sources]
+    relation = parameter("relation", "path", {"enum": sorted(
+        f"{source.api_name}.{field.api_name}" for source, field in lookups)})
+    return operation(f"list{title}RelatedRecords", "Records that look up to this one",
+                     obj.api_name, 200, page_of(refs[0] if len(refs) == 1 else {"anyOf": refs}),
+                     errors=READ, parameters=[record_id, relation, *list_parameters(
+                         sources[0] if len(sources) == 1 else None)])
+
+
+# -- static schemas and paths ------------------------------------------------------------
+def inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    """The meta-schema with its local ``#/$defs/...`` references written out in place."""
+    if isinstance(node, dict):
+        target = node.get("$ref", "")
+        if target.startswith("#/$defs/"):
+            return inline_refs(definitions[target.removeprefix("#/$defs/")], definitions)
+        return {key: inline_refs(value, definitions) for key, value in node.items()}
+    return [inline_refs(item, definitions) for item in node] if isinstance(node, list) else node
+
+
+def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
+    """Object and field definitions, from the shipped meta-schema and every field type."""
+    meta = object_meta_schema()
+    field = dict(inline_refs(meta["$defs"]["field_common"], meta["$defs"]))
+    for field_type in sorted(registry.all(), key=lambda found: found.name):
+        for name, schema in field_type.properties.items():
+            field.setdefault(name, schema)
+    field["type"] = {"enum": registry.names()}
+    field["index"] = shape({"status": TEXT, "unique": BOOLEAN, "error": OPTIONAL_TEXT},
+                           readOnly=True)
+    properties = inline_refs(meta["properties"], meta["$defs"])
+    properties["fields"] = {**properties["fields"], "items": ref("FieldDefinition")}
+    return {"FieldDefinition": shape(field, ["api_name", "type"], description=(
+                "Common properties and those of its type (see /meta/field-types).")),
+            "FieldDefinitionPatch": shape(field),
+            "ObjectDefinitionInput": shape(properties, meta["required"]),
+            "ObjectDefinition": shape({**properties, "id": {**UUID, "readOnly": True}},
+                                      [*meta["required"], "plural_label", "id"])}
+
+
+def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
+    scopes = array({"enum": list(TOKEN_SCOPES)}, uniqueItems=True)
+    token = {"id": UUID, "name": TEXT, "prefix": TEXT, "user_id": UUID, "scopes": scopes,
+             "created_at": MOMENT, "expires_at": OPTIONAL_MOMENT,
+             "last_used_at": OPTIONAL_MOMENT, "revoked_at": OPTIONAL_MOMENT}
+    revision = {"revision": INTEGER, "author_id": OPTIONAL_UUID, "created_at": MOMENT,
+                "message": TEXT, "objects": array(OPTIONAL_TEXT),
+                "diff": array({"type": "object", "properties": {"change": TEXT}})}
+    messages = {"type": "object", "additionalProperties": array(TEXT)}
+    return {
+        "ErrorEnvelope": shape({
+            "ok": {"const": False}, "status": INTEGER, "code": TEXT, "error": TEXT,
+            "errors": {**messages, "description": "Messages by field, as forms show them."},
+            "request_id": OPTIONAL_TEXT}, ["ok", "status", "code", "error", "errors",
+                                           "request_id"], closed=False),
+        "Actor": shape({"tenant": shape({"id": UUID, "slug": TEXT}, ["id", "slug"]),
+                        "user": shape({"id": OPTIONAL_UUID, "email": OPTIONAL_TEXT},
+                                      ["id", "email"]),
+                        "roles": array(TEXT),
+                        "token": {"anyOf": [{"type": "null"}, shape(
+                            {"id": UUID, "scopes": scopes}, ["id", "scopes"])]}},
+                       ["tenant", "user", "roles", "token"]),
+        "Token": shape(token, token),
+        "NewToken": shape({**token, "token": {**TEXT, "description": "Shown only once."}},
+                          [*token, "token"]),
+        "TokenInput": shape({"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                             "scopes": scopes, "expires_in_days": {
+                                 "type": ["integer", "null"], "minimum": 1, "maximum": 3650}},
+                            ["name"]),
+        **definition_schemas(registry),
+        "Revision": shape({**revision, "changes": array(
+            {"type": "object"}, description="Before and after (reading one revision).")},
+            revision),
+        "FieldType": shape({"name": TEXT, "properties": {"type": "object"},
+                            "required_properties": array(TEXT), "operators": array(TEXT),
+                            "sortable": BOOLEAN, "computed": BOOLEAN},
+                           ["name", "properties", "required_properties", "operators",
+                            "sortable", "computed"]),
+        "HistoryEntry": shape({
+            "id": INTEGER, "action": {"enum": ["created", "updated", "deleted", "restored"]},
+            "changes": {"type": "object", "description": "[old, new] by field.",
+                        "additionalProperties": array({}, minItems=2, maxItems=2)},
+            "actor_id": OPTIONAL_UUID, "created_at": MOMENT},
+            ["id", "action", "changes", "actor_id", "created_at"]),
+        "RecordReference": shape({"id": UUID, "version": INTEGER}, ["id"], closed=False,
+                                 description="A record by id, with the fields to change."),
+        "BulkResult": shape({"index": INTEGER, "ok": BOOLEAN, "id": TEXT,
+                             "record": {"type": "object"}, "status": INTEGER, "code": TEXT,
+                             "error": TEXT, "errors": {**messages, "type": ["object", "null"]}},
+                            ["index", "ok"]),
+    }
+
+
+def static_paths() -> dict[str, dict[str, Any]]:
+    """The endpoints every tenant has: the actor, API tokens and the metadata API."""
+    name, field_path = parameter("api_name", "path", API_NAME), [
+        parameter("api_name", "path", API_NAME), parameter("field_name", "path", API_NAME)]
+    number = [parameter("number", "path", {"type": "integer", "minimum": 0})]
+    force = parameter("force", "query", BOOLEAN, "Go ahead even though values would be lost.")
+    message = parameter("message", "query", TEXT, "A note for the revision history.")
+    definition, field, package = ref("ObjectDefinition"), ref("FieldDefinition"), {"type": "object"}
+    rollback = shape({"revision": INTEGER, "rolled_back_to": INTEGER}, ["revision",
+                                                                        "rolled_back_to"])
+    imported = shape({"dry_run": BOOLEAN, "changed": BOOLEAN, "plan": array(package)},
+                     ["dry_run", "changed", "plan"])
+    return {
+        "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
+        "/openapi.json": {"get": operation("getOpenApiDocument", "This document", AUTH, 200,
+                                           package)},
+        "/tokens": {
+            "get": operation("listTokens", "API tokens", AUTH, 200, data_of(ref("Token"))),
+            "post": operation("createToken", "Create an API token", AUTH, 201, ref("NewToken"),
+                              errors=WRITE, body=ref("TokenInput"))},
+        "/tokens/{token_id}": {"delete": operation(
+            "revokeToken", "Revoke an API token", AUTH, 204, errors=(403, 404),
+            parameters=[parameter("token_id", "path", UUID)])},
+        "/meta/objects": {
+            "get": operation("listObjectDefinitions", "Object definitions", META, 200, shape(
+                {"data": array(definition), "revision": INTEGER}, ["data", "revision"])),
+            "post": operation("createObjectDefinition", "Create an object", META, 201,
+                              definition, errors=WRITE, parameters=[message],
+                              body=ref("ObjectDefinitionInput"))},
+        "/meta/objects/{api_name}": {
+            "get": operation("getObjectDefinition", "An object", META, 200, definition,
+                             errors=(404,), parameters=[name]),
+            "put": operation("replaceObjectDefinition", "Replace an object", META, 200,
+                             definition, errors=WRITE, parameters=[name, force, message],
+                             body=ref("ObjectDefinitionInput")),
+            "delete": operation("deleteObjectDefinition", "Delete an object", META, 204,
+                                errors=REMOVE, parameters=[name, force])},
+        "/meta/objects/{api_name}/fields": {
+            "get": operation("listFieldDefinitions", "An object's fields", META, 200,
+                             data_of(field), errors=(404,), parameters=[name]),
+            "post": operation("addFieldDefinition", "Add a field", META, 201, field,
+                              errors=WRITE, parameters=[name], body=field)},
+        "/meta/objects/{api_name}/fields/{field_name}": {
+            "get": operation("getFieldDefinition", "A field", META, 200, field, errors=(404,),
+                             parameters=field_path),
+            "patch": operation("changeFieldDefinition", "Change a field", META, 200, field,
+                               errors=WRITE, parameters=[*field_path, force],
+                               body=ref("FieldDefinitionPatch")),
+            "delete": operation("deleteFieldDefinition", "Hide a field, keeping its values",
+                                META, 204, errors=(*REMOVE, 422), parameters=field_path)},
+        "/meta/objects/{api_name}/fields/{field_name}/purge": {"post": operation(
+            "purgeFieldValues", "Erase a hidden field's values", META, 200,
+            shape({"purged_records": INTEGER}, ["purged_records"]), errors=(403, 404, 409),
+            parameters=field_path)},
+        "/meta/revisions": {"get": operation(
+            "listMetadataRevisions", "Revisions, newest first", META, 200,
+            data_of(ref("Revision")), errors=(400,),
+            parameters=[parameter("before", "query", {"type": "integer", "minimum": 0})])},
+        "/meta/revisions/{number}": {"get": operation(
+            "getMetadataRevision", "A revision", META, 200, ref("Revision"), errors=(404,),
+            parameters=number)},
+        "/meta/revisions/{number}/rollback": {"post": operation(
+            "rollBackMetadata", "Restore the objects as they were at a revision", META, 200,
+            rollback, errors=(403, 404, 409, 422), parameters=number)},
+        "/meta/field-types": {"get": operation("listFieldTypes", "Field types", META, 200,
+                                               data_of(ref("FieldType")))},
+        "/meta/package": {
+            "get": operation("exportMetadataPackage", "The objects as one package (YAML with "
+                             "Accept: application/yaml)", META, 200, package),
+            "post": operation("importMetadataPackage", "Make the objects match a package",
+                              META, 200, imported, errors=WRITE, body=package, parameters=[
+                                  parameter("dry_run", "query", BOOLEAN, "Only plan."),
+                                  force, message])},
+    }
+
+
+# -- the document ------------------------------------------------------------------------
+def build_document(schema: TenantSchema, registry: FieldTypeRegistry,
+                   tenant_slug: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of one tenant's API at its current metadata revision."""
+    schemas, paths = static_schemas(registry), static_paths()
+    names = component_names(schema, set(schemas))
+    for obj in sorted_objects(schema):
+        own = names[obj.api_name]
+        schemas[own["record"]] = record_schema(obj)
+        schemas[own["input"]] = input_schema(obj, partial=False)
+        schemas[own["patch"]] = input_schema(obj, partial=True)
+        paths.update(object_paths(obj, schema, names))
+    objects = [{"name": obj.api_name, "description": obj.definition.get("description")
+                or obj.definition.get("plural_label", obj.api_name)}
+               for obj in sorted_objects(schema)]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"Trellis API · {tenant_slug}",
+                 "version": f"1.0.0+metadata.{schema.revision}",
+                 "description": "The records and metadata API of one Trellis workspace, "
+                 "generated from its current metadata. Send `Authorization: Bearer <token>` "
+                 "(a browser session works too; its writes need the `X-CSRF-Token` header). "
+                 "Every error has one shape, `ErrorEnvelope`."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": AUTH, "description": "You and your API tokens."},
+                 {"name": META, "description": "Objects, fields and revisions."}, *objects],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": {name: {"description": description, "content": {
+                "application/json": {"schema": ref("ErrorEnvelope")}}}
+                for name, description in ERRORS.values()},
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "An API token (POST /tokens)."}},
+        },
+    }
+
+
+def openapi_document() -> ResponseReturnValue:
+    with tenant_transaction() as (connection, actor):
+        schema = get_state().metadata_cache.get(connection, actor.tenant_id)
+    return jsonify(build_document(schema, get_state().field_types, actor.tenant_slug))
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/openapi.json", view_func=openapi_document, methods=["GET"])
+
+
+# -- the interactive docs page -----------------------------------------------------------
+SWAGGER_UI = Path(str(swagger_ui_bundle.swagger_ui_path))
+DOCS_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
+
+
+def docs_page() -> ResponseReturnValue:
+    # Swagger UI renders OpenAPI 3.1 from version 5 on; the page adapts it for older ones.
+    version = re.search(r"(\d+)\.\d+\.\d+$", SWAGGER_UI.name)
+    return render_template("api_docs.html", spec_url=url_for("api.openapi_document"),
+                           needs_openapi_30=version is not None and int(version.group(1)) < 5)
+
+
+def docs_asset(filename: str) -> ResponseReturnValue:
+    if filename.removesuffix(".map") not in DOCS_ASSETS:
+        raise NotFound(f"No documentation asset {filename!r}.")
+    return send_from_directory(SWAGGER_UI, filename, max_age=3600)
+
+
+def create_docs_blueprint() -> Blueprint:
+    """``/api/docs``: interactive documentation, served entirely by this app (no CDN)."""
+    blueprint = Blueprint("api_docs", __name__)
+    blueprint.add_url_rule("/api/docs", view_func=docs_page, methods=["GET"])
+    blueprint.add_url_rule("/api/docs/static/<path:filename>", view_func=docs_asset,
+                           methods=["GET"])
+    return blueprint
