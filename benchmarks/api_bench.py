@@ -152,25 +152,6 @@ class Fixture:
     object_id: uuid.UUID
 
 
-@dataclasses.dataclass
-class Run:
-    side: str
-    operation: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    errors: int
-    order: int = 0
-
-    @property
-    def rate(self) -> float:
-        """Requests per second (records per second for bulk)."""
-        per_request = BULK_SIZE if self.operation == "bulk" else 1
-        return self.requests * per_request / self.seconds if self.seconds else 0.0
-
-
 # -- setup ---------------------------------------------------------------------------------
 def trellis_settings(url: str, redis_url: str, instance: str, pool_size: int) -> dict[str, Any]:
     return {"database_url": url, "redis_url": redis_url, "instance_path": instance,
@@ -198,8 +179,13 @@ def drop_database(server_url: str) -> None:
     admin.dispose()
 
 
-def setup(app: Any, url: str, records: int) -> Fixture:
-    """Migrate, create tenant/admin/token/object, build indexes, load ``records`` rows."""
+def setup(app: Any, url: str, records: int, index_first: bool) -> Fixture:
+    """Migrate, create tenant/admin/token/object, load ``records`` rows, build the indexes.
+
+    By default the field indexes are built after the load, as the background builder does
+    when a field of an object with data becomes indexed (1M rows load in ~25 s instead of
+    ~75 s with four B-trees maintained row by row); ``index_first`` builds them first.
+    """
     import sqlalchemy as sa
 
     from trellis.actor import system_actor
@@ -224,23 +210,35 @@ def setup(app: Any, url: str, records: int) -> Fixture:
         token, _ = create_token(connection, actor, user_id=user.id, name="api-bench")
     with database.tenant(tenant.id) as connection:
         obj = MetadataService(connection, actor, state.metadata_cache).create_object(OBJECT)
-    built = build_pending_indexes(database.owner_engine, tenant.id)
-    if sorted(built.values()) != ["ready", "ready"]:
-        raise SystemExit(f"index build failed: {built}")
-    print(f"setup: migrated, tenant/admin/token/Opportunity created, {len(built)} field "
-          f"indexes built ({time.perf_counter() - started:.1f} s)", flush=True)
+    print(f"setup: migrated; tenant, admin, token and Opportunity created "
+          f"({time.perf_counter() - started:.1f} s)", flush=True)
+
+    def build_indexes() -> None:
+        started = time.perf_counter()
+        built = build_pending_indexes(database.owner_engine, tenant.id)
+        if sorted(built.values()) != ["ready", "ready"]:
+            raise SystemExit(f"index build failed: {built}")
+        print(f"setup: build_pending_indexes built {len(built)} field indexes (Amount, Stage) "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+
+    if index_first:
+        build_indexes()
     started = time.perf_counter()
     with database.owner() as connection:
+        # Every row references the one object just created: skip the per-row FK trigger.
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
         connection.execute(sa.text(LOAD_SQL), {"tenant": str(tenant.id), "object": str(obj.id),
                                                "user": str(user.id), "count": records})
     loaded = time.perf_counter() - started
+    print(f"setup: loaded {records:,} records with one INSERT ... SELECT generate_series in "
+          f"{loaded:.1f} s ({records / loaded:,.0f} rows/s)", flush=True)
+    if not index_first:
+        build_indexes()
     started = time.perf_counter()
     with database.owner_engine.connect().execution_options(
             isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE records"))
-    print(f"setup: loaded {records:,} records in {loaded:.1f} s "
-          f"({records / loaded:,.0f} rows/s, indexes maintained), VACUUM ANALYZE "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+    print(f"setup: VACUUM ANALYZE records {time.perf_counter() - started:.1f} s", flush=True)
     return Fixture(url=url, tenant_id=tenant.id, user_id=user.id, token=token,
                    object_id=obj.id)
 
@@ -322,22 +320,26 @@ def _statement_name(statement: str) -> str:
 
 
 def explain_list(fixture: Fixture, trellis_sql: tuple[str, Any], repeat: int = 7) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the list query, as the app role inside the tenant scope,
-    for Trellis's statement and the baseline's hand-written one."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the list query: Trellis's statement and the baseline's,
+    as the app role inside the tenant scope (what both servers run), and Trellis's statement
+    once more as the table owner, whom row-level security does not apply to, for reference."""
     import psycopg
 
-    sys.path.insert(0, str(HERE))
-    import baseline_app
-
+    baseline_app = _baseline_module()
     statement, parameters = trellis_sql
-    baseline = (baseline_app.LIST, (fixture.tenant_id, fixture.object_id, "Negotiation",
-                                    decimal.Decimal("5000"), 51))
+    cases = {
+        "Trellis": (statement, parameters, True),
+        "baseline": (baseline_app.LIST, (fixture.tenant_id, fixture.object_id, "Negotiation",
+                                         decimal.Decimal("5000"), 51), True),
+        "owner": (statement, parameters, False),
+    }
     lines: list[str] = []
     plans = {}
-    with psycopg.connect(baseline_app.conninfo_from_url(fixture.url),
-                         autocommit=True) as connection:
-        connection.execute('SET ROLE "trellis_app"')
-        for side, (sql, params) in (("Trellis", (statement, parameters)), ("baseline", baseline)):
+    for side, (sql, params, as_app) in cases.items():
+        with psycopg.connect(baseline_app.conninfo_from_url(fixture.url),
+                             autocommit=True) as connection:
+            if as_app:
+                connection.execute('SET ROLE "trellis_app"')
             planning, execution = [], []
             for _ in range(repeat):
                 with connection.transaction():
@@ -350,21 +352,34 @@ def explain_list(fixture: Fixture, trellis_sql: tuple[str, Any], repeat: int = 7
                         planning.append(float(line.split()[2]))
                     if line.startswith("Execution Time"):
                         execution.append(float(line.split()[2]))
-            plans[side] = plan
-            lines.append(f"  {side:8}: execution median {statistics.median(execution):.3f} ms "
-                         f"(min {min(execution):.3f}), planning median "
-                         f"{statistics.median(planning):.3f} ms, over {repeat} runs")
+        plans[side] = plan
+        label = {"Trellis": "Trellis SQL as trellis_app (RLS applies)",
+                 "baseline": "baseline SQL as trellis_app (RLS applies)",
+                 "owner": "Trellis SQL as table owner (RLS bypassed), reference only"}[side]
+        lines.append(f"  {label:58} execution median {statistics.median(execution):8.3f} ms "
+                     f"(min {min(execution):.3f}), planning {statistics.median(planning):.3f} ms")
     shapes = {side: [re.sub(r"\s*\(cost=.*", "", line) for line in plan
                      if "->" in line or line.lstrip().startswith(("Limit", "Index", "Sort"))]
               for side, plan in plans.items()}
-    lines.append("  plans: " + ("the same shape for both" if shapes["Trellis"] == shapes["baseline"]
-                                else "DIFFERENT (see below)"))
+    lines.append("  Trellis and baseline plans: " + (
+        "the same shape" if shapes["Trellis"] == shapes["baseline"] else "DIFFERENT (see below)"))
+    for side in ("Trellis", "owner"):
+        conditions = [line.strip() for line in plans[side]
+                      if line.strip().startswith(("Index Cond", "Filter", "Rows Removed"))]
+        lines.append(f"  {side} conditions: " + " | ".join(conditions))
     lines.append("  Trellis plan (last run):")
     lines.extend("    " + line for line in plans["Trellis"])
     if shapes["Trellis"] != shapes["baseline"]:
         lines.append("  baseline plan (last run):")
         lines.extend("    " + line for line in plans["baseline"])
     return lines
+
+
+def _baseline_module() -> Any:
+    sys.path.insert(0, str(HERE))
+    import baseline_app
+
+    return baseline_app
 
 
 # -- servers ---------------------------------------------------------------------------------
@@ -377,6 +392,7 @@ def free_port() -> int:
 class Server:
     def __init__(self, name: str, command: list[str], port: int, log_dir: Path) -> None:
         self.name, self.port = name, port
+        self.application_name = f"api-bench-{name}"  # tells its PostgreSQL backends apart
         self.log_path = log_dir / f"{name}.log"
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
@@ -423,9 +439,10 @@ def serve_trellis(args: argparse.Namespace) -> None:
 # -- HTTP helpers ----------------------------------------------------------------------------
 def http(method: str, url: str, token: str, body: Any = None) -> tuple[int, bytes]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {token}", **({"Content-Type": "application/json"}
-                                                if data is not None else {})})
+    headers = {"Authorization": f"Bearer {token}"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read()
@@ -512,59 +529,72 @@ def run_wrk(lua: Path, base: str, mode: str, path: str, data_file: Path | None, 
 
 
 def run_python_client(base: str, mode: str, path: str, data_file: Path | None, token: str,
-                      seconds: float, concurrency: int) -> dict[str, Any]:
-    """Fallback load generator: keep-alive http.client connections, one thread each."""
+                      warmup: float, seconds: float, concurrency: int,
+                      on_window: Callable[[str], None]) -> dict[str, Any]:
+    """Keep-alive http.client connections, one thread each, closed loop.
+
+    Load runs continuously for ``warmup + seconds``; only requests *completed* inside the
+    last ``seconds`` count, so requests that take seconds (bulk) are measured in steady
+    state without the ramp-up and cut-off of a fixed window. ``on_window("start"/"end")``
+    is called at the window's edges. In-flight requests are awaited before returning.
+    """
     import http.client
 
     lines = data_file.read_text().splitlines() if data_file else []
     host, port = base.removeprefix("http://").split(":")
-    deadline = time.perf_counter() + seconds
-    latencies: list[list[float]] = [[] for _ in range(concurrency)]
-    errors = [0] * concurrency
+    stop = threading.Event()
+    done: list[list[tuple[float, float, bool]]] = [[] for _ in range(concurrency)]
 
     def worker(index: int) -> None:
         generator = random.Random(index)
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        while time.perf_counter() < deadline:
+        while not stop.is_set():
             if mode == "get":
                 method, target, body = "GET", path + generator.choice(lines), None
             elif mode == "list":
                 method, target, body = "GET", path, None
             else:
-                method, target, body = "POST", path, generator.choice(lines)
+                method, target, body = "POST", path, generator.choice(lines).encode()
             started = time.perf_counter()
             try:
                 connection.request(method, target, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                if response.status >= 400:
-                    errors[index] += 1
+                ok = response.status < 400
             except (OSError, http.client.HTTPException):
-                errors[index] += 1
+                ok = False
                 connection.close()
-                connection = http.client.HTTPConnection(host, int(port), timeout=30)
-                continue
-            latencies[index].append(time.perf_counter() - started)
+                connection = http.client.HTTPConnection(host, int(port), timeout=120)
+            finished = time.perf_counter()
+            done[index].append((finished, finished - started, ok))
         connection.close()
 
-    started = time.perf_counter()
-    workers = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    workers = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(concurrency)]
     for thread in workers:
         thread.start()
+    time.sleep(warmup)
+    on_window("start")
+    window_start = time.perf_counter()
+    time.sleep(seconds)
+    window_end = time.perf_counter()
+    on_window("end")
+    stop.set()
     for thread in workers:
         thread.join()
-    elapsed = time.perf_counter() - started
-    samples = sorted(value for values in latencies for value in values)
+    inside = [(latency, ok) for results in done for finished, latency, ok in results
+              if window_start <= finished < window_end]
+    samples = sorted(latency for latency, _ in inside)
 
     def percentile(fraction: float) -> int:
         return int(samples[min(len(samples) - 1, int(len(samples) * fraction))] * 1e6) \
             if samples else 0
 
-    return {"requests": len(samples) + sum(errors), "duration_us": int(elapsed * 1e6),
+    return {"requests": len(inside), "duration_us": int((window_end - window_start) * 1e6),
             "p50_us": percentile(0.50), "p95_us": percentile(0.95), "p99_us": percentile(0.99),
-            "max_us": percentile(1.0), "status": sum(errors), "connect": 0, "read": 0,
-            "write": 0, "timeout": 0}
+            "max_us": percentile(1.0), "status": sum(1 for _, ok in inside if not ok),
+            "connect": 0, "read": 0, "write": 0, "timeout": 0}
 
 
 def make_request_files(directory: Path, fixture: Fixture) -> dict[str, Path]:
@@ -598,17 +628,113 @@ def make_request_files(directory: Path, fixture: Fixture) -> dict[str, Path]:
     return files
 
 
-def measure(load: Callable[..., dict[str, Any]], side: str, server: Server, operation: str,
-            data_file: Path | None, fixture: Fixture, seconds: float, warmup: float) -> Run:
-    path = {"get": f"{BASE}/records/", "list": LIST_PATH, "create": f"{BASE}/records",
-            "bulk": f"{BASE}/bulk"}[operation]
-    if warmup > 0:
-        load(server.base, operation, path, data_file, fixture.token, warmup)
-    result = load(server.base, operation, path, data_file, fixture.token, seconds)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU used by a server process and by its PostgreSQL backends (by application_name)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(_baseline_module().conninfo_from_url(url),
+                                          autocommit=True)
+
+    def snapshot(self, server: Server) -> tuple[float, dict[int, float]]:
+        pids = [row[0] for row in self.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            (server.application_name,))]
+        return process_cpu(server.process.pid), {pid: process_cpu(pid) for pid in pids}
+
+    @staticmethod
+    def used(before: tuple[float, dict[int, float]],
+             after: tuple[float, dict[int, float]]) -> tuple[float, float]:
+        database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+        return after[0] - before[0], database
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclasses.dataclass
+class LoadGenerator:
+    name: str
+    wrk_lua: Path | None
+    wrk_threads: int
+    concurrency: int
+
+    def run(self, server: Server, operation: str, data_file: Path | None, token: str,
+            seconds: float, warmup: float, meter: CpuMeter) -> tuple[dict[str, Any], tuple]:
+        path = {"get": f"{BASE}/records/", "list": LIST_PATH, "create": f"{BASE}/records",
+                "bulk": f"{BASE}/bulk"}[operation]
+        snapshots: dict[str, Any] = {}
+        # Bulk requests take seconds: wrk's fixed window would lose the ramp-up and the
+        # requests cut off at the end, a large share of a few dozen; count in steady state.
+        if self.wrk_lua is None or operation == "bulk":
+            result = run_python_client(
+                server.base, operation, path, data_file, token,
+                max(warmup, 5.0) if operation == "bulk" else warmup, seconds, self.concurrency,
+                lambda edge: snapshots.__setitem__(edge, meter.snapshot(server)))
+        else:
+            if warmup > 0:
+                run_wrk(self.wrk_lua, server.base, operation, path, data_file, token, warmup,
+                        self.concurrency, self.wrk_threads)
+            snapshots["start"] = meter.snapshot(server)
+            result = run_wrk(self.wrk_lua, server.base, operation, path, data_file, token,
+                             seconds, self.concurrency, self.wrk_threads)
+            snapshots["end"] = meter.snapshot(server)
+        return result, CpuMeter.used(snapshots["start"], snapshots["end"])
+
+
+@dataclasses.dataclass
+class Run:
+    side: str
+    operation: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    app_cpu: float          # CPU seconds of the server process during the run
+    db_cpu: float           # CPU seconds of its PostgreSQL backends during the run
+    load_before: float      # 1-minute load average when the run started
+    order: int = 0
+
+    @property
+    def units(self) -> int:
+        """Requests, or records for bulk."""
+        return self.requests * (BULK_SIZE if self.operation == "bulk" else 1)
+
+    @property
+    def rate(self) -> float:
+        """Requests per second (records per second for bulk)."""
+        return self.units / self.seconds if self.seconds else 0.0
+
+    def cpu_ms(self, seconds: float) -> float:
+        return seconds * 1000 / self.units if self.units else float("nan")
+
+
+def measure(generator: LoadGenerator, meter: CpuMeter, side: str, server: Server,
+            operation: str, data_file: Path | None, fixture: Fixture, seconds: float,
+            warmup: float, order: int) -> Run:
+    load_before = os.getloadavg()[0]
+    result, (app_cpu, db_cpu) = generator.run(server, operation, data_file, fixture.token,
+                                              seconds, warmup, meter)
     errors = sum(result[key] for key in ("connect", "read", "write", "status", "timeout"))
     return Run(side=side, operation=operation, requests=result["requests"],
                seconds=result["duration_us"] / 1e6, p50_ms=result["p50_us"] / 1000,
-               p95_ms=result["p95_us"] / 1000, p99_ms=result["p99_us"] / 1000, errors=errors)
+               p95_ms=result["p95_us"] / 1000, p99_ms=result["p99_us"] / 1000, errors=errors,
+               app_cpu=app_cpu, db_cpu=db_cpu, load_before=load_before, order=order)
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -617,15 +743,16 @@ def report(results: dict[str, dict[str, list[Run]]], args: argparse.Namespace,
     best = {operation: {side: max(runs, key=lambda run: run.rate)
                         for side, runs in sides.items()}
             for operation, sides in results.items()}
+    width = 121
     print()
-    print("=" * 118)
+    print("=" * width)
     print(f"Trellis generated records API vs hand-written Flask + psycopg baseline — "
           f"N = {args.records:,} Opportunity records")
     for key in ("machine", "server", "database", "load", "method"):
         print(f"{key:>9}: {context[key]}")
-    print("-" * 118)
-    print(f"{'operation':30} {'Trellis':>10} {'baseline':>10} {'ratio':>6}  "
-          f"{'target':16} {'Trellis p50/p95 ms':>19} {'baseline p50/p95 ms':>20}")
+    print("-" * width)
+    print(f"{'operation':34} {'Trellis':>9} {'baseline':>9} {'ratio':>6}  {'target':16} "
+          f"{'Trellis p50/p95 ms':>20} {'baseline p50/p95 ms':>20}")
     for operation in OPERATIONS:
         if operation not in best:
             continue
@@ -633,11 +760,21 @@ def report(results: dict[str, dict[str, list[Run]]], args: argparse.Namespace,
         unit = "rec/s" if operation == "bulk" else "req/s"
         ratio = trellis.rate / baseline.rate if baseline.rate else float("nan")
         verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-        print(f"{LABELS[operation] + ' (' + unit + ')':30} {trellis.rate:10,.1f} "
-              f"{baseline.rate:10,.1f} {ratio:6.2f}  {'>= 0.70 ' + verdict:16} "
-              f"{trellis.p50_ms:8.2f} / {trellis.p95_ms:7.2f} "
-              f"{baseline.p50_ms:9.2f} / {baseline.p95_ms:7.2f}")
-    print("-" * 118)
+        print(f"{LABELS[operation] + ' (' + unit + ')':34} {trellis.rate:9,.1f} "
+              f"{baseline.rate:9,.1f} {ratio:6.2f}  {'>= 0.70 ' + verdict:16} "
+              f"{trellis.p50_ms:9.2f} / {trellis.p95_ms:8.2f} "
+              f"{baseline.p50_ms:9.2f} / {baseline.p95_ms:8.2f}")
+    print("-" * width)
+    print("CPU per request (per record for bulk) in the best runs, ms: server process | "
+          "its PostgreSQL backends")
+    for operation in OPERATIONS:
+        if operation in best:
+            trellis, baseline = best[operation]["trellis"], best[operation]["baseline"]
+            print(f"  {LABELS[operation]:32} Trellis {trellis.cpu_ms(trellis.app_cpu):7.2f} | "
+                  f"{trellis.cpu_ms(trellis.db_cpu):6.2f}    baseline "
+                  f"{baseline.cpu_ms(baseline.app_cpu):7.2f} | "
+                  f"{baseline.cpu_ms(baseline.db_cpu):6.2f}")
+    print("-" * width)
     if "list" in best:
         p95 = best["list"]["trellis"].p95_ms
         at = "" if args.records == TARGET_LIST_AT else \
@@ -646,7 +783,7 @@ def report(results: dict[str, dict[str, list[Run]]], args: argparse.Namespace,
               f"{TARGET_LIST_AT:,} records: {'met' if p95 < TARGET_LIST_P95_MS else 'NOT met'}"
               f"{at}")
     print("reference: a popular Node-based data platform with generated APIs serves about "
-          "600 GET-by-id, 490 filtered-list and 370 create req/s on this 2-core machine; "
+          "600 GET-by-id, 490 filtered-list and\n  370 create req/s on this 2-core machine; "
           "Trellis should at least double that:")
     for operation, reference in REFERENCE.items():
         if operation in best:
@@ -655,15 +792,16 @@ def report(results: dict[str, dict[str, list[Run]]], args: argparse.Namespace,
                   f"{rate / reference:4.2f}x the reference {reference} "
                   f"(target >= 2x = {2 * reference}): "
                   f"{'met' if rate >= 2 * reference else 'NOT met'}")
-    print("every run (req/s, or rec/s for bulk; p50/p95 ms; errors), in the order measured:")
+    print("every run in the order measured (req/s or rec/s; p50/p95 ms; errors; 1-min load "
+          "average at its start):")
     for operation in OPERATIONS:
         if operation not in results:
             continue
         runs = sorted((run for runs in results[operation].values() for run in runs),
                       key=lambda run: run.order)
         print(f"  {LABELS[operation]:28} " + "; ".join(
-            f"{run.side} {run.rate:,.0f} ({run.p50_ms:.1f}/{run.p95_ms:.1f}, {run.errors})"
-            for run in runs))
+            f"{run.side} {run.rate:,.0f} ({run.p50_ms:.1f}/{run.p95_ms:.1f}, {run.errors}, "
+            f"load {run.load_before:.1f})" for run in runs))
     failed = [run for sides in results.values() for runs in sides.values() for run in runs
               if run.errors]
     if failed:
@@ -682,7 +820,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2,
                         help="measured runs per side and operation (alternating)")
     parser.add_argument("--warmup", type=float, default=2,
-                        help="unmeasured seconds of load before each run")
+                        help="unmeasured seconds of load before each run (bulk: at least 5)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
     parser.add_argument("--pool-size", type=int, default=8, help="database pool size per server")
     parser.add_argument("--operations", default=",".join(OPERATIONS),
@@ -691,11 +829,14 @@ def parse_args() -> argparse.Namespace:
                         default=os.environ.get("TRELLIS_BENCH_DATABASE_URL",
                                                "postgresql+psycopg://postgres@127.0.0.1:5432/"
                                                "postgres"),
-                        help="a server URL with rights to create databases")
+                        help="a server URL with rights to create databases (a superuser: the "
+                             "bulk load skips the per-row foreign-key trigger)")
     parser.add_argument("--redis-url", default=os.environ.get("TRELLIS_BENCH_REDIS_URL",
                                                               "redis://127.0.0.1:6379/0"))
     parser.add_argument("--python-client", action="store_true",
                         help="use the Python load generator even if wrk is installed")
+    parser.add_argument("--index-first", action="store_true",
+                        help="build the field indexes before loading (slower load)")
     parser.add_argument("--keep", action="store_true",
                         help=f"keep the {DATABASE} database afterwards")
     # Internal: the Trellis server subprocess.
@@ -707,6 +848,10 @@ def parse_args() -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown operations: {', '.join(sorted(unknown))}")
     return args
+
+
+def with_application_name(url: str, name: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}application_name={name}"
 
 
 def main() -> None:
@@ -722,14 +867,18 @@ def main() -> None:
     from trellis.config import load_config
 
     total_started = time.perf_counter()
+    cores = os.cpu_count() or 0
+    print(f"api_bench: {args.records:,} records, concurrency {args.concurrency}, "
+          f"{args.seconds:g} s runs, {cores} cores, load average "
+          f"{' '.join(f'{value:.2f}' for value in os.getloadavg())}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="trellis-api-bench-"))
     url = create_database(args.database_url)
     servers: dict[str, Server] = {}
-    app = None
+    app = meter = None
     try:
         app = create_app(load_config(trellis_settings(url, args.redis_url, str(work / "instance"),
                                                       args.pool_size), environ={}))
-        fixture = setup(app, url, args.records)
+        fixture = setup(app, url, args.records, args.index_first)
         files = make_request_files(work, fixture)
         record_id = files["get"].read_text().split()[0]
         sql_counts, list_sql = probe_trellis_sql(app, fixture, record_id)
@@ -737,86 +886,85 @@ def main() -> None:
         with app.extensions["trellis"].database.owner() as connection:
             settings = dict(connection.execute(sa.text(
                 "SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name IN "
-                "('shared_buffers', 'synchronous_commit', 'max_connections')")).all())
+                "('shared_buffers', 'synchronous_commit')")).all())
             pg_version = connection.execute(sa.text("SHOW server_version")).scalar_one()
         app.extensions["trellis"].database.dispose()
 
-        ports = {"baseline": free_port(), "trellis": free_port()}
-        common = ["--database-url", url, "--threads", str(args.threads),
-                  "--pool-size", str(args.pool_size)]
-        servers["baseline"] = Server("baseline", [
-            sys.executable, str(HERE / "baseline_app.py"), *common,
-            "--object-id", str(fixture.object_id), "--port", str(ports["baseline"])],
-            ports["baseline"], work)
-        servers["trellis"] = Server("trellis", [
-            sys.executable, str(Path(__file__).resolve()), "--serve-trellis", *common,
-            "--redis-url", args.redis_url, "--instance", str(work / "instance"),
-            "--port", str(ports["trellis"])], ports["trellis"], work)
+        common = ["--threads", str(args.threads), "--pool-size", str(args.pool_size)]
+        for name in ("baseline", "trellis"):
+            port = free_port()
+            server_url = with_application_name(url, f"api-bench-{name}")
+            if name == "baseline":
+                command = [sys.executable, str(HERE / "baseline_app.py"), *common,
+                           "--database-url", server_url, "--object-id", str(fixture.object_id)]
+            else:
+                command = [sys.executable, str(Path(__file__).resolve()), "--serve-trellis",
+                           *common, "--database-url", server_url, "--redis-url", args.redis_url,
+                           "--instance", str(work / "instance")]
+            servers[name] = Server(name, [*command, "--port", str(port)], port, work)
         for server in servers.values():
             server.wait_ready()
         notes = verify(servers, fixture, record_id)
         print("verified: " + "; ".join(notes), flush=True)
 
         version = None if args.python_client else wrk_version()
-        cores = os.cpu_count() or 0
         if version:
             lua = work / "bench.lua"
             lua.write_text(WRK_LUA)
             wrk_threads = max(1, min(cores, args.concurrency, 2))
-
-            def load(base: str, mode: str, path: str, data_file: Path | None, token: str,
-                     seconds: float) -> dict[str, Any]:
-                return run_wrk(lua, base, mode, path, data_file, token, seconds,
-                               args.concurrency, wrk_threads)
+            generator = LoadGenerator("wrk", lua, wrk_threads, args.concurrency)
             load_text = (f"wrk {version} ({wrk_threads} threads, {args.concurrency} keep-alive "
-                         f"connections, closed loop), on the same machine")
+                         f"connections, closed loop) on the same machine; bulk: Python "
+                         f"http.client, {args.concurrency} keep-alive connections, requests "
+                         f"completed in the window after >= 5 s of load")
         else:
             print("WARNING: wrk is not installed (apt-get install -y wrk); falling back to a "
                   "Python multi-threaded http.client load generator. On a 2-core machine it "
                   "competes with the servers for CPU and is likely the bottleneck: treat the "
                   "absolute numbers as lower bounds.", flush=True)
-
-            def load(base: str, mode: str, path: str, data_file: Path | None, token: str,
-                     seconds: float) -> dict[str, Any]:
-                return run_python_client(base, mode, path, data_file, token, seconds,
-                                         args.concurrency)
-            load_text = (f"Python http.client ({args.concurrency} threads, keep-alive), on the "
-                         f"same machine — WARNING: likely the bottleneck")
+            generator = LoadGenerator("python", None, 0, args.concurrency)
+            load_text = (f"Python http.client ({args.concurrency} threads, keep-alive) on the "
+                         f"same machine — WARNING: wrk missing, this client is likely the "
+                         f"bottleneck")
+        meter = CpuMeter(url)
 
         operations = [op for op in OPERATIONS if op in args.operations.split(",")]
-        planned = len(operations) * args.rounds * 2 * (args.seconds + args.warmup)
-        print(f"measuring {', '.join(operations)}: {args.rounds} rounds x 2 sides x "
-              f"({args.warmup:g} s warm-up + {args.seconds:g} s), about {planned / 60:.1f} min",
-              flush=True)
+        planned = sum(args.rounds * 2 * (args.seconds + (max(args.warmup, 5) if op == "bulk"
+                                                         else args.warmup))
+                      for op in operations)
+        print(f"measuring {', '.join(operations)}: {args.rounds} rounds x 2 sides, "
+              f"about {planned / 60:.1f} min", flush=True)
         results: dict[str, dict[str, list[Run]]] = {}
         order = 0
         for operation in operations:
             results[operation] = {"baseline": [], "trellis": []}
             for round_number in range(args.rounds):
                 for side in ("baseline", "trellis"):
-                    run = measure(load, side, servers[side], operation, files.get(operation),
-                                  fixture, args.seconds, args.warmup)
-                    run.order = order
+                    run = measure(generator, meter, side, servers[side], operation,
+                                  files.get(operation), fixture, args.seconds, args.warmup,
+                                  order)
                     order += 1
                     results[operation][side].append(run)
                     unit = "rec/s" if operation == "bulk" else "req/s"
                     print(f"  {operation:6} round {round_number + 1} {side:8} "
-                          f"{run.rate:9,.1f} {unit}  p50 {run.p50_ms:6.2f} ms  "
-                          f"p95 {run.p95_ms:6.2f} ms  errors {run.errors}", flush=True)
+                          f"{run.rate:9,.1f} {unit}  p50 {run.p50_ms:7.2f} ms  "
+                          f"p95 {run.p95_ms:7.2f} ms  errors {run.errors}  CPU ms/"
+                          f"{'record' if operation == 'bulk' else 'request'} app "
+                          f"{run.cpu_ms(run.app_cpu):.2f} db {run.cpu_ms(run.db_cpu):.2f}  "
+                          f"load {run.load_before:.2f}", flush=True)
 
-        waitress_version = importlib.metadata.version("waitress")
         context = {
             "machine": f"{cores} cores (os.cpu_count), shared by the load generator, the server "
-                       f"under test and PostgreSQL; the idle other server stays up",
-            "server": f"waitress {waitress_version}, {args.threads} threads, one process per "
-                      f"app; database pool {args.pool_size} per app; servers measured one at a "
-                      f"time, alternating",
+                       f"under test and PostgreSQL (the other server idles)",
+            "server": f"waitress {importlib.metadata.version('waitress')}, {args.threads} "
+                      f"threads, one process per app; database pool {args.pool_size} per app",
             "database": f"PostgreSQL {pg_version} on 127.0.0.1 (shared_buffers "
                         f"{settings.get('shared_buffers')}, synchronous_commit "
-                        f"{settings.get('synchronous_commit')}); RLS on for both apps",
+                        f"{settings.get('synchronous_commit')}); RLS applies to both apps",
             "load": f"{load_text}; concurrency {args.concurrency}",
-            "method": f"{args.rounds} runs of {args.seconds:g} s per side (after {args.warmup:g} "
-                      f"s warm-up each), best run per side shown; latencies from that run",
+            "method": f"servers measured one at a time, alternating baseline/Trellis, "
+                      f"{args.rounds} runs of {args.seconds:g} s each (after {args.warmup:g} s "
+                      f"warm-up); best run per side, its latencies",
         }
         report(results, args, context)
         print()
@@ -824,13 +972,15 @@ def main() -> None:
         for operation, text in sql_counts.items():
             print(f"  {operation:6} {text}")
         print("  baseline (by construction): one transaction per request — BEGIN, set_config, "
-              "token lookup, the data statement(s), COMMIT: 5 round trips for GET/list, 7 for "
+              "token lookup, the data statement(s), COMMIT:\n  5 round trips for GET/list, 7 for "
               f"create; bulk sends its 3 x {BULK_SIZE} INSERTs as 3 pipelined executemany calls")
-        print("EXPLAIN (ANALYZE, BUFFERS) of the list page query (as trellis_app, tenant set, "
-              f"before the write runs, {args.records:,} records):")
+        print(f"EXPLAIN (ANALYZE, BUFFERS) of the list page query ({args.records:,} records, "
+              f"before the write runs, 7 runs each):")
         print("\n".join(explain))
         print(f"total benchmark time {time.perf_counter() - total_started:.0f} s")
     finally:
+        if meter is not None:
+            meter.close()
         for server in servers.values():
             server.stop()
         if app is not None:

@@ -37,13 +37,16 @@ RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
 def _server_urls(tmp_root: Path) -> tuple[str, str]:
+    # TRELLIS_TEST_EMBEDDED=1 uses the embedded servers even where real ones answer.
+    embedded = os.environ.get("TRELLIS_TEST_EMBEDDED") == "1"
     database = os.environ.get("TRELLIS_TEST_DATABASE_URL")
     if not database:
         database = ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-                    if port_open("127.0.0.1", 5432) else start_postgres(tmp_root / "postgres"))
+                    if port_open("127.0.0.1", 5432) and not embedded
+                    else start_postgres(tmp_root / "postgres"))
     redis_url = os.environ.get("TRELLIS_TEST_REDIS_URL")
     if not redis_url:
-        redis_url = ("redis://127.0.0.1:6379/0" if port_open("127.0.0.1", 6379)
+        redis_url = ("redis://127.0.0.1:6379/0" if port_open("127.0.0.1", 6379) and not embedded
                      else start_redis(tmp_root / "redis"))
     return database, redis_url
 

@@ -29,12 +29,12 @@ def start_postgres(data_dir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL and return its SQLAlchemy URL."""
     key = f"pg:{data_dir}"
     if key not in _RUNNING:
-        import pgserver
-
         data_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); harmless.
             warnings.simplefilter("ignore")
+            import pgserver
+
             # 'stop' keeps the data directory and stops the server when we exit.
             _RUNNING[key] = pgserver.get_server(str(data_dir), cleanup_mode="stop")
     uri = _RUNNING[key].get_uri()

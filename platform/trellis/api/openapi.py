@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,16 @@ import swagger_ui_bundle
 from flask import Blueprint, jsonify, render_template, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 
-from trellis.actor import TOKEN_SCOPES
+from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.api.context import tenant_transaction
+from trellis.api.meta import PURPOSES
 from trellis.api.records import MAX_BULK
 from trellis.errors import NotFound, TrellisError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.documents import object_meta_schema
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT, Column, column
+from trellis.rule_engine import FormulaError
 from trellis.state import get_state
 
 TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
@@ -175,14 +178,15 @@ def input_schema(obj: ObjectSchema, *, partial: bool) -> dict[str, Any]:
 
 
 # -- list parameters ---------------------------------------------------------------------
-def filter_columns(obj: ObjectSchema) -> list[Column]:
+def filter_columns(obj: ObjectSchema, schema: TenantSchema,
+                   tenant_id: uuid.UUID) -> list[Column]:
     """The system columns and fields a list can filter (and maybe sort) by: exactly those
     the list query's own :func:`column` accepts."""
-    found = []
+    resolver, found = schema.formulas.sql(obj, tenant_id), []
     for name in [*SYSTEM_COLUMNS, *obj.fields]:
         try:
-            found.append(column(obj, name))
-        except (TrellisError, ValueError):  # a field with no SQL form
+            found.append(column(obj, name, resolver))
+        except (TrellisError, FormulaError, ValueError):  # a field with no SQL form
             continue
     return found
 
@@ -200,13 +204,13 @@ def filter_value_schema(target: Column, operator: str) -> dict[str, Any]:
     return {key: value[key] for key in ("type", "format", "enum", "pattern") if key in value}
 
 
-def filter_parameters(obj: ObjectSchema) -> list[dict[str, Any]]:
+def filter_parameters(columns: list[Column]) -> list[dict[str, Any]]:
     """``Field`` (equals) and ``Field__op`` for each operator of each filterable column."""
     return [parameter(target.name if operator == "eq" else f"{target.name}__{operator}",
                       "query", filter_value_schema(target, operator),
                       f"{target.name} {operator} the value"
                       + (" (comma-separated values)." if operator == "in" else "."))
-            for target in filter_columns(obj) for operator in target.operators]
+            for target in columns for operator in target.operators]
 
 
 def names_pattern(names: list[str], signed: bool) -> str:
@@ -214,11 +218,11 @@ def names_pattern(names: list[str], signed: bool) -> str:
     return f"^{one}(?:,{one})*$"
 
 
-def list_parameters(obj: ObjectSchema | None) -> list[dict[str, Any]]:
+def list_parameters(obj: ObjectSchema | None, columns: list[Column]) -> list[dict[str, Any]]:
     """Sort, projection and paging parameters, and ``obj``'s filters when it is given."""
     sort, fields = dict(TEXT), dict(TEXT)
     if obj is not None:
-        sort["pattern"] = names_pattern([target.name for target in filter_columns(obj) if
+        sort["pattern"] = names_pattern([target.name for target in columns if
                                          target.field is None or target.field.type.sortable],
                                         signed=True)
         fields["pattern"] = names_pattern(["id", *obj.fields], signed=False)
@@ -230,7 +234,9 @@ def list_parameters(obj: ObjectSchema | None) -> list[dict[str, Any]]:
             parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
             parameter("count", "query", BOOLEAN, "Also return `total`, the number of matches."),
             parameter("deleted", "query", BOOLEAN, "List the recycle bin instead."),
-            *(filter_parameters(obj) if obj is not None else ())]
+            parameter("where", "query", TEXT, "A formula each record must satisfy, e.g. "
+                      "`Amount > 1000`."),
+            *(filter_parameters(columns) if obj is not None else ())]
 
 
 def page_of(items: dict[str, Any]) -> dict[str, Any]:
@@ -240,8 +246,8 @@ def page_of(items: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- records paths -----------------------------------------------------------------------
-def object_paths(obj: ObjectSchema, schema: TenantSchema,
-                 all_names: dict[str, dict[str, str]]) -> dict[str, dict[str, Any]]:
+def object_paths(obj: ObjectSchema, schema: TenantSchema, all_names: dict[str, dict[str, str]],
+                 columns: dict[str, list[Column]]) -> dict[str, dict[str, Any]]:
     """The records endpoints of one object (``listOpportunityRecords``...)."""
     tag, names = obj.api_name, all_names[obj.api_name]
     title, record, base = tag[0].upper() + tag[1:], ref(names["record"]), f"/objects/{tag}"
@@ -256,7 +262,7 @@ def object_paths(obj: ObjectSchema, schema: TenantSchema,
     paths = {
         f"{base}/records": {
             "get": operation(f"list{title}Records", "List records", tag, 200, page_of(record),
-                             errors=READ, parameters=list_parameters(obj)),
+                             errors=READ, parameters=list_parameters(obj, columns[tag])),
             "post": operation(f"create{title}Record", "Create a record", tag, 201, record,
                               errors=WRITE, body=ref(names["input"]), headers=ETAG)},
         one: {
@@ -279,7 +285,7 @@ def object_paths(obj: ObjectSchema, schema: TenantSchema,
             200, bulk, errors=WRITE, body=bulk_request(names))},
     }
     paths[one]["get"]["responses"]["304"] = {"description": "Not Modified", "headers": ETAG}
-    related = related_operation(obj, schema, all_names, title, record_id)
+    related = related_operation(obj, schema, all_names, columns, title, record_id)
     if related is not None:
         paths[f"{one}/related/{{relation}}"] = {"get": related}
     return paths
@@ -298,8 +304,8 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
 
 
 def related_operation(obj: ObjectSchema, schema: TenantSchema,
-                      names: dict[str, dict[str, str]], title: str,
-                      record_id: dict[str, Any]) -> dict[str, Any] | None:
+                      names: dict[str, dict[str, str]], columns: dict[str, list[Column]],
+                      title: str, record_id: dict[str, Any]) -> dict[str, Any] | None:
     """Records whose lookups point at this record, by ``Object.LookupField`` relation."""
     lookups = schema.referencing_lookups(obj.api_name)
     if not lookups:
@@ -311,8 +317,9 @@ def related_operation(obj: ObjectSchema, schema: TenantSchema,
         f"{source.api_name}.{field.api_name}" for source, field in lookups)})
     return operation(f"list{title}RelatedRecords", "Records that look up to this one",
                      obj.api_name, 200, page_of(refs[0] if len(refs) == 1 else {"anyOf": refs}),
-                     errors=READ, parameters=[record_id, relation, *list_parameters(
-                         sources[0] if len(sources) == 1 else None)])
+                     errors=READ, parameters=[record_id, relation, *(list_parameters(
+                         sources[0], columns[sources[0].api_name]) if len(sources) == 1
+                         else list_parameters(None, []))])
 
 
 # -- static schemas and paths ------------------------------------------------------------
@@ -411,6 +418,8 @@ def static_paths() -> dict[str, dict[str, Any]]:
                                                                         "rolled_back_to"])
     imported = shape({"dry_run": BOOLEAN, "changed": BOOLEAN, "plan": array(package)},
                      ["dry_run", "changed", "plan"])
+    checked = shape({"valid": BOOLEAN, "return_type": TEXT, "references": array(TEXT),
+                     "error": shape({"message": TEXT}, ["message"], closed=False)}, ["valid"])
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         "/openapi.json": {"get": operation("getOpenApiDocument", "This document", AUTH, 200,
@@ -465,6 +474,11 @@ def static_paths() -> dict[str, dict[str, Any]]:
             rollback, errors=(403, 404, 409, 422), parameters=number)},
         "/meta/field-types": {"get": operation("listFieldTypes", "Field types", META, 200,
                                                data_of(ref("FieldType")))},
+        "/meta/formulas/check": {"post": operation(
+            "checkFormula", "Check a formula: its type, or the error and where it is", META,
+            200, checked, errors=(400, 404, 413, 415, 422), body=shape({
+                "object": API_NAME, "source": TEXT, "purpose": {"enum": list(PURPOSES)},
+                "return_type": OPTIONAL_TEXT}, ["object", "source"]))},
         "/meta/package": {
             "get": operation("exportMetadataPackage", "The objects as one package (YAML with "
                              "Accept: application/yaml)", META, 200, package),
@@ -477,22 +491,24 @@ def static_paths() -> dict[str, dict[str, Any]]:
 
 # -- the document ------------------------------------------------------------------------
 def build_document(schema: TenantSchema, registry: FieldTypeRegistry,
-                   tenant_slug: str) -> dict[str, Any]:
+                   actor: Actor) -> dict[str, Any]:
     """The OpenAPI 3.1 document of one tenant's API at its current metadata revision."""
     schemas, paths = static_schemas(registry), static_paths()
     names = component_names(schema, set(schemas))
+    columns = {obj.api_name: filter_columns(obj, schema, actor.tenant_id)
+               for obj in schema.objects.values()}
     for obj in sorted_objects(schema):
         own = names[obj.api_name]
         schemas[own["record"]] = record_schema(obj)
         schemas[own["input"]] = input_schema(obj, partial=False)
         schemas[own["patch"]] = input_schema(obj, partial=True)
-        paths.update(object_paths(obj, schema, names))
+        paths.update(object_paths(obj, schema, names, columns))
     objects = [{"name": obj.api_name, "description": obj.definition.get("description")
                 or obj.definition.get("plural_label", obj.api_name)}
                for obj in sorted_objects(schema)]
     return {
         "openapi": "3.1.0",
-        "info": {"title": f"Trellis API · {tenant_slug}",
+        "info": {"title": f"Trellis API · {actor.tenant_slug}",
                  "version": f"1.0.0+metadata.{schema.revision}",
                  "description": "The records and metadata API of one Trellis workspace, "
                  "generated from its current metadata. Send `Authorization: Bearer <token>` "
@@ -517,7 +533,7 @@ def build_document(schema: TenantSchema, registry: FieldTypeRegistry,
 def openapi_document() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         schema = get_state().metadata_cache.get(connection, actor.tenant_id)
-    return jsonify(build_document(schema, get_state().field_types, actor.tenant_slug))
+    return jsonify(build_document(schema, get_state().field_types, actor))
 
 
 def register(blueprint: Blueprint) -> None:
