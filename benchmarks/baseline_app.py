@@ -254,10 +254,12 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
                     break
         history = [(tenant_id, record_id, object_id, Jsonb(change), user_id)
                    for record_id, change in zip(ids, changes)]
+        # The outbox payload Trellis writes: the changes and the record as saved.
         events = [(tenant_id, object_id, record_id,
                    Jsonb({"object": "Opportunity", "record_id": str(record_id),
-                          "changes": change}), user_id)
-                  for record_id, change in zip(ids, changes)]
+                          "changes": change, "record": data, "prior": None, "chain": None}),
+                   user_id)
+                  for record_id, change, data in zip(ids, changes, items)]
         if len(items) == 1:
             cursor.execute(INSERT_HISTORY, history[0])
             cursor.execute(INSERT_EVENT, events[0])

@@ -50,8 +50,9 @@ class CompiledField:
 
     @property
     def sql_expression(self) -> str:
-        """The typed expression over the stored value (never for computed fields)."""
-        if self.sql_type is None or self.type.computed:
+        """The typed expression over the stored value (computed fields have none, except
+        auto-numbers: Trellis assigns them once and stores them)."""
+        if self.sql_type is None or (self.type.computed and self.type.name != "auto_number"):
             raise ValueError(f"{self.api_name} has no stored SQL form")
         return SQL_EXPRESSIONS[self.sql_type].format(name=self.api_name)
 
@@ -78,7 +79,9 @@ class ObjectSchema:
               registry: FieldTypeRegistry) -> ObjectSchema:
         fields, hidden = {}, set()
         for field in definition["fields"]:
-            if field.get("deleted"):
+            # A field whose type's plugin is no longer installed is hidden, not fatal:
+            # its values stay and come back with the plugin.
+            if field.get("deleted") or field["type"] not in registry:
                 hidden.add(field["api_name"])
                 continue
             fields[field["api_name"]] = CompiledField(field["api_name"], field,
@@ -119,6 +122,7 @@ class TenantSchema:
     revision: int
     objects: dict[str, ObjectSchema]   # by lower-case api_name
     functions: Any = None
+    key: Any = None
     _formulas: Any = dataclasses.field(default=None, repr=False)
 
     @property
@@ -149,10 +153,15 @@ class TenantSchema:
                 if field.definition["target"].lower() == target.lower()]
 
 
-def current_revision(connection: Connection, tenant_id: uuid.UUID) -> int:
-    return connection.execute(
-        sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0))
-        .where(metadata_revisions.c.tenant_id == tenant_id)).scalar_one()
+def current_revision(connection: Connection, tenant_id: uuid.UUID) -> tuple[int, Any]:
+    """The tenant's latest revision and when it was made. The time is part of the key: a
+    rolled-back change gives its number back, and another process may commit the same
+    number with different contents."""
+    row = connection.execute(
+        sa.select(metadata_revisions.c.revision, metadata_revisions.c.created_at)
+        .where(metadata_revisions.c.tenant_id == tenant_id)
+        .order_by(metadata_revisions.c.revision.desc()).limit(1)).first()
+    return (row.revision, row.created_at) if row is not None else (0, None)
 
 
 class MetadataCache:
@@ -165,16 +174,17 @@ class MetadataCache:
         self._lock = threading.Lock()
 
     def get(self, connection: Connection, tenant_id: uuid.UUID) -> TenantSchema:
-        revision = current_revision(connection, tenant_id)
+        key = current_revision(connection, tenant_id)
         entry = self._entries.get(tenant_id)
-        if entry is not None and entry.revision == revision:
+        if entry is not None and entry.key == key:
             return entry
         rows = connection.execute(
             sa.select(meta_objects.c.id, meta_objects.c.definition)
             .where(meta_objects.c.tenant_id == tenant_id, meta_objects.c.deleted_at.is_(None)))
         objects = {row.definition["api_name"].lower():
                    ObjectSchema.build(row.id, row.definition, self.registry) for row in rows}
-        entry = TenantSchema(revision=revision, objects=objects, functions=self.functions)
+        entry = TenantSchema(revision=key[0], objects=objects, functions=self.functions,
+                             key=key)
         with self._lock:
             self._entries[tenant_id] = entry
         return entry

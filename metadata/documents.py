@@ -114,6 +114,7 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
     if not errors:
         _check_name_field(definition, errors)
         _check_rules(definition, errors)
+        _check_automations(definition, errors)
     if errors:
         raise ValidationError("The object definition is invalid.", fields=errors)
     definition.setdefault("plural_label", definition["label"])
@@ -154,6 +155,24 @@ def _check_rules(definition: dict[str, Any], errors: dict[str, list[str]]) -> No
             else:
                 rule["error_field"] = fields[error_field.lower()]
         rule.setdefault("active", True)
+
+
+def _check_automations(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    seen: set[str] = set()
+    for automation in definition.get("automations", []):
+        place = f"automations.{automation['api_name']}"
+        if automation["api_name"].lower() in seen:
+            errors.setdefault(f"{place}.api_name", []).append("Another automation has this name.")
+        seen.add(automation["api_name"].lower())
+        automation.setdefault("active", True)
+        automation.setdefault("order", 0)
+        automation.setdefault("only_when_changed_to_meet", False)
+        if automation["timing"] == "before_save":
+            if automation["trigger"] == "deleted" or any(
+                    action["type"] != "update_fields" for action in automation["actions"]):
+                errors.setdefault(place, []).append(
+                    "Before-save automations only update the saved record's fields; use "
+                    "after_save for other actions.")
 
 
 def diff_definitions(before: dict[str, Any] | None,

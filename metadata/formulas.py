@@ -13,7 +13,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from trellis.errors import ValidationError
+from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
 from trellis.rule_engine import CompiledFormula, FormulaError, FunctionRegistry, compile_formula
 
@@ -199,6 +199,8 @@ def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema) -> None:
             checks.append((f"{place}.default_formula", lambda s=definition["default_formula"],
                            t=field.type.formula_type(definition): compiler.compile(
                                obj, s, expected_type=t, allow_prior=False)))
+    for automation in obj.definition.get("automations", []):
+        checks.extend(_automation_checks(compiler, obj, automation))
     for rule in obj.definition.get("validation_rules", []):
         checks.append((f"validation_rules.{rule['name']}.condition",
                        lambda s=rule["condition"]: compiler.compile(obj, s,
@@ -209,9 +211,62 @@ def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema) -> None:
         except FormulaError as error:
             errors.update(formula_errors(place, error))
         except ValidationError as error:
-            errors.update(error.fields)
+            for key, messages in error.fields.items():
+                errors[key or place] = messages
+        except TrellisError as error:
+            errors[place] = [error.message]
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
+
+
+TEXT_KINDS = {"number", "currency", "percent", "checkbox", "date", "datetime", "time"}
+
+
+def value_type(field: CompiledField) -> str | None:
+    """The formula type a value written into ``field`` must have (text for text-like
+    fields; picklist and lookup values are checked when the value is written)."""
+    kind = field.type.formula_type(field.definition)
+    if field.type.name in {"lookup", "multi_picklist"}:
+        return None
+    return kind if kind in TEXT_KINDS else "text"
+
+
+def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema,
+                       automation: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+    place = f"automations.{automation['api_name']}"
+    checks: list[tuple[str, Callable[[], Any]]] = []
+    if automation.get("condition"):
+        checks.append((f"{place}.condition", lambda s=automation["condition"]: compiler.compile(
+            obj, s, expected_type="checkbox")))
+    for index, action in enumerate(automation["actions"]):
+        where = f"{place}.actions.{index}"
+        target = obj
+        if action["type"] == "create_record":
+            target = compiler.schema.objects.get(action["object"].lower())
+            if target is None:
+                checks.append((f"{where}.object", _fail(f"No object {action['object']!r}.")))
+                continue
+        if action["type"] == "update_fields" and automation["trigger"] == "deleted":
+            checks.append((where, _fail("A deleted record's fields cannot be updated.")))
+        for name, source in action.get("values", {}).items():
+            field = target.fields.get(next((n for n in target.fields
+                                            if n.lower() == name.lower()), ""))
+            if field is None or field.type.computed:
+                checks.append((f"{where}.values.{name}",
+                               _fail(f"{target.api_name} has no writable field {name!r}.")))
+                continue
+            checks.append((f"{where}.values.{name}", lambda s=source, f=field: compiler.compile(
+                obj, s, expected_type=value_type(f))))
+        for key, source in action.get("payload", {}).items():
+            checks.append((f"{where}.payload.{key}",
+                           lambda s=source: compiler.compile(obj, s)))
+    return checks
+
+
+def _fail(message: str) -> Callable[[], Any]:
+    def fail() -> Any:
+        raise ValidationError(message, fields={"": [message]})
+    return fail
 
 
 def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: uuid.UUID,
@@ -245,7 +300,8 @@ def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: 
 
 def _has_formulas(obj: ObjectSchema) -> bool:
     keys = ("required_when", "read_only_when", "visible_when", "default_formula")
-    return bool(obj.definition.get("validation_rules")) or any(
+    return bool(obj.definition.get("validation_rules") or obj.definition.get("automations")) \
+        or any(
         field.type.computed and field.type.name != "auto_number"
         or any(field.definition.get(key) for key in keys) for field in obj.fields.values())
 

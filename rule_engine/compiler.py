@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaError, FormulaRuntimeError
@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 Closure = Callable[[Any, Environment], Any]
 
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_MIRRORED = {operator.lt: operator.gt, operator.le: operator.ge, operator.gt: operator.lt,
+             operator.ge: operator.le}
+"""The comparison with its operands swapped: ``a < b`` is ``b > a``."""
 _ZERO_DEFAULTS = {kinds.NUMBER: ZERO, kinds.CURRENCY: ZERO, kinds.PERCENT: ZERO, kinds.TEXT: ""}
+_NEVER_BLANK_TESTS = frozenset({"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND", "OR"})
+"""Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
 
 
 def equal(left: Any, right: Any) -> bool:
@@ -102,6 +107,73 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
     return read_other
 
 
+def junction_operands(checked: CheckedFormula,
+                      node: ast.Node) -> tuple[str, list[ast.Node]] | None:
+    """``("AND" | "OR", operands)`` when ``node`` is the built-in AND()/OR() or a chain
+    of ``&&`` or of ``||`` (which mean the same), else None.
+
+    A chain is flattened along its left operands (``a && b && c`` has three); an
+    operand that is another kind of junction stays one operand
+    (``(a && b) || c`` is an OR of two).
+    """
+    if isinstance(node, ast.FunctionCall):
+        from trellis.rule_engine.functions import is_builtin
+
+        spec = checked.functions.get(node)
+        if spec is not None and spec.name in ("AND", "OR") and is_builtin(spec):
+            return spec.name, list(node.arguments)
+        return None
+    if not isinstance(node, ast.BinaryOperation) or node.operator not in ("&&", "||"):
+        return None
+    operator_text, rights = node.operator, []
+    current: ast.Node = node
+    while isinstance(current, ast.BinaryOperation) and current.operator == operator_text:
+        rights.append(current.right)
+        current = current.left
+    return ("AND" if operator_text == "&&" else "OR"), [current, *reversed(rights)]
+
+
+class Junction(NamedTuple):
+    """A formula's root AND/OR: ``"AND"`` or ``"OR"`` and its operand closures."""
+
+    operator: str
+    operands: tuple[Closure, ...]
+
+
+def combine(operator_text: str, closures: tuple[Closure, ...]) -> Closure:
+    """AND/OR (or && / ||) of condition closures: short-circuit, blank counts as
+    FALSE, the result is never blank. Two and three operands (most rules) get an
+    unrolled closure; ``True if ... else False`` is cheaper than ``bool(...)``."""
+    if operator_text in ("&&", "AND"):
+        if len(closures) == 2:
+            first, second = closures
+            return lambda record, environment: (
+                True if first(record, environment) and second(record, environment) else False)
+        if len(closures) == 3:
+            first, second, third = closures
+            return lambda record, environment: (
+                True if first(record, environment) and second(record, environment)
+                and third(record, environment) else False)
+
+        def all_true(record: Any, environment: Environment) -> bool:
+            for closure in closures:
+                if not closure(record, environment):
+                    return False
+            return True
+        return all_true
+    if len(closures) == 2:
+        first, second = closures
+        return lambda record, environment: (
+            True if first(record, environment) or second(record, environment) else False)
+
+    def any_true(record: Any, environment: Environment) -> bool:
+        for closure in closures:
+            if closure(record, environment):
+                return True
+        return False
+    return any_true
+
+
 class PythonCompiler:
     """Turns a :class:`CheckedFormula` into one closure ``(record, environment)``."""
 
@@ -110,7 +182,18 @@ class PythonCompiler:
         self.blank_mode = blank_mode
 
     def compile(self) -> Closure:
-        return self.node(self.checked.root)
+        return self.compile_root()[0]
+
+    def compile_root(self) -> tuple[Closure, Junction | None]:
+        """The formula's closure and, when its root is an AND or OR of conditions
+        (the usual validation rule), that junction's operand closures, so that
+        ``evaluate`` can combine them itself: one Python call less per record."""
+        found = junction_operands(self.checked, self.checked.root)
+        if found is None:
+            return self.node(self.checked.root), None
+        operator_text, operands = found
+        closures = tuple(self.node(operand) for operand in operands)
+        return combine(operator_text, closures), Junction(operator_text, closures)
 
     def constant_value(self, node: ast.Node) -> tuple[bool, Any]:
         if isinstance(node, (ast.NumberLiteral, ast.TextLiteral, ast.BooleanLiteral)):
@@ -153,25 +236,9 @@ class PythonCompiler:
     # --- operators -------------------------------------------------------------
 
     def _unary(self, node: ast.UnaryOperation) -> Closure:
-        operand = self.node(node.operand)
         if node.operator == "NOT":
-            inner = node.operand
-            negated = getattr(getattr(self.checked.functions.get(inner), "implementation", None),
-                              "specialise_negated", None)
-            if negated is not None:
-                closure = negated(self, inner)
-                if closure is not None:
-                    return closure
-            if (isinstance(inner, ast.FunctionCall)
-                    and self.checked.functions.get(inner) is not None
-                    and self.checked.functions[inner].name in ("ISBLANK", "ISPICKVAL", "ISNULL",
-                                                                "ISCHANGED", "ISNEW", "AND", "OR")):
-                return lambda record, environment: not operand(record, environment)
-
-            def negate(record: Any, environment: Environment) -> Any:
-                value = operand(record, environment)
-                return None if value is None else not value
-            return negate
+            return self.negation(node.operand)
+        operand = self.node(node.operand)
         if node.operator == "+":
             return operand
 
@@ -179,6 +246,24 @@ class PythonCompiler:
             value = operand(record, environment)
             return None if value is None else -value
         return minus
+
+    def negation(self, inner: ast.Node) -> Closure:
+        """``NOT x``, ``!x`` and ``NOT(x)``: blank stays blank, except for tests that
+        are never blank (ISBLANK ...), whose negation is specialised or a plain ``not``."""
+        spec = self.checked.functions.get(inner)
+        negated = getattr(getattr(spec, "implementation", None), "specialise_negated", None)
+        if negated is not None:
+            closure = negated(self, inner)
+            if closure is not None:
+                return closure
+        operand = self.node(inner)
+        if spec is not None and spec.name in _NEVER_BLANK_TESTS:
+            return lambda record, environment: not operand(record, environment)
+
+        def negate(record: Any, environment: Environment) -> Any:
+            value = operand(record, environment)
+            return None if value is None else not value
+        return negate
 
     def _binary(self, node: ast.BinaryOperation) -> Closure:
         if isinstance(node.left, ast.BinaryOperation):
@@ -318,60 +403,34 @@ class PythonCompiler:
 
     def _logical(self, operator_text: str, operands: list[ast.Node]) -> Closure:
         """AND/OR/&&/||: short-circuit, blank counts as false, result never blank."""
-        closures = tuple(self.node(operand) for operand in operands)
-        if operator_text in ("&&", "AND"):
-            if len(closures) == 2:
-                first, second = closures
-                return lambda record, environment: bool(first(record, environment)
-                                                        and second(record, environment))
-            if len(closures) == 3:
-                first, second, third = closures
-                return lambda record, environment: bool(first(record, environment)
-                                                        and second(record, environment)
-                                                        and third(record, environment))
-
-            def all_true(record: Any, environment: Environment) -> bool:
-                for closure in closures:
-                    if not closure(record, environment):
-                        return False
-                return True
-            return all_true
-        if len(closures) == 2:
-            first, second = closures
-            return lambda record, environment: bool(first(record, environment)
-                                                    or second(record, environment))
-
-        def any_true(record: Any, environment: Environment) -> bool:
-            for closure in closures:
-                if closure(record, environment):
-                    return True
-            return False
-        return any_true
+        return combine(operator_text, tuple(self.node(operand) for operand in operands))
 
     def _number_field_comparison(self, field: ast.FieldReference, constant: Any,
                                  compare: Callable[[Any, Any], bool], flipped: bool) -> Closure:
-        """``Amount < 1000``: the field read and the comparison in one closure."""
+        """``Amount < 1000``: the field read and the comparison in one closure.
+
+        A ``Decimal`` (what the records layer hands over) is compared at once;
+        anything else (blank, int, float, text, another spelling of the key) goes
+        through the field's reader, which converts it.
+        """
         info = self.checked.fields[field]
-        key, lowered = info.path, info.path.lower()
-        default = ZERO if self.blank_mode == "zero" else None
-        convert = CONVERTERS[kinds.NUMBER]
-        percent = info.kind == kinds.PERCENT
-        if flipped:
-            compare = (lambda original: lambda value, other: original(other, value))(compare)
+        key = info.path
+        reader = make_reader(key, info.kind, self.blank_mode)
+        if flipped:  # 1000 > Amount is Amount < 1000
+            compare = _MIRRORED[compare]
+
+        if info.kind == kinds.PERCENT:  # stored as shown (25), compared as a fraction
+            def compare_percent_field(record: Any, environment: Environment) -> Any:
+                value = reader(record, environment)
+                return None if value is None else compare(value, constant)
+            return compare_percent_field
 
         def compare_number_field(record: Any, environment: Environment) -> Any:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = lookup_case_insensitive(record, lowered)
-            if value is None:
-                if default is None:
-                    return None
-                value = default
-            elif type(value) is not Decimal:
-                value = convert(value)
-            if percent:
-                value = value.scaleb(-2, DECIMAL_CONTEXT)
-            return compare(value, constant)
+            value = record.get(key)
+            if value.__class__ is Decimal:
+                return compare(value, constant)
+            value = reader(record, environment)
+            return None if value is None else compare(value, constant)
         return compare_number_field
 
     # --- functions -------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.checker import CheckedFormula, TypeChecker
-from trellis.rule_engine.compiler import PythonCompiler
+from trellis.rule_engine.compiler import Junction, PythonCompiler
 from trellis.rule_engine.errors import (
     FormulaError, FormulaLimitError, FormulaRuntimeError, FormulaTypeError,
 )
@@ -26,7 +26,7 @@ class CompiledFormula:
 
     def __init__(self, source: str, checked: CheckedFormula, closure: Callable[..., Any], *,
                  blank_mode: str, return_type: str, max_steps: int, regex_timeout: float,
-                 registry: FunctionRegistry) -> None:
+                 registry: FunctionRegistry, junction: Junction | None = None) -> None:
         self.source = source
         self.checked = checked
         self.blank_mode = blank_mode
@@ -42,6 +42,12 @@ class CompiledFormula:
         # keeps ``evaluate`` close to the cost of a hand-written check.
         self._shared_environment = None if _needs_environment(checked, registry) else Environment(
             None, False, None, {}, max_steps, regex_timeout)
+        if self._shared_environment is not None:
+            # An instance attribute shadowing the method below, on purpose: a function
+            # made for this formula saves the attribute look-ups and, for an AND/OR
+            # root, one Python call per record (validation rules run on every save
+            # and bulk load).
+            self.evaluate = self._specialised_evaluate(junction)
 
     def __repr__(self) -> str:
         return f"<CompiledFormula {self.return_type} {self.source[:60]!r}>"
@@ -61,28 +67,108 @@ class CompiledFormula:
                                       self._regex_timeout)
         try:
             result = self._closure(record, environment)
-        except FormulaError as error:
-            raise error.with_source(self.source)
-        except RecursionError:
-            raise FormulaRuntimeError("the formula is nested too deeply to evaluate",
-                                      source=self.source) from None
-        except Exception as error:  # bad input values: never let a raw exception escape
-            if record is None:
-                return self.evaluate({}, prior, is_new, now, globals)
-            raise FormulaRuntimeError(f"cannot evaluate the formula: {error}",
-                                      source=self.source) from error
+        except Exception as error:
+            return self._evaluation_failed(error, record, prior, is_new, now, globals)
         if result.__class__ is str and not result:
             return None
         return result
 
+    def _evaluation_failed(self, error: Exception, record: Any, prior: Any, is_new: bool,
+                           now: Any, globals: Any) -> Any:
+        """Turn whatever evaluation raised into a ``FormulaError`` with the source
+        (a ``None`` record is evaluated as an empty one)."""
+        if isinstance(error, FormulaError):
+            raise error.with_source(self.source)
+        if isinstance(error, RecursionError):
+            raise FormulaRuntimeError("the formula is nested too deeply to evaluate",
+                                      source=self.source) from None
+        if record is None:  # bad input values: never let a raw exception escape
+            return self.evaluate({}, prior, is_new, now, globals)
+        raise FormulaRuntimeError(f"cannot evaluate the formula: {error}",
+                                  source=self.source) from error
+
+    def _specialised_evaluate(self, junction: Junction | None) -> Callable[..., Any]:
+        """``evaluate`` for a formula that shares one environment between calls.
+
+        It behaves exactly like the method. With a root AND/OR of two or three
+        conditions, the combination is written out here rather than called.
+        """
+        closure, environment, failed = self._closure, self._shared_environment, \
+            self._evaluation_failed
+        if junction is not None and len(junction.operands) == 2:
+            first, second = junction.operands
+            if junction.operator == "AND":
+                def evaluate_and2(record, prior=None, is_new=False, now=None, globals=None):
+                    try:
+                        return True if first(record, environment) and \
+                            second(record, environment) else False
+                    except Exception as error:
+                        return failed(error, record, prior, is_new, now, globals)
+                return evaluate_and2
+
+            def evaluate_or2(record, prior=None, is_new=False, now=None, globals=None):
+                try:
+                    return True if first(record, environment) or \
+                        second(record, environment) else False
+                except Exception as error:
+                    return failed(error, record, prior, is_new, now, globals)
+            return evaluate_or2
+        if junction is not None and len(junction.operands) == 3:
+            first, second, third = junction.operands
+            if junction.operator == "AND":
+                def evaluate_and3(record, prior=None, is_new=False, now=None, globals=None):
+                    try:
+                        return True if first(record, environment) and second(
+                            record, environment) and third(record, environment) else False
+                    except Exception as error:
+                        return failed(error, record, prior, is_new, now, globals)
+                return evaluate_and3
+
+            def evaluate_or3(record, prior=None, is_new=False, now=None, globals=None):
+                try:
+                    return True if first(record, environment) or second(
+                        record, environment) or third(record, environment) else False
+                except Exception as error:
+                    return failed(error, record, prior, is_new, now, globals)
+            return evaluate_or3
+
+        def evaluate(record, prior=None, is_new=False, now=None, globals=None):
+            try:
+                result = closure(record, environment)
+            except Exception as error:
+                return failed(error, record, prior, is_new, now, globals)
+            if result.__class__ is str and not result:
+                return None
+            return result
+        return evaluate
+
     def to_sql(self, resolve: Callable[[str], Any], now: dt.datetime | None = None,
                globals: Mapping[str, Any] | None = None) -> Any:
         """A SQLAlchemy Core expression computing the same value in PostgreSQL."""
+        return self._compile_sql(resolve, now, globals, condition=False)
+
+    def to_sql_condition(self, resolve: Callable[[str], Any], now: dt.datetime | None = None,
+                         globals: Mapping[str, Any] | None = None) -> Any:
+        """A ``WHERE`` condition selecting the records for which ``evaluate`` is TRUE.
+
+        Unlike :meth:`to_sql`, it may be NULL rather than FALSE for the other
+        records: ``WHERE`` treats both alike, and that freedom keeps a field
+        compared with a literal a plain ``expression op :param``, which
+        PostgreSQL matches to the field's expression index. Use it as it is:
+        wrapped in COALESCE, or negated, it would no longer reach the index (or,
+        for NOT, no longer be right). Only for checkbox formulas (or a bare NULL).
+        """
+        if self.checked.kind not in (kinds.CHECKBOX, kinds.NULL):
+            raise ValueError(f"to_sql_condition needs a checkbox formula, not {self.return_type}")
+        return self._compile_sql(resolve, now, globals, condition=True)
+
+    def _compile_sql(self, resolve: Callable[[str], Any], now: dt.datetime | None,
+                     globals: Mapping[str, Any] | None, condition: bool) -> Any:
         from trellis.rule_engine.sql import SqlCompiler
 
         try:
             return SqlCompiler(self.checked, resolve, blank_mode=self.blank_mode, now=now,
-                               globals_=globals).compile()
+                               globals_=globals).compile(condition)
         except FormulaError as error:
             raise error.with_source(self.source)
 
@@ -147,7 +233,7 @@ def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
                     + f", but it returns {kinds.label(checked.kind)}",
                     line=span.line, column=span.column, end_line=span.end_line,
                     end_column=span.end_column)
-        closure = PythonCompiler(checked, blank_mode).compile()
+        closure, junction = PythonCompiler(checked, blank_mode).compile_root()
     except FormulaError as error:
         raise error.with_source(source) from None
     except RecursionError:  # pragma: no cover - parser limits keep passes shallow
@@ -158,7 +244,7 @@ def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
         return_type = checked.kind
     return CompiledFormula(source, checked, closure, blank_mode=blank_mode,
                            return_type=return_type, max_steps=max_steps,
-                           regex_timeout=regex_timeout, registry=registry)
+                           regex_timeout=regex_timeout, registry=registry, junction=junction)
 
 
 def check_formula(source: str, fields: Mapping[str, str] | None = None, **options: Any) -> str:

@@ -1,7 +1,9 @@
 """Parse formula source into AST nodes.
 
-The grammar lives in ``grammar.lark`` and is loaded once per process. Limits
-are checked *before* parsing (length, parenthesis depth) and while building
+The grammar lives in ``grammar.lark`` and is loaded once per process; valid
+formulas are parsed by :class:`~trellis.rule_engine.lalr.LalrRunner` straight
+from Lark's tables (several times faster than Lark's own driver), invalid ones
+by Lark, for its detailed errors. Limits are checked *before* parsing (length, parenthesis depth) and while building
 the AST (expression depth), so that neither the LALR parser nor any later
 recursive pass can ever hit ``RecursionError``. Lark's exceptions become
 ``FormulaSyntaxError`` with a message aimed at the person typing the formula.
@@ -9,6 +11,7 @@ recursive pass can ever hit ``RecursionError``. Lark's exceptions become
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 from decimal import Decimal
@@ -18,6 +21,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from trellis.rule_engine import ast
 from trellis.rule_engine.errors import FormulaError, FormulaLimitError, FormulaSyntaxError
+from trellis.rule_engine.lalr import LalrRunner, NoParse
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_LENGTH = 5000
 """Salesforce allows 3,900 characters; Trellis accepts a little more by default."""
@@ -56,7 +62,23 @@ def _building_lark() -> Lark:
                      maybe_placeholders=True, transformer=_AstBuilder())
 
 
-_COMMENTS_AND_SPACE = re.compile(r"(?:/\*.*?\*/|\s)*", re.DOTALL)
+@functools.cache
+def _runner() -> LalrRunner | None:
+    """The fast path: the same tables and AST builder, run by :class:`LalrRunner`.
+
+    It reads a few Lark internals (the scanner's terminals, the parse table): should
+    a Lark release change them, formulas are still parsed, by Lark, only slower."""
+    try:
+        return LalrRunner(_building_lark())
+    except Exception:  # pragma: no cover - depends on the installed Lark
+        log.warning("formula parser: Lark's tables are not usable directly; "
+                    "parsing with Lark itself (slower)", exc_info=True)
+        return None
+
+
+# A comment body cannot contain "*/" (a lazy ".*?" would, to make fullmatch succeed:
+# "/* a */ x /* b */" would then count as one comment, and the formula as empty).
+_COMMENTS_AND_SPACE = re.compile(r"(?:/\*(?:[^*]|\*(?!/))*\*/|\s)*")
 
 
 def parse(source: str, *, max_length: int = DEFAULT_MAX_LENGTH,
@@ -68,9 +90,24 @@ def parse(source: str, *, max_length: int = DEFAULT_MAX_LENGTH,
         raise FormulaLimitError(
             f"the formula is {len(source)} characters long; the limit is {max_length}",
             line=1, column=1, source=source)
-    _check_parenthesis_depth(source, max_depth)
+    # Nesting deeper than max_depth needs more than max_depth '(' characters: most
+    # formulas have far fewer, and then the character-by-character scan is skipped.
+    if source.count("(") > max_depth:
+        _check_parenthesis_depth(source, max_depth)
     if _COMMENTS_AND_SPACE.fullmatch(source):
         raise FormulaSyntaxError("the formula is empty", line=1, column=1, source=source)
+    runner = _runner()
+    if runner is not None:
+        _depths.values = {}
+        try:
+            return runner.parse(source)
+        except NoParse:
+            pass  # not valid: Lark parses it again below and its exception says why
+    return _parse_with_lark(source)
+
+
+def _parse_with_lark(source: str) -> ast.Node:
+    """Lark's own parse, for the friendly error (and the result, should it succeed)."""
     _depths.values = {}
     try:
         return _building_lark().parse(source)
@@ -122,20 +159,10 @@ def _check_parenthesis_depth(source: str, max_depth: int) -> None:
         index += 1
 
 
-def _start(part: Token | ast.Node) -> tuple[int, int]:
-    if isinstance(part, Token):
-        return part.line, part.column
-    return part.span.line, part.span.column
-
-
-def _end(part: Token | ast.Node) -> tuple[int, int]:
-    if isinstance(part, Token):
-        return part.end_line, part.end_column
-    return part.span.end_line, part.span.end_column
-
-
-def _span(first: Token | ast.Node, last: Token | ast.Node | None = None) -> ast.Span:
-    return ast.Span(*_start(first), *_end(first if last is None else last))
+def _span(first: Token, last: Token | None = None) -> ast.Span:
+    """From the start of token ``first`` to the end of token ``last`` (or ``first``)."""
+    last = first if last is None else last
+    return ast.Span(first.line, first.column, last.end_line, last.end_column)
 
 
 def unescape(body: str) -> str:
@@ -173,18 +200,17 @@ _depths = threading.local()
 class _AstBuilder(Transformer):
     """One method per grammar rule or alias; tracks depth to enforce the limit."""
 
-    @property
-    def _depths(self) -> dict[int, int]:
-        return _depths.values
-
-    def _deep(self, node: ast.Node, *parts: ast.Node,
-              left_spine: ast.Node | None = None) -> ast.Node:
+    @staticmethod
+    def _deep(node: ast.Node, *parts: ast.Node, left_spine: ast.Node | None = None) -> ast.Node:
         """Record the *recursion* depth of ``node``: every pass walks left operand
         chains (``a + b + c + ...``) iteratively, so only right operands, unary
         operands and function arguments add a level."""
-        depth = 1 + max((self._depths.get(id(part), 1) for part in parts), default=0)
+        depths = _depths.values
+        depth = 1
+        for part in parts:
+            depth = max(depth, depths.get(id(part), 1) + 1)
         if left_spine is not None:
-            depth = max(depth, self._depths.get(id(left_spine), 1))
+            depth = max(depth, depths.get(id(left_spine), 1))
         if depth > MAX_EXPRESSION_DEPTH:
             span = node.span
             raise FormulaLimitError(
@@ -192,7 +218,7 @@ class _AstBuilder(Transformer):
                 "operations inside one another); split it into smaller formulas",
                 line=span.line, column=span.column, end_line=span.end_line,
                 end_column=span.end_column)
-        self._depths[id(node)] = depth
+        depths[id(node)] = depth
         return node
 
     def number(self, children):
@@ -232,15 +258,19 @@ class _AstBuilder(Transformer):
     def unary(self, children):
         operator, operand = children
         text = str(operator).upper()
-        node = ast.UnaryOperation(_span(operator, operand),
-                                  _NORMALISED_OPERATORS.get(text, text), operand)
+        end = operand.span
+        node = ast.UnaryOperation(
+            ast.Span(operator.line, operator.column, end.end_line, end.end_column),
+            _NORMALISED_OPERATORS.get(text, text), operand)
         return self._deep(node, operand)
 
     def binary(self, children):
         left, operator, right = children
         text = str(operator)
-        node = ast.BinaryOperation(_span(left, right), _NORMALISED_OPERATORS.get(text, text),
-                                   left, right)
+        start, end = left.span, right.span
+        node = ast.BinaryOperation(
+            ast.Span(start.line, start.column, end.end_line, end.end_column),
+            _NORMALISED_OPERATORS.get(text, text), left, right)
         return self._deep(node, right, left_spine=left)
 
 

@@ -6,10 +6,22 @@ expression per field; this module applies the formula's blank rules on top
 (SQL NULL is blank, '' is blank text, AND/OR treat blank as FALSE) so that
 the SQL result equals ``CompiledFormula.evaluate`` on the same record.
 Literals always travel as bound parameters.
+
+Two modes. A *value* (``compile()``, behind ``CompiledFormula.to_sql``) is
+exactly what Python evaluation returns: a checkbox is TRUE or FALSE, never
+NULL, so it can be selected, sorted or compared. A *condition*
+(``compile(condition=True)``, behind ``to_sql_condition``) is only ever used
+where SQL treats NULL as FALSE (``WHERE``, and inside the AND/OR of a
+condition): it is TRUE exactly where the value is TRUE, and may be NULL instead
+of FALSE. That freedom lets a field compared with a literal stay a plain
+``expression = :param`` / ``expression >= :param`` that PostgreSQL can match
+to the per-field expression indexes, instead of being wrapped in the
+COALESCE/NULLIF the value rules need.
 """
 from __future__ import annotations
 
 import datetime as dt
+import operator as operator_module
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -21,6 +33,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import ast, kinds
+from trellis.rule_engine.compiler import junction_operands
 from trellis.rule_engine.errors import FormulaError, FormulaSqlError
 from trellis.rule_engine.values import CONVERTERS, UTC, ensure_aware
 
@@ -32,6 +45,10 @@ _SQL_TYPES = {
     kinds.PERCENT: Numeric, kinds.CHECKBOX: Boolean, kinds.DATE: Date,
     kinds.DATETIME: lambda: DateTime(timezone=True),
 }
+
+
+_ORDERINGS = {"<": operator_module.lt, "<=": operator_module.le, ">": operator_module.gt,
+              ">=": operator_module.ge}
 
 
 def _integer(value: Any) -> Any:
@@ -57,8 +74,9 @@ class SqlCompiler:
     def kind(self, node: ast.Node) -> str:
         return self.checked.kinds[node]
 
-    def compile(self) -> Any:
-        expression = self.node(self.checked.root)
+    def compile(self, condition: bool = False) -> Any:
+        """The formula's value, or (``condition``) a condition for a checkbox formula."""
+        expression = self.node(self.checked.root, condition)
         if self.checked.kind == kinds.TEXT:
             expression = func.nullif(expression, "")
         if self.checked.node_count > 100:
@@ -71,7 +89,15 @@ class SqlCompiler:
                                       line=span.line, column=span.column) from None
         return expression
 
-    def node(self, node: ast.Node) -> Any:
+    def node(self, node: ast.Node, condition: bool = False) -> Any:
+        """The SQL for ``node``: its value, or a condition (see the module docstring)."""
+        junction = junction_operands(self.checked, node)
+        if junction is not None:
+            return self._junction(*junction, condition)
+        if condition:
+            comparison = self._index_friendly_comparison(node)
+            if comparison is not None:
+                return comparison
         if isinstance(node, ast.NumberLiteral):
             return literal(node.value, Numeric())
         if isinstance(node, ast.TextLiteral):
@@ -93,15 +119,68 @@ class SqlCompiler:
             return self._binary(node)
         return self._call(node)
 
-    def _field(self, node: ast.FieldReference) -> Any:
+    def _junction(self, operator: str, operands: list[ast.Node], condition: bool) -> Any:
+        """AND/OR (and ``&&``/``||``) of conditions: blank counts as FALSE.
+
+        The operands are conditions in both modes: under AND/OR a NULL operand
+        decides exactly what FALSE would (``NULL AND x`` is FALSE or NULL where
+        ``FALSE AND x`` is FALSE; ``NULL OR x`` is TRUE where ``x`` is), so one
+        COALESCE around the whole junction makes the exact value, and a condition
+        needs none at all.
+        """
+        combine = and_ if operator == "AND" else or_
+        expression = combine(*[self.node(operand, condition=True) for operand in operands])
+        return expression if condition else func.coalesce(expression, false())
+
+    def _index_friendly_comparison(self, node: ast.Node) -> Any | None:
+        """``field = literal`` and ``ISPICKVAL(field, "literal")`` as a plain
+        ``stored_expression = :param`` for a condition, or None.
+
+        The value rules wrap the field (NULLIF for blank text, COALESCE for
+        '=' so that blank = "x" is FALSE, not NULL); as a condition the plain
+        comparison is NULL there instead, which selects the same rows. Only where
+        the wrapping makes no other difference: the literal is not blank, and
+        the field is not a checkbox (missing is FALSE), a percent (divided by
+        100) or a number in zero blank mode (blank is 0).
+        """
+        if isinstance(node, ast.BinaryOperation) and node.operator == "=":
+            pairs = ((node.left, node.right), (node.right, node.left))
+        elif (isinstance(node, ast.FunctionCall) and node.name == "ISPICKVAL"
+              and self._is_builtin_call(node)):
+            pairs = (tuple(node.arguments),)
+        else:
+            return None
+        for field, constant in pairs:
+            if (isinstance(field, ast.FieldReference) and self._plain_when_compared(field)
+                    and _is_filled_literal(constant)):
+                return self._resolved(field) == self.node(constant)
+        return None
+
+    def _is_builtin_call(self, node: ast.FunctionCall) -> bool:
+        from trellis.rule_engine.functions import is_builtin
+
+        return is_builtin(self.checked.functions[node])
+
+    def _plain_when_compared(self, field: ast.FieldReference) -> bool:
+        kind = self.checked.fields[field].kind
+        if kind in (kinds.TEXT, kinds.PICKLIST, kinds.DATE, kinds.DATETIME, kinds.TIME):
+            return True
+        return kind in (kinds.NUMBER, kinds.CURRENCY) and self.blank_mode == "blank"
+
+    def _resolved(self, node: ast.FieldReference) -> Any:
+        """The record layer's typed expression for a field, before any blank rule."""
         info = self.checked.fields[node]
         try:
-            expression = self.resolve(info.path)
+            return self.resolve(info.path)
         except FormulaError:
             raise
         except Exception as error:
             raise self.error(f"field '{info.path}' is not available in SQL ({error})",
                              node) from None
+
+    def _field(self, node: ast.FieldReference) -> Any:
+        info = self.checked.fields[node]
+        expression = self._resolved(node)
         kind = info.kind
         zero = self.blank_mode == "zero"
         if kind in (kinds.TEXT, kinds.PICKLIST):
@@ -136,10 +215,11 @@ class SqlCompiler:
         return left.is_not_distinct_from(right)
 
     def _binary(self, node: ast.BinaryOperation) -> Any:
-        """Left operand chains are walked iteratively, like the other passes."""
+        """Left operand chains are walked iteratively, like the other passes (chains
+        of ``&&`` or ``||`` are junctions, flattened by :meth:`_junction`)."""
         spine = []
         current: ast.Node = node
-        while isinstance(current, ast.BinaryOperation):
+        while isinstance(current, ast.BinaryOperation) and current.operator not in ("&&", "||"):
             spine.append(current)
             current = current.left
         expression = self.node(current)
@@ -150,10 +230,6 @@ class SqlCompiler:
     def _binary_step(self, node: ast.BinaryOperation, left: Any, right: Any) -> Any:
         operator = node.operator
         left_kind, right_kind = self.kind(node.left), self.kind(node.right)
-        if operator == "&&":
-            return and_(func.coalesce(left, false()), func.coalesce(right, false()))
-        if operator == "||":
-            return or_(func.coalesce(left, false()), func.coalesce(right, false()))
         if operator == "=":
             return self.equal(node.left, node.right, left, right)
         if operator == "<>":
@@ -161,7 +237,7 @@ class SqlCompiler:
         if operator in ("<", "<=", ">", ">="):
             if self.is_text(node.left) or self.is_text(node.right):
                 left, right = func.nullif(left, ""), func.nullif(right, "")
-            return left.op(operator, is_comparison=True)(right)
+            return _ORDERINGS[operator](left, right)
         if operator == "&" or (operator == "+" and kinds.TEXT in (left_kind, right_kind)):
             return func.concat(left, right)
         temporal = {kinds.DATE, kinds.DATETIME, kinds.TIME}
@@ -316,9 +392,16 @@ def _simple(function: Callable[..., Any]) -> Callable[..., Any]:
     return lambda compiler, node, args: function(*args)
 
 
+def _is_filled_literal(node: ast.Node) -> bool:
+    """A number or non-empty text literal (possibly negated): never blank."""
+    if isinstance(node, ast.UnaryOperation) and node.operator in "-+":
+        node = node.operand
+    return isinstance(node, ast.NumberLiteral) or (isinstance(node, ast.TextLiteral)
+                                                   and node.value != "")
+
+
+# AND and OR are not here: SqlCompiler._junction handles them (and && / ||).
 _BUILTIN: dict[str, Callable[..., Any]] = {
-    "AND": lambda c, n, a: and_(*[func.coalesce(x, false()) for x in a]),
-    "OR": lambda c, n, a: or_(*[func.coalesce(x, false()) for x in a]),
     "NOT": lambda c, n, a: not_(a[0]),
     "IF": _if,
     "CASE": _case,

@@ -80,6 +80,9 @@ def test_settings(database_url: str, server_urls: tuple[str, str],
         "instance_path": str(tmp_path_factory.mktemp("instance")),
         "secret_key": "test-secret",
         "secure_cookies": False,
+        # Tests deliver webhooks to a local server and give failing runs two attempts.
+        "webhook_allow_private": True,
+        "automation_max_attempts": 2,
         "log_json": False,
         "log_level": "WARNING",
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-MAPPED = ("metadata", "rule_engine", "plugins", "ui_templates", "migrations")
+MAPPED = ("metadata", "rule_engine", "plugins", "ui_templates", "migrations", "examples")
 BARE_IMPORT = re.compile(rf"^\s*(?:from|import)\s+({'|'.join(MAPPED)})\b", re.MULTILINE)
 
 

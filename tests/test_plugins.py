@@ -172,3 +172,32 @@ def test_hook_register_field_types(make_app, tenant) -> None:  # noqa: ANN001
     assert bad.get_json()["errors"] == {"Stars": ["From 1 to 5 stars."]}
     listed = client.get("/api/v1/objects/Review/records?Stars__gte=3", headers=headers)
     assert [row["Stars"] for row in listed.get_json()["data"]] == [4]
+
+
+class DiscountPlugin:
+    """A third-party formula function, usable in rules like the built-ins."""
+
+    @hookimpl
+    def register_formula_functions(self, registry: Any) -> None:
+        @registry.function("DISCOUNTED", args=["number", "number"], returns="number")
+        def discounted(amount: Any, rate: Any) -> Any:
+            return amount * (1 - rate)
+
+
+def test_hook_register_formula_functions(make_app, tenant) -> None:  # noqa: ANN001
+    app = make_app(plugins=[DiscountPlugin()])
+    headers = tenant.headers()
+    client = app.test_client()
+    created = client.post("/api/v1/meta/objects", headers=headers, json={
+        "api_name": "Deal", "label": "Deal", "fields": [{"api_name": "Amount", "type": "number"}],
+        "validation_rules": [{"name": "Floor", "condition": "DISCOUNTED(Amount, 0.5) < 10",
+                              "message": "Too small after discount."}]})
+    assert created.status_code == 201, created.get_json()
+    refused = client.post("/api/v1/objects/Deal/records", headers=headers, json={"Amount": 15})
+    assert refused.get_json()["errors"] == {"_record": ["Too small after discount."]}
+    assert client.post("/api/v1/objects/Deal/records", headers=headers,
+                       json={"Amount": 30}).status_code == 201
+    # Without the plugin the function does not exist (and says so, with a suggestion).
+    check = tenant.api("POST", "/api/v1/meta/formulas/check", json={
+        "object": "Deal", "source": "DISCOUNTED(Amount, 0.1)", "purpose": "formula_field"})
+    assert check.get_json()["valid"] is False

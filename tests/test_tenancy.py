@@ -39,10 +39,18 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
                 {"api_name": "Name", "type": "text"},
                 {"api_name": "Account", "type": "lookup", "target": "Account"}]}):
         assert tenant.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
+    tenant.api("POST", "/api/v1/meta/automations", json={
+        "api_name": "greet", "object": "Contact", "trigger": "created", "timing": "after_save",
+        "actions": [{"type": "update_fields", "values": {"Name": "Name & \"!\""}}]})
     account = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "Acme"})
     contact = tenant.api("POST", "/api/v1/objects/Contact/records",
                          json={"Name": "Ada", "Account": account.get_json()["id"]})
     assert contact.status_code == 201, contact.get_json()
+    # The outbox dispatcher turns the contact's event into an automation run.
+    from trellis.automation.dispatch import dispatch_pending
+
+    state = app.extensions["trellis"]
+    assert dispatch_pending(state.database, state.metadata_cache, max_depth=5)
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

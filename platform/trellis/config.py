@@ -64,6 +64,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("task_always_eager", False,
             "Run Celery tasks in-process (only for scripts; tests use a real worker).",
             _bool),
+    Setting("automation_max_depth", 5,
+            "Automations triggered by automations stop at this chain depth (the run log "
+            "says why).", int),
+    Setting("automation_max_attempts", 5,
+            "Attempts of a failing automation run (with exponential backoff) before it is "
+            "dead and waits to be replayed.", int),
+    Setting("webhook_allow_private", False,
+            "Allow webhooks to loopback/private addresses (development and tests only).",
+            _bool),
+    Setting("webhook_timeout_seconds", 10.0,
+            "Longest a webhook call may take, from DNS lookup to response.", float),
+    Setting("circuit_failures", 5,
+            "Consecutive failed calls to a webhook destination that pause calls to it.", int),
+    Setting("circuit_cooldown_seconds", 60,
+            "Pause after which one trial call to a failing destination is let through.", int),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -137,6 +137,16 @@ def init_app(app: Flask) -> None:
         return error_response(409, "conflict",
                               "The change conflicts with existing data; reload and retry.")
 
+    @app.errorhandler(sa.exc.DataError)
+    def handle_data_error(error: sa.exc.DataError) -> Response:
+        # PostgreSQL refused to compute something for the data at hand (a formula
+        # dividing by zero, a numeric overflow): the client's data, not our crash.
+        diagnostics = getattr(error.orig, "diag", None)
+        detail = getattr(diagnostics, "message_primary", None) or "invalid data"
+        log.info("data error", extra={"detail": detail})
+        return error_response(422, "data_error",
+                              f"The data could not be processed: {detail}.")
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.path})

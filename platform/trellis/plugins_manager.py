@@ -13,6 +13,7 @@ from trellis import hookspecs
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.plugins.core_tasks",
+    "trellis.plugins.automation_tasks",
     "trellis.plugins.field_types",
     "trellis.plugins.formula_functions",
 )

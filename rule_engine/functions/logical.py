@@ -10,7 +10,7 @@ from typing import Any
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.compiler import lookup_case_insensitive
-from trellis.rule_engine.compiler import equal, make_reader
+from trellis.rule_engine.compiler import equal
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import MISSING, is_blank, parse_number
 from trellis.rule_engine.errors import FormulaError
@@ -64,6 +64,9 @@ def register(registry: FunctionRegistry) -> None:
                        description="TRUE for FALSE and FALSE for TRUE (written NOT x or !x too)")
     def logical_not(value: bool) -> bool:
         return not value
+
+    # NOT(x) compiles exactly like the operator forms NOT x and !x.
+    logical_not.specialise = lambda compiler, node: compiler.negation(node.arguments[0])
 
     def check_if(check: CallCheck) -> str:
         check.require(0, "checkbox")
@@ -268,14 +271,14 @@ def register(registry: FunctionRegistry) -> None:
             return None
         key = compiler.checked.fields[field].path
         expected = literal.value
+        reader = compiler.node(field)
         if expected == "":
-            reader = compiler.node(field)
             return lambda record, environment: is_blank(reader(record, environment))
 
         def ispickval_field(record: Any, environment: Any) -> bool:
             value = record.get(key, MISSING)
-            if value is MISSING:
-                return make_reader(key, kinds.PICKLIST, "blank")(record, environment) == expected
+            if value is MISSING:  # another spelling of the key
+                return reader(record, environment) == expected
             return value == expected
         return ispickval_field
 

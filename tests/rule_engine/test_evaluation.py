@@ -165,3 +165,48 @@ def test_compiled_formula_is_reusable_and_stateless():
     formula = compile_formula("Quantity * 2", FIELDS)
     assert [formula.evaluate({"Quantity": n}) for n in range(3)] == [0, 2, 4]
     assert "Quantity * 2" in repr(formula)
+
+
+# --- specialised evaluation paths agree with the general one ---------------------------
+
+SPECIALISED_RECORDS = [
+    {}, {"Amount": Decimal("999.99"), "Stage": "Closed Won", "CloseDate": dt.date(2024, 1, 1)},
+    {"Amount": 1000, "Stage": "Closed Won", "CloseDate": "2024-01-01"},
+    {"Amount": 12.5, "Stage": "Prospecting", "Quantity": 0, "Rate": 25, "Active": True},
+    {"amount": "5", "stage": "Closed Won", "closedate": "2024-02-02", "Name": ""},
+    {"Amount": None, "Stage": None, "CloseDate": None, "Name": "Acme", "Rate": Decimal(150)},
+]
+
+
+@pytest.mark.parametrize("source", [
+    'AND(ISPICKVAL(Stage, "Closed Won"), Amount < 1000, NOT(ISBLANK(CloseDate)))',
+    'AND(ISPICKVAL(Stage, "Closed Won"), Amount >= 1000)', "OR(Amount > 100, Active)",
+    'OR(ISBLANK(Name), 1000 > Amount, NOT ISPICKVAL(Stage, "Prospecting"))',
+    "Amount > 5 && Rate < 1 && !Active", "Amount > 5 || Rate >= 1.5 || Active || Quantity = 0",
+    "(Amount > 5 && Active) || ISBLANK(CloseDate)", "AND(Active)", "OR(NULL, Amount < 0)",
+    "AND(Amount > 1, Rate > 0.2, Quantity = 0, Active)", "NOT(Amount > 5)", "NOT(NULL)",
+    "NOT(ISBLANK(Amount))", "!ISPICKVAL(Stage, \"\")", "Rate > 0.2", "2 <= Amount",
+])
+@pytest.mark.parametrize("blank_mode", ["blank", "zero"])
+def test_specialised_evaluate_matches_the_general_method(source, blank_mode):
+    """``evaluate`` may be a function made for the formula (AND/OR roots combined
+    inline); the class's general method must give the very same results."""
+    from trellis.rule_engine import CompiledFormula
+
+    formula = compile_formula(source, FIELDS, blank_mode=blank_mode)
+    for record in SPECIALISED_RECORDS:
+        assert formula.evaluate(record) == CompiledFormula.evaluate(formula, record), record
+        assert type(formula.evaluate(record)) is type(CompiledFormula.evaluate(formula, record))
+    assert formula.evaluate(None) == formula.evaluate({})
+
+
+@pytest.mark.parametrize("source", [
+    "AND(Amount / Quantity > 1, TRUE)", "OR(FALSE, Amount / Quantity > 1)",
+    "AND(TRUE, TRUE, Amount / Quantity > 1)", "Amount / Quantity > 1 || FALSE",
+])
+def test_errors_in_an_and_or_root_keep_their_position(source):
+    with pytest.raises(FormulaRuntimeError) as raised:
+        run(source, {"Amount": 5, "Quantity": 0})
+    error = raised.value
+    assert error.message == "division by zero" and error.source == source
+    assert source[error.column - 1:error.end_column - 1] == "Amount / Quantity"

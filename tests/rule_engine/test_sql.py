@@ -6,7 +6,10 @@ import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Boolean, Date, DateTime, Numeric, Text, Time, bindparam, cast, select, text
+from sqlalchemy import (
+    Boolean, Date, DateTime, Numeric, Text, Time, bindparam, cast, literal_column, select, text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import FormulaSqlError, compile_formula
@@ -136,3 +139,79 @@ def test_literals_are_bound_parameters(formula_sql_engine):
 def test_long_chain_compiles_to_sql(formula_sql_engine):
     formula = compile_formula(" + ".join(["Quantity"] * 120), FIELDS)
     assert _run_sql(formula_sql_engine, formula, {"Quantity": 2}) == 240
+
+
+# --- conditions (where= filters): TRUE exactly where Python says TRUE ---------------------
+
+CONDITIONS = [source for source in FORMULAS
+              if compile_formula(source, FIELDS).return_type == "checkbox"] + [
+    'ISPICKVAL(Stage, "Prospecting")', 'Name = "Acme Corp"', '"Acme Corp" = Name',
+    "Amount = 1250.5", "-7.5 = Amount", "Quantity = 0", "Quantity = 3", "Active = FALSE",
+    "Rate = 0.25", "CloseDate = DATE(2024, 1, 31)", 'Name = ""', 'Account.Name = "Parent"',
+    'Name = "  beta  "', 'AND(ISPICKVAL(Stage, "Closed Won"), Amount >= 1000)',
+    'OR(Name = "  beta  ", Amount < 0)', 'NOT(AND(Amount > 0, Name = "Acme Corp"))',
+    'Amount > 0 && Name = "Acme Corp" || Quantity = 0', 'IF(Name = "Acme Corp", TRUE, FALSE)',
+    "Active", "Amount < 0", 'CASE(Name, "Acme Corp", TRUE, FALSE)', "NULL", "AND(Active)",
+    "(Amount > 0 || Quantity > 0) && (Active || Amount < 0)", "NOT(OR(Active, Amount = 1250.5))",
+]
+
+
+def _run_condition(engine, formula, document: dict) -> bool:
+    source = select(cast(bindparam("document", json.dumps(document)), JSONB).label("data")).subquery("r")
+
+    def resolve(path: str):
+        field_type = FIELDS[path]
+        if field_type == "multi_picklist":
+            return source.c.data[path]
+        return cast(source.c.data[path].astext, SQL_TYPES[field_type]())
+
+    condition = formula.to_sql_condition(resolve, now=NOW, globals={"$User.Id": "u-1"})
+    with engine.connect() as connection:
+        return connection.execute(select(source.c.data).where(condition)).first() is not None
+
+
+@pytest.mark.parametrize("source", CONDITIONS)
+@pytest.mark.parametrize("blank_mode", ["blank", "zero"])
+def test_sql_condition_selects_what_python_accepts(formula_sql_engine, source, blank_mode):
+    formula = compile_formula(source, FIELDS, blank_mode=blank_mode)
+    for document in RECORDS:
+        expected = formula.evaluate(_python_record(document), now=NOW,
+                                    globals={"$User.Id": "u-1"}) is True
+        assert _run_condition(formula_sql_engine, formula, document) is expected, (source, document)
+        value = _run_sql(formula_sql_engine, formula, document)  # the value stays exact
+        assert value is (None if formula.evaluate(_python_record(document), now=NOW, globals={
+            "$User.Id": "u-1"}) is None else expected), (source, document, value)
+
+
+def _stored(path: str):
+    """What the records layer resolves a field to: the indexed expression."""
+    sql_type = {"text": "", "picklist": "", "currency": "::numeric", "percent": "::numeric",
+                "number": "::numeric", "date": "::date"}[FIELDS[path]]
+    expression = f"(data->>'{path}')" if not sql_type else f"((data->>'{path}'){sql_type})"
+    return literal_column(expression, SQL_TYPES[FIELDS[path]]())
+
+
+def _render(expression) -> str:
+    return str(expression.compile(dialect=postgresql.dialect(),
+                                  compile_kwargs={"literal_binds": True}))
+
+
+def test_a_where_condition_compares_the_indexed_expressions_directly():
+    """No COALESCE/NULLIF around the fields: PostgreSQL can match the expression indexes."""
+    formula = compile_formula('AND(ISPICKVAL(Stage, "Negotiation"), Amount >= 5000, '
+                              'Name = "Acme", 10 > Quantity)', FIELDS)
+    assert _render(formula.to_sql_condition(_stored)) == (
+        "(data->>'Stage') = 'Negotiation' AND ((data->>'Amount')::numeric) >= 5000 "
+        "AND (data->>'Name') = 'Acme' AND 10 > ((data->>'Quantity')::numeric)")
+    # As a value the junction keeps one COALESCE: FALSE, never NULL.
+    assert _render(formula.to_sql(_stored)).startswith("coalesce((data->>'Stage') = 'Negotiation'")
+    # Where the plain comparison would differ, the blank rules stay.
+    zero = compile_formula("Quantity = 0", FIELDS, blank_mode="zero")
+    assert "coalesce" in _render(zero.to_sql_condition(_stored))
+    assert "IS DISTINCT FROM" in _render(compile_formula("Amount <> 5", FIELDS)
+                                         .to_sql_condition(_stored))
+
+
+def test_only_checkbox_formulas_are_conditions():
+    with pytest.raises(ValueError, match="checkbox"):
+        compile_formula("Amount + 1", FIELDS).to_sql_condition(_stored)

@@ -1,18 +1,35 @@
 """The REST API under ``/api/v1``: one blueprint, one module per resource."""
 from __future__ import annotations
 
-from flask import Blueprint
+import flask
+from flask import Blueprint, Response
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_blueprint() -> Blueprint:
-    from trellis.api import me, meta, openapi, records, tokens
-    from trellis.api import meta_packages
+    from trellis.api import automation_runs, me, meta, meta_automations, meta_packages, \
+        openapi, records, tokens
+    from trellis.api.context import schedule_event_dispatch
 
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
     me.register(blueprint)
     tokens.register(blueprint)
     meta.register(blueprint)
     meta_packages.register(blueprint)
+    meta_automations.register(blueprint)
     records.register(blueprint)
+    automation_runs.register(blueprint)
     openapi.register(blueprint)
+
+    @blueprint.after_request
+    def dispatch_record_events(response: Response) -> Response:
+        # A successful record write committed outbox events: have them dispatched now
+        # rather than at the next periodic sweep.
+        # (flask.request, not a bare name: the submodule trellis.api.request shadows it.)
+        if flask.request.method in WRITE_METHODS and response.status_code < 400 and \
+                flask.request.path.startswith("/api/v1/objects/"):
+            schedule_event_dispatch()
+        return response
+
     return blueprint

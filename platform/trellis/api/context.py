@@ -47,3 +47,14 @@ def schedule_index_build(tenant_id: uuid.UUID) -> None:
                                                    args=[str(tenant_id)])
     except Exception:  # noqa: BLE001 - the plan is durable; building later is fine
         log.warning("could not enqueue index build", exc_info=True)
+
+
+def schedule_event_dispatch() -> None:
+    """Ask a worker to dispatch the events just committed. If Redis is down they wait in
+    the outbox and the periodic dispatcher picks them up."""
+    from flask import current_app
+
+    try:
+        current_app.extensions["celery"].send_task("trellis.dispatch_events")
+    except Exception:  # noqa: BLE001 - the outbox is durable; dispatching later is fine
+        log.warning("could not enqueue event dispatch", exc_info=True)

@@ -138,7 +138,7 @@ def apply_default_formulas(context: RuleContext, obj: ObjectSchema,
         try:
             value = context.evaluate(obj, source, context.view(obj, data))
             if value is not None:
-                data[name] = field.type.normalize(_storable(value), field.definition)
+                data[name] = field.type.normalize(storable(value), field.definition)
         except (FormulaError, ValueError) as error:
             errors[name] = [f"The default could not be computed: {error}"]
     if errors:
@@ -190,7 +190,7 @@ def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
                               code="validation_error")
 
 
-def _storable(value: Any) -> Any:
+def storable(value: Any) -> Any:
     """An engine result as a value the field type's normaliser accepts."""
     if isinstance(value, Decimal):
         return str(value)

@@ -29,13 +29,22 @@ from trellis.tables import users
 MAX_CASCADE_DEPTH = 10
 
 
+def apply_before_save(*args: Any, **kwargs: Any) -> set[str]:
+    # Imported late: the automation package builds on this module.
+    from trellis.automation.triggers import apply_before_save as apply
+
+    return apply(*args, **kwargs)
+
+
 class RecordService:
     def __init__(self, connection: Connection, actor: Actor, schema: TenantSchema,
-                 obj: ObjectSchema) -> None:
+                 obj: ObjectSchema, chain: dict[str, Any] | None = None) -> None:
         self.connection = connection
         self.actor = actor
         self.schema = schema
         self.obj = obj
+        # Set when an automation writes: carried into events for recursion protection.
+        self.chain = chain
 
     # -- reading -------------------------------------------------------------------------
     def _json(self) -> sa.ColumnElement:
@@ -76,9 +85,11 @@ class RecordService:
         apply_default_formulas(context, self.obj, data)
         data = {name: value for name, value in data.items() if not is_blank(value)}
         owner_id = self._owner(system.get("owner_id", self.actor.user_id))
-        enforce(context, self.obj, data, None, sent,
-                {"owner_id": owner_id, "created_by": self.actor.user_id,
-                 "updated_by": self.actor.user_id}, required_errors(self.obj, data))
+        view_system = {"owner_id": owner_id, "created_by": self.actor.user_id,
+                       "updated_by": self.actor.user_id}
+        apply_before_save(context, self.obj, "record.created", data, None, view_system)
+        enforce(context, self.obj, data, None, sent, view_system,
+                required_errors(self.obj, data))
         record_id = uuid.uuid4()
         self._check_references(data, record_id)
         self._check_unique(data, record_id)
@@ -91,7 +102,7 @@ class RecordService:
             .returning(self._json())).scalar_one()
         self._sync_refs(record_id, {}, data)
         changes = {name: [None, value] for name, value in data.items()}
-        self._log(record_id, "created", changes)
+        self._log(record_id, "created", changes, record=data)
         return json.loads(row)
 
     def update(self, record_id: Any, values: Any, *,
@@ -103,17 +114,21 @@ class RecordService:
                                            system_actor=self.actor.user_id is None)
         merged = {**prior, **changed}
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
-        enforce(RuleContext(self.connection, self.actor, self.schema), self.obj, merged, prior,
-                set(changed), {"id": current.id, "owner_id": current.owner_id,
-                               "version": current.version}, required_errors(self.obj, merged))
-        changes = {name: [prior.get(name), merged.get(name)] for name in changed
+        context = RuleContext(self.connection, self.actor, self.schema)
+        view_system = {"id": current.id, "owner_id": current.owner_id,
+                       "version": current.version}
+        automated = apply_before_save(context, self.obj, "record.updated", merged, prior,
+                                      view_system)
+        enforce(context, self.obj, merged, prior, set(changed), view_system,
+                required_errors(self.obj, merged))
+        changes = {name: [prior.get(name), merged.get(name)] for name in {*changed, *automated}
                    if prior.get(name) != merged.get(name)}
         updates: dict[str, Any] = {}
         if "owner_id" in system and str(system["owner_id"]) != str(current.owner_id):
             updates["owner_id"] = self._owner(system["owner_id"])
         if not changes and not updates:
             return self.get(current.id)
-        new_values = {name: merged.get(name) for name in changes}
+        new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
         self._check_references(new_values, current.id)
         self._check_unique(new_values, current.id)
         row = self.connection.execute(
@@ -125,7 +140,7 @@ class RecordService:
         self._sync_refs(current.id, prior, merged)
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]
-        self._log(current.id, "updated", changes)
+        self._log(current.id, "updated", changes, record=merged, prior=prior)
         return json.loads(row)
 
     def delete(self, record_id: Any, *, expected_version: int | None = None,
@@ -140,7 +155,7 @@ class RecordService:
             .values(deleted_at=sa.func.now(), version=records.c.version + 1,
                     updated_at=sa.func.now(), updated_by=self.actor.user_id))
         detail = {"cascade_from": [None, str(_cascade_from)]} if _cascade_from else {}
-        self._log(current.id, "deleted", detail)
+        self._log(current.id, "deleted", detail, prior=current.data)
 
     def restore(self, record_id: Any) -> dict[str, Any]:
         current = self._row(record_id, include_deleted=True, for_update=True)
@@ -153,7 +168,7 @@ class RecordService:
                                    records.c.id == current.id)
             .values(deleted_at=None, version=records.c.version + 1, updated_at=sa.func.now(),
                     updated_by=self.actor.user_id))
-        self._log(current.id, "restored", {})
+        self._log(current.id, "restored", {}, record=current.data)
         return self.get(current.id)
 
     # -- rules ---------------------------------------------------------------------------
@@ -276,8 +291,13 @@ class RecordService:
                 else:
                     service.update(source_id, {field.api_name: None})
 
-    def _log(self, record_id: uuid.UUID, action: str, changes: dict[str, list[Any]]) -> None:
-        """Field-level history and the outbox event, in the same transaction as the write."""
+    def _log(self, record_id: uuid.UUID, action: str, changes: dict[str, list[Any]], *,
+             record: Mapping[str, Any] | None = None,
+             prior: Mapping[str, Any] | None = None) -> None:
+        """Field-level history and the outbox event, in the same transaction as the write.
+
+        The event carries the record as saved (and as it was), so after-save automations
+        judge their conditions on the state that triggered them."""
         self.connection.execute(record_history.insert().values(
             tenant_id=self.actor.tenant_id, record_id=record_id, object_id=self.obj.id,
             action=action, changes=changes, actor_id=self.actor.user_id))
@@ -285,7 +305,8 @@ class RecordService:
             tenant_id=self.actor.tenant_id, object_id=self.obj.id, record_id=record_id,
             type=f"record.{action}", actor_id=self.actor.user_id,
             payload={"object": self.obj.api_name, "record_id": str(record_id),
-                     "changes": changes}))
+                     "changes": changes, "record": record, "prior": prior,
+                     "chain": self.chain}))
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:

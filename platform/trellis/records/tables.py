@@ -65,3 +65,22 @@ auto_number_counters = sa.Table(
     sa.Column("field", sa.Text, primary_key=True),
     sa.Column("last_value", sa.BigInteger, nullable=False),
 )
+
+automation_runs = sa.Table(
+    "automation_runs", metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("event_id", sa.BigInteger, nullable=False),
+    sa.Column("automation", sa.Text, nullable=False),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("record_id", _uuid, nullable=False),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("actions_done", JSONB, nullable=False, server_default="[]"),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", _timestamp, server_default=sa.text("now()")),
+    sa.Column("started_at", _timestamp),
+    sa.Column("finished_at", _timestamp),
+    sa.Column("duration_ms", sa.Integer),
+)

@@ -1,0 +1,293 @@
+"""List pages filtered by a ``where=`` formula vs the equivalent plain field filter.
+
+Run: ``python benchmarks/where_bench.py [--records 1000000] [--iterations 300] [--keep]``.
+It needs PostgreSQL (user ``postgres``, trust) and Redis on 127.0.0.1, like the tests.
+
+What it does, all in one run, through Trellis itself:
+
+1. creates a scratch database ``trellis_where_bench`` (dropped first), builds a
+   Trellis app on it and applies the migrations; creates a tenant, an admin user
+   and an API token (as ``tests/conftest.py`` ``new_tenant`` does); creates the
+   Opportunity object through the metadata API (Name text, Amount currency
+   indexed, Stage picklist indexed, CloseDate date); bulk-loads N records with
+   one ``INSERT ... SELECT ... generate_series``; builds the field indexes with
+   ``build_pending_indexes``; ``VACUUM ANALYZE``;
+2. checks that both list requests return the same page, and captures the SQL
+   each one sends (SQLAlchemy ``before_cursor_execute``);
+3. times both requests through the Flask test client, alternating them so that
+   both see the same machine load, and prints p50/p95 per request;
+4. prints the ``EXPLAIN (ANALYZE)`` execution time of both captured queries (as
+   the application role, inside the tenant scope, as the app runs them) and the
+   index conditions and filters of each plan;
+5. drops the database unless ``--keep``.
+
+Nothing is asserted: it prints measured numbers and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from typing import Any
+
+DATABASE = "trellis_where_bench"
+OBJECT = {
+    "api_name": "Opportunity", "label": "Opportunity", "plural_label": "Opportunities",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True, "max_length": 120},
+        {"api_name": "Amount", "type": "currency", "indexed": True},
+        {"api_name": "Stage", "type": "picklist", "indexed": True,
+         "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"]},
+        {"api_name": "CloseDate", "type": "date"},
+    ],
+}
+PAGE = "/api/v1/objects/Opportunity/records"
+WHERE_QUERY = {"where": 'AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)',
+               "sort": "-Amount", "limit": "50"}
+PLAIN_QUERY = {"Stage": "Negotiation", "Amount__gte": "5000", "sort": "-Amount", "limit": "50"}
+
+# Log-uniform amounts from 1 to 500,000 (about a third >= 5,000; 3 % blank), a skewed
+# stage mix, close dates over three years. Blank values are left out of ``data``, as
+# Trellis stores them.
+LOAD_SQL = """
+INSERT INTO records (tenant_id, object_id, data, owner_id, created_by, updated_by)
+SELECT CAST(:tenant AS uuid), CAST(:object AS uuid),
+       jsonb_strip_nulls(jsonb_build_object(
+         'Name', 'Deal ' || g,
+         'Amount', CASE WHEN r1 < 0.03 THEN NULL
+                        ELSE round(CAST(exp(r2 * ln(500000)) AS numeric), 2)::float8 END,
+         'Stage', CASE WHEN r3 < 0.40 THEN 'Prospecting' WHEN r3 < 0.65 THEN 'Negotiation'
+                       WHEN r3 < 0.80 THEN 'Closed Won' ELSE 'Closed Lost' END,
+         'CloseDate', to_char(DATE '2024-01-01' + CAST(r4 * 1095 AS int), 'YYYY-MM-DD'))),
+       CAST(:user AS uuid), CAST(:user AS uuid), CAST(:user AS uuid)
+FROM (SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4
+      FROM generate_series(1, :count) AS g) AS generated
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--iterations", type=int, default=300,
+                        help="timed requests per variant (after --warmup)")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--explain-runs", type=int, default=7)
+    parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                        help="an existing database on the server, to create the scratch one from")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    return parser.parse_args()
+
+
+# -- setup ------------------------------------------------------------------------------
+def admin_execute(server_url: str, statement: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(statement))
+    admin.dispose()
+
+
+def create_app(database_url: str, redis_url: str) -> Any:
+    from trellis.app import create_app as trellis_app
+    from trellis.config import load_config
+
+    # A Redis namespace of its own: no worker listens on it, so the index builds the
+    # metadata API enqueues wait for us to run them here.
+    return trellis_app(load_config({
+        "database_url": database_url, "redis_url": redis_url,
+        "redis_namespace": f"where-bench-{uuid.uuid4().hex[:8]}",
+        "instance_path": "/tmp/where-bench", "log_level": "WARNING"}, environ={}))
+
+
+def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
+    """Migrate, create tenant/admin/token and the object, load rows, build indexes."""
+    import sqlalchemy as sa
+
+    from trellis.actor import system_actor
+    from trellis.metadata.indexes import build_pending_indexes
+    from trellis.migrate import upgrade
+    from trellis.tenants import create_tenant
+    from trellis.tokens import create_token
+    from trellis.users import create_user
+
+    database = app.extensions["trellis"].database
+    started = time.perf_counter()
+    upgrade(database)
+    slug = f"wb-{uuid.uuid4().hex[:12]}"
+    with database.owner() as connection:
+        tenant = create_tenant(connection, slug, f"Tenant {slug}")
+    actor = system_actor(tenant.id, slug)
+    with database.tenant(tenant.id) as connection:
+        user = create_user(connection, actor, email=f"admin@{slug}.test",
+                           password="correct horse battery", display_name="Admin",
+                           roles=["admin"])
+        token, _ = create_token(connection, actor, user_id=user.id, name="where-bench")
+    response = app.test_client().post("/api/v1/meta/objects", json=OBJECT,
+                                      headers={"Authorization": f"Bearer {token}"})
+    if response.status_code != 201:
+        raise SystemExit(f"creating the object failed: {response.get_data(as_text=True)}")
+    with database.owner() as connection:
+        object_id = connection.execute(sa.text(
+            "SELECT id FROM meta_objects WHERE tenant_id = :t AND api_name = 'Opportunity'"),
+            {"t": tenant.id}).scalar_one()
+    print(f"setup: migrated; tenant, admin, token and Opportunity (metadata API) created in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    with database.owner() as connection:
+        connection.execute(sa.text(LOAD_SQL), {"tenant": str(tenant.id), "object": str(object_id),
+                                               "user": str(user.id), "count": records})
+    print(f"setup: loaded {records:,} records with one INSERT ... SELECT generate_series in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    built = build_pending_indexes(database.owner_engine, tenant.id)
+    if sorted(built.values()) != ["ready", "ready"]:
+        raise SystemExit(f"index build failed: {built}")
+    with database.owner_engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("VACUUM ANALYZE records"))
+    print(f"setup: build_pending_indexes built {len(built)} indexes (Amount, Stage) and "
+          f"VACUUM ANALYZE ran in {time.perf_counter() - started:.1f} s", flush=True)
+    return tenant.id, token
+
+
+# -- measuring --------------------------------------------------------------------------
+def capture_page_sql(app: Any, call: Any) -> tuple[Any, tuple[str, Any]]:
+    """Run ``call`` once and return its response and the page query it sent."""
+    import sqlalchemy as sa
+
+    engine = app.extensions["trellis"].database.engine
+    seen: list[tuple[str, Any]] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        response = call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+    page = [item for item in seen if "FROM records" in item[0] and "ORDER BY" in item[0]]
+    if len(page) != 1:
+        raise SystemExit(f"expected one page query, saw {len(page)}")
+    return response, page[0]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def time_requests(calls: dict[str, Any], iterations: int, warmup: int) -> dict[str, list[float]]:
+    """Milliseconds per request, the variants alternating so they share the machine's load."""
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    for round_number in range(warmup + iterations):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            response = call()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"{name}: HTTP {response.status_code}")
+            if round_number >= warmup:
+                timings[name].append(elapsed)
+    return timings
+
+
+def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any],
+            runs: int) -> tuple[list[float], list[str]]:
+    """Execution times of ``EXPLAIN (ANALYZE)`` as the app role in the tenant scope,
+    and the last plan."""
+    database = app.extensions["trellis"].database
+    statement, parameters = query
+    times, plan = [], []
+    for _ in range(runs):
+        with database.tenant(tenant_id) as connection:
+            plan = [row[0] for row in connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE) " + statement, parameters)]
+        times.extend(float(line.split()[2]) for line in plan
+                     if line.startswith("Execution Time"))
+    return times, plan
+
+
+def where_clause(statement: str) -> str:
+    """The WHERE part of a page query, on one line."""
+    text = " ".join(statement.split())
+    start = text.find(" WHERE ")
+    end = text.find(" ORDER BY ", start)
+    return text[start + 1:end] if start >= 0 else text
+
+
+def report(timings: dict[str, list[float]], explained: dict[str, tuple[list[float], list[str]]],
+           queries: dict[str, tuple[str, Any]], args: argparse.Namespace) -> None:
+    print()
+    print(f"List page at {args.records:,} records, {args.iterations} requests per variant "
+          "through the Flask test client (alternating):")
+    for name in timings:
+        samples = timings[name]
+        print(f"  {name:6} p50 {statistics.median(samples):7.2f} ms   "
+              f"p95 {percentile(samples, 0.95):7.2f} ms   mean {statistics.fmean(samples):7.2f} ms")
+    ratio_p50 = statistics.median(timings["where"]) / statistics.median(timings["plain"])
+    ratio_p95 = percentile(timings["where"], 0.95) / percentile(timings["plain"], 0.95)
+    print(f"  where/plain ratio: p50 {ratio_p50:.2f}x, p95 {ratio_p95:.2f}x")
+    print()
+    print(f"EXPLAIN (ANALYZE) of the captured page queries ({args.explain_runs} runs each, as "
+          "the app role in the tenant scope):")
+    for name, (times, plan) in explained.items():
+        print(f"  {name:6} execution median {statistics.median(times):8.3f} ms "
+              f"(min {min(times):.3f}, max {max(times):.3f})")
+    for name, (times, plan) in explained.items():
+        print(f"  {name} SQL: {where_clause(queries[name][0])}")
+        conditions = [line.strip() for line in plan if line.strip().startswith(
+            ("Index Cond", "Filter", "Rows Removed", "Index Scan", "Index Only Scan",
+             "->", "Limit", "Seq Scan", "Bitmap"))]
+        for line in conditions:
+            print(f"    {line}")
+
+
+def main() -> None:
+    args = parse_args()
+    import sqlalchemy as sa
+
+    admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
+    database_url = sa.make_url(args.server_url).set(database=DATABASE).render_as_string(
+        hide_password=False)
+    app = create_app(database_url, args.redis_url)
+    try:
+        tenant_id, token = setup(app, args.records)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        calls = {
+            "where": lambda: client.get(PAGE, query_string=WHERE_QUERY, headers=headers),
+            "plain": lambda: client.get(PAGE, query_string=PLAIN_QUERY, headers=headers),
+        }
+        queries, pages = {}, {}
+        for name, call in calls.items():
+            call()  # warm the metadata, formula and token caches
+            response, queries[name] = capture_page_sql(app, call)
+            pages[name] = response.get_json()
+        if pages["where"]["data"] != pages["plain"]["data"]:
+            raise SystemExit("the where= page and the plain filter page differ")
+        print(f"check: both requests return the same {len(pages['plain']['data'])} records")
+        timings = time_requests(calls, args.iterations, args.warmup)
+        explained = {name: explain(app, tenant_id, query, args.explain_runs)
+                     for name, query in queries.items()}
+        report(timings, explained, queries, args)
+    finally:
+        state = app.extensions["trellis"]
+        state.database.dispose()
+        namespace = state.config.redis_namespace
+        for key in state.redis.scan_iter(f"{namespace}*"):
+            state.redis.delete(key)
+        if args.keep:
+            print(f"kept database {DATABASE}")
+        else:
+            admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""``/api/v1/automation-runs``: the run log, with filters, and replay of failed runs."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from trellis.api.context import tenant_transaction
+from trellis.errors import BadRequest, Conflict, NotFound
+from trellis.records.tables import automation_runs
+
+STATUSES = ("queued", "running", "succeeded", "failed", "dead", "skipped")
+
+
+def run_json(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "automation": row.automation, "record_id": str(row.record_id),
+            "event_id": row.event_id, "trigger": row.trigger, "status": row.status,
+            "attempts": row.attempts, "actions_done": row.actions_done, "error": row.error,
+            "created_at": row.created_at.isoformat(),
+            "started_at": row.started_at.isoformat() if row.started_at else None,
+            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+            "duration_ms": row.duration_ms}
+
+
+def list_runs() -> ResponseReturnValue:
+    query = sa.select(automation_runs).order_by(automation_runs.c.id.desc())
+    status = request.args.get("status")
+    if status is not None:
+        if status not in STATUSES:
+            raise BadRequest("Unknown status.", fields={"status": f"One of {', '.join(STATUSES)}."})
+        query = query.where(automation_runs.c.status == status)
+    if request.args.get("automation"):
+        query = query.where(automation_runs.c.automation == request.args["automation"])
+    if request.args.get("record_id"):
+        try:
+            query = query.where(automation_runs.c.record_id == uuid.UUID(request.args["record_id"]))
+        except ValueError:
+            raise BadRequest("record_id is a record id.", fields={"record_id": "Invalid."}) from None
+    cursor = request.args.get("cursor")
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise BadRequest("Invalid cursor.", code="invalid_cursor", fields={"cursor": "Invalid."})
+        query = query.where(automation_runs.c.id < int(cursor))
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+        raise BadRequest("limit must be 1–200.", fields={"limit": "1–200."})
+    with tenant_transaction() as (connection, _):
+        rows = connection.execute(query.limit(int(limit) + 1)).all()
+    page = rows[:int(limit)]
+    return jsonify({"data": [run_json(row) for row in page],
+                    "next_cursor": str(page[-1].id) if len(rows) > int(limit) else None})
+
+
+def get_run(run_id: int) -> ResponseReturnValue:
+    with tenant_transaction() as (connection, _):
+        row = connection.execute(sa.select(automation_runs).where(
+            automation_runs.c.id == run_id)).first()
+    if row is None:
+        raise NotFound(f"No automation run {run_id}.")
+    return jsonify(run_json(row))
+
+
+def replay_run(run_id: int) -> ResponseReturnValue:
+    """Queue a dead or failed run again; actions already done are not repeated."""
+    with tenant_transaction() as (connection, actor):
+        actor.require_admin()
+        row = connection.execute(sa.select(automation_runs).where(
+            automation_runs.c.id == run_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(f"No automation run {run_id}.")
+        if row.status not in {"dead", "failed"}:
+            raise Conflict(f"Only failed or dead runs can be replayed; this one is {row.status}.")
+        connection.execute(automation_runs.update().where(automation_runs.c.id == run_id)
+                           .values(status="queued", attempts=0, error=None))
+    current_app.extensions["celery"].send_task("trellis.run_automation",
+                                               args=[str(actor.tenant_id), run_id])
+    return jsonify({"id": run_id, "status": "queued"}), 202
+
+
+def register(blueprint: Blueprint) -> None:
+    blueprint.add_url_rule("/automation-runs", view_func=list_runs, methods=["GET"])
+    blueprint.add_url_rule("/automation-runs/<int:run_id>", view_func=get_run, methods=["GET"])
+    blueprint.add_url_rule("/automation-runs/<int:run_id>/replay", view_func=replay_run,
+                           methods=["POST"])

@@ -1,0 +1,77 @@
+"""Which automations an event triggers, and before-save field updates.
+
+Before-save automations change the record being saved inside the save transaction,
+with no second save; after-save ones are found here by the dispatcher and run later.
+A trigger with ``only_when_changed_to_meet`` fires on the transition into its
+condition, not on every save while the condition holds.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from trellis.errors import ValidationError
+from trellis.metadata.compiled import ObjectSchema
+from trellis.metadata.field_types import FieldValueError
+from trellis.records.rules import RecordView, RuleContext, storable
+from trellis.rule_engine import FormulaError
+
+TRIGGERS = {"record.created": {"created", "created_or_updated"},
+            "record.updated": {"updated", "created_or_updated"},
+            "record.deleted": {"deleted"}}
+
+
+def automations_for(obj: ObjectSchema, event_type: str, timing: str) -> list[dict[str, Any]]:
+    """Active automations of ``obj`` for this event and timing, in run order."""
+    triggers = TRIGGERS.get(event_type, set())
+    found = [automation for automation in obj.definition.get("automations", [])
+             if automation.get("active", True) and automation["timing"] == timing
+             and automation["trigger"] in triggers]
+    return sorted(found, key=lambda a: (a.get("order", 0), a["api_name"]))
+
+
+def condition_met(context: RuleContext, obj: ObjectSchema, automation: dict[str, Any],
+                  view: RecordView, prior: RecordView | None) -> bool:
+    source = automation.get("condition")
+    is_new = prior is None
+
+    def holds(on: RecordView, before: RecordView | None) -> bool:
+        if not source:
+            return True
+        return context.evaluate(obj, source, on, expected_type="checkbox", prior=before,
+                                is_new=before is None and is_new) is True
+
+    if not holds(view, prior):
+        return False
+    if automation.get("only_when_changed_to_meet") and prior is not None:
+        return not holds(prior, None)
+    return True
+
+
+def apply_before_save(context: RuleContext, obj: ObjectSchema, event_type: str,
+                      data: dict[str, Any], prior: Mapping[str, Any] | None,
+                      system: Mapping[str, Any]) -> set[str]:
+    """Run before-save automations on ``data`` in place; return the fields they set."""
+    changed: set[str] = set()
+    for automation in automations_for(obj, event_type, "before_save"):
+        view = context.view(obj, data, system)
+        before = None if prior is None else context.view(obj, prior, system)
+        if not condition_met(context, obj, automation, view, before):
+            continue
+        for action in automation["actions"]:
+            for name, source in action.get("values", {}).items():
+                field = obj.field(name)
+                try:
+                    value = context.evaluate(obj, source, view, prior=before,
+                                             is_new=prior is None)
+                    normalized = field.type.normalize(storable(value), field.definition)
+                except (FormulaError, FieldValueError) as error:
+                    raise ValidationError(
+                        f"Automation {automation['api_name']} could not set {field.api_name}.",
+                        fields={field.api_name: [str(error)]}) from None
+                if normalized is None or normalized == "" or normalized == []:
+                    data.pop(field.api_name, None)
+                else:
+                    data[field.api_name] = normalized
+                changed.add(field.api_name)
+                view = context.view(obj, data, system)   # later values see earlier ones
+    return changed
