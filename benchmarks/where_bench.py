@@ -12,20 +12,32 @@ What it does, all in one run, through Trellis itself:
    indexed, Stage picklist indexed, CloseDate date); bulk-loads N records with
    one ``INSERT ... SELECT ... generate_series``; builds the field indexes with
    ``build_pending_indexes``; ``VACUUM ANALYZE``;
-2. checks that both list requests return the same page, and captures the SQL
+2. checks that the list requests return the same page, and captures the SQL
    each one sends (SQLAlchemy ``before_cursor_execute``);
-3. times both requests through the Flask test client, alternating them so that
-   both see the same machine load, and prints p50/p95 per request;
-4. prints the ``EXPLAIN (ANALYZE)`` execution time of both captured queries (as
-   the application role, inside the tenant scope, as the app runs them) and the
+3. times the requests through the Flask test client, alternating them so that
+   they see the same machine load, and prints p50/p95 per request;
+4. prints the ``EXPLAIN (ANALYZE)`` execution time of each captured query as
+   the application role inside the tenant scope (as the app runs it, row-level
+   security applying), and as the table owner for reference (no RLS), with the
    index conditions and filters of each plan;
 5. drops the database unless ``--keep``.
+
+The requests:
+
+* ``where``: ``?where=AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)``, as
+  the app serves it (``records/query.py`` wraps ``CompiledFormula.to_sql`` in
+  ``COALESCE(..., false)``);
+* ``plain``: ``?Stage=Negotiation&Amount__gte=5000``;
+* ``where*``: the same ``where=``, with ``query.where_filter`` replaced in this
+  process by one that uses ``CompiledFormula.to_sql_condition`` (no COALESCE):
+  what the app would send with that one-line change to ``records/query.py``.
 
 Nothing is asserted: it prints measured numbers and their ratio.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 import uuid
@@ -46,6 +58,7 @@ PAGE = "/api/v1/objects/Opportunity/records"
 WHERE_QUERY = {"where": 'AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)',
                "sort": "-Amount", "limit": "50"}
 PLAIN_QUERY = {"Stage": "Negotiation", "Amount__gte": "5000", "sort": "-Amount", "limit": "50"}
+VARIANTS = ("where", "plain", "where*")
 
 # Log-uniform amounts from 1 to 500,000 (about a third >= 5,000; 3 % blank), a skewed
 # stage mix, close dates over three years. Blank values are left out of ``data``, as
@@ -73,7 +86,8 @@ def parse_args() -> argparse.Namespace:
                         help="timed requests per variant (after --warmup)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--explain-runs", type=int, default=7)
-    parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    parser.add_argument("--server-url",
+                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                         help="an existing database on the server, to create the scratch one from")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -155,6 +169,24 @@ def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
     return tenant.id, token
 
 
+@contextlib.contextmanager
+def where_through_condition_api():
+    """Serve ``where=`` with ``CompiledFormula.to_sql_condition``, in this process only."""
+    from trellis.records import query
+
+    def where_filter(obj: Any, schema: Any, resolver: Any, source: str) -> Any:
+        formula = schema.formulas.compile(obj, source, expected_type="checkbox",
+                                          allow_prior=False)
+        return formula.to_sql_condition(resolver)
+
+    original = query.where_filter
+    query.where_filter = where_filter
+    try:
+        yield
+    finally:
+        query.where_filter = original
+
+
 # -- measuring --------------------------------------------------------------------------
 def capture_page_sql(app: Any, call: Any) -> tuple[Any, tuple[str, Any]]:
     """Run ``call`` once and return its response and the page query it sent."""
@@ -197,15 +229,15 @@ def time_requests(calls: dict[str, Any], iterations: int, warmup: int) -> dict[s
     return timings
 
 
-def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any],
-            runs: int) -> tuple[list[float], list[str]]:
-    """Execution times of ``EXPLAIN (ANALYZE)`` as the app role in the tenant scope,
-    and the last plan."""
+def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int,
+            as_owner: bool = False) -> tuple[list[float], list[str]]:
+    """Execution times of ``EXPLAIN (ANALYZE)``, and the last plan: as the app role in
+    the tenant scope (row-level security applies), or as the table owner (it does not)."""
     database = app.extensions["trellis"].database
     statement, parameters = query
     times, plan = [], []
     for _ in range(runs):
-        with database.tenant(tenant_id) as connection:
+        with (database.owner() if as_owner else database.tenant(tenant_id)) as connection:
             plan = [row[0] for row in connection.exec_driver_sql(
                 "EXPLAIN (ANALYZE) " + statement, parameters)]
         times.extend(float(line.split()[2]) for line in plan
@@ -221,31 +253,45 @@ def where_clause(statement: str) -> str:
     return text[start + 1:end] if start >= 0 else text
 
 
-def report(timings: dict[str, list[float]], explained: dict[str, tuple[list[float], list[str]]],
+def plan_outline(plan: list[str]) -> list[str]:
+    """The nodes, index conditions and filters of a plan, without costs."""
+    keep = ("->", "Limit", "Index Cond", "Filter", "Rows Removed", "Seq Scan", "Index Scan",
+            "Bitmap", "Sort")
+    return [line.strip().split("  (cost=")[0] for line in plan
+            if line.strip().startswith(keep)]
+
+
+def report(timings: dict[str, list[float]], explained: dict[tuple[str, bool], Any],
            queries: dict[str, tuple[str, Any]], args: argparse.Namespace) -> None:
     print()
     print(f"List page at {args.records:,} records, {args.iterations} requests per variant "
-          "through the Flask test client (alternating):")
-    for name in timings:
-        samples = timings[name]
-        print(f"  {name:6} p50 {statistics.median(samples):7.2f} ms   "
+          "through the Flask test client (variants alternating):")
+    for name, samples in timings.items():
+        print(f"  {name:7} p50 {statistics.median(samples):7.2f} ms   "
               f"p95 {percentile(samples, 0.95):7.2f} ms   mean {statistics.fmean(samples):7.2f} ms")
-    ratio_p50 = statistics.median(timings["where"]) / statistics.median(timings["plain"])
-    ratio_p95 = percentile(timings["where"], 0.95) / percentile(timings["plain"], 0.95)
-    print(f"  where/plain ratio: p50 {ratio_p50:.2f}x, p95 {ratio_p95:.2f}x")
+    plain_p50 = statistics.median(timings["plain"])
+    plain_p95 = percentile(timings["plain"], 0.95)
+    for name in ("where", "where*"):
+        print(f"  {name}/plain: p50 {statistics.median(timings[name]) / plain_p50:.2f}x, "
+              f"p95 {percentile(timings[name], 0.95) / plain_p95:.2f}x")
     print()
-    print(f"EXPLAIN (ANALYZE) of the captured page queries ({args.explain_runs} runs each, as "
-          "the app role in the tenant scope):")
-    for name, (times, plan) in explained.items():
-        print(f"  {name:6} execution median {statistics.median(times):8.3f} ms "
-              f"(min {min(times):.3f}, max {max(times):.3f})")
-    for name, (times, plan) in explained.items():
-        print(f"  {name} SQL: {where_clause(queries[name][0])}")
-        conditions = [line.strip() for line in plan if line.strip().startswith(
-            ("Index Cond", "Filter", "Rows Removed", "Index Scan", "Index Only Scan",
-             "->", "Limit", "Seq Scan", "Bitmap"))]
-        for line in conditions:
-            print(f"    {line}")
+    print(f"EXPLAIN (ANALYZE) execution time of the captured page queries "
+          f"({args.explain_runs} runs each; median, min-max):")
+    for owner in (False, True):
+        role = "as the table owner (RLS bypassed; reference only)" if owner else \
+            "as the app role in the tenant scope (RLS applies; what the app runs)"
+        print(f"  {role}:")
+        for name in queries:
+            times, _ = explained[(name, owner)]
+            print(f"    {name:7} {statistics.median(times):8.3f} ms "
+                  f"({min(times):.3f}-{max(times):.3f})")
+    for name, (statement, _) in queries.items():
+        print()
+        print(f"  {name} SQL: {where_clause(statement)}")
+        for owner in (False, True):
+            print(f"    plan {'as owner' if owner else 'as app role'}:")
+            for line in plan_outline(explained[(name, owner)][1]):
+                print(f"      {line}")
 
 
 def main() -> None:
@@ -261,21 +307,27 @@ def main() -> None:
         tenant_id, token = setup(app, args.records)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
+
+        def where_through_condition() -> Any:
+            with where_through_condition_api():
+                return client.get(PAGE, query_string=WHERE_QUERY, headers=headers)
+
         calls = {
             "where": lambda: client.get(PAGE, query_string=WHERE_QUERY, headers=headers),
             "plain": lambda: client.get(PAGE, query_string=PLAIN_QUERY, headers=headers),
+            "where*": where_through_condition,
         }
         queries, pages = {}, {}
         for name, call in calls.items():
             call()  # warm the metadata, formula and token caches
             response, queries[name] = capture_page_sql(app, call)
-            pages[name] = response.get_json()
-        if pages["where"]["data"] != pages["plain"]["data"]:
-            raise SystemExit("the where= page and the plain filter page differ")
-        print(f"check: both requests return the same {len(pages['plain']['data'])} records")
+            pages[name] = response.get_json()["data"]
+        if not pages["where"] == pages["plain"] == pages["where*"]:
+            raise SystemExit("the where= pages and the plain filter page differ")
+        print(f"check: all requests return the same {len(pages['plain'])} records")
         timings = time_requests(calls, args.iterations, args.warmup)
-        explained = {name: explain(app, tenant_id, query, args.explain_runs)
-                     for name, query in queries.items()}
+        explained = {(name, owner): explain(app, tenant_id, query, args.explain_runs, owner)
+                     for owner in (False, True) for name, query in queries.items()}
         report(timings, explained, queries, args)
     finally:
         state = app.extensions["trellis"]

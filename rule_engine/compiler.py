@@ -29,7 +29,8 @@ _MIRRORED = {operator.lt: operator.gt, operator.le: operator.ge, operator.gt: op
              operator.ge: operator.le}
 """The comparison with its operands swapped: ``a < b`` is ``b > a``."""
 _ZERO_DEFAULTS = {kinds.NUMBER: ZERO, kinds.CURRENCY: ZERO, kinds.PERCENT: ZERO, kinds.TEXT: ""}
-_NEVER_BLANK_TESTS = frozenset({"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND", "OR"})
+_NEVER_BLANK_TESTS = frozenset({"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND",
+                                "OR"})
 """Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
 
 

@@ -16,7 +16,7 @@ tables in the same order, so the callbacks run identically up to that point.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from lark import Lark, Token
 
@@ -102,7 +102,7 @@ class LalrRunner:
                         token.end_column, token.end_pos)
         return self._feed(end, states, values, at_end=True)
 
-    def _tokens(self, text: str):  # noqa: ANN202 - a generator of Tokens
+    def _tokens(self, text: str) -> Iterator[Token]:
         """Lark's basic lexer: first matching terminal, positions 1-based, ignored
         terminals (space, comments) skipped."""
         match = self._pattern.match

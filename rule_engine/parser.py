@@ -3,9 +3,10 @@
 The grammar lives in ``grammar.lark`` and is loaded once per process; valid
 formulas are parsed by :class:`~trellis.rule_engine.lalr.LalrRunner` straight
 from Lark's tables (several times faster than Lark's own driver), invalid ones
-by Lark, for its detailed errors. Limits are checked *before* parsing (length, parenthesis depth) and while building
-the AST (expression depth), so that neither the LALR parser nor any later
-recursive pass can ever hit ``RecursionError``. Lark's exceptions become
+by Lark, for its detailed errors. Limits are checked *before* parsing (length,
+parenthesis depth) and while building the AST (expression depth), so that
+neither the LALR parser nor any later recursive pass can ever hit
+``RecursionError``. Lark's exceptions become
 ``FormulaSyntaxError`` with a message aimed at the person typing the formula.
 """
 from __future__ import annotations

@@ -91,6 +91,7 @@ CALL_TIMES = ("08:30:00", "09:00:00", "10:00:00", "11:30:00", "13:00:00", "14:30
               "16:00:00", "17:15:00")
 LEAD_SOURCES = ("Web", "Referral", "Partner", "Trade Show", "Cold Call", "Advertisement")
 CHANNELS = ("Email", "Phone", "SMS", "LinkedIn", "In person")
+LOSS_REASONS = ("Price", "Product fit", "Timing", "Competitor", "No decision")
 COMPETITORS = ("Salesforce", "HubSpot", "Pipedrive", "Zoho", "Microsoft Dynamics", "Other")
 # stage: (weight, probability, forecast category)
 STAGES = {

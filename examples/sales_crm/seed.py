@@ -28,7 +28,7 @@ from trellis.actor import Actor
 from trellis.examples.sales_crm.data import (
     CALL_TIMES, CHANNELS, COMPANY_WORDS, COMPETITORS, COUNTRIES, COUNTRY_WEIGHTS,
     DEAL_PURPOSES, DEFAULT_ACCOUNTS, DEFAULT_RANDOM_SEED, FIRST_NAMES, INDUSTRIES,
-    LAST_NAMES, LEAD_SOURCES, LEAD_STATUSES, NEXT_STEPS, PRODUCTS, QUANTITIES, STAGES,
+    LAST_NAMES, LEAD_SOURCES, LEAD_STATUSES, LOSS_REASONS, NEXT_STEPS, PRODUCTS, QUANTITIES, STAGES,
     STREETS, TASK_SUBJECTS, TASK_TOPICS, TITLES)
 from trellis.metadata.compiled import MetadataCache, TenantSchema
 from trellis.records.service import RecordService
@@ -231,6 +231,9 @@ def _opportunities(writer: _Writer, rng: random.Random, today: dt.date,
             "Type": "New Business" if account["Type"] != "Customer" else
             rng.choice(("Existing Business - Upgrade", "Renewal", "New Business")),
             "ForecastCategory": forecast,
+            # Derived, not drawn, so the random sequence (and the seeded data) is unchanged.
+            "LossReason": LOSS_REASONS[len(purpose) % len(LOSS_REASONS)]
+            if stage == "Closed Lost" else None,
             "LeadSource": rng.choice(LEAD_SOURCES),
             "Competitors": rng.sample(COMPETITORS, rng.randint(0, 2)) or None,
             "NextStep": None if closed else rng.choice(NEXT_STEPS),

@@ -157,7 +157,8 @@ CONDITIONS = [source for source in FORMULAS
 
 
 def _run_condition(engine, formula, document: dict) -> bool:
-    source = select(cast(bindparam("document", json.dumps(document)), JSONB).label("data")).subquery("r")
+    source = select(cast(bindparam("document", json.dumps(document)), JSONB)
+                    .label("data")).subquery("r")
 
     def resolve(path: str):
         field_type = FIELDS[path]
