@@ -58,7 +58,6 @@ PAGE = "/api/v1/objects/Opportunity/records"
 WHERE_QUERY = {"where": 'AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)',
                "sort": "-Amount", "limit": "50"}
 PLAIN_QUERY = {"Stage": "Negotiation", "Amount__gte": "5000", "sort": "-Amount", "limit": "50"}
-VARIANTS = ("where", "plain", "where*")
 
 # Log-uniform amounts from 1 to 500,000 (about a third >= 5,000; 3 % blank), a skewed
 # stage mix, close dates over three years. Blank values are left out of ``data``, as

@@ -162,8 +162,10 @@ class SqlCompiler:
         return is_builtin(self.checked.functions[node])
 
     def _plain_when_compared(self, field: ast.FieldReference) -> bool:
+        """Whether the stored expression of ``field`` may stand for its value when
+        compared with a literal (the only literals are numbers and text)."""
         kind = self.checked.fields[field].kind
-        if kind in (kinds.TEXT, kinds.PICKLIST, kinds.DATE, kinds.DATETIME, kinds.TIME):
+        if kind in (kinds.TEXT, kinds.PICKLIST):
             return True
         return kind in (kinds.NUMBER, kinds.CURRENCY) and self.blank_mode == "blank"
 

@@ -87,6 +87,19 @@ def test_filtered_sorted_pages_use_the_partial_index(app: Flask,
             "ORDER BY ((data->>'Amount')::numeric) DESC LIMIT 20"),
             {"t": tenant.id, "o": object_id}).scalars())
     assert "Index" in plan and "rx_" in plan, plan
+    # Under RLS the filter could only be applied row by row (jsonb ->> is not LEAKPROOF);
+    # the list query's reader role lets it become an index condition.
+    from trellis.db import index_friendly_reads
+
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        with index_friendly_reads(connection):
+            plan = "\n".join(connection.execute(sa.text(
+                "EXPLAIN SELECT id FROM records WHERE tenant_id = :t AND object_id = :o "
+                "AND deleted_at IS NULL AND ((data->>'Amount')::numeric) >= 2500 "
+                "ORDER BY ((data->>'Amount')::numeric) DESC LIMIT 20"),
+                {"t": tenant.id, "o": object_id}).scalars())
+        assert connection.execute(sa.text("SELECT current_user")).scalar() == "trellis_app"
+    assert "Index Cond" in plan and "Amount" in plan.split("Index Cond")[1], plan
     page = tenant.api("GET", "/api/v1/objects/Opportunity/records?Amount__gte=2990&sort=-Amount")
     assert [row["Amount"] for row in page.get_json()["data"]] == list(range(3000, 2989, -1))
 

@@ -30,6 +30,7 @@ metadata = sa.MetaData(naming_convention={
 })
 
 TENANT_SETTING = "trellis.tenant_id"
+READER_ROLE = "trellis_reader"   # created by migration 0004 where a superuser migrates
 
 
 def tenant_rls_statements(table: str) -> list[str]:
@@ -113,3 +114,28 @@ class Database:
 def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
     """Scope the current transaction to one tenant (``set_config(..., is_local => true)``)."""
     connection.execute(sa.select(sa.func.set_config(TENANT_SETTING, str(tenant_id), True)))
+
+
+_READER_AVAILABLE: dict[str, bool] = {}
+
+
+@contextlib.contextmanager
+def index_friendly_reads(connection: Connection) -> Iterator[None]:
+    """Run the enclosed statements as the RLS-bypassing reader role, when it exists.
+
+    Only for statements that carry their own ``tenant_id = …`` predicate: under RLS
+    PostgreSQL cannot use expression indexes for JSONB filters (see migration 0004).
+    The switch is transaction-local; on an error the rollback undoes it.
+    """
+    key = str(connection.engine.url)
+    if key not in _READER_AVAILABLE:
+        _READER_AVAILABLE[key] = bool(connection.execute(sa.text(
+            "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :r AND rolbypassrls) "
+            "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": READER_ROLE}).scalar())
+    if not _READER_AVAILABLE[key]:
+        yield
+        return
+    previous = connection.execute(sa.text(
+        "SELECT current_user, set_config('role', :r, true)"), {"r": READER_ROLE}).scalar()
+    yield
+    connection.execute(sa.select(sa.func.set_config("role", previous, True)))

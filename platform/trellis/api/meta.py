@@ -159,11 +159,13 @@ def check_formula() -> ResponseReturnValue:
     """Live feedback for formula editors: the inferred type, or the error with its position."""
     body = json_body()
     purpose, source = body.get("purpose", "validation_rule"), body.get("source")
-    if purpose not in PURPOSES:
+    if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise BadRequest("Unknown purpose.", fields={"purpose": f"One of {', '.join(PURPOSES)}."})
     if not isinstance(source, str) or not isinstance(body.get("object"), str):
         raise BadRequest("Send the object's api_name and the formula source.",
                          fields={"source": "Text.", "object": "An object api_name."})
+    if not isinstance(body.get("return_type", ""), (str, type(None))):
+        raise BadRequest("return_type names a type.", fields={"return_type": "A type name."})
     options = dict(PURPOSES[purpose])
     if body.get("return_type") is not None:
         options["expected_type"] = body["return_type"]

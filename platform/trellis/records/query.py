@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trellis.db import index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
@@ -157,7 +158,8 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
             raise BadRequest(f"{target.name} cannot be sorted.", fields={"sort": "Not sortable."})
         sort.append((target, descending))
     if not any(target.name == "id" for target, _ in sort):
-        sort.append((column(obj, "id", resolver), False))
+        # The tie-breaker follows the first key's direction, so one index scan serves it.
+        sort.append((column(obj, "id", resolver), sort[0][1] if sort else False))
     fields = None
     if args.get("fields"):
         fields = []
@@ -267,7 +269,12 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> sa.C
 
 def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema,
               obj: ObjectSchema, request: ListRequest) -> str:
-    """Run the page query and return the response body (JSON text)."""
+    """Run the page query and return the response body (JSON text).
+
+    The page is chosen in an inner query (filters, keyset, order, limit: what the
+    partial indexes serve) and only its rows are rendered as JSON by the outer one, so
+    a filter matching thousands of rows never builds thousands of JSON documents.
+    """
     scope = [records.c.tenant_id == tenant_id, records.c.object_id == obj.id,
              records.c.deleted_at.is_not(None) if request.deleted
              else records.c.deleted_at.is_(None), *request.filters]
@@ -275,25 +282,32 @@ def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema
              for target, descending in request.sort]
     sort_values = [target.expression().label(f"sort_{i}")
                    for i, (target, _) in enumerate(request.sort)]
+    inner = sa.select(records, *sort_values).where(*scope)
+    if request.cursor is not None:
+        inner = inner.where(keyset_condition(request.sort, request.cursor))
+    # Aliased as "records": the JSON and formula expressions name that table.
+    page = inner.order_by(*order).limit(request.limit + 1).subquery("records")
     columns = [record_json_text(obj, schema, tenant_id, request.fields).label("json"),
-               *sort_values]
+               *[page.c[f"sort_{i}"] for i in range(len(request.sort))]]
     if request.count:
         total = sa.select(sa.func.count()).select_from(records).where(*scope).scalar_subquery()
         columns.append(total.label("total"))
-    query = sa.select(*columns).where(*scope)
-    if request.cursor is not None:
-        query = query.where(keyset_condition(request.sort, request.cursor))
-    rows = connection.execute(query.order_by(*order).limit(request.limit + 1)).all()
-    next_cursor = None
-    if len(rows) > request.limit:
-        rows = rows[:request.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(request.sort_text, [
-            _cursor_value(getattr(last, f"sort_{i}")) for i in range(len(request.sort))])
-    total_count = rows[0].total if request.count and rows else (0 if request.count else None)
-    if request.count and not rows and request.cursor is not None:
-        total_count = connection.execute(
-            sa.select(sa.func.count()).select_from(records).where(*scope)).scalar_one()
+    outer_order = [page.c[f"sort_{i}"].desc() if descending else page.c[f"sort_{i}"].asc()
+                   for i, (_, descending) in enumerate(request.sort)]
+    query = sa.select(*columns).select_from(page).order_by(*outer_order)
+    with index_friendly_reads(connection):   # the query carries its tenant predicate
+        rows = connection.execute(query).all()
+        next_cursor = None
+        if len(rows) > request.limit:
+            rows = rows[:request.limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(request.sort_text, [
+                _cursor_value(getattr(last, f"sort_{i}")) for i in range(len(request.sort))])
+        total_count = rows[0].total if request.count and rows else \
+            (0 if request.count else None)
+        if request.count and not rows and request.cursor is not None:
+            total_count = connection.execute(
+                sa.select(sa.func.count()).select_from(records).where(*scope)).scalar_one()
     return page_body((row.json for row in rows), next_cursor, total_count)
 
 
