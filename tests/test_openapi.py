@@ -314,6 +314,43 @@ def test_the_docs_page_and_its_assets_are_served_locally(client: Any) -> None:
     assert_envelope(client.get("/api/docs/static/../../setup.cfg"), 404)
 
 
+# Inputs that once made the API answer 500; each now gets the envelope with a 4xx.
+RECORDS = "/api/v1/objects/Opportunity/records"
+MALFORMED = [
+    ("GET", f"{RECORDS}?Stage=", None, 200),                 # blank filter value
+    ("GET", f"{RECORDS}?CloseDate__gt=", None, 400),
+    ("GET", f"{RECORDS}?version=1e999999999", None, 400),    # numeric overflow
+    ("GET", f"{RECORDS}?version__in=1,NaN", None, 400),
+    ("GET", f"{RECORDS}?Name__contains=%00", None, 400),     # NUL in a filter
+    ("GET", f"{RECORDS}?Number=%00", None, 400),
+    ("GET", f"{RECORDS}?fields=Nope", None, 400),
+    ("GET", f"{RECORDS}?sort=-Number", None, 200),           # auto-numbers sort and filter
+    ("GET", "/api/v1/meta/revisions?before=%C2%B2", None, 400),
+    ("GET", "/api/v1/meta/revisions?before=36893488147419103231", None, 200),
+    ("GET", "/api/v1/meta/revisions/36893488147419103231", None, 404),
+    ("POST", RECORDS, '{"Name": "\\ud800"}', 422),          # unpaired surrogate
+    ("POST", RECORDS, "[" * 100_000 + "]" * 100_000, 400),   # nested too deep
+    ("POST", "/api/v1/tokens", '{"name": "a\\u0000b"}', 422),
+    ("POST", "/api/v1/meta/objects", '{"api_name": "X", "label": "X", "fields": '
+     '[{"api_name": "A", "type": "lookup", "target": 5}, {"api_name": "B", "type": []}]}', 422),
+    ("POST", "/api/v1/meta/objects?message=%00", '{"api_name": "Y", "label": "Y", '
+     '"fields": []}', 201),
+    ("POST", "/api/v1/objects/Opportunity/bulk", '{"records": [{}], "operation": []}', 400),
+    ("POST", "/api/v1/meta/formulas/check", '{"object": "Opportunity", "source": "1", '
+     '"purpose": []}', 400),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status"), MALFORMED)
+def test_malformed_input_is_a_client_error(sales: TenantFixture, method: str, url: str,
+                                           body: str | None, status: int) -> None:
+    response = sales.api(method, url, data=body, content_type="application/json")
+    if status >= 400:
+        assert_envelope(response, status)
+    else:
+        assert response.status_code == status, response.get_json()
+
+
 # -- property-based checks with Schemathesis -----------------------------------------------
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]

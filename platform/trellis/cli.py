@@ -193,9 +193,12 @@ def _start_embedded_worker(state: AppState) -> None:
                        TRELLIS_REDIS_URL=state.redis_url,
                        TRELLIS_INSTANCE_PATH=state.config.instance_path,
                        TRELLIS_SECRET_KEY=state.config.secret_key)
+    # --beat: the periodic outbox sweep and index reconciliation run in this worker too.
+    schedule = os.path.join(state.config.instance_path, "celerybeat-schedule")
     worker = subprocess.Popen(
         [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
-         "--concurrency", "2", "--loglevel", "WARNING"], env=environment)
+         "--concurrency", "2", "--loglevel", "WARNING", "--beat", "--schedule", schedule],
+        env=environment)
     atexit.register(worker.terminate)
 
 

@@ -181,6 +181,8 @@ class RecordService:
     def _owner(self, owner_id: Any) -> uuid.UUID | None:
         if owner_id is None:
             return None
+        if owner_id == self.actor.user_id:
+            return owner_id     # authentication already found this user, active
         try:
             parsed = uuid.UUID(str(owner_id))
         except ValueError:
