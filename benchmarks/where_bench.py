@@ -17,9 +17,10 @@ What it does, all in one run, through Trellis itself:
 3. times the requests through the Flask test client, alternating them so that
    they see the same machine load, and prints p50/p95 per request;
 4. prints the ``EXPLAIN (ANALYZE)`` execution time of each captured query as
-   the application role inside the tenant scope (as the app runs it, row-level
-   security applying), and as the table owner for reference (no RLS), with the
-   index conditions and filters of each plan;
+   the app runs it (tenant scope, inside ``trellis.db.index_friendly_reads``:
+   the RLS-bypassing reader role where it exists), and for reference as the
+   plain application role, under row-level security, with the index conditions
+   and filters of each plan;
 5. drops the database unless ``--keep``.
 
 The requests:
@@ -229,16 +230,23 @@ def time_requests(calls: dict[str, Any], iterations: int, warmup: int) -> dict[s
 
 
 def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int,
-            as_owner: bool = False) -> tuple[list[float], list[str]]:
-    """Execution times of ``EXPLAIN (ANALYZE)``, and the last plan: as the app role in
-    the tenant scope (row-level security applies), or as the table owner (it does not)."""
+            under_rls: bool = False) -> tuple[list[float], list[str]]:
+    """Execution times of ``EXPLAIN (ANALYZE)`` in the tenant scope, and the last plan:
+    as the app runs list queries (``index_friendly_reads``, where this Trellis has it),
+    or ``under_rls`` as the plain application role."""
+    from trellis import db
+
+    reads = getattr(db, "index_friendly_reads", None)
     database = app.extensions["trellis"].database
     statement, parameters = query
     times, plan = [], []
     for _ in range(runs):
-        with (database.owner() if as_owner else database.tenant(tenant_id)) as connection:
-            plan = [row[0] for row in connection.exec_driver_sql(
-                "EXPLAIN (ANALYZE) " + statement, parameters)]
+        with database.tenant(tenant_id) as connection:
+            scope = contextlib.nullcontext() if under_rls or reads is None else \
+                reads(connection)
+            with scope:
+                plan = [row[0] for row in connection.exec_driver_sql(
+                    "EXPLAIN (ANALYZE) " + statement, parameters)]
         times.extend(float(line.split()[2]) for line in plan
                      if line.startswith("Execution Time"))
     return times, plan
@@ -276,20 +284,19 @@ def report(timings: dict[str, list[float]], explained: dict[tuple[str, bool], An
     print()
     print(f"EXPLAIN (ANALYZE) execution time of the captured page queries "
           f"({args.explain_runs} runs each; median, min-max):")
-    for owner in (False, True):
-        role = "as the table owner (RLS bypassed; reference only)" if owner else \
-            "as the app role in the tenant scope (RLS applies; what the app runs)"
-        print(f"  {role}:")
+    for under_rls in (False, True):
+        print("  as the plain app role, under row-level security (reference):" if under_rls
+              else "  as the app runs the page query:")
         for name in queries:
-            times, _ = explained[(name, owner)]
+            times, _ = explained[(name, under_rls)]
             print(f"    {name:7} {statistics.median(times):8.3f} ms "
                   f"({min(times):.3f}-{max(times):.3f})")
     for name, (statement, _) in queries.items():
         print()
         print(f"  {name} SQL: {where_clause(statement)}")
-        for owner in (False, True):
-            print(f"    plan {'as owner' if owner else 'as app role'}:")
-            for line in plan_outline(explained[(name, owner)][1]):
+        for under_rls in (False, True):
+            print(f"    plan {'under RLS' if under_rls else 'as the app runs it'}:")
+            for line in plan_outline(explained[(name, under_rls)][1]):
                 print(f"      {line}")
 
 
@@ -325,8 +332,9 @@ def main() -> None:
             raise SystemExit("the where= pages and the plain filter page differ")
         print(f"check: all requests return the same {len(pages['plain'])} records")
         timings = time_requests(calls, args.iterations, args.warmup)
-        explained = {(name, owner): explain(app, tenant_id, query, args.explain_runs, owner)
-                     for owner in (False, True) for name, query in queries.items()}
+        explained = {(name, under_rls): explain(app, tenant_id, query, args.explain_runs,
+                                                under_rls)
+                     for under_rls in (False, True) for name, query in queries.items()}
         report(timings, explained, queries, args)
     finally:
         state = app.extensions["trellis"]

@@ -48,6 +48,7 @@ class CompiledFormula:
             # root, one Python call per record (validation rules run on every save
             # and bulk load).
             self.evaluate = self._specialised_evaluate(junction)
+            self.evaluate.__doc__ = CompiledFormula.evaluate.__doc__
 
     def __repr__(self) -> str:
         return f"<CompiledFormula {self.return_type} {self.source[:60]!r}>"

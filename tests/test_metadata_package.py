@@ -450,3 +450,12 @@ def test_cli_errors_are_one_clear_message(app: Flask, tenant: TenantFixture,
     unknown = run(app, "metadata", "export", "--tenant", "no-such-tenant")
     assert unknown.exit_code == 1 and "No tenant" in unknown.output
     assert "Traceback" not in result.output + malformed.output + unknown.output
+
+
+def test_yaml_text_that_cannot_be_stored_is_a_422(tenant) -> None:  # noqa: ANN001
+    body = 'trellis_package: 1\nobjects:\n  - api_name: Bad\n    label: "Bad\\0label"\n' \
+           '    fields: []\n'
+    response = tenant.api("POST", "/api/v1/meta/package", data=body,
+                          content_type="application/yaml")
+    assert response.status_code == 422, response.get_json()
+    assert "objects.0.label" in response.get_json()["errors"]

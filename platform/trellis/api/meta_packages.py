@@ -10,9 +10,9 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
-from trellis.api.request import json_body
+from trellis.api.request import json_body, unstorable_text
 from trellis.auth import require_actor
-from trellis.errors import UnsupportedMediaType
+from trellis.errors import UnsupportedMediaType, ValidationError
 from trellis.metadata.package import dump_package, export_package, import_package, \
     parse_package, plan_changed
 
@@ -49,7 +49,11 @@ def import_view() -> ResponseReturnValue:
 def _package_body() -> object:
     if request.mimetype in YAML_TYPES:
         # Flask's MAX_CONTENT_LENGTH bounds what get_data reads.
-        return parse_package(request.get_data(cache=True), "yaml")
+        package = parse_package(request.get_data(cache=True), "yaml")
+        problems = unstorable_text(package)   # the same text check JSON bodies get
+        if problems:
+            raise ValidationError("Some text cannot be stored.", fields=problems)
+        return package
     if request.mimetype == "application/json":
         return json_body()
     raise UnsupportedMediaType("Send the package as JSON (application/json) or YAML "
