@@ -155,7 +155,7 @@ class SqlResolver:
         if definition.get("filter"):
             condition = self.compiler.compile(child, definition["filter"],
                                               expected_type="checkbox", allow_prior=False)
-            conditions.append(sa.func.coalesce(condition.to_sql(resolver), sa.false()))
+            conditions.append(condition.to_sql_condition(resolver))
         query = sa.select(aggregate).select_from(sa.text(f"records AS {alias}")) \
             .where(*conditions).scalar_subquery()
         if function in {"COUNT", "SUM"}:

@@ -183,7 +183,9 @@ def where_filter(obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver,
     try:
         formula = schema.formulas.compile(obj, source, expected_type="checkbox",
                                           allow_prior=False)
-        return sa.func.coalesce(formula.to_sql(resolver), sa.false())
+        # A condition, not a value: NULL already means "not selected" in WHERE, and a
+        # bare ``field op :param`` lets PostgreSQL use the field's index.
+        return formula.to_sql_condition(resolver)
     except FormulaError as error:
         raise BadRequest(f"The where formula is invalid: {error.message}", code="bad_where",
                          fields=formula_errors("where", error)) from None
