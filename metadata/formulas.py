@@ -257,10 +257,28 @@ def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema,
                 continue
             checks.append((f"{where}.values.{name}", lambda s=source, f=field: compiler.compile(
                 obj, s, expected_type=value_type(f))))
+        for position, source in enumerate(action.get("to", [])):
+            checks.append((f"{where}.to.{position}", lambda s=source: compiler.compile(
+                obj, s, expected_type="text")))
+        for key in ("subject", "body"):
+            if key in action:
+                checks.append((f"{where}.{key}", lambda t=action[key]: _check_template(t)))
         for key, source in action.get("payload", {}).items():
             checks.append((f"{where}.payload.{key}",
                            lambda s=source: compiler.compile(obj, s)))
     return checks
+
+
+def _check_template(template: str) -> None:
+    from jinja2 import TemplateSyntaxError
+
+    from trellis.mail import TEMPLATES
+
+    try:
+        TEMPLATES.parse(template)
+    except TemplateSyntaxError as error:
+        raise ValidationError("Invalid template.", fields={
+            "": [f"Template error on line {error.lineno}: {error.message}"]}) from None
 
 
 def _fail(message: str) -> Callable[[], Any]:

@@ -83,6 +83,7 @@ def test_settings(database_url: str, server_urls: tuple[str, str],
         # Tests deliver webhooks to a local server and give failing runs two attempts.
         "webhook_allow_private": True,
         "automation_max_attempts": 2,
+        "mail_backend": "file",
         "log_json": False,
         "log_level": "WARNING",
     }

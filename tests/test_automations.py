@@ -232,3 +232,33 @@ def test_run_log_is_per_tenant(crm: TenantFixture, other_tenant: TenantFixture,
 
     # The task the automation created is an event too; it is dispatched after the run.
     assert wait_for(lambda: undispatched() == 0)
+
+
+def test_send_email_renders_templates_from_the_record(crm: TenantFixture,
+                                                      worker_app: Flask) -> None:
+    import email
+    from pathlib import Path
+
+    add_automation(crm, {
+        "api_name": "notify_manager", "object": "Opportunity", "trigger": "created",
+        "timing": "after_save", "condition": "Amount > 1000",
+        "actions": [{"type": "send_email", "to": ["\"manager@acme.example\""],
+                     "subject": "Big deal: {{ Name }}",
+                     "body": "{{ Name }} is worth {{ Amount }}.\nRecord {{ id }}."}]})
+    mail = Path(worker_app.extensions["trellis"].config.instance_path) / "mail"
+    before = set(mail.glob("*.eml")) if mail.exists() else set()
+    deal = crm.api("POST", "/api/v1/objects/Opportunity/records",
+                   json={"Name": "Initech", "Amount": 25000}).get_json()
+    crm.api("POST", "/api/v1/objects/Opportunity/records", json={"Name": "small", "Amount": 5})
+    sent = wait_for(lambda: set(mail.glob("*.eml")) - before if mail.exists() else set())
+    assert len(sent) == 1
+    message = email.message_from_bytes(next(iter(sent)).read_bytes())
+    assert message["To"] == "manager@acme.example"
+    assert message["Subject"] == "Big deal: Initech"
+    assert message.get_payload().strip() == f"Initech is worth 25000.\nRecord {deal['id']}."
+    bad_template = crm.api("POST", "/api/v1/meta/automations", json={
+        "api_name": "broken", "object": "Opportunity", "trigger": "created",
+        "timing": "after_save", "actions": [{"type": "send_email", "to": ["Name"],
+                                             "subject": "{{ Name", "body": "x"}]})
+    errors = assert_envelope(bad_template, 422)["errors"]
+    assert "Template error" in errors["automations.broken.actions.0.subject"][0]

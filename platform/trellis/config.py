@@ -70,6 +70,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("automation_max_attempts", 5,
             "Attempts of a failing automation run (with exponential backoff) before it is "
             "dead and waits to be replayed.", int),
+    Setting("mail_backend", "console",
+            "How automations send email: console (log it), file (.eml files in the instance "
+            "folder) or smtp."),
+    Setting("smtp_url", None, "SMTP server for the smtp backend: smtp[s]://user:pass@host:port."),
+    Setting("mail_from", "Trellis <no-reply@trellis.invalid>", "Sender of automation emails."),
     Setting("webhook_allow_private", False,
             "Allow webhooks to loopback/private addresses (development and tests only).",
             _bool),

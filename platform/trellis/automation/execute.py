@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import time
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
+from jinja2 import TemplateError
+
 from trellis.actor import Actor, system_actor
 from trellis.config import Config
 from trellis.db import Database
 from trellis.errors import NotFound, TrellisError
+from trellis.mail import MailError, build, render, send
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.records.rules import RecordView, RuleContext
 from trellis.records.service import RecordService
@@ -29,6 +33,7 @@ from trellis.rule_engine import FormulaError
 from trellis.tables import tenants
 
 FINAL = frozenset({"succeeded", "dead", "skipped"})
+EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 class ActionFailed(Exception):
@@ -87,13 +92,37 @@ def _perform(database: Database, cache: MetadataCache, config: Config, actor: Ac
         if action["type"] == "call_webhook":
             payload = {key: _json_value(context.evaluate(obj, source, view))
                        for key, source in action.get("payload", {}).items()}
+        elif action["type"] == "send_email":
+            message = _email(config, obj, context, view, action)
         else:
             _record_action(connection, schema, actor, obj, context, view, chain, run, action)
             _mark_done(connection, run.id, index)
             return
-    _call_webhook(config, action, payload, f"{run.id}:{index}", run)
+    # Outside the transaction: a slow server must not hold a database connection.
+    if action["type"] == "send_email":
+        try:
+            send(config, message)
+        except MailError as error:
+            raise ActionFailed(str(error)) from None
+    else:
+        _call_webhook(config, action, payload, f"{run.id}:{index}", run)
     with database.tenant(actor.tenant_id) as connection:
         _mark_done(connection, run.id, index)
+
+
+def _email(config: Config, obj: ObjectSchema, context: RuleContext, view: RecordView,
+           action: dict[str, Any]) -> Any:
+    recipients = [context.evaluate(obj, source, view) for source in action["to"]]
+    bad = [str(r) for r in recipients if not isinstance(r, str) or not EMAIL.fullmatch(r)]
+    if bad or not recipients:
+        raise ActionFailed(f"Not an email address: {', '.join(bad) or 'none given'}.")
+    values = {name: _json_value(view.get(name)) for name in obj.fields}
+    values["id"] = str(view.system.get("id"))
+    try:
+        return build(config, recipients, render(action["subject"], values),
+                     render(action["body"], values))
+    except TemplateError as error:
+        raise ActionFailed(f"The email template failed: {error}") from None
 
 
 def _trigger_record(connection: Any, context: RuleContext, obj: ObjectSchema,
