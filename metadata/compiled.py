@@ -94,13 +94,18 @@ class ObjectSchema:
     def name_field(self) -> str | None:
         return self.definition.get("name_field")
 
+    def find(self, name: str) -> CompiledField | None:
+        """An active field by API name, case-insensitively, or None."""
+        actual = self._by_lower.get(str(name).lower())
+        return None if actual is None else self.fields[actual]
+
     def field(self, name: str) -> CompiledField:
         """A field by API name, case-insensitively; :class:`NotFound` names the object."""
-        actual = self._by_lower.get(name.lower())
-        if actual is None:
+        found = self.find(name)
+        if found is None:
             raise NotFound(f"{self.api_name} has no field {name!r}.", code="unknown_field",
                            fields={name: "Unknown field."})
-        return self.fields[actual]
+        return found
 
     def definition_field(self, name: str) -> dict[str, Any]:
         """A field's definition by API name, deleted (hidden) fields included."""
@@ -111,7 +116,7 @@ class ObjectSchema:
                        fields={name: "Unknown field."})
 
     def has_field(self, name: str) -> bool:
-        return name.lower() in self._by_lower
+        return self.find(name) is not None
 
     def lookups(self) -> list[CompiledField]:
         return [field for field in self.fields.values() if field.type.name == "lookup"]

@@ -23,10 +23,6 @@ SQL_TYPES: dict[str, sa.types.TypeEngine] = {
     "timestamptz": sa.DateTime(timezone=True), "time": sa.Time(), "jsonb": JSONB(),
     "uuid": sa.Uuid(),
 }
-# Formula result types and the SQL type of their values.
-RESULT_SQL_TYPES = {"checkbox": "boolean", "number": "numeric", "currency": "numeric",
-                    "percent": "numeric", "text": "text", "date": "date",
-                    "datetime": "timestamptz", "time": "time"}
 
 
 def field_types(schema: TenantSchema, obj: ObjectSchema,
@@ -219,7 +215,7 @@ def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema) -> None:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
 
 
-TEXT_KINDS = {"number", "currency", "percent", "checkbox", "date", "datetime", "time"}
+DIRECT_KINDS = {"number", "currency", "percent", "checkbox", "date", "datetime", "time"}
 
 
 def value_type(field: CompiledField) -> str | None:
@@ -228,7 +224,7 @@ def value_type(field: CompiledField) -> str | None:
     kind = field.type.formula_type(field.definition)
     if field.type.name in {"lookup", "multi_picklist"}:
         return None
-    return kind if kind in TEXT_KINDS else "text"
+    return kind if kind in DIRECT_KINDS else "text"
 
 
 def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema,
@@ -249,8 +245,7 @@ def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema,
         if action["type"] == "update_fields" and automation["trigger"] == "deleted":
             checks.append((where, _fail("A deleted record's fields cannot be updated.")))
         for name, source in action.get("values", {}).items():
-            field = target.fields.get(next((n for n in target.fields
-                                            if n.lower() == name.lower()), ""))
+            field = target.find(name)
             if field is None or field.type.computed:
                 checks.append((f"{where}.values.{name}",
                                _fail(f"{target.api_name} has no writable field {name!r}.")))
@@ -338,8 +333,7 @@ def _fill_rollups(schema: TenantSchema, definition: dict[str, Any],
             errors[f"{place}.summarized_object"] = [f"No object {field['summarized_object']!r}."]
             continue
         field["summarized_object"] = child.api_name
-        relation = child.fields.get(next((n for n in child.fields if n.lower() ==
-                                          str(field["relationship_field"]).lower()), ""))
+        relation = child.find(field["relationship_field"])
         if relation is None or relation.type.name != "lookup" or \
                 relation.definition["target"].lower() != definition["api_name"].lower():
             errors[f"{place}.relationship_field"] = [
@@ -352,8 +346,7 @@ def _fill_rollups(schema: TenantSchema, definition: dict[str, Any],
             field.pop("summarized_field", None)
             field["return_type"] = "number"
             continue
-        summarized = child.fields.get(next((n for n in child.fields if n.lower() ==
-                                            str(field.get("summarized_field")).lower()), ""))
+        summarized = child.find(field.get("summarized_field"))
         kind = summarized.type.formula_type(summarized.definition) if summarized else None
         allowed = {"number", "currency", "percent"} if field["function"] in {"SUM", "AVG"} \
             else {"number", "currency", "percent", "date", "datetime"}

@@ -5,10 +5,10 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from trellis.api.context import tenant_transaction
+from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.records.tables import automation_runs
 
@@ -75,8 +75,8 @@ def replay_run(run_id: int) -> ResponseReturnValue:
             raise Conflict(f"Only failed or dead runs can be replayed; this one is {row.status}.")
         connection.execute(automation_runs.update().where(automation_runs.c.id == run_id)
                            .values(status="queued", attempts=0, error=None))
-    current_app.extensions["celery"].send_task("trellis.run_automation",
-                                               args=[str(actor.tenant_id), run_id])
+    # A queued run whose hand-off is lost is re-sent by the outbox sweep.
+    nudge_worker("trellis.run_automation", str(actor.tenant_id), run_id)
     return jsonify({"id": run_id, "status": "queued"}), 202
 
 

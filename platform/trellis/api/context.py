@@ -37,24 +37,21 @@ def flag(name: str) -> bool:
     return raw in {"true", "1", "yes"}
 
 
-def schedule_index_build(tenant_id: uuid.UUID) -> None:
-    """Ask a worker to build pending indexes. If Redis is down the plan stays in
-    ``field_indexes`` and the periodic reconciliation task picks it up."""
+def nudge_worker(task: str, *args: str | int) -> None:
+    """Ask a worker to run ``task`` now, for work already recorded in PostgreSQL (planned
+    indexes, outbox events). If Redis is down nothing is lost: the periodic tasks
+    (index reconciliation, the outbox sweep) pick the work up later."""
     from flask import current_app
 
     try:
-        current_app.extensions["celery"].send_task("trellis.build_indexes",
-                                                   args=[str(tenant_id)])
-    except Exception:  # noqa: BLE001 - the plan is durable; building later is fine
-        log.warning("could not enqueue index build", exc_info=True)
+        current_app.extensions["celery"].send_task(task, args=list(args))
+    except Exception:  # noqa: BLE001 - the work is durable; doing it later is fine
+        log.warning("could not enqueue %s", task, exc_info=True)
+
+
+def schedule_index_build(tenant_id: uuid.UUID) -> None:
+    nudge_worker("trellis.build_indexes", str(tenant_id))
 
 
 def schedule_event_dispatch() -> None:
-    """Ask a worker to dispatch the events just committed. If Redis is down they wait in
-    the outbox and the periodic dispatcher picks them up."""
-    from flask import current_app
-
-    try:
-        current_app.extensions["celery"].send_task("trellis.dispatch_events")
-    except Exception:  # noqa: BLE001 - the outbox is durable; dispatching later is fine
-        log.warning("could not enqueue event dispatch", exc_info=True)
+    nudge_worker("trellis.dispatch_events")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator, Mapping
 
 import sqlalchemy as sa
@@ -113,9 +113,14 @@ class RecordView(Mapping[str, Any]):
                        records.c.id == record_id)).scalar()
         formula = self.context.schema.formulas.field_formula(self.obj, field)
         value = formula.evaluate(self, now=self.context.now, globals=self.context.globals)
-        if definition.get("return_type") == "percent" and value is not None:
-            value = value * 100    # stored as shown, like a percent field
-        return value
+        if value is None or definition.get("return_type") not in {"number", "currency",
+                                                                  "percent"}:
+            return value
+        # As the SQL form does (formulas.finish_number): percent as shown, rounded to scale.
+        if definition["return_type"] == "percent":
+            value = value * 100
+        return value.quantize(Decimal(1).scaleb(-int(definition.get("scale", 2))),
+                              rounding=ROUND_HALF_UP)
 
     def __getitem__(self, path: str) -> Any:
         return self.get(path)
