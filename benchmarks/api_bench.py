@@ -164,23 +164,24 @@ def trellis_settings(url: str, redis_url: str, namespace: str, instance: str,
             "secure_cookies": False, "db_pool_size": pool_size}
 
 
-def create_database(server_url: str) -> str:
+def create_database(server_url: str, name: str = DATABASE) -> str:
+    """A fresh database ``name`` (dropped first); returns its URL."""
     import sqlalchemy as sa
 
+    drop_database(server_url, name)
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return sa.make_url(server_url).set(database=DATABASE).render_as_string(hide_password=False)
+    return sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def drop_database(server_url: str) -> None:
+def drop_database(server_url: str, name: str = DATABASE) -> None:
     import sqlalchemy as sa
 
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 

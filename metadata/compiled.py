@@ -128,6 +128,7 @@ class TenantSchema:
     objects: dict[str, ObjectSchema]   # by lower-case api_name
     functions: Any = None
     key: Any = None
+    actions: Any = None                # the automation ActionRegistry
     _formulas: Any = dataclasses.field(default=None, repr=False)
 
     @property
@@ -172,9 +173,11 @@ def current_revision(connection: Connection, tenant_id: uuid.UUID) -> tuple[int,
 class MetadataCache:
     """Compiled metadata per tenant, replaced whenever the tenant's revision moves."""
 
-    def __init__(self, registry: FieldTypeRegistry, functions: Any = None) -> None:
+    def __init__(self, registry: FieldTypeRegistry, functions: Any = None,
+                 actions: Any = None) -> None:
         self.registry = registry
         self.functions = functions
+        self.actions = actions
         self._entries: dict[uuid.UUID, TenantSchema] = {}
         self._lock = threading.Lock()
 
@@ -189,7 +192,7 @@ class MetadataCache:
         objects = {row.definition["api_name"].lower():
                    ObjectSchema.build(row.id, row.definition, self.registry) for row in rows}
         entry = TenantSchema(revision=key[0], objects=objects, functions=self.functions,
-                             key=key)
+                             key=key, actions=self.actions)
         with self._lock:
             self._entries[tenant_id] = entry
         return entry

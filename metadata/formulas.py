@@ -174,8 +174,12 @@ def formula_errors(place: str, error: FormulaError) -> dict[str, list[str]]:
     return {place: [f"{error.message} (line {error.line}, column {error.column}){snippet}"]}
 
 
-def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema) -> None:
-    """Compile every formula of ``obj`` (fields, rules, conditions, defaults) or raise."""
+def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema,
+                          saved: ObjectSchema | None = None) -> None:
+    """Compile every formula of ``obj`` (fields, rules, conditions, defaults) or raise.
+
+    ``saved`` is the object as stored: its unchanged automations may keep an action
+    type whose plugin has been removed since."""
     errors: dict[str, list[str]] = {}
     checks: list[tuple[str, Callable[[], Any]]] = []
     for field in obj.fields.values():
@@ -195,8 +199,9 @@ def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema) -> None:
             checks.append((f"{place}.default_formula", lambda s=definition["default_formula"],
                            t=field.type.formula_type(definition): compiler.compile(
                                obj, s, expected_type=t, allow_prior=False)))
+    saved_automations = saved.definition.get("automations", []) if saved is not None else []
     for automation in obj.definition.get("automations", []):
-        checks.extend(_automation_checks(compiler, obj, automation))
+        checks.extend(_automation_checks(compiler, obj, automation, saved_automations))
     for rule in obj.definition.get("validation_rules", []):
         checks.append((f"validation_rules.{rule['name']}.condition",
                        lambda s=rule["condition"]: compiler.compile(obj, s,
@@ -227,53 +232,22 @@ def value_type(field: CompiledField) -> str | None:
     return kind if kind in DIRECT_KINDS else "text"
 
 
-def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema,
-                       automation: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema, automation: dict[str, Any],
+                       saved_automations: list[dict[str, Any]]
+                       ) -> list[tuple[str, Callable[[], Any]]]:
+    from trellis.automation.actions import ActionCheck, action_checks
+    from trellis.automation.trigger_checks import trigger_checks, wait_checks
+
     place = f"automations.{automation['api_name']}"
     checks: list[tuple[str, Callable[[], Any]]] = []
     if automation.get("condition"):
         checks.append((f"{place}.condition", lambda s=automation["condition"]: compiler.compile(
             obj, s, expected_type="checkbox")))
-    for index, action in enumerate(automation["actions"]):
-        where = f"{place}.actions.{index}"
-        target = obj
-        if action["type"] == "create_record":
-            target = compiler.schema.objects.get(action["object"].lower())
-            if target is None:
-                checks.append((f"{where}.object", _fail(f"No object {action['object']!r}.")))
-                continue
-        if action["type"] == "update_fields" and automation["trigger"] == "deleted":
-            checks.append((where, _fail("A deleted record's fields cannot be updated.")))
-        for name, source in action.get("values", {}).items():
-            field = target.find(name)
-            if field is None or field.type.computed:
-                checks.append((f"{where}.values.{name}",
-                               _fail(f"{target.api_name} has no writable field {name!r}.")))
-                continue
-            checks.append((f"{where}.values.{name}", lambda s=source, f=field: compiler.compile(
-                obj, s, expected_type=value_type(f))))
-        for position, source in enumerate(action.get("to", [])):
-            checks.append((f"{where}.to.{position}", lambda s=source: compiler.compile(
-                obj, s, expected_type="text")))
-        for key in ("subject", "body"):
-            if key in action:
-                checks.append((f"{where}.{key}", lambda t=action[key]: _check_template(t)))
-        for key, source in action.get("payload", {}).items():
-            checks.append((f"{where}.payload.{key}",
-                           lambda s=source: compiler.compile(obj, s)))
+    checks.extend(trigger_checks(compiler, obj, automation, place))
+    checks.extend(wait_checks(obj, automation, place))
+    checks.extend(action_checks(ActionCheck(compiler, obj, automation), place,
+                                saved=automation in saved_automations))
     return checks
-
-
-def _check_template(template: str) -> None:
-    from jinja2 import TemplateSyntaxError
-
-    from trellis.mail import TEMPLATES
-
-    try:
-        TEMPLATES.parse(template)
-    except TemplateSyntaxError as error:
-        raise ValidationError("Invalid template.", fields={
-            "": [f"Template error on line {error.lineno}: {error.message}"]}) from None
 
 
 def _fail(message: str) -> Callable[[], Any]:
@@ -292,7 +266,8 @@ def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: 
     """
     objects = {name: obj for name, obj in schema.objects.items()
                if name != definition["api_name"].lower()}
-    provisional = TenantSchema(revision=-1, objects=objects, functions=schema.functions)
+    provisional = TenantSchema(revision=-1, objects=objects, functions=schema.functions,
+                               actions=schema.actions)
     errors = _fill_rollups(provisional, definition, registry)
     if errors:
         raise ValidationError("Some roll-ups are invalid.", fields=errors, code="formula_error")
@@ -303,12 +278,15 @@ def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: 
         if obj is not changed and not _has_formulas(obj):
             continue
         try:
-            check_object_formulas(compiler, obj)
+            check_object_formulas(compiler, obj, schema.objects.get(obj.api_name.lower()))
         except ValidationError as error:
             prefix = "" if obj is changed else f"objects.{obj.api_name}."
             errors.update({prefix + place: messages for place, messages in error.fields.items()})
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
+    from trellis.automation.cycles import check_cycles
+
+    check_cycles(provisional, changed.api_name, schema.objects.get(changed.api_name.lower()))
 
 
 def _has_formulas(obj: ObjectSchema) -> bool:

@@ -1,4 +1,5 @@
-"""Celery tasks of workflow automation: the outbox dispatcher and run execution."""
+"""Celery tasks of workflow automation: the outbox dispatcher, run execution, and the
+beat task of scheduled automations and waits."""
 from __future__ import annotations
 
 import uuid
@@ -7,40 +8,69 @@ from typing import Any
 from trellis.hookspecs import hookimpl
 
 DISPATCH_SECONDS = 5
+SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within this
 
 
 @hookimpl
 def register_celery_tasks(celery: Any) -> None:
     @celery.task(name="trellis.dispatch_events", shared=False)
     def dispatch_events() -> int:
-        """Turn committed record events into automation runs and hand them to workers."""
+        """Turn committed record events into automation runs and webhook deliveries and
+        hand them to workers."""
+        from trellis.automation.deliveries import stale_deliveries
         from trellis.automation.dispatch import dispatch_pending, stale_runs
         from trellis.state import get_state
 
         state = get_state()
-        runs = dispatch_pending(state.database, state.metadata_cache,
-                                max_depth=state.config.automation_max_depth)
-        for tenant_id, run_id in [*runs, *stale_runs(state.database)]:
+        dispatched = dispatch_pending(state.database, state.metadata_cache,
+                                      max_depth=state.config.automation_max_depth)
+        runs = dispatched.runs
+        stale = stale_runs(state.database, max_attempts=state.config.automation_max_attempts)
+        for tenant_id, run_id in [*runs, *stale]:
             run_automation.delay(str(tenant_id), run_id)
+        # Sent by trellis.deliver_webhook (plugins/webhook_tasks.py).
+        for tenant_id, delivery_id in [*dispatched.deliveries,
+                                       *stale_deliveries(state.database, state.config)]:
+            celery.send_task("trellis.deliver_webhook", args=[str(tenant_id), delivery_id])
         return len(runs)
 
     @celery.task(name="trellis.run_automation", shared=False, bind=True, max_retries=None)
     def run_automation(self: Any, tenant_id: str, run_id: int) -> str:
         """Execute one automation run; failures retry with capped exponential backoff."""
         from trellis.automation.execute import backoff_seconds, execute_run
+        from trellis.automation.leases import run_lease
         from trellis.state import get_state
 
         state = get_state()
-        status = execute_run(state.database, state.metadata_cache, state.config,
-                             uuid.UUID(tenant_id), run_id)
+        with run_lease(state.database, run_id) as leased:
+            if not leased:
+                return "running elsewhere"   # the worker holding the lease finishes it
+            status = execute_run(state.database, state.metadata_cache, state.config,
+                                 uuid.UUID(tenant_id), run_id)
         # Actions may have written records: their events are dispatched at once.
         dispatch_events.delay()
         if status == "failed":
             raise self.retry(countdown=backoff_seconds(self.request.retries + 1))
         return status
 
+    @celery.task(name="trellis.run_schedules", shared=False)
+    def run_schedules() -> int:
+        """Fire the due ticks of scheduled automations and resume waiting runs whose time
+        has come; both are kept in PostgreSQL, so a restarted beat loses nothing."""
+        from trellis.automation.schedule import run_schedules as fire
+        from trellis.automation.waits import resume_due
+        from trellis.state import get_state
+
+        state = get_state()
+        runs = [*fire(state.database, state.metadata_cache), *resume_due(state.database)]
+        for tenant_id, run_id in runs:
+            run_automation.delay(str(tenant_id), run_id)
+        return len(runs)
+
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
         "trellis-dispatch-events": {"task": "trellis.dispatch_events",
                                     "schedule": DISPATCH_SECONDS},
+        "trellis-run-schedules": {"task": "trellis.run_schedules",
+                                  "schedule": SCHEDULE_SECONDS},
     }

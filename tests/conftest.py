@@ -80,12 +80,17 @@ def test_settings(database_url: str, server_urls: tuple[str, str],
         "instance_path": str(tmp_path_factory.mktemp("instance")),
         "secret_key": "test-secret",
         "secure_cookies": False,
-        # Tests deliver webhooks to a local server and give failing runs two attempts.
+        # Tests deliver webhooks to a local server and give failing runs and deliveries
+        # two attempts; two dead deliveries in a row switch a subscription off.
         "webhook_allow_private": True,
         "automation_max_attempts": 2,
+        "webhook_max_attempts": 2,
+        "webhook_disable_after": 2,
         "mail_backend": "file",
         "log_json": False,
         "log_level": "WARNING",
+        # The example plugin's automation action, in the test apps and the worker alike.
+        "plugin_modules": "trellis.examples.chat_notify",
     }
 
 
@@ -193,6 +198,24 @@ def other_tenant(app: Flask) -> TenantFixture:
     return new_tenant(app, prefix="o")
 
 
+def start_worker(settings: dict[str, Any], *arguments: str) -> subprocess.Popen:
+    """Start ``trellis worker`` as a separate process with ``settings`` (as environment)."""
+    environment = {**os.environ, **{f"TRELLIS_{name.upper()}": str(value)
+                                    for name, value in settings.items()}}
+    return subprocess.Popen(
+        [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
+         "--concurrency", "2", "--loglevel", "WARNING", *arguments], env=environment)
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(worker_app: Flask, test_settings: dict[str, Any]) -> Iterator[Any]:
     """A real Celery worker process (``trellis worker``) running ``worker_app``'s tasks.
@@ -201,20 +224,47 @@ def celery_worker(worker_app: Flask, test_settings: dict[str, Any]) -> Iterator[
     would share kombu's event loop with every other app the tests create.
     """
     config = worker_app.extensions["trellis"].config
-    environment = {**os.environ, **{
-        f"TRELLIS_{name.upper()}": str(value) for name, value in {
-            **test_settings, "redis_namespace": config.redis_namespace}.items()}}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
-         "--concurrency", "2", "--loglevel", "WARNING"], env=environment)
+    process = start_worker({**test_settings, "redis_namespace": config.redis_namespace})
     celery = worker_app.extensions["celery"]
     try:
         # Ready once it answers a task (the first one waits for the worker to boot).
         celery.tasks["trellis.ping"].delay("ready").get(timeout=120)
         yield celery
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
+
+
+@dataclasses.dataclass
+class WorkerPool:
+    """Worker processes a test starts, kills and restarts, on an app and a Redis
+    namespace of the test's own (so the session's worker never takes its tasks)."""
+
+    app: Flask
+    settings: dict[str, Any]
+    processes: list[subprocess.Popen] = dataclasses.field(default_factory=list)
+
+    def start(self, *arguments: str, wait: bool = True) -> subprocess.Popen:
+        process = start_worker(self.settings, *arguments)
+        self.processes.append(process)
+        if wait:
+            self.app.extensions["celery"].tasks["trellis.ping"].delay("ready").get(timeout=120)
+        return process
+
+
+@pytest.fixture()
+def worker_pool(make_app: Any, test_settings: dict[str, Any]) -> Iterator[Any]:
+    """``worker_pool(**setting overrides)`` gives a :class:`WorkerPool`; its processes
+    are stopped after the test."""
+    pools: list[WorkerPool] = []
+
+    def factory(**overrides: Any) -> WorkerPool:
+        settings = {**test_settings, "redis_namespace":
+                    f"{test_settings['redis_namespace']}-{uuid.uuid4().hex[:8]}", **overrides}
+        pools.append(WorkerPool(make_app(**settings), settings))
+        return pools[-1]
+
+    yield factory
+    for pool in pools:
+        for process in pool.processes:
+            if process.poll() is None:
+                stop_worker(process)

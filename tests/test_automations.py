@@ -107,9 +107,11 @@ def test_after_save_create_record_fires_on_the_transition_only(crm: TenantFixtur
 
 
 def test_recursion_stops_with_a_visible_reason(crm: TenantFixture) -> None:
+    # A condition that always holds: an unguarded loop would be refused when saved.
     add_automation(crm, {
         "api_name": "touch", "object": "Opportunity", "trigger": "updated",
-        "timing": "after_save", "actions": [{"type": "update_fields", "values": {
+        "timing": "after_save", "condition": "NOT(ISBLANK(Name))",
+        "actions": [{"type": "update_fields", "values": {
             "Touches": "BLANKVALUE(Touches, 0) + 1"}}]})
     deal = crm.api("POST", "/api/v1/objects/Opportunity/records", json={"Name": "loop"}).get_json()
     crm.api("PATCH", f"/api/v1/objects/Opportunity/records/{deal['id']}", json={"Amount": 1})

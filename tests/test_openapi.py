@@ -14,6 +14,7 @@ from typing import Any, Callable
 import hypothesis
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from flask import Blueprint, Flask
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from schemathesis.checks import not_a_server_error
@@ -222,6 +223,67 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
                     name = response["$ref"].rsplit("/", 1)[-1]
                     content = spec["components"]["responses"][name]["content"]
                     assert content == {"application/json": {"schema": envelope}}
+
+
+def test_automation_endpoints_are_described(app: Flask, sales: TenantFixture) -> None:
+    from jsonschema import Draft202012Validator
+
+    spec = document(sales)
+    schemas = spec["components"]["schemas"]
+    paths = {"/meta/automations": {"get", "post"},
+             "/meta/automations/{api_name}": {"get", "put", "delete"},
+             "/automation-runs": {"get"}, "/automation-runs/{run_id}": {"get"},
+             "/automation-runs/{run_id}/replay": {"post"}}
+    for path, methods in paths.items():
+        assert set(spec["paths"][path]) == methods
+        for operation in spec["paths"][path].values():
+            assert operation["tags"] == ["Automation"] and operation["summary"]
+    create = spec["paths"]["/meta/automations"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"] == \
+        {"$ref": "#/components/schemas/AutomationInput"}
+    assert {"201", "403", "404", "409", "422"} <= set(create["responses"])
+    # The definition schema is the meta-schema's: every action type, every trigger.
+    automation = schemas["AutomationInput"]
+    assert {"object", "api_name", "trigger", "timing", "actions"} <= set(automation["required"])
+    assert set(automation["properties"]["timing"]["enum"]) == {"before_save", "after_save"}
+    actions = automation["properties"]["actions"]["items"]["oneOf"]
+    assert {"update_fields", "create_record", "send_email", "call_webhook"} <= \
+        {variant["properties"]["type"].get("const") for variant in actions}
+    listing = parameters_of(spec["paths"]["/automation-runs"]["get"])
+    assert {"status", "automation", "record_id", "cursor", "limit"} <= set(listing)
+    assert {"queued", "running", "succeeded", "failed", "dead", "skipped"} <= \
+        set(listing["status"]["schema"]["enum"])
+    replay = spec["paths"]["/automation-runs/{run_id}/replay"]["post"]
+    assert {"202", "403", "404", "409"} <= set(replay["responses"])
+
+    def conforms(name: str, body: Any) -> list[str]:
+        validator = Draft202012Validator({"$ref": f"#/components/schemas/{name}",
+                                          "components": spec["components"]})
+        return [error.message for error in validator.iter_errors(body)]
+
+    # Real answers match their schemas: a saved automation, and a run in the log.
+    saved = sales.api("POST", "/api/v1/meta/automations", json={
+        "api_name": "wonTask", "object": "Opportunity", "trigger": "updated",
+        "timing": "after_save", "only_when_changed_to_meet": True,
+        "condition": "ISPICKVAL(Stage, \"Closed Won\")",
+        "actions": [{"type": "send_email", "to": ["ContactEmail"], "subject": "Won {{ Name }}",
+                     "body": "Well done."}]})
+    assert saved.status_code == 201, saved.get_json()
+    assert conforms("SavedAutomation", saved.get_json()) == []
+    assert conforms("Automation", sales.api("GET", "/api/v1/meta/automations/wontask")
+                    .get_json()) == []
+    assert conforms("Automation", {"object": "Opportunity"}) != []   # the check can fail
+    deal = sales.api("POST", "/api/v1/objects/Opportunity/records", json={"Name": "d"})
+    with app.extensions["trellis"].database.owner() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO automation_runs (tenant_id, event_id, automation, object_id, "
+            "record_id, trigger, status, attempts, actions_done, error) "
+            "SELECT :tenant, 1, 'wonTask', object_id, id, 'updated', 'dead', 2, '[0]', 'boom' "
+            "FROM records WHERE id = :record"),
+            {"tenant": sales.id, "record": deal.get_json()["id"]})
+    page = sales.api("GET", "/api/v1/automation-runs?status=dead").get_json()
+    assert conforms("AutomationRun", page["data"][0]) == []
+    assert page["next_cursor"] is None
 
 
 def test_the_document_follows_metadata_changes(sales: TenantFixture) -> None:

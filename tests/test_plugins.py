@@ -201,3 +201,69 @@ def test_hook_register_formula_functions(make_app, tenant) -> None:  # noqa: ANN
     check = tenant.api("POST", "/api/v1/meta/formulas/check", json={
         "object": "Deal", "source": "DISCOUNTED(Amount, 0.1)", "purpose": "formula_field"})
     assert check.get_json()["valid"] is False
+
+
+class StampPlugin:
+    """A third-party automation action: write a formula's value into a field."""
+
+    @hookimpl
+    def register_automation_actions(self, registry: Any) -> None:
+        from trellis.automation.actions import UPDATED, ActionType
+
+        class Stamp(ActionType):
+            name = "acme.stamp"
+            properties = {"field": {"type": "string"}, "formula": {"type": "string"}}
+            required = ("field", "formula")
+
+            def checks(self, check: Any, action: dict) -> Any:
+                return check.values(check.obj, {action["field"]: action["formula"]})
+
+            def writes(self, schema: Any, obj: Any, action: dict) -> list:
+                return [(obj.api_name, UPDATED)]
+
+            def perform(self, step: Any, action: dict) -> None:
+                values = step.field_values({action["field"]: action["formula"]})
+                step.write(lambda: step.records(step.obj).update(step.run.record_id, values))
+
+        registry.register(Stamp())
+
+
+def test_hook_register_automation_actions(make_app, tenant) -> None:  # noqa: ANN001
+    from trellis.automation.dispatch import dispatch_pending
+    from trellis.automation.execute import execute_run
+
+    app = make_app(plugins=[StampPlugin()])
+    assert tenant.api("POST", "/api/v1/meta/objects", app=app, json={
+        "api_name": "Lead", "label": "Lead", "fields": [
+            {"api_name": "Name", "type": "text"}, {"api_name": "Code", "type": "text"}]}
+    ).status_code == 201
+    automation = {"api_name": "stamp", "object": "Lead", "trigger": "created",
+                  "timing": "after_save"}
+    # Its schema and its own checks apply when the automation is saved.
+    bad = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
+        **automation, "actions": [{"type": "acme.stamp", "field": "Code", "formula": "1 +"}]})
+    assert "automations.stamp.actions.0.values.Code" in bad.get_json()["errors"]
+    missing = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
+        **automation, "actions": [{"type": "acme.stamp", "field": "Code"}]})
+    assert "'formula' is a required property" in str(missing.get_json()["errors"])
+    good = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
+        **automation, "actions": [{"type": "acme.stamp", "field": "Code",
+                                   "formula": "UPPER(Name)"}]})
+    assert good.status_code == 201, good.get_json()
+    # Its declared writes take part in the loop check: an update fires "updated" ones.
+    loop = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
+        **automation, "api_name": "restamp", "trigger": "updated",
+        "actions": [{"type": "acme.stamp", "field": "Code", "formula": "Name"}]})
+    assert loop.get_json()["code"] == "automation_cycle"
+    # And it runs.
+    lead = tenant.api("POST", "/api/v1/objects/Lead/records", app=app,
+                      json={"Name": "ada"}).get_json()
+    state = app.extensions["trellis"]
+    # In this process: only this app has the plugin.
+    dispatch_pending(state.database, state.metadata_cache,
+                     max_depth=state.config.automation_max_depth)
+    [run] = tenant.api("GET", "/api/v1/automation-runs", app=app).get_json()["data"]
+    assert execute_run(state.database, state.metadata_cache, state.config, tenant.id,
+                       run["id"]) == "succeeded"
+    record = tenant.api("GET", f"/api/v1/objects/Lead/records/{lead['id']}", app=app)
+    assert record.get_json()["Code"] == "ADA"

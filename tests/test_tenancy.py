@@ -42,15 +42,28 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
     tenant.api("POST", "/api/v1/meta/automations", json={
         "api_name": "greet", "object": "Contact", "trigger": "created", "timing": "after_save",
         "actions": [{"type": "update_fields", "values": {"Name": "Name & \"!\""}}]})
+    # A webhook subscription: the contact's event gives it a delivery.
+    assert tenant.api("POST", "/api/v1/webhooks", json={
+        "url": "http://127.0.0.1:9/hook", "secret": "s3cret-key", "objects": ["Contact"]},
+    ).status_code == 201
     account = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "Acme"})
     contact = tenant.api("POST", "/api/v1/objects/Contact/records",
                          json={"Name": "Ada", "Account": account.get_json()["id"]})
     assert contact.status_code == 201, contact.get_json()
-    # The outbox dispatcher turns the contact's event into an automation run.
+    # The outbox dispatcher turns the contact's event into an automation run and a delivery.
     from trellis.automation.dispatch import dispatch_pending
 
     state = app.extensions["trellis"]
-    assert dispatch_pending(state.database, state.metadata_cache, max_depth=5)
+    dispatched = dispatch_pending(state.database, state.metadata_cache, max_depth=5)
+    assert dispatched.runs and dispatched.deliveries
+    # A scheduled automation: the beat task gives it its schedule row.
+    from trellis.automation.schedule import run_schedules
+
+    assert tenant.api("POST", "/api/v1/meta/automations", json={
+        "api_name": "nightly", "object": "Account", "trigger": "scheduled",
+        "timing": "after_save", "schedule": "0 2 * * *",
+        "actions": [{"type": "update_fields", "values": {"Name": "Name"}}]}).status_code == 201
+    run_schedules(state.database, state.metadata_cache)
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

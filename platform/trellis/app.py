@@ -8,6 +8,7 @@ import jinja2
 import redis
 from flask import Flask
 
+from trellis.automation.actions import ActionRegistry
 from trellis.config import Config, load_config
 from trellis.db import Database
 from trellis.embedded import resolve_service_urls
@@ -44,7 +45,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=config.session_hours * 3600,
     )
-    plugin_manager = build_plugin_manager(plugins)
+    configured = [name.strip() for name in config.plugin_modules.split(",") if name.strip()]
+    plugin_manager = build_plugin_manager([*configured, *plugins])
     folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
     app.jinja_loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))])
@@ -52,6 +54,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
     plugin_manager.hook.register_field_types(registry=field_types)
     formula_functions = FunctionRegistry()
     plugin_manager.hook.register_formula_functions(registry=formula_functions)
+    actions = ActionRegistry()
+    plugin_manager.hook.register_automation_actions(registry=actions)
     app.extensions["trellis"] = AppState(
         config=config,
         database=Database(database_url, config.db_app_role, config.db_pool_size),
@@ -60,7 +64,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
         redis_embedded=redis_embedded,
         plugins=plugin_manager,
         field_types=field_types,
-        metadata_cache=MetadataCache(field_types, formula_functions.freeze()),
+        metadata_cache=MetadataCache(field_types, formula_functions.freeze(), actions),
     )
     observability.init_app(app)
     errors.init_app(app)

@@ -58,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins allowed per account and per client address in the window.", int),
     Setting("login_window_seconds", 900, "Window of the login rate limit.", int),
     Setting("log_level", "INFO", "Logging level."),
+    Setting("plugin_modules", "",
+            "Extra plugins to load by import name, comma-separated (e.g. "
+            "trellis.examples.chat_notify), besides those installed with a trellis entry "
+            "point. Give web servers and workers the same list."),
     Setting("log_json", True, "Write logs as one JSON object a line.", _bool),
     Setting("embedded_worker", True,
             "With the embedded Redis, run a Celery worker beside the web server.", _bool),
@@ -80,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
             _bool),
     Setting("webhook_timeout_seconds", 10.0,
             "Longest a webhook call may take, from DNS lookup to response.", float),
+    Setting("webhook_max_attempts", 8,
+            "Attempts of a webhook subscription's delivery (with exponential backoff) before "
+            "it is dead and waits to be replayed.", int),
+    Setting("webhook_disable_after", 10,
+            "Dead deliveries in a row after which a webhook subscription is switched off, "
+            "with the reason shown.", int),
     Setting("circuit_failures", 5,
             "Consecutive failed calls to a webhook destination that pause calls to it.", int),
     Setting("circuit_cooldown_seconds", 60,

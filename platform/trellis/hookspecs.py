@@ -47,3 +47,8 @@ def register_field_types(registry: Any) -> None:
 @hookspec
 def register_formula_functions(registry: Any) -> None:
     """Register formula functions on a :class:`trellis.rule_engine.FunctionRegistry`."""
+
+
+@hookspec
+def register_automation_actions(registry: Any) -> None:
+    """Register automation action types (:class:`trellis.automation.actions.ActionType`)."""

@@ -14,6 +14,8 @@ DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.plugins.core_tasks",
     "trellis.plugins.automation_tasks",
+    "trellis.plugins.automation_actions",
+    "trellis.plugins.webhook_tasks",
     "trellis.plugins.field_types",
     "trellis.plugins.formula_functions",
 )

@@ -8,8 +8,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_blueprint() -> Blueprint:
-    from trellis.api import automation_runs, me, meta, meta_automations, meta_packages, \
-        openapi, records, tokens
+    from trellis.api import automation_runs, automation_trigger, me, meta, meta_automations, \
+        meta_packages, openapi, records, tokens, webhooks
     from trellis.api.context import schedule_event_dispatch
 
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -20,6 +20,8 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     records.register(blueprint)
     automation_runs.register(blueprint)
+    automation_trigger.register(blueprint)
+    webhooks.register(blueprint)
     openapi.register(blueprint)
 
     @blueprint.after_request

@@ -1,6 +1,7 @@
 """``/api/v1/automation-runs``: the run log, with filters, and replay of failed runs."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,7 +13,10 @@ from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.records.tables import automation_runs
 
-STATUSES = ("queued", "running", "succeeded", "failed", "dead", "skipped")
+STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "dead", "skipped")
+# Filters on when waiting runs continue: ?resume_at__lte=2026-12-01T00:00:00Z
+RESUME_FILTERS = {"resume_at__lte": lambda at: automation_runs.c.resume_at <= at,
+                  "resume_at__gte": lambda at: automation_runs.c.resume_at >= at}
 
 
 def run_json(row: Any) -> dict[str, Any]:
@@ -22,7 +26,8 @@ def run_json(row: Any) -> dict[str, Any]:
             "created_at": row.created_at.isoformat(),
             "started_at": row.started_at.isoformat() if row.started_at else None,
             "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-            "duration_ms": row.duration_ms}
+            "duration_ms": row.duration_ms,
+            "resume_at": row.resume_at.isoformat() if row.resume_at else None}
 
 
 def list_runs() -> ResponseReturnValue:
@@ -39,6 +44,11 @@ def list_runs() -> ResponseReturnValue:
             query = query.where(automation_runs.c.record_id == uuid.UUID(request.args["record_id"]))
         except ValueError:
             raise BadRequest("record_id is a record id.", fields={"record_id": "Invalid."}) from None
+    if request.args.get("trigger"):
+        query = query.where(automation_runs.c.trigger == request.args["trigger"])
+    for name, condition in RESUME_FILTERS.items():
+        if request.args.get(name) is not None:
+            query = query.where(condition(_moment(name, request.args[name])))
     cursor = request.args.get("cursor")
     if cursor is not None:
         if not cursor.isdigit():
@@ -52,6 +62,15 @@ def list_runs() -> ResponseReturnValue:
     page = rows[:int(limit)]
     return jsonify({"data": [run_json(row) for row in page],
                     "next_cursor": str(page[-1].id) if len(rows) > int(limit) else None})
+
+
+def _moment(name: str, raw: str) -> dt.datetime:
+    """An ISO 8601 date-time; one without an offset is read as UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name} is an ISO 8601 date-time.", fields={name: "Invalid."}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def get_run(run_id: int) -> ResponseReturnValue:
@@ -74,7 +93,8 @@ def replay_run(run_id: int) -> ResponseReturnValue:
         if row.status not in {"dead", "failed"}:
             raise Conflict(f"Only failed or dead runs can be replayed; this one is {row.status}.")
         connection.execute(automation_runs.update().where(automation_runs.c.id == run_id)
-                           .values(status="queued", attempts=0, error=None))
+                           .values(status="queued", attempts=0, error=None,
+                                   queued_at=sa.func.now()))
     # A queued run whose hand-off is lost is re-sent by the outbox sweep.
     nudge_worker("trellis.run_automation", str(actor.tenant_id), run_id)
     return jsonify({"id": run_id, "status": "queued"}), 202

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from trellis.api.context import metadata_service, tenant_transaction
 from trellis.api.request import json_body
+from trellis.automation.cycles import cycle_warnings
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.service import MetadataService
 
@@ -26,6 +27,14 @@ def _find(service: MetadataService, api_name: str) -> tuple[str, dict[str, Any]]
 
 def _json(object_name: str, automation: dict[str, Any]) -> dict[str, Any]:
     return {"object": object_name, **automation}
+
+
+def _saved_json(service: MetadataService, api_name: str) -> dict[str, Any]:
+    """A saved automation, with ``warnings``: loops through it that only its conditions
+    end (unguarded loops are refused when saving)."""
+    name, saved = _find(service, api_name)
+    return {**_json(name, saved),
+            "warnings": cycle_warnings(service.schema(), saved["api_name"])}
 
 
 def _save(service: MetadataService, object_name: str, automations: list[dict[str, Any]],
@@ -57,8 +66,8 @@ def create_automation() -> ResponseReturnValue:
         obj = service.get_object(body["object"])
         _save(service, obj.api_name, [*obj.definition.get("automations", []), definition],
               f"Add automation {definition.get('api_name')}")
-        name, saved = _find(service, definition["api_name"])
-    return jsonify(_json(name, saved)), 201
+        body = _saved_json(service, definition["api_name"])
+    return jsonify(body), 201
 
 
 def get_automation(api_name: str) -> ResponseReturnValue:
@@ -79,7 +88,7 @@ def replace_automation(api_name: str) -> ResponseReturnValue:
         automations = [definition if a is current else a for a in
                        service.get_object(object_name).definition["automations"]]
         _save(service, object_name, automations, f"Change automation {current['api_name']}")
-        return jsonify(_json(*_find(service, api_name)))
+        return jsonify(_saved_json(service, api_name))
 
 
 def delete_automation(api_name: str) -> ResponseReturnValue:

@@ -134,6 +134,9 @@ def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
 
 
 def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
+    from trellis.api.openapi_automations import openapi_schemas as automation_schemas
+    from trellis.api.webhooks import openapi_schemas as webhook_schemas
+
     scopes = array({"enum": list(TOKEN_SCOPES)}, uniqueItems=True)
     token = {"id": UUID, "name": TEXT, "prefix": TEXT, "user_id": UUID, "scopes": scopes,
              "created_at": MOMENT, "expires_at": OPTIONAL_MOMENT,
@@ -163,6 +166,8 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
                                  "type": ["integer", "null"], "minimum": 1, "maximum": 3650}},
                             ["name"]),
         **definition_schemas(registry),
+        **webhook_schemas(),
+        **automation_schemas(),
         "Revision": shape({**revision, "changes": array(
             {"type": "object"}, description="Before and after (reading one revision).")},
             revision),
@@ -187,7 +192,12 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
 
 
 def static_paths() -> dict[str, dict[str, Any]]:
-    """The endpoints every tenant has: the actor, API tokens and the metadata API."""
+    """The endpoints every tenant has: the actor, API tokens, the metadata API, webhooks,
+    manual automation runs."""
+    from trellis.api.automation_trigger import openapi_paths as trigger_paths
+    from trellis.api.openapi_automations import openapi_paths as automation_paths
+    from trellis.api.webhooks import openapi_paths as webhook_paths
+
     name, field_path = parameter("api_name", "path", API_NAME), [
         parameter("api_name", "path", API_NAME), parameter("field_name", "path", API_NAME)]
     number = [parameter("number", "path", {"type": "integer", "minimum": 0})]
@@ -202,6 +212,9 @@ def static_paths() -> dict[str, dict[str, Any]]:
                      "error": shape({"message": TEXT}, ["message"], closed=False)}, ["valid"])
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
+        **webhook_paths(),
+        **trigger_paths(),
+        **automation_paths(),
         "/openapi.json": {"get": operation("getOpenApiDocument", "This document", AUTH, 200,
                                            package)},
         "/tokens": {

@@ -1,24 +1,28 @@
-"""The outbox dispatcher: turns committed record events into automation runs.
+"""The outbox dispatcher: turns committed record events into automation runs and
+webhook deliveries.
 
 Every record write commits an ``events`` row with the data. The dispatcher claims
 undispatched events (``FOR UPDATE SKIP LOCKED``, so several dispatchers never take
 the same one), judges each after-save automation's condition on the event's
 snapshot, writes one ``automation_runs`` row per event × automation (unique, so a
-re-dispatch cannot double a run) and marks the event dispatched, all in one
-transaction. Runs are then handed to Celery; a run whose hand-off was lost stays
-``queued`` and is handed off again by :func:`stale_runs`. Nothing is lost while Redis
-or every worker is down: events and runs wait in PostgreSQL.
+re-dispatch cannot double a run), writes the deliveries of matching webhook
+subscriptions (:func:`trellis.automation.subscriptions.fan_out`, unique likewise) and
+marks the event dispatched, all in one transaction. Runs are then handed to Celery; a
+run whose hand-off was lost stays ``queued``, and one whose worker died stays
+``running``: :func:`stale_runs` hands both off again. Nothing is lost while Redis or
+every worker is down: events and runs wait in PostgreSQL.
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from trellis.actor import system_actor
+from trellis.automation.subscriptions import active_subscriptions, fan_out
 from trellis.automation.triggers import automations_for, condition_met
 from trellis.db import Database
 from trellis.errors import NotFound
@@ -33,18 +37,26 @@ BATCH = 200
 STALE_SECONDS = 30
 
 
+class Dispatched(NamedTuple):
+    """What a dispatch queued: (tenant, run id) to execute, (tenant, delivery id) to send."""
+
+    runs: list[tuple[uuid.UUID, int]]
+    deliveries: list[tuple[uuid.UUID, int]]
+
+
 def dispatch_pending(database: Database, cache: MetadataCache, *,
-                     max_depth: int) -> list[tuple[uuid.UUID, int]]:
-    """Dispatch every tenant's pending events; return the (tenant, run id) to execute."""
+                     max_depth: int) -> Dispatched:
+    """Dispatch every tenant's pending events into automation runs and webhook deliveries."""
     with database.platform() as connection:
         tenant_rows = connection.execute(sa.select(tenants.c.id, tenants.c.slug)).all()
-    queued: list[tuple[uuid.UUID, int]] = []
+    queued = Dispatched([], [])
     for tenant_id, slug in tenant_rows:
         try:
             while True:
                 with database.tenant(tenant_id) as connection:
                     batch = _dispatch_batch(connection, cache, tenant_id, slug, max_depth)
-                queued += [(tenant_id, run_id) for run_id in batch[1]]
+                queued.runs.extend((tenant_id, run_id) for run_id in batch[1])
+                queued.deliveries.extend((tenant_id, delivery_id) for delivery_id in batch[2])
                 if batch[0] < BATCH:
                     break
         except Exception:  # noqa: BLE001 - one tenant's broken metadata must not stop others
@@ -53,21 +65,24 @@ def dispatch_pending(database: Database, cache: MetadataCache, *,
 
 
 def _dispatch_batch(connection: Any, cache: MetadataCache, tenant_id: uuid.UUID, slug: str,
-                    max_depth: int) -> tuple[int, list[int]]:
+                    max_depth: int) -> tuple[int, list[int], list[int]]:
     pending = connection.execute(
         sa.select(events).where(events.c.tenant_id == tenant_id,
                                 events.c.dispatched_at.is_(None))
         .order_by(events.c.id).limit(BATCH).with_for_update(skip_locked=True)).all()
     if not pending:
-        return 0, []
+        return 0, [], []
     schema = cache.get(connection, tenant_id)
     context = RuleContext(connection, system_actor(tenant_id, slug), schema)
+    subscriptions = active_subscriptions(connection)
     run_ids: list[int] = []
+    delivery_ids: list[int] = []
     for event in pending:
         try:
             obj = schema.by_id(event.object_id)
         except NotFound:
             continue       # the object was deleted since; nothing to run
+        delivery_ids += fan_out(connection, context, obj, event, subscriptions)
         for automation in automations_for(obj, event.type, "after_save"):
             status, error = _judge(context, obj, automation, event.payload, max_depth)
             if status is None:
@@ -83,7 +98,7 @@ def _dispatch_batch(connection: Any, cache: MetadataCache, tenant_id: uuid.UUID,
                 run_ids.append(run_id)
     connection.execute(events.update().where(events.c.id.in_([e.id for e in pending]))
                        .values(dispatched_at=sa.func.now()))
-    return len(pending), run_ids
+    return len(pending), run_ids, delivery_ids
 
 
 def _judge(context: RuleContext, obj: Any, automation: dict[str, Any],
@@ -106,16 +121,38 @@ def _judge(context: RuleContext, obj: Any, automation: dict[str, Any],
     return ("queued", None) if met else (None, None)
 
 
-def stale_runs(database: Database) -> list[tuple[uuid.UUID, int]]:
-    """Queued runs whose hand-off to a worker seems lost (Redis was down, say)."""
+def stale_runs(database: Database, *, max_attempts: int) -> list[tuple[uuid.UUID, int]]:
+    """Runs to hand to a worker again: their hand-off or their worker was lost.
+
+    * ``queued`` for a while: the message never reached a worker (Redis was down, say);
+    * ``running`` with nobody holding its lease: the worker executing it was killed
+      part-way. Celery's late acknowledgement would redeliver the message, but only
+      once the broker's visibility timeout (an hour) has passed, and a worker that
+      dies with its retry still waiting in memory (``failed``) loses it the same way,
+      so both are sent again from here. An abandoned run that was on its last attempt
+      becomes ``dead`` instead, so a run that kills its worker cannot loop for ever.
+    """
+    from trellis.automation.leases import lease_held
+
+    runs = automation_runs.c
+    # A failed run's retry is due ``backoff_seconds(attempts)`` after it failed.
+    retry_due = sa.func.least(sa.func.power(2, runs.attempts), 300) + STALE_SECONDS
+    ago = sa.func.now() - sa.text(f"interval '{STALE_SECONDS} seconds'")
+    abandoned = sa.and_(runs.status == "running", ~lease_held(runs.id))
     found: list[tuple[uuid.UUID, int]] = []
     with database.platform() as connection:
         tenant_ids = connection.execute(sa.select(tenants.c.id)).scalars().all()
     for tenant_id in tenant_ids:
         with database.tenant(tenant_id) as connection:
+            connection.execute(automation_runs.update().where(
+                abandoned, runs.attempts >= max_attempts).values(
+                status="dead", finished_at=sa.func.now(),
+                error="The worker executing the last attempt stopped before it finished."))
             found += [(tenant_id, run_id) for run_id in connection.execute(
-                sa.select(automation_runs.c.id).where(
-                    automation_runs.c.status == "queued",
-                    automation_runs.c.created_at <
-                    sa.func.now() - sa.text(f"interval '{STALE_SECONDS} seconds'"))).scalars()]
+                sa.select(runs.id).where(sa.or_(
+                    sa.and_(runs.status == "queued", runs.queued_at < ago),
+                    abandoned,
+                    sa.and_(runs.status == "failed", ~lease_held(runs.id),
+                            runs.finished_at < sa.func.now() - sa.func.make_interval(
+                                0, 0, 0, 0, 0, 0, retry_due))))).scalars()]
     return found

@@ -1,0 +1,28 @@
+"""Celery task of webhook subscriptions: sending one delivery, retried with backoff."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from trellis.hookspecs import hookimpl
+
+
+@hookimpl
+def register_celery_tasks(celery: Any) -> None:
+    @celery.task(name="trellis.deliver_webhook", shared=False, bind=True, max_retries=None)
+    def deliver_webhook(self: Any, tenant_id: str, delivery_id: int) -> str:
+        """Send one webhook delivery; failures retry with capped exponential backoff."""
+        from trellis.automation.deliveries import send_delivery
+        from trellis.automation.execute import backoff_seconds
+        from trellis.outbound import CircuitBreaker
+        from trellis.state import get_state
+
+        state = get_state()
+        status, attempts = send_delivery(
+            state.database, state.config, CircuitBreaker.from_config(state.redis, state.config),
+            uuid.UUID(tenant_id), delivery_id)
+        if status == "failed":
+            # The row also records when the retry is due: if this message is lost, the
+            # outbox sweep (trellis.dispatch_events) sends the delivery again.
+            raise self.retry(countdown=backoff_seconds(attempts))
+        return status
