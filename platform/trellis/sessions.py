@@ -16,7 +16,7 @@ from trellis.actor import Actor
 from trellis.db import Database
 from trellis.tables import tenants, user_sessions, users
 from trellis.tokens import digest
-from trellis.users import actor_for
+from trellis.users import ACTOR_COLUMNS, actor_for
 
 
 def start_session(connection: Connection, user: Row, *, hours: int,
@@ -33,7 +33,7 @@ def start_session(connection: Connection, user: Row, *, hours: int,
 def lookup_session(connection: Connection, secret: str) -> Actor | None:
     """The actor of a live browser session; ``connection`` is in the cookie's tenant."""
     row = connection.execute(
-        sa.select(users, tenants.c.slug)
+        sa.select(*ACTOR_COLUMNS, tenants.c.slug)
         .join(user_sessions, sa.and_(user_sessions.c.tenant_id == users.c.tenant_id,
                                      user_sessions.c.user_id == users.c.id))
         .join(tenants, tenants.c.id == users.c.tenant_id)

@@ -21,7 +21,7 @@ from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.errors import NotFound, ValidationError
 from trellis.metadata.compiled import note_revision, revision_key_columns
 from trellis.tables import api_tokens, tenants, users
-from trellis.users import actor_for, get_user
+from trellis.users import ACTOR_COLUMNS, actor_for, get_user
 
 TOKEN_PATTERN = re.compile(r"trl_([0-9a-f]{32})_([A-Za-z0-9_-]{43})")
 # Writing last_used_at on every request would turn reads into writes; a minute's
@@ -64,7 +64,8 @@ def token_tenant(token: str) -> uuid.UUID | None:
 # Built once: the lookup runs on every API request, and building a statement costs more
 # Python than executing its cached compiled form.
 _LOOKUP = (
-    sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.scopes.label("token_scopes"),
+    sa.select(*ACTOR_COLUMNS, api_tokens.c.id.label("token_id"),
+              api_tokens.c.scopes.label("token_scopes"),
               api_tokens.c.last_used_at.label("token_last_used_at"), tenants.c.slug)
     .join(users, sa.and_(users.c.tenant_id == api_tokens.c.tenant_id,
                          users.c.id == api_tokens.c.user_id))

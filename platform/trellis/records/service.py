@@ -60,23 +60,30 @@ class RecordService:
 
     def get_json(self, record_id: Any) -> tuple[str, int]:
         """The record's JSON text and version (for the ETag)."""
-        row = self._row(record_id)
+        row = self._select(record_id, "json", lambda: (records.c.version,
+                                                       self._json().label("json")))
         return row.json, row.version
 
     def _row(self, record_id: Any, *, include_deleted: bool = False,
              for_update: bool = False) -> sa.Row:
+        return self._select(
+            record_id, "row", lambda: (records.c.id, records.c.data, records.c.version,
+                                       records.c.deleted_at, records.c.owner_id,
+                                       self._json().label("json")),
+            include_deleted=include_deleted, for_update=for_update)
+
+    def _select(self, record_id: Any, kind: str, columns: Any, *,
+                include_deleted: bool = False, for_update: bool = False) -> sa.Row:
+        """One record's ``columns()``, with a statement built once per revision."""
         def build() -> sa.Select:
-            query = sa.select(records.c.id, records.c.data, records.c.version,
-                              records.c.deleted_at, records.c.owner_id,
-                              self._json().label("json")
-                              ).where(records.c.tenant_id == sa.bindparam("tenant_id"),
-                                      records.c.object_id == self.obj.id,
-                                      records.c.id == sa.bindparam("record_id"))
+            query = sa.select(*columns()).where(
+                records.c.tenant_id == sa.bindparam("tenant_id"),
+                records.c.object_id == self.obj.id, records.c.id == sa.bindparam("record_id"))
             if not include_deleted:
                 query = query.where(records.c.deleted_at.is_(None))
             return query.with_for_update() if for_update else query
 
-        query = self.schema.built(("record", self.obj.id, include_deleted, for_update), build)
+        query = self.schema.built((kind, self.obj.id, include_deleted, for_update), build)
         row = self.connection.execute(query, {"tenant_id": self.actor.tenant_id,
                                               "record_id": parse_record_id(record_id)}).first()
         if row is None:
