@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -130,6 +131,16 @@ class TenantSchema:
     key: Any = None
     actions: Any = None                # the automation ActionRegistry
     _formulas: Any = dataclasses.field(default=None, repr=False)
+    _built: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    def built(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``, made once per revision: statements that depend on metadata only.
+        Building a SQLAlchemy statement costs more Python than running its cached
+        compiled form, so hot paths build theirs here, with bind parameters."""
+        found = self._built.get(key)
+        if found is None:
+            found = self._built[key] = build()
+        return found
 
     @property
     def formulas(self) -> Any:
@@ -159,14 +170,46 @@ class TenantSchema:
                 if field.definition["target"].lower() == target.lower()]
 
 
+def _latest_revision(tenant_id: Any) -> sa.Select:
+    return (sa.select(metadata_revisions.c.revision, metadata_revisions.c.created_at)
+            .where(metadata_revisions.c.tenant_id == tenant_id)
+            .order_by(metadata_revisions.c.revision.desc()).limit(1))
+
+
+def revision_key_columns(tenant_id: Any) -> list[sa.ColumnElement]:
+    """The tenant's revision key as two scalar columns, for a statement that already runs
+    in the tenant at the start of a transaction (the API's token lookup) to carry along."""
+    latest = _latest_revision(tenant_id).subquery()
+    return [sa.select(latest.c.revision).scalar_subquery().label("metadata_revision"),
+            sa.select(latest.c.created_at).scalar_subquery().label("metadata_revision_at")]
+
+
+# Revision keys read earlier in the same transaction (see note_revision), by transaction.
+_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, tuple[uuid.UUID, tuple[int, Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def note_revision(connection: Connection, tenant_id: uuid.UUID, revision: int | None,
+                  created_at: Any) -> None:
+    """Remember the key a statement of this transaction read, so that the cache need not
+    read it again. Under READ COMMITTED a change committed later in the transaction is
+    then seen by the next transaction, as if this one had run a moment earlier."""
+    _KNOWN_KEYS[connection.get_transaction()] = (tenant_id, (revision or 0, created_at))
+
+
+def forget_revision(connection: Connection) -> None:
+    """This transaction is changing metadata: read the key afresh from now on."""
+    _KNOWN_KEYS.pop(connection.get_transaction(), None)
+
+
 def current_revision(connection: Connection, tenant_id: uuid.UUID) -> tuple[int, Any]:
     """The tenant's latest revision and when it was made. The time is part of the key: a
     rolled-back change gives its number back, and another process may commit the same
     number with different contents."""
-    row = connection.execute(
-        sa.select(metadata_revisions.c.revision, metadata_revisions.c.created_at)
-        .where(metadata_revisions.c.tenant_id == tenant_id)
-        .order_by(metadata_revisions.c.revision.desc()).limit(1)).first()
+    known = _KNOWN_KEYS.get(connection.get_transaction())
+    if known is not None and known[0] == tenant_id:
+        return known[1]
+    row = connection.execute(_latest_revision(tenant_id)).first()
     return (row.revision, row.created_at) if row is not None else (0, None)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
-from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
+from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema, forget_revision
 from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formulas import check_formulas
@@ -243,6 +243,7 @@ class MetadataService:
 
     def _record_revision(self, message: str,
                          changes: list[tuple[uuid.UUID, dict | None, dict | None]]) -> int:
+        forget_revision(self.connection)
         number = self.connection.execute(
             sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0) + 1)
         ).scalar_one()

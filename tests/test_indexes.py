@@ -143,3 +143,45 @@ def test_unindexable_types_are_refused(tenant: TenantFixture) -> None:
         "api_name": "Doc", "label": "Doc", "fields": [
             {"api_name": "Tags", "type": "multi_picklist", "values": ["a", "b"], "indexed": True}]})
     assert "cannot be indexed" in str(assert_envelope(response, 422)["errors"])
+
+
+def test_field_statistics_let_a_sorted_page_walk_the_sort_index(
+        app: Flask, worker_tenant: TenantFixture) -> None:
+    """A filter on one indexed field matching a quarter of the rows, sorted by another: the
+    planner must walk the sort field's index, which it only does once it knows (from the
+    statistics the builder creates) that the filter is not selective."""
+    tenant = worker_tenant
+    tenant.api("POST", "/api/v1/meta/objects", json={
+        "api_name": "Deal", "label": "Deal", "fields": [
+            {"api_name": "Size", "type": "number", "indexed": True},
+            {"api_name": "Phase", "type": "picklist", "indexed": True,
+             "values": ["One", "Two", "Three", "Four"]}]})
+    assert {s["status"] for s in wait_for_indexes(tenant, "Deal").values()} == {"ready"}
+    with app.extensions["trellis"].database.owner() as connection:
+        statistics = connection.execute(sa.text(
+            "SELECT count(*) FROM pg_statistic_ext WHERE stxname LIKE 'rs_%' AND "
+            "(pg_get_statisticsobjdef(oid) LIKE '%Size%' OR "
+            "pg_get_statisticsobjdef(oid) LIKE '%Phase%')")).scalar_one()
+    assert statistics == 2
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        object_id = connection.execute(sa.text(
+            "SELECT id FROM meta_objects WHERE api_name = 'Deal'")).scalar()
+        connection.execute(sa.text(
+            "INSERT INTO records (tenant_id, object_id, data) SELECT :t, :o, jsonb_build_object("
+            "'Size', g, 'Phase', (ARRAY['One','Two','Three','Four'])[1 + g % 4]) "
+            "FROM generate_series(1, 20000) g"), {"t": tenant.id, "o": object_id})
+    with app.extensions["trellis"].database.owner() as connection:
+        connection.execute(sa.text("ANALYZE records"))
+    from trellis.db import index_friendly_reads
+
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        with index_friendly_reads(connection):
+            plan = "\n".join(connection.execute(sa.text(
+                f"EXPLAIN SELECT id FROM records WHERE tenant_id = '{tenant.id}' "
+                f"AND object_id = '{object_id}' AND deleted_at IS NULL "
+                "AND (data->>'Phase') = 'Two' AND ((data->>'Size')::numeric) >= 10 "
+                "ORDER BY ((data->>'Size')::numeric) DESC, id LIMIT 51")).scalars())
+    assert "Index Scan Backward" in plan and "Bitmap" not in plan, plan
+    page = tenant.api("GET", "/api/v1/objects/Deal/records?Phase=Two&Size__gte=10&sort=-Size"
+                             "&limit=3")
+    assert [row["Size"] for row in page.get_json()["data"]] == [19997, 19993, 19989]

@@ -281,3 +281,34 @@ def test_records_are_isolated_per_tenant(tenant: TenantFixture,
     assert_envelope(other_tenant.api("PATCH", records_url("Account", f"/{mine['id']}"),
                                      json={"Name": "stolen"}), 404)
     assert other_tenant.api("GET", records_url("Account")).get_json()["data"] == []
+
+
+def test_bulk_create_writes_together_with_the_same_checks(app: Flask,
+                                                          tenant: TenantFixture) -> None:
+    """Bulk creates are written in one statement per table, so uniqueness within the batch,
+    gapless auto-numbers, lookups and the history/outbox rows must still hold per record."""
+    setup_sales(tenant)
+    account = make_account(tenant)
+    tenant.api("POST", "/api/v1/meta/objects", json={
+        "api_name": "Product", "label": "Product", "fields": [
+            {"api_name": "Sku", "type": "text", "unique": True},
+            {"api_name": "Number", "type": "auto_number", "format": "P-{000}"},
+            {"api_name": "Account", "type": "lookup", "target": "Account",
+             "on_delete": "restrict"}]})
+    history, events = count_rows(app, tenant, "record_history"), count_rows(app, tenant, "events")
+    response = tenant.api("POST", "/api/v1/objects/Product/bulk", json={"records": [
+        {"Sku": "A", "Account": account["id"]}, {"Sku": "A"}, {"Sku": "B", "Account": "nope"},
+        {"Sku": "C"}, {"Sku": "B"}]})
+    results = response.get_json()["results"]
+    assert [r["ok"] for r in results] == [True, False, False, True, True]
+    assert results[1]["code"] == "duplicate_value" and list(results[1]["errors"]) == ["Sku"]
+    # Refused records take no number: the saved ones are numbered without gaps, in order.
+    assert [r["record"]["Number"] for r in results if r["ok"]] == ["P-001", "P-002", "P-003"]
+    assert [r["record"]["Sku"] for r in results if r["ok"]] == ["A", "C", "B"]
+    assert count_rows(app, tenant, "record_history") == history + 3
+    assert count_rows(app, tenant, "events") == events + 3
+    # The lookup was recorded: the account cannot be deleted while the product refers to it.
+    assert_envelope(tenant.api("DELETE", records_url("Account", f"/{account['id']}")), 409,
+                    "referenced")
+    related = tenant.api("GET", records_url("Account", f"/{account['id']}/related/Product.Account"))
+    assert [row["Sku"] for row in related.get_json()["data"]] == ["A"]

@@ -14,9 +14,10 @@ from flask import Flask, g, request, session
 
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized
-from trellis.sessions import resolve_session
+from trellis import request_transaction
+from trellis.sessions import lookup_session
 from trellis.state import get_state
-from trellis.tokens import resolve_token
+from trellis.tokens import lookup_token, token_tenant
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -54,24 +55,29 @@ def _load_actor() -> None:
     database = get_state().database
     if header is not None:
         scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer" or not credentials.strip():
-            g.auth_error = "Use 'Authorization: Bearer <token>'."
-            return
-        g.actor = resolve_token(database, credentials.strip())
-        g.auth_method = "token"
+        token = credentials.strip()
+        tenant_id = token_tenant(token) if scheme.lower() == "bearer" else None
+        g.auth_method = "token" if scheme.lower() == "bearer" and token else None
+        if tenant_id is not None:
+            g.actor = lookup_token(request_transaction.begin(database, tenant_id), token)
         if g.actor is None:
-            g.auth_error = "The token is invalid, expired or revoked."
+            request_transaction.release(commit=False)
+            g.auth_error = ("The token is invalid, expired or revoked." if g.auth_method
+                            else "Use 'Authorization: Bearer <token>'.")
         return
     session_id, tenant_id = session.get("sid"), session.get("tid")
     if session_id and tenant_id:
-        g.actor = resolve_session(database, uuid.UUID(tenant_id), session_id)
         g.auth_method = "session"
+        connection = request_transaction.begin(database, uuid.UUID(tenant_id))
+        g.actor = lookup_session(connection, session_id)
         if g.actor is None:
+            request_transaction.release(commit=False)
             session.pop("sid", None)
             session.pop("tid", None)
 
 
 def init_app(app: Flask) -> None:
+    request_transaction.init_app(app)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_actor"] = current_actor
 

@@ -78,8 +78,10 @@ class Database:
         self.url = url
         self.app_role = checked_role_name(app_role)
         self.owner_engine: Engine = sa.create_engine(url, pool_size=2, pool_pre_ping=True)
-        self.engine: Engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                               pool_pre_ping=True)
+        # No pre-ping on the hot engine: it would cost a round trip per transaction.
+        # Instead every transaction's first statement is retried once on a fresh
+        # connection when it finds its pooled connection dead (see connect()).
+        self.engine: Engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         sa.event.listen(self.engine, "connect", self._switch_role)
 
     def _switch_role(self, dbapi_connection, connection_record) -> None:  # noqa: ANN001
@@ -87,17 +89,39 @@ class Database:
             cursor.execute(f'SET ROLE "{self.app_role}"')
         dbapi_connection.commit()
 
+    def connect(self, tenant_id: uuid.UUID | str | None) -> Connection:
+        """A pooled connection in a new transaction, scoped to ``tenant_id`` (or to no
+        tenant). A connection the server dropped (a restart, an idle timeout) shows up on
+        the first statement; SQLAlchemy then invalidates the pool and the transaction is
+        begun again once on a fresh connection, so callers never see the stale one."""
+        for attempt in (1, 2):
+            connection = self.engine.connect()
+            try:
+                connection.begin()
+                if tenant_id is None:
+                    connection.exec_driver_sql("SELECT 1")
+                else:
+                    set_tenant(connection, tenant_id)
+                return connection
+            except sa.exc.DBAPIError as error:
+                connection.close()
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+            except BaseException:
+                connection.close()
+                raise
+        raise AssertionError("unreachable")
+
     @contextlib.contextmanager
     def tenant(self, tenant_id: uuid.UUID | str) -> Iterator[Connection]:
         """A transaction that sees exactly one tenant's rows; commits on success."""
-        with self.engine.begin() as connection:
-            set_tenant(connection, tenant_id)
+        with transaction(self.connect(tenant_id)) as connection:
             yield connection
 
     @contextlib.contextmanager
     def platform(self) -> Iterator[Connection]:
         """A transaction under the app role with no tenant: only global tables are visible."""
-        with self.engine.begin() as connection:
+        with transaction(self.connect(None)) as connection:
             yield connection
 
     @contextlib.contextmanager
@@ -111,9 +135,30 @@ class Database:
         self.owner_engine.dispose()
 
 
+@contextlib.contextmanager
+def transaction(connection: Connection) -> Iterator[Connection]:
+    """Finish the open transaction of ``connection`` with the block: commit when it
+    succeeds, roll back when it raises; then return the connection to its pool."""
+    try:
+        yield connection
+    except BaseException:
+        connection.close()   # closing rolls back
+        raise
+    try:
+        connection.commit()
+    finally:
+        connection.close()
+
+
+_SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
+
+
 def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
-    """Scope the current transaction to one tenant (``set_config(..., is_local => true)``)."""
-    connection.execute(sa.select(sa.func.set_config(TENANT_SETTING, str(tenant_id), True)))
+    """Scope the current transaction to one tenant (``set_config(..., is_local => true)``).
+
+    Sent as plain driver SQL: it opens every transaction, and SQLAlchemy's statement
+    machinery would cost more than the statement itself."""
+    connection.exec_driver_sql(_SET_TENANT, (str(tenant_id),))
 
 
 _READER_AVAILABLE: dict[str, bool] = {}

@@ -16,7 +16,7 @@ from trellis.actor import Actor
 from trellis.db import Database
 from trellis.tables import tenants, user_sessions, users
 from trellis.tokens import digest
-from trellis.users import actor_for
+from trellis.users import ACTOR_COLUMNS, actor_for
 
 
 def start_session(connection: Connection, user: Row, *, hours: int,
@@ -30,17 +30,17 @@ def start_session(connection: Connection, user: Row, *, hours: int,
     return secret
 
 
-def resolve_session(database: Database, tenant_id: uuid.UUID, secret: str) -> Actor | None:
-    with database.tenant(tenant_id) as connection:
-        row = connection.execute(
-            sa.select(users, tenants.c.slug)
-            .join(user_sessions, sa.and_(user_sessions.c.tenant_id == users.c.tenant_id,
-                                         user_sessions.c.user_id == users.c.id))
-            .join(tenants, tenants.c.id == users.c.tenant_id)
-            .where(user_sessions.c.secret_hash == digest(secret),
-                   user_sessions.c.expires_at > sa.func.now(),
-                   users.c.active, tenants.c.active)
-        ).first()
+def lookup_session(connection: Connection, secret: str) -> Actor | None:
+    """The actor of a live browser session; ``connection`` is in the cookie's tenant."""
+    row = connection.execute(
+        sa.select(*ACTOR_COLUMNS, tenants.c.slug)
+        .join(user_sessions, sa.and_(user_sessions.c.tenant_id == users.c.tenant_id,
+                                     user_sessions.c.user_id == users.c.id))
+        .join(tenants, tenants.c.id == users.c.tenant_id)
+        .where(user_sessions.c.secret_hash == digest(secret),
+               user_sessions.c.expires_at > sa.func.now(),
+               users.c.active, tenants.c.active)
+    ).first()
     return actor_for(row, row.slug) if row is not None else None
 
 

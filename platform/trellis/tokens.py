@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import TOKEN_SCOPES, Actor
-from trellis.db import Database
 from trellis.errors import NotFound, ValidationError
+from trellis.metadata.compiled import note_revision, revision_key_columns
 from trellis.tables import api_tokens, tenants, users
-from trellis.users import actor_for, get_user
+from trellis.users import ACTOR_COLUMNS, actor_for, get_user
 
 TOKEN_PATTERN = re.compile(r"trl_([0-9a-f]{32})_([A-Za-z0-9_-]{43})")
 # Writing last_used_at on every request would turn reads into writes; a minute's
@@ -55,34 +55,43 @@ def create_token(connection: Connection, actor: Actor, *, user_id: uuid.UUID, na
     return token, row
 
 
-def resolve_token(database: Database, token: str) -> Actor | None:
-    """The actor a bearer token stands for, or None if it is unknown, revoked or expired."""
+def token_tenant(token: str) -> uuid.UUID | None:
+    """The tenant a well-formed token names (its lookup must run in that tenant)."""
     match = TOKEN_PATTERN.fullmatch(token)
-    if match is None:
+    return uuid.UUID(match.group(1)) if match is not None else None
+
+
+# Built once: the lookup runs on every API request, and building a statement costs more
+# Python than executing its cached compiled form.
+_LOOKUP = (
+    sa.select(*ACTOR_COLUMNS, api_tokens.c.id.label("token_id"),
+              api_tokens.c.scopes.label("token_scopes"),
+              api_tokens.c.last_used_at.label("token_last_used_at"), tenants.c.slug)
+    .join(users, sa.and_(users.c.tenant_id == api_tokens.c.tenant_id,
+                         users.c.id == api_tokens.c.user_id))
+    .join(tenants, tenants.c.id == api_tokens.c.tenant_id)
+    .where(api_tokens.c.token_hash == sa.bindparam("token_hash"),
+           api_tokens.c.revoked_at.is_(None),
+           sa.or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > sa.func.now()),
+           users.c.active, tenants.c.active)
+    # Every API request reads the tenant's metadata revision next: one statement, not two.
+    .add_columns(*revision_key_columns(api_tokens.c.tenant_id)))
+
+
+def lookup_token(connection: Connection, token: str) -> Actor | None:
+    """The actor a bearer token stands for, or None if it is unknown, revoked or expired.
+
+    ``connection`` is in the tenant :func:`token_tenant` names."""
+    row = connection.execute(_LOOKUP, {"token_hash": digest(token)}).first()
+    if row is None:
         return None
-    tenant_id = uuid.UUID(match.group(1))
-    with database.tenant(tenant_id) as connection:
-        row = connection.execute(
-            sa.select(users, api_tokens.c.id.label("token_id"),
-                      api_tokens.c.scopes.label("token_scopes"),
-                      api_tokens.c.last_used_at.label("token_last_used_at"), tenants.c.slug)
-            .join(users, sa.and_(users.c.tenant_id == api_tokens.c.tenant_id,
-                                 users.c.id == api_tokens.c.user_id))
-            .join(tenants, tenants.c.id == api_tokens.c.tenant_id)
-            .where(api_tokens.c.token_hash == digest(token),
-                   api_tokens.c.revoked_at.is_(None),
-                   sa.or_(api_tokens.c.expires_at.is_(None),
-                          api_tokens.c.expires_at > sa.func.now()),
-                   users.c.active, tenants.c.active)
-        ).first()
-        if row is None:
-            return None
-        now = dt.datetime.now(dt.timezone.utc)
-        last_used = row.token_last_used_at
-        if last_used is None or now - last_used > LAST_USED_PRECISION:
-            connection.execute(api_tokens.update().where(api_tokens.c.id == row.token_id)
-                               .values(last_used_at=sa.func.now()))
-        return actor_for(row, row.slug, token_id=row.token_id, scopes=row.token_scopes)
+    note_revision(connection, row.tenant_id, row.metadata_revision, row.metadata_revision_at)
+    now = dt.datetime.now(dt.timezone.utc)
+    last_used = row.token_last_used_at
+    if last_used is None or now - last_used > LAST_USED_PRECISION:
+        connection.execute(api_tokens.update().where(api_tokens.c.id == row.token_id)
+                           .values(last_used_at=sa.func.now()))
+    return actor_for(row, row.slug, token_id=row.token_id, scopes=row.token_scopes)
 
 
 def list_tokens(connection: Connection, actor: Actor) -> list[Row]:

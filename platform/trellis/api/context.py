@@ -9,10 +9,12 @@ from typing import Iterator
 from flask import request
 from sqlalchemy.engine import Connection
 
+from trellis import request_transaction
 from trellis.actor import Actor
 from trellis.auth import require_actor
 from trellis.errors import BadRequest
 from trellis.metadata.service import MetadataService
+from trellis.nudges import Nudger
 from trellis.state import get_state
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ log = logging.getLogger(__name__)
 def tenant_transaction() -> Iterator[tuple[Connection, Actor]]:
     """The authenticated actor and a transaction scoped to their tenant."""
     actor = require_actor()
-    with get_state().database.tenant(actor.tenant_id) as connection:
+    with request_transaction.tenant(get_state().database, actor.tenant_id) as connection:
         yield connection, actor
 
 
@@ -54,4 +56,11 @@ def schedule_index_build(tenant_id: uuid.UUID) -> None:
 
 
 def schedule_event_dispatch() -> None:
-    nudge_worker("trellis.dispatch_events")
+    """Dispatch committed outbox events soon; many writes share one message."""
+    from flask import current_app
+
+    extensions = current_app.extensions
+    if "trellis.nudger" not in extensions:
+        celery = extensions["celery"]
+        extensions["trellis.nudger"] = Nudger(lambda task: celery.send_task(task))
+    extensions["trellis.nudger"].request("trellis.dispatch_events")

@@ -154,22 +154,12 @@ def bulk(api_name: str) -> ResponseReturnValue:
     if len(items) > MAX_BULK:
         raise BadRequest(f"At most {MAX_BULK} records per request.", code="too_many_records",
                          fields={"records": f"{len(items)} given; the limit is {MAX_BULK}."})
-    results: list[dict[str, Any]] = []
-    failed = False
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
-        for index, item in enumerate(items):
-            savepoint = connection.begin_nested()
-            try:
-                results.append({"index": index, "ok": True,
-                                **_bulk_one(service, operation, item)})
-                savepoint.commit()
-            except TrellisError as error:
-                savepoint.rollback()
-                failed = True
-                results.append({"index": index, "ok": False, "status": error.status,
-                                "code": error.code, "error": error.message,
-                                "errors": error.fields})
+        results = (_bulk_create(service, items) if operation == "create"
+                   else [_bulk_each(connection, index, lambda: _bulk_one(service, operation, item))
+                         for index, item in enumerate(items)])
+        failed = not all(result["ok"] for result in results)
         if atomic and failed:
             # Raising rolls the whole transaction back: all or nothing.
             raise ValidationError(
@@ -177,6 +167,30 @@ def bulk(api_name: str) -> ResponseReturnValue:
                 fields=_bulk_errors(results),
                 extra={"results": results})
     return jsonify({"ok": not failed, "results": results}), 200
+
+
+def _bulk_create(service: RecordService, items: list[Any]) -> list[dict[str, Any]]:
+    """Creates are checked one by one and written together (one statement per table)."""
+    return [_failure(index, outcome) if isinstance(outcome, TrellisError)
+            else {"index": index, "ok": True, "id": outcome["id"], "record": outcome}
+            for index, outcome in enumerate(service.create_many(items))]
+
+
+def _bulk_each(connection: Any, index: int, write: Any) -> dict[str, Any]:
+    """One record of a bulk request in a savepoint of its own: its failure is its own."""
+    savepoint = connection.begin_nested()
+    try:
+        result = {"index": index, "ok": True, **write()}
+    except TrellisError as error:
+        savepoint.rollback()
+        return _failure(index, error)
+    savepoint.commit()
+    return result
+
+
+def _failure(index: int, error: TrellisError) -> dict[str, Any]:
+    return {"index": index, "ok": False, "status": error.status, "code": error.code,
+            "error": error.message, "errors": error.fields}
 
 
 def _bulk_errors(results: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Row
 
 from trellis.actor import TOKEN_SCOPES
+from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.auth import require_actor
 from trellis.errors import NotFound, ValidationError
-from trellis.state import get_state
 from trellis.tokens import create_token, list_tokens, revoke_token
 
 
@@ -26,8 +26,7 @@ def token_json(row: Row) -> dict:
 
 
 def index() -> ResponseReturnValue:
-    actor = require_actor()
-    with get_state().database.tenant(actor.tenant_id) as connection:
+    with tenant_transaction() as (connection, actor):
         return jsonify({"data": [token_json(row) for row in list_tokens(connection, actor)]})
 
 
@@ -51,7 +50,7 @@ def create() -> ResponseReturnValue:
     if actor.scopes is not None and not set(scopes) <= set(actor.scopes):
         raise ValidationError("A token cannot grant scopes its creator lacks.",
                               fields={"scopes": f"At most {', '.join(actor.scopes)}."})
-    with get_state().database.tenant(actor.tenant_id) as connection:
+    with tenant_transaction() as (connection, actor):
         token, row = create_token(connection, actor, user_id=actor.user_id, name=name,
                                   scopes=scopes, expires_at=expires_at)
     return jsonify({**token_json(row), "token": token}), 201
@@ -63,7 +62,7 @@ def revoke(token_id: str) -> ResponseReturnValue:
         parsed = uuid.UUID(token_id)
     except ValueError:
         raise NotFound("No such active token.") from None
-    with get_state().database.tenant(actor.tenant_id) as connection:
+    with tenant_transaction() as (connection, actor):
         revoke_token(connection, actor, parsed)
     return "", 204
 

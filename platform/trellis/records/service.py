@@ -16,7 +16,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
-from trellis.errors import Conflict, NotFound, PreconditionFailed, ValidationError
+from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
+                            ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.serialize import record_json_text
 from trellis.records.tables import (auto_number_counters, events, record_history,
@@ -27,6 +28,10 @@ from trellis.records.values import (apply_defaults, is_blank, normalize_values,
 from trellis.tables import users
 
 MAX_CASCADE_DEPTH = 10
+# Built once: every write runs them (see TenantSchema.built).
+_INSERT_HISTORY = record_history.insert()
+_INSERT_EVENT = events.insert()
+_INSERT_REF = record_refs.insert()
 
 
 def apply_before_save(*args: Any, **kwargs: Any) -> set[str]:
@@ -55,28 +60,59 @@ class RecordService:
 
     def get_json(self, record_id: Any) -> tuple[str, int]:
         """The record's JSON text and version (for the ETag)."""
-        row = self._row(record_id)
+        row = self._select(record_id, "json", lambda: (records.c.version,
+                                                       self._json().label("json")))
         return row.json, row.version
 
     def _row(self, record_id: Any, *, include_deleted: bool = False,
              for_update: bool = False) -> sa.Row:
-        parsed = parse_record_id(record_id)
-        query = sa.select(records.c.id, records.c.data, records.c.version,
-                          records.c.deleted_at, records.c.owner_id,
-                          self._json().label("json")
-                          ).where(records.c.tenant_id == self.actor.tenant_id,
-                                  records.c.object_id == self.obj.id, records.c.id == parsed)
-        if not include_deleted:
-            query = query.where(records.c.deleted_at.is_(None))
-        if for_update:
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
+        return self._select(
+            record_id, "row", lambda: (records.c.id, records.c.data, records.c.version,
+                                       records.c.deleted_at, records.c.owner_id,
+                                       self._json().label("json")),
+            include_deleted=include_deleted, for_update=for_update)
+
+    def _select(self, record_id: Any, kind: str, columns: Any, *,
+                include_deleted: bool = False, for_update: bool = False) -> sa.Row:
+        """One record's ``columns()``, with a statement built once per revision."""
+        def build() -> sa.Select:
+            query = sa.select(*columns()).where(
+                records.c.tenant_id == sa.bindparam("tenant_id"),
+                records.c.object_id == self.obj.id, records.c.id == sa.bindparam("record_id"))
+            if not include_deleted:
+                query = query.where(records.c.deleted_at.is_(None))
+            return query.with_for_update() if for_update else query
+
+        query = self.schema.built((kind, self.obj.id, include_deleted, for_update), build)
+        row = self.connection.execute(query, {"tenant_id": self.actor.tenant_id,
+                                              "record_id": parse_record_id(record_id)}).first()
         if row is None:
             raise NotFound(f"No {self.obj.api_name} record {record_id}.")
         return row
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> dict[str, Any]:
+        return self._insert([self._prepare(values)])[0]
+
+    def create_many(self, items: list[Any]) -> list[dict[str, Any] | TrellisError]:
+        """Create several records: each item's record, or the error that refused it.
+
+        Every item is checked first, each failure its own; the valid ones are then
+        written together, one statement per table. A failure the checks cannot foresee
+        (a database constraint) raises, for the caller to roll back."""
+        unique_in_batch: set[tuple[str, str]] = set()
+        prepared: list[dict[str, Any] | TrellisError] = []
+        for values in items:
+            try:
+                prepared.append(self._prepare(values, unique_in_batch))
+            except TrellisError as error:
+                prepared.append(error)
+        saved = iter(self._insert([p for p in prepared if not isinstance(p, TrellisError)]))
+        return [p if isinstance(p, TrellisError) else next(saved) for p in prepared]
+
+    def _prepare(self, values: Any,
+                 unique_in_batch: set[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """A new record's row, checked and complete, not yet written."""
         data, system = normalize_values(self.obj, values, prior=None,
                                         system_actor=self.actor.user_id is None)
         sent = set(data)
@@ -92,18 +128,25 @@ class RecordService:
                 required_errors(self.obj, data))
         record_id = uuid.uuid4()
         self._check_references(data, record_id)
-        self._check_unique(data, record_id)
-        data.update(self._auto_numbers())
-        row = self.connection.execute(
-            records.insert().values(
-                tenant_id=self.actor.tenant_id, id=record_id, object_id=self.obj.id, data=data,
-                owner_id=owner_id, created_by=self.actor.user_id,
-                updated_by=self.actor.user_id)
-            .returning(self._json())).scalar_one()
-        self._sync_refs(record_id, {}, data)
-        changes = {name: [None, value] for name, value in data.items()}
-        self._log(record_id, "created", changes, record=data)
-        return json.loads(row)
+        self._check_unique(data, record_id, unique_in_batch)
+        data.update(self._auto_numbers())   # last: a refused record takes no number
+        return {"id": record_id, "data": data, "owner_id": owner_id}
+
+    def _insert(self, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not new:
+            return []
+        insert = self.schema.built(
+            ("insert", self.obj.id),
+            lambda: records.insert().returning(self._json(), sort_by_parameter_order=True))
+        common = {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
+                  "created_by": self.actor.user_id, "updated_by": self.actor.user_id}
+        rows = self.connection.execute(insert, [{**common, **row} for row in new]).scalars()
+        saved = [json.loads(text) for text in rows]
+        self._insert_refs([(row["id"], row["data"]) for row in new])
+        self._log_many([(row["id"], "created",
+                         {name: [None, value] for name, value in row["data"].items()},
+                         row["data"], None) for row in new])
+        return saved
 
     def update(self, record_id: Any, values: Any, *,
                expected_version: int | None = None) -> dict[str, Any]:
@@ -209,8 +252,11 @@ class RecordService:
         if errors:
             raise ValidationError("Some lookups point nowhere.", fields=errors)
 
-    def _check_unique(self, values: Mapping[str, Any], record_id: uuid.UUID) -> None:
-        errors = {}
+    def _check_unique(self, values: Mapping[str, Any], record_id: uuid.UUID,
+                      unique_in_batch: set[tuple[str, str]] | None = None) -> None:
+        """Refuse values a unique field already holds (in the table, or earlier in the same
+        batch, whose records are not written yet)."""
+        errors, claimed = {}, []
         for name, value in values.items():
             field = self.obj.fields.get(name)
             if field is None or value is None or not field.definition.get("unique"):
@@ -225,11 +271,15 @@ class RecordService:
                 records.c.tenant_id == self.actor.tenant_id, records.c.object_id == self.obj.id,
                 records.c.deleted_at.is_(None), records.c.id != record_id,
                 stored == _stored_text(value)).limit(1)).first()
-            if clash is not None:
+            key = (name, _stored_text(value))
+            if clash is not None or key in (unique_in_batch or ()):
                 errors[name] = [f"Another {self.obj.api_name} already has this value."]
+            claimed.append(key)
         if errors:
             raise ValidationError("Some values must be unique.", fields=errors,
                                   code="duplicate_value")
+        if unique_in_batch is not None:
+            unique_in_batch.update(claimed)
 
     def _auto_numbers(self) -> dict[str, str]:
         from trellis.plugins.field_types import format_auto_number
@@ -253,17 +303,22 @@ class RecordService:
 
     def _sync_refs(self, record_id: uuid.UUID, before: Mapping[str, Any],
                    after: Mapping[str, Any]) -> None:
-        for field in self.obj.lookups():
-            name = field.api_name
-            if before.get(name) == after.get(name):
-                continue
-            where = sa.and_(record_refs.c.tenant_id == self.actor.tenant_id,
-                            record_refs.c.source_id == record_id, record_refs.c.field == name)
-            self.connection.execute(record_refs.delete().where(where))
-            if after.get(name) is not None:
-                self.connection.execute(record_refs.insert().values(
-                    tenant_id=self.actor.tenant_id, source_id=record_id, field=name,
-                    target_id=uuid.UUID(after[name]), source_object_id=self.obj.id))
+        changed = {field.api_name for field in self.obj.lookups()
+                   if before.get(field.api_name) != after.get(field.api_name)}
+        for name in changed:
+            self.connection.execute(record_refs.delete().where(
+                record_refs.c.tenant_id == self.actor.tenant_id,
+                record_refs.c.source_id == record_id, record_refs.c.field == name))
+        self._insert_refs([(record_id, {name: after.get(name) for name in changed})])
+
+    def _insert_refs(self, rows: list[tuple[uuid.UUID, Mapping[str, Any]]]) -> None:
+        """``record_refs`` rows for the lookup values of new or changed records."""
+        refs = [{"tenant_id": self.actor.tenant_id, "source_id": record_id, "field": field.api_name,
+                 "target_id": uuid.UUID(data[field.api_name]), "source_object_id": self.obj.id}
+                for record_id, data in rows for field in self.obj.lookups()
+                if data.get(field.api_name) is not None]
+        if refs:
+            self.connection.execute(_INSERT_REF, refs)
 
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:
@@ -296,19 +351,28 @@ class RecordService:
     def _log(self, record_id: uuid.UUID, action: str, changes: dict[str, list[Any]], *,
              record: Mapping[str, Any] | None = None,
              prior: Mapping[str, Any] | None = None) -> None:
-        """Field-level history and the outbox event, in the same transaction as the write.
+        self._log_many([(record_id, action, changes, record, prior)])
 
-        The event carries the record as saved (and as it was), so after-save automations
-        judge their conditions on the state that triggered them."""
-        self.connection.execute(record_history.insert().values(
-            tenant_id=self.actor.tenant_id, record_id=record_id, object_id=self.obj.id,
-            action=action, changes=changes, actor_id=self.actor.user_id))
-        self.connection.execute(events.insert().values(
-            tenant_id=self.actor.tenant_id, object_id=self.obj.id, record_id=record_id,
-            type=f"record.{action}", actor_id=self.actor.user_id,
-            payload={"object": self.obj.api_name, "record_id": str(record_id),
-                     "changes": changes, "record": record, "prior": prior,
-                     "chain": self.chain}))
+    def _log_many(self, entries: list[tuple[uuid.UUID, str, dict[str, list[Any]],
+                                            Mapping[str, Any] | None,
+                                            Mapping[str, Any] | None]]) -> None:
+        """Field-level history and the outbox events, in the same transaction as the writes.
+
+        An event carries the record as saved (and as it was), so after-save automations
+        judge their conditions on the state that triggered them. Entries are
+        ``(record id, action, changes, record, prior)``."""
+        tenant_id, object_id, actor_id = self.actor.tenant_id, self.obj.id, self.actor.user_id
+        self.connection.execute(_INSERT_HISTORY, [
+            {"tenant_id": tenant_id, "record_id": record_id, "object_id": object_id,
+             "action": action, "changes": changes, "actor_id": actor_id}
+            for record_id, action, changes, _, _ in entries])
+        self.connection.execute(_INSERT_EVENT, [
+            {"tenant_id": tenant_id, "object_id": object_id, "record_id": record_id,
+             "type": f"record.{action}", "actor_id": actor_id,
+             "payload": {"object": self.obj.api_name, "record_id": str(record_id),
+                         "changes": changes, "record": record, "prior": prior,
+                         "chain": self.chain}}
+            for record_id, action, changes, record, prior in entries])
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:
