@@ -82,6 +82,39 @@ def test_before_save_updates_the_record_in_the_same_save(crm: TenantFixture) -> 
                                                         "Segment": ["Enterprise", "SMB"]}
 
 
+def test_before_save_automations_run_in_their_order(crm: TenantFixture) -> None:
+    """Lower ``order`` first, then by name; each sees what the earlier ones set."""
+    for name, order, value in (("b_second", 20, "Segment & \"-b\""),
+                               ("a_third", 30, "Segment & \"-a\""),
+                               ("z_first", 10, "\"z\"")):
+        add_automation(crm, {
+            "api_name": name, "object": "Opportunity", "trigger": "created",
+            "timing": "before_save", "order": order,
+            "actions": [{"type": "update_fields", "values": {"Segment": value}}]})
+    created = crm.api("POST", "/api/v1/objects/Opportunity/records",
+                      json={"Name": "ordered"}).get_json()
+    assert created["Segment"] == "z-b-a"
+
+
+def test_a_deleted_trigger_sees_the_record_as_it_was(crm: TenantFixture) -> None:
+    add_automation(crm, {
+        "api_name": "note_deletion", "object": "Opportunity", "trigger": "deleted",
+        "timing": "after_save", "condition": "Amount > 100",
+        "actions": [{"type": "create_record", "object": "Task", "values": {
+            "Subject": "\"Deleted: \" & Name"}}]})
+    small = crm.api("POST", "/api/v1/objects/Opportunity/records",
+                    json={"Name": "small", "Amount": 5}).get_json()
+    big = crm.api("POST", "/api/v1/objects/Opportunity/records",
+                  json={"Name": "big", "Amount": 500}).get_json()
+    for deal in (small, big):
+        assert crm.api("DELETE", f"/api/v1/objects/Opportunity/records/{deal['id']}") \
+            .status_code == 204
+    tasks = wait_for(lambda: records(crm, "Task"))
+    assert [task["Subject"] for task in tasks] == ["Deleted: big"]
+    [run] = runs(crm, automation="note_deletion")
+    assert run["trigger"] == "deleted" and run["record_id"] == big["id"]
+
+
 def test_after_save_create_record_fires_on_the_transition_only(crm: TenantFixture) -> None:
     add_automation(crm, {
         "api_name": "won_followup", "object": "Opportunity", "active": True, "order": 10,

@@ -205,8 +205,13 @@ def _start_embedded_worker(state: AppState) -> None:
 @cli.command("worker", context_settings={"ignore_unknown_options": True})
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker (extra arguments go to ``celery worker``)."""
-    current_app.extensions["celery"].worker_main(["worker", *celery_args])
+    """Run a Celery worker (extra arguments go to ``celery worker``); it restarts itself
+    if Celery stops on an error (see trellis.worker_restart)."""
+    from trellis.worker_restart import run_restarting
+
+    celery = current_app.extensions["celery"]
+    run_restarting(lambda: celery.start(["worker", *celery_args]),
+                   ["-m", "trellis.cli", "worker", *celery_args])
 
 
 @cli.command("beat", context_settings={"ignore_unknown_options": True})

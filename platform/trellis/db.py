@@ -89,14 +89,21 @@ class Database:
             cursor.execute(f'SET ROLE "{self.app_role}"')
         dbapi_connection.commit()
 
-    def connect(self, tenant_id: uuid.UUID | str | None) -> Connection:
+    def connect(self, tenant_id: uuid.UUID | str | None, *,
+                autocommit: bool = False) -> Connection:
         """A pooled connection in a new transaction, scoped to ``tenant_id`` (or to no
-        tenant). A connection the server dropped (a restart, an idle timeout) shows up on
-        the first statement; SQLAlchemy then invalidates the pool and the transaction is
-        begun again once on a fresh connection, so callers never see the stale one."""
+        tenant); with ``autocommit``, outside any transaction (for session-level locks).
+
+        A connection the server dropped (a restart, an idle timeout) shows up on the
+        first statement; SQLAlchemy then invalidates the pool and the connection is
+        taken again once, fresh, so callers never see the stale one."""
         for attempt in (1, 2):
             connection = self.engine.connect()
             try:
+                if autocommit:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                    connection.exec_driver_sql("SELECT 1")
+                    return connection
                 connection.begin()
                 if tenant_id is None:
                     connection.exec_driver_sql("SELECT 1")

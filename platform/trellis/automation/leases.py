@@ -39,8 +39,7 @@ def _key(run_id: int) -> int:
 def run_lease(database: Database, run_id: int) -> Iterator[bool]:
     """Hold the run's lease while the block runs; yields False when another worker
     holds it (that worker finishes the run, so the caller should leave it alone)."""
-    with database.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT") as connection:
+    with database.connect(None, autocommit=True) as connection:
         held = connection.execute(sa.select(sa.func.pg_try_advisory_lock(
             NAMESPACE, _key(run_id)))).scalar()
         try:
