@@ -49,6 +49,19 @@ def test_unknown_route_and_method(tenant: TenantFixture) -> None:
     assert "GET" in response.headers["Allow"]
 
 
+def test_row_ids_out_of_range_are_unknown(tenant: TenantFixture) -> None:
+    """Ids in URLs are bigints: a larger number is a 404 like any unknown id, never an
+    overflow error from PostgreSQL."""
+    huge = str(2 ** 64)
+    for method, path in (("GET", f"/api/v1/automation-runs/{huge}"),
+                         ("POST", f"/api/v1/automation-runs/{huge}/replay"),
+                         ("GET", f"/api/v1/meta/revisions/{huge}"),
+                         ("GET", "/api/v1/automation-runs/0")):
+        assert_envelope(tenant.api(method, path), 404)
+    for path in (f"/api/v1/automation-runs/{2 ** 63 - 1}", f"/api/v1/meta/revisions/{2 ** 63 - 1}"):
+        assert_envelope(tenant.api("GET", path), 404)
+
+
 def test_html_error_page_for_browsers(client) -> None:  # noqa: ANN001
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404

@@ -8,6 +8,7 @@ import jinja2
 import redis
 from flask import Flask
 
+from trellis.api.request import RowIdConverter
 from trellis.automation.actions import ActionRegistry
 from trellis.config import Config, load_config
 from trellis.db import Database
@@ -69,6 +70,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
     observability.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    app.url_map.converters["row_id"] = RowIdConverter
     for blueprints in plugin_manager.hook.register_blueprints():
         for blueprint in blueprints:
             app.register_blueprint(blueprint)

@@ -102,6 +102,6 @@ def replay_run(run_id: int) -> ResponseReturnValue:
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/automation-runs", view_func=list_runs, methods=["GET"])
-    blueprint.add_url_rule("/automation-runs/<int:run_id>", view_func=get_run, methods=["GET"])
-    blueprint.add_url_rule("/automation-runs/<int:run_id>/replay", view_func=replay_run,
+    blueprint.add_url_rule("/automation-runs/<row_id:run_id>", view_func=get_run, methods=["GET"])
+    blueprint.add_url_rule("/automation-runs/<row_id:run_id>/replay", view_func=replay_run,
                            methods=["POST"])

@@ -210,7 +210,7 @@ def register(blueprint: Blueprint) -> None:
     rule("/meta/objects/<api_name>/fields/<field_name>/purge", view_func=purge_field,
          methods=["POST"])
     rule("/meta/revisions", view_func=list_revisions, methods=["GET"])
-    rule("/meta/revisions/<int:number>", view_func=get_revision, methods=["GET"])
-    rule("/meta/revisions/<int:number>/rollback", view_func=rollback, methods=["POST"])
+    rule("/meta/revisions/<row_id:number>", view_func=get_revision, methods=["GET"])
+    rule("/meta/revisions/<row_id:number>/rollback", view_func=rollback, methods=["POST"])
     rule("/meta/field-types", view_func=field_types, methods=["GET"])
     rule("/meta/formulas/check", view_func=check_formula, methods=["POST"])

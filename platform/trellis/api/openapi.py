@@ -288,8 +288,8 @@ def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[s
             found = operation(re.sub(r"_(\w)", lambda match: match.group(1).upper(), name)
                               + method.title(), (view.__doc__ or name).strip().splitlines()[0],
                               "Other", "2XX", errors=(*WRITE, 412), parameters=[
-                                  parameter(argument, "path", INTEGER if f"<int:{argument}>"
-                                            in rule.rule else TEXT)
+                                  parameter(argument, "path", INTEGER if re.search(
+                                      rf"<(int|row_id):{argument}>", rule.rule) else TEXT)
                                   for argument in sorted(rule.arguments)])
             if method in {"POST", "PUT", "PATCH"}:
                 found["requestBody"] = {"content": {"application/json": {"schema": {}}}}

@@ -61,7 +61,8 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
                                            data_of, operation, parameter, ref, shape)
 
     name = parameter("api_name", "path", API_NAME, "The automation's api_name (any case).")
-    run_id = parameter("run_id", "path", {"type": "integer", "minimum": 0})
+    run_id = parameter("run_id", "path", {"type": "integer", "minimum": 1,
+                                          "maximum": 2 ** 63 - 1})
     moment = {"type": "string", "format": "date-time"}
     filters = [
         parameter("status", "query", {"enum": list(STATUSES)}),

@@ -1,4 +1,5 @@
-"""Reading API request bodies: JSON only, well-formed, of the expected shape."""
+"""Reading API requests: JSON bodies only, well-formed, of the expected shape; row ids in
+URLs within range."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,7 @@ import re
 from typing import Any
 
 from flask import request
+from werkzeug.routing import IntegerConverter, Map
 
 from trellis.errors import BadRequest, UnsupportedMediaType, ValidationError
 
@@ -53,3 +55,12 @@ def unstorable_text(body: Any) -> dict[str, str]:
             problems[path or "body"] = ("Text cannot contain the NUL character."
                                         if "\x00" in value else "Text has invalid Unicode.")
     return problems
+
+
+class RowIdConverter(IntegerConverter):
+    """``<row_id:…>``: a positive bigint (run, delivery and revision numbers). A larger
+    number matches no route, so it is a 404 like any unknown id rather than an overflow
+    in PostgreSQL."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2 ** 63 - 1)

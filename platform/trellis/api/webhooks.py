@@ -204,8 +204,8 @@ def register(blueprint: Blueprint) -> None:
     rule(one, view_func=change_webhook, methods=["PATCH"])
     rule(one, view_func=delete_webhook, methods=["DELETE"])
     rule(f"{one}/deliveries", view_func=list_deliveries, methods=["GET"])
-    rule(f"{one}/deliveries/<int:delivery_id>", view_func=get_delivery, methods=["GET"])
-    rule(f"{one}/deliveries/<int:delivery_id>/replay", view_func=replay_delivery,
+    rule(f"{one}/deliveries/<row_id:delivery_id>", view_func=get_delivery, methods=["GET"])
+    rule(f"{one}/deliveries/<row_id:delivery_id>/replay", view_func=replay_delivery,
          methods=["POST"])
 
 

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from trellis.actor import system_actor
-from trellis.automation.subscriptions import active_subscriptions, fan_out
+from trellis.automation.subscriptions import active_subscriptions, event_views, fan_out
 from trellis.automation.triggers import automations_for, condition_met
 from trellis.db import Database
 from trellis.errors import NotFound
@@ -110,12 +110,8 @@ def _judge(context: RuleContext, obj: Any, automation: dict[str, Any],
                            f"({' → '.join(step[0] for step in chain.get('seen', []))}).")
     if [automation["api_name"], payload["record_id"]] in chain.get("seen", []):
         return "skipped", "Stopped: this automation already ran on this record in this chain."
-    record = payload.get("record") or payload.get("prior") or {}
-    prior = payload.get("prior") if payload.get("record") is not None else None
-    system = {"id": uuid.UUID(payload["record_id"])}
     try:
-        met = condition_met(context, obj, automation, context.view(obj, record, system),
-                            None if prior is None else context.view(obj, prior, system))
+        met = condition_met(context, obj, automation, *event_views(context, obj, payload))
     except FormulaError as error:
         return "skipped", f"The condition could not be evaluated: {error}"
     return ("queued", None) if met else (None, None)
