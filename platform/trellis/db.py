@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from typing import Iterator
+import weakref
+from typing import Any, Iterator
 
 import sqlalchemy as sa
+from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Engine
 
 metadata = sa.MetaData(naming_convention={
@@ -157,6 +159,30 @@ def transaction(connection: Connection) -> Iterator[Connection]:
         connection.close()
 
 
+_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def driver_execute(connection: Connection, statement: sa.Executable,
+                   parameters: dict[str, Any]) -> Any:
+    """Run a statement built once (module level, or per metadata revision) straight on the
+    psycopg connection, in the connection's transaction; returns the cursor, whose rows
+    are named tuples of driver types.
+
+    For the few statements every request runs (the token lookup, a record by id):
+    SQLAlchemy's execution and result machinery costs about as much CPU as the driver
+    work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
+    """
+    found = _DRIVER_SQL.get(statement)
+    if found is None:
+        compiled = statement.compile(dialect=connection.dialect,
+                                     compile_kwargs={"render_postcompile": True})
+        # Values fixed when the statement was built (an object id) are parameters too.
+        found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
+    cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
+    return cursor.execute(found[0], {**found[1], **parameters})
+
+
 _SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
 
 
@@ -187,7 +213,8 @@ def index_friendly_reads(connection: Connection) -> Iterator[None]:
     if not _READER_AVAILABLE[key]:
         yield
         return
-    previous = connection.execute(sa.text(
-        "SELECT current_user, set_config('role', :r, true)"), {"r": READER_ROLE}).scalar()
+    # Plain driver SQL: these run around every list page.
+    previous = connection.exec_driver_sql(
+        "SELECT current_user, set_config('role', %s, true)", (READER_ROLE,)).scalar()
     yield
-    connection.execute(sa.select(sa.func.set_config("role", previous, True)))
+    connection.exec_driver_sql("SELECT set_config('role', %s, true)", (previous,))

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import TOKEN_SCOPES, Actor
+from trellis.db import driver_execute
 from trellis.errors import NotFound, ValidationError
 from trellis.metadata.compiled import note_revision, revision_key_columns
 from trellis.tables import api_tokens, tenants, users
@@ -82,7 +83,7 @@ def lookup_token(connection: Connection, token: str) -> Actor | None:
     """The actor a bearer token stands for, or None if it is unknown, revoked or expired.
 
     ``connection`` is in the tenant :func:`token_tenant` names."""
-    row = connection.execute(_LOOKUP, {"token_hash": digest(token)}).first()
+    row = driver_execute(connection, _LOOKUP, {"token_hash": digest(token)}).fetchone()
     if row is None:
         return None
     note_revision(connection, row.tenant_id, row.metadata_revision, row.metadata_revision_at)

@@ -27,7 +27,15 @@ PAIRS_PER_CALL = 40
 
 def record_json(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
                 fields: Iterable[str] | None = None) -> sa.ColumnElement:
-    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``)."""
+    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``),
+    built once per revision and projection."""
+    fields = None if fields is None else tuple(fields)
+    return schema.built(("record_json", obj.id, tenant_id, fields),
+                        lambda: _record_json(obj, schema, tenant_id, fields))
+
+
+def _record_json(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
+                 fields: tuple[str, ...] | None) -> sa.ColumnElement:
     resolver = schema.formulas.sql(obj, tenant_id)
     if fields is not None:
         pairs = [(name, resolver.field(name) if obj.fields[name].type.computed

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
+from trellis.db import driver_execute
 from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
                             ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
@@ -85,8 +86,8 @@ class RecordService:
             return query.with_for_update() if for_update else query
 
         query = self.schema.built((kind, self.obj.id, include_deleted, for_update), build)
-        row = self.connection.execute(query, {"tenant_id": self.actor.tenant_id,
-                                              "record_id": parse_record_id(record_id)}).first()
+        row = driver_execute(self.connection, query, {
+            "tenant_id": self.actor.tenant_id, "record_id": parse_record_id(record_id)}).fetchone()
         if row is None:
             raise NotFound(f"No {self.obj.api_name} record {record_id}.")
         return row
