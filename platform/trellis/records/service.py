@@ -12,6 +12,7 @@ import uuid
 from typing import Any, Mapping
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
 from sqlalchemy.engine import Connection
 
@@ -141,9 +142,11 @@ class RecordService:
                   "created_by": self.actor.user_id, "updated_by": self.actor.user_id}
         rows = [{**common, **row} for row in new]
         if len(rows) == 1:
-            insert = self.schema.built(("insert", self.obj.id),
-                                       lambda: records.insert().returning(self._json()))
-            saved = [json.loads(self.connection.execute(insert, rows).scalar_one())]
+            insert = self.schema.built(("insert", self.obj.id), lambda: records.insert().values(
+                {name: sa.bindparam(name) for name in rows[0]}).returning(self._json()))
+            written = driver_execute(self.connection, insert,
+                                     {**rows[0], "data": Jsonb(rows[0]["data"])})
+            saved = [json.loads(written.fetchone()[0])]
         else:
             # Many rows: a pipelined executemany, then their JSON in one SELECT. (A single
             # multi-row INSERT … RETURNING costs the driver more to parse than the rows.)
@@ -331,7 +334,7 @@ class RecordService:
                 for record_id, data in rows for field in self.obj.lookups()
                 if data.get(field.api_name) is not None]
         if refs:
-            self.connection.execute(_INSERT_REF, refs)
+            self.connection.execute(_INSERT_REF, _parameters(refs))
 
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:
@@ -375,17 +378,23 @@ class RecordService:
         judge their conditions on the state that triggered them. Entries are
         ``(record id, action, changes, record, prior)``."""
         tenant_id, object_id, actor_id = self.actor.tenant_id, self.obj.id, self.actor.user_id
-        self.connection.execute(_INSERT_HISTORY, [
+        self.connection.execute(_INSERT_HISTORY, _parameters([
             {"tenant_id": tenant_id, "record_id": record_id, "object_id": object_id,
              "action": action, "changes": changes, "actor_id": actor_id}
-            for record_id, action, changes, _, _ in entries])
-        self.connection.execute(_INSERT_EVENT, [
+            for record_id, action, changes, _, _ in entries]))
+        self.connection.execute(_INSERT_EVENT, _parameters([
             {"tenant_id": tenant_id, "object_id": object_id, "record_id": record_id,
              "type": f"record.{action}", "actor_id": actor_id,
              "payload": {"object": self.obj.api_name, "record_id": str(record_id),
                          "changes": changes, "record": record, "prior": prior,
                          "chain": self.chain}}
-            for record_id, action, changes, record, prior in entries])
+            for record_id, action, changes, record, prior in entries]))
+
+
+def _parameters(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | dict[str, Any]:
+    """Several rows for an executemany, one row as a plain execute: the driver runs
+    executemany as a pipeline, which costs more than the statement for a single row."""
+    return rows[0] if len(rows) == 1 else rows
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:
