@@ -180,7 +180,11 @@ def driver_execute(connection: Connection, statement: sa.Executable,
         # Values fixed when the statement was built (an object id) are parameters too.
         found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
-    return cursor.execute(found[0], {**found[1], **parameters})
+    parameters = {**found[1], **parameters}
+    # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
+    for listener in connection.dispatch.before_cursor_execute:
+        listener(connection, cursor, found[0], parameters, None, False)
+    return cursor.execute(found[0], parameters)
 
 
 _SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
