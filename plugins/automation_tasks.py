@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from trellis.hookspecs import hookimpl
+from trellis.nudges import Nudger
 
 DISPATCH_SECONDS = 5
 SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within this
@@ -13,10 +14,7 @@ SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within th
 
 @hookimpl
 def register_celery_tasks(celery: Any) -> None:
-    @celery.task(name="trellis.dispatch_events", shared=False)
-    def dispatch_events() -> int:
-        """Turn committed record events into automation runs and webhook deliveries and
-        hand them to workers."""
+    def dispatch(sweep: bool) -> int:
         from trellis.automation.deliveries import stale_deliveries
         from trellis.automation.dispatch import dispatch_pending, stale_runs
         from trellis.state import get_state
@@ -24,15 +22,32 @@ def register_celery_tasks(celery: Any) -> None:
         state = get_state()
         dispatched = dispatch_pending(state.database, state.metadata_cache,
                                       max_depth=state.config.automation_max_depth)
-        runs = dispatched.runs
-        stale = stale_runs(state.database, max_attempts=state.config.automation_max_attempts)
-        for tenant_id, run_id in [*runs, *stale]:
+        runs, deliveries = list(dispatched.runs), list(dispatched.deliveries)
+        if sweep:
+            runs += stale_runs(state.database, max_attempts=state.config.automation_max_attempts)
+            deliveries += stale_deliveries(state.database, state.config)
+        for tenant_id, run_id in runs:
             run_automation.delay(str(tenant_id), run_id)
         # Sent by trellis.deliver_webhook (plugins/webhook_tasks.py).
-        for tenant_id, delivery_id in [*dispatched.deliveries,
-                                       *stale_deliveries(state.database, state.config)]:
+        for tenant_id, delivery_id in deliveries:
             celery.send_task("trellis.deliver_webhook", args=[str(tenant_id), delivery_id])
-        return len(runs)
+        return len(dispatched.runs)
+
+    @celery.task(name="trellis.dispatch_events", shared=False)
+    def dispatch_events() -> int:
+        """The outbox sweep: turn committed record events into automation runs and webhook
+        deliveries, and hand those whose hand-off or worker was lost to workers again."""
+        return dispatch(sweep=True)
+
+    @celery.task(name="trellis.dispatch_new_events", shared=False)
+    def dispatch_new_events() -> int:
+        """Dispatch just-committed events (a nudge after writes); the periodic sweep looks
+        for lost work, which a nudge per write need not repeat."""
+        return dispatch(sweep=False)
+
+    # Runs that write records nudge the dispatcher for their events; many runs finishing
+    # together share one message.
+    nudger = Nudger(lambda task: celery.send_task(task))
 
     @celery.task(name="trellis.run_automation", shared=False, bind=True, max_retries=None)
     def run_automation(self: Any, tenant_id: str, run_id: int) -> str:
@@ -47,8 +62,8 @@ def register_celery_tasks(celery: Any) -> None:
                 return "running elsewhere"   # the worker holding the lease finishes it
             status = execute_run(state.database, state.metadata_cache, state.config,
                                  uuid.UUID(tenant_id), run_id)
-        # Actions may have written records: their events are dispatched at once.
-        dispatch_events.delay()
+        # Actions may have written records: their events are dispatched soon.
+        nudger.request("trellis.dispatch_new_events")
         if status == "failed":
             raise self.retry(countdown=backoff_seconds(self.request.retries + 1))
         return status

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Nudger:
-    def __init__(self, send: Callable[[str], None], window: float = 0.02) -> None:
+    def __init__(self, send: Callable[[str], None], window: float = 0.01) -> None:
         self._send = send
         self._window = window
         self._pending: set[str] = set()

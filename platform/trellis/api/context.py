@@ -63,4 +63,4 @@ def schedule_event_dispatch() -> None:
     if "trellis.nudger" not in extensions:
         celery = extensions["celery"]
         extensions["trellis.nudger"] = Nudger(lambda task: celery.send_task(task))
-    extensions["trellis.nudger"].request("trellis.dispatch_events")
+    extensions["trellis.nudger"].request("trellis.dispatch_new_events")

@@ -25,8 +25,8 @@ from trellis.automation.actions import ActionFailed, ActionStep
 from trellis.automation.waits import RunSkipped, check_before_continuing, resume_time
 from trellis.config import Config
 from trellis.db import Database
-from trellis.errors import TrellisError
-from trellis.metadata.compiled import MetadataCache, ObjectSchema
+from trellis.errors import NotFound, TrellisError
+from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.records.rules import RecordView, RuleContext
 from trellis.records.tables import automation_runs, events, records
 from trellis.rule_engine import FormulaError
@@ -44,13 +44,11 @@ def backoff_seconds(attempts: int) -> int:
 def execute_run(database: Database, cache: MetadataCache, config: Config,
                 tenant_id: uuid.UUID, run_id: int) -> str:
     """Run the remaining actions of a run; return its status afterwards."""
-    with database.platform() as connection:
-        slug = connection.execute(sa.select(tenants.c.slug)
-                                  .where(tenants.c.id == tenant_id)).scalar_one()
-    actor = system_actor(tenant_id, slug)
     with database.tenant(tenant_id) as connection:
-        run = connection.execute(sa.select(automation_runs).where(
-            automation_runs.c.id == run_id).with_for_update()).first()
+        run = connection.execute(
+            sa.select(automation_runs, tenants.c.slug)
+            .join(tenants, tenants.c.id == automation_runs.c.tenant_id)
+            .where(automation_runs.c.id == run_id).with_for_update(of=automation_runs)).first()
         if run is None or run.status in FINAL:
             return run.status if run else "missing"
         if run.status == "waiting" and run.resume_at > dt.datetime.now(dt.timezone.utc):
@@ -58,9 +56,12 @@ def execute_run(database: Database, cache: MetadataCache, config: Config,
         connection.execute(automation_runs.update().where(automation_runs.c.id == run_id).values(
             status="running", attempts=automation_runs.c.attempts + 1,
             started_at=sa.func.coalesce(automation_runs.c.started_at, sa.func.now())))
+        automation = _automation(cache.get(connection, tenant_id), run)
+    actor = system_actor(tenant_id, run.slug)
     started = time.perf_counter()
     try:
-        automation = _automation(database, cache, tenant_id, run)
+        if automation is None:
+            raise ActionFailed(f"Automation {run.automation} no longer exists.")
         actions = automation["actions"]
         for index, action in enumerate(actions):
             if index in run.actions_done:
@@ -82,14 +83,14 @@ def execute_run(database: Database, cache: MetadataCache, config: Config,
     return _finish(database, tenant_id, run_id, started, config.automation_max_attempts)
 
 
-def _automation(database: Database, cache: MetadataCache, tenant_id: uuid.UUID,
-                run: Any) -> dict[str, Any]:
-    with database.tenant(tenant_id) as connection:
-        obj = cache.get(connection, tenant_id).by_id(run.object_id)
-    for automation in obj.definition.get("automations", []):
-        if automation["api_name"] == run.automation:
-            return automation
-    raise ActionFailed(f"Automation {run.automation} no longer exists.")
+def _automation(schema: TenantSchema, run: Any) -> dict[str, Any] | None:
+    """The run's automation as defined now (None once its object or it is gone)."""
+    try:
+        obj = schema.by_id(run.object_id)
+    except NotFound:
+        return None
+    return next((automation for automation in obj.definition.get("automations", [])
+                 if automation["api_name"] == run.automation), None)
 
 
 def _perform(database: Database, cache: MetadataCache, config: Config, actor: Actor,
