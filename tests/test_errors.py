@@ -96,3 +96,22 @@ def test_request_id_is_generated_or_kept(client) -> None:  # noqa: ANN001
     assert client.get("/healthz", headers={"X-Request-ID": "abc"}).headers["X-Request-ID"] != "abc"
     kept = client.get("/healthz", headers={"X-Request-ID": "lb-req-0001"})
     assert kept.headers["X-Request-ID"] == "lb-req-0001"
+
+
+def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(app: Flask,
+                                                                tenant: TenantFixture) -> None:
+    """Hot statements bypass SQLAlchemy's execution layer; their database errors must still
+    arrive as SQLAlchemy's (which the API maps to 4xx), not as raw driver exceptions."""
+    import uuid
+
+    import pytest
+
+    from trellis.db import driver_execute
+    from trellis.tables import tenants
+
+    duplicate = tenants.insert().values(id=sa.bindparam("id"), slug=sa.bindparam("slug"),
+                                        name=sa.bindparam("name"))
+    with app.extensions["trellis"].database.owner() as connection:
+        with pytest.raises(sa.exc.IntegrityError):
+            driver_execute(connection, duplicate,
+                           {"id": tenant.id, "slug": f"x-{uuid.uuid4().hex[:8]}", "name": "x"})

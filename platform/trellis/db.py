@@ -20,6 +20,7 @@ import weakref
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Engine
 
@@ -179,12 +180,24 @@ def driver_execute(connection: Connection, statement: sa.Executable,
                                      compile_kwargs={"render_postcompile": True})
         # Values fixed when the statement was built (an object id) are parameters too.
         found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
+    return _driver_run(connection, found[0], {**found[1], **parameters})
+
+
+def _driver_run(connection: Connection, sql: str, parameters: Any) -> Any:
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
-    parameters = {**found[1], **parameters}
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
-        listener(connection, cursor, found[0], parameters, None, False)
-    return cursor.execute(found[0], parameters)
+        listener(connection, cursor, sql, parameters, None, False)
+    try:
+        return cursor.execute(sql, parameters)
+    except psycopg.Error as error:
+        # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to
+        # clear 4xx answers; a dropped connection is marked so the pool discards it.
+        invalidated = connection.dialect.is_disconnect(error, connection.connection, cursor)
+        if invalidated:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(sql, parameters, error, psycopg.Error,
+                                         connection_invalidated=invalidated) from error
 
 
 _SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
@@ -194,7 +207,8 @@ def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
     """Scope the current transaction to one tenant (``set_config(..., is_local => true)``).
 
     Sent as plain driver SQL: it opens every transaction, and SQLAlchemy's statement
-    machinery would cost more than the statement itself."""
+    machinery would cost more than the statement itself. (Through SQLAlchemy still: it is
+    the statement that finds a dead pooled connection, which Database.connect replaces.)"""
     connection.exec_driver_sql(_SET_TENANT, (str(tenant_id),))
 
 
