@@ -19,8 +19,8 @@ import uuid
 import weakref
 from typing import Any, Iterator
 
-import sqlalchemy as sa
 import psycopg
+import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection, Engine
 
@@ -170,7 +170,8 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     psycopg connection, in the connection's transaction; returns the cursor, whose rows
     are named tuples of driver types.
 
-    For the few statements every request runs (the token lookup, a record by id):
+    For the few statements nearly every request runs (the token lookup, a record by id,
+    the inserts of a single write):
     SQLAlchemy's execution and result machinery costs about as much CPU as the driver
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
@@ -180,10 +181,7 @@ def driver_execute(connection: Connection, statement: sa.Executable,
                                      compile_kwargs={"render_postcompile": True})
         # Values fixed when the statement was built (an object id) are parameters too.
         found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
-    return _driver_run(connection, found[0], {**found[1], **parameters})
-
-
-def _driver_run(connection: Connection, sql: str, parameters: Any) -> Any:
+    sql, parameters = found[0], {**found[1], **parameters}
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
