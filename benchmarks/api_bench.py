@@ -185,6 +185,28 @@ def drop_database(server_url: str, name: str = DATABASE) -> None:
     admin.dispose()
 
 
+def bench_tenant(database: Any, token_name: str) -> tuple[Any, Any, Any, str]:
+    """Migrate; create the ``bench`` tenant, its admin and an API token.
+
+    Returns the tenant, the system actor, the admin user and the token."""
+    from trellis.actor import system_actor
+    from trellis.migrate import upgrade
+    from trellis.tenants import create_tenant
+    from trellis.tokens import create_token
+    from trellis.users import create_user
+
+    upgrade(database)
+    with database.owner() as connection:
+        tenant = create_tenant(connection, "bench", "Benchmark Inc.")
+    actor = system_actor(tenant.id, tenant.slug)
+    with database.tenant(tenant.id) as connection:
+        user = create_user(connection, actor, email="admin@bench.test",
+                           password="correct horse battery", display_name="Admin",
+                           roles=["admin"])
+        token, _ = create_token(connection, actor, user_id=user.id, name=token_name)
+    return tenant, actor, user, token
+
+
 def setup(app: Any, url: str, records: int, index_first: bool) -> Fixture:
     """Migrate, create tenant/admin/token/object, load ``records`` rows, build the indexes.
 
@@ -194,26 +216,13 @@ def setup(app: Any, url: str, records: int, index_first: bool) -> Fixture:
     """
     import sqlalchemy as sa
 
-    from trellis.actor import system_actor
     from trellis.metadata.indexes import build_pending_indexes
     from trellis.metadata.service import MetadataService
-    from trellis.migrate import upgrade
-    from trellis.tenants import create_tenant
-    from trellis.tokens import create_token
-    from trellis.users import create_user
 
     state = app.extensions["trellis"]
     database = state.database
     started = time.perf_counter()
-    upgrade(database)
-    with database.owner() as connection:
-        tenant = create_tenant(connection, "bench", "Benchmark Inc.")
-    actor = system_actor(tenant.id, tenant.slug)
-    with database.tenant(tenant.id) as connection:
-        user = create_user(connection, actor, email="admin@bench.test",
-                           password="correct horse battery", display_name="Admin",
-                           roles=["admin"])
-        token, _ = create_token(connection, actor, user_id=user.id, name="api-bench")
+    tenant, actor, user, token = bench_tenant(database, "api-bench")
     with database.tenant(tenant.id) as connection:
         obj = MetadataService(connection, actor, state.metadata_cache).create_object(OBJECT)
     print(f"setup: migrated; tenant, admin, token and Opportunity created "

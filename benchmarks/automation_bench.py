@@ -91,22 +91,8 @@ def baseline_celery(redis_url: str, namespace: str, database_url: str) -> Any:
 # -- setup -----------------------------------------------------------------------------------
 def setup_trellis(app: Any) -> tuple[Any, dict[str, str]]:
     """Migrate; create a tenant, an admin token, the objects and the automation."""
-    from trellis.actor import system_actor
-    from trellis.migrate import upgrade
-    from trellis.tenants import create_tenant
-    from trellis.tokens import create_token
-    from trellis.users import create_user
-
-    database = app.extensions["trellis"].database
-    upgrade(database)
-    with database.owner() as connection:
-        tenant = create_tenant(connection, "bench", "Benchmark Inc.")
-    actor = system_actor(tenant.id, tenant.slug)
-    with database.tenant(tenant.id) as connection:
-        user = create_user(connection, actor, email="admin@bench.test",
-                           password="correct horse battery", display_name="Admin",
-                           roles=["admin"])
-        token, _ = create_token(connection, actor, user_id=user.id, name="automation-bench")
+    tenant, _, _, token = api_bench.bench_tenant(app.extensions["trellis"].database,
+                                                 "automation-bench")
     headers = {"Authorization": f"Bearer {token}"}
     client = app.test_client()
     for path, body in (("/api/v1/meta/objects", OPPORTUNITY), ("/api/v1/meta/objects", TASK),

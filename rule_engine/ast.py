@@ -104,3 +104,16 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, FunctionCall):
         return node.arguments
     return ()
+
+
+def left_spine(node: BinaryOperation) -> tuple[Node, list[BinaryOperation]]:
+    """A left-nested operator chain (``a + b - c …``) as its innermost left operand and
+    its operations in evaluation order, so that passes can walk it in a loop rather than
+    recurse (a long chain would exhaust Python's stack)."""
+    spine: list[BinaryOperation] = []
+    current: Node = node
+    while isinstance(current, BinaryOperation):
+        spine.append(current)
+        current = current.left
+    spine.reverse()
+    return current, spine

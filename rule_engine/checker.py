@@ -183,13 +183,9 @@ class TypeChecker:
 
     def _binary(self, node: ast.BinaryOperation) -> str:
         """Walk the left operand chain iteratively (``a + b + c + ...`` can be long)."""
-        spine = []
-        current: ast.Node = node
-        while isinstance(current, ast.BinaryOperation):
-            spine.append(current)
-            current = current.left
-        kind = self.visit(current)
-        for item in reversed(spine):
+        innermost, spine = ast.left_spine(node)
+        kind = self.visit(innermost)
+        for item in spine:
             kind = self._binary_kind(item, kind, self.visit(item.right))
             if item is not node:
                 self.result.kinds[item] = kind

@@ -274,13 +274,9 @@ class PythonCompiler:
     def _chain(self, node: ast.BinaryOperation) -> Closure:
         """A left-nested operator chain (``a + b - c & d ...``) evaluated in a loop,
         so that a long chain costs no Python recursion at all."""
-        spine = []
-        current: ast.Node = node
-        while isinstance(current, ast.BinaryOperation):
-            spine.append(current)
-            current = current.left
-        first = self.node(current)
-        steps = tuple(self._step(item) for item in reversed(spine))
+        innermost, spine = ast.left_spine(node)
+        first = self.node(innermost)
+        steps = tuple(self._step(item) for item in spine)
 
         def chain(record: Any, environment: Environment) -> Any:
             value = first(record, environment)
@@ -314,13 +310,7 @@ class PythonCompiler:
             return ordering_step
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
             def concatenate_step(value: Any, record: Any, environment: Environment) -> Any:
-                joined = (value or "") + (right(record, environment) or "")
-                if len(joined) > 1000:
-                    environment.charge(len(joined) // 100)
-                    if len(joined) > MAX_TEXT_LENGTH:
-                        raise runtime_error(node, FormulaRuntimeError(
-                            f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
-                return joined or None
+                return _joined(node, value, right(record, environment), environment)
             return concatenate_step
         calculate = _arithmetic(operator_text, left_kind, right_kind)
 
@@ -350,13 +340,8 @@ class PythonCompiler:
                                                      right(record, environment)) is not negated
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
             def concatenate(record: Any, environment: Environment) -> Any:
-                joined = (left(record, environment) or "") + (right(record, environment) or "")
-                if len(joined) > 1000:
-                    environment.charge(len(joined) // 100)
-                    if len(joined) > MAX_TEXT_LENGTH:
-                        raise runtime_error(node, FormulaRuntimeError(
-                            f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
-                return joined or None
+                return _joined(node, left(record, environment), right(record, environment),
+                               environment)
             return concatenate
         calculate = _arithmetic(operator_text, left_kind, right_kind)
 
@@ -525,6 +510,17 @@ def _power(first: Decimal, second: Decimal) -> Decimal:
     if abs(second) > 10_000 and abs(first) != 1:
         raise FormulaRuntimeError("the exponent is too large")
     return DECIMAL_CONTEXT.power(first, second)
+
+
+def _joined(node: ast.Node, first: Any, second: Any, environment: Environment) -> Any:
+    """``first & second``: long results are charged to the step budget, and capped."""
+    joined = (first or "") + (second or "")
+    if len(joined) > 1000:
+        environment.charge(len(joined) // 100)
+        if len(joined) > MAX_TEXT_LENGTH:
+            raise runtime_error(node, FormulaRuntimeError(
+                f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
+    return joined or None
 
 
 def _arithmetic(operator_text: str, left: str, right: str) -> Callable[[Any, Any], Any]:
