@@ -31,6 +31,10 @@ SQL_EXPRESSIONS = {
     "time": "trellis_time(data->>'{name}')",
     "jsonb": "(data->'{name}')",
 }
+# Statements and expressions kept per revision by TenantSchema.built.
+BUILT_LIMIT = 1000
+_BUILT_LOCK = threading.Lock()
+
 SYSTEM_COLUMNS = {
     "id": ("id", "uuid"), "version": ("version", "numeric"),
     "created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz"),
@@ -134,12 +138,20 @@ class TenantSchema:
     _built: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
 
     def built(self, key: Any, build: Callable[[], Any]) -> Any:
-        """``build()``, made once per revision: statements that depend on metadata only.
-        Building a SQLAlchemy statement costs more Python than running its cached
-        compiled form, so hot paths build theirs here, with bind parameters."""
+        """``build()``, made once per revision: statements that depend on metadata only
+        (or on a request's shape, such as a list page's filters and sort, but not on its
+        values). Building a SQLAlchemy statement costs more Python than running its
+        compiled form, so hot paths build theirs here, with bind parameters.
+
+        At most :data:`BUILT_LIMIT` are kept, the oldest dropped first: request shapes
+        are chosen by callers, and a revision may live long."""
         found = self._built.get(key)
         if found is None:
-            found = self._built[key] = build()
+            found = build()
+            with _BUILT_LOCK:
+                if len(self._built) >= BUILT_LIMIT:
+                    del self._built[next(iter(self._built))]
+                self._built[key] = found
         return found
 
     @property

@@ -63,7 +63,9 @@ class SqlCompiler:
         self.checked = checked
         self.resolve = resolve
         self.blank_mode = blank_mode
-        self.now = ensure_aware(now) if now is not None else dt.datetime.now(UTC)
+        # Without a fixed ``now``, TODAY() and NOW() read PostgreSQL's clock: statements
+        # are built once per metadata revision and must stay right the next day.
+        self.now = ensure_aware(now) if now is not None else None
         self.globals = dict(globals_ or {})
 
     def error(self, message: str, node: ast.Node) -> FormulaSqlError:
@@ -434,8 +436,10 @@ _BUILTIN: dict[str, Callable[..., Any]] = {
     "MOD": _simple(func.mod),
     "MAX": _min_max("greatest"),
     "MIN": _min_max("least"),
-    "TODAY": lambda c, n, a: literal(c.now.astimezone(UTC).date(), Date()),
-    "NOW": lambda c, n, a: literal(c.now, DateTime(timezone=True)),
+    "TODAY": lambda c, n, a: cast(func.timezone("UTC", func.now()), Date()) if c.now is None
+    else literal(c.now.astimezone(UTC).date(), Date()),
+    "NOW": lambda c, n, a: func.now(type_=DateTime(timezone=True)) if c.now is None
+    else literal(c.now, DateTime(timezone=True)),
     "DATE": lambda c, n, a: func.make_date(*[_integer(x) for x in a]),
     "DATEVALUE": _datevalue,
     "YEAR": _date_part("year"),

@@ -214,6 +214,58 @@ def test_keyset_pagination_walks_every_record_once(tenant: TenantFixture) -> Non
         assert sorted(seen) == sorted(f"n{i}" for i in range(len(amounts)))
 
 
+def test_one_statement_per_list_shape_serves_every_value(app: Flask,
+                                                        tenant: TenantFixture) -> None:
+    """List statements are built once per request shape; the values are parameters."""
+    setup_sales(tenant)
+    account, other = make_account(tenant, "A"), make_account(tenant, "B")
+    for name, amount, stage, owner in (("a", 100, "Prospecting", account),
+                                       ("b", 200, "Negotiation", account),
+                                       ("c", None, "Negotiation", other),
+                                       ("d", 400, "Closed Won", other)):
+        tenant.api("POST", records_url("Opportunity"), json={
+            "Name": name, "Amount": amount, "Stage": stage, "Account": owner["id"]})
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if "sort_0" in statement:   # the page query
+            statements.append(statement)
+
+    def names(path: str) -> list[str]:
+        response = tenant.api("GET", path)
+        assert response.status_code == 200, response.get_json()
+        return [row["Name"] for row in response.get_json()["data"]]
+
+    engine = app.extensions["trellis"].database.engine
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        pairs = [("?Stage=Negotiation&sort=Name", ["b", "c"], "?Stage=Closed%20Won&sort=Name", ["d"]),
+                 ("?Amount__gte=150&sort=Name", ["b", "d"], "?Amount__gte=300&sort=Name", ["d"]),
+                 ("?Name__contains=A&sort=Name", ["a"], "?Name__contains=d&sort=Name", ["d"]),
+                 ("?Stage__in=Prospecting,Closed%20Won&sort=Name", ["a", "d"],
+                  "?Stage__in=Negotiation,Closed%20Lost&sort=Name", ["b", "c"]),
+                 (f"/{account['id']}/related/Opportunity.Account?sort=Name", ["a", "b"],
+                  f"/{other['id']}/related/Opportunity.Account?sort=Name", ["c", "d"])]
+        for first, first_names, second, second_names in pairs:
+            obj = "Account" if "related" in first else "Opportunity"
+            statements.clear()
+            assert names(records_url(obj, first)) == first_names, first
+            assert names(records_url(obj, second)) == second_names, second
+            assert len(statements) == 2 and statements[0] == statements[1], first
+        # A blank value is IS NULL: another shape, another statement.
+        statements.clear()
+        assert names(records_url("Opportunity", "?Amount=")) == ["c"]
+        assert names(records_url("Opportunity", "?Amount=200")) == ["b"]
+        assert statements[0] != statements[1]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    # A cursor past the end still counts the matches.
+    page = tenant.api("GET", records_url("Opportunity", "?Stage=Negotiation&sort=Name&limit=1&count=true"))
+    last = tenant.api("GET", records_url(
+        "Opportunity", f"?Stage=Negotiation&sort=Name&limit=1&count=true&cursor={page.get_json()['next_cursor']}"))
+    assert [row["Name"] for row in last.get_json()["data"]] == ["c"] and last.get_json()["total"] == 2
+
+
 def test_bad_list_parameters_are_400s(tenant: TenantFixture) -> None:
     setup_sales(tenant)
     cursor = tenant.api("GET", records_url("Opportunity", "?limit=1")).get_json()["next_cursor"]

@@ -198,19 +198,21 @@ def driver_execute(connection: Connection, statement: sa.Executable,
                                          connection_invalidated=invalidated) from error
 
 
-_SET_TENANT = f"SELECT set_config('{TENANT_SETTING}', %s, true)"
+_SET_TENANT = sa.text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
 
 
 def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
     """Scope the current transaction to one tenant (``set_config(..., is_local => true)``).
 
-    Sent as plain driver SQL: it opens every transaction, and SQLAlchemy's statement
-    machinery would cost more than the statement itself. (Through SQLAlchemy still: it is
-    the statement that finds a dead pooled connection, which Database.connect replaces.)"""
-    connection.exec_driver_sql(_SET_TENANT, (str(tenant_id),))
+    On the driver: it opens every transaction. It is also the statement that finds a
+    dead pooled connection; driver_execute marks it invalid, and Database.connect
+    takes a fresh one."""
+    driver_execute(connection, _SET_TENANT, {"tenant": str(tenant_id)})
 
 
 _READER_AVAILABLE: dict[str, bool] = {}
+_BECOME_READER = sa.text("SELECT current_user, set_config('role', :reader, true)")
+_BECOME = sa.text("SELECT set_config('role', :role, true)")
 
 
 @contextlib.contextmanager
@@ -229,8 +231,7 @@ def index_friendly_reads(connection: Connection) -> Iterator[None]:
     if not _READER_AVAILABLE[key]:
         yield
         return
-    # Plain driver SQL: these run around every list page.
-    previous = connection.exec_driver_sql(
-        "SELECT current_user, set_config('role', %s, true)", (READER_ROLE,)).scalar()
+    # On the driver: these run around every list page.
+    previous = driver_execute(connection, _BECOME_READER, {"reader": READER_ROLE}).fetchone()[0]
     yield
-    connection.exec_driver_sql("SELECT set_config('role', %s, true)", (previous,))
+    driver_execute(connection, _BECOME, {"role": previous})

@@ -213,6 +213,20 @@ def test_a_where_condition_compares_the_indexed_expressions_directly():
                                          .to_sql_condition(_stored))
 
 
+def test_without_a_fixed_now_the_clock_is_postgresqls(formula_sql_engine):
+    """Statements are built once per metadata revision: TODAY() and NOW() must not be
+    frozen into them as the moment they were built."""
+    today = compile_formula("TODAY()", FIELDS).to_sql(_stored)
+    now = compile_formula("NOW()", FIELDS).to_sql(_stored)
+    assert "now()" in _render(today) and "now()" in _render(now)
+    with formula_sql_engine.connect() as connection:
+        expected = connection.execute(text(
+            "SELECT (now() AT TIME ZONE 'UTC')::date, now()")).one()
+        assert connection.execute(select(today, now)).one() == tuple(expected)
+    fixed = compile_formula("TODAY()", FIELDS).to_sql(_stored, now=NOW)
+    assert _render(fixed) == "'2024-05-17'"
+
+
 def test_only_checkbox_formulas_are_conditions():
     with pytest.raises(ValueError, match="checkbox"):
         compile_formula("Amount + 1", FIELDS).to_sql_condition(_stored)

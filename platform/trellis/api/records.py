@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
-from trellis.records.query import list_page, parse_list_request
+from trellis.records.query import Condition, list_page, parse_list_request
 from trellis.records.service import RecordService, parse_record_id
 from trellis.records.tables import record_history
 from trellis.state import get_state
@@ -123,9 +123,10 @@ def related_records(api_name: str, record_id: str, relation: str) -> ResponseRet
         parent = service.get(record_id)
         source, field = _relation(service, relation)
         expression = sa.literal_column(field.sql_expression, sa.Text)
+        parent_is = Condition(("related", field.api_name), lambda: expression == sa.bindparam(
+            "related", None, type_=sa.Text), {"related": parent["id"]})
         query = parse_list_request(source, service.schema, actor.tenant_id,
-                                   request.args.to_dict(flat=False),
-                                   extra_filters=[expression == parent["id"]])
+                                   request.args.to_dict(flat=False), extra_filters=[parent_is])
         return _json(list_page(connection, actor.tenant_id, service.schema, source, query))
 
 

@@ -11,14 +11,15 @@ import base64
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import json
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Hashable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trellis.db import index_friendly_reads
+from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
@@ -51,9 +52,6 @@ class Column:
     sql_type: str
     operators: tuple[str, ...]
     field: Any = None
-
-    def expression(self) -> sa.ColumnElement:
-        return self.element
 
     def value(self, raw: Any) -> Any:
         """A query-string or cursor value as the Python value to compare with."""
@@ -104,32 +102,45 @@ def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
                   field)
 
 
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """One filter of a list request. Requests whose conditions have equal keys run
+    the same SQL, built by ``build`` once per metadata revision; ``values`` are this
+    request's parameters, by the names ``build`` gives them."""
+
+    key: Hashable
+    build: Callable[[], sa.ColumnElement]
+    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
 @dataclasses.dataclass
 class ListRequest:
-    filters: list[sa.ColumnElement]
+    conditions: list[Condition]
     sort: list[tuple[Column, bool]]       # (column, descending)
     sort_text: str
     fields: list[str] | None
     limit: int
-    cursor: list[Any] | None
+    after: Condition | None               # the keyset condition of a cursor
     count: bool
     deleted: bool
 
 
 def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
                        args: Mapping[str, list[str]],
-                       extra_filters: list[sa.ColumnElement] | None = None) -> ListRequest:
-    """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400."""
+                       extra_filters: list[Condition] | None = None) -> ListRequest:
+    """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
+    (a ``where=`` formula's when its statement is first built, in :func:`list_page`)."""
     resolver = schema.formulas.sql(obj, tenant_id)
-    filters = list(extra_filters or [])
+    conditions = list(extra_filters or [])
     for source in args.get("where", []):
-        filters.append(where_filter(obj, schema, resolver, source))
+        conditions.append(Condition(("where", source), functools.partial(
+            where_filter, obj, schema, resolver, source)))
     for key, raw_values in args.items():
         if key in CONTROL_PARAMETERS:
             continue
         name, _, operator = key.partition("__")
         try:
-            target = column(obj, name, resolver)
+            target = cached_column(obj, schema, tenant_id, name)
         except NotFound:
             raise BadRequest(f"{obj.api_name} has no field {name!r} to filter on.",
                              code="unknown_field", fields={key: "Unknown field."}) from None
@@ -140,7 +151,7 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
                              fields={key: "Unsupported operator."})
         for raw in raw_values:
             try:
-                filters.append(_condition(target, operator, raw))
+                conditions.append(_condition(target, operator, raw, f"p{len(conditions)}"))
             except (FieldValueError, ValueError, decimal.InvalidOperation) as error:
                 raise BadRequest(f"Bad value for {key}: {error}", code="bad_filter",
                                  fields={key: str(error) or "Bad value."}) from None
@@ -150,7 +161,7 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
         descending = part.startswith("-")
         name = part.lstrip("-+").strip()
         try:
-            target = column(obj, name, resolver)
+            target = cached_column(obj, schema, tenant_id, name)
         except NotFound:
             raise BadRequest(f"Cannot sort by {name!r}.", code="unknown_field",
                              fields={"sort": f"{obj.api_name} has no field {name!r}."}) from None
@@ -159,7 +170,7 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
         sort.append((target, descending))
     if not any(target.name == "id" for target, _ in sort):
         # The tie-breaker follows the first key's direction, so one index scan serves it.
-        sort.append((column(obj, "id", resolver), sort[0][1] if sort else False))
+        sort.append((cached_column(obj, schema, tenant_id, "id"), sort[0][1] if sort else False))
     fields = None
     if args.get("fields"):
         fields = []
@@ -170,11 +181,18 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
                                      code="unknown_field", fields={"fields": "Unknown field."})
                 fields.append(obj.field(name.strip()).api_name)
     limit = _integer(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
-    cursor = decode_cursor(args["cursor"][-1], sort_text, len(sort)) \
+    after = keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort))) \
         if args.get("cursor") else None
     count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
     deleted = args.get("deleted", ["false"])[-1].lower() in {"1", "true", "yes"}
-    return ListRequest(filters, sort, sort_text, fields, limit, cursor, count, deleted)
+    return ListRequest(conditions, sort, sort_text, fields, limit, after, count, deleted)
+
+
+def cached_column(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
+                  name: str) -> Column:
+    """:func:`column`, made once per revision and name."""
+    return schema.built(("column", obj.id, tenant_id, name), lambda: column(
+        obj, name, schema.formulas.sql(obj, tenant_id)))
 
 
 def where_filter(obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver,
@@ -191,28 +209,42 @@ def where_filter(obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver,
                          fields=formula_errors("where", error)) from None
 
 
-def _condition(target: Column, operator: str, raw: str) -> sa.ColumnElement:
+def _condition(target: Column, operator: str, raw: str, name: str) -> Condition:
+    """The condition ``target <operator> raw``; its parameters are named ``name…``."""
     if "\x00" in raw:
         raise ValueError("Text cannot contain the NUL character.")
-    expression = target.expression()
+    expression = target.element
+    key = (target.name, operator)
+
+    def parameter(parameter_name: str = name, type_: Any = expression.type) -> sa.BindParameter:
+        return sa.bindparam(parameter_name, None, type_=type_)
+
     if operator == "isnull":
-        wanted = raw.lower() in {"1", "true", "yes"}
         if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
             raise ValueError("use true or false")
-        return expression.is_(None) if wanted else expression.is_not(None)
+        wanted = raw.lower() in {"1", "true", "yes"}
+        return Condition((*key, wanted), lambda: expression.is_(None) if wanted
+                         else expression.is_not(None))
     if operator == "contains" and target.sql_type == "jsonb":
         value = target.field.type.parse_filter_value(raw, target.field.definition)
-        return sa.literal_column(f"(data->'{target.name}')").op("?")(sa.literal(value, sa.Text))
+        return Condition(key, lambda: sa.literal_column(f"(data->'{target.name}')").op("?")(
+            parameter(type_=sa.Text)), {name: value})
     if operator in {"contains", "startswith"}:
         escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%" if operator == "contains" else f"{escaped}%"
-        return expression.ilike(pattern, escape="\\")
+        return Condition(key, lambda: expression.ilike(parameter(type_=sa.Text), escape="\\"),
+                         {name: pattern})
     if operator == "in":
-        return expression.in_([target.value(part) for part in raw.split(",")])
+        values = {f"{name}_{index}": target.value(part)
+                  for index, part in enumerate(raw.split(","))}
+        return Condition((*key, len(values)), lambda: expression.in_(
+            [parameter(each) for each in values]), values)
     value = target.value(raw)
-    if value is None and operator not in {"eq", "ne"}:
-        raise ValueError("give a value to compare with")
-    return COMPARISONS[operator](expression, value)
+    if value is None:
+        if operator not in {"eq", "ne"}:
+            raise ValueError("give a value to compare with")
+        return Condition((*key, None), lambda: COMPARISONS[operator](expression, None))
+    return Condition(key, lambda: COMPARISONS[operator](expression, parameter()), {name: value})
 
 
 def _integer(raw: str, name: str, low: int, high: int) -> int:
@@ -244,7 +276,7 @@ def decode_cursor(cursor: str, sort_text: str, size: int) -> list[Any]:
     return values
 
 
-def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> sa.ColumnElement:
+def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Condition:
     """Rows strictly after the cursor row in this order (NULLs sort as the largest value,
     PostgreSQL's default, which is also how the indexes are laid out)."""
     try:
@@ -253,20 +285,27 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> sa.C
     except (ValueError, TypeError, decimal.InvalidOperation, FieldValueError):
         raise BadRequest("The cursor is invalid.", code="invalid_cursor",
                          fields={"cursor": "Invalid cursor."}) from None
-    alternatives = []
-    equal_so_far: list[sa.ColumnElement] = []
-    for (target, descending), value in zip(sort, typed):
-        expression = target.expression()
-        if value is None:
-            after = expression.is_not(None) if descending else sa.false()
-            equal = expression.is_(None)
-        else:
-            after = (expression < value) if descending else \
-                sa.or_(expression > value, expression.is_(None))
-            equal = expression == value
-        alternatives.append(sa.and_(*equal_so_far, after))
-        equal_so_far.append(equal)
-    return sa.or_(*alternatives)
+    blanks = tuple(value is None for value in typed)
+
+    def build() -> sa.ColumnElement:
+        alternatives = []
+        equal_so_far: list[sa.ColumnElement] = []
+        for index, ((target, descending), blank) in enumerate(zip(sort, blanks)):
+            expression = target.element
+            if blank:
+                after = expression.is_not(None) if descending else sa.false()
+                equal = expression.is_(None)
+            else:
+                value = sa.bindparam(f"after_{index}", None, type_=expression.type)
+                after = (expression < value) if descending else \
+                    sa.or_(expression > value, expression.is_(None))
+                equal = expression == value
+            alternatives.append(sa.and_(*equal_so_far, after))
+            equal_so_far.append(equal)
+        return sa.or_(*alternatives)
+
+    return Condition(("after", blanks), build, {f"after_{index}": value for index, value
+                                                in enumerate(typed) if value is not None})
 
 
 def written_out(value: uuid.UUID) -> sa.BindParameter:
@@ -281,21 +320,58 @@ def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema
               obj: ObjectSchema, request: ListRequest) -> str:
     """Run the page query and return the response body (JSON text).
 
-    The page is chosen in an inner query (filters, keyset, order, limit: what the
-    partial indexes serve) and only its rows are rendered as JSON by the outer one, so
-    a filter matching thousands of rows never builds thousands of JSON documents.
+    One statement per request shape (filters and operators, sort, projection, limit),
+    built once per metadata revision; the filter values are its parameters.
     """
-    scope = [records.c.tenant_id == written_out(tenant_id),
-             records.c.object_id == written_out(obj.id),
-             records.c.deleted_at.is_not(None) if request.deleted
-             else records.c.deleted_at.is_(None), *request.filters]
-    order = [target.expression().desc() if descending else target.expression().asc()
+    scope = (obj.id, tenant_id, request.deleted, tuple(each.key for each in request.conditions))
+    shape = (*scope, request.after.key if request.after else None,
+             tuple((target.name, descending) for target, descending in request.sort),
+             None if request.fields is None else tuple(request.fields),
+             request.limit, request.count)
+    statement = schema.built(("list_page", shape), lambda: _page_statement(
+        tenant_id, schema, obj, request))
+    values = {name: value for each in request.conditions for name, value in each.values.items()}
+    if request.after is not None:
+        values.update(request.after.values)
+    with index_friendly_reads(connection):   # the query carries its tenant predicate
+        rows = driver_execute(connection, statement, values).fetchall()
+        next_cursor = None
+        if len(rows) > request.limit:
+            rows = rows[:request.limit]
+            last = rows[-1]
+            next_cursor = encode_cursor(request.sort_text, [
+                _cursor_value(value) for value in last[1:1 + len(request.sort)]])
+        total_count = rows[0].total if request.count and rows else \
+            (0 if request.count else None)
+        if request.count and not rows and request.after is not None:
+            count = schema.built(("list_count", scope), lambda: sa.select(
+                sa.func.count()).select_from(records).where(*_scope(tenant_id, obj, request)))
+            total_count = driver_execute(connection, count, values).fetchone()[0]
+    return page_body((row.json for row in rows), next_cursor, total_count)
+
+
+def _scope(tenant_id: uuid.UUID, obj: ObjectSchema,
+           request: ListRequest) -> list[sa.ColumnElement]:
+    return [records.c.tenant_id == written_out(tenant_id),
+            records.c.object_id == written_out(obj.id),
+            records.c.deleted_at.is_not(None) if request.deleted
+            else records.c.deleted_at.is_(None),
+            *(each.build() for each in request.conditions)]
+
+
+def _page_statement(tenant_id: uuid.UUID, schema: TenantSchema, obj: ObjectSchema,
+                    request: ListRequest) -> sa.Select:
+    """The page is chosen in an inner query (filters, keyset, order, limit: what the
+    partial indexes serve) and only its rows are rendered as JSON by the outer one, so
+    a filter matching thousands of rows never builds thousands of JSON documents."""
+    scope = _scope(tenant_id, obj, request)
+    order = [target.element.desc() if descending else target.element.asc()
              for target, descending in request.sort]
-    sort_values = [target.expression().label(f"sort_{i}")
+    sort_values = [target.element.label(f"sort_{i}")
                    for i, (target, _) in enumerate(request.sort)]
     inner = sa.select(records, *sort_values).where(*scope)
-    if request.cursor is not None:
-        inner = inner.where(keyset_condition(request.sort, request.cursor))
+    if request.after is not None:
+        inner = inner.where(request.after.build())
     # Aliased as "records": the JSON and formula expressions name that table.
     page = inner.order_by(*order).limit(request.limit + 1).subquery("records")
     # Named as text: SQLAlchemy builds a subquery's column collection (a proxy per column
@@ -308,21 +384,7 @@ def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema
         columns.append(total.label("total"))
     outer_order = [value.desc() if descending else value.asc()
                    for value, (_, descending) in zip(sorted_by, request.sort)]
-    query = sa.select(*columns).select_from(page).order_by(*outer_order)
-    with index_friendly_reads(connection):   # the query carries its tenant predicate
-        rows = connection.execute(query).all()
-        next_cursor = None
-        if len(rows) > request.limit:
-            rows = rows[:request.limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(request.sort_text, [
-                _cursor_value(getattr(last, f"sort_{i}")) for i in range(len(request.sort))])
-        total_count = rows[0].total if request.count and rows else \
-            (0 if request.count else None)
-        if request.count and not rows and request.cursor is not None:
-            total_count = connection.execute(
-                sa.select(sa.func.count()).select_from(records).where(*scope)).scalar_one()
-    return page_body((row.json for row in rows), next_cursor, total_count)
+    return sa.select(*columns).select_from(page).order_by(*outer_order)
 
 
 def _cursor_value(value: Any) -> Any:
