@@ -441,16 +441,16 @@ class Server:
 
 
 def serve_trellis(args: argparse.Namespace) -> None:
-    """Subprocess entry point: the Trellis app under waitress."""
-    import waitress
-
+    """Subprocess entry point: the Trellis app as ``trellis serve`` runs it."""
     from trellis.app import create_app
     from trellis.config import load_config
+    from trellis.server import serve
 
-    app = create_app(load_config(trellis_settings(args.database_url, args.redis_url,
-                                                  args.redis_namespace, args.instance,
-                                                  args.pool_size), environ={}))
-    waitress.serve(app, host="127.0.0.1", port=args.port, threads=args.threads, _quiet=True)
+    serve(lambda: create_app(load_config(trellis_settings(
+        args.database_url, args.redis_url, args.redis_namespace, args.instance,
+        args.pool_size), environ={})),
+          host="127.0.0.1", port=args.port, threads=args.threads, processes=args.processes,
+          quiet=True)
 
 
 # -- HTTP helpers ----------------------------------------------------------------------------
@@ -667,6 +667,15 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds of a server process and of its worker processes (gunicorn's)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return process_cpu(pid) + sum(process_cpu(int(child)) for child in children)
+
+
 class CpuMeter:
     """CPU used by a server process and by its PostgreSQL backends (by application_name)."""
 
@@ -680,7 +689,7 @@ class CpuMeter:
         pids = [row[0] for row in self.connection.execute(
             "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
             (server.application_name,))]
-        return process_cpu(server.process.pid), {pid: process_cpu(pid) for pid in pids}
+        return server_cpu(server.process.pid), {pid: process_cpu(pid) for pid in pids}
 
     @staticmethod
     def used(before: tuple[float, dict[int, float]],
@@ -848,8 +857,12 @@ def parse_args() -> argparse.Namespace:
                         help="measured runs per side and operation (alternating)")
     parser.add_argument("--warmup", type=float, default=2,
                         help="unmeasured seconds of load before each run (bulk: at least 5)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
-    parser.add_argument("--pool-size", type=int, default=8, help="database pool size per server")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="request threads per server process")
+    parser.add_argument("--pool-size", type=int, default=8,
+                        help="database pool size per server process")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes per app (more than one: gunicorn workers)")
     parser.add_argument("--operations", default=",".join(OPERATIONS),
                         help="comma-separated subset of get,list,create,bulk")
     parser.add_argument("--database-url",
@@ -934,7 +947,8 @@ def main() -> None:
             pg_version = connection.execute(sa.text("SHOW server_version")).scalar_one()
         app.extensions["trellis"].database.dispose()
 
-        common = ["--threads", str(args.threads), "--pool-size", str(args.pool_size)]
+        common = ["--threads", str(args.threads), "--pool-size", str(args.pool_size),
+                  "--processes", str(args.processes)]
         for name in ("baseline", "trellis"):
             port = free_port()
             server_url = with_application_name(url, f"api-bench-{name}")
@@ -1001,8 +1015,12 @@ def main() -> None:
         context = {
             "machine": f"{cores} cores (os.cpu_count), shared by the load generator, the server "
                        f"under test and PostgreSQL (the other server idles)",
-            "server": f"waitress {importlib.metadata.version('waitress')}, {args.threads} "
-                      f"threads, one process per app; database pool {args.pool_size} per app",
+            "server": (f"waitress {importlib.metadata.version('waitress')}, {args.threads} "
+                       f"threads, one process per app; database pool {args.pool_size} per app"
+                       if args.processes == 1 else
+                       f"gunicorn {importlib.metadata.version('gunicorn')}, {args.processes} "
+                       f"gthread workers x {args.threads} threads per app; database pool "
+                       f"{args.pool_size} per worker"),
             "database": f"PostgreSQL {pg_version} on 127.0.0.1 (shared_buffers "
                         f"{settings.get('shared_buffers')}, synchronous_commit "
                         f"{settings.get('synchronous_commit')}); RLS applies to both apps",

@@ -314,12 +314,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pool-size", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
-    import waitress
+    # Served exactly as Trellis is (waitress, or gunicorn workers for --processes > 1).
+    from trellis.server import serve
 
-    app = create_app(conninfo_from_url(args.database_url), args.object_id, args.app_role,
-                     args.pool_size)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, _quiet=True)
+    serve(lambda: create_app(conninfo_from_url(args.database_url), args.object_id,
+                             args.app_role, args.pool_size),
+          host=args.host, port=args.port, threads=args.threads, processes=args.processes,
+          ident="baseline", quiet=True)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,24 @@
 """The ``trellis`` command line."""
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
+from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from conftest import TenantFixture
 from trellis.cli import cli
 
 
@@ -63,3 +75,63 @@ def test_settings_lists_every_environment_variable(app: Flask) -> None:
     output = run(app, "settings").output
     for setting in SETTINGS:
         assert setting.env_var in output
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _children(pid: int) -> set[int]:
+    return {int(child) for child in
+            Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def _eventually(check: Any, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+            if result:
+                return result
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+def test_serve_with_several_processes(tenant: TenantFixture,
+                                      test_settings: dict[str, Any]) -> None:
+    """``trellis serve --processes 2``: gunicorn workers that each serve the API, and a
+    killed worker is replaced while the others go on answering."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, **{f"TRELLIS_{name.upper()}": str(value)
+                                    for name, value in test_settings.items()}}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trellis.cli", "serve", "--port", str(port), "--processes", "2",
+         "--threads", "2"], env=environment)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _eventually(lambda: _get(f"{base}/healthz")[0] == 200)
+        workers = _eventually(lambda: len(_children(server.pid)) == 2 and _children(server.pid))
+        status, body = _get(f"{base}/api/v1/me", tenant.headers())
+        assert status == 200 and json.loads(body)["user"]["email"] == tenant.admin_email
+        assert _get(f"{base}/api/v1/me")[0] == 401
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        replaced = _eventually(lambda: len(_children(server.pid)) == 2 and
+                               killed not in _children(server.pid) and _children(server.pid))
+        assert replaced - workers and max(workers) in replaced
+        for _ in range(6):   # new connections: both workers take their share
+            assert _get(f"{base}/api/v1/me", tenant.headers())[0] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert server.returncode == 0

@@ -152,10 +152,13 @@ def _tenant_transaction(slug: str) -> Iterator[tuple[Connection, Actor]]:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=int,
+              help="Request threads per process.")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (more than one: gunicorn; about one per core).")
+def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web app (with the embedded Redis, also run a worker beside it)."""
-    _serve(host, port, threads)
+    _serve(host, port, threads, processes)
 
 
 @cli.command("demo")
@@ -175,15 +178,25 @@ def demo(host: str, port: int) -> None:
     _serve(host, port, threads=8)
 
 
-def _serve(host: str, port: int, threads: int) -> None:
-    import waitress
+def _serve(host: str, port: int, threads: int, processes: int = 1) -> None:
+    from trellis.app import create_app
+    from trellis.server import serve
 
     state = _state()
     if state.redis_embedded and state.config.embedded_worker:
         _start_embedded_worker(state)
     click.echo(f"Trellis is serving on http://{host}:{port}")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="trellis")
+    app = current_app._get_current_object()
+    if processes > 1:
+        # Each worker process builds its own app, on the servers this one resolved
+        # (embedded ones included); this process's pool is not carried into them.
+        # (``trellis demo`` relaxes cookie security on loopback: so do the workers.)
+        state.database.dispose()
+        config = state.config.replace(secure_cookies=app.config["SESSION_COOKIE_SECURE"])
+        serve(lambda: create_app(config), host=host, port=port, threads=threads,
+              processes=processes)
+    else:
+        serve(lambda: app, host=host, port=port, threads=threads)
 
 
 def _start_embedded_worker(state: AppState) -> None:

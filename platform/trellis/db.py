@@ -171,22 +171,53 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     are named tuples of driver types.
 
     For the few statements nearly every request runs (the token lookup, a record by id,
-    the inserts of a single write):
+    the inserts of a write):
     SQLAlchemy's execution and result machinery costs about as much CPU as the driver
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
+    sql, defaults = _driver_sql(connection, statement)
+    return _run(connection, sql, {**defaults, **parameters})
+
+
+def driver_executemany(connection: Connection, statement: sa.Executable,
+                       rows: list[dict[str, Any]]) -> Any:
+    """:func:`driver_execute` for several parameter sets (one plain execute for one: the
+    driver runs executemany as a pipeline, which costs more than a single statement).
+    Rows a ``RETURNING`` statement returns are read with :func:`returned_rows`."""
+    sql, defaults = _driver_sql(connection, statement)
+    if len(rows) == 1:
+        return _run(connection, sql, {**defaults, **rows[0]})
+    return _run(connection, sql, [{**defaults, **row} for row in rows], many=True)
+
+
+def returned_rows(cursor: Any) -> list[Any]:
+    """Every row an :func:`driver_executemany` of a ``RETURNING`` statement returned."""
+    rows = []
+    while True:
+        rows.extend(cursor.fetchall())
+        if not cursor.nextset():
+            return rows
+
+
+def _driver_sql(connection: Connection, statement: sa.Executable) -> tuple[str, dict[str, Any]]:
     found = _DRIVER_SQL.get(statement)
     if found is None:
         compiled = statement.compile(dialect=connection.dialect,
                                      compile_kwargs={"render_postcompile": True})
         # Values fixed when the statement was built (an object id) are parameters too.
         found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
-    sql, parameters = found[0], {**found[1], **parameters}
+    return found
+
+
+def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> Any:
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
-        listener(connection, cursor, sql, parameters, None, False)
+        listener(connection, cursor, sql, parameters, None, many)
     try:
+        if many:
+            cursor.executemany(sql, parameters, returning=True)
+            return cursor
         return cursor.execute(sql, parameters)
     except psycopg.Error as error:
         # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to

@@ -13,11 +13,11 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
-from sqlalchemy.dialects.postgresql import ARRAY, insert as pg_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
-from trellis.db import driver_execute
+from trellis.db import driver_execute, driver_executemany, returned_rows
 from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
                             ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
@@ -35,8 +35,8 @@ _INSERT_HISTORY = record_history.insert().values({name: sa.bindparam(name) for n
     "tenant_id", "record_id", "object_id", "action", "changes", "actor_id")})
 _INSERT_EVENT = events.insert().values({name: sa.bindparam(name) for name in (
     "tenant_id", "object_id", "record_id", "type", "actor_id", "payload")})
-_INSERT_REF = record_refs.insert()
-_INSERT_RECORD = records.insert()
+_INSERT_REF = record_refs.insert().values({name: sa.bindparam(name) for name in (
+    "tenant_id", "source_id", "field", "target_id", "source_object_id")})
 
 
 def apply_before_save(*args: Any, **kwargs: Any) -> set[str]:
@@ -142,24 +142,11 @@ class RecordService:
             return []
         common = {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
                   "created_by": self.actor.user_id, "updated_by": self.actor.user_id}
-        rows = [{**common, **row} for row in new]
-        if len(rows) == 1:
-            insert = self.schema.built(("insert", self.obj.id), lambda: records.insert().values(
-                {name: sa.bindparam(name) for name in rows[0]}).returning(self._json()))
-            written = driver_execute(self.connection, insert,
-                                     {**rows[0], "data": Jsonb(rows[0]["data"])})
-            saved = [json.loads(written.fetchone()[0])]
-        else:
-            # Many rows: a pipelined executemany, then their JSON in one SELECT. (A single
-            # multi-row INSERT … RETURNING costs the driver more to parse than the rows.)
-            self.connection.execute(_INSERT_RECORD, rows)
-            written = self.schema.built(("written", self.obj.id), lambda: sa.select(
-                records.c.id, self._json()).where(
-                records.c.tenant_id == sa.bindparam("tenant_id"),
-                records.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(records.c.id.type)))))
-            by_id = dict(self.connection.execute(written, {
-                "tenant_id": self.actor.tenant_id, "ids": [row["id"] for row in new]}).all())
-            saved = [json.loads(by_id[row["id"]]) for row in new]
+        rows = [{**common, **row, "data": Jsonb(row["data"])} for row in new]
+        insert = self.schema.built(("insert", self.obj.id), lambda: records.insert().values(
+            {name: sa.bindparam(name) for name in rows[0]}).returning(self._json()))
+        saved = [json.loads(row[0]) for row in returned_rows(
+            driver_executemany(self.connection, insert, rows))]
         self._insert_refs([(row["id"], row["data"]) for row in new])
         self._log_many([(row["id"], "created",
                          {name: [None, value] for name, value in row["data"].items()},
@@ -336,7 +323,7 @@ class RecordService:
                 for record_id, data in rows for field in self.obj.lookups()
                 if data.get(field.api_name) is not None]
         if refs:
-            self.connection.execute(_INSERT_REF, _parameters(refs))
+            driver_executemany(self.connection, _INSERT_REF, refs)
 
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:
@@ -381,29 +368,16 @@ class RecordService:
         ``(record id, action, changes, record, prior)``."""
         tenant_id, object_id, actor_id = self.actor.tenant_id, self.obj.id, self.actor.user_id
         history = [{"tenant_id": tenant_id, "record_id": record_id, "object_id": object_id,
-                    "action": action, "changes": changes, "actor_id": actor_id}
+                    "action": action, "changes": Jsonb(changes), "actor_id": actor_id}
                    for record_id, action, changes, _, _ in entries]
         outbox = [{"tenant_id": tenant_id, "object_id": object_id, "record_id": record_id,
                    "type": f"record.{action}", "actor_id": actor_id,
-                   "payload": {"object": self.obj.api_name, "record_id": str(record_id),
-                               "changes": changes, "record": record, "prior": prior,
-                               "chain": self.chain}}
+                   "payload": Jsonb({"object": self.obj.api_name, "record_id": str(record_id),
+                                     "changes": changes, "record": record, "prior": prior,
+                                     "chain": self.chain})}
                   for record_id, action, changes, record, prior in entries]
-        if len(entries) > 1:
-            self.connection.execute(_INSERT_HISTORY, history)
-            self.connection.execute(_INSERT_EVENT, outbox)
-            return
-        # One write (the common case) runs both on the driver (see db.driver_execute).
-        driver_execute(self.connection, _INSERT_HISTORY,
-                       {**history[0], "changes": Jsonb(history[0]["changes"])})
-        driver_execute(self.connection, _INSERT_EVENT,
-                       {**outbox[0], "payload": Jsonb(outbox[0]["payload"])})
-
-
-def _parameters(rows: list[dict[str, Any]]) -> list[dict[str, Any]] | dict[str, Any]:
-    """Several rows for an executemany, one row as a plain execute: the driver runs
-    executemany as a pipeline, which costs more than the statement for a single row."""
-    return rows[0] if len(rows) == 1 else rows
+        driver_executemany(self.connection, _INSERT_HISTORY, history)
+        driver_executemany(self.connection, _INSERT_EVENT, outbox)
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:

@@ -1,0 +1,37 @@
+"""Serving the web app: one waitress process, or several gunicorn worker processes.
+
+A Python process runs one thread at a time, so one process uses about one core however
+many threads it has. ``processes > 1`` pre-forks gunicorn workers (threaded, like
+waitress) that share the listening socket; each builds its own app, database pool and
+Redis connections after the fork, so nothing is shared between them but the socket.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Flask
+
+
+def serve(make_app: Callable[[], Flask], *, host: str, port: int, threads: int,
+          processes: int = 1, ident: str = "trellis", quiet: bool = False) -> None:
+    """Serve ``make_app()`` on ``host:port`` until interrupted."""
+    if processes <= 1:
+        import waitress
+
+        waitress.serve(make_app(), host=host, port=port, threads=threads, ident=ident,
+                       _quiet=quiet)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Workers(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": f"{host}:{port}", "workers": processes,
+                               "threads": threads, "worker_class": "gthread",
+                               "proc_name": ident, "loglevel": "warning" if quiet else "info",
+                               "accesslog": None}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return make_app()
+
+    Workers().run()
