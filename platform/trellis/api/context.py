@@ -14,7 +14,7 @@ from trellis.actor import Actor
 from trellis.auth import require_actor
 from trellis.errors import BadRequest
 from trellis.metadata.service import MetadataService
-from trellis.nudges import Nudger
+from trellis.nudges import ListNudges, Nudger, nudge_key
 from trellis.state import get_state
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def schedule_event_dispatch() -> None:
 
     extensions = current_app.extensions
     if "trellis.nudger" not in extensions:
-        celery = extensions["celery"]
-        extensions["trellis.nudger"] = Nudger(lambda task: celery.send_task(task))
+        state = get_state()
+        extensions["trellis.nudger"] = Nudger(ListNudges(
+            state.redis, nudge_key(state.config.redis_namespace)))
     extensions["trellis.nudger"].request("trellis.dispatch_new_events")
