@@ -1,6 +1,7 @@
 """The generated records API: ``/api/v1/objects/<api_name>/records`` for every object."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,6 +13,7 @@ from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.query import Condition, list_page, parse_list_request
+from trellis.records.serialize import record_text
 from trellis.records.service import RecordService, parse_record_id
 from trellis.records.tables import record_history
 from trellis.state import get_state
@@ -33,10 +35,7 @@ def _json(text: str, status: int = 200, version: int | None = None) -> Response:
 
 
 def _record_response(record: dict[str, Any], status: int = 200) -> Response:
-    response = jsonify(record)
-    response.status_code = status
-    response.headers["ETag"] = f'"{record["version"]}"'
-    return response
+    return _json(record_text(record), status, version=record["version"])
 
 
 def expected_version() -> int | None:
@@ -167,7 +166,19 @@ def bulk(api_name: str) -> ResponseReturnValue:
                 "No record was saved because some failed.", code="bulk_failed",
                 fields=_bulk_errors(results),
                 extra={"results": results})
-    return jsonify({"ok": not failed, "results": results}), 200
+    return _json(_bulk_body(not failed, results))
+
+
+def _bulk_body(ok: bool, results: list[dict[str, Any]]) -> str:
+    """The bulk response; saved records go out as the text PostgreSQL rendered them."""
+    parts = []
+    for result in results:
+        if "record" in result:
+            rest = json.dumps({key: value for key, value in result.items() if key != "record"})
+            parts.append(f'{rest[:-1]},"record":{record_text(result["record"])}}}')
+        else:
+            parts.append(json.dumps(result))
+    return f'{{"ok":{json.dumps(ok)},"results":[{",".join(parts)}]}}'
 
 
 def _bulk_create(service: RecordService, items: list[Any]) -> list[dict[str, Any]]:
@@ -207,9 +218,7 @@ def _bulk_errors(results: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _bulk_one(service: RecordService, operation: str, item: Any) -> dict[str, Any]:
-    if operation == "create":
-        record = service.create(item)
-        return {"id": record["id"], "record": record}
+    """One update or delete of a bulk request (creates go together: _bulk_create)."""
     if not isinstance(item, dict) or "id" not in item:
         raise BadRequest("Each record needs its id.", fields={"id": "Required."})
     if operation == "update":

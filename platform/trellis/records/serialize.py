@@ -79,3 +79,18 @@ def page_body(rows: Iterable[str], next_cursor: str | None, total: int | None) -
     if total is not None:
         tail += f',"total":{total}'
     return '{"data":[' + ",".join(rows) + "]" + tail + "}"
+
+
+class SavedRecord(dict):
+    """A record as the records service returns it: the dict, and the JSON text PostgreSQL
+    rendered it as, which an API response sends as it is rather than encode the dict
+    again. Callers that change the dict must not send the text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(json.loads(text))
+        self.text = text
+
+
+def record_text(record: dict) -> str:
+    """A record's JSON: its text as saved when it has one."""
+    return record.text if isinstance(record, SavedRecord) else json.dumps(record)

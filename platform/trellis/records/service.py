@@ -21,7 +21,7 @@ from trellis.db import driver_execute, driver_executemany, returned_rows
 from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
                             ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.records.serialize import record_json_text
+from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import (auto_number_counters, events, record_history,
                                     record_refs, records)
 from trellis.records.rules import RuleContext, apply_default_formulas, enforce
@@ -61,7 +61,7 @@ class RecordService:
         return record_json_text(self.obj, self.schema, self.actor.tenant_id)
 
     def get(self, record_id: Any, *, include_deleted: bool = False) -> dict[str, Any]:
-        return json.loads(self._row(record_id, include_deleted=include_deleted).json)
+        return SavedRecord(self._row(record_id, include_deleted=include_deleted).json)
 
     def get_json(self, record_id: Any) -> tuple[str, int]:
         """The record's JSON text and version (for the ETag)."""
@@ -145,7 +145,7 @@ class RecordService:
         rows = [{**common, **row, "data": Jsonb(row["data"])} for row in new]
         insert = self.schema.built(("insert", self.obj.id), lambda: records.insert().values(
             {name: sa.bindparam(name) for name in rows[0]}).returning(self._json()))
-        saved = [json.loads(row[0]) for row in returned_rows(
+        saved = [SavedRecord(row[0]) for row in returned_rows(
             driver_executemany(self.connection, insert, rows))]
         self._insert_refs([(row["id"], row["data"]) for row in new])
         self._log_many([(row["id"], "created",
@@ -189,7 +189,7 @@ class RecordService:
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]
         self._log(current.id, "updated", changes, record=merged, prior=prior)
-        return json.loads(row)
+        return SavedRecord(row)
 
     def delete(self, record_id: Any, *, expected_version: int | None = None,
                _depth: int = 0, _cascade_from: uuid.UUID | None = None) -> None:

@@ -41,10 +41,10 @@ def normalize_values(obj: ObjectSchema, values: Any, *, prior: Mapping[str, Any]
             continue
         if key in ECHOED_SYSTEM_FIELDS:
             continue
-        if not obj.has_field(key):
+        field = obj.find(key)
+        if field is None:
             errors[key] = [f"{obj.api_name} has no field {key!r}."]
             continue
-        field = obj.field(key)
         name = field.api_name
         if prior is not None and prior.get(name) == value:
             continue
