@@ -15,7 +15,7 @@ from flask import Flask, g, request, session
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized
 from trellis import request_transaction
-from trellis.sessions import lookup_session
+from trellis.sessions import CookieSessions, lookup_session
 from trellis.state import get_state
 from trellis.tokens import lookup_token, token_tenant
 
@@ -78,6 +78,7 @@ def _load_actor() -> None:
 
 def init_app(app: Flask) -> None:
     request_transaction.init_app(app)
+    app.session_interface = CookieSessions()
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.jinja_env.globals["current_actor"] = current_actor
 

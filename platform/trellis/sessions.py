@@ -10,6 +10,8 @@ import secrets
 import uuid
 
 import sqlalchemy as sa
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
@@ -17,6 +19,16 @@ from trellis.db import Database
 from trellis.tables import tenants, user_sessions, users
 from trellis.tokens import digest
 from trellis.users import ACTOR_COLUMNS, actor_for
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without building its signer when the
+    request has no session cookie (API calls with a token, first visits)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def start_session(connection: Connection, user: Row, *, hours: int,
