@@ -25,11 +25,15 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, threads: int,
 
     class Workers(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {"bind": f"{host}:{port}", "workers": processes,
-                               "threads": threads, "worker_class": "gthread",
-                               "proc_name": ident, "loglevel": "warning" if quiet else "info",
-                               "accesslog": None}.items():
-                self.cfg.set(key, value)
+            settings = {"bind": f"{host}:{port}", "workers": processes, "threads": threads,
+                        "worker_class": "gthread", "proc_name": ident,
+                        "loglevel": "warning" if quiet else "info", "accesslog": None,
+                        # No runtime control socket (gunicorn 24+): one fixed path per
+                        # user, which a second server on the machine would contend for.
+                        "control_socket_disable": True}
+            for key, value in settings.items():
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return make_app()
