@@ -30,7 +30,7 @@ def test_a_listener_sends_each_named_task_once_per_batch(app: Flask) -> None:
         wait_for(lambda: len(sent) >= 2)
         assert sorted(sent) == ["a", "b"] and redis.llen(key) == 0
         arrived.clear()
-        Nudger(push, window=0.001).request("c")   # through the coalescing thread
+        Nudger(push, interval=0.001).request("c")   # through the coalescing thread
         assert arrived.wait(30)
         assert sent[2:] == ["c"]
     finally:

@@ -4,7 +4,9 @@ Every record write commits an outbox event, and the worker should dispatch it at
 once rather than at the next periodic sweep. Sending a Celery message per write
 would cost each request a Redis round trip and kombu's serialisation, more than
 the write's own SQL. Instead a write *requests* a nudge; a background thread sends
-one message at most every ``window`` seconds for everything requested meanwhile.
+one message for everything requested meanwhile, at once after a quiet spell (a lone
+write waits for nothing) and at most one per ``interval`` under sustained writes
+(each message wakes a thread and costs a round trip: per window, not per write).
 Each message is sent after the commits that requested it, so the dispatcher it
 wakes sees their events; a lost message loses nothing (the periodic sweep remains).
 
@@ -30,9 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class Nudger:
-    def __init__(self, send: Callable[[str], None], window: float = 0.01) -> None:
+    def __init__(self, send: Callable[[str], None], interval: float = 0.05) -> None:
         self._send = send
-        self._window = window
+        self._interval = interval
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -52,9 +54,12 @@ class Nudger:
         self._wake.set()
 
     def _run(self) -> None:
+        last_sent = -self._interval
         while True:
             self._wake.wait()
-            time.sleep(self._window)        # let the writes of this window join in
+            # The requests that arrive meanwhile join this message.
+            time.sleep(max(0.0, last_sent + self._interval - time.monotonic()))
+            last_sent = time.monotonic()
             with self._lock:
                 self._wake.clear()
                 tasks, self._pending = self._pending, set()
