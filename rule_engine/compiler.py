@@ -460,12 +460,7 @@ class PythonCompiler:
                 raise runtime_error(node, error) from None
             if textual:
                 if type(result) is str:
-                    if len(result) > 1000:
-                        environment.charge(len(result) // 100)
-                        if len(result) > MAX_TEXT_LENGTH:
-                            raise runtime_error(node, FormulaRuntimeError(
-                                f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
-                    return result or None
+                    return _built_text(node, result, environment)
             elif numeric and result is not None and type(result) is not Decimal:
                 result = CONVERTERS[kinds.NUMBER](result)
             return result
@@ -513,14 +508,19 @@ def _power(first: Decimal, second: Decimal) -> Decimal:
 
 
 def _joined(node: ast.Node, first: Any, second: Any, environment: Environment) -> Any:
-    """``first & second``: long results are charged to the step budget, and capped."""
-    joined = (first or "") + (second or "")
-    if len(joined) > 1000:
-        environment.charge(len(joined) // 100)
-        if len(joined) > MAX_TEXT_LENGTH:
+    """``first & second``."""
+    return _built_text(node, (first or "") + (second or ""), environment)
+
+
+def _built_text(node: ast.Node, text: str, environment: Environment) -> str | None:
+    """Text a formula built (by ``&`` or a function): long results are charged to the step
+    budget, and capped; the empty text is blank."""
+    if len(text) > 1000:
+        environment.charge(len(text) // 100)
+        if len(text) > MAX_TEXT_LENGTH:
             raise runtime_error(node, FormulaRuntimeError(
                 f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
-    return joined or None
+    return text or None
 
 
 def _arithmetic(operator_text: str, left: str, right: str) -> Callable[[Any, Any], Any]:

@@ -160,7 +160,7 @@ def transaction(connection: Connection) -> Iterator[Connection]:
         connection.close()
 
 
-_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = \
+_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any], bool]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -175,7 +175,7 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     SQLAlchemy's execution and result machinery costs about as much CPU as the driver
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
-    sql, defaults = _driver_sql(connection, statement)
+    sql, defaults, _ = _driver_sql(connection, statement)
     return _run(connection, sql, {**defaults, **parameters})
 
 
@@ -184,10 +184,11 @@ def driver_executemany(connection: Connection, statement: sa.Executable,
     """:func:`driver_execute` for several parameter sets (one plain execute for one: the
     driver runs executemany as a pipeline, which costs more than a single statement).
     Rows a ``RETURNING`` statement returns are read with :func:`returned_rows`."""
-    sql, defaults = _driver_sql(connection, statement)
+    sql, defaults, returning = _driver_sql(connection, statement)
     if len(rows) == 1:
         return _run(connection, sql, {**defaults, **rows[0]})
-    return _run(connection, sql, [{**defaults, **row} for row in rows], many=True)
+    return _run(connection, sql, [{**defaults, **row} for row in rows], many=True,
+                returning=returning)
 
 
 def returned_rows(cursor: Any) -> list[Any]:
@@ -199,24 +200,28 @@ def returned_rows(cursor: Any) -> list[Any]:
             return rows
 
 
-def _driver_sql(connection: Connection, statement: sa.Executable) -> tuple[str, dict[str, Any]]:
+def _driver_sql(connection: Connection,
+                statement: sa.Executable) -> tuple[str, dict[str, Any], bool]:
+    """The statement's SQL, its fixed parameter values, and whether it returns rows."""
     found = _DRIVER_SQL.get(statement)
     if found is None:
         compiled = statement.compile(dialect=connection.dialect,
                                      compile_kwargs={"render_postcompile": True})
         # Values fixed when the statement was built (an object id) are parameters too.
-        found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
+        found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params),
+                                          bool(compiled.effective_returning))
     return found
 
 
-def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> Any:
+def _run(connection: Connection, sql: str, parameters: Any, many: bool = False,
+         returning: bool = False) -> Any:
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, many)
     try:
         if many:
-            cursor.executemany(sql, parameters, returning=True)
+            cursor.executemany(sql, parameters, returning=returning)
             return cursor
         return cursor.execute(sql, parameters)
     except psycopg.Error as error:
@@ -241,7 +246,7 @@ def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
     driver_execute(connection, _SET_TENANT, {"tenant": str(tenant_id)})
 
 
-_READER_AVAILABLE: dict[str, bool] = {}
+_READER_AVAILABLE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 _BECOME_READER = sa.text("SELECT current_user, set_config('role', :reader, true)")
 _BECOME = sa.text("SELECT set_config('role', :role, true)")
 
@@ -254,12 +259,12 @@ def index_friendly_reads(connection: Connection) -> Iterator[None]:
     PostgreSQL cannot use expression indexes for JSONB filters (see migration 0004).
     The switch is transaction-local; on an error the rollback undoes it.
     """
-    key = str(connection.engine.url)
-    if key not in _READER_AVAILABLE:
-        _READER_AVAILABLE[key] = bool(connection.execute(sa.text(
+    engine = connection.engine
+    if engine not in _READER_AVAILABLE:
+        _READER_AVAILABLE[engine] = bool(connection.execute(sa.text(
             "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :r AND rolbypassrls) "
             "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": READER_ROLE}).scalar())
-    if not _READER_AVAILABLE[key]:
+    if not _READER_AVAILABLE[engine]:
         yield
         return
     # On the driver: these run around every list page.

@@ -13,7 +13,7 @@ from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.query import Condition, list_page, parse_list_request
-from trellis.records.serialize import record_text
+from trellis.records.serialize import SavedRecord
 from trellis.records.service import RecordService, parse_record_id
 from trellis.records.tables import record_history
 from trellis.state import get_state
@@ -34,8 +34,8 @@ def _json(text: str, status: int = 200, version: int | None = None) -> Response:
     return response
 
 
-def _record_response(record: dict[str, Any], status: int = 200) -> Response:
-    return _json(record_text(record), status, version=record["version"])
+def _record_response(record: SavedRecord, status: int = 200) -> Response:
+    return _json(record.text, status, version=record["version"])
 
 
 def expected_version() -> int | None:
@@ -175,7 +175,7 @@ def _bulk_body(ok: bool, results: list[dict[str, Any]]) -> str:
     for result in results:
         if "record" in result:
             rest = json.dumps({key: value for key, value in result.items() if key != "record"})
-            parts.append(f'{rest[:-1]},"record":{record_text(result["record"])}}}')
+            parts.append(f'{rest[:-1]},"record":{result["record"].text}}}')
         else:
             parts.append(json.dumps(result))
     return f'{{"ok":{json.dumps(ok)},"results":[{",".join(parts)}]}}'

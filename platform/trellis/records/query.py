@@ -130,11 +130,10 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
                        extra_filters: list[Condition] | None = None) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
     (a ``where=`` formula's when its statement is first built, in :func:`list_page`)."""
-    resolver = schema.formulas.sql(obj, tenant_id)
     conditions = list(extra_filters or [])
     for source in args.get("where", []):
         conditions.append(Condition(("where", source), functools.partial(
-            where_filter, obj, schema, resolver, source)))
+            where_filter, obj, schema, schema.formulas.sql(obj, tenant_id), source)))
     for key, raw_values in args.items():
         if key in CONTROL_PARAMETERS:
             continue

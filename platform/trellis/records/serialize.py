@@ -89,8 +89,3 @@ class SavedRecord(dict):
     def __init__(self, text: str) -> None:
         super().__init__(json.loads(text))
         self.text = text
-
-
-def record_text(record: dict) -> str:
-    """A record's JSON: its text as saved when it has one."""
-    return record.text if isinstance(record, SavedRecord) else json.dumps(record)

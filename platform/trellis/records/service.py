@@ -60,7 +60,7 @@ class RecordService:
     def _json(self) -> sa.ColumnElement:
         return record_json_text(self.obj, self.schema, self.actor.tenant_id)
 
-    def get(self, record_id: Any, *, include_deleted: bool = False) -> dict[str, Any]:
+    def get(self, record_id: Any, *, include_deleted: bool = False) -> SavedRecord:
         return SavedRecord(self._row(record_id, include_deleted=include_deleted).json)
 
     def get_json(self, record_id: Any) -> tuple[str, int]:
@@ -96,10 +96,10 @@ class RecordService:
         return row
 
     # -- writing -------------------------------------------------------------------------
-    def create(self, values: Any) -> dict[str, Any]:
+    def create(self, values: Any) -> SavedRecord:
         return self._insert([self._prepare(values)])[0]
 
-    def create_many(self, items: list[Any]) -> list[dict[str, Any] | TrellisError]:
+    def create_many(self, items: list[Any]) -> list[SavedRecord | TrellisError]:
         """Create several records: each item's record, or the error that refused it.
 
         Every item is checked first, each failure its own; the valid ones are then
@@ -137,7 +137,7 @@ class RecordService:
         data.update(self._auto_numbers())   # last: a refused record takes no number
         return {"id": record_id, "data": data, "owner_id": owner_id}
 
-    def _insert(self, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _insert(self, new: list[dict[str, Any]]) -> list[SavedRecord]:
         if not new:
             return []
         common = {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
@@ -154,7 +154,7 @@ class RecordService:
         return saved
 
     def update(self, record_id: Any, values: Any, *,
-               expected_version: int | None = None) -> dict[str, Any]:
+               expected_version: int | None = None) -> SavedRecord:
         current = self._row(record_id, for_update=True)
         self._check_version(current, expected_version)
         prior = current.data
@@ -205,7 +205,7 @@ class RecordService:
         detail = {"cascade_from": [None, str(_cascade_from)]} if _cascade_from else {}
         self._log(current.id, "deleted", detail, prior=current.data)
 
-    def restore(self, record_id: Any) -> dict[str, Any]:
+    def restore(self, record_id: Any) -> SavedRecord:
         current = self._row(record_id, include_deleted=True, for_update=True)
         if current.deleted_at is None:
             raise Conflict("The record is not deleted.")
