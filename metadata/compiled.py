@@ -70,6 +70,46 @@ class CompiledField:
         return f"(data->>'{self.api_name}')"
 
 
+CONDITION_KEYS = ("visible_when", "read_only_when", "required_when")
+
+
+@dataclasses.dataclass(frozen=True)
+class WritePlan:
+    """Which fields and rules take part in a write, found once per revision rather than by
+    walking every field for every record saved."""
+
+    defaults: tuple[tuple[str, Any], ...]            # (field, value) for a new record
+    default_formulas: tuple[CompiledField, ...]
+    required: tuple[str, ...]
+    unique: tuple[CompiledField, ...]
+    auto_numbers: tuple[CompiledField, ...]
+    lookups: tuple[CompiledField, ...]
+    conditional: tuple[CompiledField, ...]           # with any of CONDITION_KEYS
+    validation_rules: tuple[dict[str, Any], ...]     # active ones, in order
+
+    @classmethod
+    def build(cls, definition: dict[str, Any], fields: dict[str, CompiledField]) -> WritePlan:
+        stored = [field for field in fields.values() if not field.type.computed]
+        defaults = tuple(
+            (field.api_name, field.definition["default"] if field.definition.get("default")
+             is not None else False) for field in stored
+            if field.definition.get("default") is not None or field.type.name == "checkbox")
+        return cls(
+            defaults=defaults,
+            default_formulas=tuple(field for field in fields.values()
+                                   if field.definition.get("default_formula")),
+            required=tuple(field.api_name for field in stored
+                           if field.definition.get("required")),
+            unique=tuple(field for field in fields.values() if field.definition.get("unique")),
+            auto_numbers=tuple(field for field in fields.values()
+                               if field.type.name == "auto_number"),
+            lookups=tuple(field for field in fields.values() if field.type.name == "lookup"),
+            conditional=tuple(field for field in fields.values()
+                              if any(field.definition.get(key) for key in CONDITION_KEYS)),
+            validation_rules=tuple(rule for rule in definition.get("validation_rules", [])
+                                   if rule.get("active", True)))
+
+
 @dataclasses.dataclass(frozen=True)
 class ObjectSchema:
     id: uuid.UUID
@@ -78,6 +118,7 @@ class ObjectSchema:
     fields: dict[str, CompiledField]            # active fields, by api_name
     hidden_fields: frozenset[str]               # deleted fields whose values are kept
     _by_lower: dict[str, str]
+    writes: WritePlan
 
     @classmethod
     def build(cls, object_id: uuid.UUID, definition: dict[str, Any],
@@ -93,7 +134,8 @@ class ObjectSchema:
                                                       registry.get(field["type"]))
         return cls(id=object_id, api_name=definition["api_name"], definition=definition,
                    fields=fields, hidden_fields=frozenset(hidden),
-                   _by_lower={name.lower(): name for name in fields})
+                   _by_lower={name.lower(): name for name in fields},
+                   writes=WritePlan.build(definition, fields))
 
     @property
     def name_field(self) -> str | None:
@@ -123,8 +165,8 @@ class ObjectSchema:
     def has_field(self, name: str) -> bool:
         return self.find(name) is not None
 
-    def lookups(self) -> list[CompiledField]:
-        return [field for field in self.fields.values() if field.type.name == "lookup"]
+    def lookups(self) -> tuple[CompiledField, ...]:
+        return self.writes.lookups
 
 
 @dataclasses.dataclass

@@ -12,6 +12,7 @@ import re
 import sys
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -75,18 +76,32 @@ def init_app(app: Flask) -> None:
         g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
+    # labels() validates and locks on every call; a route's children are reused instead.
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def metrics_for(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        key = (method, endpoint, status)
+        found = children.get(key)
+        if found is None:
+            found = children[key] = (requests_total.labels(method, endpoint, status),
+                                     latency.labels(method, endpoint))
+        return found
+
     @app.after_request
     def finish_request(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(request.method, endpoint, response.status_code).inc()
-        latency.labels(request.method, endpoint).observe(elapsed)
-        access_log.info("request", extra={
-            "method": request.method, "path": request.path, "status": response.status_code,
-            "duration_ms": round(elapsed * 1000, 2)})
+        count, seconds = metrics_for(request.method, endpoint, response.status_code)
+        count.inc()
+        seconds.observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info("request", extra={
+                "method": request.method, "path": request.path,
+                "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
         return response
 
 

@@ -9,6 +9,7 @@ so values are stored as plain JSON numbers and read back as exact ``Decimal``.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,6 +72,17 @@ def stored_to_decimal(stored: Any) -> Decimal | None:
     return Decimal(stored)
 
 
+@functools.lru_cache(maxsize=256)
+def _rounding(precision: int, scale: int) -> tuple[Decimal, Decimal]:
+    """The quantum values round to and the first magnitude too big, per (precision, scale)."""
+    return Decimal(1).scaleb(-scale), Decimal(10) ** (precision - scale)
+
+
+def _too_big(integer_digits: int) -> str:
+    return (f"At most {integer_digits} digits before the decimal point." if integer_digits
+            else "Must be between -1 and 1.")
+
+
 class DecimalType(BuiltinFieldType):
     """Shared base: ``precision`` total digits, ``scale`` of them after the point."""
 
@@ -100,15 +112,13 @@ class DecimalType(BuiltinFieldType):
     def round(self, number: Decimal, field: dict[str, Any]) -> Decimal:
         """Round to scale and check the digits before the point; raises FieldValueError."""
         precision, scale = self.digits(field)
-        integer_digits = precision - scale
-        too_big = (f"At most {integer_digits} digits before the decimal point." if integer_digits
-                   else "Must be between -1 and 1.")
+        quantum, bound = _rounding(precision, scale)
         # Cheap guard before quantize, which would fail on huge exponents.
-        if number.adjusted() >= integer_digits + 1:
-            raise FieldValueError(too_big)
-        rounded = number.quantize(Decimal(1).scaleb(-scale), context=_CONTEXT)
-        if abs(rounded) >= Decimal(10) ** integer_digits:
-            raise FieldValueError(too_big)
+        if number.adjusted() >= precision - scale + 1:
+            raise FieldValueError(_too_big(precision - scale))
+        rounded = number.quantize(quantum, context=_CONTEXT)
+        if abs(rounded) >= bound:
+            raise FieldValueError(_too_big(precision - scale))
         return rounded
 
     def normalize(self, value: Any, field: dict[str, Any]) -> int | float | None:

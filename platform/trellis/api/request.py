@@ -14,6 +14,9 @@ from trellis.errors import BadRequest, UnsupportedMediaType, ValidationError
 # PostgreSQL stores neither NUL nor unpaired surrogates (which JSON's \ud800 escapes allow)
 # in text or JSONB; refusing them here keeps them from failing deep inside a write.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A body can only hold such text through a \u0000 or \uD800-\uDFFF escape (a raw NUL byte
+# also stands for UTF-16/32 bodies); without one the walk over every string is skipped.
+MAY_BE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00")
 
 
 def json_body(expected: type = dict) -> Any:
@@ -30,7 +33,7 @@ def json_body(expected: type = dict) -> Any:
     if not isinstance(body, expected):
         kind = "an object" if expected is dict else "an array"
         raise BadRequest(f"The body must be {kind}.", code="malformed_json")
-    problems = unstorable_text(body)
+    problems = unstorable_text(body) if MAY_BE_UNSTORABLE.search(raw) else None
     if problems:
         raise ValidationError("Some text cannot be stored.", fields=problems)
     return body

@@ -22,8 +22,11 @@ TRIGGERS = {"record.created": {"created", "created_or_updated"},
 
 def automations_for(obj: ObjectSchema, event_type: str, timing: str) -> list[dict[str, Any]]:
     """Active automations of ``obj`` for this event and timing, in run order."""
+    automations = obj.definition.get("automations")
+    if not automations:     # most objects: nothing to sort through on every write
+        return []
     triggers = TRIGGERS.get(event_type, set())
-    found = [automation for automation in obj.definition.get("automations", [])
+    found = [automation for automation in automations
              if automation.get("active", True) and automation["timing"] == timing
              and automation["trigger"] in triggers]
     return sorted(found, key=lambda a: (a.get("order", 0), a["api_name"]))

@@ -136,9 +136,9 @@ def apply_default_formulas(context: RuleContext, obj: ObjectSchema,
                            data: dict[str, Any]) -> None:
     """Fill blank fields of a new record from their ``default_formula``."""
     errors: dict[str, list[str]] = {}
-    for name, field in obj.fields.items():
-        source = field.definition.get("default_formula")
-        if not source or not is_blank(data.get(name)):
+    for field in obj.writes.default_formulas:
+        name, source = field.api_name, field.definition["default_formula"]
+        if not is_blank(data.get(name)):
             continue
         try:
             value = context.evaluate(obj, source, context.view(obj, data))
@@ -155,6 +155,18 @@ def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
             system: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
     """Conditional fields and validation rules, reported at once with ``errors`` (the
     required-field errors found before)."""
+    if obj.writes.conditional or obj.writes.validation_rules:
+        _rule_errors(context, obj, merged, prior, changed, system, errors)
+    if errors:
+        raise ValidationError("The record breaks some rules.", fields=errors,
+                              code="validation_error")
+
+
+def _rule_errors(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
+                 prior: Mapping[str, Any] | None, changed: set[str],
+                 system: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+    """Add the messages of failed conditions and validation rules to ``errors``."""
+    plan = obj.writes
     is_new = prior is None
     view = context.view(obj, merged, system)
     before = None if prior is None else context.view(obj, prior, system)
@@ -162,8 +174,8 @@ def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
     def condition(source: str, on: RecordView) -> bool | None:
         return context.evaluate(obj, source, on, expected_type="checkbox")
 
-    for name, field in obj.fields.items():
-        definition = field.definition
+    for field in plan.conditional:
+        name, definition = field.api_name, field.definition
         try:
             if definition.get("visible_when") and name in changed and \
                     not is_blank(merged.get(name)) and \
@@ -177,9 +189,7 @@ def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
                 errors.setdefault(name, []).append("This field is required.")
         except FormulaError as error:
             errors.setdefault(name, []).append(f"A condition could not be evaluated: {error}")
-    for rule in obj.definition.get("validation_rules", []):
-        if not rule.get("active", True):
-            continue
+    for rule in plan.validation_rules:
         target = rule.get("error_field") or RECORD_ERRORS
         try:
             failed = context.evaluate(obj, rule["condition"], view, expected_type="checkbox",
@@ -190,9 +200,6 @@ def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
             continue
         if failed is True:     # blank does not fire, as in Salesforce
             errors.setdefault(target, []).append(rule["message"])
-    if errors:
-        raise ValidationError("The record breaks some rules.", fields=errors,
-                              code="validation_error")
 
 
 def storable(value: Any) -> Any:

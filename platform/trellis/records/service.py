@@ -97,7 +97,8 @@ class RecordService:
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> SavedRecord:
-        return self._insert([self._prepare(values)])[0]
+        context = RuleContext(self.connection, self.actor, self.schema)
+        return self._insert([self._prepare(values, context)])[0]
 
     def create_many(self, items: list[Any]) -> list[SavedRecord | TrellisError]:
         """Create several records: each item's record, or the error that refused it.
@@ -106,23 +107,24 @@ class RecordService:
         written together, one statement per table. A failure the checks cannot foresee
         (a database constraint) raises, for the caller to roll back."""
         unique_in_batch: set[tuple[str, str]] = set()
+        context = RuleContext(self.connection, self.actor, self.schema)
         prepared: list[dict[str, Any] | TrellisError] = []
         for values in items:
             try:
-                prepared.append(self._prepare(values, unique_in_batch))
+                prepared.append(self._prepare(values, context, unique_in_batch))
             except TrellisError as error:
                 prepared.append(error)
         saved = iter(self._insert([p for p in prepared if not isinstance(p, TrellisError)]))
         return [p if isinstance(p, TrellisError) else next(saved) for p in prepared]
 
-    def _prepare(self, values: Any,
+    def _prepare(self, values: Any, context: RuleContext,
                  unique_in_batch: set[tuple[str, str]] | None = None) -> dict[str, Any]:
-        """A new record's row, checked and complete, not yet written."""
+        """A new record's row, checked and complete, not yet written. The records of one
+        request share ``context`` (its clock and the related records it has read)."""
         data, system = normalize_values(self.obj, values, prior=None,
                                         system_actor=self.actor.user_id is None)
         sent = set(data)
         apply_defaults(self.obj, data)
-        context = RuleContext(self.connection, self.actor, self.schema)
         apply_default_formulas(context, self.obj, data)
         data = {name: value for name, value in data.items() if not is_blank(value)}
         owner_id = self._owner(system.get("owner_id", self.actor.user_id))
@@ -262,9 +264,9 @@ class RecordService:
         """Refuse values a unique field already holds (in the table, or earlier in the same
         batch, whose records are not written yet)."""
         errors, claimed = {}, []
-        for name, value in values.items():
-            field = self.obj.fields.get(name)
-            if field is None or value is None or not field.definition.get("unique"):
+        for field in self.obj.writes.unique:
+            name, value = field.api_name, values.get(field.api_name)
+            if value is None:
                 continue
             # Serialise writers of the same value; the unique partial index backs this up
             # once it is built, but the check must hold while it is still building.
@@ -290,9 +292,8 @@ class RecordService:
         from trellis.plugins.field_types import format_auto_number
 
         numbers = {}
-        for name, field in self.obj.fields.items():
-            if field.type.name != "auto_number":
-                continue
+        for field in self.obj.writes.auto_numbers:
+            name = field.api_name
             start = int(field.definition.get("start", 1))
             # The counter row stays locked until commit, so concurrent creators queue
             # here and a rolled-back create gives its number back: no gaps.

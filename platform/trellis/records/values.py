@@ -62,17 +62,11 @@ def normalize_values(obj: ObjectSchema, values: Any, *, prior: Mapping[str, Any]
 
 def apply_defaults(obj: ObjectSchema, data: dict[str, Any]) -> None:
     """Fill defaults of fields a new record leaves out (checkboxes default to false)."""
-    for name, field in obj.fields.items():
-        if name in data or field.type.computed:
-            continue
-        default = field.definition.get("default")
-        if default is not None:
+    for name, default in obj.writes.defaults:
+        if name not in data:
             data[name] = default
-        elif field.type.name == "checkbox":
-            data[name] = False
 
 
 def required_errors(obj: ObjectSchema, merged: Mapping[str, Any]) -> dict[str, list[str]]:
-    return {name: ["This field is required."] for name, field in obj.fields.items()
-            if field.definition.get("required") and not field.type.computed
-            and is_blank(merged.get(name))}
+    return {name: ["This field is required."] for name in obj.writes.required
+            if is_blank(merged.get(name))}
