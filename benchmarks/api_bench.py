@@ -325,6 +325,8 @@ def _statement_name(statement: str) -> str:
     for pattern, name in ((r"set_config", "set_config"), (r"FROM api_tokens", "token lookup"),
                           (r"FROM metadata_revisions", "metadata revision"),
                           (r"^SELECT users\.id", "owner check"),
+                          (r"^WITH .*INSERT INTO records", "INSERT records+history+events"),
+                          (r"^WITH .*INSERT INTO record_history", "INSERT history+event"),
                           (r"^INSERT INTO records", "INSERT records"),
                           (r"^INSERT INTO record_history", "INSERT history"),
                           (r"^INSERT INTO events", "INSERT event"),
@@ -1059,9 +1061,9 @@ def main() -> None:
         for operation, text in sql_counts.items():
             print(f"  {operation:6} {text}")
         print("  baseline (by construction): one transaction per request — BEGIN, set_config, "
-              "token lookup, the data statement(s), COMMIT:\n  5 round trips for GET/list, 7 for "
-              f"create; bulk sends its 3 x {BULK_SIZE} INSERTs as 3 pipelined executemany "
-              "calls; no Redis message")
+              "token lookup, the data statement, COMMIT:\n  5 round trips for every operation "
+              f"(one INSERT statement for a create and for a bulk create of {BULK_SIZE}); "
+              "no Redis message")
         print(f"EXPLAIN (ANALYZE, BUFFERS) of the list page query ({args.records:,} records, "
               f"before the write runs, 7 runs each):")
         print("\n".join(explain))

@@ -12,16 +12,15 @@ doing the same database work Trellis does so that the comparison is fair:
   Trellis runs, inside the tenant's RLS scope; writes need the ``write`` scope;
 * the same SQL for the data: the record-as-JSON expression, the typed filter and
   sort expressions that match the per-field partial indexes, and for writes the same
-  three INSERTs per record (``records`` … RETURNING the JSON, ``record_history`` with
-  the field-level diff, ``events`` with the outbox payload);
+  one statement per request, however many records (``records`` … RETURNING the JSON,
+  ``record_history`` with the field-level diff, ``events`` with the outbox payload);
 * a ``psycopg_pool`` pool of the same size as Trellis's, served by waitress with the
   same number of threads.
 
 What it leaves out is what a hand-written endpoint for one fixed object needs not
 do: no metadata lookup (the object id is given on the command line), one transaction
-per request (token check and work together), no pool pre-ping, no per-record
-savepoints in bulk (its bulk insert is all-or-nothing, three ``executemany`` calls),
-minimal field validation written out for these four fields.
+per request (token check and work together), no pool pre-ping, bulk creates
+all-or-nothing, minimal field validation written out for these four fields.
 
 Run: ``python benchmarks/baseline_app.py --database-url URL --object-id UUID --port 8001``
 (``api_bench.py`` starts it itself).
@@ -80,17 +79,29 @@ WHERE tenant_id = %s AND object_id = %s AND deleted_at IS NULL
   AND (data->>'Stage') = %s AND ((data->>'Amount')::numeric) >= %s
 ORDER BY ((data->>'Amount')::numeric) DESC, id ASC
 LIMIT %s"""
-INSERT_RECORD = f"""
-INSERT INTO records (tenant_id, id, object_id, data, owner_id, created_by, updated_by)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-RETURNING {RECORD_JSON}"""
-INSERT_HISTORY = """
-INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, actor_id)
-VALUES (%s, %s, %s, 'created', %s, %s) RETURNING record_history.id"""
-INSERT_EVENT = """
-INSERT INTO events (tenant_id, object_id, record_id, type, payload, actor_id)
-VALUES (%s, %s, %s, 'record.created', %s, %s) RETURNING events.id"""
-
+# A create, of one record or of many: the records, their history rows (every value changed
+# from blank) and their outbox events, in one statement over arrays of ids, data and owners.
+INSERT = f"""
+WITH new_records (id, data, owner_id) AS (
+  SELECT * FROM unnest(%(ids)s::uuid[], %(data)s::jsonb[], %(owners)s::uuid[])),
+saved AS (
+  INSERT INTO records (tenant_id, id, object_id, data, owner_id, created_by, updated_by)
+  SELECT %(tenant)s, id, %(object)s, data, owner_id, %(user)s, %(user)s FROM new_records
+  RETURNING id, {RECORD_JSON} AS json),
+entries AS (
+  SELECT id, data, COALESCE((SELECT jsonb_object_agg(key, jsonb_build_array(NULL, value))
+                             FROM jsonb_each(data)), '{{}}'::jsonb) AS changes
+  FROM new_records),
+history AS (
+  INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, actor_id)
+  SELECT %(tenant)s, id, %(object)s, 'created', changes, %(user)s FROM entries),
+outbox AS (
+  INSERT INTO events (tenant_id, object_id, record_id, type, payload, actor_id)
+  SELECT %(tenant)s, %(object)s, id, 'record.created',
+         jsonb_build_object('object', 'Opportunity', 'record_id', id::text, 'changes', changes,
+                            'record', data, 'prior', NULL, 'chain', NULL), %(user)s
+  FROM entries)
+SELECT id, json FROM saved"""
 
 class HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
@@ -240,33 +251,10 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
                items: list[dict[str, Any]]) -> list[tuple[uuid.UUID, str]]:
         """Insert records, their history rows and their outbox events; return (id, json)."""
         ids = [uuid.uuid4() for _ in items]
-        changes = [{name: [None, value] for name, value in data.items()} for data in items]
-        record_rows = [(tenant_id, record_id, object_id, Jsonb(data), user_id, user_id, user_id)
-                       for record_id, data in zip(ids, items)]
-        if len(items) == 1:
-            record_json = [cursor.execute(INSERT_RECORD, record_rows[0]).fetchone()[0]]
-        else:
-            cursor.executemany(INSERT_RECORD, record_rows, returning=True)
-            record_json = []
-            while True:
-                record_json.append(cursor.fetchone()[0])
-                if not cursor.nextset():
-                    break
-        history = [(tenant_id, record_id, object_id, Jsonb(change), user_id)
-                   for record_id, change in zip(ids, changes)]
-        # The outbox payload Trellis writes: the changes and the record as saved.
-        events = [(tenant_id, object_id, record_id,
-                   Jsonb({"object": "Opportunity", "record_id": str(record_id),
-                          "changes": change, "record": data, "prior": None, "chain": None}),
-                   user_id)
-                  for record_id, change, data in zip(ids, changes, items)]
-        if len(items) == 1:
-            cursor.execute(INSERT_HISTORY, history[0])
-            cursor.execute(INSERT_EVENT, events[0])
-        else:
-            cursor.executemany(INSERT_HISTORY, history)
-            cursor.executemany(INSERT_EVENT, events)
-        return list(zip(ids, record_json))
+        saved = dict(cursor.execute(INSERT, {
+            "ids": ids, "data": [Jsonb(data) for data in items], "owners": [user_id] * len(items),
+            "tenant": tenant_id, "object": object_id, "user": user_id}).fetchall())
+        return [(record_id, saved[record_id]) for record_id in ids]
 
     def json_request() -> Any:
         if request.mimetype != "application/json":

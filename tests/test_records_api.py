@@ -337,8 +337,8 @@ def test_records_are_isolated_per_tenant(tenant: TenantFixture,
 
 def test_bulk_create_writes_together_with_the_same_checks(app: Flask,
                                                           tenant: TenantFixture) -> None:
-    """Bulk creates are written in one statement per table, so uniqueness within the batch,
-    gapless auto-numbers, lookups and the history/outbox rows must still hold per record."""
+    """Bulk creates are written in one statement, so uniqueness within the batch, gapless
+    auto-numbers, lookups and the history/outbox rows must still hold per record."""
     setup_sales(tenant)
     account = make_account(tenant)
     tenant.api("POST", "/api/v1/meta/objects", json={
@@ -359,6 +359,25 @@ def test_bulk_create_writes_together_with_the_same_checks(app: Flask,
     assert [r["record"]["Sku"] for r in results if r["ok"]] == ["A", "C", "B"]
     assert count_rows(app, tenant, "record_history") == history + 3
     assert count_rows(app, tenant, "events") == events + 3
+    # Each saved record logs its own history row and event, in the order sent, with every
+    # stored value as changed from blank and the record as saved.
+    saved = [r["record"] for r in results if r["ok"]]
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        logged = connection.execute(sa.text(
+            "SELECT events.record_id, events.type, events.payload, record_history.action, "
+            "record_history.changes FROM events JOIN record_history "
+            "ON record_history.record_id = events.record_id "
+            "WHERE events.record_id = ANY(CAST(:ids AS uuid[])) ORDER BY events.id"),
+            {"ids": [record["id"] for record in saved]}).all()
+    assert [str(row.record_id) for row in logged] == [record["id"] for record in saved]
+    for row, record in zip(logged, saved):
+        stored = {name: record[name] for name in ("Sku", "Number", "Account")
+                  if record[name] is not None}
+        assert (row.type, row.action) == ("record.created", "created")
+        assert row.changes == {name: [None, value] for name, value in stored.items()}
+        assert row.payload == {"object": "Product", "record_id": record["id"],
+                               "changes": row.changes, "record": stored, "prior": None,
+                               "chain": None}
     # The lookup was recorded: the account cannot be deleted while the product refers to it.
     assert_envelope(tenant.api("DELETE", records_url("Account", f"/{account['id']}")), 409,
                     "referenced")

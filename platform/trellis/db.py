@@ -160,7 +160,7 @@ def transaction(connection: Connection) -> Iterator[Connection]:
         connection.close()
 
 
-_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any], bool]] = \
+_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -175,53 +175,41 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     SQLAlchemy's execution and result machinery costs about as much CPU as the driver
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
-    sql, defaults, _ = _driver_sql(connection, statement)
+    sql, defaults = _driver_sql(connection, statement)
     return _run(connection, sql, {**defaults, **parameters})
 
 
 def driver_executemany(connection: Connection, statement: sa.Executable,
-                       rows: list[dict[str, Any]]) -> Any:
+                       rows: list[dict[str, Any]]) -> None:
     """:func:`driver_execute` for several parameter sets (one plain execute for one: the
-    driver runs executemany as a pipeline, which costs more than a single statement).
-    Rows a ``RETURNING`` statement returns are read with :func:`returned_rows`."""
-    sql, defaults, returning = _driver_sql(connection, statement)
+    driver runs executemany as a pipeline, which costs more than a single statement)."""
+    sql, defaults = _driver_sql(connection, statement)
     if len(rows) == 1:
-        return _run(connection, sql, {**defaults, **rows[0]})
-    return _run(connection, sql, [{**defaults, **row} for row in rows], many=True,
-                returning=returning)
-
-
-def returned_rows(cursor: Any) -> list[Any]:
-    """Every row an :func:`driver_executemany` of a ``RETURNING`` statement returned."""
-    rows = []
-    while True:
-        rows.extend(cursor.fetchall())
-        if not cursor.nextset():
-            return rows
+        _run(connection, sql, {**defaults, **rows[0]})
+    else:
+        _run(connection, sql, [{**defaults, **row} for row in rows], many=True)
 
 
 def _driver_sql(connection: Connection,
-                statement: sa.Executable) -> tuple[str, dict[str, Any], bool]:
-    """The statement's SQL, its fixed parameter values, and whether it returns rows."""
+                statement: sa.Executable) -> tuple[str, dict[str, Any]]:
+    """The statement's SQL and its fixed parameter values."""
     found = _DRIVER_SQL.get(statement)
     if found is None:
         compiled = statement.compile(dialect=connection.dialect,
                                      compile_kwargs={"render_postcompile": True})
         # Values fixed when the statement was built (an object id) are parameters too.
-        found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params),
-                                          bool(compiled.effective_returning))
+        found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
     return found
 
 
-def _run(connection: Connection, sql: str, parameters: Any, many: bool = False,
-         returning: bool = False) -> Any:
+def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> Any:
     cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, many)
     try:
         if many:
-            cursor.executemany(sql, parameters, returning=returning)
+            cursor.executemany(sql, parameters)
             return cursor
         return cursor.execute(sql, parameters)
     except psycopg.Error as error:

@@ -182,7 +182,7 @@ def _bulk_body(ok: bool, results: list[dict[str, Any]]) -> str:
 
 
 def _bulk_create(service: RecordService, items: list[Any]) -> list[dict[str, Any]]:
-    """Creates are checked one by one and written together (one statement per table)."""
+    """Creates are checked one by one and written together (one statement)."""
     return [_failure(index, outcome) if isinstance(outcome, TrellisError)
             else {"index": index, "ok": True, "id": outcome["id"], "record": outcome}
             for index, outcome in enumerate(service.create_many(items))]

@@ -17,24 +17,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
-from trellis.db import driver_execute, driver_executemany, returned_rows
+from trellis.db import driver_execute, driver_executemany
 from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
                             ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.serialize import SavedRecord, record_json_text
-from trellis.records.tables import (auto_number_counters, events, record_history,
-                                    record_refs, records)
+from trellis.records.tables import auto_number_counters, record_refs, records
 from trellis.records.rules import RuleContext, apply_default_formulas, enforce
+from trellis.records.writes import LOG, create_statement
 from trellis.records.values import (apply_defaults, is_blank, normalize_values,
                                     required_errors)
 from trellis.tables import users
 
 MAX_CASCADE_DEPTH = 10
-# Built once: every write runs them (see TenantSchema.built).
-_INSERT_HISTORY = record_history.insert().values({name: sa.bindparam(name) for name in (
-    "tenant_id", "record_id", "object_id", "action", "changes", "actor_id")})
-_INSERT_EVENT = events.insert().values({name: sa.bindparam(name) for name in (
-    "tenant_id", "object_id", "record_id", "type", "actor_id", "payload")})
+# Built once: every write with lookups runs it.
 _INSERT_REF = record_refs.insert().values({name: sa.bindparam(name) for name in (
     "tenant_id", "source_id", "field", "target_id", "source_object_id")})
 
@@ -104,7 +100,7 @@ class RecordService:
         """Create several records: each item's record, or the error that refused it.
 
         Every item is checked first, each failure its own; the valid ones are then
-        written together, one statement per table. A failure the checks cannot foresee
+        written together in one statement. A failure the checks cannot foresee
         (a database constraint) raises, for the caller to roll back."""
         unique_in_batch: set[tuple[str, str]] = set()
         context = RuleContext(self.connection, self.actor, self.schema)
@@ -140,20 +136,17 @@ class RecordService:
         return {"id": record_id, "data": data, "owner_id": owner_id}
 
     def _insert(self, new: list[dict[str, Any]]) -> list[SavedRecord]:
+        """Write prepared records, their history and their events: one statement."""
         if not new:
             return []
-        common = {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
-                  "created_by": self.actor.user_id, "updated_by": self.actor.user_id}
-        rows = [{**common, **row, "data": Jsonb(row["data"])} for row in new]
-        insert = self.schema.built(("insert", self.obj.id), lambda: records.insert().values(
-            {name: sa.bindparam(name) for name in rows[0]}).returning(self._json()))
-        saved = [SavedRecord(row[0]) for row in returned_rows(
-            driver_executemany(self.connection, insert, rows))]
+        statement = self.schema.built(("create", self.obj.id),
+                                      lambda: create_statement(self._json()))
+        saved = {row.id: row.json for row in driver_execute(self.connection, statement, {
+            **self._log_parameters(), "id": [row["id"] for row in new],
+            "data": [Jsonb(row["data"]) for row in new],
+            "owner_id": [row["owner_id"] for row in new]})}
         self._insert_refs([(row["id"], row["data"]) for row in new])
-        self._log_many([(row["id"], "created",
-                         {name: [None, value] for name, value in row["data"].items()},
-                         row["data"], None) for row in new])
-        return saved
+        return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(self, record_id: Any, values: Any, *,
                expected_version: int | None = None) -> SavedRecord:
@@ -357,28 +350,17 @@ class RecordService:
     def _log(self, record_id: uuid.UUID, action: str, changes: dict[str, list[Any]], *,
              record: Mapping[str, Any] | None = None,
              prior: Mapping[str, Any] | None = None) -> None:
-        self._log_many([(record_id, action, changes, record, prior)])
+        """The history row and outbox event of an update, delete or restore (creates log
+        in their own statement)."""
+        driver_execute(self.connection, LOG, {
+            **self._log_parameters(), "record_id": record_id, "action": action,
+            "changes": Jsonb(changes), "record": None if record is None else Jsonb(record),
+            "prior": None if prior is None else Jsonb(prior)})
 
-    def _log_many(self, entries: list[tuple[uuid.UUID, str, dict[str, list[Any]],
-                                            Mapping[str, Any] | None,
-                                            Mapping[str, Any] | None]]) -> None:
-        """Field-level history and the outbox events, in the same transaction as the writes.
-
-        An event carries the record as saved (and as it was), so after-save automations
-        judge their conditions on the state that triggered them. Entries are
-        ``(record id, action, changes, record, prior)``."""
-        tenant_id, object_id, actor_id = self.actor.tenant_id, self.obj.id, self.actor.user_id
-        history = [{"tenant_id": tenant_id, "record_id": record_id, "object_id": object_id,
-                    "action": action, "changes": Jsonb(changes), "actor_id": actor_id}
-                   for record_id, action, changes, _, _ in entries]
-        outbox = [{"tenant_id": tenant_id, "object_id": object_id, "record_id": record_id,
-                   "type": f"record.{action}", "actor_id": actor_id,
-                   "payload": Jsonb({"object": self.obj.api_name, "record_id": str(record_id),
-                                     "changes": changes, "record": record, "prior": prior,
-                                     "chain": self.chain})}
-                  for record_id, action, changes, record, prior in entries]
-        driver_executemany(self.connection, _INSERT_HISTORY, history)
-        driver_executemany(self.connection, _INSERT_EVENT, outbox)
+    def _log_parameters(self) -> dict[str, Any]:
+        return {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
+                "actor_id": self.actor.user_id, "object_name": self.obj.api_name,
+                "chain": None if self.chain is None else Jsonb(self.chain)}
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:
