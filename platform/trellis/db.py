@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy.engine import Connection, Engine
 
 metadata = sa.MetaData(naming_convention={
@@ -165,10 +165,11 @@ _DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]
 
 
 def driver_execute(connection: Connection, statement: sa.Executable,
-                   parameters: dict[str, Any]) -> Any:
+                   parameters: dict[str, Any], *, named: bool = True) -> Any:
     """Run a statement built once (module level, or per metadata revision) straight on the
     psycopg connection, in the connection's transaction; returns the cursor, whose rows
-    are named tuples of driver types.
+    are named tuples of driver types (plain tuples when not ``named``: cheaper for pages
+    of many rows).
 
     For the few statements nearly every request runs (the token lookup, a record by id,
     the inserts of a write):
@@ -176,7 +177,7 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
     sql, defaults = _driver_sql(connection, statement)
-    return _run(connection, sql, {**defaults, **parameters})
+    return _run(connection, sql, {**defaults, **parameters}, named=named)
 
 
 def driver_executemany(connection: Connection, statement: sa.Executable,
@@ -202,8 +203,10 @@ def _driver_sql(connection: Connection,
     return found
 
 
-def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> Any:
-    cursor = connection.connection.driver_connection.cursor(row_factory=namedtuple_row)
+def _run(connection: Connection, sql: str, parameters: Any, many: bool = False,
+         named: bool = True) -> Any:
+    cursor = connection.connection.driver_connection.cursor(
+        row_factory=namedtuple_row if named else tuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, many)

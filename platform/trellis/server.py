@@ -8,6 +8,7 @@ Redis connections after the fork, so nothing is shared between them but the sock
 from __future__ import annotations
 
 import gc
+import logging
 from typing import Any, Callable
 
 from flask import Flask
@@ -18,6 +19,10 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, threads: int,
     """Serve ``make_app()`` on ``host:port`` until interrupted."""
     if processes <= 1:
         import waitress
+
+        # waitress warns "Task queue depth is N" whenever a request waits for a free thread,
+        # which under steady load is nearly every request: noise, and a cost per request.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
         waitress.serve(settled(make_app()), host=host, port=port, threads=threads, ident=ident,
                        _quiet=quiet)

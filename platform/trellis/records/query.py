@@ -333,20 +333,21 @@ def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema
     if request.after is not None:
         values.update(request.after.values)
     with index_friendly_reads(connection):   # the query carries its tenant predicate
-        rows = driver_execute(connection, statement, values).fetchall()
+        # Rows are (json, sort values…, total when counted).
+        rows = driver_execute(connection, statement, values, named=False).fetchall()
         next_cursor = None
         if len(rows) > request.limit:
             rows = rows[:request.limit]
             last = rows[-1]
             next_cursor = encode_cursor(request.sort_text, [
                 _cursor_value(value) for value in last[1:1 + len(request.sort)]])
-        total_count = rows[0].total if request.count and rows else \
+        total_count = rows[0][-1] if request.count and rows else \
             (0 if request.count else None)
         if request.count and not rows and request.after is not None:
             count = schema.built(("list_count", scope), lambda: sa.select(
                 sa.func.count()).select_from(records).where(*_scope(tenant_id, obj, request)))
             total_count = driver_execute(connection, count, values).fetchone()[0]
-    return page_body((row.json for row in rows), next_cursor, total_count)
+    return page_body((row[0] for row in rows), next_cursor, total_count)
 
 
 def _scope(tenant_id: uuid.UUID, obj: ObjectSchema,
