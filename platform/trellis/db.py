@@ -172,23 +172,12 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     of many rows).
 
     For the few statements nearly every request runs (the token lookup, a record by id,
-    the inserts of a write):
+    a list page, the one statement of a create):
     SQLAlchemy's execution and result machinery costs about as much CPU as the driver
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
     sql, defaults = _driver_sql(connection, statement)
     return _run(connection, sql, {**defaults, **parameters}, named=named)
-
-
-def driver_executemany(connection: Connection, statement: sa.Executable,
-                       rows: list[dict[str, Any]]) -> None:
-    """:func:`driver_execute` for several parameter sets (one plain execute for one: the
-    driver runs executemany as a pipeline, which costs more than a single statement)."""
-    sql, defaults = _driver_sql(connection, statement)
-    if len(rows) == 1:
-        _run(connection, sql, {**defaults, **rows[0]})
-    else:
-        _run(connection, sql, [{**defaults, **row} for row in rows], many=True)
 
 
 def _driver_sql(connection: Connection,
@@ -203,17 +192,14 @@ def _driver_sql(connection: Connection,
     return found
 
 
-def _run(connection: Connection, sql: str, parameters: Any, many: bool = False,
+def _run(connection: Connection, sql: str, parameters: dict[str, Any],
          named: bool = True) -> Any:
     cursor = connection.connection.driver_connection.cursor(
         row_factory=namedtuple_row if named else tuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
-        listener(connection, cursor, sql, parameters, None, many)
+        listener(connection, cursor, sql, parameters, None, False)
     try:
-        if many:
-            cursor.executemany(sql, parameters)
-            return cursor
         return cursor.execute(sql, parameters)
     except psycopg.Error as error:
         # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to

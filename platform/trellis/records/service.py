@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
-from trellis.db import driver_execute, driver_executemany
+from trellis.db import driver_execute
 from trellis.errors import (Conflict, NotFound, PreconditionFailed, TrellisError,
                             ValidationError)
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
@@ -30,9 +30,6 @@ from trellis.records.values import (apply_defaults, is_blank, normalize_values,
 from trellis.tables import users
 
 MAX_CASCADE_DEPTH = 10
-# Built once: every write with lookups runs it.
-_INSERT_REF = record_refs.insert().values({name: sa.bindparam(name) for name in (
-    "tenant_id", "source_id", "field", "target_id", "source_object_id")})
 
 
 def apply_before_save(*args: Any, **kwargs: Any) -> set[str]:
@@ -139,13 +136,13 @@ class RecordService:
         """Write prepared records, their history and their events: one statement."""
         if not new:
             return []
+        lookups = [field.api_name for field in self.obj.lookups()]
         statement = self.schema.built(("create", self.obj.id),
-                                      lambda: create_statement(self._json()))
+                                      lambda: create_statement(self._json(), bool(lookups)))
         saved = {row.id: row.json for row in driver_execute(self.connection, statement, {
             **self._log_parameters(), "id": [row["id"] for row in new],
             "data": [Jsonb(row["data"]) for row in new],
-            "owner_id": [row["owner_id"] for row in new]})}
-        self._insert_refs([(row["id"], row["data"]) for row in new])
+            "owner_id": [row["owner_id"] for row in new], "lookups": lookups})}
         return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(self, record_id: Any, values: Any, *,
@@ -302,22 +299,19 @@ class RecordService:
 
     def _sync_refs(self, record_id: uuid.UUID, before: Mapping[str, Any],
                    after: Mapping[str, Any]) -> None:
-        changed = {field.api_name for field in self.obj.lookups()
-                   if before.get(field.api_name) != after.get(field.api_name)}
-        for name in changed:
+        """Replace the ``record_refs`` rows of the lookups an update changed (a create
+        writes its own, see writes.create_statement)."""
+        for field in self.obj.lookups():
+            name = field.api_name
+            if before.get(name) == after.get(name):
+                continue
             self.connection.execute(record_refs.delete().where(
                 record_refs.c.tenant_id == self.actor.tenant_id,
                 record_refs.c.source_id == record_id, record_refs.c.field == name))
-        self._insert_refs([(record_id, {name: after.get(name) for name in changed})])
-
-    def _insert_refs(self, rows: list[tuple[uuid.UUID, Mapping[str, Any]]]) -> None:
-        """``record_refs`` rows for the lookup values of new or changed records."""
-        refs = [{"tenant_id": self.actor.tenant_id, "source_id": record_id, "field": field.api_name,
-                 "target_id": uuid.UUID(data[field.api_name]), "source_object_id": self.obj.id}
-                for record_id, data in rows for field in self.obj.lookups()
-                if data.get(field.api_name) is not None]
-        if refs:
-            driver_executemany(self.connection, _INSERT_REF, refs)
+            if after.get(name) is not None:
+                self.connection.execute(record_refs.insert().values(
+                    tenant_id=self.actor.tenant_id, source_id=record_id, field=name,
+                    target_id=uuid.UUID(after[name]), source_object_id=self.obj.id))
 
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:

@@ -1,7 +1,7 @@
 """The statements of record writes: each write is one statement, one round trip.
 
-A create inserts its records, their field-level history and their outbox events in a
-single statement (data-modifying CTEs over ``unnest`` of array parameters, one element
+A create inserts its records, their lookups' references, their field-level history and
+their outbox events in a single statement (data-modifying CTEs over ``unnest`` of array parameters, one element
 per record), however many records it has; an update, delete or restore logs its history
 row and event in one. What a write logs is defined once, in :func:`_logged`, for both.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from trellis.records.tables import events, record_history, records
+from trellis.records.tables import events, record_history, record_refs, records
 
 _UUID = UUID(as_uuid=True)
 
@@ -58,12 +58,13 @@ def _logged(entries: sa.CTE) -> list[sa.CTE]:
     return [history, outbox]
 
 
-def create_statement(record_json_text: sa.ColumnElement) -> sa.Select:
+def create_statement(record_json_text: sa.ColumnElement, with_lookups: bool) -> sa.Select:
     """Insert records and log their creation; returns each record's ``id`` and ``json``.
 
     Parameters: arrays ``id``, ``data`` (jsonb) and ``owner_id``, one element per
-    record, and those of :func:`_logged`. The history of a new record lists every
-    stored value as changed from blank."""
+    record, and those of :func:`_logged`; ``with_lookups`` adds the array ``lookups`` (the
+    object's lookup fields), whose values become ``record_refs`` rows. The history of a
+    new record lists every stored value as changed from blank."""
     new = sa.func.unnest(_array("id", _UUID), _array("data", JSONB), _array("owner_id", _UUID)) \
         .table_valued("id", "data", "owner_id").render_derived(name="new_records")
     actor = _scalar("actor_id", _UUID)
@@ -78,7 +79,18 @@ def create_statement(record_json_text: sa.ColumnElement) -> sa.Select:
     entries = sa.select(new.c.id, _key("created").label("action"), changes.label("changes"),
                         new.c.data.label("record"),
                         sa.cast(sa.null(), JSONB).label("prior")).cte("entries")
-    return sa.select(saved.c.id, saved.c.json).add_cte(*_logged(entries))
+    writes = _logged(entries)
+    if with_lookups:
+        lookup = sa.func.unnest(_array("lookups", sa.Text)).table_valued("field") \
+            .render_derived(name="lookup")
+        target = new.c.data.op("->>")(lookup.c.field)
+        writes.append(record_refs.insert().from_select(
+            ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
+            sa.select(_scalar("tenant_id", _UUID), new.c.id, lookup.c.field,
+                      sa.cast(target, _UUID), _scalar("object_id", _UUID))
+            .where(target.is_not(None)),
+        ).cte("refs"))
+    return sa.select(saved.c.id, saved.c.json).add_cte(*writes)
 
 
 def _log_statement() -> sa.Select:
