@@ -22,11 +22,13 @@ from trellis.users import ACTOR_COLUMNS, actor_for
 
 
 class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, opened without building its signer when the
-    request has no session cookie (API calls with a token, first visits)."""
+    """Flask's signed-cookie session, opened without building its signer (or parsing
+    cookies, when there are none) if the request has no session cookie: API calls with a
+    token, first visits."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or self.get_cookie_name(app) not in request.cookies):
             return self.session_class()
         return super().open_session(app, request)
 
