@@ -62,6 +62,24 @@ def test_row_ids_out_of_range_are_unknown(tenant: TenantFixture) -> None:
         assert_envelope(tenant.api("GET", path), 404)
 
 
+def test_bad_query_parameters_are_400s_naming_them(tenant: TenantFixture) -> None:
+    """Page sizes and cursors are ASCII whole numbers within a bigint ("²".isdigit() is
+    true in Python), and no query parameter may hold a NUL, which PostgreSQL cannot compare
+    text with: each is a 400 naming the parameter, never a 500 or a database error."""
+    huge = str(2 ** 70)
+    cases = [("/api/v1/automation-runs?limit=%C2%B2", "limit"),
+             ("/api/v1/automation-runs?cursor=%C2%B2", "cursor"),
+             (f"/api/v1/automation-runs?cursor={huge}", "cursor"),
+             ("/api/v1/automation-runs?automation=a%00b", "automation"),
+             ("/api/v1/automation-runs?trigger=%00", "trigger"),
+             ("/api/v1/meta/revisions?before=%C2%B2", "before"),
+             ("/api/v1/webhooks?x%00=1", "query")]
+    for path, name in cases:
+        response = tenant.api("GET", path)
+        assert_envelope(response, 400, "bad_request")
+        assert list(response.get_json()["errors"]) == [name], path
+
+
 def test_html_error_page_for_browsers(client) -> None:  # noqa: ANN001
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404

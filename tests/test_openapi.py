@@ -396,7 +396,7 @@ MALFORMED = [
     ("POST", "/api/v1/meta/objects", '{"api_name": "X", "label": "X", "fields": '
      '[{"api_name": "A", "type": "lookup", "target": 5}, {"api_name": "B", "type": []}]}', 422),
     ("POST", "/api/v1/meta/objects?message=%00", '{"api_name": "Y", "label": "Y", '
-     '"fields": []}', 201),
+     '"fields": []}', 400),                                   # no NUL in any parameter
     ("POST", "/api/v1/objects/Opportunity/bulk", '{"records": [{}], "operation": []}', 400),
     ("POST", "/api/v1/meta/formulas/check", '{"object": "Opportunity", "source": "1", '
      '"purpose": []}', 400),

@@ -273,7 +273,8 @@ def test_bad_list_parameters_are_400s(tenant: TenantFixture) -> None:
                         ("?Amount=abc", "bad_filter"), ("?CloseDate__gt=yesterday", "bad_filter"),
                         ("?sort=Nope", "unknown_field"), ("?limit=0", "bad_request"),
                         ("?limit=201", "bad_request"), ("?cursor=%%%", "invalid_cursor"),
-                        ("?Amount__isnull=maybe", "bad_filter"), ("?id=xyz", "bad_filter")]:
+                        ("?Amount__isnull=maybe", "bad_filter"), ("?id=xyz", "bad_filter"),
+                        ("?limit=%C2%B2", "bad_request"), ("?Name=a%00", "bad_request")]:
         assert_envelope(tenant.api("GET", records_url("Opportunity", query)), 400, code)
     if cursor:
         other_sort = records_url("Opportunity", f"?sort=Name&cursor={cursor}")

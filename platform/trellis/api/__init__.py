@@ -11,6 +11,7 @@ def create_blueprint() -> Blueprint:
     from trellis.api import automation_runs, automation_trigger, me, meta, meta_automations, \
         meta_packages, openapi, records, tokens, webhooks
     from trellis.api.context import schedule_event_dispatch
+    from trellis.api.request import refuse_unstorable_parameters
 
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
     me.register(blueprint)
@@ -23,6 +24,7 @@ def create_blueprint() -> Blueprint:
     automation_trigger.register(blueprint)
     webhooks.register(blueprint)
     openapi.register(blueprint)
+    blueprint.before_request(refuse_unstorable_parameters)
 
     @blueprint.after_request
     def dispatch_record_events(response: Response) -> Response:

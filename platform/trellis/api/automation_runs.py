@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import nudge_worker, tenant_transaction
+from trellis.api.request import whole_number
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.records.tables import automation_runs
 
@@ -49,19 +50,14 @@ def list_runs() -> ResponseReturnValue:
     for name, condition in RESUME_FILTERS.items():
         if request.args.get(name) is not None:
             query = query.where(condition(_moment(name, request.args[name])))
-    cursor = request.args.get("cursor")
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise BadRequest("Invalid cursor.", code="invalid_cursor", fields={"cursor": "Invalid."})
-        query = query.where(automation_runs.c.id < int(cursor))
-    limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
-        raise BadRequest("limit must be 1–200.", fields={"limit": "1–200."})
+    if request.args.get("cursor") is not None:
+        query = query.where(automation_runs.c.id < whole_number(request.args["cursor"], "cursor"))
+    limit = whole_number(request.args.get("limit", "50"), "limit", 1, 200)
     with tenant_transaction() as (connection, _):
-        rows = connection.execute(query.limit(int(limit) + 1)).all()
-    page = rows[:int(limit)]
+        rows = connection.execute(query.limit(limit + 1)).all()
+    page = rows[:limit]
     return jsonify({"data": [run_json(row) for row in page],
-                    "next_cursor": str(page[-1].id) if len(rows) > int(limit) else None})
+                    "next_cursor": str(page[-1].id) if len(rows) > limit else None})
 
 
 def _moment(name: str, raw: str) -> dt.datetime:

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
-from trellis.api.request import json_body
+from trellis.api.request import json_body, whole_number
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.indexes import index_status
@@ -128,11 +128,10 @@ def revision_json(row: Any, detail: bool = False) -> dict[str, Any]:
 
 def list_revisions() -> ResponseReturnValue:
     before = request.args.get("before")
-    if before is not None and not (before.isascii() and before.isdigit()):
-        raise BadRequest("before must be a revision number.", fields={"before": "A number."})
     with tenant_transaction() as (connection, actor):
         rows = metadata_service(connection, actor).revisions(
-            before=int(before) if before else None)
+            # Past the newest revision means all of them: the service clamps it.
+            before=whole_number(before, "before", high=None) if before else None)
         return jsonify({"data": [revision_json(row) for row in rows]})
 
 

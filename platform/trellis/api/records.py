@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import tenant_transaction
-from trellis.api.request import json_body
+from trellis.api.request import json_body, whole_number
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.query import Condition, list_page, parse_list_request
 from trellis.records.serialize import SavedRecord
@@ -96,15 +96,14 @@ def restore_record(api_name: str, record_id: str) -> ResponseReturnValue:
 
 def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
     before = request.args.get("cursor")
-    if before is not None and not re.fullmatch(r"[0-9]{1,18}", before):  # a bigint id
-        raise BadRequest("Invalid cursor.", code="invalid_cursor", fields={"cursor": "Invalid."})
+    before_id = None if before is None else whole_number(before, "cursor")
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
         current = service.get(record_id, include_deleted=True)
         query = sa.select(record_history).where(
             record_history.c.record_id == parse_record_id(current["id"]))
-        if before is not None:
-            query = query.where(record_history.c.id < int(before))
+        if before_id is not None:
+            query = query.where(record_history.c.id < before_id)
         rows = connection.execute(query.order_by(record_history.c.id.desc()).limit(51)).all()
     page = rows[:50]
     return jsonify({

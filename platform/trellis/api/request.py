@@ -39,6 +39,32 @@ def json_body(expected: type = dict) -> Any:
     return body
 
 
+BIGINT_MAX = 2 ** 63 - 1
+# ASCII digits only ("²".isdigit() is true), and few enough for int() to accept.
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,4000}")
+
+
+def whole_number(raw: str, name: str, low: int = 0, high: int | None = BIGINT_MAX) -> int:
+    """A whole-number parameter from ``low`` to ``high`` (a page size, a row id cursor), or a
+    400 naming it; by default no larger than a bigint, so it never overflows in PostgreSQL.
+    ``high=None`` leaves it unbounded, for bounds the caller clamps itself."""
+    value = int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise BadRequest(f"{name} must be a whole number {bounds}.", fields={name: bounds})
+    return value
+
+
+def refuse_unstorable_parameters() -> None:
+    """A 400 for a query parameter holding a NUL character (``%00``), which no text column
+    can be compared with; checked once for every API call."""
+    for name, value in request.args.items(multi=True):
+        if UNSTORABLE.search(name) or UNSTORABLE.search(value):
+            raise BadRequest("A query parameter has a NUL or invalid character.",
+                             fields={"query" if UNSTORABLE.search(name) else name:
+                                     "A NUL or invalid character."})
+
+
 def unstorable_text(body: Any) -> dict[str, str]:
     """Messages keyed by the dotted path (``records.0.Name``) of each string that has a NUL
     character or an unpaired surrogate, keys included."""

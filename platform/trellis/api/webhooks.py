@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
-from trellis.api.request import json_body
+from trellis.api.request import json_body, whole_number
 from trellis.automation.deliveries import replay
 from trellis.automation.subscriptions import (EDITABLE, check_subscription, subscription_json,
                                               webhook_deliveries, webhook_subscriptions)
@@ -135,22 +135,16 @@ def _filtered(query: sa.Select) -> tuple[sa.Select, int]:
         if status not in STATUSES:
             raise BadRequest("Unknown status.", fields={"status": f"One of {', '.join(STATUSES)}."})
         query = query.where(table.status == status)
-    for name in ("event_id", "cursor"):
-        raw = request.args.get(name)
-        if raw is not None:
-            if not raw.isdigit() or len(raw) > 18:
-                raise BadRequest(f"Invalid {name}.", fields={name: "A whole number."})
-            query = query.where(table.event_id == int(raw) if name == "event_id"
-                                else table.id < int(raw))
+    if request.args.get("event_id") is not None:
+        query = query.where(table.event_id == whole_number(request.args["event_id"], "event_id"))
+    if request.args.get("cursor") is not None:
+        query = query.where(table.id < whole_number(request.args["cursor"], "cursor"))
     if request.args.get("record_id"):
         try:
             query = query.where(table.record_id == uuid.UUID(request.args["record_id"]))
         except ValueError:
             raise BadRequest("Invalid record_id.", fields={"record_id": "A record id."}) from None
-    limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be 1–{MAX_LIMIT}.", fields={"limit": f"1–{MAX_LIMIT}."})
-    return query, int(limit)
+    return query, whole_number(request.args.get("limit", "50"), "limit", 1, MAX_LIMIT)
 
 
 def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:

@@ -19,6 +19,7 @@ from typing import Any, Callable, Hashable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trellis.api.request import whole_number
 from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
@@ -179,7 +180,7 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
                     raise BadRequest(f"{obj.api_name} has no field {name.strip()!r}.",
                                      code="unknown_field", fields={"fields": "Unknown field."})
                 fields.append(obj.field(name.strip()).api_name)
-    limit = _integer(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
+    limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
     after = keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort))) \
         if args.get("cursor") else None
     count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
@@ -244,17 +245,6 @@ def _condition(target: Column, operator: str, raw: str, name: str) -> Condition:
             raise ValueError("give a value to compare with")
         return Condition((*key, None), lambda: COMPARISONS[operator](expression, None))
     return Condition(key, lambda: COMPARISONS[operator](expression, parameter()), {name: value})
-
-
-def _integer(raw: str, name: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}.",
-                         fields={name: f"{low}–{high}."})
-    return value
 
 
 def encode_cursor(sort_text: str, values: list[Any]) -> str:
