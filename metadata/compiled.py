@@ -48,6 +48,8 @@ class CompiledField:
     api_name: str
     definition: dict[str, Any]
     type: FieldType
+    #: The type's normaliser for this definition (``FieldType.normalizer``).
+    normalize: Callable[[Any], Any] = dataclasses.field(compare=False, repr=False)
 
     @property
     def sql_type(self) -> str | None:
@@ -130,8 +132,9 @@ class ObjectSchema:
             if field.get("deleted") or field["type"] not in registry:
                 hidden.add(field["api_name"])
                 continue
-            fields[field["api_name"]] = CompiledField(field["api_name"], field,
-                                                      registry.get(field["type"]))
+            field_type = registry.get(field["type"])
+            fields[field["api_name"]] = CompiledField(field["api_name"], field, field_type,
+                                                      field_type.normalizer(field))
         return cls(id=object_id, api_name=definition["api_name"], definition=definition,
                    fields=fields, hidden_fields=frozenset(hidden),
                    _by_lower={name.lower(): name for name in fields},

@@ -11,7 +11,7 @@ hook third parties use.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import marshmallow
 
@@ -68,6 +68,12 @@ class FieldType:
             messages = error.messages
             text = messages[0] if isinstance(messages, list) and messages else str(messages)
             raise FieldValueError(str(text)) from None
+
+    def normalizer(self, field: dict[str, Any]) -> Callable[[Any], Any]:
+        """:meth:`normalize` for one definition, made once per metadata revision: the records
+        service calls it for every value written. A type whose checks depend on the
+        definition (a length, a scale, the allowed values) can read it here, once."""
+        return lambda value: self.normalize(value, field)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
         """OpenAPI 3.1 (JSON Schema 2020-12) schema of the stored value, blank included."""

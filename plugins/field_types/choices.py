@@ -9,7 +9,7 @@ stored in the definition's spelling.
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from trellis.metadata.field_types import EQUALITY_OPERATORS, FieldValueError
 
@@ -98,24 +98,32 @@ class ChoiceType(BuiltinFieldType):
             messages.append("values: at least one value must be active.")
         return messages
 
-    def match(self, value: Any, field: dict[str, Any], *, active_only: bool = True) -> str | None:
-        """The definition's spelling of one chosen value; None when blank."""
-        if not isinstance(value, str):
-            raise FieldValueError(f"{_allowed_message(field)} (Got {kind_of(value)}.)")
-        text = value.strip(WHITESPACE)
-        if not text:
-            return None
+    def matcher(self, field: dict[str, Any], *,
+                active_only: bool = True) -> Callable[[Any], str | None]:
+        """A function giving the definition's spelling of one chosen value (None when
+        blank); the allowed values are indexed once."""
+        entries: dict[str, dict[str, Any]] = {}
         for entry in picklist_values(field):
-            if entry["value"].lower() == text.lower():
-                if active_only and not entry["active"]:
-                    raise FieldValueError(
-                        f"{text!r} is no longer in use. {_allowed_message(field)}")
-                return entry["value"]
-        raise FieldValueError(f"{text!r} is not allowed. {_allowed_message(field)}")
+            entries.setdefault(entry["value"].lower(), entry)
+
+        def match(value: Any) -> str | None:
+            if not isinstance(value, str):
+                raise FieldValueError(f"{_allowed_message(field)} (Got {kind_of(value)}.)")
+            text = value.strip(WHITESPACE)
+            if not text:
+                return None
+            entry = entries.get(text.lower())
+            if entry is None:
+                raise FieldValueError(f"{text!r} is not allowed. {_allowed_message(field)}")
+            if active_only and not entry["active"]:
+                raise FieldValueError(f"{text!r} is no longer in use. {_allowed_message(field)}")
+            return entry["value"]
+
+        return match
 
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> str | None:
         """One value; inactive values are allowed so old records can still be found."""
-        return self.match(raw, field, active_only=False)
+        return self.matcher(field, active_only=False)(raw)
 
     def sql_values(self, field: dict[str, Any]) -> str:
         """SQL array of every value (inactive ones too: existing records keep them), lowered."""
@@ -129,10 +137,12 @@ class PicklistType(ChoiceType):
     name = "picklist"
     operators = EQUALITY_OPERATORS
 
+    def normalizer(self, field: dict[str, Any]) -> Callable[[Any], str | None]:
+        match = self.matcher(field)
+        return lambda value: None if value is None else match(value)
+
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
-        if value is None:
-            return None
-        return self.match(value, field)
+        return self.normalizer(field)(value)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
         return {"type": ["string", "null"],
@@ -156,20 +166,27 @@ class MultiPicklistType(ChoiceType):
     sortable = False
     forbidden_in_values = ";"
 
+    def normalizer(self, field: dict[str, Any]) -> Callable[[Any], list[str] | None]:
+        match = self.matcher(field)
+        order = [entry["value"] for entry in picklist_values(field)]
+
+        def normalize(value: Any) -> list[str] | None:
+            if value is None:
+                return None
+            if isinstance(value, str):
+                items: Any = value.split(";")
+            elif isinstance(value, (list, tuple)):
+                items = value
+            else:
+                raise FieldValueError(f"Enter a list of values, not {kind_of(value)}. "
+                                      f"{_allowed_message(field)}")
+            chosen = {match(item) for item in items} - {None}
+            return [value for value in order if value in chosen] or None
+
+        return normalize
+
     def normalize(self, value: Any, field: dict[str, Any]) -> list[str] | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            items: Any = value.split(";")
-        elif isinstance(value, (list, tuple)):
-            items = value
-        else:
-            raise FieldValueError(f"Enter a list of values, not {kind_of(value)}. "
-                                  f"{_allowed_message(field)}")
-        chosen = {self.match(item, field) for item in items} - {None}
-        if not chosen:
-            return None
-        return [entry["value"] for entry in picklist_values(field) if entry["value"] in chosen]
+        return self.normalizer(field)(value)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
         return {"type": ["array", "null"], "minItems": 1, "uniqueItems": True,

@@ -9,11 +9,10 @@ so values are stored as plain JSON numbers and read back as exact ``Decimal``.
 from __future__ import annotations
 
 import decimal
-import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from trellis.metadata.field_types import ORDERED_OPERATORS, FieldValueError
 
@@ -72,17 +71,6 @@ def stored_to_decimal(stored: Any) -> Decimal | None:
     return Decimal(stored)
 
 
-@functools.lru_cache(maxsize=256)
-def _rounding(precision: int, scale: int) -> tuple[Decimal, Decimal]:
-    """The quantum values round to and the first magnitude too big, per (precision, scale)."""
-    return Decimal(1).scaleb(-scale), Decimal(10) ** (precision - scale)
-
-
-def _too_big(integer_digits: int) -> str:
-    return (f"At most {integer_digits} digits before the decimal point." if integer_digits
-            else "Must be between -1 and 1.")
-
-
 class DecimalType(BuiltinFieldType):
     """Shared base: ``precision`` total digits, ``scale`` of them after the point."""
 
@@ -109,23 +97,30 @@ class DecimalType(BuiltinFieldType):
             return [f"scale ({scale}) cannot be more than precision ({precision})."]
         return []
 
-    def round(self, number: Decimal, field: dict[str, Any]) -> Decimal:
+    def normalizer(self, field: dict[str, Any]) -> Callable[[Any], int | float | None]:
         """Round to scale and check the digits before the point; raises FieldValueError."""
         precision, scale = self.digits(field)
-        quantum, bound = _rounding(precision, scale)
-        # Cheap guard before quantize, which would fail on huge exponents.
-        if number.adjusted() >= precision - scale + 1:
-            raise FieldValueError(_too_big(precision - scale))
-        rounded = number.quantize(quantum, context=_CONTEXT)
-        if abs(rounded) >= bound:
-            raise FieldValueError(_too_big(precision - scale))
-        return rounded
+        integer_digits = precision - scale
+        quantum, bound = Decimal(1).scaleb(-scale), Decimal(10) ** integer_digits
+        too_big = (f"At most {integer_digits} digits before the decimal point."
+                   if integer_digits else "Must be between -1 and 1.")
+
+        def normalize(value: Any) -> int | float | None:
+            number = to_decimal(value)
+            if number is None:
+                return None
+            # Cheap guard before quantize, which would fail on huge exponents.
+            if number.adjusted() >= integer_digits + 1:
+                raise FieldValueError(too_big)
+            rounded = number.quantize(quantum, context=_CONTEXT)
+            if abs(rounded) >= bound:
+                raise FieldValueError(too_big)
+            return stored_number(rounded)
+
+        return normalize
 
     def normalize(self, value: Any, field: dict[str, Any]) -> int | float | None:
-        number = to_decimal(value)
-        if number is None:
-            return None
-        return stored_number(self.round(number, field))
+        return self.normalizer(field)(value)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
         precision, scale = self.digits(field)

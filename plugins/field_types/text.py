@@ -8,7 +8,7 @@ and a ``prepare`` step.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import nh3
 
@@ -79,18 +79,26 @@ class TextLikeType(BuiltinFieldType):
         """Type-specific cleaning of already trimmed text."""
         return text
 
-    def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
-        if value is None:
-            return None
-        text = self.prepare(require_text(value, self.expected))
-        if not text:
-            return None
+    def normalizer(self, field: dict[str, Any]) -> Callable[[Any], str | None]:
         limit = self.max_length(field)
-        if len(text) > limit:
-            raise FieldValueError(f"At most {limit} characters.")
-        if self.pattern and not re.fullmatch(self.pattern, text):
-            raise FieldValueError(self.invalid_message)
-        return text
+        pattern = re.compile(self.pattern) if self.pattern else None
+
+        def normalize(value: Any) -> str | None:
+            if value is None:
+                return None
+            text = self.prepare(require_text(value, self.expected))
+            if not text:
+                return None
+            if len(text) > limit:
+                raise FieldValueError(f"At most {limit} characters.")
+            if pattern is not None and not pattern.fullmatch(text):
+                raise FieldValueError(self.invalid_message)
+            return text
+
+        return normalize
+
+    def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
+        return self.normalizer(field)(value)
 
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> str:
         """The trimmed text, unchecked: ``contains`` and ``startswith`` take fragments

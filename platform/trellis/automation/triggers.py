@@ -66,7 +66,7 @@ def apply_before_save(context: RuleContext, obj: ObjectSchema, event_type: str,
                 try:
                     value = context.evaluate(obj, source, view, prior=before,
                                              is_new=prior is None)
-                    normalized = field.type.normalize(storable(value), field.definition)
+                    normalized = field.normalize(storable(value))
                 except (FormulaError, FieldValueError) as error:
                     raise ValidationError(
                         f"Automation {automation['api_name']} could not set {field.api_name}.",

@@ -143,7 +143,7 @@ def apply_default_formulas(context: RuleContext, obj: ObjectSchema,
         try:
             value = context.evaluate(obj, source, context.view(obj, data))
             if value is not None:
-                data[name] = field.type.normalize(storable(value), field.definition)
+                data[name] = field.normalize(storable(value))
         except (FormulaError, ValueError) as error:
             errors[name] = [f"The default could not be computed: {error}"]
     if errors:

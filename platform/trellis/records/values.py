@@ -52,7 +52,7 @@ def normalize_values(obj: ObjectSchema, values: Any, *, prior: Mapping[str, Any]
             errors[name] = ["This field is read-only."]
             continue
         try:
-            data[name] = field.type.normalize(value, field.definition)
+            data[name] = field.normalize(value)
         except FieldValueError as error:
             errors[name] = [str(error)]
     if errors:
