@@ -516,12 +516,23 @@ records_api = schemathesis.pytest.from_fixture("sales_schema").include(path_rege
 static_api = schemathesis.pytest.from_fixture("admin_schema").exclude(path_regex=r"^/objects/")
 
 
+def whole_path(case: schemathesis.Case) -> schemathesis.Case:
+    """The case with ``#`` and ``?`` escaped in its path parameters: Schemathesis puts them
+    in the URL as they are, where they would end the path (a fragment, a query string) and
+    send the call to another route than the one under test."""
+    if case.path_parameters:
+        case.path_parameters = {
+            name: value.replace("#", "%23").replace("?", "%3F") if isinstance(value, str)
+            else value for name, value in case.path_parameters.items()}
+    return case
+
+
 @records_api.parametrize()
 @SETTINGS
 def test_records_endpoints_conform_to_the_document(
         case: schemathesis.Case,
         sales_api: tuple[schemathesis.BaseSchema, dict[str, str]]) -> None:
-    case.call_and_validate(headers=sales_api[1], checks=CHECKS)
+    whole_path(case).call_and_validate(headers=sales_api[1], checks=CHECKS)
 
 
 @static_api.parametrize()
@@ -529,4 +540,4 @@ def test_records_endpoints_conform_to_the_document(
 def test_metadata_and_token_endpoints_conform_to_the_document(
         case: schemathesis.Case,
         admin_api: tuple[schemathesis.BaseSchema, dict[str, str]]) -> None:
-    case.call_and_validate(headers=admin_api[1], checks=CHECKS)
+    whole_path(case).call_and_validate(headers=admin_api[1], checks=CHECKS)
