@@ -104,7 +104,8 @@ def test_filtered_sorted_pages_use_the_partial_index(app: Flask,
     assert [row["Amount"] for row in page.get_json()["data"]] == list(range(3000, 2989, -1))
 
 
-def test_a_failing_build_is_reported(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+def test_a_failing_build_is_reported(make_app, test_settings,  # noqa: ANN001
+                                     tenant: TenantFixture) -> None:
     """Duplicates that slip in before a unique index is built make the build fail visibly.
 
     The app uses a Redis namespace no worker listens on, so the build runs here, after
@@ -112,7 +113,8 @@ def test_a_failing_build_is_reported(make_app, tenant: TenantFixture) -> None:  
     """
     from trellis.metadata.indexes import build_pending_indexes
 
-    app = make_app(redis_namespace=f"no-worker-{tenant.slug}")
+    # Under the session's namespace, whose keys are deleted when the tests end.
+    app = make_app(redis_namespace=f"{test_settings['redis_namespace']}-no-worker")
     client = app.test_client()
     client.post("/api/v1/meta/objects", headers=tenant.headers(), json={
         "api_name": "Thing", "label": "Thing", "fields": [{"api_name": "Code", "type": "text"}]})

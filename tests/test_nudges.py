@@ -8,7 +8,7 @@ import uuid
 from flask import Flask
 
 from test_automations import wait_for
-from trellis.nudges import LIST_LIMIT, ListNudges, Nudger, listener_step
+from trellis.nudges import LIST_LIMIT, LIST_TTL_SECONDS, ListNudges, Nudger, listener_step
 
 
 def test_a_listener_sends_each_named_task_once_per_batch(app: Flask) -> None:
@@ -46,6 +46,7 @@ def test_with_no_worker_listening_the_list_stays_short(app: Flask) -> None:
         for index in range(LIST_LIMIT + 30):
             push(f"task-{index}")
         assert redis.llen(key) == LIST_LIMIT
+        assert 0 < redis.ttl(key) <= LIST_TTL_SECONDS
         assert redis.lindex(key, -1) == f"task-{LIST_LIMIT + 29}".encode()
     finally:
         redis.delete(key)

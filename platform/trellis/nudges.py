@@ -25,8 +25,10 @@ from typing import Any, Callable
 
 from celery import bootsteps
 
-# At most this many names wait on the list: with no worker listening it stays small.
+# At most this many names wait on the list: with no worker listening it stays small, and
+# it expires: a nudge nobody took within the hour is moot (the periodic sweep did the work).
 LIST_LIMIT = 50
+LIST_TTL_SECONDS = 3600
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class ListNudges:
         pipeline = self._redis.pipeline(transaction=False)
         pipeline.rpush(self._key, task)
         pipeline.ltrim(self._key, -LIST_LIMIT, -1)
+        pipeline.expire(self._key, LIST_TTL_SECONDS)
         pipeline.execute()
 
 
