@@ -92,12 +92,15 @@ class WritePlan:
     @classmethod
     def build(cls, definition: dict[str, Any], fields: dict[str, CompiledField]) -> WritePlan:
         stored = [field for field in fields.values() if not field.type.computed]
-        defaults = tuple(
-            (field.api_name, field.definition["default"] if field.definition.get("default")
-             is not None else False) for field in stored
-            if field.definition.get("default") is not None or field.type.name == "checkbox")
+        defaults = []
+        for field in stored:
+            default = field.definition.get("default")
+            if default is None and field.type.name == "checkbox":
+                default = False     # a checkbox is never blank
+            if default is not None:
+                defaults.append((field.api_name, default))
         return cls(
-            defaults=defaults,
+            defaults=tuple(defaults),
             default_formulas=tuple(field for field in fields.values()
                                    if field.definition.get("default_formula")),
             required=tuple(field.api_name for field in stored

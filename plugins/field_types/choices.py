@@ -181,7 +181,7 @@ class MultiPicklistType(ChoiceType):
                 raise FieldValueError(f"Enter a list of values, not {kind_of(value)}. "
                                       f"{_allowed_message(field)}")
             chosen = {match(item) for item in items} - {None}
-            return [value for value in order if value in chosen] or None
+            return [choice for choice in order if choice in chosen] or None
 
         return normalize
 

@@ -1,9 +1,10 @@
 """The statements of record writes: each write is one statement, one round trip.
 
 A create inserts its records, their lookups' references, their field-level history and
-their outbox events in a single statement (data-modifying CTEs over ``unnest`` of array parameters, one element
-per record), however many records it has; an update, delete or restore logs its history
-row and event in one. What a write logs is defined once, in :func:`_logged`, for both.
+their outbox events in a single statement (data-modifying CTEs over ``unnest`` of array
+parameters, one element per record), however many records it has; an update, delete or
+restore logs its history row and event in one. What a write logs is defined once, in
+:func:`_logged`, for both.
 
 For PostgreSQL (and the driver) one statement of N rows costs far less than 3N
 statements, even pipelined: no per-statement parse, bind, plan or result round.
