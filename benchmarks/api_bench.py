@@ -275,7 +275,7 @@ def probe_trellis_sql(app: Any, fixture: Fixture, record_id: str) -> tuple[dict[
         events.append((statement, parameters))
 
     # Record writes also ask a worker to dispatch their events: through a background
-    # thread that sends at most one Redis message per 10 ms per process (trellis.nudges),
+    # thread that sends at most one Redis message per 50 ms per process (trellis.nudges),
     # so no request waits for Redis and none is counted here.
     listeners = [("before_cursor_execute", on_execute),
                  ("begin", lambda *_: events.append(("<BEGIN>", None))),

@@ -136,13 +136,12 @@ class RecordService:
         """Write prepared records, their history and their events: one statement."""
         if not new:
             return []
-        lookups = [field.api_name for field in self.obj.lookups()]
-        statement = self.schema.built(("create", self.obj.id),
-                                      lambda: create_statement(self._json(), bool(lookups)))
+        statement = self.schema.built(("create", self.obj.id), lambda: create_statement(
+            self._json(), tuple(field.api_name for field in self.obj.lookups())))
         saved = {row.id: row.json for row in driver_execute(self.connection, statement, {
             **self._log_parameters(), "id": [row["id"] for row in new],
             "data": [Jsonb(row["data"]) for row in new],
-            "owner_id": [row["owner_id"] for row in new], "lookups": lookups})}
+            "owner_id": [row["owner_id"] for row in new]})}
         return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(self, record_id: Any, values: Any, *,
@@ -348,13 +347,13 @@ class RecordService:
         in their own statement)."""
         driver_execute(self.connection, LOG, {
             **self._log_parameters(), "record_id": record_id, "action": action,
-            "changes": Jsonb(changes), "record": None if record is None else Jsonb(record),
-            "prior": None if prior is None else Jsonb(prior)})
+            "changes": Jsonb(changes), "record": Jsonb(record), "prior": Jsonb(prior)})
 
     def _log_parameters(self) -> dict[str, Any]:
+        # Jsonb(None) is JSON null: the payload reads the same as a missing value would.
         return {"tenant_id": self.actor.tenant_id, "object_id": self.obj.id,
                 "actor_id": self.actor.user_id, "object_name": self.obj.api_name,
-                "chain": None if self.chain is None else Jsonb(self.chain)}
+                "chain": Jsonb(self.chain)}
 
 
 def parse_record_id(record_id: Any) -> uuid.UUID:

@@ -59,15 +59,18 @@ def _logged(entries: sa.CTE) -> list[sa.CTE]:
     return [history, outbox]
 
 
-def create_statement(record_json_text: sa.ColumnElement, with_lookups: bool) -> sa.Select:
+def create_statement(record_json_text: sa.ColumnElement,
+                     lookups: tuple[str, ...]) -> sa.Select:
     """Insert records and log their creation; returns each record's ``id`` and ``json``.
 
     Parameters: arrays ``id``, ``data`` (jsonb) and ``owner_id``, one element per
-    record, and those of :func:`_logged`; ``with_lookups`` adds the array ``lookups`` (the
-    object's lookup fields), whose values become ``record_refs`` rows. The history of a
-    new record lists every stored value as changed from blank."""
-    new = sa.func.unnest(_array("id", _UUID), _array("data", JSONB), _array("owner_id", _UUID)) \
-        .table_valued("id", "data", "owner_id").render_derived(name="new_records")
+    record, and those of :func:`_logged`. The values of the object's ``lookups`` fields
+    become ``record_refs`` rows. The history of a new record lists every stored value as
+    changed from blank."""
+    arrays = sa.func.unnest(_array("id", _UUID), _array("data", JSONB),
+                            _array("owner_id", _UUID)) \
+        .table_valued("id", "data", "owner_id").render_derived(name="arrays")
+    new = sa.select(arrays.c.id, arrays.c.data, arrays.c.owner_id).cte("new_records")
     actor = _scalar("actor_id", _UUID)
     saved = records.insert().from_select(
         ["tenant_id", "id", "object_id", "data", "owner_id", "created_by", "updated_by"],
@@ -81,9 +84,10 @@ def create_statement(record_json_text: sa.ColumnElement, with_lookups: bool) -> 
                         new.c.data.label("record"),
                         sa.cast(sa.null(), JSONB).label("prior")).cte("entries")
     writes = _logged(entries)
-    if with_lookups:
-        lookup = sa.func.unnest(_array("lookups", sa.Text)).table_valued("field") \
-            .render_derived(name="lookup")
+    if lookups:
+        # The field names are fixed when the statement is built: a parameter with its value.
+        names = sa.cast(sa.bindparam("lookups", list(lookups)), ARRAY(sa.Text))
+        lookup = sa.func.unnest(names).table_valued("field").render_derived(name="lookup")
         target = new.c.data.op("->>")(lookup.c.field)
         writes.append(record_refs.insert().from_select(
             ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
