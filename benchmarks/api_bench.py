@@ -191,10 +191,10 @@ def bench_tenant(database: Any, token_name: str) -> tuple[Any, Any, Any, str]:
 
     Returns the tenant, the system actor, the admin user and the token."""
     from trellis.actor import system_actor
-    from trellis.migrate import upgrade
-    from trellis.tenants import create_tenant
-    from trellis.tokens import create_token
-    from trellis.users import create_user
+    from trellis.runtime.migrate import upgrade
+    from trellis.identity.tenants import create_tenant
+    from trellis.identity.tokens import create_token
+    from trellis.identity.users import create_user
 
     upgrade(database)
     with database.owner() as connection:
@@ -275,7 +275,7 @@ def probe_trellis_sql(app: Any, fixture: Fixture, record_id: str) -> tuple[dict[
         events.append((statement, parameters))
 
     # Record writes also ask a worker to dispatch their events: through a background
-    # thread that sends at most one Redis message per 50 ms per process (trellis.nudges),
+    # thread that sends at most one Redis message per 50 ms per process (trellis.outbox.nudges),
     # so no request waits for Redis and none is counted here.
     listeners = [("before_cursor_execute", on_execute),
                  ("begin", lambda *_: events.append(("<BEGIN>", None))),
@@ -445,9 +445,9 @@ class Server:
 
 def serve_trellis(args: argparse.Namespace) -> None:
     """Subprocess entry point: the Trellis app as ``trellis serve`` runs it."""
-    from trellis.app import create_app
+    from trellis.runtime.app import create_app
     from trellis.config import load_config
-    from trellis.server import serve
+    from trellis.runtime.server import serve
 
     serve(lambda: create_app(load_config(trellis_settings(
         args.database_url, args.redis_url, args.redis_namespace, args.instance,
@@ -927,7 +927,7 @@ def main() -> None:
 
     import sqlalchemy as sa
 
-    from trellis.app import create_app
+    from trellis.runtime.app import create_app
     from trellis.config import load_config
 
     total_started = time.perf_counter()

@@ -308,7 +308,7 @@ def main() -> None:
     from api_bench import delete_redis_namespace
 
     import psycopg
-    from trellis.app import create_app
+    from trellis.runtime.app import create_app
     from trellis.config import load_config
 
     url = api_bench.create_database(args.database_url, DATABASE)

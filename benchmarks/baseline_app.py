@@ -305,7 +305,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args()
     # Served exactly as Trellis is (waitress, or gunicorn workers for --processes > 1).
-    from trellis.server import serve
+    from trellis.runtime.server import serve
 
     serve(lambda: create_app(conninfo_from_url(args.database_url), args.object_id,
                              args.app_role, args.pool_size),

@@ -102,7 +102,7 @@ def admin_execute(server_url: str, statement: str) -> None:
 
 
 def create_app(database_url: str, redis_url: str) -> Any:
-    from trellis.app import create_app as trellis_app
+    from trellis.runtime.app import create_app as trellis_app
     from trellis.config import load_config
 
     # A Redis namespace of its own: no worker listens on it, so the index builds the
@@ -119,10 +119,10 @@ def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
 
     from trellis.actor import system_actor
     from trellis.metadata.indexes import build_pending_indexes
-    from trellis.migrate import upgrade
-    from trellis.tenants import create_tenant
-    from trellis.tokens import create_token
-    from trellis.users import create_user
+    from trellis.runtime.migrate import upgrade
+    from trellis.identity.tenants import create_tenant
+    from trellis.identity.tokens import create_token
+    from trellis.identity.users import create_user
 
     database = app.extensions["trellis"].database
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Alembic environment, configured in code by :mod:`trellis.migrate`.
+"""Alembic environment, configured in code by :mod:`trellis.runtime.migrate`.
 
 The caller passes an open owner connection and the application role through
 ``config.attributes``; after the migrations run, the role's grants are refreshed

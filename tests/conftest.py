@@ -26,12 +26,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from trellis.actor import Actor, system_actor
-from trellis.app import create_app
+from trellis.runtime.app import create_app
 from trellis.config import load_config
-from trellis.embedded import port_open, start_postgres, start_redis
-from trellis.tenants import create_tenant
-from trellis.tokens import create_token
-from trellis.users import create_user
+from trellis.runtime.embedded import port_open, start_postgres, start_redis
+from trellis.identity.tenants import create_tenant
+from trellis.identity.tokens import create_token
+from trellis.identity.users import create_user
 
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -96,7 +96,7 @@ def test_settings(database_url: str, server_urls: tuple[str, str],
 
 @pytest.fixture(scope="session")
 def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
-    from trellis.migrate import upgrade
+    from trellis.runtime.migrate import upgrade
 
     application = create_app(load_config(test_settings, environ={}))
     upgrade(application.extensions["trellis"].database)

@@ -8,8 +8,8 @@ from flask import Flask
 
 from conftest import TenantFixture, new_tenant
 from helpers import assert_envelope
-from trellis.passwords import hash_password, verify_password
-from trellis.tables import api_tokens, users
+from trellis.identity.passwords import hash_password, verify_password
+from trellis.identity.tables import api_tokens, users
 
 
 def test_me_with_token(tenant: TenantFixture) -> None:

@@ -16,9 +16,9 @@ from helpers import assert_envelope
 from test_automations import (OPPORTUNITY, TASK, add_automation, crm, receiver,  # noqa: F401
                               runs, wait_for)
 from trellis.automation.actions import ActionRegistry, ActionType
-from trellis.automation.dispatch import dispatch_pending
+from trellis.outbox.dispatch import dispatch_pending
 from trellis.automation.execute import execute_run
-from trellis.outbound import verify
+from trellis.webhooks.outbound import verify
 from trellis.records.tables import records as records_table
 
 SYNC_TASKS = {

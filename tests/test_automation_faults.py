@@ -19,8 +19,8 @@ import pytest
 
 from conftest import TenantFixture, WorkerPool
 from test_automations import OPPORTUNITY, TASK, add_automation, records, runs, wait_for
-from trellis.automation.dispatch import stale_runs
-from trellis.outbound import verify
+from trellis.outbox.dispatch import stale_runs
+from trellis.webhooks.outbound import verify
 
 SECRET = "fault-test-secret"
 

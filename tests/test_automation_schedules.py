@@ -16,7 +16,7 @@ from conftest import TenantFixture
 from helpers import assert_envelope
 from test_automations import OPPORTUNITY, TASK, add_automation, crm, records, runs, \
     wait_for  # noqa: F401 - crm is a fixture
-from trellis.records.tables import automation_runs, automation_schedules
+from trellis.automation.tables import automation_runs, automation_schedules
 
 OPPORTUNITIES = "/api/v1/objects/Opportunity/records"
 

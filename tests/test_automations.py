@@ -15,7 +15,7 @@ from flask import Flask
 
 from conftest import TenantFixture
 from helpers import assert_envelope
-from trellis.outbound import verify
+from trellis.webhooks.outbound import verify
 
 OPPORTUNITY = {"api_name": "Opportunity", "label": "Opportunity", "fields": [
     {"api_name": "Name", "type": "text", "required": True},

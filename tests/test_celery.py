@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from trellis.migrate import current_revision
+from trellis.runtime.migrate import current_revision
 
 
 def test_ping_task_runs_on_a_worker(worker_app: Flask, celery_worker: Any) -> None:

@@ -62,7 +62,7 @@ def test_cli_errors_are_one_clear_line(app: Flask) -> None:
 
 
 def test_db_upgrade_is_idempotent(app: Flask) -> None:
-    from trellis.migrate import current_revision
+    from trellis.runtime.migrate import current_revision
 
     result = run(app, "db", "upgrade")
     assert result.exit_code == 0, result.output

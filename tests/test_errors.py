@@ -7,7 +7,7 @@ from flask import Blueprint, Flask
 from conftest import TenantFixture
 from helpers import assert_envelope
 from trellis.hookspecs import hookimpl
-from trellis.tables import api_tokens
+from trellis.identity.tables import api_tokens
 
 
 def token_count(app: Flask, tenant: TenantFixture) -> int:
@@ -125,7 +125,7 @@ def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(app: Flask,
     import pytest
 
     from trellis.db import driver_execute
-    from trellis.tables import tenants
+    from trellis.identity.tables import tenants
 
     duplicate = tenants.insert().values(id=sa.bindparam("id"), slug=sa.bindparam("slug"),
                                         name=sa.bindparam("name"))

@@ -185,8 +185,8 @@ def test_deleting_objects(tenant: TenantFixture) -> None:
 
 
 def test_metadata_writes_need_an_administrator(app: Flask, tenant: TenantFixture) -> None:
-    from trellis.tokens import create_token
-    from trellis.users import create_user
+    from trellis.identity.tokens import create_token
+    from trellis.identity.users import create_user
 
     with app.extensions["trellis"].database.tenant(tenant.id) as connection:
         user = create_user(connection, tenant.actor, email="rep@x.test", password=None)

@@ -21,8 +21,8 @@ from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.package import (dump_package, export_package, import_package,
                                       parse_package)
 from trellis.metadata.service import MetadataService
-from trellis.tokens import create_token
-from trellis.users import create_user
+from trellis.identity.tokens import create_token
+from trellis.identity.users import create_user
 
 # Company and Person look each other up (a cycle); Deal depends on both.
 PACKAGE: dict[str, Any] = {

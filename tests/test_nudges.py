@@ -8,7 +8,7 @@ import uuid
 from flask import Flask
 
 from test_automations import wait_for
-from trellis.nudges import LIST_LIMIT, LIST_TTL_SECONDS, ListNudges, Nudger, listener_step
+from trellis.outbox.nudges import LIST_LIMIT, LIST_TTL_SECONDS, ListNudges, Nudger, listener_step
 
 
 def test_a_listener_sends_each_named_task_once_per_batch(app: Flask) -> None:

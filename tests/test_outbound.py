@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from trellis import outbound
+from trellis.webhooks import outbound
 from trellis.config import load_config
 from trellis.errors import TrellisError
-from trellis.outbound import (CircuitBreaker, DestinationRefused, check_destination, deliver,
+from trellis.webhooks.outbound import (CircuitBreaker, DestinationRefused, check_destination, deliver,
                               destination_of, sign, verify)
 
 SECRET = "whsec-test"

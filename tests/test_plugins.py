@@ -229,7 +229,7 @@ class StampPlugin:
 
 
 def test_hook_register_automation_actions(make_app, tenant) -> None:  # noqa: ANN001
-    from trellis.automation.dispatch import dispatch_pending
+    from trellis.outbox.dispatch import dispatch_pending
     from trellis.automation.execute import execute_run
 
     app = make_app(plugins=[StampPlugin()])

@@ -251,7 +251,7 @@ def test_load_example_leaves_a_tenant_with_its_own_account_alone(
 
 
 def test_demo_loads_the_example_once(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from trellis import demo
+    from trellis.cli import demo_tenant as demo
 
     # A workspace of this test's own, whatever else this run did with "demo".
     monkeypatch.setattr(demo, "DEMO_SLUG", f"demo-{uuid.uuid4().hex[:8]}")

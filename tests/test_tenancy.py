@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from conftest import TenantFixture
-from trellis.sessions import start_session
-from trellis.tables import users
+from trellis.identity.sessions import start_session
+from trellis.identity.tables import users
 
 TENANT_TABLES_SQL = """
     SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
@@ -51,7 +51,7 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
                          json={"Name": "Ada", "Account": account.get_json()["id"]})
     assert contact.status_code == 201, contact.get_json()
     # The outbox dispatcher turns the contact's event into an automation run and a delivery.
-    from trellis.automation.dispatch import dispatch_pending
+    from trellis.outbox.dispatch import dispatch_pending
 
     state = app.extensions["trellis"]
     dispatched = dispatch_pending(state.database, state.metadata_cache, max_depth=5)

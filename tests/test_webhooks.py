@@ -13,7 +13,7 @@ from flask import Flask
 from conftest import TenantFixture
 from helpers import assert_envelope
 from test_automations import OPPORTUNITY, crm, receiver, wait_for  # noqa: F401 - fixtures
-from trellis.outbound import verify
+from trellis.webhooks.outbound import verify
 
 SECRET = "whsec-0123456789"
 
@@ -261,7 +261,7 @@ def test_subscriptions_are_per_tenant(crm: TenantFixture, other_tenant: TenantFi
 
 def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
         crm: TenantFixture, receiver: Any, app: Flask, worker_app: Flask) -> None:
-    from trellis.automation.dispatch import dispatch_pending
+    from trellis.outbox.dispatch import dispatch_pending
 
     url, handler = receiver
     webhook = subscribe(crm, url)

@@ -3,7 +3,7 @@
 ``chat.post_message`` sends ``{"text": ...}`` to a Slack-compatible incoming-webhook
 URL (Slack, Mattermost, Rocket.Chat and others accept it). The text is a sandboxed
 Jinja2 template over the triggering record, as an email's subject and body are, and
-the call goes through :func:`trellis.outbound.deliver`: the SSRF rules, the timeout
+the call goes through :func:`trellis.webhooks.outbound.deliver`: the SSRF rules, the timeout
 and the per-destination circuit breaker apply as to any webhook. Enable it with
 ``TRELLIS_PLUGIN_MODULES=trellis.examples.chat_notify`` (servers and workers alike).
 """

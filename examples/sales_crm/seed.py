@@ -378,9 +378,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from trellis.actor import system_actor
     from trellis.api.context import schedule_index_build
-    from trellis.app import create_app
+    from trellis.runtime.app import create_app
     from trellis.examples.sales_crm import load_example
-    from trellis.tenants import get_tenant
+    from trellis.identity.tenants import get_tenant
 
     app = create_app()
     state = app.extensions["trellis"]

@@ -7,7 +7,7 @@ __all__ = ["create_app", "hookimpl"]
 
 
 def create_app(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin re-export
-    """Build the Flask application; see :func:`trellis.app.create_app`."""
-    from trellis.app import create_app as factory
+    """Build the Flask application; see :func:`trellis.runtime.app.create_app`."""
+    from trellis.runtime.app import create_app as factory
 
     return factory(*args, **kwargs)

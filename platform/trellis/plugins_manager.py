@@ -12,10 +12,10 @@ from trellis import hookspecs
 # Built-in behaviour, registered exactly like a third-party plugin would be.
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
-    "trellis.plugins.core_tasks",
-    "trellis.plugins.automation_tasks",
+    "trellis.runtime.tasks",
+    "trellis.automation.tasks",
     "trellis.plugins.automation_actions",
-    "trellis.plugins.webhook_tasks",
+    "trellis.webhooks.tasks",
     "trellis.plugins.field_types",
     "trellis.plugins.formula_functions",
 )

@@ -50,9 +50,9 @@ def check_template(template: str) -> Check:
 
 def post_json(config: Config, url: str, body: dict[str, Any], *, secret: str,
               delivery_id: str, method: str = "POST", timeout: float | None = None) -> None:
-    """Deliver ``body`` through :func:`trellis.outbound.deliver` (SSRF rules, signature,
+    """Deliver ``body`` through :func:`trellis.webhooks.outbound.deliver` (SSRF rules, signature,
     circuit breaker); a failed delivery fails the action."""
-    from trellis.outbound import CircuitBreaker, deliver
+    from trellis.webhooks.outbound import CircuitBreaker, deliver
     from trellis.state import get_state
 
     delivery = deliver(url, body, secret=secret, method=method,

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.api.request import whole_number
 from trellis.errors import BadRequest, Conflict, NotFound
-from trellis.records.tables import automation_runs
+from trellis.automation.tables import automation_runs
 
 STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "dead", "skipped")
 # Filters on when waiting runs continue: ?resume_at__lte=2026-12-01T00:00:00Z

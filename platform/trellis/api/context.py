@@ -11,10 +11,10 @@ from sqlalchemy.engine import Connection
 
 from trellis import request_transaction
 from trellis.actor import Actor
-from trellis.auth import require_actor
+from trellis.identity.auth import require_actor
 from trellis.errors import BadRequest
 from trellis.metadata.service import MetadataService
-from trellis.nudges import ListNudges, Nudger, nudge_key
+from trellis.outbox.nudges import ListNudges, Nudger, nudge_key
 from trellis.state import get_state
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from trellis.auth import require_actor
+from trellis.identity.auth import require_actor
 
 
 def me() -> ResponseReturnValue:

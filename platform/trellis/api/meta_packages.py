@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body, unstorable_text
-from trellis.auth import require_actor
+from trellis.identity.auth import require_actor
 from trellis.errors import UnsupportedMediaType, ValidationError
 from trellis.metadata.package import dump_package, export_package, import_package, \
     parse_package, plan_changed

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Row
 from trellis.actor import TOKEN_SCOPES
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
-from trellis.auth import require_actor
+from trellis.identity.auth import require_actor
 from trellis.errors import NotFound, ValidationError
-from trellis.tokens import create_token, list_tokens, revoke_token
+from trellis.identity.tokens import create_token, list_tokens, revoke_token
 
 
 def token_json(row: Row) -> dict:

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.api.request import json_body, whole_number
-from trellis.automation.deliveries import replay
-from trellis.automation.subscriptions import (EDITABLE, check_subscription, subscription_json,
+from trellis.webhooks.deliveries import replay
+from trellis.webhooks.subscriptions import (EDITABLE, check_subscription, subscription_json,
                                               webhook_deliveries, webhook_subscriptions)
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.metadata.compiled import TenantSchema
@@ -208,7 +208,7 @@ def register(blueprint: Blueprint) -> None:
 def openapi_schemas() -> dict[str, Any]:
     from trellis.api.openapi_parts import (API_NAME, BOOLEAN, INTEGER, MOMENT, OPTIONAL_MOMENT,
                                            OPTIONAL_TEXT, TEXT, UUID, array, shape)
-    from trellis.automation.subscriptions import EVENT_TYPES, MAX_TEXT, SECRET_LENGTH
+    from trellis.webhooks.subscriptions import EVENT_TYPES, MAX_TEXT, SECRET_LENGTH
 
     optional_integer = {"type": ["integer", "null"]}
     editable = {

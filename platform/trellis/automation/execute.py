@@ -28,9 +28,10 @@ from trellis.db import Database
 from trellis.errors import NotFound, TrellisError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.records.rules import RecordView, RuleContext
-from trellis.records.tables import automation_runs, events, records
+from trellis.automation.tables import automation_runs
+from trellis.records.tables import events, records
 from trellis.rule_engine import FormulaError
-from trellis.tables import tenants
+from trellis.identity.tables import tenants
 
 FINAL = frozenset({"succeeded", "dead", "skipped"})
 __all__ = ["ActionFailed", "backoff_seconds", "execute_run"]

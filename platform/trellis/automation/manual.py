@@ -19,7 +19,8 @@ from trellis.automation.waits import still_holds
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.rules import RuleContext
-from trellis.records.tables import automation_runs, records
+from trellis.automation.tables import automation_runs
+from trellis.records.tables import records
 from trellis.rule_engine import FormulaError
 
 MAX_RECORDS = 200

@@ -27,9 +27,10 @@ from sqlalchemy.engine import Connection
 from trellis.db import Database
 from trellis.errors import TrellisError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
-from trellis.records.tables import automation_runs, automation_schedules, records
+from trellis.automation.tables import automation_runs, automation_schedules
+from trellis.records.tables import records
 from trellis.rule_engine import FormulaError
-from trellis.tables import tenants
+from trellis.identity.tables import tenants
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEZONE = "UTC"

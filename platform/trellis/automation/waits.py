@@ -20,8 +20,8 @@ from trellis.automation.schedule import time_zone
 from trellis.db import Database
 from trellis.metadata.compiled import ObjectSchema
 from trellis.records.rules import RecordView, RuleContext
-from trellis.records.tables import automation_runs
-from trellis.tables import tenants
+from trellis.automation.tables import automation_runs
+from trellis.identity.tables import tenants
 
 
 class RunSkipped(Exception):

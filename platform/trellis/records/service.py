@@ -27,7 +27,7 @@ from trellis.records.rules import RuleContext, apply_default_formulas, enforce
 from trellis.records.writes import LOG, create_statement
 from trellis.records.values import (apply_defaults, is_blank, normalize_values,
                                     required_errors)
-from trellis.tables import users
+from trellis.identity.tables import users
 
 MAX_CASCADE_DEPTH = 10
 

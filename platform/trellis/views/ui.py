@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from trellis.auth import current_actor
+from trellis.identity.auth import current_actor
 from trellis.errors import NotFound
-from trellis.ratelimit import LoginLimiter
-from trellis.sessions import end_session, start_session
+from trellis.identity.ratelimit import LoginLimiter
+from trellis.identity.sessions import end_session, start_session
 from trellis.state import get_state
-from trellis.tenants import get_tenant
-from trellis.users import authenticate
+from trellis.identity.tenants import get_tenant
+from trellis.identity.users import authenticate
 
 blueprint = Blueprint("ui", __name__)
 

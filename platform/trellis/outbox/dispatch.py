@@ -6,7 +6,7 @@ undispatched events (``FOR UPDATE SKIP LOCKED``, so several dispatchers never ta
 the same one), judges each after-save automation's condition on the event's
 snapshot, writes one ``automation_runs`` row per event × automation (unique, so a
 re-dispatch cannot double a run), writes the deliveries of matching webhook
-subscriptions (:func:`trellis.automation.subscriptions.fan_out`, unique likewise) and
+subscriptions (:func:`trellis.webhooks.subscriptions.fan_out`, unique likewise) and
 marks the event dispatched, all in one transaction. Runs are then handed to Celery; a
 run whose hand-off was lost stays ``queued``, and one whose worker died stays
 ``running``: :func:`stale_runs` hands both off again. Nothing is lost while Redis or
@@ -22,15 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from trellis.actor import system_actor
-from trellis.automation.subscriptions import active_subscriptions, event_views, fan_out
+from trellis.webhooks.subscriptions import active_subscriptions, event_views, fan_out
 from trellis.automation.triggers import automations_for, condition_met
 from trellis.db import Database
 from trellis.errors import NotFound
 from trellis.metadata.compiled import MetadataCache
 from trellis.records.rules import RuleContext
-from trellis.records.tables import automation_runs, events
+from trellis.automation.tables import automation_runs
+from trellis.records.tables import events
 from trellis.rule_engine import FormulaError
-from trellis.tables import tenants
+from trellis.identity.tables import tenants
 
 log = logging.getLogger(__name__)
 BATCH = 200

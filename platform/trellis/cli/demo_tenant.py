@@ -10,9 +10,9 @@ from trellis.actor import system_actor
 from trellis.api.context import schedule_index_build
 from trellis.errors import NotFound
 from trellis.examples.sales_crm import load_example
-from trellis.tenants import create_tenant, get_tenant
-from trellis.tokens import create_token
-from trellis.users import create_user, find_user
+from trellis.identity.tenants import create_tenant, get_tenant
+from trellis.identity.tokens import create_token
+from trellis.identity.users import create_user, find_user
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "admin@demo.example"

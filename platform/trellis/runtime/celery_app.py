@@ -4,7 +4,7 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
-from trellis.nudges import listener_step, nudge_key
+from trellis.outbox.nudges import listener_step, nudge_key
 
 
 def broker_url(redis_url: str) -> str:
@@ -39,7 +39,7 @@ def celery_init_app(app: Flask) -> Celery:
         accept_content=["json"],
         timezone="UTC",
     )
-    # Web processes nudge workers through a Redis list (trellis.nudges); this hears them.
+    # Web processes nudge workers through a Redis list (trellis.outbox.nudges); this hears them.
     celery.steps["worker"].add(listener_step(
         state.redis, nudge_key(state.config.redis_namespace), celery.send_task))
     state.plugins.hook.register_celery_tasks(celery=celery)

@@ -1,4 +1,4 @@
-"""Entry point for ``celery -A trellis.worker worker`` (``trellis worker`` does the same)."""
+"""Entry point for ``celery -A trellis.runtime.worker worker`` (``trellis worker`` does the same)."""
 from __future__ import annotations
 
 from trellis import create_app

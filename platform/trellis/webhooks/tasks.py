@@ -12,9 +12,9 @@ def register_celery_tasks(celery: Any) -> None:
     @celery.task(name="trellis.deliver_webhook", shared=False, bind=True, max_retries=None)
     def deliver_webhook(self: Any, tenant_id: str, delivery_id: int) -> str:
         """Send one webhook delivery; failures retry with capped exponential backoff."""
-        from trellis.automation.deliveries import send_delivery
+        from trellis.webhooks.deliveries import send_delivery
         from trellis.automation.execute import backoff_seconds
-        from trellis.outbound import CircuitBreaker
+        from trellis.webhooks.outbound import CircuitBreaker
         from trellis.state import get_state
 
         state = get_state()

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trellis.errors import Conflict, NotFound, ValidationError
-from trellis.tables import tenants
+from trellis.identity.tables import tenants
 
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 

@@ -12,7 +12,7 @@ from trellis.api.request import RowIdConverter
 from trellis.automation.actions import ActionRegistry
 from trellis.config import Config, load_config
 from trellis.db import Database
-from trellis.embedded import resolve_service_urls
+from trellis.runtime.embedded import resolve_service_urls
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.plugins_manager import build_plugin_manager
@@ -24,7 +24,9 @@ from trellis.state import AppState
 def create_app(config: Config | Mapping[str, Any] | None = None,
                plugins: Iterable[object | str] = ()) -> Flask:
     """Build a Trellis app: configuration, database, Redis, plugins, routes, Celery."""
-    from trellis import auth, celery_app, errors, observability
+    from trellis import errors, observability
+    from trellis.identity import auth
+    from trellis.runtime import celery_app
     import trellis.ui_templates
 
     if not isinstance(config, Config):

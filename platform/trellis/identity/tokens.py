@@ -21,8 +21,8 @@ from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.db import driver_execute
 from trellis.errors import NotFound, ValidationError
 from trellis.metadata.compiled import note_revision, revision_key_columns
-from trellis.tables import api_tokens, tenants, users
-from trellis.users import ACTOR_COLUMNS, actor_for, get_user
+from trellis.identity.tables import api_tokens, tenants, users
+from trellis.identity.users import ACTOR_COLUMNS, actor_for, get_user
 
 TOKEN_PATTERN = re.compile(r"trl_([0-9a-f]{32})_([A-Za-z0-9_-]{43})")
 # Writing last_used_at on every request would turn reads into writes; a minute's

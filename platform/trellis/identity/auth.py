@@ -15,9 +15,9 @@ from flask import Flask, g, request, session
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized
 from trellis import request_transaction
-from trellis.sessions import CookieSessions, lookup_session
+from trellis.identity.sessions import CookieSessions, lookup_session
 from trellis.state import get_state
-from trellis.tokens import lookup_token, token_tenant
+from trellis.identity.tokens import lookup_token, token_tenant
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

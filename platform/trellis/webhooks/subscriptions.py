@@ -5,7 +5,7 @@ wants (empty objects: all of them) and an optional filter formula. The outbox
 dispatcher calls :func:`fan_out` for every event, in the transaction that marks the
 event dispatched, so each matching subscription gets exactly one ``webhook_deliveries``
 row per event (unique, so a re-dispatch cannot double it). The deliveries are then
-sent by :mod:`trellis.automation.deliveries`.
+sent by :mod:`trellis.webhooks.deliveries`.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from trellis.db import metadata
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import formula_errors
-from trellis.outbound import DestinationRefused, check_destination
+from trellis.webhooks.outbound import DestinationRefused, check_destination
 from trellis.records.rules import RecordView, RuleContext
 from trellis.rule_engine import FormulaError
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from trellis.hookspecs import hookimpl
-from trellis.nudges import Nudger
+from trellis.outbox.nudges import Nudger
 
 DISPATCH_SECONDS = 5
 SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within this
@@ -15,8 +15,8 @@ SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within th
 @hookimpl
 def register_celery_tasks(celery: Any) -> None:
     def dispatch(sweep: bool) -> int:
-        from trellis.automation.deliveries import stale_deliveries
-        from trellis.automation.dispatch import dispatch_pending, stale_runs
+        from trellis.webhooks.deliveries import stale_deliveries
+        from trellis.outbox.dispatch import dispatch_pending, stale_runs
         from trellis.state import get_state
 
         state = get_state()

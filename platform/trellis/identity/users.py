@@ -10,8 +10,8 @@ from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
-from trellis.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from trellis.tables import users
+from trellis.identity.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from trellis.identity.tables import users
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")

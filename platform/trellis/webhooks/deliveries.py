@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.automation.execute import backoff_seconds
-from trellis.automation.subscriptions import webhook_deliveries, webhook_subscriptions
+from trellis.webhooks.subscriptions import webhook_deliveries, webhook_subscriptions
 from trellis.config import Config
 from trellis.db import Database
-from trellis.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
+from trellis.webhooks.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
 from trellis.records.tables import events
-from trellis.tables import tenants
+from trellis.identity.tables import tenants
 
 DELIVERY_HEADER = "X-Trellis-Delivery"
 EVENT_HEADER = "X-Trellis-Event"

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.db import Database
-from trellis.tables import tenants, user_sessions, users
-from trellis.tokens import digest
-from trellis.users import ACTOR_COLUMNS, actor_for
+from trellis.identity.tables import tenants, user_sessions, users
+from trellis.identity.tokens import digest
+from trellis.identity.users import ACTOR_COLUMNS, actor_for
 
 
 class CookieSessions(SecureCookieSessionInterface):

@@ -23,7 +23,7 @@ from trellis.state import AppState, get_state
 
 
 def _create_app():  # noqa: ANN202 - Flask's ScriptInfo calls this without arguments
-    from trellis.app import create_app
+    from trellis.runtime.app import create_app
 
     return create_app()
 
@@ -65,7 +65,7 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the platform's migrations."""
-    from trellis.migrate import upgrade
+    from trellis.runtime.migrate import upgrade
 
     upgrade(_state().database, revision)
     click.echo(f"Database upgraded to {revision}.")
@@ -81,7 +81,7 @@ def tenant_group() -> None:
 @click.option("--name", default=None, help="Display name (default: the slug).")
 def tenant_create(slug: str, name: str | None) -> None:
     """Create a tenant."""
-    from trellis.tenants import create_tenant
+    from trellis.identity.tenants import create_tenant
 
     with _state().database.owner() as connection:
         tenant = create_tenant(connection, slug, name)
@@ -102,7 +102,7 @@ def user_group() -> None:
 def user_create(tenant_slug: str, email: str, password: str | None, name: str,
                 admin: bool) -> None:
     """Create a user in a tenant."""
-    from trellis.users import create_user
+    from trellis.identity.users import create_user
 
     with _tenant_transaction(tenant_slug) as (connection, actor):
         user = create_user(connection, actor, email=email, password=password,
@@ -124,8 +124,8 @@ def token_group() -> None:
 def token_create(tenant_slug: str, email: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token; the token alone is printed on the last line."""
     from trellis.errors import NotFound
-    from trellis.tokens import create_token
-    from trellis.users import find_user
+    from trellis.identity.tokens import create_token
+    from trellis.identity.users import find_user
 
     with _tenant_transaction(tenant_slug) as (connection, actor):
         user = find_user(connection, email)
@@ -140,7 +140,7 @@ def token_create(tenant_slug: str, email: str, name: str, scopes: tuple[str, ...
 @contextlib.contextmanager
 def _tenant_transaction(slug: str) -> Iterator[tuple[Connection, Actor]]:
     """A tenant-scoped transaction with the platform acting as administrator."""
-    from trellis.tenants import get_tenant
+    from trellis.identity.tenants import get_tenant
 
     database = _state().database
     with database.platform() as connection:
@@ -166,8 +166,8 @@ def serve(host: str, port: int, threads: int, processes: int) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(host: str, port: int) -> None:
     """Serve Trellis with the demo tenant and its example data loaded."""
-    from trellis.demo import load_demo
-    from trellis.migrate import upgrade
+    from trellis.cli.demo_tenant import load_demo
+    from trellis.runtime.migrate import upgrade
 
     upgrade(_state().database)
     for line in load_demo(current_app):
@@ -179,8 +179,8 @@ def demo(host: str, port: int) -> None:
 
 
 def _serve(host: str, port: int, threads: int, processes: int = 1) -> None:
-    from trellis.app import create_app
-    from trellis.server import serve
+    from trellis.runtime.app import create_app
+    from trellis.runtime.server import serve
 
     state = _state()
     if state.redis_embedded and state.config.embedded_worker:
@@ -219,8 +219,8 @@ def _start_embedded_worker(state: AppState) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to ``celery worker``); it restarts itself
-    if Celery stops on an error (see trellis.worker_restart)."""
-    from trellis.worker_restart import run_restarting
+    if Celery stops on an error (see trellis.runtime.worker_restart)."""
+    from trellis.runtime.worker_restart import run_restarting
 
     celery = current_app.extensions["celery"]
     run_restarting(lambda: celery.start(["worker", *celery_args]),

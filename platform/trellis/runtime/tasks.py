@@ -16,7 +16,7 @@ def register_celery_tasks(celery: Any) -> None:
     @celery.task(name="trellis.ping", shared=False)
     def ping(payload: str = "") -> dict:
         """Smoke task: answers from inside the app context with the database revision."""
-        from trellis.migrate import current_revision
+        from trellis.runtime.migrate import current_revision
         from trellis.state import get_state
 
         return {"pong": payload, "schema": current_revision(get_state().database)}

@@ -1,0 +1,1 @@
+"""Who is who: tenants, users, passwords, sessions, API tokens and login limits."""

@@ -1,0 +1,1 @@
+"""The outbox: record events handed to automations and webhook subscriptions."""
