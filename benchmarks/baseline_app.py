@@ -25,6 +25,7 @@ all-or-nothing, minimal field validation written out for these four fields.
 Run: ``python benchmarks/baseline_app.py --database-url URL --object-id UUID --port 8001``
 (``api_bench.py`` starts it itself).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,8 @@ import hashlib
 import json
 import re
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, request
 from psycopg.types.json import Jsonb
@@ -46,8 +48,9 @@ TOKEN_PATTERN = re.compile(r"trl_([0-9a-f]{32})_([A-Za-z0-9_-]{43})")
 STAGES = ("Prospecting", "Negotiation", "Closed Won", "Closed Lost")
 STAGE_BY_LOWER = {stage.lower(): stage for stage in STAGES}
 FIELDS = ("Name", "Amount", "Stage", "CloseDate")
-IGNORED_SYSTEM_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "created_by",
-                                   "updated_by"})
+IGNORED_SYSTEM_FIELDS = frozenset(
+    {"id", "version", "created_at", "updated_at", "created_by", "updated_by"}
+)
 MAX_BULK, MAX_LIMIT = 200, 200
 
 # --- SQL: the same statements Trellis issues for these operations -------------------------
@@ -63,10 +66,12 @@ JOIN tenants ON tenants.id = api_tokens.tenant_id
 WHERE api_tokens.token_hash = %s AND api_tokens.revoked_at IS NULL
   AND (api_tokens.expires_at IS NULL OR api_tokens.expires_at > now())
   AND users.active AND tenants.active"""
-RECORD_JSON = ("(jsonb_build_object('Name', NULL, 'Amount', NULL, 'Stage', NULL, "
-               "'CloseDate', NULL) || data || jsonb_build_object('id', id, 'version', version, "
-               "'created_at', created_at, 'updated_at', updated_at, 'created_by', created_by, "
-               "'updated_by', updated_by, 'owner_id', owner_id))::text")
+RECORD_JSON = (
+    "(jsonb_build_object('Name', NULL, 'Amount', NULL, 'Stage', NULL, "
+    "'CloseDate', NULL) || data || jsonb_build_object('id', id, 'version', version, "
+    "'created_at', created_at, 'updated_at', updated_at, 'created_by', created_by, "
+    "'updated_by', updated_by, 'owner_id', owner_id))::text"
+)
 GET = f"""
 SELECT id, data, version, deleted_at, owner_id, {RECORD_JSON} AS json
 FROM records
@@ -103,6 +108,7 @@ outbox AS (
   FROM entries)
 SELECT id, json FROM saved"""
 
+
 class HttpError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -111,8 +117,11 @@ class HttpError(Exception):
 
 
 def error_body(status: int, message: str) -> Response:
-    return Response(json.dumps({"ok": False, "status": status, "error": message}),
-                    status=status, mimetype="application/json")
+    return Response(
+        json.dumps({"ok": False, "status": status, "error": message}),
+        status=status,
+        mimetype="application/json",
+    )
 
 
 def parse_token(header: str | None) -> tuple[uuid.UUID, bytes]:
@@ -139,12 +148,12 @@ def validate(values: Any) -> dict[str, Any]:
         elif key == "Amount":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise HttpError(422, "Amount: a number.")
-            amount = decimal.Decimal(repr(value)).quantize(decimal.Decimal("0.01"),
-                                                           rounding=decimal.ROUND_HALF_UP)
-            if abs(amount) >= 10 ** 13:
+            amount = decimal.Decimal(repr(value)).quantize(
+                decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP
+            )
+            if abs(amount) >= 10**13:
                 raise HttpError(422, "Amount: too large.")
-            data["Amount"] = int(amount) if amount == amount.to_integral_value() \
-                else float(amount)
+            data["Amount"] = int(amount) if amount == amount.to_integral_value() else float(amount)
         elif key == "Stage":
             stage = STAGE_BY_LOWER.get(value.strip().lower()) if isinstance(value, str) else None
             if stage is None:
@@ -168,8 +177,9 @@ def encode_cursor(sort_text: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app",
-               pool_size: int = 8) -> Flask:
+def create_app(
+    conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app", pool_size: int = 8
+) -> Flask:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", app_role):
         raise ValueError(f"invalid role name {app_role!r}")
 
@@ -177,8 +187,9 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
         connection.execute(f'SET ROLE "{app_role}"')
         connection.commit()
 
-    pool = ConnectionPool(conninfo, min_size=pool_size, max_size=pool_size,
-                          configure=configure, open=True)
+    pool = ConnectionPool(
+        conninfo, min_size=pool_size, max_size=pool_size, configure=configure, open=True
+    )
     app = Flask("baseline")
     app.extensions["pool"] = pool
     base = "/api/v1/objects/Opportunity"
@@ -224,8 +235,9 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
         args = request.args
         unknown = set(args) - {"Stage", "Amount__gte", "sort", "limit"}
         if unknown or args.get("sort", "-Amount") != "-Amount":
-            raise HttpError(400, "This endpoint filters by Stage and Amount__gte, sorted by "
-                                 "-Amount.")
+            raise HttpError(
+                400, "This endpoint filters by Stage and Amount__gte, sorted by -Amount."
+            )
         stage = STAGE_BY_LOWER.get(args.get("Stage", "").strip().lower())
         if stage is None:
             raise HttpError(400, "Stage: one of the picklist values.")
@@ -237,23 +249,35 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
         if not amount.is_finite() or not 1 <= limit <= MAX_LIMIT:
             raise HttpError(400, "Amount__gte is a number, limit 1-200.")
         with transaction(write=False) as (cursor, tenant_id, _):
-            rows = cursor.execute(LIST, (tenant_id, object_id, stage, amount,
-                                         limit + 1)).fetchall()
+            rows = cursor.execute(LIST, (tenant_id, object_id, stage, amount, limit + 1)).fetchall()
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = encode_cursor("-Amount", [str(rows[-1][1]), str(rows[-1][2])])
-        body = ('{"data":[' + ",".join(row[0] for row in rows) + ']'
-                f',"next_cursor":{json.dumps(next_cursor)}}}')
+        body = (
+            '{"data":[' + ",".join(row[0] for row in rows) + "]"
+            f',"next_cursor":{json.dumps(next_cursor)}}}'
+        )
         return Response(body, mimetype="application/json")
 
-    def insert(cursor: Any, tenant_id: uuid.UUID, user_id: uuid.UUID,
-               items: list[dict[str, Any]]) -> list[tuple[uuid.UUID, str]]:
+    def insert(
+        cursor: Any, tenant_id: uuid.UUID, user_id: uuid.UUID, items: list[dict[str, Any]]
+    ) -> list[tuple[uuid.UUID, str]]:
         """Insert records, their history rows and their outbox events; return (id, json)."""
         ids = [uuid.uuid4() for _ in items]
-        saved = dict(cursor.execute(INSERT, {
-            "ids": ids, "data": [Jsonb(data) for data in items], "owners": [user_id] * len(items),
-            "tenant": tenant_id, "object": object_id, "user": user_id}).fetchall())
+        saved = dict(
+            cursor.execute(
+                INSERT,
+                {
+                    "ids": ids,
+                    "data": [Jsonb(data) for data in items],
+                    "owners": [user_id] * len(items),
+                    "tenant": tenant_id,
+                    "object": object_id,
+                    "user": user_id,
+                },
+            ).fetchall()
+        )
         return [(record_id, saved[record_id]) for record_id in ids]
 
     def json_request() -> Any:
@@ -275,14 +299,19 @@ def create_app(conninfo: str, object_id: uuid.UUID, app_role: str = "trellis_app
     def bulk() -> Response:
         body = json_request()
         items = body.get("records") if isinstance(body, dict) else None
-        if body.get("operation", "create") != "create" or not isinstance(items, list) \
-                or not 1 <= len(items) <= MAX_BULK:
+        if (
+            body.get("operation", "create") != "create"
+            or not isinstance(items, list)
+            or not 1 <= len(items) <= MAX_BULK
+        ):
             raise HttpError(400, "records: 1-200 records to create.")
         data = [validate(item) for item in items]
         with transaction(write=True) as (cursor, tenant_id, user_id):
             created = insert(cursor, tenant_id, user_id, data)
-        results = ",".join(f'{{"index":{index},"ok":true,"id":"{record_id}","record":{text}}}'
-                           for index, (record_id, text) in enumerate(created))
+        results = ",".join(
+            f'{{"index":{index},"ok":true,"id":"{record_id}","record":{text}}}'
+            for index, (record_id, text) in enumerate(created)
+        )
         return Response('{"ok":true,"results":[' + results + "]}", mimetype="application/json")
 
     return app
@@ -307,10 +336,17 @@ def main() -> None:
     # Served exactly as Trellis is (waitress, or gunicorn workers for --processes > 1).
     from trellis.runtime.server import serve
 
-    serve(lambda: create_app(conninfo_from_url(args.database_url), args.object_id,
-                             args.app_role, args.pool_size),
-          host=args.host, port=args.port, threads=args.threads, processes=args.processes,
-          ident="baseline", quiet=True)
+    serve(
+        lambda: create_app(
+            conninfo_from_url(args.database_url), args.object_id, args.app_role, args.pool_size
+        ),
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        processes=args.processes,
+        ident="baseline",
+        quiet=True,
+    )
 
 
 if __name__ == "__main__":

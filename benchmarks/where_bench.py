@@ -38,6 +38,7 @@ steady state, not the statement build.
 
 Nothing is asserted: it prints measured numbers and their ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,11 @@ DATABASE = "trellis_where_bench"
 # The same object as the API benchmark, so figures from both describe the same data.
 OBJECT = api_bench.OBJECT
 PAGE = "/api/v1/objects/Opportunity/records"
-WHERE_QUERY = {"where": 'AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)',
-               "sort": "-Amount", "limit": "50"}
+WHERE_QUERY = {
+    "where": 'AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)',
+    "sort": "-Amount",
+    "limit": "50",
+}
 PLAIN_QUERY = {"Stage": "Negotiation", "Amount__gte": "5000", "sort": "-Amount", "limit": "50"}
 
 # Log-uniform amounts from 1 to 500,000 (about a third >= 5,000; 3 % blank), a skewed
@@ -79,13 +83,16 @@ FROM (SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--iterations", type=int, default=300,
-                        help="timed requests per variant (after --warmup)")
+    parser.add_argument(
+        "--iterations", type=int, default=300, help="timed requests per variant (after --warmup)"
+    )
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--explain-runs", type=int, default=7)
-    parser.add_argument("--server-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="an existing database on the server, to create the scratch one from")
+    parser.add_argument(
+        "--server-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="an existing database on the server, to create the scratch one from",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     return parser.parse_args()
@@ -102,15 +109,23 @@ def admin_execute(server_url: str, statement: str) -> None:
 
 
 def create_app(database_url: str, redis_url: str) -> Any:
-    from trellis.runtime.app import create_app as trellis_app
     from trellis.config import load_config
+    from trellis.runtime.app import create_app as trellis_app
 
     # A Redis namespace of its own: no worker listens on it, so the index builds the
     # metadata API enqueues wait for us to run them here.
-    return trellis_app(load_config({
-        "database_url": database_url, "redis_url": redis_url,
-        "redis_namespace": f"where-bench-{uuid.uuid4().hex[:8]}",
-        "instance_path": "/tmp/where-bench", "log_level": "WARNING"}, environ={}))
+    return trellis_app(
+        load_config(
+            {
+                "database_url": database_url,
+                "redis_url": redis_url,
+                "redis_namespace": f"where-bench-{uuid.uuid4().hex[:8]}",
+                "instance_path": "/tmp/where-bench",
+                "log_level": "WARNING",
+            },
+            environ={},
+        )
+    )
 
 
 def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
@@ -118,11 +133,11 @@ def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
     import sqlalchemy as sa
 
     from trellis.actor import system_actor
-    from trellis.metadata.indexes import build_pending_indexes
-    from trellis.runtime.migrate import upgrade
     from trellis.identity.tenants import create_tenant
     from trellis.identity.tokens import create_token
     from trellis.identity.users import create_user
+    from trellis.metadata.indexes import build_pending_indexes
+    from trellis.runtime.migrate import upgrade
 
     database = app.extensions["trellis"].database
     started = time.perf_counter()
@@ -132,37 +147,63 @@ def setup(app: Any, records: int) -> tuple[uuid.UUID, str]:
         tenant = create_tenant(connection, slug, f"Tenant {slug}")
     actor = system_actor(tenant.id, slug)
     with database.tenant(tenant.id) as connection:
-        user = create_user(connection, actor, email=f"admin@{slug}.test",
-                           password="correct horse battery", display_name="Admin",
-                           roles=["admin"])
+        user = create_user(
+            connection,
+            actor,
+            email=f"admin@{slug}.test",
+            password="correct horse battery",
+            display_name="Admin",
+            roles=["admin"],
+        )
         token, _ = create_token(connection, actor, user_id=user.id, name="where-bench")
-    response = app.test_client().post("/api/v1/meta/objects", json=OBJECT,
-                                      headers={"Authorization": f"Bearer {token}"})
+    response = app.test_client().post(
+        "/api/v1/meta/objects", json=OBJECT, headers={"Authorization": f"Bearer {token}"}
+    )
     if response.status_code != 201:
         raise SystemExit(f"creating the object failed: {response.get_data(as_text=True)}")
     with database.owner() as connection:
-        object_id = connection.execute(sa.text(
-            "SELECT id FROM meta_objects WHERE tenant_id = :t AND api_name = 'Opportunity'"),
-            {"t": tenant.id}).scalar_one()
-    print(f"setup: migrated; tenant, admin, token and Opportunity (metadata API) created in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+        object_id = connection.execute(
+            sa.text(
+                "SELECT id FROM meta_objects WHERE tenant_id = :t AND api_name = 'Opportunity'"
+            ),
+            {"t": tenant.id},
+        ).scalar_one()
+    print(
+        f"setup: migrated; tenant, admin, token and Opportunity (metadata API) created in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     started = time.perf_counter()
     with database.owner() as connection:
-        connection.execute(sa.text(LOAD_SQL), {"tenant": str(tenant.id), "object": str(object_id),
-                                               "user": str(user.id), "count": records})
-    print(f"setup: loaded {records:,} records with one INSERT ... SELECT generate_series in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
+        connection.execute(
+            sa.text(LOAD_SQL),
+            {
+                "tenant": str(tenant.id),
+                "object": str(object_id),
+                "user": str(user.id),
+                "count": records,
+            },
+        )
+    print(
+        f"setup: loaded {records:,} records with one INSERT ... SELECT generate_series in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
 
     started = time.perf_counter()
     built = build_pending_indexes(database.owner_engine, tenant.id)
     if sorted(built.values()) != ["ready", "ready"]:
         raise SystemExit(f"index build failed: {built}")
     with database.owner_engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT") as connection:
+        isolation_level="AUTOCOMMIT"
+    ) as connection:
         connection.execute(sa.text("VACUUM ANALYZE records"))
-    print(f"setup: build_pending_indexes built {len(built)} indexes (Amount, Stage) and "
-          f"VACUUM ANALYZE ran in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"setup: build_pending_indexes built {len(built)} indexes (Amount, Stage) and "
+        f"VACUUM ANALYZE ran in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
     return tenant.id, token
 
 
@@ -174,7 +215,7 @@ def capture_page_sql(app: Any, call: Any) -> tuple[Any, tuple[str, Any]]:
     engine = app.extensions["trellis"].database.engine
     seen: list[tuple[str, Any]] = []
 
-    def on_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
         seen.append((statement, parameters))
 
     sa.event.listen(engine, "before_cursor_execute", on_execute)
@@ -208,8 +249,9 @@ def time_requests(calls: dict[str, Any], iterations: int, warmup: int) -> dict[s
     return timings
 
 
-def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int,
-            under_rls: bool = False) -> tuple[list[float], list[str]]:
+def explain(
+    app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int, under_rls: bool = False
+) -> tuple[list[float], list[str]]:
     """Execution times of ``EXPLAIN (ANALYZE)`` in the tenant scope, and the last plan:
     as the app runs list queries (``index_friendly_reads``, where this Trellis has it),
     or ``under_rls`` as the plain application role."""
@@ -221,13 +263,15 @@ def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int,
     times, plan = [], []
     for _ in range(runs):
         with database.tenant(tenant_id) as connection:
-            scope = contextlib.nullcontext() if under_rls or reads is None else \
-                reads(connection)
+            scope = contextlib.nullcontext() if under_rls or reads is None else reads(connection)
             with scope:
-                plan = [row[0] for row in connection.exec_driver_sql(
-                    "EXPLAIN (ANALYZE) " + statement, parameters)]
-        times.extend(float(line.split()[2]) for line in plan
-                     if line.startswith("Execution Time"))
+                plan = [
+                    row[0]
+                    for row in connection.exec_driver_sql(
+                        "EXPLAIN (ANALYZE) " + statement, parameters
+                    )
+                ]
+        times.extend(float(line.split()[2]) for line in plan if line.startswith("Execution Time"))
     return times, plan
 
 
@@ -236,39 +280,64 @@ def where_clause(statement: str) -> str:
     text = " ".join(statement.split())
     start = text.find(" WHERE ")
     end = text.find(" ORDER BY ", start)
-    return text[start + 1:end] if start >= 0 else text
+    return text[start + 1 : end] if start >= 0 else text
 
 
 def plan_outline(plan: list[str]) -> list[str]:
     """The nodes, index conditions and filters of a plan, without costs."""
-    keep = ("->", "Limit", "Index Cond", "Filter", "Rows Removed", "Seq Scan", "Index Scan",
-            "Bitmap", "Sort")
-    return [line.strip().split("  (cost=")[0] for line in plan
-            if line.strip().startswith(keep)]
+    keep = (
+        "->",
+        "Limit",
+        "Index Cond",
+        "Filter",
+        "Rows Removed",
+        "Seq Scan",
+        "Index Scan",
+        "Bitmap",
+        "Sort",
+    )
+    return [line.strip().split("  (cost=")[0] for line in plan if line.strip().startswith(keep)]
 
 
-def report(timings: dict[str, list[float]], explained: dict[tuple[str, bool], Any],
-           queries: dict[str, tuple[str, Any]], args: argparse.Namespace) -> None:
+def report(
+    timings: dict[str, list[float]],
+    explained: dict[tuple[str, bool], Any],
+    queries: dict[str, tuple[str, Any]],
+    args: argparse.Namespace,
+) -> None:
     print()
-    print(f"List page at {args.records:,} records, {args.iterations} requests per variant "
-          "through the Flask test client (variants alternating):")
+    print(
+        f"List page at {args.records:,} records, {args.iterations} requests per variant "
+        "through the Flask test client (variants alternating):"
+    )
     for name, samples in timings.items():
-        print(f"  {name:7} p50 {statistics.median(samples):7.2f} ms   "
-              f"p95 {percentile(samples, 0.95):7.2f} ms   mean {statistics.fmean(samples):7.2f} ms")
+        print(
+            f"  {name:7} p50 {statistics.median(samples):7.2f} ms   "
+            f"p95 {percentile(samples, 0.95):7.2f} ms   mean {statistics.fmean(samples):7.2f} ms"
+        )
     plain_p50 = statistics.median(timings["plain"])
     plain_p95 = percentile(timings["plain"], 0.95)
-    print(f"  where/plain: p50 {statistics.median(timings['where']) / plain_p50:.2f}x, "
-          f"p95 {percentile(timings['where'], 0.95) / plain_p95:.2f}x")
+    print(
+        f"  where/plain: p50 {statistics.median(timings['where']) / plain_p50:.2f}x, "
+        f"p95 {percentile(timings['where'], 0.95) / plain_p95:.2f}x"
+    )
     print()
-    print(f"EXPLAIN (ANALYZE) execution time of the captured page queries "
-          f"({args.explain_runs} runs each; median, min-max):")
+    print(
+        f"EXPLAIN (ANALYZE) execution time of the captured page queries "
+        f"({args.explain_runs} runs each; median, min-max):"
+    )
     for under_rls in (False, True):
-        print("  as the plain app role, under row-level security (reference):" if under_rls
-              else "  as the app runs the page query:")
+        print(
+            "  as the plain app role, under row-level security (reference):"
+            if under_rls
+            else "  as the app runs the page query:"
+        )
         for name in queries:
             times, _ = explained[(name, under_rls)]
-            print(f"    {name:7} {statistics.median(times):8.3f} ms "
-                  f"({min(times):.3f}-{max(times):.3f})")
+            print(
+                f"    {name:7} {statistics.median(times):8.3f} ms "
+                f"({min(times):.3f}-{max(times):.3f})"
+            )
     for name, (statement, _) in queries.items():
         print()
         print(f"  {name} SQL: {where_clause(statement)}")
@@ -284,8 +353,9 @@ def main() -> None:
 
     admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
-    database_url = sa.make_url(args.server_url).set(database=DATABASE).render_as_string(
-        hide_password=False)
+    database_url = (
+        sa.make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
+    )
     app = create_app(database_url, args.redis_url)
     try:
         tenant_id, token = setup(app, args.records)
@@ -305,9 +375,11 @@ def main() -> None:
             raise SystemExit("the where= page and the plain filter page differ")
         print(f"check: both requests return the same {len(pages['plain'])} records")
         timings = time_requests(calls, args.iterations, args.warmup)
-        explained = {(name, under_rls): explain(app, tenant_id, query, args.explain_runs,
-                                                under_rls)
-                     for under_rls in (False, True) for name, query in queries.items()}
+        explained = {
+            (name, under_rls): explain(app, tenant_id, query, args.explain_runs, under_rls)
+            for under_rls in (False, True)
+            for name, query in queries.items()
+        }
         report(timings, explained, queries, args)
     finally:
         state = app.extensions["trellis"]

@@ -4,13 +4,15 @@
 use checks the tenant's current revision (one index-only lookup), so a change made
 by any process is seen by every other on its next request, with no stale window.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import threading
-import weakref
 import uuid
-from typing import Any, Callable
+import weakref
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -36,9 +38,12 @@ BUILT_LIMIT = 1000
 _BUILT_LOCK = threading.Lock()
 
 SYSTEM_COLUMNS = {
-    "id": ("id", "uuid"), "version": ("version", "numeric"),
-    "created_at": ("created_at", "timestamptz"), "updated_at": ("updated_at", "timestamptz"),
-    "created_by": ("created_by", "uuid"), "updated_by": ("updated_by", "uuid"),
+    "id": ("id", "uuid"),
+    "version": ("version", "numeric"),
+    "created_at": ("created_at", "timestamptz"),
+    "updated_at": ("updated_at", "timestamptz"),
+    "created_by": ("created_by", "uuid"),
+    "updated_by": ("updated_by", "uuid"),
     "owner_id": ("owner_id", "uuid"),
 }
 
@@ -80,14 +85,14 @@ class WritePlan:
     """Which fields and rules take part in a write, found once per revision rather than by
     walking every field for every record saved."""
 
-    defaults: tuple[tuple[str, Any], ...]            # (field, value) for a new record
+    defaults: tuple[tuple[str, Any], ...]  # (field, value) for a new record
     default_formulas: tuple[CompiledField, ...]
     required: tuple[str, ...]
     unique: tuple[CompiledField, ...]
     auto_numbers: tuple[CompiledField, ...]
     lookups: tuple[CompiledField, ...]
-    conditional: tuple[CompiledField, ...]           # with any of CONDITION_KEYS
-    validation_rules: tuple[dict[str, Any], ...]     # active ones, in order
+    conditional: tuple[CompiledField, ...]  # with any of CONDITION_KEYS
+    validation_rules: tuple[dict[str, Any], ...]  # active ones, in order
 
     @classmethod
     def build(cls, definition: dict[str, Any], fields: dict[str, CompiledField]) -> WritePlan:
@@ -96,23 +101,29 @@ class WritePlan:
         for field in stored:
             default = field.definition.get("default")
             if default is None and field.type.name == "checkbox":
-                default = False     # a checkbox is never blank
+                default = False  # a checkbox is never blank
             if default is not None:
                 defaults.append((field.api_name, default))
         return cls(
             defaults=tuple(defaults),
-            default_formulas=tuple(field for field in fields.values()
-                                   if field.definition.get("default_formula")),
-            required=tuple(field.api_name for field in stored
-                           if field.definition.get("required")),
+            default_formulas=tuple(
+                field for field in fields.values() if field.definition.get("default_formula")
+            ),
+            required=tuple(field.api_name for field in stored if field.definition.get("required")),
             unique=tuple(field for field in fields.values() if field.definition.get("unique")),
-            auto_numbers=tuple(field for field in fields.values()
-                               if field.type.name == "auto_number"),
+            auto_numbers=tuple(
+                field for field in fields.values() if field.type.name == "auto_number"
+            ),
             lookups=tuple(field for field in fields.values() if field.type.name == "lookup"),
-            conditional=tuple(field for field in fields.values()
-                              if any(field.definition.get(key) for key in CONDITION_KEYS)),
-            validation_rules=tuple(rule for rule in definition.get("validation_rules", [])
-                                   if rule.get("active", True)))
+            conditional=tuple(
+                field
+                for field in fields.values()
+                if any(field.definition.get(key) for key in CONDITION_KEYS)
+            ),
+            validation_rules=tuple(
+                rule for rule in definition.get("validation_rules", []) if rule.get("active", True)
+            ),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,14 +131,15 @@ class ObjectSchema:
     id: uuid.UUID
     api_name: str
     definition: dict[str, Any]
-    fields: dict[str, CompiledField]            # active fields, by api_name
-    hidden_fields: frozenset[str]               # deleted fields whose values are kept
+    fields: dict[str, CompiledField]  # active fields, by api_name
+    hidden_fields: frozenset[str]  # deleted fields whose values are kept
     _by_lower: dict[str, str]
     writes: WritePlan
 
     @classmethod
-    def build(cls, object_id: uuid.UUID, definition: dict[str, Any],
-              registry: FieldTypeRegistry) -> ObjectSchema:
+    def build(
+        cls, object_id: uuid.UUID, definition: dict[str, Any], registry: FieldTypeRegistry
+    ) -> ObjectSchema:
         fields, hidden = {}, set()
         for field in definition["fields"]:
             # A field whose type's plugin is no longer installed is hidden, not fatal:
@@ -136,12 +148,18 @@ class ObjectSchema:
                 hidden.add(field["api_name"])
                 continue
             field_type = registry.get(field["type"])
-            fields[field["api_name"]] = CompiledField(field["api_name"], field, field_type,
-                                                      field_type.normalizer(field))
-        return cls(id=object_id, api_name=definition["api_name"], definition=definition,
-                   fields=fields, hidden_fields=frozenset(hidden),
-                   _by_lower={name.lower(): name for name in fields},
-                   writes=WritePlan.build(definition, fields))
+            fields[field["api_name"]] = CompiledField(
+                field["api_name"], field, field_type, field_type.normalizer(field)
+            )
+        return cls(
+            id=object_id,
+            api_name=definition["api_name"],
+            definition=definition,
+            fields=fields,
+            hidden_fields=frozenset(hidden),
+            _by_lower={name.lower(): name for name in fields},
+            writes=WritePlan.build(definition, fields),
+        )
 
     @property
     def name_field(self) -> str | None:
@@ -156,8 +174,11 @@ class ObjectSchema:
         """A field by API name, case-insensitively; :class:`NotFound` names the object."""
         found = self.find(name)
         if found is None:
-            raise NotFound(f"{self.api_name} has no field {name!r}.", code="unknown_field",
-                           fields={name: "Unknown field."})
+            raise NotFound(
+                f"{self.api_name} has no field {name!r}.",
+                code="unknown_field",
+                fields={name: "Unknown field."},
+            )
         return found
 
     def definition_field(self, name: str) -> dict[str, Any]:
@@ -165,8 +186,11 @@ class ObjectSchema:
         for field in self.definition["fields"]:
             if field["api_name"].lower() == name.lower():
                 return field
-        raise NotFound(f"{self.api_name} has no field {name!r}.", code="unknown_field",
-                       fields={name: "Unknown field."})
+        raise NotFound(
+            f"{self.api_name} has no field {name!r}.",
+            code="unknown_field",
+            fields={name: "Unknown field."},
+        )
 
     def has_field(self, name: str) -> bool:
         return self.find(name) is not None
@@ -178,10 +202,10 @@ class ObjectSchema:
 @dataclasses.dataclass
 class TenantSchema:
     revision: int
-    objects: dict[str, ObjectSchema]   # by lower-case api_name
+    objects: dict[str, ObjectSchema]  # by lower-case api_name
     functions: Any = None
     key: Any = None
-    actions: Any = None                # the automation ActionRegistry
+    actions: Any = None  # the automation ActionRegistry
     _formulas: Any = dataclasses.field(default=None, repr=False)
     _built: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
 
@@ -225,32 +249,42 @@ class TenantSchema:
 
     def referencing_lookups(self, target: str) -> list[tuple[ObjectSchema, CompiledField]]:
         """Every lookup field (of any object) that points at ``target``."""
-        return [(schema, field) for schema in self.objects.values()
-                for field in schema.lookups()
-                if field.definition["target"].lower() == target.lower()]
+        return [
+            (schema, field)
+            for schema in self.objects.values()
+            for field in schema.lookups()
+            if field.definition["target"].lower() == target.lower()
+        ]
 
 
 def _latest_revision(tenant_id: Any) -> sa.Select:
-    return (sa.select(metadata_revisions.c.revision, metadata_revisions.c.created_at)
-            .where(metadata_revisions.c.tenant_id == tenant_id)
-            .order_by(metadata_revisions.c.revision.desc()).limit(1))
+    return (
+        sa.select(metadata_revisions.c.revision, metadata_revisions.c.created_at)
+        .where(metadata_revisions.c.tenant_id == tenant_id)
+        .order_by(metadata_revisions.c.revision.desc())
+        .limit(1)
+    )
 
 
 def revision_key_columns(tenant_id: Any) -> list[sa.ColumnElement]:
     """The tenant's revision key as two scalar columns, for a statement that already runs
     in the tenant at the start of a transaction (the API's token lookup) to carry along."""
     latest = _latest_revision(tenant_id).subquery()
-    return [sa.select(latest.c.revision).scalar_subquery().label("metadata_revision"),
-            sa.select(latest.c.created_at).scalar_subquery().label("metadata_revision_at")]
+    return [
+        sa.select(latest.c.revision).scalar_subquery().label("metadata_revision"),
+        sa.select(latest.c.created_at).scalar_subquery().label("metadata_revision_at"),
+    ]
 
 
 # Revision keys read earlier in the same transaction (see note_revision), by transaction.
-_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, tuple[uuid.UUID, tuple[int, Any]]] = \
+_KNOWN_KEYS: weakref.WeakKeyDictionary[Any, tuple[uuid.UUID, tuple[int, Any]]] = (
     weakref.WeakKeyDictionary()
+)
 
 
-def note_revision(connection: Connection, tenant_id: uuid.UUID, revision: int | None,
-                  created_at: Any) -> None:
+def note_revision(
+    connection: Connection, tenant_id: uuid.UUID, revision: int | None, created_at: Any
+) -> None:
     """Remember the key a statement of this transaction read, so that the cache need not
     read it again. Under READ COMMITTED a change committed later in the transaction is
     then seen by the next transaction, as if this one had run a moment earlier."""
@@ -276,8 +310,9 @@ def current_revision(connection: Connection, tenant_id: uuid.UUID) -> tuple[int,
 class MetadataCache:
     """Compiled metadata per tenant, replaced whenever the tenant's revision moves."""
 
-    def __init__(self, registry: FieldTypeRegistry, functions: Any = None,
-                 actions: Any = None) -> None:
+    def __init__(
+        self, registry: FieldTypeRegistry, functions: Any = None, actions: Any = None
+    ) -> None:
         self.registry = registry
         self.functions = functions
         self.actions = actions
@@ -290,12 +325,23 @@ class MetadataCache:
         if entry is not None and entry.key == key:
             return entry
         rows = connection.execute(
-            sa.select(meta_objects.c.id, meta_objects.c.definition)
-            .where(meta_objects.c.tenant_id == tenant_id, meta_objects.c.deleted_at.is_(None)))
-        objects = {row.definition["api_name"].lower():
-                   ObjectSchema.build(row.id, row.definition, self.registry) for row in rows}
-        entry = TenantSchema(revision=key[0], objects=objects, functions=self.functions,
-                             key=key, actions=self.actions)
+            sa.select(meta_objects.c.id, meta_objects.c.definition).where(
+                meta_objects.c.tenant_id == tenant_id, meta_objects.c.deleted_at.is_(None)
+            )
+        )
+        objects = {
+            row.definition["api_name"].lower(): ObjectSchema.build(
+                row.id, row.definition, self.registry
+            )
+            for row in rows
+        }
+        entry = TenantSchema(
+            revision=key[0],
+            objects=objects,
+            functions=self.functions,
+            key=key,
+            actions=self.actions,
+        )
         with self._lock:
             self._entries[tenant_id] = entry
         return entry

@@ -5,13 +5,15 @@ against a schema composed from the common field properties and its type's own
 properties, so a typo in a property name is an error rather than silently ignored.
 Errors name their place (``fields.Amount.scale``) so the UI can show them inline.
 """
+
 from __future__ import annotations
 
 import copy
 import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 
@@ -21,10 +23,29 @@ from trellis.metadata.field_types import FieldTypeRegistry, FieldValueError
 SCHEMA_PATH = Path(__file__).with_name("object.schema.json")
 # System fields every record has; no custom field may take these names, nor names
 # the list API reserves for its own parameters.
-SYSTEM_FIELDS = ("id", "version", "created_at", "updated_at", "created_by", "updated_by",
-                 "owner_id")
-RESERVED_NAMES = frozenset({*SYSTEM_FIELDS, "deleted_at", "sort", "fields", "limit", "cursor",
-                            "count", "where", "include_deleted", "q"})
+SYSTEM_FIELDS = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "owner_id",
+)
+RESERVED_NAMES = frozenset(
+    {
+        *SYSTEM_FIELDS,
+        "deleted_at",
+        "sort",
+        "fields",
+        "limit",
+        "cursor",
+        "count",
+        "where",
+        "include_deleted",
+        "q",
+    }
+)
 
 
 @functools.cache
@@ -64,8 +85,9 @@ def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
     return sorted(str(key) for key in error.instance if key not in allowed)
 
 
-def validate_object(definition: Any, registry: FieldTypeRegistry, *,
-                    known_objects: Iterable[str]) -> dict[str, Any]:
+def validate_object(
+    definition: Any, registry: FieldTypeRegistry, *, known_objects: Iterable[str]
+) -> dict[str, Any]:
     """Return the normalised definition or raise :class:`ValidationError` with every problem."""
     errors = _schema_errors(object_meta_schema(), definition, "")
     if errors:
@@ -78,8 +100,10 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
         name = field.get("api_name")
         place = f"fields.{name}" if isinstance(name, str) else f"fields.{position}"
         if not isinstance(field.get("type"), str) or field["type"] not in registry:
-            errors[f"{place}.type"] = [f"Unknown field type {field.get('type')!r}; choose from "
-                                       f"{', '.join(registry.names())}."]
+            errors[f"{place}.type"] = [
+                f"Unknown field type {field.get('type')!r}; choose from "
+                f"{', '.join(registry.names())}."
+            ]
             continue
         errors.update(_schema_errors(field_schema(registry, field["type"]), field, place))
         if not isinstance(name, str) or f"{place}.api_name" in errors:
@@ -89,7 +113,8 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
             errors.setdefault(f"{place}.api_name", []).append(f"{name!r} is reserved.")
         if "__" in name:
             errors.setdefault(f"{place}.api_name", []).append(
-                "Double underscores are reserved for filter operators.")
+                "Double underscores are reserved for filter operators."
+            )
         if lowered in seen:
             errors.setdefault(f"{place}.api_name", []).append("Another field has this name.")
         seen.add(lowered)
@@ -99,8 +124,7 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
         for message in type_errors:
             errors.setdefault(place, []).append(message)
         if field["type"] == "lookup" and str(field.get("target", "")).lower() not in known:
-            errors.setdefault(f"{place}.target", []).append(
-                f"No object {field.get('target')!r}.")
+            errors.setdefault(f"{place}.target", []).append(f"No object {field.get('target')!r}.")
         elif field["type"] == "lookup":
             field["target"] = known[field["target"].lower()]
         if not type_errors and field.get("default") is not None:
@@ -122,8 +146,11 @@ def validate_object(definition: Any, registry: FieldTypeRegistry, *,
 
 
 def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    fields = {field["api_name"].lower(): field for field in definition["fields"]
-              if not field.get("deleted")}
+    fields = {
+        field["api_name"].lower(): field
+        for field in definition["fields"]
+        if not field.get("deleted")
+    }
     name_field = definition.get("name_field")
     if name_field is None:
         if "name" in fields and fields["name"]["type"] in {"text", "auto_number"}:
@@ -139,8 +166,9 @@ def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) 
 def _check_rules(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
     """Rule names are unique and error fields exist (their formulas are checked later,
     against the whole tenant's metadata)."""
-    fields = {f["api_name"].lower(): f["api_name"] for f in definition["fields"]
-              if not f.get("deleted")}
+    fields = {
+        f["api_name"].lower(): f["api_name"] for f in definition["fields"] if not f.get("deleted")
+    }
     seen: set[str] = set()
     for rule in definition.get("validation_rules", []):
         place = f"validation_rules.{rule['name']}"
@@ -150,8 +178,7 @@ def _check_rules(definition: dict[str, Any], errors: dict[str, list[str]]) -> No
         error_field = rule.get("error_field")
         if error_field is not None:
             if error_field.lower() not in fields:
-                errors.setdefault(f"{place}.error_field", []).append(
-                    f"No field {error_field!r}.")
+                errors.setdefault(f"{place}.error_field", []).append(f"No field {error_field!r}.")
             else:
                 rule["error_field"] = fields[error_field.lower()]
         rule.setdefault("active", True)
@@ -169,22 +196,31 @@ def _check_automations(definition: dict[str, Any], errors: dict[str, list[str]])
         automation.setdefault("only_when_changed_to_meet", False)
         if automation["timing"] == "before_save":
             if automation["trigger"] == "deleted" or any(
-                    action["type"] != "update_fields" for action in automation["actions"]):
+                action["type"] != "update_fields" for action in automation["actions"]
+            ):
                 errors.setdefault(place, []).append(
                     "Before-save automations only update the saved record's fields; use "
-                    "after_save for other actions.")
+                    "after_save for other actions."
+                )
 
 
-def diff_definitions(before: dict[str, Any] | None,
-                     after: dict[str, Any] | None) -> list[dict[str, Any]]:
+def diff_definitions(
+    before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """Human-readable changes between two definitions of one object, field by field."""
     if before is None or after is None:
         return [{"change": "object created" if before is None else "object deleted"}]
     changes: list[dict[str, Any]] = []
     for key in sorted((set(before) | set(after)) - {"fields"}):
         if before.get(key) != after.get(key):
-            changes.append({"change": "object property", "property": key,
-                            "old": before.get(key), "new": after.get(key)})
+            changes.append(
+                {
+                    "change": "object property",
+                    "property": key,
+                    "old": before.get(key),
+                    "new": after.get(key),
+                }
+            )
     old_fields = {f["api_name"]: f for f in before.get("fields", [])}
     new_fields = {f["api_name"]: f for f in after.get("fields", [])}
     for name in new_fields.keys() - old_fields.keys():
@@ -195,6 +231,13 @@ def diff_definitions(before: dict[str, Any] | None,
         old, new = old_fields[name], new_fields[name]
         for key in sorted(set(old) | set(new)):
             if old.get(key) != new.get(key):
-                changes.append({"change": "field property", "field": name, "property": key,
-                                "old": old.get(key), "new": new.get(key)})
+                changes.append(
+                    {
+                        "change": "field property",
+                        "field": name,
+                        "property": key,
+                        "old": old.get(key),
+                        "new": new.get(key),
+                    }
+                )
     return changes

@@ -8,10 +8,12 @@ the Python value the formula engine sees. Built-in types are registered by the
 ``trellis.plugins.field_types`` plugin through the same ``register_field_types``
 hook third parties use.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, ClassVar, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 import marshmallow
 

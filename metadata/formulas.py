@@ -5,10 +5,12 @@ types (cross-object paths through lookups included), compiled formulas, and the
 SQL resolver that makes formula fields, roll-ups and ``where=`` filters run in
 PostgreSQL over the JSONB records.
 """
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -17,16 +19,22 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
 from trellis.rule_engine import CompiledFormula, FormulaError, FunctionRegistry, compile_formula
 
-MAX_PATH_DEPTH = 2          # Account.Owner.Email: two hops
+MAX_PATH_DEPTH = 2  # Account.Owner.Email: two hops
 SQL_TYPES: dict[str, sa.types.TypeEngine] = {
-    "text": sa.Text(), "numeric": sa.Numeric(), "boolean": sa.Boolean(), "date": sa.Date(),
-    "timestamptz": sa.DateTime(timezone=True), "time": sa.Time(), "jsonb": JSONB(),
+    "text": sa.Text(),
+    "numeric": sa.Numeric(),
+    "boolean": sa.Boolean(),
+    "date": sa.Date(),
+    "timestamptz": sa.DateTime(timezone=True),
+    "time": sa.Time(),
+    "jsonb": JSONB(),
     "uuid": sa.Uuid(),
 }
 
 
-def field_types(schema: TenantSchema, obj: ObjectSchema,
-                depth: int = MAX_PATH_DEPTH) -> dict[str, str]:
+def field_types(
+    schema: TenantSchema, obj: ObjectSchema, depth: int = MAX_PATH_DEPTH
+) -> dict[str, str]:
     """Every path a formula on ``obj`` may read, with its formula type."""
     types: dict[str, str] = {}
 
@@ -58,21 +66,36 @@ class FormulaCompiler:
             self._types[obj.api_name] = field_types(self.schema, obj)
         return self._types[obj.api_name]
 
-    def compile(self, obj: ObjectSchema, source: str, *, expected_type: str | None = None,
-                blank_mode: str = "blank", allow_prior: bool = True) -> CompiledFormula:
+    def compile(
+        self,
+        obj: ObjectSchema,
+        source: str,
+        *,
+        expected_type: str | None = None,
+        blank_mode: str = "blank",
+        allow_prior: bool = True,
+    ) -> CompiledFormula:
         key = (obj.api_name, source, expected_type, blank_mode, allow_prior)
         if key not in self._cache:
             self._cache[key] = compile_formula(
-                source, fields=self.types(obj), blank_mode=blank_mode,
-                expected_type=expected_type, functions=self.functions,
-                allow_prior=allow_prior)
+                source,
+                fields=self.types(obj),
+                blank_mode=blank_mode,
+                expected_type=expected_type,
+                functions=self.functions,
+                allow_prior=allow_prior,
+            )
         return self._cache[key]
 
     def field_formula(self, obj: ObjectSchema, field: CompiledField) -> CompiledFormula:
         definition = field.definition
-        return self.compile(obj, definition["expression"],
-                            expected_type=definition["return_type"],
-                            blank_mode=definition.get("blank_mode", "blank"), allow_prior=False)
+        return self.compile(
+            obj,
+            definition["expression"],
+            expected_type=definition["return_type"],
+            blank_mode=definition.get("blank_mode", "blank"),
+            allow_prior=False,
+        )
 
     def sql(self, obj: ObjectSchema, tenant_id: uuid.UUID, table: str = "records") -> SqlResolver:
         return SqlResolver(self, obj, tenant_id, table)
@@ -81,11 +104,18 @@ class FormulaCompiler:
 class SqlResolver:
     """Resolves field paths to typed SQL over ``table``'s row for the SQL compiler."""
 
-    def __init__(self, compiler: FormulaCompiler, obj: ObjectSchema, tenant_id: uuid.UUID,
-                 table: str, depth: int = 0, stack: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        compiler: FormulaCompiler,
+        obj: ObjectSchema,
+        tenant_id: uuid.UUID,
+        table: str,
+        depth: int = 0,
+        stack: tuple[str, ...] = (),
+    ) -> None:
         self.compiler = compiler
         self.obj = obj
-        self.tenant = uuid.UUID(str(tenant_id))   # inlined: partial indexes need literals
+        self.tenant = uuid.UUID(str(tenant_id))  # inlined: partial indexes need literals
         self.table = table
         self.depth = depth
         self.stack = stack
@@ -97,14 +127,20 @@ class SqlResolver:
         lookup = self.obj.field(head)
         target = self.compiler.schema.object(lookup.definition["target"])
         alias = f"ref_{self.depth + 1}"
-        inner = SqlResolver(self.compiler, target, self.tenant, alias, self.depth + 1,
-                            self.stack)(rest)
+        inner = SqlResolver(self.compiler, target, self.tenant, alias, self.depth + 1, self.stack)(
+            rest
+        )
         condition = sa.text(
             f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{target.id}' "
             f"AND {alias}.deleted_at IS NULL "
-            f"AND {alias}.id = ({self.table}.data->>'{lookup.api_name}')::uuid")
-        return sa.select(inner).select_from(sa.text(f"records AS {alias}")) \
-            .where(condition).scalar_subquery()
+            f"AND {alias}.id = ({self.table}.data->>'{lookup.api_name}')::uuid"
+        )
+        return (
+            sa.select(inner)
+            .select_from(sa.text(f"records AS {alias}"))
+            .where(condition)
+            .scalar_subquery()
+        )
 
     def field(self, name: str) -> sa.ColumnElement:
         if name in SYSTEM_COLUMNS:
@@ -116,18 +152,21 @@ class SqlResolver:
             return self.formula(field)
         if field.type.name == "rollup":
             return self.rollup(field)
-        return sa.literal_column(field.stored_expression(self.table),
-                                 SQL_TYPES[field.sql_type or "text"])
+        return sa.literal_column(
+            field.stored_expression(self.table), SQL_TYPES[field.sql_type or "text"]
+        )
 
     def formula(self, field: CompiledField) -> sa.ColumnElement:
         key = f"{self.obj.api_name}.{field.api_name}"
         if key in self.stack:
-            raise ValidationError("Formula fields refer to each other in a circle.",
-                                  fields={f"fields.{field.api_name}.expression":
-                                          [" → ".join((*self.stack, key))]})
+            raise ValidationError(
+                "Formula fields refer to each other in a circle.",
+                fields={f"fields.{field.api_name}.expression": [" → ".join((*self.stack, key))]},
+            )
         formula = self.compiler.field_formula(self.obj, field)
-        inner = SqlResolver(self.compiler, self.obj, self.tenant, self.table, self.depth,
-                            (*self.stack, key))
+        inner = SqlResolver(
+            self.compiler, self.obj, self.tenant, self.table, self.depth, (*self.stack, key)
+        )
         expression = formula.to_sql(inner)
         return finish_number(expression, field.definition)
 
@@ -136,24 +175,31 @@ class SqlResolver:
         child = self.compiler.schema.object(definition["summarized_object"])
         relation = child.field(definition["relationship_field"])
         alias = f"child_{self.depth + 1}"
-        resolver = SqlResolver(self.compiler, child, self.tenant, alias, self.depth + 1,
-                               self.stack)
+        resolver = SqlResolver(self.compiler, child, self.tenant, alias, self.depth + 1, self.stack)
         function = definition["function"].upper()
         if function == "COUNT":
             aggregate = sa.func.count()
         else:
             value = resolver(child.field(definition["summarized_field"]).api_name)
             aggregate = getattr(sa.func, function.lower())(value)
-        conditions = [sa.text(
-            f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{child.id}' "
-            f"AND {alias}.deleted_at IS NULL "
-            f"AND ({alias}.data->>'{relation.api_name}') = {self.table}.id::text")]
+        conditions = [
+            sa.text(
+                f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{child.id}' "
+                f"AND {alias}.deleted_at IS NULL "
+                f"AND ({alias}.data->>'{relation.api_name}') = {self.table}.id::text"
+            )
+        ]
         if definition.get("filter"):
-            condition = self.compiler.compile(child, definition["filter"],
-                                              expected_type="checkbox", allow_prior=False)
+            condition = self.compiler.compile(
+                child, definition["filter"], expected_type="checkbox", allow_prior=False
+            )
             conditions.append(condition.to_sql_condition(resolver))
-        query = sa.select(aggregate).select_from(sa.text(f"records AS {alias}")) \
-            .where(*conditions).scalar_subquery()
+        query = (
+            sa.select(aggregate)
+            .select_from(sa.text(f"records AS {alias}"))
+            .where(*conditions)
+            .scalar_subquery()
+        )
         if function in {"COUNT", "SUM"}:
             return sa.func.coalesce(query, 0)
         return query
@@ -174,8 +220,9 @@ def formula_errors(place: str, error: FormulaError) -> dict[str, list[str]]:
     return {place: [f"{error.message} (line {error.line}, column {error.column}){snippet}"]}
 
 
-def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema,
-                          saved: ObjectSchema | None = None) -> None:
+def check_object_formulas(
+    compiler: FormulaCompiler, obj: ObjectSchema, saved: ObjectSchema | None = None
+) -> None:
     """Compile every formula of ``obj`` (fields, rules, conditions, defaults) or raise.
 
     ``saved`` is the object as stored: its unchanged automations may keep an action
@@ -186,26 +233,45 @@ def check_object_formulas(compiler: FormulaCompiler, obj: ObjectSchema,
         place = f"fields.{field.api_name}"
         definition = field.definition
         if field.type.name == "formula":
-            checks.append((f"{place}.expression",
-                           lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).formula(f)))
+            checks.append(
+                (
+                    f"{place}.expression",
+                    lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).formula(f),
+                )
+            )
         if field.type.name == "rollup":
-            checks.append((f"{place}.filter",
-                           lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).rollup(f)))
+            checks.append(
+                (f"{place}.filter", lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).rollup(f))
+            )
         for key in ("required_when", "read_only_when", "visible_when"):
             if definition.get(key):
-                checks.append((f"{place}.{key}", lambda s=definition[key]: compiler.compile(
-                    obj, s, expected_type="checkbox")))
+                checks.append(
+                    (
+                        f"{place}.{key}",
+                        lambda s=definition[key]: compiler.compile(
+                            obj, s, expected_type="checkbox"
+                        ),
+                    )
+                )
         if definition.get("default_formula"):
-            checks.append((f"{place}.default_formula", lambda s=definition["default_formula"],
-                           t=field.type.formula_type(definition): compiler.compile(
-                               obj, s, expected_type=t, allow_prior=False)))
+            checks.append(
+                (
+                    f"{place}.default_formula",
+                    lambda s=definition["default_formula"], t=field.type.formula_type(definition): (
+                        compiler.compile(obj, s, expected_type=t, allow_prior=False)
+                    ),
+                )
+            )
     saved_automations = saved.definition.get("automations", []) if saved is not None else []
     for automation in obj.definition.get("automations", []):
         checks.extend(_automation_checks(compiler, obj, automation, saved_automations))
     for rule in obj.definition.get("validation_rules", []):
-        checks.append((f"validation_rules.{rule['name']}.condition",
-                       lambda s=rule["condition"]: compiler.compile(obj, s,
-                                                                    expected_type="checkbox")))
+        checks.append(
+            (
+                f"validation_rules.{rule['name']}.condition",
+                lambda s=rule["condition"]: compiler.compile(obj, s, expected_type="checkbox"),
+            )
+        )
     for place, check in checks:
         try:
             check()
@@ -232,42 +298,58 @@ def value_type(field: CompiledField) -> str | None:
     return kind if kind in DIRECT_KINDS else "text"
 
 
-def _automation_checks(compiler: FormulaCompiler, obj: ObjectSchema, automation: dict[str, Any],
-                       saved_automations: list[dict[str, Any]]
-                       ) -> list[tuple[str, Callable[[], Any]]]:
+def _automation_checks(
+    compiler: FormulaCompiler,
+    obj: ObjectSchema,
+    automation: dict[str, Any],
+    saved_automations: list[dict[str, Any]],
+) -> list[tuple[str, Callable[[], Any]]]:
     from trellis.automation.actions import ActionCheck, action_checks
     from trellis.automation.trigger_checks import trigger_checks, wait_checks
 
     place = f"automations.{automation['api_name']}"
     checks: list[tuple[str, Callable[[], Any]]] = []
     if automation.get("condition"):
-        checks.append((f"{place}.condition", lambda s=automation["condition"]: compiler.compile(
-            obj, s, expected_type="checkbox")))
+        checks.append(
+            (
+                f"{place}.condition",
+                lambda s=automation["condition"]: compiler.compile(
+                    obj, s, expected_type="checkbox"
+                ),
+            )
+        )
     checks.extend(trigger_checks(compiler, obj, automation, place))
     checks.extend(wait_checks(obj, automation, place))
-    checks.extend(action_checks(ActionCheck(compiler, obj, automation), place,
-                                saved=automation in saved_automations))
+    checks.extend(
+        action_checks(
+            ActionCheck(compiler, obj, automation), place, saved=automation in saved_automations
+        )
+    )
     return checks
 
 
 def _fail(message: str) -> Callable[[], Any]:
     def fail() -> Any:
         raise ValidationError(message, fields={"": [message]})
+
     return fail
 
 
-def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: uuid.UUID,
-                   registry: Any) -> None:
+def check_formulas(
+    schema: TenantSchema, definition: dict[str, Any], object_id: uuid.UUID, registry: Any
+) -> None:
     """Check every formula of the tenant as it would be with ``definition`` saved.
 
     Other objects are checked too: deleting or retyping a field must not break a formula
     elsewhere that reads it through a lookup. Roll-ups get their ``return_type`` from the
     field they summarise (written into ``definition``).
     """
-    objects = {name: obj for name, obj in schema.objects.items()
-               if name != definition["api_name"].lower()}
-    provisional = TenantSchema(revision=-1, objects=objects, functions=schema.functions,
-                               actions=schema.actions)
+    objects = {
+        name: obj for name, obj in schema.objects.items() if name != definition["api_name"].lower()
+    }
+    provisional = TenantSchema(
+        revision=-1, objects=objects, functions=schema.functions, actions=schema.actions
+    )
     errors = _fill_rollups(provisional, definition, registry)
     if errors:
         raise ValidationError("Some roll-ups are invalid.", fields=errors, code="formula_error")
@@ -291,14 +373,17 @@ def check_formulas(schema: TenantSchema, definition: dict[str, Any], object_id: 
 
 def _has_formulas(obj: ObjectSchema) -> bool:
     keys = ("required_when", "read_only_when", "visible_when", "default_formula")
-    return bool(obj.definition.get("validation_rules") or obj.definition.get("automations")) \
-        or any(
-        field.type.computed and field.type.name != "auto_number"
-        or any(field.definition.get(key) for key in keys) for field in obj.fields.values())
+    return bool(obj.definition.get("validation_rules") or obj.definition.get("automations")) or any(
+        field.type.computed
+        and field.type.name != "auto_number"
+        or any(field.definition.get(key) for key in keys)
+        for field in obj.fields.values()
+    )
 
 
-def _fill_rollups(schema: TenantSchema, definition: dict[str, Any],
-                  registry: Any) -> dict[str, list[str]]:
+def _fill_rollups(
+    schema: TenantSchema, definition: dict[str, Any], registry: Any
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for field in definition["fields"]:
         if field.get("type") != "rollup" or field.get("deleted"):
@@ -312,11 +397,14 @@ def _fill_rollups(schema: TenantSchema, definition: dict[str, Any],
             continue
         field["summarized_object"] = child.api_name
         relation = child.find(field["relationship_field"])
-        if relation is None or relation.type.name != "lookup" or \
-                relation.definition["target"].lower() != definition["api_name"].lower():
+        if (
+            relation is None
+            or relation.type.name != "lookup"
+            or relation.definition["target"].lower() != definition["api_name"].lower()
+        ):
             errors[f"{place}.relationship_field"] = [
-                f"Name a lookup field of {child.api_name} that points at "
-                f"{definition['api_name']}."]
+                f"Name a lookup field of {child.api_name} that points at {definition['api_name']}."
+            ]
             continue
         field["relationship_field"] = relation.api_name
         field["function"] = field["function"].upper()
@@ -326,11 +414,15 @@ def _fill_rollups(schema: TenantSchema, definition: dict[str, Any],
             continue
         summarized = child.find(field.get("summarized_field"))
         kind = summarized.type.formula_type(summarized.definition) if summarized else None
-        allowed = {"number", "currency", "percent"} if field["function"] in {"SUM", "AVG"} \
+        allowed = (
+            {"number", "currency", "percent"}
+            if field["function"] in {"SUM", "AVG"}
             else {"number", "currency", "percent", "date", "datetime"}
+        )
         if kind not in allowed:
             errors[f"{place}.summarized_field"] = [
-                f"{field['function']} needs a field of type {', '.join(sorted(allowed))}."]
+                f"{field['function']} needs a field of type {', '.join(sorted(allowed))}."
+            ]
             continue
         field["summarized_field"] = summarized.api_name
         field["return_type"] = kind

@@ -7,6 +7,7 @@ fast as an index on a real column. A metadata change only *plans* indexes (rows 
 ``field_indexes`` with status ``building`` or ``dropping``) inside its transaction;
 a Celery task then builds them ``CONCURRENTLY`` so that no write is ever blocked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,17 +29,28 @@ def index_specs(tenant_id: uuid.UUID, schema: TenantSchema) -> dict[str, dict]:
     specs = {}
     for obj in schema.objects.values():
         for field in obj.fields.values():
-            wanted = field.definition.get("indexed") or field.definition.get("unique") \
+            wanted = (
+                field.definition.get("indexed")
+                or field.definition.get("unique")
                 or field.type.name == "lookup"
-            if not wanted or field.sql_type is None or not field.type.sortable \
-                    or field.type.computed:
+            )
+            if (
+                not wanted
+                or field.sql_type is None
+                or not field.type.sortable
+                or field.type.computed
+            ):
                 continue
             unique = bool(field.definition.get("unique"))
             expression = field.sql_expression
             key = f"{tenant_id}:{obj.id}:{expression}:{unique}"
             name = "rx_" + hashlib.sha1(key.encode()).hexdigest()[:24]
-            specs[name] = {"object_id": obj.id, "field": field.api_name, "is_unique": unique,
-                           "expression": expression}
+            specs[name] = {
+                "object_id": obj.id,
+                "field": field.api_name,
+                "is_unique": unique,
+                "expression": expression,
+            }
     return specs
 
 
@@ -50,27 +62,43 @@ def plan_indexes(connection: Connection, tenant_id: uuid.UUID, schema: TenantSch
     for name, spec in wanted.items():
         row = existing.get(name)
         if row is None or row.status == "dropping":
-            connection.execute(sa.dialects.postgresql.insert(field_indexes).values(
-                tenant_id=tenant_id, index_name=name, status="building", **spec,
-            ).on_conflict_do_update(index_elements=["tenant_id", "index_name"],
-                                    set_={"status": "building", "error": None}))
+            connection.execute(
+                sa.dialects.postgresql.insert(field_indexes)
+                .values(
+                    tenant_id=tenant_id,
+                    index_name=name,
+                    status="building",
+                    **spec,
+                )
+                .on_conflict_do_update(
+                    index_elements=["tenant_id", "index_name"],
+                    set_={"status": "building", "error": None},
+                )
+            )
             work = True
     for name, row in existing.items():
         if name not in wanted and row.status != "dropping":
-            connection.execute(field_indexes.update().where(field_indexes.c.index_name == name)
-                               .values(status="dropping", updated_at=sa.func.now()))
+            connection.execute(
+                field_indexes.update()
+                .where(field_indexes.c.index_name == name)
+                .values(status="dropping", updated_at=sa.func.now())
+            )
             work = True
     return work
 
 
 def index_ddl(tenant_id: uuid.UUID, name: str, spec: sa.Row) -> str:
     # Identifiers and UUIDs here come from validated metadata, never from request text.
-    predicate = (f"tenant_id = '{uuid.UUID(str(tenant_id))}' AND "
-                 f"object_id = '{uuid.UUID(str(spec.object_id))}' AND deleted_at IS NULL")
+    predicate = (
+        f"tenant_id = '{uuid.UUID(str(tenant_id))}' AND "
+        f"object_id = '{uuid.UUID(str(spec.object_id))}' AND deleted_at IS NULL"
+    )
     columns = f"({spec.expression})" if spec.is_unique else f"({spec.expression}), id"
     unique = "UNIQUE " if spec.is_unique else ""
-    return (f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} "
-            f"ON records ({columns}) WHERE {predicate}")
+    return (
+        f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} "
+        f"ON records ({columns}) WHERE {predicate}"
+    )
 
 
 class BuilderBusy(Exception):
@@ -91,9 +119,14 @@ def build_pending_indexes(owner_engine: Engine, tenant_id: uuid.UUID) -> dict[st
             raise BuilderBusy()
         try:
             set_tenant_session(connection, tenant_id)
-            pending = list(connection.execute(sa.select(field_indexes).where(
-                field_indexes.c.tenant_id == tenant_id,
-                field_indexes.c.status.in_(["building", "dropping"]))))
+            pending = list(
+                connection.execute(
+                    sa.select(field_indexes).where(
+                        field_indexes.c.tenant_id == tenant_id,
+                        field_indexes.c.status.in_(["building", "dropping"]),
+                    )
+                )
+            )
             for row in pending:
                 results[row.index_name] = _apply(connection, tenant_id, row)
         finally:
@@ -102,12 +135,14 @@ def build_pending_indexes(owner_engine: Engine, tenant_id: uuid.UUID) -> dict[st
 
 
 def _apply(connection: Connection, tenant_id: uuid.UUID, row: sa.Row) -> str:
-    where = sa.and_(field_indexes.c.tenant_id == tenant_id,
-                    field_indexes.c.index_name == row.index_name)
+    where = sa.and_(
+        field_indexes.c.tenant_id == tenant_id, field_indexes.c.index_name == row.index_name
+    )
     if row.status == "dropping":
         connection.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {row.index_name}"))
-        connection.execute(field_indexes.delete().where(where,
-                                                        field_indexes.c.status == "dropping"))
+        connection.execute(
+            field_indexes.delete().where(where, field_indexes.c.status == "dropping")
+        )
         return "dropped"
     try:
         connection.execute(sa.text(index_ddl(tenant_id, row.index_name, row)))
@@ -115,16 +150,27 @@ def _apply(connection: Connection, tenant_id: uuid.UUID, row: sa.Row) -> str:
         # A failed concurrent build leaves an INVALID index behind; remove it.
         connection.execute(sa.text(f"DROP INDEX CONCURRENTLY IF EXISTS {row.index_name}"))
         diagnostics = getattr(error.orig, "diag", None)
-        message = " ".join(part for part in (
-            getattr(diagnostics, "message_primary", None) or str(error.orig).splitlines()[0],
-            getattr(diagnostics, "message_detail", None)) if part)
+        message = " ".join(
+            part
+            for part in (
+                getattr(diagnostics, "message_primary", None) or str(error.orig).splitlines()[0],
+                getattr(diagnostics, "message_detail", None),
+            )
+            if part
+        )
         log.warning("index build failed", extra={"index": row.index_name, "error": message})
-        connection.execute(field_indexes.update().where(where).values(
-            status="failed", error=message, updated_at=sa.func.now()))
+        connection.execute(
+            field_indexes.update()
+            .where(where)
+            .values(status="failed", error=message, updated_at=sa.func.now())
+        )
         return "failed"
     ensure_statistics(connection, row.expression)
-    connection.execute(field_indexes.update().where(where, field_indexes.c.status == "building")
-                       .values(status="ready", error=None, updated_at=sa.func.now()))
+    connection.execute(
+        field_indexes.update()
+        .where(where, field_indexes.c.status == "building")
+        .values(status="ready", error=None, updated_at=sa.func.now())
+    )
     return "ready"
 
 
@@ -141,13 +187,18 @@ def ensure_statistics(connection: Connection, expression: str) -> None:
     object's values are what a condition on that object selects.
     """
     name = "rs_" + hashlib.sha1(expression.encode()).hexdigest()[:24]
-    exists = connection.execute(sa.text("SELECT 1 FROM pg_statistic_ext WHERE stxname = :name"),
-                                {"name": name}).first()
+    exists = connection.execute(
+        sa.text("SELECT 1 FROM pg_statistic_ext WHERE stxname = :name"), {"name": name}
+    ).first()
     if exists is not None:
         return
-    connection.execute(sa.text(f"CREATE STATISTICS IF NOT EXISTS {name} (dependencies, mcv) "
-                               f"ON tenant_id, object_id, ({expression}) FROM records"))
-    connection.execute(sa.text("ANALYZE records"))   # sampled: about a second at 1M rows
+    connection.execute(
+        sa.text(
+            f"CREATE STATISTICS IF NOT EXISTS {name} (dependencies, mcv) "
+            f"ON tenant_id, object_id, ({expression}) FROM records"
+        )
+    )
+    connection.execute(sa.text("ANALYZE records"))  # sampled: about a second at 1M rows
 
 
 def set_tenant_session(connection: Connection, tenant_id: uuid.UUID) -> None:
@@ -157,7 +208,12 @@ def set_tenant_session(connection: Connection, tenant_id: uuid.UUID) -> None:
 
 def index_status(connection: Connection, object_id: uuid.UUID) -> dict[str, dict]:
     """Index status by field name for one object, for the metadata API."""
-    rows = connection.execute(sa.select(field_indexes).where(
-        field_indexes.c.object_id == object_id, field_indexes.c.status != "dropping"))
-    return {row.field: {"status": row.status, "unique": row.is_unique, "error": row.error}
-            for row in rows}
+    rows = connection.execute(
+        sa.select(field_indexes).where(
+            field_indexes.c.object_id == object_id, field_indexes.c.status != "dropping"
+        )
+    )
+    return {
+        row.field: {"status": row.status, "unique": row.is_unique, "error": row.error}
+        for row in rows
+    }

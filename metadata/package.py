@@ -8,12 +8,14 @@ checks, revisions) and is idempotent: what already matches is left alone and no
 revision is written for it. It runs in a SAVEPOINT, so a failure anywhere imports
 nothing and a dry run is the real import, rolled back.
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
 import re
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import yaml
 
@@ -34,15 +36,30 @@ SERVER_ONLY_KEYS = frozenset({"id", "index"})
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 OBJECT_KEY_ORDER = ("api_name", "label", "plural_label", "description", "name_field", "fields")
-FIELD_KEY_ORDER = ("api_name", "type", "label", "help_text", "description", "required",
-                   "unique", "indexed", "read_only", "default")
+FIELD_KEY_ORDER = (
+    "api_name",
+    "type",
+    "label",
+    "help_text",
+    "description",
+    "required",
+    "unique",
+    "indexed",
+    "read_only",
+    "default",
+)
 CHOICE_KEY_ORDER = ("value", "label", "active")
 #: Field properties naming another object: a lookup's target, a roll-up's child object.
 REFERENCE_PROPERTIES = ("target", "summarized_object")
 #: What an object is created with when the rest must wait for other objects.
 SKELETON_KEYS = ("api_name", "label", "plural_label", "description", "name_field")
-_DIFF_ORDER = {"object created": 0, "object property": 1, "field added": 2,
-               "field removed": 3, "field property": 4}
+_DIFF_ORDER = {
+    "object created": 0,
+    "object property": 1,
+    "field added": 2,
+    "field removed": 3,
+    "field property": 4,
+}
 
 
 # -- reading and writing documents ---------------------------------------------------------
@@ -52,12 +69,16 @@ class _PackageLoader(yaml.SafeLoader):
 
 
 _PackageLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers
-            if tag not in {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    first: [
+        (tag, pattern)
+        for tag, pattern in resolvers
+        if tag not in {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp"}
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 _PackageLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def parse_package(text: str | bytes, format: str = "yaml") -> dict[str, Any]:
@@ -66,34 +87,35 @@ def parse_package(text: str | bytes, format: str = "yaml") -> dict[str, Any]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest("The package is not UTF-8 text.", code="malformed_package") \
-                from None
+            raise BadRequest("The package is not UTF-8 text.", code="malformed_package") from None
     if format == "json":
         try:
             document = json.loads(text)
         except ValueError as error:
-            raise BadRequest(f"The package is not valid JSON: {error}.",
-                             code="malformed_json") from None
+            raise BadRequest(
+                f"The package is not valid JSON: {error}.", code="malformed_json"
+            ) from None
         except RecursionError:
-            raise BadRequest("The package is nested too deeply.",
-                             code="malformed_json") from None
+            raise BadRequest("The package is nested too deeply.", code="malformed_json") from None
     else:
         try:
             document = yaml.load(text, Loader=_PackageLoader)  # noqa: S506 - a SafeLoader
         except RecursionError:
-            raise BadRequest("The package is nested too deeply.",
-                             code="malformed_yaml") from None
+            raise BadRequest("The package is nested too deeply.", code="malformed_yaml") from None
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            raise BadRequest(f"The package is not valid YAML: {where}{error.problem}.",
-                             code="malformed_yaml") from None
+            raise BadRequest(
+                f"The package is not valid YAML: {where}{error.problem}.", code="malformed_yaml"
+            ) from None
         except yaml.YAMLError as error:
-            raise BadRequest(f"The package is not valid YAML: {error}.",
-                             code="malformed_yaml") from None
+            raise BadRequest(
+                f"The package is not valid YAML: {error}.", code="malformed_yaml"
+            ) from None
     if not isinstance(document, dict):
-        raise BadRequest("A package is a mapping with trellis_package and objects.",
-                         code="malformed_package")
+        raise BadRequest(
+            "A package is a mapping with trellis_package and objects.", code="malformed_package"
+        )
     _check_document(document)
     return document
 
@@ -102,8 +124,9 @@ def dump_package(package: dict[str, Any], format: str = "yaml") -> str:
     """The package as text; the same package always gives the same bytes."""
     if format == "json":
         return json.dumps(package, indent=2, ensure_ascii=False) + "\n"
-    return yaml.safe_dump(package, sort_keys=False, allow_unicode=True,
-                          default_flow_style=False, width=100)
+    return yaml.safe_dump(
+        package, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
 
 
 def _check_document(document: Any) -> None:
@@ -123,8 +146,9 @@ def _check_document(document: Any) -> None:
                 if isinstance(key, str) and UNSTORABLE_TEXT.search(key):
                     unstorable[path or "package"] = ["A key has a NUL or invalid character."]
         elif isinstance(node, list):
-            pending.extend((f"{path}.{index}" if path else str(index), item)
-                           for index, item in enumerate(node))
+            pending.extend(
+                (f"{path}.{index}" if path else str(index), item) for index, item in enumerate(node)
+            )
         elif isinstance(node, str) and UNSTORABLE_TEXT.search(node):
             unstorable[path or "package"] = ["Text cannot hold NUL or invalid Unicode."]
     if unstorable:
@@ -136,23 +160,33 @@ def export_package(service: MetadataService) -> dict[str, Any]:
     """Every object of the tenant as stored, minus hidden fields and server-only keys."""
     service.actor.require_admin()
     objects = sorted(service.schema().objects.values(), key=lambda obj: obj.api_name.lower())
-    return {"trellis_package": PACKAGE_VERSION,
-            "objects": [export_definition(obj.definition) for obj in objects]}
+    return {
+        "trellis_package": PACKAGE_VERSION,
+        "objects": [export_definition(obj.definition) for obj in objects],
+    }
 
 
 def export_definition(definition: dict[str, Any]) -> dict[str, Any]:
-    fields = [_ordered(_without_server_keys(field), FIELD_KEY_ORDER)
-              for field in definition["fields"] if not field.get("deleted")]
+    fields = [
+        _ordered(_without_server_keys(field), FIELD_KEY_ORDER)
+        for field in definition["fields"]
+        if not field.get("deleted")
+    ]
     for field in fields:
         if isinstance(field.get("values"), list):
-            field["values"] = [_ordered(value, CHOICE_KEY_ORDER) if isinstance(value, dict)
-                               else value for value in field["values"]]
+            field["values"] = [
+                _ordered(value, CHOICE_KEY_ORDER) if isinstance(value, dict) else value
+                for value in field["values"]
+            ]
     return _ordered({**_without_server_keys(definition), "fields": fields}, OBJECT_KEY_ORDER)
 
 
 def _without_server_keys(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items()
-            if key not in SERVER_ONLY_KEYS and not (key == "deleted" and value is False)}
+    return {
+        key: value
+        for key, value in document.items()
+        if key not in SERVER_ONLY_KEYS and not (key == "deleted" and value is False)
+    }
 
 
 def _ordered(document: dict[str, Any], order: Iterable[str]) -> dict[str, Any]:
@@ -163,8 +197,14 @@ def _ordered(document: dict[str, Any], order: Iterable[str]) -> dict[str, Any]:
 
 
 # -- import --------------------------------------------------------------------------------
-def import_package(service: MetadataService, package: Any, *, dry_run: bool = False,
-                   force: bool = False, message: str = "") -> list[dict[str, Any]]:
+def import_package(
+    service: MetadataService,
+    package: Any,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    message: str = "",
+) -> list[dict[str, Any]]:
     """Make the tenant's objects match the package; return the plan, one entry per object.
 
     Each entry is ``{"object", "action": create|update|unchanged, "diff"}``. Objects
@@ -180,8 +220,9 @@ def import_package(service: MetadataService, package: Any, *, dry_run: bool = Fa
     connection = service.connection
     savepoint = connection.begin_nested()
     try:
-        plan = _apply(service, definitions, force=force,
-                      message=message or "Import metadata package")
+        plan = _apply(
+            service, definitions, force=force, message=message or "Import metadata package"
+        )
     except Exception:
         savepoint.rollback()
         _refresh_cache(service)
@@ -206,10 +247,15 @@ def plan_report(plan: list[dict[str, Any]], *, dry_run: bool) -> list[str]:
         lines.append(f"{item['action']:<10} {item['object']}")
         lines.extend(f"    {describe_change(change)}" for change in item["diff"])
     actions = [item["action"] for item in plan]
-    words = (("create", "to create" if dry_run else "created"),
-             ("update", "to update" if dry_run else "updated"), ("unchanged", "unchanged"))
-    summary = ", ".join(f"{actions.count(action)} {word}" for action, word in words
-                        if action in actions) or "empty package"
+    words = (
+        ("create", "to create" if dry_run else "created"),
+        ("update", "to update" if dry_run else "updated"),
+        ("unchanged", "unchanged"),
+    )
+    summary = (
+        ", ".join(f"{actions.count(action)} {word}" for action, word in words if action in actions)
+        or "empty package"
+    )
     if dry_run:
         lines.append(f"Dry run ({summary}): nothing was changed.")
     elif plan_changed(plan):
@@ -234,17 +280,24 @@ def describe_change(item: dict[str, Any]) -> str:
 def _package_objects(package: Any) -> list[dict[str, Any]]:
     """Check the package's shape; return its object definitions."""
     if not isinstance(package, dict):
-        raise ValidationError("A package is a mapping with trellis_package and objects.",
-                              fields={"package": "Not a mapping."})
+        raise ValidationError(
+            "A package is a mapping with trellis_package and objects.",
+            fields={"package": "Not a mapping."},
+        )
     errors: dict[str, list[str]] = {}
     version = package.get("trellis_package")
     if version != PACKAGE_VERSION or isinstance(version, bool):
         errors["trellis_package"] = [f"Must be {PACKAGE_VERSION} (the package format version)."]
-    unknown = sorted(str(key) for key in package
-                     if key not in {"trellis_package", *PACKAGE_KINDS, *DESCRIPTIVE_KEYS})
+    unknown = sorted(
+        str(key)
+        for key in package
+        if key not in {"trellis_package", *PACKAGE_KINDS, *DESCRIPTIVE_KEYS}
+    )
     if unknown:
-        errors["package"] = [f"Unknown keys: {', '.join(unknown)}; a package has "
-                             f"trellis_package and {', '.join(PACKAGE_KINDS)}."]
+        errors["package"] = [
+            f"Unknown keys: {', '.join(unknown)}; a package has "
+            f"trellis_package and {', '.join(PACKAGE_KINDS)}."
+        ]
     objects = package.get("objects", [])
     if not isinstance(objects, list):
         errors["objects"] = ["A list of object definitions."]
@@ -265,48 +318,65 @@ def _package_objects(package: Any) -> list[dict[str, Any]]:
     return objects
 
 
-def _apply(service: MetadataService, definitions: list[dict[str, Any]], *, force: bool,
-           message: str) -> list[dict[str, Any]]:
+def _apply(
+    service: MetadataService, definitions: list[dict[str, Any]], *, force: bool, message: str
+) -> list[dict[str, Any]]:
     existing = service.schema().objects
     known = [obj.api_name for obj in existing.values()] + [d["api_name"] for d in definitions]
     normalized = _validate_all(service, definitions, existing, known)
     results: dict[str, dict[str, Any]] = {}
     # Definitions still to apply in full: (name, definition, stored definition or None).
     pending: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
-    for definition, blocked in _creation_order([d for d in normalized
-                                                if d["api_name"].lower() not in existing]):
+    for definition, blocked in _creation_order(
+        [d for d in normalized if d["api_name"].lower() not in existing]
+    ):
         name = definition["api_name"]
         created = None
         if not blocked:
-            created, _ = _attempt(service, lambda: service.create_object(
-                definition, message=f"{message}: create {name}"))
+            created, _ = _attempt(
+                service,
+                lambda: service.create_object(definition, message=f"{message}: create {name}"),
+            )
         if created is None:
             # Create what cannot fail for want of other objects now, the rest once they exist.
             with _naming(name):
-                created = service.create_object(_skeleton(service, definition, blocked),
-                                                message=f"{message}: create {name}")
+                created = service.create_object(
+                    _skeleton(service, definition, blocked), message=f"{message}: create {name}"
+                )
             pending.append((name, definition, None))
         results[name.lower()] = {"action": "create", "after": created.definition}
     for definition in normalized:
         current = existing.get(definition["api_name"].lower())
         if current is not None:
-            results[current.api_name.lower()] = {"action": "unchanged",
-                                                 "after": current.definition}
+            results[current.api_name.lower()] = {"action": "unchanged", "after": current.definition}
             pending.append((current.api_name, definition, current.definition))
     _apply_in_full(service, pending, results, force=force, message=message)
     plan = []
     for definition in normalized:
         result = results[definition["api_name"].lower()]
-        diff = [] if result["action"] == "unchanged" else \
-            diff_definitions(result.get("before"), result["after"])
-        plan.append({"object": result["after"]["api_name"], "action": result["action"],
-                     "diff": _sorted_diff(diff)})
+        diff = (
+            []
+            if result["action"] == "unchanged"
+            else diff_definitions(result.get("before"), result["after"])
+        )
+        plan.append(
+            {
+                "object": result["after"]["api_name"],
+                "action": result["action"],
+                "diff": _sorted_diff(diff),
+            }
+        )
     return plan
 
 
-def _apply_in_full(service: MetadataService,
-                   pending: list[tuple[str, dict[str, Any], dict[str, Any] | None]],
-                   results: dict[str, dict[str, Any]], *, force: bool, message: str) -> None:
+def _apply_in_full(
+    service: MetadataService,
+    pending: list[tuple[str, dict[str, Any], dict[str, Any] | None]],
+    results: dict[str, dict[str, Any]],
+    *,
+    force: bool,
+    message: str,
+) -> None:
     """Replace each pending object with its full definition.
 
     A formula or roll-up may need another pending object first, so failures are retried
@@ -320,14 +390,21 @@ def _apply_in_full(service: MetadataService,
         remaining = []
         for name, definition, stored in pending:
             verb = "update" if stored is not None else "complete"
-            replaced, error = _attempt(service, lambda: _replace_if_changed(
-                service, name, definition, force=force, message=f"{message}: {verb} {name}"))
+            replaced, error = _attempt(
+                service,
+                lambda: _replace_if_changed(
+                    service, name, definition, force=force, message=f"{message}: {verb} {name}"
+                ),
+            )
             if error is not None:
                 failures.append((name, error))
                 remaining.append((name, definition, stored))
             elif replaced is not None and stored is not None:
-                results[name.lower()] = {"action": "update", "before": stored,
-                                         "after": replaced.definition}
+                results[name.lower()] = {
+                    "action": "update",
+                    "before": stored,
+                    "after": replaced.definition,
+                }
             elif replaced is not None:
                 results[name.lower()]["after"] = replaced.definition
         if len(remaining) == len(pending):
@@ -339,14 +416,19 @@ def _apply_in_full(service: MetadataService,
             for name, definition, stored in remaining:
                 if stored is None:
                     with _naming(name):
-                        _replace_if_changed(service, name,
-                                            _skeleton(service, definition, set()), force=force,
-                                            message=f"{message}: add fields to {name}")
+                        _replace_if_changed(
+                            service,
+                            name,
+                            _skeleton(service, definition, set()),
+                            force=force,
+                            message=f"{message}: add fields to {name}",
+                        )
         pending = remaining
 
 
-def _replace_if_changed(service: MetadataService, name: str, definition: dict[str, Any], *,
-                        force: bool, message: str) -> ObjectSchema | None:
+def _replace_if_changed(
+    service: MetadataService, name: str, definition: dict[str, Any], *, force: bool, message: str
+) -> ObjectSchema | None:
     """Replace an object, or return None (writing nothing) when that would store what is
     already there. Comparing what the service stores covers every normalisation it does."""
     current = service.get_object(name).definition
@@ -365,8 +447,9 @@ def _replace_if_changed(service: MetadataService, name: str, definition: dict[st
     return replaced
 
 
-def _attempt(service: MetadataService,
-             change: Callable[[], ObjectSchema | None]) -> tuple[Any, TrellisError | None]:
+def _attempt(
+    service: MetadataService, change: Callable[[], ObjectSchema | None]
+) -> tuple[Any, TrellisError | None]:
     """Run one change in a savepoint: ``(result, None)``, or ``(None, error)`` with the
     change undone."""
     savepoint = service.connection.begin_nested()
@@ -380,8 +463,12 @@ def _attempt(service: MetadataService,
     return result, None
 
 
-def _validate_all(service: MetadataService, definitions: list[dict[str, Any]],
-                  existing: dict[str, ObjectSchema], known: list[str]) -> list[dict[str, Any]]:
+def _validate_all(
+    service: MetadataService,
+    definitions: list[dict[str, Any]],
+    existing: dict[str, ObjectSchema],
+    known: list[str],
+) -> list[dict[str, Any]]:
     """Validate every object up front so that one error report names every problem."""
     errors: dict[str, list[str]] = {}
     normalized = []
@@ -389,19 +476,19 @@ def _validate_all(service: MetadataService, definitions: list[dict[str, Any]],
         name = definition["api_name"]
         current = existing.get(name.lower())
         if current is not None and current.api_name != name:
-            errors[f"{name}.api_name"] = [f"The tenant spells this object {current.api_name}; "
-                                          "an object's api_name cannot change."]
+            errors[f"{name}.api_name"] = [
+                f"The tenant spells this object {current.api_name}; "
+                "an object's api_name cannot change."
+            ]
             continue
         try:
-            normalized.append(validate_object(definition, service.registry,
-                                              known_objects=known))
+            normalized.append(validate_object(definition, service.registry, known_objects=known))
         except TrellisError as error:
             for key, messages in error.fields.items():
                 errors[f"{name}.{key}"] = messages
     if errors:
         objects = sorted({key.split(".", 1)[0] for key in errors})
-        raise ValidationError(f"The package is invalid; see {', '.join(objects)}.",
-                              fields=errors)
+        raise ValidationError(f"The package is invalid; see {', '.join(objects)}.", fields=errors)
     return normalized
 
 
@@ -438,17 +525,22 @@ def _references(definition: dict[str, Any]) -> set[str]:
     return names
 
 
-def _skeleton(service: MetadataService, definition: dict[str, Any],
-              missing: set[str]) -> dict[str, Any]:
+def _skeleton(
+    service: MetadataService, definition: dict[str, Any], missing: set[str]
+) -> dict[str, Any]:
     """The part of a definition that needs nothing from other objects: no references to
     ``missing`` objects, no computed fields or formulas, no object-level rules."""
-    formula_keys = {key for key, schema in object_meta_schema()["$defs"]["field_common"].items()
-                    if isinstance(schema, dict) and schema.get("$ref") == "#/$defs/formula"}
-    fields = [{key: value for key, value in field.items() if key not in formula_keys}
-              for field in definition["fields"]
-              if not service.registry.get(field["type"]).computed
-              and not ({str(field.get(key, "")).lower() for key in REFERENCE_PROPERTIES}
-                       & missing)]
+    formula_keys = {
+        key
+        for key, schema in object_meta_schema()["$defs"]["field_common"].items()
+        if isinstance(schema, dict) and schema.get("$ref") == "#/$defs/formula"
+    }
+    fields = [
+        {key: value for key, value in field.items() if key not in formula_keys}
+        for field in definition["fields"]
+        if not service.registry.get(field["type"]).computed
+        and not ({str(field.get(key, "")).lower() for key in REFERENCE_PROPERTIES} & missing)
+    ]
     skeleton = {key: definition[key] for key in SKELETON_KEYS if key in definition}
     skeleton["fields"] = fields
     if skeleton.get("name_field") not in {field["api_name"] for field in fields}:
@@ -462,8 +554,9 @@ def _comparable(definition: dict[str, Any]) -> tuple[Any, ...]:
     fields = [_without_server_keys(field) for field in definition["fields"]]
     active = [field for field in fields if not field.get("deleted")]
     hidden = {field["api_name"]: field for field in fields if field.get("deleted")}
-    rest = {key: value for key, value in _without_server_keys(definition).items()
-            if key != "fields"}
+    rest = {
+        key: value for key, value in _without_server_keys(definition).items() if key != "fields"
+    }
     return rest, active, hidden
 
 
@@ -473,9 +566,9 @@ def _naming(object_name: str) -> Iterator[None]:
     try:
         yield
     except TrellisError as error:
-        error.fields = {f"{object_name}.{key}": messages
-                        for key, messages in error.fields.items()} \
-            or {object_name: [error.message]}
+        error.fields = {
+            f"{object_name}.{key}": messages for key, messages in error.fields.items()
+        } or {object_name: [error.message]}
         error.message = f"{object_name}: {error.message}"
         error.args = (error.message,)
         raise
@@ -488,5 +581,11 @@ def _refresh_cache(service: MetadataService) -> None:
 
 
 def _sorted_diff(diff: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(diff, key=lambda item: (_DIFF_ORDER.get(item["change"], 9),
-                                          item.get("field", ""), item.get("property", "")))
+    return sorted(
+        diff,
+        key=lambda item: (
+            _DIFF_ORDER.get(item["change"], 9),
+            item.get("field", ""),
+            item.get("property", ""),
+        ),
+    )

@@ -6,6 +6,7 @@ new type's own acceptance predicate; turning ``unique`` on is checked for existi
 duplicates. A forced change removes the values that no longer fit (they remain in
 the record history) and converts the rest to the new type's stored form.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -19,21 +20,40 @@ from trellis.metadata.compiled import SQL_EXPRESSIONS, ObjectSchema
 from trellis.metadata.field_types import FieldTypeRegistry
 
 # Properties whose change never affects stored values.
-COSMETIC = frozenset({"label", "help_text", "description", "required", "indexed", "read_only",
-                      "default", "on_delete", "relationship_name", "unique"})
+COSMETIC = frozenset(
+    {
+        "label",
+        "help_text",
+        "description",
+        "required",
+        "indexed",
+        "read_only",
+        "default",
+        "on_delete",
+        "relationship_name",
+        "unique",
+    }
+)
 # How stored JSON is rewritten into a new type's form, by its SQL type.
 CONVERSIONS = {
     "numeric": "to_jsonb((data->>'{name}')::numeric)",
     "boolean": "to_jsonb((data->>'{name}')::boolean)",
     "text": "to_jsonb(data->>'{name}')",
     "jsonb": "CASE WHEN jsonb_typeof(data->'{name}') = 'array' THEN data->'{name}' "
-             "ELSE jsonb_build_array(data->>'{name}') END",
+    "ELSE jsonb_build_array(data->>'{name}') END",
 }
 
 
-def check_data_loss(connection: Connection, tenant_id: uuid.UUID, current: ObjectSchema,
-                    new_definition: dict[str, Any], registry: FieldTypeRegistry, *,
-                    force: bool, actor_id: uuid.UUID | None) -> None:
+def check_data_loss(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    current: ObjectSchema,
+    new_definition: dict[str, Any],
+    registry: FieldTypeRegistry,
+    *,
+    force: bool,
+    actor_id: uuid.UUID | None,
+) -> None:
     old_fields = {f["api_name"]: f for f in current.definition["fields"]}
     scope = "tenant_id = :tenant AND object_id = :object AND deleted_at IS NULL"
     params = {"tenant": tenant_id, "object": current.id, "actor": actor_id}
@@ -49,45 +69,69 @@ def check_data_loss(connection: Connection, tenant_id: uuid.UUID, current: Objec
         if changed - COSMETIC or old.get("deleted"):
             accepts = new_type.sql_accepts(stored, field)
             if accepts:
-                misfit = f"{scope} AND data ? '{name}' AND data->'{name}' <> 'null' " \
-                         f"AND NOT ({accepts})"
-                sample = connection.execute(sa.text(
-                    f"SELECT count(*) OVER (), {stored} FROM records WHERE {misfit} LIMIT 1"),
-                    params).first()
+                misfit = (
+                    f"{scope} AND data ? '{name}' AND data->'{name}' <> 'null' AND NOT ({accepts})"
+                )
+                sample = connection.execute(
+                    sa.text(
+                        f"SELECT count(*) OVER (), {stored} FROM records WHERE {misfit} LIMIT 1"
+                    ),
+                    params,
+                ).first()
                 if sample and not force:
                     errors[f"fields.{name}"] = [
                         f"{sample[0]} record(s) hold values this change cannot keep, "
                         f"e.g. {sample[1]!r}. Fix them first or force the change "
-                        "(those values are then removed)."]
+                        "(those values are then removed)."
+                    ]
                 elif sample:
                     rewrites.append((name, misfit, "remove"))
             if old["type"] != field["type"] and new_type.sql_type in CONVERSIONS:
                 rewrites.append((name, f"{scope} AND data ? '{name}'", "convert"))
         if field.get("unique") and not old.get("unique") and new_type.sql_type:
             expression = SQL_EXPRESSIONS[new_type.sql_type].format(name=name)
-            duplicate = connection.execute(sa.text(
-                f"SELECT {stored} FROM records WHERE {scope} AND {expression} IS NOT NULL "
-                f"GROUP BY {expression}, {stored} HAVING count(*) > 1 LIMIT 1"), params).first()
+            duplicate = connection.execute(
+                sa.text(
+                    f"SELECT {stored} FROM records WHERE {scope} AND {expression} IS NOT NULL "
+                    f"GROUP BY {expression}, {stored} HAVING count(*) > 1 LIMIT 1"
+                ),
+                params,
+            ).first()
             if duplicate:
                 errors[f"fields.{name}.unique"] = [
-                    f"Several records share the value {duplicate[0]!r}; make them unique first."]
+                    f"Several records share the value {duplicate[0]!r}; make them unique first."
+                ]
     if errors:
-        raise ValidationError("This change would lose or break data.", fields=errors,
-                              code="data_loss")
+        raise ValidationError(
+            "This change would lose or break data.", fields=errors, code="data_loss"
+        )
     for name, where, action in rewrites:
         if action == "remove":
-            connection.execute(sa.text(
-                "INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, "
-                f"actor_id) SELECT tenant_id, id, object_id, 'update', jsonb_build_object("
-                f"'{name}', jsonb_build_array(data->'{name}', NULL)), :actor "
-                f"FROM records WHERE {where}"), params)
-            connection.execute(sa.text(
-                f"UPDATE records SET data = data - '{name}', version = version + 1, "
-                f"updated_at = now() WHERE {where}"), params)
+            connection.execute(
+                sa.text(
+                    "INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, "
+                    f"actor_id) SELECT tenant_id, id, object_id, 'update', jsonb_build_object("
+                    f"'{name}', jsonb_build_array(data->'{name}', NULL)), :actor "
+                    f"FROM records WHERE {where}"
+                ),
+                params,
+            )
+            connection.execute(
+                sa.text(
+                    f"UPDATE records SET data = data - '{name}', version = version + 1, "
+                    f"updated_at = now() WHERE {where}"
+                ),
+                params,
+            )
         else:
-            sql_type = registry.get(next(f["type"] for f in new_definition["fields"]
-                                         if f["api_name"] == name)).sql_type
+            sql_type = registry.get(
+                next(f["type"] for f in new_definition["fields"] if f["api_name"] == name)
+            ).sql_type
             conversion = CONVERSIONS[sql_type].format(name=name)
-            connection.execute(sa.text(
-                f"UPDATE records SET data = jsonb_set(data, '{{{name}}}', {conversion}) "
-                f"WHERE {where} AND data->'{name}' <> 'null'"), params)
+            connection.execute(
+                sa.text(
+                    f"UPDATE records SET data = jsonb_set(data, '{{{name}}}', {conversion}) "
+                    f"WHERE {where} AND data->'{name}' <> 'null'"
+                ),
+                params,
+            )

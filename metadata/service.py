@@ -1,6 +1,7 @@
 """Changing metadata: every change is validated, checked for data loss and recorded as a
 revision (author, time, message, per-object before/after) that can be rolled back.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -46,8 +47,13 @@ class MetadataService:
         return list(self.connection.execute(query.limit(limit)))
 
     def revision(self, number: int) -> sa.Row:
-        row = None if number > MAX_REVISION else self.connection.execute(
-            sa.select(metadata_revisions).where(metadata_revisions.c.revision == number)).first()
+        row = (
+            None
+            if number > MAX_REVISION
+            else self.connection.execute(
+                sa.select(metadata_revisions).where(metadata_revisions.c.revision == number)
+            ).first()
+        )
         if row is None:
             raise NotFound(f"No revision {number}.")
         return row
@@ -57,40 +63,65 @@ class MetadataService:
         self.actor.require_admin()
         self._lock()
         schema = self.schema()
-        definition = validate_object(definition, self.registry,
-                                     known_objects=self._object_names(schema))
+        definition = validate_object(
+            definition, self.registry, known_objects=self._object_names(schema)
+        )
         if definition["api_name"].lower() in schema.objects:
-            raise Conflict(f"Object {definition['api_name']} already exists.",
-                           fields={"api_name": "Already taken."})
+            raise Conflict(
+                f"Object {definition['api_name']} already exists.",
+                fields={"api_name": "Already taken."},
+            )
         check_formulas(schema, definition, uuid.uuid4(), self.registry)
-        object_id = self.connection.execute(meta_objects.insert().values(
-            tenant_id=self.actor.tenant_id, api_name=definition["api_name"],
-            definition=definition).returning(meta_objects.c.id)).scalar_one()
-        self._record_revision(message or f"Create {definition['api_name']}",
-                              [(object_id, None, definition)])
+        object_id = self.connection.execute(
+            meta_objects.insert()
+            .values(
+                tenant_id=self.actor.tenant_id,
+                api_name=definition["api_name"],
+                definition=definition,
+            )
+            .returning(meta_objects.c.id)
+        ).scalar_one()
+        self._record_revision(
+            message or f"Create {definition['api_name']}", [(object_id, None, definition)]
+        )
         return self.get_object(definition["api_name"])
 
-    def replace_object(self, api_name: str, definition: Any, *, force: bool = False,
-                       message: str = "") -> ObjectSchema:
+    def replace_object(
+        self, api_name: str, definition: Any, *, force: bool = False, message: str = ""
+    ) -> ObjectSchema:
         """Replace a whole definition (fields left out are hidden, not dropped)."""
         self.actor.require_admin()
         self._lock()
         schema = self.schema()
         current = schema.object(api_name)
         if isinstance(definition, dict) and definition.get("api_name") != current.api_name:
-            raise ValidationError("An object's api_name cannot change.",
-                                  fields={"api_name": f"Must stay {current.api_name}."})
+            raise ValidationError(
+                "An object's api_name cannot change.",
+                fields={"api_name": f"Must stay {current.api_name}."},
+            )
         definition = self._keep_removed_fields(current.definition, definition)
-        definition = validate_object(definition, self.registry,
-                                     known_objects=self._object_names(schema))
+        definition = validate_object(
+            definition, self.registry, known_objects=self._object_names(schema)
+        )
         self._check_immutable_fields(current.definition, definition)
         check_formulas(schema, definition, current.id, self.registry)
-        check_data_loss(self.connection, self.actor.tenant_id, current, definition,
-                        self.registry, force=force, actor_id=self.actor.user_id)
-        self.connection.execute(meta_objects.update().where(meta_objects.c.id == current.id)
-                                .values(definition=definition, updated_at=sa.func.now()))
-        self._record_revision(message or f"Change {current.api_name}",
-                              [(current.id, current.definition, definition)])
+        check_data_loss(
+            self.connection,
+            self.actor.tenant_id,
+            current,
+            definition,
+            self.registry,
+            force=force,
+            actor_id=self.actor.user_id,
+        )
+        self.connection.execute(
+            meta_objects.update()
+            .where(meta_objects.c.id == current.id)
+            .values(definition=definition, updated_at=sa.func.now())
+        )
+        self._record_revision(
+            message or f"Change {current.api_name}", [(current.id, current.definition, definition)]
+        )
         return self.get_object(current.api_name)
 
     def add_field(self, api_name: str, field: Any, *, message: str = "") -> ObjectSchema:
@@ -99,22 +130,33 @@ class MetadataService:
             raise ValidationError("A field is a JSON object.")
         name = str(field.get("api_name", ""))
         if any(f["api_name"].lower() == name.lower() for f in current.definition["fields"]):
-            raise Conflict(f"{current.api_name} already has a field {name}.",
-                           fields={"api_name": "Already taken (perhaps by a deleted field)."})
-        definition = {**current.definition,
-                      "fields": [*current.definition["fields"], field]}
-        return self.replace_object(api_name, definition,
-                                   message=message or f"Add {api_name}.{name}")
+            raise Conflict(
+                f"{current.api_name} already has a field {name}.",
+                fields={"api_name": "Already taken (perhaps by a deleted field)."},
+            )
+        definition = {**current.definition, "fields": [*current.definition["fields"], field]}
+        return self.replace_object(
+            api_name, definition, message=message or f"Add {api_name}.{name}"
+        )
 
-    def change_field(self, api_name: str, field_name: str, changes: Any, *,
-                     force: bool = False, message: str = "") -> ObjectSchema:
+    def change_field(
+        self,
+        api_name: str,
+        field_name: str,
+        changes: Any,
+        *,
+        force: bool = False,
+        message: str = "",
+    ) -> ObjectSchema:
         current = self.get_object(api_name)
         existing = current.definition_field(field_name)
         if not isinstance(changes, dict):
             raise ValidationError("Send the changed field properties as a JSON object.")
         if changes.get("api_name", existing["api_name"]) != existing["api_name"]:
-            raise ValidationError("A field's api_name cannot change.",
-                                  fields={"api_name": f"Must stay {existing['api_name']}."})
+            raise ValidationError(
+                "A field's api_name cannot change.",
+                fields={"api_name": f"Must stay {existing['api_name']}."},
+            )
         updated = {**existing, **changes}
         if changes.get("type", existing["type"]) != existing["type"]:
             # A new type takes its own properties; the old type's would be rejected.
@@ -122,14 +164,21 @@ class MetadataService:
             updated = {key: value for key, value in existing.items() if key in common}
             updated.update(changes)
         fields = [updated if f is existing else f for f in current.definition["fields"]]
-        return self.replace_object(api_name, {**current.definition, "fields": fields},
-                                   force=force,
-                                   message=message or f"Change {api_name}.{field_name}")
+        return self.replace_object(
+            api_name,
+            {**current.definition, "fields": fields},
+            force=force,
+            message=message or f"Change {api_name}.{field_name}",
+        )
 
     def delete_field(self, api_name: str, field_name: str, *, message: str = "") -> ObjectSchema:
         """Hide a field; its values stay in the records until purged."""
-        return self.change_field(api_name, field_name, {"deleted": True},
-                                 message=message or f"Delete {api_name}.{field_name}")
+        return self.change_field(
+            api_name,
+            field_name,
+            {"deleted": True},
+            message=message or f"Delete {api_name}.{field_name}",
+        )
 
     def delete_object(self, api_name: str, *, force: bool = False) -> None:
         """Hide an object (its records stay, restorable by rolling back)."""
@@ -137,43 +186,74 @@ class MetadataService:
         self._lock()
         schema = self.schema()
         current = schema.object(api_name)
-        referencing = [f"{obj.api_name}.{field.api_name}" for obj, field
-                       in schema.referencing_lookups(current.api_name) if obj.id != current.id]
+        referencing = [
+            f"{obj.api_name}.{field.api_name}"
+            for obj, field in schema.referencing_lookups(current.api_name)
+            if obj.id != current.id
+        ]
         if referencing:
-            raise Conflict(f"{', '.join(referencing)} look up to {current.api_name}; "
-                           "delete those fields first.", code="referenced")
-        count = self.connection.execute(sa.text(
-            "SELECT count(*) FROM records WHERE object_id = :object AND deleted_at IS NULL"),
-            {"object": current.id}).scalar_one()
+            raise Conflict(
+                f"{', '.join(referencing)} look up to {current.api_name}; "
+                "delete those fields first.",
+                code="referenced",
+            )
+        count = self.connection.execute(
+            sa.text(
+                "SELECT count(*) FROM records WHERE object_id = :object AND deleted_at IS NULL"
+            ),
+            {"object": current.id},
+        ).scalar_one()
         if count and not force:
-            raise Conflict(f"{current.api_name} has {count} record(s); force to delete anyway.",
-                           code="has_records")
-        self.connection.execute(meta_objects.update().where(meta_objects.c.id == current.id)
-                                .values(deleted_at=sa.func.now()))
-        self._record_revision(f"Delete {current.api_name}",
-                              [(current.id, current.definition, None)])
+            raise Conflict(
+                f"{current.api_name} has {count} record(s); force to delete anyway.",
+                code="has_records",
+            )
+        self.connection.execute(
+            meta_objects.update()
+            .where(meta_objects.c.id == current.id)
+            .values(deleted_at=sa.func.now())
+        )
+        self._record_revision(
+            f"Delete {current.api_name}", [(current.id, current.definition, None)]
+        )
 
     def purge_field(self, api_name: str, field_name: str) -> int:
         """Erase a deleted field's values from every record and drop it from the definition."""
         self.actor.require_admin()
         self._lock()
         current = self.get_object(api_name)
-        field = next((f for f in current.definition["fields"]
-                      if f["api_name"].lower() == field_name.lower()), None)
+        field = next(
+            (
+                f
+                for f in current.definition["fields"]
+                if f["api_name"].lower() == field_name.lower()
+            ),
+            None,
+        )
         if field is None:
             raise NotFound(f"{current.api_name} has no field {field_name!r}.")
         if not field.get("deleted"):
             raise Conflict("Delete the field before purging its values.", code="not_deleted")
         name = field["api_name"]
-        purged = self.connection.execute(sa.text(
-            f"UPDATE records SET data = data - '{name}' "
-            f"WHERE object_id = :object AND data ? '{name}'"), {"object": current.id}).rowcount
-        definition = {**current.definition,
-                      "fields": [f for f in current.definition["fields"] if f is not field]}
-        self.connection.execute(meta_objects.update().where(meta_objects.c.id == current.id)
-                                .values(definition=definition, updated_at=sa.func.now()))
-        self._record_revision(f"Purge {current.api_name}.{name}",
-                              [(current.id, current.definition, definition)])
+        purged = self.connection.execute(
+            sa.text(
+                f"UPDATE records SET data = data - '{name}' "
+                f"WHERE object_id = :object AND data ? '{name}'"
+            ),
+            {"object": current.id},
+        ).rowcount
+        definition = {
+            **current.definition,
+            "fields": [f for f in current.definition["fields"] if f is not field],
+        }
+        self.connection.execute(
+            meta_objects.update()
+            .where(meta_objects.c.id == current.id)
+            .values(definition=definition, updated_at=sa.func.now())
+        )
+        self._record_revision(
+            f"Purge {current.api_name}.{name}", [(current.id, current.definition, definition)]
+        )
         return purged
 
     def rollback(self, revision: int, *, message: str = "") -> int:
@@ -184,7 +264,8 @@ class MetadataService:
         later = self.connection.execute(
             sa.select(metadata_revisions.c.changes)
             .where(metadata_revisions.c.revision > revision)
-            .order_by(metadata_revisions.c.revision)).scalars()
+            .order_by(metadata_revisions.c.revision)
+        ).scalars()
         restore: dict[str, dict[str, Any] | None] = {}
         for changes in later:
             for change in changes:
@@ -193,12 +274,19 @@ class MetadataService:
             raise ValidationError(f"Nothing changed after revision {revision}.")
         applied = []
         for object_id, before in restore.items():
-            row = self.connection.execute(sa.select(meta_objects).where(
-                meta_objects.c.id == uuid.UUID(object_id))).one()
+            row = self.connection.execute(
+                sa.select(meta_objects).where(meta_objects.c.id == uuid.UUID(object_id))
+            ).one()
             after_now = None if row.deleted_at is not None else row.definition
-            self.connection.execute(meta_objects.update().where(meta_objects.c.id == row.id).values(
-                definition=before or row.definition, updated_at=sa.func.now(),
-                deleted_at=sa.func.now() if before is None else None))
+            self.connection.execute(
+                meta_objects.update()
+                .where(meta_objects.c.id == row.id)
+                .values(
+                    definition=before or row.definition,
+                    updated_at=sa.func.now(),
+                    deleted_at=sa.func.now() if before is None else None,
+                )
+            )
             applied.append((row.id, after_now, before))
         return self._record_revision(message or f"Roll back to revision {revision}", applied)
 
@@ -206,8 +294,13 @@ class MetadataService:
     def _lock(self) -> None:
         # Serialise metadata changes per tenant so revisions are gapless and every
         # change validates against the state it replaces.
-        self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(
-            sa.func.hashtextextended(f"trellis-metadata:{self.actor.tenant_id}", 0))))
+        self.connection.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(
+                    sa.func.hashtextextended(f"trellis-metadata:{self.actor.tenant_id}", 0)
+                )
+            )
+        )
 
     @staticmethod
     def _object_names(schema: TenantSchema) -> list[str]:
@@ -218,10 +311,10 @@ class MetadataService:
         """Fields left out of a replacement are hidden, never dropped with their data."""
         if not isinstance(after, dict) or not isinstance(after.get("fields"), list):
             return after
-        named = {str(f.get("api_name", "")).lower() for f in after["fields"]
-                 if isinstance(f, dict)}
-        missing = [{**f, "deleted": True} for f in before["fields"]
-                   if f["api_name"].lower() not in named]
+        named = {str(f.get("api_name", "")).lower() for f in after["fields"] if isinstance(f, dict)}
+        missing = [
+            {**f, "deleted": True} for f in before["fields"] if f["api_name"].lower() not in named
+        ]
         return {**after, "fields": [*after["fields"], *missing]}
 
     @staticmethod
@@ -234,26 +327,41 @@ class MetadataService:
                 continue
             if previous["api_name"] != field["api_name"]:
                 errors[f"fields.{field['api_name']}.api_name"] = ["Field names cannot change case."]
-            if previous["type"] == "lookup" and field["type"] == "lookup" and \
-                    previous["target"].lower() != field["target"].lower():
+            if (
+                previous["type"] == "lookup"
+                and field["type"] == "lookup"
+                and previous["target"].lower() != field["target"].lower()
+            ):
                 errors[f"fields.{field['api_name']}.target"] = [
-                    "A lookup's target cannot change; add a new lookup field instead."]
+                    "A lookup's target cannot change; add a new lookup field instead."
+                ]
         if errors:
             raise ValidationError("Some changes are not allowed.", fields=errors)
 
-    def _record_revision(self, message: str,
-                         changes: list[tuple[uuid.UUID, dict | None, dict | None]]) -> int:
+    def _record_revision(
+        self, message: str, changes: list[tuple[uuid.UUID, dict | None, dict | None]]
+    ) -> int:
         forget_revision(self.connection)
         number = self.connection.execute(
             sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0) + 1)
         ).scalar_one()
-        self.connection.execute(metadata_revisions.insert().values(
-            tenant_id=self.actor.tenant_id, revision=number, author_id=self.actor.user_id,
-            message=message.replace("\x00", "")[:500],  # PostgreSQL text cannot hold NUL
-            changes=[{"object_id": str(object_id),
-                      "object": (after or before or {}).get("api_name"),
-                      "before": before, "after": after,
-                      "diff": diff_definitions(before, after)}
-                     for object_id, before, after in changes]))
+        self.connection.execute(
+            metadata_revisions.insert().values(
+                tenant_id=self.actor.tenant_id,
+                revision=number,
+                author_id=self.actor.user_id,
+                message=message.replace("\x00", "")[:500],  # PostgreSQL text cannot hold NUL
+                changes=[
+                    {
+                        "object_id": str(object_id),
+                        "object": (after or before or {}).get("api_name"),
+                        "before": before,
+                        "after": after,
+                        "diff": diff_definitions(before, after),
+                    }
+                    for object_id, before, after in changes
+                ],
+            )
+        )
         plan_indexes(self.connection, self.actor.tenant_id, self.schema())
         return number

@@ -1,4 +1,5 @@
 """Metadata tables: object definitions, revisions and field index status."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -7,9 +8,12 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from trellis.db import metadata
 
 meta_objects = sa.Table(
-    "meta_objects", metadata,
+    "meta_objects",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column(
+        "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+    ),
     sa.Column("api_name", sa.Text, nullable=False),
     sa.Column("definition", JSONB, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
@@ -18,7 +22,8 @@ meta_objects = sa.Table(
 )
 
 metadata_revisions = sa.Table(
-    "metadata_revisions", metadata,
+    "metadata_revisions",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("revision", sa.Integer, primary_key=True),
     sa.Column("author_id", UUID(as_uuid=True)),
@@ -28,7 +33,8 @@ metadata_revisions = sa.Table(
 )
 
 field_indexes = sa.Table(
-    "field_indexes", metadata,
+    "field_indexes",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("index_name", sa.Text, primary_key=True),
     sa.Column("object_id", UUID(as_uuid=True), nullable=False),

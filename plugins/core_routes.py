@@ -1,4 +1,5 @@
 """The built-in pages and API, mounted through the same hook third-party plugins use."""
+
 from __future__ import annotations
 
 from trellis.hookspecs import hookimpl

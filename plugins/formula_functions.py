@@ -1,4 +1,5 @@
 """The built-in formula function library, registered through the public hook."""
+
 from __future__ import annotations
 
 from typing import Any

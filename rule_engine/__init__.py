@@ -16,19 +16,37 @@ mathematics (``2*3^2`` is 18, ``-2^2`` is -4, ``2^3^2`` is 512). Salesforce
 evaluates ``^`` at the same level as ``*``/``/``; write parentheses if a
 formula pasted from Salesforce relies on that.
 """
+
 from __future__ import annotations
 
 from trellis.rule_engine.errors import (
-    FormulaError, FormulaLimitError, FormulaRuntimeError, FormulaSqlError, FormulaSyntaxError,
+    FormulaError,
+    FormulaLimitError,
+    FormulaRuntimeError,
+    FormulaSqlError,
+    FormulaSyntaxError,
     FormulaTypeError,
 )
 from trellis.rule_engine.formula import CompiledFormula, check_formula, compile_formula
 from trellis.rule_engine.functions import (
-    FunctionRegistry, FunctionSpec, builtin_registry, new_registry,
+    FunctionRegistry,
+    FunctionSpec,
+    builtin_registry,
+    new_registry,
 )
 
 __all__ = [
-    "CompiledFormula", "FormulaError", "FormulaLimitError", "FormulaRuntimeError",
-    "FormulaSqlError", "FormulaSyntaxError", "FormulaTypeError", "FunctionRegistry",
-    "FunctionSpec", "builtin_registry", "check_formula", "compile_formula", "new_registry",
+    "CompiledFormula",
+    "FormulaError",
+    "FormulaLimitError",
+    "FormulaRuntimeError",
+    "FormulaSqlError",
+    "FormulaSyntaxError",
+    "FormulaTypeError",
+    "FunctionRegistry",
+    "FunctionSpec",
+    "builtin_registry",
+    "check_formula",
+    "compile_formula",
+    "new_registry",
 ]

@@ -5,6 +5,7 @@ type checker and the evaluator can point at the exact part of a formula.
 ``eq=False`` keeps identity hashing: the checker annotates nodes in dicts, and
 value hashing would make that quadratic on deep trees.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -88,8 +89,15 @@ class FunctionCall:
 
 
 Node = Union[
-    NumberLiteral, TextLiteral, BooleanLiteral, NullLiteral, FieldReference,
-    GlobalReference, UnaryOperation, BinaryOperation, FunctionCall,
+    NumberLiteral,
+    TextLiteral,
+    BooleanLiteral,
+    NullLiteral,
+    FieldReference,
+    GlobalReference,
+    UnaryOperation,
+    BinaryOperation,
+    FunctionCall,
 ]
 
 LITERAL_TYPES = (NumberLiteral, TextLiteral, BooleanLiteral, NullLiteral)

@@ -3,16 +3,20 @@
 Errors name the exact field, function or argument and suggest the closest
 known name, so that the rule editor can underline the mistake as it is typed.
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaTypeError
 from trellis.rule_engine.functions.registry import (
-    CallCheck, FunctionRegistry, FunctionSpec, check_parameters,
+    CallCheck,
+    FunctionRegistry,
+    FunctionSpec,
+    check_parameters,
 )
 
 
@@ -43,8 +47,13 @@ class CheckedFormula:
 
 def _error(message: str, node: ast.Node) -> FormulaTypeError:
     span = node.span
-    return FormulaTypeError(message, line=span.line, column=span.column,
-                            end_line=span.end_line, end_column=span.end_column)
+    return FormulaTypeError(
+        message,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+    )
 
 
 def _suggestion(name: str, candidates: Mapping[str, str]) -> str:
@@ -54,20 +63,30 @@ def _suggestion(name: str, candidates: Mapping[str, str]) -> str:
 
 def _picklist_message(where: str, node: ast.Node) -> FormulaTypeError:
     return _error(
-        f"a picklist value cannot be used {where}; use ISPICKVAL(field, \"value\") to compare "
-        "it, CASE(field, ...) to branch on it, or TEXT(field) to turn it into text", node)
+        f'a picklist value cannot be used {where}; use ISPICKVAL(field, "value") to compare '
+        "it, CASE(field, ...) to branch on it, or TEXT(field) to turn it into text",
+        node,
+    )
 
 
 def _multi_picklist_message(node: ast.Node) -> FormulaTypeError:
-    return _error("a multi-select picklist can only be used in INCLUDES, ISBLANK, ISNULL, "
-                  "ISCHANGED and PRIORVALUE", node)
+    return _error(
+        "a multi-select picklist can only be used in INCLUDES, ISBLANK, ISNULL, "
+        "ISCHANGED and PRIORVALUE",
+        node,
+    )
 
 
 class TypeChecker:
     """Walks the AST once; the parser's depth limit keeps the recursion shallow."""
 
-    def __init__(self, fields: Mapping[str, str], registry: FunctionRegistry,
-                 global_types: Mapping[str, str] | None, allow_prior: bool) -> None:
+    def __init__(
+        self,
+        fields: Mapping[str, str],
+        registry: FunctionRegistry,
+        global_types: Mapping[str, str] | None,
+        allow_prior: bool,
+    ) -> None:
         self.registry = registry
         self.allow_prior = allow_prior
         self.field_index: dict[str, tuple[str, str]] = {}
@@ -75,8 +94,10 @@ class TypeChecker:
             self.field_index[name] = (name, field_type)
         for path, field_type in (fields or {}).items():
             self.field_index[str(path).lower()] = (str(path), field_type)
-        self.global_index = {name.lower(): (name, field_type) for name, field_type in
-                             {**kinds.DEFAULT_GLOBAL_TYPES, **(global_types or {})}.items()}
+        self.global_index = {
+            name.lower(): (name, field_type)
+            for name, field_type in {**kinds.DEFAULT_GLOBAL_TYPES, **(global_types or {})}.items()
+        }
         self.result = CheckedFormula(None, kinds.NULL, {}, {}, {}, {}, frozenset(), False, 0)
         self._references: set[str] = set()
 
@@ -140,8 +161,9 @@ class TypeChecker:
         canonical, field_type = found
         kind = kinds.kind_of_field_type(field_type)
         if kind is None:
-            raise _error(f"field '{canonical}' has type '{field_type}', which formulas cannot use",
-                         node)
+            raise _error(
+                f"field '{canonical}' has type '{field_type}', which formulas cannot use", node
+            )
         self.result.fields[node] = FieldInfo(canonical, kind, field_type)
         self._references.add(canonical)
         return kind
@@ -172,14 +194,18 @@ class TypeChecker:
             raise self._operand_error(node.operator, "Number", kind, node.operand)
         return kind
 
-    def _operand_error(self, operator: str, expected: str, kind: str,
-                       node: ast.Node) -> FormulaTypeError:
+    def _operand_error(
+        self, operator: str, expected: str, kind: str, node: ast.Node
+    ) -> FormulaTypeError:
         if kind == kinds.PICKLIST:
             return _picklist_message(f"with the operator '{operator}'", node)
         if kind == kinds.MULTI_PICKLIST:
             return _multi_picklist_message(node)
-        return _error(f"incorrect type for operator '{operator}': expected {expected}, "
-                      f"received {kinds.label(kind)}", node)
+        return _error(
+            f"incorrect type for operator '{operator}': expected {expected}, "
+            f"received {kinds.label(kind)}",
+            node,
+        )
 
     def _binary(self, node: ast.BinaryOperation) -> str:
         """Walk the left operand chain iteratively (``a + b + c + ...`` can be long)."""
@@ -206,26 +232,38 @@ class TypeChecker:
             return kinds.CHECKBOX
         if operator in ("=", "<>", "<", "<=", ">", ">="):
             if not kinds.compatible(left, right):
-                raise _error(f"cannot compare {kinds.label(left)} with {kinds.label(right)} "
-                             f"using '{operator}'", node)
+                raise _error(
+                    f"cannot compare {kinds.label(left)} with {kinds.label(right)} "
+                    f"using '{operator}'",
+                    node,
+                )
             if operator not in ("=", "<>") and kinds.CHECKBOX in (left, right):
                 raise _error(f"checkbox values cannot be ordered with '{operator}'", node)
             return kinds.CHECKBOX
         if operator == "&":
             for kind, operand in ((left, node.left), (right, node.right)):
                 if kind not in (kinds.TEXT, kinds.NULL):
-                    raise _error(f"incorrect type for operator '&': expected Text, received "
-                                 f"{kinds.label(kind)} (use TEXT() to convert)", operand)
+                    raise _error(
+                        f"incorrect type for operator '&': expected Text, received "
+                        f"{kinds.label(kind)} (use TEXT() to convert)",
+                        operand,
+                    )
             return kinds.TEXT
         if operator == "+" and kinds.TEXT in (left, right):
             if {left, right} <= {kinds.TEXT, kinds.NULL}:
                 return kinds.TEXT
-            raise _error(f"cannot add {kinds.label(left)} and {kinds.label(right)}; "
-                         "use TEXT() to join numbers to text", node)
+            raise _error(
+                f"cannot add {kinds.label(left)} and {kinds.label(right)}; "
+                "use TEXT() to join numbers to text",
+                node,
+            )
         result = _ARITHMETIC.get((operator, _family(left), _family(right)))
         if result is None:
-            raise _error(f"incorrect types for operator '{operator}': "
-                         f"{kinds.label(left)} {operator} {kinds.label(right)}", node)
+            raise _error(
+                f"incorrect types for operator '{operator}': "
+                f"{kinds.label(left)} {operator} {kinds.label(right)}",
+                node,
+            )
         if result == "numeric":
             return _numeric_result(operator, left, right)
         return result
@@ -238,17 +276,27 @@ class TypeChecker:
             suggestion = self.registry.suggest(node.name)
             hint = f"; did you mean {suggestion}?" if suggestion else ""
             raise FormulaTypeError(
-                f"unknown function {node.name}{hint}", line=node.name_span.line,
-                column=node.name_span.column, end_line=node.name_span.end_line,
-                end_column=node.name_span.end_column)
+                f"unknown function {node.name}{hint}",
+                line=node.name_span.line,
+                column=node.name_span.column,
+                end_line=node.name_span.end_line,
+                end_column=node.name_span.end_column,
+            )
         count = len(node.arguments)
-        if count < spec.min_arguments or (spec.max_arguments is not None
-                                          and count > spec.max_arguments):
-            raise _error(f"incorrect number of arguments for {spec.name}: expected "
-                         f"{_arity(spec)}, received {count}", node)
+        if count < spec.min_arguments or (
+            spec.max_arguments is not None and count > spec.max_arguments
+        ):
+            raise _error(
+                f"incorrect number of arguments for {spec.name}: expected "
+                f"{_arity(spec)}, received {count}",
+                node,
+            )
         if spec.uses_prior and not self.allow_prior:
-            raise _error(f"{spec.name} is only available where a prior version of the record "
-                         "exists (validation rules and automation conditions)", node)
+            raise _error(
+                f"{spec.name} is only available where a prior version of the record "
+                "exists (validation rules and automation conditions)",
+                node,
+            )
         if spec.uses_prior:
             self.result.uses_prior = True
         argument_kinds = [self.visit(argument) for argument in node.arguments]
@@ -259,7 +307,8 @@ class TypeChecker:
             check_parameters(spec, check)
             for index, kind in enumerate(argument_kinds):
                 if kind in (kinds.PICKLIST, kinds.MULTI_PICKLIST) and (
-                        spec.parameters is None or not spec.parameters):
+                    spec.parameters is None or not spec.parameters
+                ):
                     raise check.argument_error(index, "a value")
             kind = spec.result_kind(argument_kinds)
         self.result.functions[node] = spec

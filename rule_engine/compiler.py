@@ -6,17 +6,25 @@ shapes (a field compared with a constant, ISPICKVAL/ISBLANK on a field,
 AND/OR of a few conditions) get specialised closures so that a compiled
 validation rule runs close to a hand-written Python check.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaError, FormulaRuntimeError
 from trellis.rule_engine.values import (
-    CONVERTERS, DECIMAL_CONTEXT, MISSING, MAX_TEXT_LENGTH, SECONDS_PER_DAY, ZERO, Environment,
+    CONVERTERS,
+    DECIMAL_CONTEXT,
+    MAX_TEXT_LENGTH,
+    MISSING,
+    SECONDS_PER_DAY,
+    ZERO,
+    Environment,
 )
 
 if TYPE_CHECKING:
@@ -25,12 +33,17 @@ if TYPE_CHECKING:
 Closure = Callable[[Any, Environment], Any]
 
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_MIRRORED = {operator.lt: operator.gt, operator.le: operator.ge, operator.gt: operator.lt,
-             operator.ge: operator.le}
+_MIRRORED = {
+    operator.lt: operator.gt,
+    operator.le: operator.ge,
+    operator.gt: operator.lt,
+    operator.ge: operator.le,
+}
 """The comparison with its operands swapped: ``a < b`` is ``b > a``."""
 _ZERO_DEFAULTS = {kinds.NUMBER: ZERO, kinds.CURRENCY: ZERO, kinds.PERCENT: ZERO, kinds.TEXT: ""}
-_NEVER_BLANK_TESTS = frozenset({"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND",
-                                "OR"})
+_NEVER_BLANK_TESTS = frozenset(
+    {"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND", "OR"}
+)
 """Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
 
 
@@ -54,8 +67,13 @@ def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
         message = "the result is out of range"
     else:
         message = f"cannot evaluate this part of the formula ({error})"
-    return FormulaRuntimeError(message, line=span.line, column=span.column,
-                               end_line=span.end_line, end_column=span.end_column)
+    return FormulaRuntimeError(
+        message,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+    )
 
 
 def lookup_case_insensitive(record: Any, lowered: str) -> Any:
@@ -78,6 +96,7 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
     percent = kind == kinds.PERCENT
 
     if kind in kinds.NUMBER_KINDS:
+
         def read_number(record: Any, environment: Environment) -> Any:
             value = record.get(key, MISSING)
             if value is MISSING:
@@ -88,9 +107,11 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
                 value = convert(value)
             # Percent fields store the number shown (25 for 25%); formulas see 0.25.
             return value.scaleb(-2, DECIMAL_CONTEXT) if percent else value
+
         return read_number
 
     if kind == kinds.TEXT:
+
         def read_text(record: Any, environment: Environment) -> Any:
             value = record.get(key, MISSING)
             if value is MISSING:
@@ -98,6 +119,7 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
             if value is None or value == "":
                 return default
             return value if type(value) is str else convert(value)
+
         return read_text
 
     def read_other(record: Any, environment: Environment) -> Any:
@@ -105,11 +127,11 @@ def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
         if value is MISSING:
             value = lookup_case_insensitive(record, lowered)
         return convert(value)
+
     return read_other
 
 
-def junction_operands(checked: CheckedFormula,
-                      node: ast.Node) -> tuple[str, list[ast.Node]] | None:
+def junction_operands(checked: CheckedFormula, node: ast.Node) -> tuple[str, list[ast.Node]] | None:
     """``("AND" | "OR", operands)`` when ``node`` is the built-in AND()/OR() or a chain
     of ``&&`` or of ``||`` (which mean the same), else None.
 
@@ -149,29 +171,37 @@ def combine(operator_text: str, closures: tuple[Closure, ...]) -> Closure:
         if len(closures) == 2:
             first, second = closures
             return lambda record, environment: (
-                True if first(record, environment) and second(record, environment) else False)
+                True if first(record, environment) and second(record, environment) else False
+            )
         if len(closures) == 3:
             first, second, third = closures
             return lambda record, environment: (
-                True if first(record, environment) and second(record, environment)
-                and third(record, environment) else False)
+                True
+                if first(record, environment)
+                and second(record, environment)
+                and third(record, environment)
+                else False
+            )
 
         def all_true(record: Any, environment: Environment) -> bool:
             for closure in closures:
                 if not closure(record, environment):
                     return False
             return True
+
         return all_true
     if len(closures) == 2:
         first, second = closures
         return lambda record, environment: (
-            True if first(record, environment) or second(record, environment) else False)
+            True if first(record, environment) or second(record, environment) else False
+        )
 
     def any_true(record: Any, environment: Environment) -> bool:
         for closure in closures:
             if closure(record, environment):
                 return True
         return False
+
     return any_true
 
 
@@ -201,8 +231,11 @@ class PythonCompiler:
             return True, node.value
         if isinstance(node, ast.NullLiteral):
             return True, None
-        if (isinstance(node, ast.UnaryOperation) and node.operator in "-+"
-                and isinstance(node.operand, ast.NumberLiteral)):
+        if (
+            isinstance(node, ast.UnaryOperation)
+            and node.operator in "-+"
+            and isinstance(node.operand, ast.NumberLiteral)
+        ):
             return True, -node.operand.value if node.operator == "-" else node.operand.value
         return False, None
 
@@ -232,6 +265,7 @@ class PythonCompiler:
             if value is MISSING:
                 value = lookup_case_insensitive(environment.globals, name.lower())
             return convert(value) if value is not None and value != "" else None
+
         return read_global
 
     # --- operators -------------------------------------------------------------
@@ -246,6 +280,7 @@ class PythonCompiler:
         def minus(record: Any, environment: Environment) -> Any:
             value = operand(record, environment)
             return None if value is None else -value
+
         return minus
 
     def negation(self, inner: ast.Node) -> Closure:
@@ -264,6 +299,7 @@ class PythonCompiler:
         def negate(record: Any, environment: Environment) -> Any:
             value = operand(record, environment)
             return None if value is None else not value
+
         return negate
 
     def _binary(self, node: ast.BinaryOperation) -> Closure:
@@ -283,6 +319,7 @@ class PythonCompiler:
             for step in steps:
                 value = step(value, record, environment)
             return value
+
         return chain
 
     def _step(self, node: ast.BinaryOperation) -> Callable[[Any, Any, Environment], Any]:
@@ -297,8 +334,9 @@ class PythonCompiler:
             return lambda value, record, environment: bool(value or right(record, environment))
         if operator_text in ("=", "<>"):
             negated = operator_text == "<>"
-            return lambda value, record, environment: equal(
-                value, right(record, environment)) is not negated
+            return lambda value, record, environment: (
+                equal(value, right(record, environment)) is not negated
+            )
         if operator_text in _COMPARISONS:
             compare = _COMPARISONS[operator_text]
 
@@ -307,10 +345,13 @@ class PythonCompiler:
                 if value is None or second is None or value == "" or second == "":
                     return None
                 return compare(value, second)
+
             return ordering_step
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
+
             def concatenate_step(value: Any, record: Any, environment: Environment) -> Any:
                 return _joined(node, value, right(record, environment), environment)
+
             return concatenate_step
         calculate = _arithmetic(operator_text, left_kind, right_kind)
 
@@ -322,6 +363,7 @@ class PythonCompiler:
                 return calculate(value, second)
             except Exception as error:
                 raise runtime_error(node, error) from None
+
         return arithmetic_step
 
     def _single_binary(self, node: ast.BinaryOperation) -> Closure:
@@ -336,12 +378,16 @@ class PythonCompiler:
         right = self.node(node.right)
         if operator_text in ("=", "<>"):
             negated = operator_text == "<>"
-            return lambda record, environment: equal(left(record, environment),
-                                                     right(record, environment)) is not negated
+            return lambda record, environment: (
+                equal(left(record, environment), right(record, environment)) is not negated
+            )
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
+
             def concatenate(record: Any, environment: Environment) -> Any:
-                return _joined(node, left(record, environment), right(record, environment),
-                               environment)
+                return _joined(
+                    node, left(record, environment), right(record, environment), environment
+                )
+
             return concatenate
         calculate = _arithmetic(operator_text, left_kind, right_kind)
 
@@ -354,27 +400,41 @@ class PythonCompiler:
                 return calculate(first, second)
             except Exception as error:  # decimal, overflow, date range: located error
                 raise runtime_error(node, error) from None
+
         return arithmetic
 
     def _ordering(self, node: ast.BinaryOperation, compare: Callable[[Any, Any], bool]) -> Closure:
-        for field_side, constant_side, flipped in ((node.left, node.right, False),
-                                                   (node.right, node.left, True)):
+        for field_side, constant_side, flipped in (
+            (node.left, node.right, False),
+            (node.right, node.left, True),
+        ):
             is_constant, constant = self.constant_value(constant_side)
-            if (isinstance(field_side, ast.FieldReference) and is_constant and constant is not None
-                    and self.checked.kinds[field_side] in kinds.NUMBER_KINDS):
+            if (
+                isinstance(field_side, ast.FieldReference)
+                and is_constant
+                and constant is not None
+                and self.checked.kinds[field_side] in kinds.NUMBER_KINDS
+            ):
                 return self._number_field_comparison(field_side, constant, compare, flipped)
-            if (isinstance(field_side, ast.FieldReference) and is_constant and constant is not None
-                    and self.checked.kinds[field_side] != kinds.TEXT):
+            if (
+                isinstance(field_side, ast.FieldReference)
+                and is_constant
+                and constant is not None
+                and self.checked.kinds[field_side] != kinds.TEXT
+            ):
                 reader = self.node(field_side)
                 if flipped:
+
                     def compare_constant_first(record: Any, environment: Environment) -> Any:
                         value = reader(record, environment)
                         return None if value is None else compare(constant, value)
+
                     return compare_constant_first
 
                 def compare_with_constant(record: Any, environment: Environment) -> Any:
                     value = reader(record, environment)
                     return None if value is None else compare(value, constant)
+
                 return compare_with_constant
         left = self.node(node.left)
         right = self.node(node.right)
@@ -385,14 +445,20 @@ class PythonCompiler:
             if first is None or second is None or first == "" or second == "":
                 return None
             return compare(first, second)
+
         return ordering
 
     def _logical(self, operator_text: str, operands: list[ast.Node]) -> Closure:
         """AND/OR/&&/||: short-circuit, blank counts as false, result never blank."""
         return combine(operator_text, tuple(self.node(operand) for operand in operands))
 
-    def _number_field_comparison(self, field: ast.FieldReference, constant: Any,
-                                 compare: Callable[[Any, Any], bool], flipped: bool) -> Closure:
+    def _number_field_comparison(
+        self,
+        field: ast.FieldReference,
+        constant: Any,
+        compare: Callable[[Any, Any], bool],
+        flipped: bool,
+    ) -> Closure:
         """``Amount < 1000``: the field read and the comparison in one closure.
 
         A ``Decimal`` (what the records layer hands over) is compared at once;
@@ -406,9 +472,11 @@ class PythonCompiler:
             compare = _MIRRORED[compare]
 
         if info.kind == kinds.PERCENT:  # stored as shown (25), compared as a fraction
+
             def compare_percent_field(record: Any, environment: Environment) -> Any:
                 value = reader(record, environment)
                 return None if value is None else compare(value, constant)
+
             return compare_percent_field
 
         def compare_number_field(record: Any, environment: Environment) -> Any:
@@ -417,6 +485,7 @@ class PythonCompiler:
                 return compare(value, constant)
             value = reader(record, environment)
             return None if value is None else compare(value, constant)
+
         return compare_number_field
 
     # --- functions -------------------------------------------------------------
@@ -432,6 +501,7 @@ class PythonCompiler:
         implementation = spec.implementation
         result_kind = self.checked.kinds[node]
         if spec.lazy:
+
             def lazy_call(record: Any, environment: Environment) -> Any:
                 try:
                     return implementation(record, environment, arguments)
@@ -439,6 +509,7 @@ class PythonCompiler:
                     raise runtime_error(node, error)
                 except (ArithmeticError, ValueError, OverflowError, TypeError) as error:
                     raise runtime_error(node, error) from None
+
             return lazy_call
         propagate = spec.propagate_blank
         with_environment = spec.needs_environment
@@ -464,6 +535,7 @@ class PythonCompiler:
             elif numeric and result is not None and type(result) is not Decimal:
                 result = CONVERTERS[kinds.NUMBER](result)
             return result
+
         return call
 
 
@@ -492,6 +564,7 @@ def _milliseconds_between_times(first: dt.time, second: dt.time) -> Decimal:
     def milliseconds(value: dt.time) -> int:
         seconds = (value.hour * 60 + value.minute) * 60 + value.second
         return seconds * 1000 + value.microsecond // 1000
+
     return Decimal(milliseconds(first) - milliseconds(second))
 
 
@@ -518,8 +591,10 @@ def _built_text(node: ast.Node, text: str, environment: Environment) -> str | No
     if len(text) > 1000:
         environment.charge(len(text) // 100)
         if len(text) > MAX_TEXT_LENGTH:
-            raise runtime_error(node, FormulaRuntimeError(
-                f"the text would be longer than {MAX_TEXT_LENGTH} characters"))
+            raise runtime_error(
+                node,
+                FormulaRuntimeError(f"the text would be longer than {MAX_TEXT_LENGTH} characters"),
+            )
     return text or None
 
 
@@ -528,14 +603,23 @@ def _arithmetic(operator_text: str, left: str, right: str) -> Callable[[Any, Any
     temporal = (kinds.DATE, kinds.DATETIME, kinds.TIME)
     if operator_text == "+":
         if left == kinds.DATE or right == kinds.DATE:
-            return (lambda a, b: _add_days_to_date(a, b)) if left == kinds.DATE else (
-                lambda a, b: _add_days_to_date(b, a))
+            return (
+                (lambda a, b: _add_days_to_date(a, b))
+                if left == kinds.DATE
+                else (lambda a, b: _add_days_to_date(b, a))
+            )
         if left == kinds.DATETIME or right == kinds.DATETIME:
-            return (lambda a, b: _add_days_to_datetime(a, b)) if left == kinds.DATETIME else (
-                lambda a, b: _add_days_to_datetime(b, a))
+            return (
+                (lambda a, b: _add_days_to_datetime(a, b))
+                if left == kinds.DATETIME
+                else (lambda a, b: _add_days_to_datetime(b, a))
+            )
         if left == kinds.TIME or right == kinds.TIME:
-            return (lambda a, b: _add_milliseconds_to_time(a, b)) if left == kinds.TIME else (
-                lambda a, b: _add_milliseconds_to_time(b, a))
+            return (
+                (lambda a, b: _add_milliseconds_to_time(a, b))
+                if left == kinds.TIME
+                else (lambda a, b: _add_milliseconds_to_time(b, a))
+            )
         return DECIMAL_CONTEXT.add
     if operator_text == "-":
         if left in temporal and right in temporal:

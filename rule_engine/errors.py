@@ -4,6 +4,7 @@ Every error carries the position of the offending part of the formula and a
 two-line snippet (the source line and a caret line) so that the rule editor,
 the REST API and the CLI can all show the same precise message.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,7 +44,7 @@ class FormulaError(Exception):
         text = lines[self.line - 1]
         # Long lines are cut around the error so the snippet stays readable.
         start = max(0, self.column - 1 - 60)
-        shown = text[start:start + 120]
+        shown = text[start : start + 120]
         caret_at = self.column - 1 - start
         width = 1
         if self.end_line == self.line and self.end_column and self.end_column > self.column:
@@ -51,8 +52,13 @@ class FormulaError(Exception):
         prefix = "".join("\t" if char == "\t" else " " for char in shown[:caret_at])
         return f"{shown}\n{prefix}{'^' * max(width, 1)}"
 
-    def located(self, line: int | None, column: int | None, end_line: int | None = None,
-                end_column: int | None = None) -> FormulaError:
+    def located(
+        self,
+        line: int | None,
+        column: int | None,
+        end_line: int | None = None,
+        end_column: int | None = None,
+    ) -> FormulaError:
         """Fill in the position when the raiser did not know it (runtime helpers)."""
         if self.line is None:
             self.line, self.column = line, column

@@ -1,16 +1,21 @@
 """The public entry points: ``compile_formula``, ``check_formula`` and the
 ``CompiledFormula`` they produce (one object for validation rules, formula
 fields, conditions, defaults and ``where=`` filters)."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.checker import CheckedFormula, TypeChecker
 from trellis.rule_engine.compiler import Junction, PythonCompiler
 from trellis.rule_engine.errors import (
-    FormulaError, FormulaLimitError, FormulaRuntimeError, FormulaTypeError,
+    FormulaError,
+    FormulaLimitError,
+    FormulaRuntimeError,
+    FormulaTypeError,
 )
 from trellis.rule_engine.functions import FunctionRegistry, builtin_registry, is_builtin
 from trellis.rule_engine.functions.text import REGEX_TIMEOUT_SECONDS
@@ -24,9 +29,19 @@ BLANK_MODES = ("blank", "zero")
 class CompiledFormula:
     """A parsed, type-checked and compiled formula, safe to cache and share."""
 
-    def __init__(self, source: str, checked: CheckedFormula, closure: Callable[..., Any], *,
-                 blank_mode: str, return_type: str, max_steps: int, regex_timeout: float,
-                 registry: FunctionRegistry, junction: Junction | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        checked: CheckedFormula,
+        closure: Callable[..., Any],
+        *,
+        blank_mode: str,
+        return_type: str,
+        max_steps: int,
+        regex_timeout: float,
+        registry: FunctionRegistry,
+        junction: Junction | None = None,
+    ) -> None:
         self.source = source
         self.checked = checked
         self.blank_mode = blank_mode
@@ -40,8 +55,11 @@ class CompiledFormula:
         # Most rules never touch the environment (no TODAY(), prior values,
         # globals or text building): they share one immutable environment, which
         # keeps ``evaluate`` close to the cost of a hand-written check.
-        self._shared_environment = None if _needs_environment(checked, registry) else Environment(
-            None, False, None, {}, max_steps, regex_timeout)
+        self._shared_environment = (
+            None
+            if _needs_environment(checked, registry)
+            else Environment(None, False, None, {}, max_steps, regex_timeout)
+        )
         if self._shared_environment is not None:
             # An instance attribute shadowing the method below, on purpose: a function
             # made for this formula saves the attribute look-ups and, for an AND/OR
@@ -53,9 +71,14 @@ class CompiledFormula:
     def __repr__(self) -> str:
         return f"<CompiledFormula {self.return_type} {self.source[:60]!r}>"
 
-    def evaluate(self, record: Mapping[str, Any], prior: Mapping[str, Any] | None = None,
-                 is_new: bool = False, now: dt.datetime | None = None,
-                 globals: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(
+        self,
+        record: Mapping[str, Any],
+        prior: Mapping[str, Any] | None = None,
+        is_new: bool = False,
+        now: dt.datetime | None = None,
+        globals: Mapping[str, Any] | None = None,
+    ) -> Any:
         """Evaluate against ``record`` (field path -> value); ``None`` means blank.
 
         ``prior`` is the record before the change (ISCHANGED, PRIORVALUE),
@@ -64,8 +87,9 @@ class CompiledFormula:
         environment = self._shared_environment
         if environment is None:
             moment = ensure_aware(now) if isinstance(now, dt.datetime) else dt.datetime.now(UTC)
-            environment = Environment(prior, is_new, moment, globals or {}, self._max_steps,
-                                      self._regex_timeout)
+            environment = Environment(
+                prior, is_new, moment, globals or {}, self._max_steps, self._regex_timeout
+            )
         try:
             result = self._closure(record, environment)
         except Exception as error:
@@ -74,19 +98,22 @@ class CompiledFormula:
             return None
         return result
 
-    def _evaluation_failed(self, error: Exception, record: Any, prior: Any, is_new: bool,
-                           now: Any, globals: Any) -> Any:
+    def _evaluation_failed(
+        self, error: Exception, record: Any, prior: Any, is_new: bool, now: Any, globals: Any
+    ) -> Any:
         """Turn whatever evaluation raised into a ``FormulaError`` with the source
         (a ``None`` record is evaluated as an empty one)."""
         if isinstance(error, FormulaError):
             raise error.with_source(self.source)
         if isinstance(error, RecursionError):
-            raise FormulaRuntimeError("the formula is nested too deeply to evaluate",
-                                      source=self.source) from None
+            raise FormulaRuntimeError(
+                "the formula is nested too deeply to evaluate", source=self.source
+            ) from None
         if record is None:  # bad input values: never let a raw exception escape
             return self.evaluate({}, prior, is_new, now, globals)
-        raise FormulaRuntimeError(f"cannot evaluate the formula: {error}",
-                                  source=self.source) from error
+        raise FormulaRuntimeError(
+            f"cannot evaluate the formula: {error}", source=self.source
+        ) from error
 
     def _specialised_evaluate(self, junction: Junction | None) -> Callable[..., Any]:
         """``evaluate`` for a formula that shares one environment between calls.
@@ -94,43 +121,66 @@ class CompiledFormula:
         It behaves exactly like the method. With a root AND/OR of two or three
         conditions, the combination is written out here rather than called.
         """
-        closure, environment, failed = self._closure, self._shared_environment, \
-            self._evaluation_failed
+        closure, environment, failed = (
+            self._closure,
+            self._shared_environment,
+            self._evaluation_failed,
+        )
         if junction is not None and len(junction.operands) == 2:
             first, second = junction.operands
             if junction.operator == "AND":
+
                 def evaluate_and2(record, prior=None, is_new=False, now=None, globals=None):
                     try:
-                        return True if first(record, environment) and \
-                            second(record, environment) else False
+                        return (
+                            True
+                            if first(record, environment) and second(record, environment)
+                            else False
+                        )
                     except Exception as error:
                         return failed(error, record, prior, is_new, now, globals)
+
                 return evaluate_and2
 
             def evaluate_or2(record, prior=None, is_new=False, now=None, globals=None):
                 try:
-                    return True if first(record, environment) or \
-                        second(record, environment) else False
+                    return (
+                        True if first(record, environment) or second(record, environment) else False
+                    )
                 except Exception as error:
                     return failed(error, record, prior, is_new, now, globals)
+
             return evaluate_or2
         if junction is not None and len(junction.operands) == 3:
             first, second, third = junction.operands
             if junction.operator == "AND":
+
                 def evaluate_and3(record, prior=None, is_new=False, now=None, globals=None):
                     try:
-                        return True if first(record, environment) and second(
-                            record, environment) and third(record, environment) else False
+                        return (
+                            True
+                            if first(record, environment)
+                            and second(record, environment)
+                            and third(record, environment)
+                            else False
+                        )
                     except Exception as error:
                         return failed(error, record, prior, is_new, now, globals)
+
                 return evaluate_and3
 
             def evaluate_or3(record, prior=None, is_new=False, now=None, globals=None):
                 try:
-                    return True if first(record, environment) or second(
-                        record, environment) or third(record, environment) else False
+                    return (
+                        True
+                        if first(record, environment)
+                        or second(record, environment)
+                        or third(record, environment)
+                        else False
+                    )
                 except Exception as error:
                     return failed(error, record, prior, is_new, now, globals)
+
             return evaluate_or3
 
         def evaluate(record, prior=None, is_new=False, now=None, globals=None):
@@ -141,15 +191,24 @@ class CompiledFormula:
             if result.__class__ is str and not result:
                 return None
             return result
+
         return evaluate
 
-    def to_sql(self, resolve: Callable[[str], Any], now: dt.datetime | None = None,
-               globals: Mapping[str, Any] | None = None) -> Any:
+    def to_sql(
+        self,
+        resolve: Callable[[str], Any],
+        now: dt.datetime | None = None,
+        globals: Mapping[str, Any] | None = None,
+    ) -> Any:
         """A SQLAlchemy Core expression computing the same value in PostgreSQL."""
         return self._compile_sql(resolve, now, globals, condition=False)
 
-    def to_sql_condition(self, resolve: Callable[[str], Any], now: dt.datetime | None = None,
-                         globals: Mapping[str, Any] | None = None) -> Any:
+    def to_sql_condition(
+        self,
+        resolve: Callable[[str], Any],
+        now: dt.datetime | None = None,
+        globals: Mapping[str, Any] | None = None,
+    ) -> Any:
         """A ``WHERE`` condition selecting the records for which ``evaluate`` is TRUE.
 
         Unlike :meth:`to_sql`, it may be NULL rather than FALSE for the other
@@ -163,13 +222,19 @@ class CompiledFormula:
             raise ValueError(f"to_sql_condition needs a checkbox formula, not {self.return_type}")
         return self._compile_sql(resolve, now, globals, condition=True)
 
-    def _compile_sql(self, resolve: Callable[[str], Any], now: dt.datetime | None,
-                     globals: Mapping[str, Any] | None, condition: bool) -> Any:
+    def _compile_sql(
+        self,
+        resolve: Callable[[str], Any],
+        now: dt.datetime | None,
+        globals: Mapping[str, Any] | None,
+        condition: bool,
+    ) -> Any:
         from trellis.rule_engine.sql import SqlCompiler
 
         try:
-            return SqlCompiler(self.checked, resolve, blank_mode=self.blank_mode, now=now,
-                               globals_=globals).compile(condition)
+            return SqlCompiler(
+                self.checked, resolve, blank_mode=self.blank_mode, now=now, globals_=globals
+            ).compile(condition)
         except FormulaError as error:
             raise error.with_source(self.source)
 
@@ -183,8 +248,10 @@ def _needs_environment(checked: CheckedFormula, registry: FunctionRegistry) -> b
             return True
         if spec.lazy and not is_builtin(spec):
             return True  # a plugin's lazy function receives the environment
-    return any(kind == kinds.TEXT and isinstance(node, (ast.FunctionCall, ast.BinaryOperation))
-               for node, kind in checked.kinds.items())
+    return any(
+        kind == kinds.TEXT and isinstance(node, (ast.FunctionCall, ast.BinaryOperation))
+        for node, kind in checked.kinds.items()
+    )
 
 
 def _fits(kind: str, expected: str) -> bool:
@@ -197,13 +264,20 @@ def _fits(kind: str, expected: str) -> bool:
     return kind == expected
 
 
-def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
-                    blank_mode: str = "blank", expected_type: str | None = None,
-                    functions: FunctionRegistry | None = None,
-                    global_types: Mapping[str, str] | None = None, allow_prior: bool = True,
-                    max_length: int = DEFAULT_MAX_LENGTH, max_depth: int = DEFAULT_MAX_DEPTH,
-                    max_steps: int = DEFAULT_MAX_STEPS,
-                    regex_timeout: float = REGEX_TIMEOUT_SECONDS) -> CompiledFormula:
+def compile_formula(
+    source: str,
+    fields: Mapping[str, str] | None = None,
+    *,
+    blank_mode: str = "blank",
+    expected_type: str | None = None,
+    functions: FunctionRegistry | None = None,
+    global_types: Mapping[str, str] | None = None,
+    allow_prior: bool = True,
+    max_length: int = DEFAULT_MAX_LENGTH,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    regex_timeout: float = REGEX_TIMEOUT_SECONDS,
+) -> CompiledFormula:
     """Parse, type-check and compile ``source``; raise a ``FormulaError`` subclass.
 
     ``fields`` maps field paths (dotted for related objects) to Trellis field
@@ -219,8 +293,12 @@ def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
         root = parse(source, max_length=max_length, max_depth=max_depth)
         checked = TypeChecker(fields or {}, registry, global_types, allow_prior).check(root)
         if checked.node_count > max_steps:
-            raise FormulaLimitError(f"the formula has {checked.node_count} parts; the evaluation "
-                                    f"budget allows {max_steps}", line=1, column=1)
+            raise FormulaLimitError(
+                f"the formula has {checked.node_count} parts; the evaluation "
+                f"budget allows {max_steps}",
+                line=1,
+                column=1,
+            )
         expected_kind = None
         if expected_type is not None:
             expected_kind = kinds.kind_of_field_type(expected_type)
@@ -232,8 +310,11 @@ def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
                     f"the formula must return {kinds.label(expected_kind)}"
                     + (" (TRUE or FALSE)" if expected_kind == kinds.CHECKBOX else "")
                     + f", but it returns {kinds.label(checked.kind)}",
-                    line=span.line, column=span.column, end_line=span.end_line,
-                    end_column=span.end_column)
+                    line=span.line,
+                    column=span.column,
+                    end_line=span.end_line,
+                    end_column=span.end_column,
+                )
         closure, junction = PythonCompiler(checked, blank_mode).compile_root()
     except FormulaError as error:
         raise error.with_source(source) from None
@@ -243,9 +324,17 @@ def compile_formula(source: str, fields: Mapping[str, str] | None = None, *,
         return_type = expected_type.lower() if expected_type else kinds.TEXT
     else:
         return_type = checked.kind
-    return CompiledFormula(source, checked, closure, blank_mode=blank_mode,
-                           return_type=return_type, max_steps=max_steps,
-                           regex_timeout=regex_timeout, registry=registry, junction=junction)
+    return CompiledFormula(
+        source,
+        checked,
+        closure,
+        blank_mode=blank_mode,
+        return_type=return_type,
+        max_steps=max_steps,
+        regex_timeout=regex_timeout,
+        registry=registry,
+        junction=junction,
+    )
 
 
 def check_formula(source: str, fields: Mapping[str, str] | None = None, **options: Any) -> str:

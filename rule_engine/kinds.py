@@ -5,6 +5,7 @@ A *kind* is what the checker reasons about. Many field types share a kind
 distinct (number, currency, percent) because the result type of a formula is
 shown to admins, but they are compatible with each other everywhere.
 """
+
 from __future__ import annotations
 
 TEXT = "text"
@@ -21,40 +22,90 @@ NULL = "null"
 
 NUMBER_KINDS = frozenset({NUMBER, CURRENCY, PERCENT})
 TEXT_KINDS = frozenset({TEXT})
-ALL_KINDS = frozenset({TEXT, NUMBER, CURRENCY, PERCENT, CHECKBOX, DATE, DATETIME, TIME,
-                       PICKLIST, MULTI_PICKLIST, NULL})
+ALL_KINDS = frozenset(
+    {
+        TEXT,
+        NUMBER,
+        CURRENCY,
+        PERCENT,
+        CHECKBOX,
+        DATE,
+        DATETIME,
+        TIME,
+        PICKLIST,
+        MULTI_PICKLIST,
+        NULL,
+    }
+)
 
 FIELD_TYPE_KINDS: dict[str, str] = {
-    "text": TEXT, "long_text": TEXT, "rich_text": TEXT, "email": TEXT, "phone": TEXT,
-    "url": TEXT, "auto_number": TEXT, "lookup": TEXT, "id": TEXT, "uuid": TEXT,
-    "number": NUMBER, "integer": NUMBER, "currency": CURRENCY, "percent": PERCENT,
-    "checkbox": CHECKBOX, "boolean": CHECKBOX,
-    "date": DATE, "datetime": DATETIME, "time": TIME,
-    "picklist": PICKLIST, "multi_picklist": MULTI_PICKLIST,
+    "text": TEXT,
+    "long_text": TEXT,
+    "rich_text": TEXT,
+    "email": TEXT,
+    "phone": TEXT,
+    "url": TEXT,
+    "auto_number": TEXT,
+    "lookup": TEXT,
+    "id": TEXT,
+    "uuid": TEXT,
+    "number": NUMBER,
+    "integer": NUMBER,
+    "currency": CURRENCY,
+    "percent": PERCENT,
+    "checkbox": CHECKBOX,
+    "boolean": CHECKBOX,
+    "date": DATE,
+    "datetime": DATETIME,
+    "time": TIME,
+    "picklist": PICKLIST,
+    "multi_picklist": MULTI_PICKLIST,
 }
 
 SYSTEM_FIELDS: dict[str, str] = {
-    "id": "lookup", "version": "number", "created_at": "datetime", "updated_at": "datetime",
-    "created_by": "lookup", "updated_by": "lookup", "owner_id": "lookup",
+    "id": "lookup",
+    "version": "number",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "created_by": "lookup",
+    "updated_by": "lookup",
+    "owner_id": "lookup",
 }
 """Fields every record has, by Trellis name, with their field type."""
 
 SYSTEM_FIELD_ALIASES: dict[str, str] = {
-    "id": "id", "createddate": "created_at", "lastmodifieddate": "updated_at",
-    "ownerid": "owner_id", "createdbyid": "created_by", "lastmodifiedbyid": "updated_by",
+    "id": "id",
+    "createddate": "created_at",
+    "lastmodifieddate": "updated_at",
+    "ownerid": "owner_id",
+    "createdbyid": "created_by",
+    "lastmodifiedbyid": "updated_by",
 }
 """Salesforce names (lower-cased) for the system fields."""
 
 DEFAULT_GLOBAL_TYPES: dict[str, str] = {
-    "$User.Id": "lookup", "$User.Email": "email", "$User.FirstName": "text",
-    "$User.LastName": "text", "$User.Username": "text", "$Profile.Name": "text",
-    "$Organization.Id": "lookup", "$Organization.Name": "text",
+    "$User.Id": "lookup",
+    "$User.Email": "email",
+    "$User.FirstName": "text",
+    "$User.LastName": "text",
+    "$User.Username": "text",
+    "$Profile.Name": "text",
+    "$Organization.Id": "lookup",
+    "$Organization.Name": "text",
 }
 
 KIND_LABELS = {
-    TEXT: "Text", NUMBER: "Number", CURRENCY: "Currency", PERCENT: "Percent",
-    CHECKBOX: "Checkbox", DATE: "Date", DATETIME: "Date/Time", TIME: "Time",
-    PICKLIST: "Picklist", MULTI_PICKLIST: "Multi-Select Picklist", NULL: "Null",
+    TEXT: "Text",
+    NUMBER: "Number",
+    CURRENCY: "Currency",
+    PERCENT: "Percent",
+    CHECKBOX: "Checkbox",
+    DATE: "Date",
+    DATETIME: "Date/Time",
+    TIME: "Time",
+    PICKLIST: "Picklist",
+    MULTI_PICKLIST: "Multi-Select Picklist",
+    NULL: "Null",
 }
 
 

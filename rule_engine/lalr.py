@@ -14,9 +14,11 @@ raises :class:`NoParse`, and the caller parses again with Lark itself, whose
 exceptions carry what the friendly syntax errors need. Both walk the same
 tables in the same order, so the callbacks run identically up to that point.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from lark import Lark, Token
 
@@ -45,9 +47,14 @@ def _passes_child_through(rule: Any) -> bool:
     ``expression``), so skipping the call matters.
     """
     options = rule.options
-    return bool(options.expand1 and not rule.alias and not options.empty_indices
-                and len(rule.expansion) == 1 and not rule.expansion[0].is_term
-                and not rule.expansion[0].name.startswith("_"))
+    return bool(
+        options.expand1
+        and not rule.alias
+        and not options.empty_indices
+        and len(rule.expansion) == 1
+        and not rule.expansion[0].is_term
+        and not rule.expansion[0].name.startswith("_")
+    )
 
 
 class LalrRunner:
@@ -55,8 +62,9 @@ class LalrRunner:
 
     def __init__(self, lark: Lark) -> None:
         if lark.options.parser != "lalr" or lark.options.lexer != "basic":
-            raise ValueError("LalrRunner needs a Lark parser built with parser='lalr', "
-                             "lexer='basic'")
+            raise ValueError(
+                "LalrRunner needs a Lark parser built with parser='lalr', lexer='basic'"
+            )
         interactive = lark.parse_interactive("")
         conf = interactive.parser_state.parse_conf
         lexer = interactive.lexer_thread.lexer
@@ -64,18 +72,27 @@ class LalrRunner:
         # One alternation of named groups in Lark's own terminal order (what Lark's
         # scanner compiles too, when there are fewer than 100 terminals).
         self._pattern = lexer.re.compile(
-            "|".join(f"(?P<{terminal.name}>{terminal.pattern.to_regexp()})"
-                     for terminal in scanner.terminals), lexer.g_regex_flags)
+            "|".join(
+                f"(?P<{terminal.name}>{terminal.pattern.to_regexp()})"
+                for terminal in scanner.terminals
+            ),
+            lexer.g_regex_flags,
+        )
         self._ignored = frozenset(lexer.ignore_types)
         self._multiline = frozenset(lexer.newline_types)
         self._lexer_callbacks = dict(lexer.callback)
-        self._shift_callbacks = {name: callback for name, callback in conf.callbacks.items()
-                                 if isinstance(name, str)}
+        self._shift_callbacks = {
+            name: callback for name, callback in conf.callbacks.items() if isinstance(name, str)
+        }
         self._start = conf.start_state
         self._end = conf.end_state
-        self._actions = {state: {str(symbol): self._action(kind, argument, conf.callbacks)
-                                 for symbol, (kind, argument) in row.items()}
-                         for state, row in conf.states.items()}
+        self._actions = {
+            state: {
+                str(symbol): self._action(kind, argument, conf.callbacks)
+                for symbol, (kind, argument) in row.items()
+            }
+            for state, row in conf.states.items()
+        }
         # (state below the top, top state, lookahead) -> top state after the run of
         # unit reductions that lookahead triggers; filled as inputs are parsed.
         self._unit_runs: dict[tuple[int, int, str], int] = {}
@@ -98,8 +115,16 @@ class LalrRunner:
         if token is None:
             end = Token("$END", "", 0, 1, 1)
         else:
-            end = Token("$END", "", token.start_pos, token.line, token.column, token.end_line,
-                        token.end_column, token.end_pos)
+            end = Token(
+                "$END",
+                "",
+                token.start_pos,
+                token.line,
+                token.column,
+                token.end_line,
+                token.end_column,
+                token.end_pos,
+            )
         return self._feed(end, states, values, at_end=True)
 
     def _tokens(self, text: str) -> Iterator[Token]:
@@ -122,16 +147,18 @@ class LalrRunner:
                     end_line += newlines
                     line_start = position + value.rindex("\n") + 1
             if kind not in ignored or kind in callbacks:
-                token = Token(kind, value, position, line, column, end_line,
-                              end - line_start + 1, end)
+                token = Token(
+                    kind, value, position, line, column, end_line, end - line_start + 1, end
+                )
                 if kind in callbacks:
                     token = callbacks[kind](token)
                 if kind not in ignored:
                     yield token
             position, line = end, end_line
 
-    def _feed(self, token: Token, states: list[int], values: list[Any],
-              at_end: bool = False) -> Any:
+    def _feed(
+        self, token: Token, states: list[int], values: list[Any], at_end: bool = False
+    ) -> Any:
         """Reduce as the table says for the lookahead ``token``, then shift it; with
         the end marker (``at_end``), reduce until the start symbol is accepted and
         return its value."""

@@ -9,6 +9,7 @@ neither the LALR parser nor any later recursive pass can ever hit
 ``RecursionError``. Lark's exceptions become
 ``FormulaSyntaxError`` with a message aimed at the person typing the formula.
 """
+
 from __future__ import annotations
 
 import functools
@@ -40,8 +41,16 @@ limit whatever the user types."""
 _VALUE_END = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "RPAR"}
 _VALUE_START = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "LPAR"}
 _BINARY_OPERATORS = {
-    "OR_OPERATOR", "AND_OPERATOR", "EQUALITY_OPERATOR", "COMPARISON_OPERATOR",
-    "PLUS", "MINUS", "AMPERSAND", "STAR", "SLASH", "CARET",
+    "OR_OPERATOR",
+    "AND_OPERATOR",
+    "EQUALITY_OPERATOR",
+    "COMPARISON_OPERATOR",
+    "PLUS",
+    "MINUS",
+    "AMPERSAND",
+    "STAR",
+    "SLASH",
+    "CARET",
 }
 _PREFIX_OPERATORS = {"MINUS", "PLUS", "BANG", "NOT"}
 _NORMALISED_OPERATORS = {"==": "=", "!=": "<>", "!": "NOT"}
@@ -51,16 +60,28 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'"
 @functools.cache
 def _lark() -> Lark:
     """The grammar, for lexing diagnostics (no tree building)."""
-    return Lark.open("grammar.lark", rel_to=__file__, parser="lalr", lexer="basic",
-                     propagate_positions=True, maybe_placeholders=True)
+    return Lark.open(
+        "grammar.lark",
+        rel_to=__file__,
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
 
 
 @functools.cache
 def _building_lark() -> Lark:
     """The grammar with the AST builder applied during the LALR reductions
     (no intermediate parse tree: about twice as fast, and never recursive)."""
-    return Lark.open("grammar.lark", rel_to=__file__, parser="lalr", lexer="basic",
-                     maybe_placeholders=True, transformer=_AstBuilder())
+    return Lark.open(
+        "grammar.lark",
+        rel_to=__file__,
+        parser="lalr",
+        lexer="basic",
+        maybe_placeholders=True,
+        transformer=_AstBuilder(),
+    )
 
 
 @functools.cache
@@ -72,8 +93,11 @@ def _runner() -> LalrRunner | None:
     try:
         return LalrRunner(_building_lark())
     except Exception:  # pragma: no cover - depends on the installed Lark
-        log.warning("formula parser: Lark's tables are not usable directly; "
-                    "parsing with Lark itself (slower)", exc_info=True)
+        log.warning(
+            "formula parser: Lark's tables are not usable directly; "
+            "parsing with Lark itself (slower)",
+            exc_info=True,
+        )
         return None
 
 
@@ -82,15 +106,19 @@ def _runner() -> LalrRunner | None:
 _COMMENTS_AND_SPACE = re.compile(r"(?:/\*(?:[^*]|\*(?!/))*\*/|\s)*")
 
 
-def parse(source: str, *, max_length: int = DEFAULT_MAX_LENGTH,
-          max_depth: int = DEFAULT_MAX_DEPTH) -> ast.Node:
+def parse(
+    source: str, *, max_length: int = DEFAULT_MAX_LENGTH, max_depth: int = DEFAULT_MAX_DEPTH
+) -> ast.Node:
     """Parse ``source`` into an AST, enforcing the size limits first."""
     if not isinstance(source, str):
         raise FormulaSyntaxError("the formula must be text")
     if len(source) > max_length:
         raise FormulaLimitError(
             f"the formula is {len(source)} characters long; the limit is {max_length}",
-            line=1, column=1, source=source)
+            line=1,
+            column=1,
+            source=source,
+        )
     # Nesting deeper than max_depth needs more than max_depth '(' characters: most
     # formulas have far fewer, and then the character-by-character scan is skipped.
     if source.count("(") > max_depth:
@@ -136,7 +164,7 @@ def _check_parenthesis_depth(source: str, max_depth: int) -> None:
             column += 1
             while index < length and source[index] != char:
                 step = 2 if source[index] == "\\" else 1
-                for consumed in source[index:index + step]:
+                for consumed in source[index : index + step]:
                     line, column = (line + 1, 1) if consumed == "\n" else (line, column + 1)
                 index += step
         elif char == "/" and source.startswith("/*", index):
@@ -151,8 +179,13 @@ def _check_parenthesis_depth(source: str, max_depth: int) -> None:
             if depth > max_depth:
                 raise FormulaLimitError(
                     f"the formula nests parentheses and function calls more than {max_depth} "
-                    "levels deep", line=line, column=column, end_line=line,
-                    end_column=column + 1, source=source)
+                    "levels deep",
+                    line=line,
+                    column=column,
+                    end_line=line,
+                    end_column=column + 1,
+                    source=source,
+                )
         elif char == ")":
             depth = max(0, depth - 1)
         if index < length:
@@ -181,7 +214,7 @@ def unescape(body: str) -> str:
                 index += 2
                 continue
             if following == "u" and index + 6 <= len(body):
-                digits = body[index + 2:index + 6]
+                digits = body[index + 2 : index + 6]
                 if all(d in "0123456789abcdefABCDEF" for d in digits):
                     result.append(chr(int(digits, 16)))
                     index += 6
@@ -217,8 +250,11 @@ class _AstBuilder(Transformer):
             raise FormulaLimitError(
                 f"the formula is nested too deeply (more than {MAX_EXPRESSION_DEPTH} "
                 "operations inside one another); split it into smaller formulas",
-                line=span.line, column=span.column, end_line=span.end_line,
-                end_column=span.end_column)
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+            )
         depths[id(node)] = depth
         return node
 
@@ -241,8 +277,9 @@ class _AstBuilder(Transformer):
         return ast.GlobalReference(_span(children[0]), str(children[0]))
 
     def field(self, children):
-        return ast.FieldReference(_span(children[0], children[-1]),
-                                  ".".join(str(part) for part in children))
+        return ast.FieldReference(
+            _span(children[0], children[-1]), ".".join(str(part) for part in children)
+        )
 
     def group(self, children):
         return children[1]
@@ -262,7 +299,9 @@ class _AstBuilder(Transformer):
         end = operand.span
         node = ast.UnaryOperation(
             ast.Span(operator.line, operator.column, end.end_line, end.end_column),
-            _NORMALISED_OPERATORS.get(text, text), operand)
+            _NORMALISED_OPERATORS.get(text, text),
+            operand,
+        )
         return self._deep(node, operand)
 
     def binary(self, children):
@@ -271,11 +310,15 @@ class _AstBuilder(Transformer):
         start, end = left.span, right.span
         node = ast.BinaryOperation(
             ast.Span(start.line, start.column, end.end_line, end.end_column),
-            _NORMALISED_OPERATORS.get(text, text), left, right)
+            _NORMALISED_OPERATORS.get(text, text),
+            left,
+            right,
+        )
         return self._deep(node, right, left_spine=left)
 
 
 # --- friendly syntax errors -------------------------------------------------
+
 
 def _tokens_before(source: str, stop: int | None) -> list[Token]:
     """Tokens that start before ``stop`` (all of them when ``stop`` is None)."""
@@ -328,8 +371,14 @@ def _friendly_syntax_error(source: str, error: UnexpectedInput) -> FormulaSyntax
             message = "invalid global name after '$' (for example $User.Id)"
         else:
             message = f"unexpected character {char!r}"
-        return FormulaSyntaxError(message, line=line, column=column, end_line=line,
-                                  end_column=(column or 0) + 1, source=source)
+        return FormulaSyntaxError(
+            message,
+            line=line,
+            column=column,
+            end_line=line,
+            end_column=(column or 0) + 1,
+            source=source,
+        )
     if not isinstance(error, UnexpectedToken):  # pragma: no cover - LALR raises only these
         return FormulaSyntaxError("invalid formula", line=line, column=column, source=source)
     token = error.token
@@ -342,12 +391,22 @@ def _friendly_syntax_error(source: str, error: UnexpectedInput) -> FormulaSyntax
     if open_parentheses and "closing parenthesis ')' for" in message:
         position = open_parentheses[-1][0]
     return FormulaSyntaxError(
-        message, line=position.line, column=position.column,
-        end_line=position.end_line, end_column=position.end_column, source=source)
+        message,
+        line=position.line,
+        column=position.column,
+        end_line=position.end_line,
+        end_column=position.end_column,
+        source=source,
+    )
 
 
-def _message_for(source: str, token: Token, previous: Token | None,
-                 open_parentheses: list[tuple[Token, bool]], at_end: bool) -> str:
+def _message_for(
+    source: str,
+    token: Token,
+    previous: Token | None,
+    open_parentheses: list[tuple[Token, bool]],
+    at_end: bool,
+) -> str:
     previous_type = previous.type if previous is not None else None
     inside_call = bool(open_parentheses) and open_parentheses[-1][1]
     if at_end:
@@ -357,8 +416,10 @@ def _message_for(source: str, token: Token, previous: Token | None,
             return "the formula ends with ',': an argument is missing after it"
         if open_parentheses:
             opened = open_parentheses[-1][0]
-            return (f"missing closing parenthesis ')' for the '(' at line {opened.line}, "
-                    f"column {opened.column}")
+            return (
+                f"missing closing parenthesis ')' for the '(' at line {opened.line}, "
+                f"column {opened.column}"
+            )
         return "unexpected end of the formula"
     if token.type == "SLASH" and token.end_pos < len(source) and source[token.end_pos] == "*":
         return "unterminated comment: '/*' has no closing '*/'"
@@ -373,8 +434,10 @@ def _message_for(source: str, token: Token, previous: Token | None,
             return f"a value is missing after '{previous}'"
     if token.type in _BINARY_OPERATORS or token.type in {"BANG", "NOT"}:
         if previous_type == "EQUALITY_OPERATOR" and token.type == "EQUALITY_OPERATOR":
-            return (f"'{previous} {token}' is not an operator: compare with '=' "
-                    "(or '==') and use '<>' (or '!=') for 'not equal'")
+            return (
+                f"'{previous} {token}' is not an operator: compare with '=' "
+                "(or '==') and use '<>' (or '!=') for 'not equal'"
+            )
         if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
             return f"'{token}' cannot follow '{previous}': a value is missing between them"
         if previous_type in (None, "LPAR", "COMMA"):
@@ -384,8 +447,10 @@ def _message_for(source: str, token: Token, previous: Token | None,
             return "an argument is missing before ','"
         if open_parentheses and not inside_call:
             opened = open_parentheses[-1][0]
-            return (f"missing closing parenthesis ')' for the '(' at line {opened.line}, "
-                    f"column {opened.column} before ','")
+            return (
+                f"missing closing parenthesis ')' for the '(' at line {opened.line}, "
+                f"column {opened.column} before ','"
+            )
         if not inside_call:
             return "',' is only allowed between the arguments of a function call"
         if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
@@ -394,10 +459,14 @@ def _message_for(source: str, token: Token, previous: Token | None,
         if token.type == "LPAR" and previous_type == "NAME":
             return f"'{previous}' is not a function name (function names have no '.')"
         if inside_call:
-            return (f"missing comma between arguments: {_describe(previous)} is followed by "
-                    f"{_describe(token)}")
-        return (f"missing operator between {_describe(previous)} and {_describe(token)} "
-                "(for example '&', '+' or '=')")
+            return (
+                f"missing comma between arguments: {_describe(previous)} is followed by "
+                f"{_describe(token)}"
+            )
+        return (
+            f"missing operator between {_describe(previous)} and {_describe(token)} "
+            "(for example '&', '+' or '=')"
+        )
     if token.type == "LPAR" and previous_type == "GLOBAL_NAME":
         return f"'{previous}' is a global value, not a function"
     return f"unexpected {_describe(token)}"

@@ -18,16 +18,35 @@ of FALSE. That freedom lets a field compared with a literal stay a plain
 to the per-field expression indexes, instead of being wrapped in the
 COALESCE/NULLIF the value rules need.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import operator as operator_module
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    Boolean, Date, DateTime, Float, Integer, Numeric, Text, and_, case, cast, false, func, literal,
-    not_, null, or_, text as sql_text,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Numeric,
+    Text,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
@@ -41,14 +60,23 @@ if TYPE_CHECKING:
     from trellis.rule_engine.checker import CheckedFormula
 
 _SQL_TYPES = {
-    kinds.TEXT: Text, kinds.PICKLIST: Text, kinds.NUMBER: Numeric, kinds.CURRENCY: Numeric,
-    kinds.PERCENT: Numeric, kinds.CHECKBOX: Boolean, kinds.DATE: Date,
+    kinds.TEXT: Text,
+    kinds.PICKLIST: Text,
+    kinds.NUMBER: Numeric,
+    kinds.CURRENCY: Numeric,
+    kinds.PERCENT: Numeric,
+    kinds.CHECKBOX: Boolean,
+    kinds.DATE: Date,
     kinds.DATETIME: lambda: DateTime(timezone=True),
 }
 
 
-_ORDERINGS = {"<": operator_module.lt, "<=": operator_module.le, ">": operator_module.gt,
-              ">=": operator_module.ge}
+_ORDERINGS = {
+    "<": operator_module.lt,
+    "<=": operator_module.le,
+    ">": operator_module.gt,
+    ">=": operator_module.ge,
+}
 
 
 def _integer(value: Any) -> Any:
@@ -58,8 +86,15 @@ def _integer(value: Any) -> Any:
 class SqlCompiler:
     """One pass over the checked AST producing a ``ColumnElement``."""
 
-    def __init__(self, checked: CheckedFormula, resolve: Callable[[str], Any], *,
-                 blank_mode: str, now: dt.datetime | None, globals_: Mapping[str, Any] | None):
+    def __init__(
+        self,
+        checked: CheckedFormula,
+        resolve: Callable[[str], Any],
+        *,
+        blank_mode: str,
+        now: dt.datetime | None,
+        globals_: Mapping[str, Any] | None,
+    ):
         self.checked = checked
         self.resolve = resolve
         self.blank_mode = blank_mode
@@ -70,8 +105,13 @@ class SqlCompiler:
 
     def error(self, message: str, node: ast.Node) -> FormulaSqlError:
         span = node.span
-        return FormulaSqlError(message, line=span.line, column=span.column,
-                               end_line=span.end_line, end_column=span.end_column)
+        return FormulaSqlError(
+            message,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+        )
 
     def kind(self, node: ast.Node) -> str:
         return self.checked.kinds[node]
@@ -87,8 +127,11 @@ class SqlCompiler:
                 expression.compile(dialect=postgresql.dialect())
             except RecursionError:
                 span = self.checked.root.span
-                raise FormulaSqlError("the formula is too deeply nested to run in SQL",
-                                      line=span.line, column=span.column) from None
+                raise FormulaSqlError(
+                    "the formula is too deeply nested to run in SQL",
+                    line=span.line,
+                    column=span.column,
+                ) from None
         return expression
 
     def node(self, node: ast.Node, condition: bool = False) -> Any:
@@ -147,14 +190,20 @@ class SqlCompiler:
         """
         if isinstance(node, ast.BinaryOperation) and node.operator == "=":
             pairs = ((node.left, node.right), (node.right, node.left))
-        elif (isinstance(node, ast.FunctionCall) and node.name == "ISPICKVAL"
-              and self._is_builtin_call(node)):
+        elif (
+            isinstance(node, ast.FunctionCall)
+            and node.name == "ISPICKVAL"
+            and self._is_builtin_call(node)
+        ):
             pairs = (tuple(node.arguments),)
         else:
             return None
         for field, constant in pairs:
-            if (isinstance(field, ast.FieldReference) and self._plain_when_compared(field)
-                    and _is_filled_literal(constant)):
+            if (
+                isinstance(field, ast.FieldReference)
+                and self._plain_when_compared(field)
+                and _is_filled_literal(constant)
+            ):
                 return self._resolved(field) == self.node(constant)
         return None
 
@@ -179,8 +228,9 @@ class SqlCompiler:
         except FormulaError:
             raise
         except Exception as error:
-            raise self.error(f"field '{info.path}' is not available in SQL ({error})",
-                             node) from None
+            raise self.error(
+                f"field '{info.path}' is not available in SQL ({error})", node
+            ) from None
 
     def _field(self, node: ast.FieldReference) -> Any:
         info = self.checked.fields[node]
@@ -188,8 +238,11 @@ class SqlCompiler:
         kind = info.kind
         zero = self.blank_mode == "zero"
         if kind in (kinds.TEXT, kinds.PICKLIST):
-            return func.coalesce(expression, "") if zero and kind == kinds.TEXT else \
-                func.nullif(expression, "")
+            return (
+                func.coalesce(expression, "")
+                if zero and kind == kinds.TEXT
+                else func.nullif(expression, "")
+            )
         if kind in kinds.NUMBER_KINDS:
             if kind == kinds.PERCENT:
                 expression = expression / literal(Decimal(100), Numeric())
@@ -255,8 +308,15 @@ class SqlCompiler:
             return cast(left, Numeric) / cast(right, Numeric)
         return left.op(operator)(right)
 
-    def _date_arithmetic(self, node: ast.BinaryOperation, operator: str, left: Any, right: Any,
-                         left_kind: str, right_kind: str) -> Any:
+    def _date_arithmetic(
+        self,
+        node: ast.BinaryOperation,
+        operator: str,
+        left: Any,
+        right: Any,
+        left_kind: str,
+        right_kind: str,
+    ) -> Any:
         if operator == "-" and left_kind == right_kind:
             if left_kind == kinds.DATE:
                 return cast(left - right, Numeric)
@@ -279,8 +339,11 @@ class SqlCompiler:
             if is_builtin(spec):
                 translate = _BUILTIN.get(spec.name)
         if translate is None:
-            raise self.error(f"{spec.name} cannot be used in SQL (list view filters, sorting "
-                             "and where= queries)", node)
+            raise self.error(
+                f"{spec.name} cannot be used in SQL (list view filters, sorting "
+                "and where= queries)",
+                node,
+            )
         arguments = [self.node(argument) for argument in node.arguments]
         return translate(self, node, arguments)
 
@@ -295,8 +358,10 @@ def _if(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
 
 def _case(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
     subject_node, subject = node.arguments[0], args[0]
-    whens = [(compiler.equal(subject_node, node.arguments[index], subject, args[index]),
-              args[index + 1]) for index in range(1, len(args) - 1, 2)]
+    whens = [
+        (compiler.equal(subject_node, node.arguments[index], subject, args[index]), args[index + 1])
+        for index in range(1, len(args) - 1, 2)
+    ]
     return case(*whens, else_=args[-1])
 
 
@@ -329,7 +394,8 @@ def _nullvalue(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any
 
 def _includes(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
     contained = func.coalesce(args[0], cast(literal("[]"), JSONB)).op("@>")(
-        func.jsonb_build_array(args[1]))
+        func.jsonb_build_array(args[1])
+    )
     return func.coalesce(and_(args[1].is_not(None), contained), false())
 
 
@@ -351,6 +417,7 @@ def _min_max(function_name: str) -> Callable[..., Any]:
     def translate(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
         any_blank = or_(*[argument.is_(None) for argument in args])
         return case((any_blank, null()), else_=getattr(func, function_name)(*args))
+
     return translate
 
 
@@ -358,6 +425,7 @@ def _date_part(field: str, offset: int = 0) -> Callable[..., Any]:
     def translate(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
         part = cast(func.extract(field, args[0]), Numeric)
         return part + offset if offset else part
+
     return translate
 
 
@@ -375,14 +443,16 @@ def _addmonths(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any
 
 
 def _mid(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    return func.substr(args[0], func.greatest(_integer(args[1]), 1),
-                       func.greatest(_integer(args[2]), 0))
+    return func.substr(
+        args[0], func.greatest(_integer(args[1]), 1), func.greatest(_integer(args[2]), 0)
+    )
 
 
 def _substitute(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
     text, old, new = args
-    return case((_text_or_empty(old) == "", text),
-                else_=func.replace(text, old, _text_or_empty(new)))
+    return case(
+        (_text_or_empty(old) == "", text), else_=func.replace(text, old, _text_or_empty(new))
+    )
 
 
 def _datevalue(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
@@ -400,8 +470,9 @@ def _is_filled_literal(node: ast.Node) -> bool:
     """A number or non-empty text literal (possibly negated): never blank."""
     if isinstance(node, ast.UnaryOperation) and node.operator in "-+":
         node = node.operand
-    return isinstance(node, ast.NumberLiteral) or (isinstance(node, ast.TextLiteral)
-                                                   and node.value != "")
+    return isinstance(node, ast.NumberLiteral) or (
+        isinstance(node, ast.TextLiteral) and node.value != ""
+    )
 
 
 # AND and OR are not here: SqlCompiler._junction handles them (and && / ||).
@@ -436,10 +507,16 @@ _BUILTIN: dict[str, Callable[..., Any]] = {
     "MOD": _simple(func.mod),
     "MAX": _min_max("greatest"),
     "MIN": _min_max("least"),
-    "TODAY": lambda c, n, a: cast(func.timezone("UTC", func.now()), Date()) if c.now is None
-    else literal(c.now.astimezone(UTC).date(), Date()),
-    "NOW": lambda c, n, a: func.now(type_=DateTime(timezone=True)) if c.now is None
-    else literal(c.now, DateTime(timezone=True)),
+    "TODAY": lambda c, n, a: (
+        cast(func.timezone("UTC", func.now()), Date())
+        if c.now is None
+        else literal(c.now.astimezone(UTC).date(), Date())
+    ),
+    "NOW": lambda c, n, a: (
+        func.now(type_=DateTime(timezone=True))
+        if c.now is None
+        else literal(c.now, DateTime(timezone=True))
+    ),
     "DATE": lambda c, n, a: func.make_date(*[_integer(x) for x in a]),
     "DATEVALUE": _datevalue,
     "YEAR": _date_part("year"),

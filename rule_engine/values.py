@@ -4,6 +4,7 @@ Numbers are always ``decimal.Decimal`` computed in :data:`DECIMAL_CONTEXT`
 (never binary floats: ``0.1 + 0.2`` must be ``0.3`` in a CRM). Blank is
 ``None``; blank text and ``""`` are the same thing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,14 +16,18 @@ from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 
 DECIMAL_CONTEXT = decimal.Context(
-    prec=38, rounding=decimal.ROUND_HALF_UP, Emax=999_999, Emin=-999_999,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+    prec=38,
+    rounding=decimal.ROUND_HALF_UP,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 """38 significant digits, like PostgreSQL numeric results used by the SQL side."""
 
 MAX_TEXT_LENGTH = 100_000
 """Longest text any operation may produce (LPAD, SUBSTITUTE, concatenation)."""
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ZERO = Decimal(0)
 ONE = Decimal(1)
 SECONDS_PER_DAY = Decimal(86400)
@@ -34,8 +39,15 @@ class Environment:
 
     __slots__ = ("prior", "is_new", "now", "globals", "steps", "max_steps", "regex_timeout")
 
-    def __init__(self, prior: Any, is_new: bool, now: dt.datetime, globals_: dict[str, Any],
-                 max_steps: int, regex_timeout: float) -> None:
+    def __init__(
+        self,
+        prior: Any,
+        is_new: bool,
+        now: dt.datetime,
+        globals_: dict[str, Any],
+        max_steps: int,
+        regex_timeout: float,
+    ) -> None:
         self.prior = prior
         self.is_new = is_new
         self.now = now
@@ -49,7 +61,8 @@ class Environment:
         self.steps += units
         if self.steps > self.max_steps:
             raise FormulaRuntimeError(
-                f"the formula exceeded its evaluation budget of {self.max_steps} steps")
+                f"the formula exceeded its evaluation budget of {self.max_steps} steps"
+            )
 
     def today(self) -> dt.date:
         return self.now.astimezone(UTC).date()
@@ -175,10 +188,16 @@ def to_multi_picklist(value: Any) -> tuple[str, ...] | None:
 
 
 CONVERTERS = {
-    kinds.TEXT: to_text, kinds.PICKLIST: to_text,
-    kinds.NUMBER: to_number, kinds.CURRENCY: to_number, kinds.PERCENT: to_number,
-    kinds.CHECKBOX: to_checkbox, kinds.DATE: to_date, kinds.DATETIME: to_datetime,
-    kinds.TIME: to_time, kinds.MULTI_PICKLIST: to_multi_picklist,
+    kinds.TEXT: to_text,
+    kinds.PICKLIST: to_text,
+    kinds.NUMBER: to_number,
+    kinds.CURRENCY: to_number,
+    kinds.PERCENT: to_number,
+    kinds.CHECKBOX: to_checkbox,
+    kinds.DATE: to_date,
+    kinds.DATETIME: to_datetime,
+    kinds.TIME: to_time,
+    kinds.MULTI_PICKLIST: to_multi_picklist,
 }
 
 
@@ -226,8 +245,8 @@ def format_value(value: Any) -> str | None:
 def check_text_length(value: str) -> str:
     if len(value) > MAX_TEXT_LENGTH:
         raise FormulaRuntimeError(
-            f"the text result would be {len(value)} characters long; "
-            f"the limit is {MAX_TEXT_LENGTH}")
+            f"the text result would be {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}"
+        )
     return value
 
 

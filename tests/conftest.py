@@ -10,6 +10,7 @@ unit of isolation in Trellis, so this also exercises row-level security on every
 test, and it lets tests commit for real, which Celery workers and concurrency
 tests need.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,8 +18,9 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -26,12 +28,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from trellis.actor import Actor, system_actor
-from trellis.runtime.app import create_app
 from trellis.config import load_config
-from trellis.runtime.embedded import port_open, start_postgres, start_redis
 from trellis.identity.tenants import create_tenant
 from trellis.identity.tokens import create_token
 from trellis.identity.users import create_user
+from trellis.runtime.app import create_app
+from trellis.runtime.embedded import port_open, start_postgres, start_redis
 
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
@@ -41,13 +43,18 @@ def _server_urls(tmp_root: Path) -> tuple[str, str]:
     embedded = os.environ.get("TRELLIS_TEST_EMBEDDED") == "1"
     database = os.environ.get("TRELLIS_TEST_DATABASE_URL")
     if not database:
-        database = ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-                    if port_open("127.0.0.1", 5432) and not embedded
-                    else start_postgres(tmp_root / "postgres"))
+        database = (
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+            if port_open("127.0.0.1", 5432) and not embedded
+            else start_postgres(tmp_root / "postgres")
+        )
     redis_url = os.environ.get("TRELLIS_TEST_REDIS_URL")
     if not redis_url:
-        redis_url = ("redis://127.0.0.1:6379/0" if port_open("127.0.0.1", 6379) and not embedded
-                     else start_redis(tmp_root / "redis"))
+        redis_url = (
+            "redis://127.0.0.1:6379/0"
+            if port_open("127.0.0.1", 6379) and not embedded
+            else start_redis(tmp_root / "redis")
+        )
     return database, redis_url
 
 
@@ -71,8 +78,9 @@ def database_url(server_urls: tuple[str, str]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def test_settings(database_url: str, server_urls: tuple[str, str],
-                  tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def test_settings(
+    database_url: str, server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     return {
         "database_url": database_url,
         "redis_url": server_urls[1],
@@ -111,9 +119,12 @@ def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
 def worker_app(app: Flask, test_settings: dict[str, Any]) -> Iterator[Flask]:
     """An app whose tasks a real worker runs. It has its own Redis namespace, so the
     tasks every other test enqueues (index builds, …) do not queue up in front of them."""
-    application = create_app(load_config(
-        {**test_settings, "redis_namespace": f"{test_settings['redis_namespace']}-worker"},
-        environ={}))
+    application = create_app(
+        load_config(
+            {**test_settings, "redis_namespace": f"{test_settings['redis_namespace']}-worker"},
+            environ={},
+        )
+    )
     yield application
     application.extensions["trellis"].database.dispose()
 
@@ -130,8 +141,9 @@ def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
     built: list[Flask] = []
 
     def factory(plugins: tuple = (), **overrides: Any) -> Flask:
-        application = create_app(load_config({**test_settings, **overrides}, environ={}),
-                                 plugins=plugins)
+        application = create_app(
+            load_config({**test_settings, **overrides}, environ={}), plugins=plugins
+        )
         built.append(application)
         return application
 
@@ -141,7 +153,7 @@ def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
 
 
 @pytest.fixture()
-def database(app: Flask):  # noqa: ANN201
+def database(app: Flask):
     return app.extensions["trellis"].database
 
 
@@ -166,8 +178,15 @@ class TenantFixture:
     def headers(self, token: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {token or self.token}"}
 
-    def api(self, method: str, path: str, *, token: str | None = None,  # noqa: ANN201
-            app: Flask | None = None, **kwargs: Any):
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        app: Flask | None = None,
+        **kwargs: Any,
+    ):
         client = (app or self.app).test_client()
         headers = {**self.headers(token), **kwargs.pop("headers", {})}
         return client.open(path, method=method, headers=headers, **kwargs)
@@ -181,11 +200,20 @@ def new_tenant(app: Flask, prefix: str = "t") -> TenantFixture:
     actor = system_actor(tenant.id, slug)
     email, password = f"admin@{slug}.test", "correct horse battery"
     with database.tenant(tenant.id) as connection:
-        user = create_user(connection, actor, email=email, password=password,
-                           display_name="Admin", roles=["admin"])
+        user = create_user(
+            connection, actor, email=email, password=password, display_name="Admin", roles=["admin"]
+        )
         token, _ = create_token(connection, actor, user_id=user.id, name="tests")
-    return TenantFixture(id=tenant.id, slug=slug, actor=actor, admin_id=user.id,
-                         admin_email=email, admin_password=password, token=token, app=app)
+    return TenantFixture(
+        id=tenant.id,
+        slug=slug,
+        actor=actor,
+        admin_id=user.id,
+        admin_email=email,
+        admin_password=password,
+        token=token,
+        app=app,
+    )
 
 
 @pytest.fixture()
@@ -200,11 +228,26 @@ def other_tenant(app: Flask) -> TenantFixture:
 
 def start_worker(settings: dict[str, Any], *arguments: str) -> subprocess.Popen:
     """Start ``trellis worker`` as a separate process with ``settings`` (as environment)."""
-    environment = {**os.environ, **{f"TRELLIS_{name.upper()}": str(value)
-                                    for name, value in settings.items()}}
+    environment = {
+        **os.environ,
+        **{f"TRELLIS_{name.upper()}": str(value) for name, value in settings.items()},
+    }
     return subprocess.Popen(
-        [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
-         "--concurrency", "2", "--loglevel", "WARNING", *arguments], env=environment)
+        [
+            sys.executable,
+            "-m",
+            "trellis.cli",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            *arguments,
+        ],
+        env=environment,
+    )
 
 
 def stop_worker(process: subprocess.Popen) -> None:
@@ -258,8 +301,11 @@ def worker_pool(make_app: Any, test_settings: dict[str, Any]) -> Iterator[Any]:
     pools: list[WorkerPool] = []
 
     def factory(**overrides: Any) -> WorkerPool:
-        settings = {**test_settings, "redis_namespace":
-                    f"{test_settings['redis_namespace']}-{uuid.uuid4().hex[:8]}", **overrides}
+        settings = {
+            **test_settings,
+            "redis_namespace": f"{test_settings['redis_namespace']}-{uuid.uuid4().hex[:8]}",
+            **overrides,
+        }
         pools.append(WorkerPool(make_app(**settings), settings))
         return pools[-1]
 

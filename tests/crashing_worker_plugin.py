@@ -1,5 +1,6 @@
 """A plugin whose worker bootstep fails the first time a worker starts (a marker file
 remembers it): Celery stops on it as on any unrecoverable error."""
+
 from __future__ import annotations
 
 import os

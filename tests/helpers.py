@@ -1,4 +1,5 @@
 """Assertions shared by the tests."""
+
 from __future__ import annotations
 
 from typing import Any

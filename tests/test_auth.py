@@ -1,13 +1,14 @@
 """Authentication: bearer tokens, browser sessions, CSRF and login rate limiting."""
+
 from __future__ import annotations
 
 import re
 
 import sqlalchemy as sa
-from flask import Flask
-
 from conftest import TenantFixture, new_tenant
+from flask import Flask
 from helpers import assert_envelope
+
 from trellis.identity.passwords import hash_password, verify_password
 from trellis.identity.tables import api_tokens, users
 
@@ -32,7 +33,8 @@ def test_missing_wrong_and_malformed_tokens_get_401(tenant: TenantFixture, clien
 
 
 def test_token_from_one_tenant_cannot_be_replayed_in_another(
-        tenant: TenantFixture, other_tenant: TenantFixture) -> None:
+    tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     secret = tenant.token.rsplit("_", 1)[1]
     forged = f"trl_{other_tenant.id.hex}_{secret}"
     assert_envelope(tenant.api("GET", "/api/v1/me", token=forged), 401)
@@ -57,8 +59,11 @@ def test_create_list_and_revoke_tokens_over_the_api(tenant: TenantFixture) -> No
     assert all("token" not in t and "token_hash" not in t for t in listed)
     assert tenant.api("GET", "/api/v1/me", token=token).status_code == 200
     # A read-only token cannot write, even to create a broader token.
-    assert_envelope(tenant.api("POST", "/api/v1/tokens", token=token,
-                               json={"name": "x", "scopes": ["write"]}), 403, "forbidden")
+    assert_envelope(
+        tenant.api("POST", "/api/v1/tokens", token=token, json={"name": "x", "scopes": ["write"]}),
+        403,
+        "forbidden",
+    )
     revoked = tenant.api("DELETE", f"/api/v1/tokens/{created.get_json()['id']}")
     assert revoked.status_code == 204
     assert_envelope(tenant.api("GET", "/api/v1/me", token=token), 401)
@@ -66,21 +71,27 @@ def test_create_list_and_revoke_tokens_over_the_api(tenant: TenantFixture) -> No
 
 
 def test_token_creation_rejects_bad_input(tenant: TenantFixture) -> None:
-    body = assert_envelope(tenant.api("POST", "/api/v1/tokens",
-                                      json={"name": "x", "scopes": ["root"]}), 422)
+    body = assert_envelope(
+        tenant.api("POST", "/api/v1/tokens", json={"name": "x", "scopes": ["root"]}), 422
+    )
     assert "scopes" in body["errors"]
-    body = assert_envelope(tenant.api("POST", "/api/v1/tokens",
-                                      json={"name": "x", "expires_in_days": "soon"}), 422)
+    body = assert_envelope(
+        tenant.api("POST", "/api/v1/tokens", json={"name": "x", "expires_in_days": "soon"}), 422
+    )
     assert "expires_in_days" in body["errors"]
     assert len(tenant.api("GET", "/api/v1/tokens").get_json()["data"]) == 1
 
 
 def test_expired_token_is_refused(app: Flask, tenant: TenantFixture) -> None:
-    token = tenant.api("POST", "/api/v1/tokens",
-                       json={"name": "short", "expires_in_days": 1}).get_json()["token"]
+    token = tenant.api(
+        "POST", "/api/v1/tokens", json={"name": "short", "expires_in_days": 1}
+    ).get_json()["token"]
     with app.extensions["trellis"].database.tenant(tenant.id) as connection:
-        connection.execute(api_tokens.update().where(api_tokens.c.name == "short")
-                           .values(expires_at=sa.func.now() - sa.text("interval '1 second'")))
+        connection.execute(
+            api_tokens.update()
+            .where(api_tokens.c.name == "short")
+            .values(expires_at=sa.func.now() - sa.text("interval '1 second'"))
+        )
     assert_envelope(tenant.api("GET", "/api/v1/me", token=token), 401)
 
 
@@ -90,11 +101,17 @@ def _csrf(page: str) -> str:
     return match.group(1)
 
 
-def login(client, tenant: TenantFixture, password: str | None = None):  # noqa: ANN001, ANN201
+def login(client, tenant: TenantFixture, password: str | None = None):
     token = _csrf(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={
-        "csrf_token": token, "tenant": tenant.slug, "email": tenant.admin_email,
-        "password": password or tenant.admin_password})
+    return client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "tenant": tenant.slug,
+            "email": tenant.admin_email,
+            "password": password or tenant.admin_password,
+        },
+    )
 
 
 def test_browser_login_session_and_logout(app: Flask, tenant: TenantFixture) -> None:
@@ -137,24 +154,38 @@ def test_session_api_writes_need_the_csrf_header(app: Flask, tenant: TenantFixtu
 
 
 def test_login_without_csrf_token_is_refused(app: Flask, tenant: TenantFixture) -> None:
-    response = app.test_client().post("/login", data={
-        "tenant": tenant.slug, "email": tenant.admin_email, "password": tenant.admin_password})
+    response = app.test_client().post(
+        "/login",
+        data={
+            "tenant": tenant.slug,
+            "email": tenant.admin_email,
+            "password": tenant.admin_password,
+        },
+    )
     assert response.status_code == 403
 
 
-def test_wrong_password_and_unknown_workspace_look_the_same(app: Flask,
-                                                           tenant: TenantFixture) -> None:
+def test_wrong_password_and_unknown_workspace_look_the_same(
+    app: Flask, tenant: TenantFixture
+) -> None:
     client = app.test_client()
     wrong = login(client, tenant, password="not the password")
     assert wrong.status_code == 401
     token = _csrf(client.get("/login").get_data(as_text=True))
-    unknown = client.post("/login", data={"csrf_token": token, "tenant": "no-such-tenant",
-                                          "email": tenant.admin_email, "password": "x"})
+    unknown = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "tenant": "no-such-tenant",
+            "email": tenant.admin_email,
+            "password": "x",
+        },
+    )
     assert unknown.status_code == 401
     assert "Unknown workspace, email or password." in unknown.get_data(as_text=True)
 
 
-def test_login_rate_limit(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+def test_login_rate_limit(make_app, tenant: TenantFixture) -> None:
     app = make_app(login_attempts=3)
     client = app.test_client()
     for _ in range(3):

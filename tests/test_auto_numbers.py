@@ -1,11 +1,12 @@
 """Auto-numbers stay gapless and unique under concurrent creates and rollbacks."""
+
 from __future__ import annotations
 
 import threading
 
+from conftest import TenantFixture
 from flask import Flask
 
-from conftest import TenantFixture
 from trellis.records.service import RecordService
 
 
@@ -14,10 +15,18 @@ class Rollback(Exception):
 
 
 def test_concurrent_creates_get_gapless_numbers(app: Flask, tenant: TenantFixture) -> None:
-    tenant.api("POST", "/api/v1/meta/objects", json={
-        "api_name": "Ticket", "label": "Ticket", "fields": [
-            {"api_name": "Number", "type": "auto_number", "format": "T-{0000}", "start": 1},
-            {"api_name": "Title", "type": "text"}]})
+    tenant.api(
+        "POST",
+        "/api/v1/meta/objects",
+        json={
+            "api_name": "Ticket",
+            "label": "Ticket",
+            "fields": [
+                {"api_name": "Number", "type": "auto_number", "format": "T-{0000}", "start": 1},
+                {"api_name": "Title", "type": "text"},
+            ],
+        },
+    )
     state = app.extensions["trellis"]
     numbers: list[str] = []
     errors: list[BaseException] = []
@@ -29,8 +38,9 @@ def test_concurrent_creates_get_gapless_numbers(app: Flask, tenant: TenantFixtur
                 try:
                     with state.database.tenant(tenant.id) as connection:
                         schema = state.metadata_cache.get(connection, tenant.id)
-                        service = RecordService(connection, tenant.actor, schema,
-                                                schema.object("Ticket"))
+                        service = RecordService(
+                            connection, tenant.actor, schema, schema.object("Ticket")
+                        )
                         record = service.create({"Title": f"{index}-{attempt}"})
                         if attempt == 2:
                             raise Rollback()  # this number must be handed back

@@ -2,6 +2,7 @@
 a run, and Redis stopped during a burst of writes. Each time every automation runs
 exactly once in effect: records are not doubled, and a webhook delivered again carries
 the same ``X-Trellis-Delivery`` id so that its receiver can recognise it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,13 +13,14 @@ import signal
 import socket
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from conftest import TenantFixture, WorkerPool
 from test_automations import OPPORTUNITY, TASK, add_automation, records, runs, wait_for
+
 from trellis.outbox.dispatch import stale_runs
 from trellis.webhooks.outbound import verify
 
@@ -32,7 +34,7 @@ class HoldingReceiver(http.server.BaseHTTPRequestHandler):
     arrived: threading.Event
     gate: threading.Event
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).deliveries.append({"headers": dict(self.headers), "body": body})
         type(self).arrived.set()
@@ -41,7 +43,7 @@ class HoldingReceiver(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.end_headers()
         except OSError:
-            pass    # the worker that sent it was killed meanwhile
+            pass  # the worker that sent it was killed meanwhile
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -49,8 +51,11 @@ class HoldingReceiver(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def receiver() -> Iterator[tuple[str, type[HoldingReceiver]]]:
-    handler = type("Held", (HoldingReceiver,), {"deliveries": [], "arrived": threading.Event(),
-                                                 "gate": threading.Event()})
+    handler = type(
+        "Held",
+        (HoldingReceiver,),
+        {"deliveries": [], "arrived": threading.Event(), "gate": threading.Event()},
+    )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -66,13 +71,23 @@ def crm_on(pool: WorkerPool, tenant: TenantFixture, url: str) -> TenantFixture:
     crm = dataclasses.replace(tenant, app=pool.app)
     for definition in (OPPORTUNITY, TASK):
         assert crm.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
-    add_automation(crm, {
-        "api_name": "kickoff", "object": "Opportunity", "trigger": "created",
-        "timing": "after_save", "actions": [
-            {"type": "create_record", "object": "Task",
-             "values": {"Subject": "\"Kick-off: \" & Name", "Opportunity": "Id"}},
-            {"type": "call_webhook", "url": url, "secret": SECRET,
-             "payload": {"name": "Name"}}]})
+    add_automation(
+        crm,
+        {
+            "api_name": "kickoff",
+            "object": "Opportunity",
+            "trigger": "created",
+            "timing": "after_save",
+            "actions": [
+                {
+                    "type": "create_record",
+                    "object": "Task",
+                    "values": {"Subject": '"Kick-off: " & Name', "Opportunity": "Id"},
+                },
+                {"type": "call_webhook", "url": url, "secret": SECRET, "payload": {"name": "Name"}},
+            ],
+        },
+    )
     return crm
 
 
@@ -82,12 +97,14 @@ def sweep(pool: WorkerPool) -> None:
 
 
 def stale_run_ids(pool: WorkerPool) -> set[int]:
-    return {run_id for _, run_id in stale_runs(pool.app.extensions["trellis"].database,
-                                               max_attempts=2)}
+    return {
+        run_id for _, run_id in stale_runs(pool.app.extensions["trellis"].database, max_attempts=2)
+    }
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_nothing_is_doubled(
-        worker_pool: Any, tenant: TenantFixture, receiver: Any) -> None:
+    worker_pool: Any, tenant: TenantFixture, receiver: Any
+) -> None:
     url, handler = receiver
     pool = worker_pool()
     crm = crm_on(pool, tenant, url)
@@ -105,7 +122,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_is_doubled(
     # PostgreSQL drops the dead worker's lease with its connection.
     assert wait_for(lambda: run["id"] in stale_run_ids(pool))
     handler.gate.set()
-    assert runs(crm)[0]["status"] == "running"   # nobody finishes it on their own
+    assert runs(crm)[0]["status"] == "running"  # nobody finishes it on their own
     pool.start()
     sweep(pool)
 
@@ -117,21 +134,29 @@ def test_a_worker_killed_mid_run_is_replaced_and_nothing_is_doubled(
     assert len(handler.deliveries) == 2
     assert {d["headers"]["X-Trellis-Delivery"] for d in handler.deliveries} == {f"{run['id']}:1"}
     for delivery in handler.deliveries:
-        assert verify(SECRET, delivery["headers"]["X-Trellis-Timestamp"],
-                      delivery["headers"]["X-Trellis-Signature"], delivery["body"])
+        assert verify(
+            SECRET,
+            delivery["headers"]["X-Trellis-Timestamp"],
+            delivery["headers"]["X-Trellis-Signature"],
+            delivery["body"],
+        )
         assert json.loads(delivery["body"])["data"] == {"name": "Acme"}
 
     # The killed worker's message is still unacknowledged in Redis and comes back once
     # the broker's visibility timeout passes: that redelivery changes nothing.
-    again = pool.app.extensions["celery"].send_task(
-        "trellis.run_automation", args=[str(tenant.id), run["id"]]).get(timeout=60)
+    again = (
+        pool.app.extensions["celery"]
+        .send_task("trellis.run_automation", args=[str(tenant.id), run["id"]])
+        .get(timeout=60)
+    )
     assert again == "succeeded"
     assert len(records(crm, "Task")) == 1 and len(handler.deliveries) == 2
     assert runs(crm)[0]["attempts"] == 2
 
 
 def test_a_worker_killed_on_the_last_attempt_leaves_a_dead_run_to_replay(
-        worker_pool: Any, tenant: TenantFixture, receiver: Any) -> None:
+    worker_pool: Any, tenant: TenantFixture, receiver: Any
+) -> None:
     url, handler = receiver
     pool = worker_pool(automation_max_attempts=1)
     crm = crm_on(pool, tenant, url)
@@ -171,9 +196,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         assert wait_for(lambda: _answers(self.port), timeout=30)
 
     def kill(self) -> None:
@@ -202,10 +239,10 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def test_redis_stopped_during_a_burst_every_automation_runs_once(
-        worker_pool: Any, tenant: TenantFixture, receiver: Any, own_redis: RedisServer,
-        tmp_path: Path) -> None:
+    worker_pool: Any, tenant: TenantFixture, receiver: Any, own_redis: RedisServer, tmp_path: Path
+) -> None:
     url, handler = receiver
-    handler.gate.set()     # this receiver answers at once
+    handler.gate.set()  # this receiver answers at once
     pool = worker_pool(redis_url=own_redis.url)
     crm = crm_on(pool, tenant, url)
     # With beat, as deployed: the periodic sweep is what recovers the lost hand-offs.
@@ -214,12 +251,13 @@ def test_redis_stopped_during_a_burst_every_automation_runs_once(
     def create(names: list[str]) -> None:
         for name in names:
             response = crm.api("POST", "/api/v1/objects/Opportunity/records", json={"Name": name})
-            assert response.status_code == 201   # writes never depend on Redis
+            assert response.status_code == 201  # writes never depend on Redis
 
-    before, during, after = ([f"{part}-{n}" for n in range(8)]
-                             for part in ("before", "during", "after"))
+    before, during, after = (
+        [f"{part}-{n}" for n in range(8)] for part in ("before", "during", "after")
+    )
     create(before)
-    own_redis.kill()       # in the middle of the burst: queued messages are lost with it
+    own_redis.kill()  # in the middle of the burst: queued messages are lost with it
     create(during)
     own_redis.start()
     create(after)
@@ -237,6 +275,7 @@ def test_redis_stopped_during_a_burst_every_automation_runs_once(
     by_id: dict[str, set[str]] = {}
     for delivery in handler.deliveries:
         by_id.setdefault(delivery["headers"]["X-Trellis-Delivery"], set()).add(
-            json.loads(delivery["body"])["data"]["name"])
+            json.loads(delivery["body"])["data"]["name"]
+        )
     assert len(by_id) == len(names)
     assert sorted(name for delivered in by_id.values() for name in delivered) == sorted(names)

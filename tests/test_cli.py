@@ -1,4 +1,5 @@
 """The ``trellis`` command line."""
+
 from __future__ import annotations
 
 import json
@@ -15,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from conftest import TenantFixture
 from flask import Flask
 from flask.cli import ScriptInfo
 
-from conftest import TenantFixture
 from trellis.cli import cli
 
 
-def run(app: Flask, *args: str):  # noqa: ANN201
+def run(app: Flask, *args: str):
     return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
 
 
@@ -31,8 +32,18 @@ def test_tenant_user_token_flow(app: Flask) -> None:
     created = run(app, "tenant", "create", slug, "--name", "CLI Co")
     assert created.exit_code == 0, created.output
     assert slug in created.output
-    user = run(app, "user", "create", "--tenant", slug, "--email", "boss@cli.test",
-               "--password", "long-enough-pw", "--admin")
+    user = run(
+        app,
+        "user",
+        "create",
+        "--tenant",
+        slug,
+        "--email",
+        "boss@cli.test",
+        "--password",
+        "long-enough-pw",
+        "--admin",
+    )
     assert user.exit_code == 0, user.output
     token_run = run(app, "token", "create", "--tenant", slug, "--email", "boss@cli.test")
     assert token_run.exit_code == 0, token_run.output
@@ -53,8 +64,9 @@ def test_cli_errors_are_one_clear_line(app: Flask) -> None:
     assert bad.exit_code == 1 and "slug" in bad.output
     unknown = run(app, "user", "create", "--tenant", "nope-nope", "--email", "a@b.cc")
     assert unknown.exit_code == 1 and "No tenant" in unknown.output
-    weak = run(app, "user", "create", "--tenant", duplicate, "--email", "a@b.cc",
-               "--password", "short")
+    weak = run(
+        app, "user", "create", "--tenant", duplicate, "--email", "a@b.cc", "--password", "short"
+    )
     assert weak.exit_code == 1 and "password" in weak.output
     missing = run(app, "token", "create", "--tenant", duplicate, "--email", "ghost@b.cc")
     assert missing.exit_code == 1 and "No user" in missing.output
@@ -87,8 +99,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
 
 
 def _children(pid: int) -> set[int]:
-    return {int(child) for child in
-            Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
 def _eventually(check: Any, timeout: float = 60) -> Any:
@@ -105,18 +116,31 @@ def _eventually(check: Any, timeout: float = 60) -> Any:
         time.sleep(0.2)
 
 
-def test_serve_with_several_processes(tenant: TenantFixture,
-                                      test_settings: dict[str, Any]) -> None:
+def test_serve_with_several_processes(tenant: TenantFixture, test_settings: dict[str, Any]) -> None:
     """``trellis serve --processes 2``: gunicorn workers that each serve the API, and a
     killed worker is replaced while the others go on answering."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, **{f"TRELLIS_{name.upper()}": str(value)
-                                    for name, value in test_settings.items()}}
+    environment = {
+        **os.environ,
+        **{f"TRELLIS_{name.upper()}": str(value) for name, value in test_settings.items()},
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "trellis.cli", "serve", "--port", str(port), "--processes", "2",
-         "--threads", "2"], env=environment)
+        [
+            sys.executable,
+            "-m",
+            "trellis.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--processes",
+            "2",
+            "--threads",
+            "2",
+        ],
+        env=environment,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _eventually(lambda: _get(f"{base}/healthz")[0] == 200)
@@ -126,10 +150,15 @@ def test_serve_with_several_processes(tenant: TenantFixture,
         assert _get(f"{base}/api/v1/me")[0] == 401
         killed = min(workers)
         os.kill(killed, signal.SIGKILL)
-        replaced = _eventually(lambda: len(_children(server.pid)) == 2 and
-                               killed not in _children(server.pid) and _children(server.pid))
+        replaced = _eventually(
+            lambda: (
+                len(_children(server.pid)) == 2
+                and killed not in _children(server.pid)
+                and _children(server.pid)
+            )
+        )
         assert replaced - workers and max(workers) in replaced
-        for _ in range(6):   # new connections: both workers take their share
+        for _ in range(6):  # new connections: both workers take their share
             assert _get(f"{base}/api/v1/me", tenant.headers())[0] == 200
     finally:
         server.terminate()

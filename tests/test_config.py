@@ -1,4 +1,5 @@
 """Settings are declared once and read once from the environment."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,12 +10,14 @@ from trellis.config import SETTINGS, load_config
 
 
 def test_environment_overrides_and_defaults(tmp_path: Path) -> None:
-    config = load_config(environ={
-        "TRELLIS_DATABASE_URL": "postgresql+psycopg://x@h/db",
-        "TRELLIS_DB_POOL_SIZE": "3",
-        "TRELLIS_SECURE_COOKIES": "false",
-        "TRELLIS_INSTANCE_PATH": str(tmp_path),
-    })
+    config = load_config(
+        environ={
+            "TRELLIS_DATABASE_URL": "postgresql+psycopg://x@h/db",
+            "TRELLIS_DB_POOL_SIZE": "3",
+            "TRELLIS_SECURE_COOKIES": "false",
+            "TRELLIS_INSTANCE_PATH": str(tmp_path),
+        }
+    )
     assert config.database_url == "postgresql+psycopg://x@h/db"
     assert config.db_pool_size == 3
     assert config.secure_cookies is False

@@ -1,11 +1,12 @@
 """Bad input gets a clear 4xx in the envelope and changes nothing; no trace leaks."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask
-
 from conftest import TenantFixture
+from flask import Blueprint, Flask
 from helpers import assert_envelope
+
 from trellis.hookspecs import hookimpl
 from trellis.identity.tables import api_tokens
 
@@ -16,28 +17,32 @@ def token_count(app: Flask, tenant: TenantFixture) -> int:
 
 
 def test_malformed_json(app: Flask, tenant: TenantFixture) -> None:
-    response = tenant.api("POST", "/api/v1/tokens", data='{"name": "x",',
-                          content_type="application/json")
+    response = tenant.api(
+        "POST", "/api/v1/tokens", data='{"name": "x",', content_type="application/json"
+    )
     body = assert_envelope(response, 400, "malformed_json")
     assert "not valid JSON" in body["error"]
-    assert_envelope(tenant.api("POST", "/api/v1/tokens", data=b"\xff\xfe",
-                               content_type="application/json"), 400, "malformed_json")
+    assert_envelope(
+        tenant.api("POST", "/api/v1/tokens", data=b"\xff\xfe", content_type="application/json"),
+        400,
+        "malformed_json",
+    )
     assert_envelope(tenant.api("POST", "/api/v1/tokens", json=["name"]), 400, "malformed_json")
     assert token_count(app, tenant) == 1
 
 
 def test_wrong_content_type(app: Flask, tenant: TenantFixture) -> None:
-    response = tenant.api("POST", "/api/v1/tokens", data="name=x",
-                          content_type="application/x-www-form-urlencoded")
+    response = tenant.api(
+        "POST", "/api/v1/tokens", data="name=x", content_type="application/x-www-form-urlencoded"
+    )
     assert_envelope(response, 415, "unsupported_media_type")
     assert token_count(app, tenant) == 1
 
 
-def test_oversized_body(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+def test_oversized_body(make_app, tenant: TenantFixture) -> None:
     app = make_app(max_body_bytes=1024)
     client = app.test_client()
-    response = client.post("/api/v1/tokens", headers=tenant.headers(),
-                           json={"name": "x" * 5000})
+    response = client.post("/api/v1/tokens", headers=tenant.headers(), json={"name": "x" * 5000})
     assert_envelope(response, 413)
     assert token_count(app, tenant) == 1
 
@@ -52,13 +57,15 @@ def test_unknown_route_and_method(tenant: TenantFixture) -> None:
 def test_row_ids_out_of_range_are_unknown(tenant: TenantFixture) -> None:
     """Ids in URLs are bigints: a larger number is a 404 like any unknown id, never an
     overflow error from PostgreSQL."""
-    huge = str(2 ** 64)
-    for method, path in (("GET", f"/api/v1/automation-runs/{huge}"),
-                         ("POST", f"/api/v1/automation-runs/{huge}/replay"),
-                         ("GET", f"/api/v1/meta/revisions/{huge}"),
-                         ("GET", "/api/v1/automation-runs/0")):
+    huge = str(2**64)
+    for method, path in (
+        ("GET", f"/api/v1/automation-runs/{huge}"),
+        ("POST", f"/api/v1/automation-runs/{huge}/replay"),
+        ("GET", f"/api/v1/meta/revisions/{huge}"),
+        ("GET", "/api/v1/automation-runs/0"),
+    ):
         assert_envelope(tenant.api(method, path), 404)
-    for path in (f"/api/v1/automation-runs/{2 ** 63 - 1}", f"/api/v1/meta/revisions/{2 ** 63 - 1}"):
+    for path in (f"/api/v1/automation-runs/{2**63 - 1}", f"/api/v1/meta/revisions/{2**63 - 1}"):
         assert_envelope(tenant.api("GET", path), 404)
 
 
@@ -66,21 +73,23 @@ def test_bad_query_parameters_are_400s_naming_them(tenant: TenantFixture) -> Non
     """Page sizes and cursors are ASCII whole numbers within a bigint ("²".isdigit() is
     true in Python), and no query parameter may hold a NUL, which PostgreSQL cannot compare
     text with: each is a 400 naming the parameter, never a 500 or a database error."""
-    huge = str(2 ** 70)
-    cases = [("/api/v1/automation-runs?limit=%C2%B2", "limit"),
-             ("/api/v1/automation-runs?cursor=%C2%B2", "cursor"),
-             (f"/api/v1/automation-runs?cursor={huge}", "cursor"),
-             ("/api/v1/automation-runs?automation=a%00b", "automation"),
-             ("/api/v1/automation-runs?trigger=%00", "trigger"),
-             ("/api/v1/meta/revisions?before=%C2%B2", "before"),
-             ("/api/v1/webhooks?x%00=1", "query")]
+    huge = str(2**70)
+    cases = [
+        ("/api/v1/automation-runs?limit=%C2%B2", "limit"),
+        ("/api/v1/automation-runs?cursor=%C2%B2", "cursor"),
+        (f"/api/v1/automation-runs?cursor={huge}", "cursor"),
+        ("/api/v1/automation-runs?automation=a%00b", "automation"),
+        ("/api/v1/automation-runs?trigger=%00", "trigger"),
+        ("/api/v1/meta/revisions?before=%C2%B2", "before"),
+        ("/api/v1/webhooks?x%00=1", "query"),
+    ]
     for path, name in cases:
         response = tenant.api("GET", path)
         assert_envelope(response, 400, "bad_request")
         assert list(response.get_json()["errors"]) == [name], path
 
 
-def test_html_error_page_for_browsers(client) -> None:  # noqa: ANN001
+def test_html_error_page_for_browsers(client) -> None:
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert response.mimetype == "text/html"
@@ -99,7 +108,7 @@ class Crashing:
         return [blueprint]
 
 
-def test_unexpected_errors_hide_the_trace(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+def test_unexpected_errors_hide_the_trace(make_app, tenant: TenantFixture) -> None:
     app = make_app(plugins=[Crashing()])
     response = app.test_client().get("/api/v1/crash", headers={"X-Request-ID": "req-12345678"})
     body = assert_envelope(response, 500, "internal_error")
@@ -108,7 +117,7 @@ def test_unexpected_errors_hide_the_trace(make_app, tenant: TenantFixture) -> No
     assert body["request_id"] == "req-12345678"
 
 
-def test_request_id_is_generated_or_kept(client) -> None:  # noqa: ANN001
+def test_request_id_is_generated_or_kept(client) -> None:
     generated = client.get("/healthz").headers["X-Request-ID"]
     assert len(generated) == 32
     assert client.get("/healthz", headers={"X-Request-ID": "abc"}).headers["X-Request-ID"] != "abc"
@@ -116,8 +125,9 @@ def test_request_id_is_generated_or_kept(client) -> None:  # noqa: ANN001
     assert kept.headers["X-Request-ID"] == "lb-req-0001"
 
 
-def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(app: Flask,
-                                                                tenant: TenantFixture) -> None:
+def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(
+    app: Flask, tenant: TenantFixture
+) -> None:
     """Hot statements bypass SQLAlchemy's execution layer; their database errors must still
     arrive as SQLAlchemy's (which the API maps to 4xx), not as raw driver exceptions."""
     import uuid
@@ -127,9 +137,13 @@ def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(app: Flask,
     from trellis.db import driver_execute
     from trellis.identity.tables import tenants
 
-    duplicate = tenants.insert().values(id=sa.bindparam("id"), slug=sa.bindparam("slug"),
-                                        name=sa.bindparam("name"))
+    duplicate = tenants.insert().values(
+        id=sa.bindparam("id"), slug=sa.bindparam("slug"), name=sa.bindparam("name")
+    )
     with app.extensions["trellis"].database.owner() as connection:
         with pytest.raises(sa.exc.IntegrityError):
-            driver_execute(connection, duplicate,
-                           {"id": tenant.id, "slug": f"x-{uuid.uuid4().hex[:8]}", "name": "x"})
+            driver_execute(
+                connection,
+                duplicate,
+                {"id": tenant.id, "slug": f"x-{uuid.uuid4().hex[:8]}", "name": "x"},
+            )

@@ -1,56 +1,113 @@
 """The rule language driving Trellis end to end: validation rules, formula fields,
 roll-ups, default formulas, conditional fields, where= filters and the check endpoint."""
+
 from __future__ import annotations
 
 from conftest import TenantFixture
 from helpers import assert_envelope
 
-ACCOUNT = {"api_name": "Account", "label": "Account", "fields": [
-    {"api_name": "Name", "type": "text", "required": True},
-    {"api_name": "Country", "type": "text"},
-    {"api_name": "Tier", "type": "picklist", "values": ["Gold", "Silver"]},
-    {"api_name": "PostalCode", "type": "text",
-     "required_when": "Country = \"US\""},
-    {"api_name": "OpenPipeline", "type": "rollup", "summarized_object": "Opportunity",
-     "relationship_field": "Account", "function": "SUM", "summarized_field": "Amount",
-     "filter": "NOT(ISPICKVAL(Stage, \"Closed Lost\"))"},
-    {"api_name": "Deals", "type": "rollup", "summarized_object": "Opportunity",
-     "relationship_field": "Account", "function": "count"},
-    {"api_name": "LatestClose", "type": "rollup", "summarized_object": "Opportunity",
-     "relationship_field": "Account", "function": "MAX", "summarized_field": "CloseDate"}],
+ACCOUNT = {
+    "api_name": "Account",
+    "label": "Account",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True},
+        {"api_name": "Country", "type": "text"},
+        {"api_name": "Tier", "type": "picklist", "values": ["Gold", "Silver"]},
+        {"api_name": "PostalCode", "type": "text", "required_when": 'Country = "US"'},
+        {
+            "api_name": "OpenPipeline",
+            "type": "rollup",
+            "summarized_object": "Opportunity",
+            "relationship_field": "Account",
+            "function": "SUM",
+            "summarized_field": "Amount",
+            "filter": 'NOT(ISPICKVAL(Stage, "Closed Lost"))',
+        },
+        {
+            "api_name": "Deals",
+            "type": "rollup",
+            "summarized_object": "Opportunity",
+            "relationship_field": "Account",
+            "function": "count",
+        },
+        {
+            "api_name": "LatestClose",
+            "type": "rollup",
+            "summarized_object": "Opportunity",
+            "relationship_field": "Account",
+            "function": "MAX",
+            "summarized_field": "CloseDate",
+        },
+    ],
     "validation_rules": [
-        {"name": "UsPostalFormat", "condition":
-         "AND(Country = \"US\", NOT(ISBLANK(PostalCode)), NOT(REGEX(PostalCode, \"\\\\d{5}(-\\\\d{4})?\")))",
-         "message": "US postal codes look like 12345 or 12345-6789.",
-         "error_field": "PostalCode"}]}
-OPPORTUNITY = {"api_name": "Opportunity", "label": "Opportunity", "fields": [
-    {"api_name": "Name", "type": "text", "required": True},
-    {"api_name": "Amount", "type": "currency"},
-    {"api_name": "Discount", "type": "percent"},
-    {"api_name": "Stage", "type": "picklist",
-     "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"]},
-    {"api_name": "CloseDate", "type": "date",
-     "default_formula": "TODAY() + 30"},
-    {"api_name": "LossReason", "type": "text",
-     "visible_when": "ISPICKVAL(Stage, \"Closed Lost\")",
-     "required_when": "ISPICKVAL(Stage, \"Closed Lost\")"},
-    {"api_name": "Account", "type": "lookup", "target": "Account", "on_delete": "restrict"},
-    {"api_name": "Net", "type": "formula", "return_type": "currency",
-     "expression": "Amount * (1 - Discount)"},
-    {"api_name": "Big", "type": "formula", "return_type": "checkbox",
-     "expression": "Net >= 10000"},
-    {"api_name": "AccountLabel", "type": "formula", "return_type": "text",
-     "expression": "Account.Name & \" (\" & TEXT(Account.Tier) & \")\""}],
+        {
+            "name": "UsPostalFormat",
+            "condition": 'AND(Country = "US", NOT(ISBLANK(PostalCode)), NOT(REGEX(PostalCode, "\\\\d{5}(-\\\\d{4})?")))',
+            "message": "US postal codes look like 12345 or 12345-6789.",
+            "error_field": "PostalCode",
+        }
+    ],
+}
+OPPORTUNITY = {
+    "api_name": "Opportunity",
+    "label": "Opportunity",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True},
+        {"api_name": "Amount", "type": "currency"},
+        {"api_name": "Discount", "type": "percent"},
+        {
+            "api_name": "Stage",
+            "type": "picklist",
+            "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"],
+        },
+        {"api_name": "CloseDate", "type": "date", "default_formula": "TODAY() + 30"},
+        {
+            "api_name": "LossReason",
+            "type": "text",
+            "visible_when": 'ISPICKVAL(Stage, "Closed Lost")',
+            "required_when": 'ISPICKVAL(Stage, "Closed Lost")',
+        },
+        {"api_name": "Account", "type": "lookup", "target": "Account", "on_delete": "restrict"},
+        {
+            "api_name": "Net",
+            "type": "formula",
+            "return_type": "currency",
+            "expression": "Amount * (1 - Discount)",
+        },
+        {
+            "api_name": "Big",
+            "type": "formula",
+            "return_type": "checkbox",
+            "expression": "Net >= 10000",
+        },
+        {
+            "api_name": "AccountLabel",
+            "type": "formula",
+            "return_type": "text",
+            "expression": 'Account.Name & " (" & TEXT(Account.Tier) & ")"',
+        },
+    ],
     "validation_rules": [
-        {"name": "DiscountLimit", "condition": "Discount > 0.3",
-         "message": "Discounts above 30% need approval.", "error_field": "Discount"},
-        {"name": "WonNeedsAmount",
-         "condition": "AND(ISPICKVAL(Stage, \"Closed Won\"), OR(ISBLANK(Amount), Amount <= 0))",
-         "message": "A won deal needs an amount."},
-        {"name": "NoReopen", "condition":
-         "AND(ISCHANGED(Stage), ISPICKVAL(PRIORVALUE(Stage), \"Closed Won\"))",
-         "message": "Won deals cannot be reopened.", "error_field": "Stage"},
-        {"name": "Inactive", "active": False, "condition": "TRUE", "message": "never"}]}
+        {
+            "name": "DiscountLimit",
+            "condition": "Discount > 0.3",
+            "message": "Discounts above 30% need approval.",
+            "error_field": "Discount",
+        },
+        {
+            "name": "WonNeedsAmount",
+            "condition": 'AND(ISPICKVAL(Stage, "Closed Won"), OR(ISBLANK(Amount), Amount <= 0))',
+            "message": "A won deal needs an amount.",
+        },
+        {
+            "name": "NoReopen",
+            "condition": 'AND(ISCHANGED(Stage), ISPICKVAL(PRIORVALUE(Stage), "Closed Won"))',
+            "message": "Won deals cannot be reopened.",
+            "error_field": "Stage",
+        },
+        {"name": "Inactive", "active": False, "condition": "TRUE", "message": "never"},
+    ],
+}
 
 
 def setup(tenant: TenantFixture) -> None:
@@ -63,23 +120,28 @@ def setup(tenant: TenantFixture) -> None:
     assert response.status_code == 200, response.get_json()
 
 
-def create(tenant: TenantFixture, obj: str, values: dict):  # noqa: ANN201
+def create(tenant: TenantFixture, obj: str, values: dict):
     return tenant.api("POST", f"/api/v1/objects/{obj}/records", json=values)
 
 
 def test_validation_rules_report_every_failure_together(tenant: TenantFixture) -> None:
     setup(tenant)
-    response = create(tenant, "Opportunity", {"Name": "x", "Stage": "Closed Won",
-                                             "Discount": 45})
+    response = create(tenant, "Opportunity", {"Name": "x", "Stage": "Closed Won", "Discount": 45})
     body = assert_envelope(response, 422, "validation_error")
-    assert body["errors"] == {"Discount": ["Discounts above 30% need approval."],
-                              "_record": ["A won deal needs an amount."]}
-    ok = create(tenant, "Opportunity", {"Name": "x", "Stage": "Closed Won", "Amount": 10,
-                                       "Discount": 30})
+    assert body["errors"] == {
+        "Discount": ["Discounts above 30% need approval."],
+        "_record": ["A won deal needs an amount."],
+    }
+    ok = create(
+        tenant, "Opportunity", {"Name": "x", "Stage": "Closed Won", "Amount": 10, "Discount": 30}
+    )
     assert ok.status_code == 201, ok.get_json()
     record = ok.get_json()
-    reopen = tenant.api("PATCH", f"/api/v1/objects/Opportunity/records/{record['id']}",
-                        json={"Stage": "Negotiation"})
+    reopen = tenant.api(
+        "PATCH",
+        f"/api/v1/objects/Opportunity/records/{record['id']}",
+        json={"Stage": "Negotiation"},
+    )
     assert assert_envelope(reopen, 422)["errors"] == {"Stage": ["Won deals cannot be reopened."]}
     # A blank condition does not fire: Discount blank is neither > 0.3 nor an error.
     assert create(tenant, "Opportunity", {"Name": "y"}).status_code == 201
@@ -89,26 +151,35 @@ def test_rules_with_regex_on_another_object(tenant: TenantFixture) -> None:
     setup(tenant)
     bad = create(tenant, "Account", {"Name": "A", "Country": "US", "PostalCode": "1234"})
     assert assert_envelope(bad, 422)["errors"] == {
-        "PostalCode": ["US postal codes look like 12345 or 12345-6789."]}
+        "PostalCode": ["US postal codes look like 12345 or 12345-6789."]
+    }
     missing = create(tenant, "Account", {"Name": "A", "Country": "US"})
     assert assert_envelope(missing, 422)["errors"] == {"PostalCode": ["This field is required."]}
-    assert create(tenant, "Account", {"Name": "A", "Country": "US",
-                                     "PostalCode": "12345-6789"}).status_code == 201
+    assert (
+        create(
+            tenant, "Account", {"Name": "A", "Country": "US", "PostalCode": "12345-6789"}
+        ).status_code
+        == 201
+    )
     assert create(tenant, "Account", {"Name": "B", "Country": "FR"}).status_code == 201
 
 
 def test_formula_fields_are_computed_on_read_and_filterable(tenant: TenantFixture) -> None:
     setup(tenant)
     account = create(tenant, "Account", {"Name": "Acme", "Tier": "Gold"}).get_json()
-    deal = create(tenant, "Opportunity", {"Name": "d", "Amount": 20000, "Discount": 25,
-                                         "Account": account["id"]}).get_json()
+    deal = create(
+        tenant,
+        "Opportunity",
+        {"Name": "d", "Amount": 20000, "Discount": 25, "Account": account["id"]},
+    ).get_json()
     assert deal["Net"] == 15000 and deal["Big"] is True
     assert deal["AccountLabel"] == "Acme (Gold)"
     small = create(tenant, "Opportunity", {"Name": "s", "Amount": 100}).get_json()
     assert small["Net"] is None and small["Big"] is None  # blank discount: blank result
     # Always current: change the account, the opportunity's formula follows.
-    tenant.api("PATCH", f"/api/v1/objects/Account/records/{account['id']}",
-               json={"Name": "Acme Corp"})
+    tenant.api(
+        "PATCH", f"/api/v1/objects/Account/records/{account['id']}", json={"Name": "Acme Corp"}
+    )
     read = tenant.api("GET", f"/api/v1/objects/Opportunity/records/{deal['id']}").get_json()
     assert read["AccountLabel"] == "Acme Corp (Gold)"
     listed = tenant.api("GET", "/api/v1/objects/Opportunity/records?Net__gt=1000&sort=-Net")
@@ -120,12 +191,23 @@ def test_rollups_summarise_children_with_a_filter(tenant: TenantFixture) -> None
     setup(tenant)
     account = create(tenant, "Account", {"Name": "Acme"}).get_json()
     assert account["OpenPipeline"] == 0 and account["Deals"] == 0
-    for amount, stage, close in ((100, "Prospecting", "2026-05-01"),
-                                 (250.5, "Negotiation", "2026-07-01"),
-                                 (999, "Closed Lost", "2026-09-01")):
-        created = create(tenant, "Opportunity", {
-            "Name": "o", "Amount": amount, "Stage": stage, "CloseDate": close,
-            "Account": account["id"], "LossReason": "price" if stage == "Closed Lost" else None})
+    for amount, stage, close in (
+        (100, "Prospecting", "2026-05-01"),
+        (250.5, "Negotiation", "2026-07-01"),
+        (999, "Closed Lost", "2026-09-01"),
+    ):
+        created = create(
+            tenant,
+            "Opportunity",
+            {
+                "Name": "o",
+                "Amount": amount,
+                "Stage": stage,
+                "CloseDate": close,
+                "Account": account["id"],
+                "LossReason": "price" if stage == "Closed Lost" else None,
+            },
+        )
         assert created.status_code == 201, created.get_json()
     read = tenant.api("GET", f"/api/v1/objects/Account/records/{account['id']}").get_json()
     assert read["OpenPipeline"] == 350.5 and read["Deals"] == 3
@@ -142,25 +224,36 @@ def test_default_formulas_and_conditional_fields(tenant: TenantFixture) -> None:
     assert assert_envelope(hidden, 422)["errors"] == {"LossReason": ["This field is hidden here."]}
     lost = create(tenant, "Opportunity", {"Name": "d", "Stage": "Closed Lost"})
     assert assert_envelope(lost, 422)["errors"] == {"LossReason": ["This field is required."]}
-    assert create(tenant, "Opportunity", {"Name": "d", "Stage": "Closed Lost",
-                                         "LossReason": "price"}).status_code == 201
+    assert (
+        create(
+            tenant, "Opportunity", {"Name": "d", "Stage": "Closed Lost", "LossReason": "price"}
+        ).status_code
+        == 201
+    )
 
 
 def test_where_filters_run_in_sql(tenant: TenantFixture) -> None:
     setup(tenant)
     account = create(tenant, "Account", {"Name": "Acme", "Tier": "Gold"}).get_json()
     for name, amount in (("a", 500), ("b", 5000), ("c", 50000)):
-        create(tenant, "Opportunity", {"Name": name, "Amount": amount, "Account": account["id"]
-                                      if name != "a" else None})
+        create(
+            tenant,
+            "Opportunity",
+            {"Name": name, "Amount": amount, "Account": account["id"] if name != "a" else None},
+        )
     url = "/api/v1/objects/Opportunity/records"
-    where = "AND(Amount > 1000, ISPICKVAL(Account.Tier, \"Gold\"))"
-    names = [row["Name"] for row in
-             tenant.api("GET", url, query_string={"where": where, "sort": "Name"}).get_json()["data"]]
+    where = 'AND(Amount > 1000, ISPICKVAL(Account.Tier, "Gold"))'
+    names = [
+        row["Name"]
+        for row in tenant.api("GET", url, query_string={"where": where, "sort": "Name"}).get_json()[
+            "data"
+        ]
+    ]
     assert names == ["b", "c"]
     bad = tenant.api("GET", url, query_string={"where": "Amount >"})
     body = assert_envelope(bad, 400, "bad_where")
     assert "line 1" in body["errors"]["where"][0]
-    unsupported = tenant.api("GET", url, query_string={"where": "REGEX(Name, \"a.*\")"})
+    unsupported = tenant.api("GET", url, query_string={"where": 'REGEX(Name, "a.*")'})
     assert_envelope(unsupported, 400, "bad_where")
     not_boolean = tenant.api("GET", url, query_string={"where": "Amount + 1"})
     assert_envelope(not_boolean, 400, "bad_where")
@@ -168,19 +261,34 @@ def test_where_filters_run_in_sql(tenant: TenantFixture) -> None:
 
 def test_invalid_formulas_are_refused_at_definition_time(tenant: TenantFixture) -> None:
     setup(tenant)
-    bad = {"api_name": "Quote", "label": "Quote", "fields": [
-        {"api_name": "Total", "type": "number"},
-        {"api_name": "Tax", "type": "formula", "return_type": "number",
-         "expression": "Totl * 0.2"},
-        {"api_name": "A", "type": "formula", "return_type": "number", "expression": "B + 1"},
-        {"api_name": "B", "type": "formula", "return_type": "number", "expression": "A + 1"}],
-        "validation_rules": [{"name": "R", "condition": "Total + 1", "message": "m"}]}
-    body = assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=bad), 422,
-                           "formula_error")
-    assert "Did you mean" in body["errors"]["fields.Tax.expression"][0] or \
-        "did you mean" in body["errors"]["fields.Tax.expression"][0]
-    assert any("circle" in " ".join(v) or "A" in k for k, v in body["errors"].items()
-               if k.startswith("fields.A") or k.startswith("fields.B"))
+    bad = {
+        "api_name": "Quote",
+        "label": "Quote",
+        "fields": [
+            {"api_name": "Total", "type": "number"},
+            {
+                "api_name": "Tax",
+                "type": "formula",
+                "return_type": "number",
+                "expression": "Totl * 0.2",
+            },
+            {"api_name": "A", "type": "formula", "return_type": "number", "expression": "B + 1"},
+            {"api_name": "B", "type": "formula", "return_type": "number", "expression": "A + 1"},
+        ],
+        "validation_rules": [{"name": "R", "condition": "Total + 1", "message": "m"}],
+    }
+    body = assert_envelope(
+        tenant.api("POST", "/api/v1/meta/objects", json=bad), 422, "formula_error"
+    )
+    assert (
+        "Did you mean" in body["errors"]["fields.Tax.expression"][0]
+        or "did you mean" in body["errors"]["fields.Tax.expression"][0]
+    )
+    assert any(
+        "circle" in " ".join(v) or "A" in k
+        for k, v in body["errors"].items()
+        if k.startswith("fields.A") or k.startswith("fields.B")
+    )
     assert "validation_rules.R.condition" in body["errors"]
     # Deleting a field another object's formula reads is refused.
     breaking = tenant.api("DELETE", "/api/v1/meta/objects/Account/fields/Tier")
@@ -190,16 +298,31 @@ def test_invalid_formulas_are_refused_at_definition_time(tenant: TenantFixture) 
 
 def test_formula_check_endpoint(tenant: TenantFixture) -> None:
     setup(tenant)
-    ok = tenant.api("POST", "/api/v1/meta/formulas/check", json={
-        "object": "Opportunity", "source": "Amount * 2", "purpose": "formula_field"})
+    ok = tenant.api(
+        "POST",
+        "/api/v1/meta/formulas/check",
+        json={"object": "Opportunity", "source": "Amount * 2", "purpose": "formula_field"},
+    )
     assert ok.get_json() == {"valid": True, "return_type": "currency", "references": ["Amount"]}
-    wrong = tenant.api("POST", "/api/v1/meta/formulas/check", json={
-        "object": "Opportunity", "purpose": "validation_rule",
-        "source": "AND(Amount > 1,\n  Stage = \"Won\")"}).get_json()
+    wrong = tenant.api(
+        "POST",
+        "/api/v1/meta/formulas/check",
+        json={
+            "object": "Opportunity",
+            "purpose": "validation_rule",
+            "source": 'AND(Amount > 1,\n  Stage = "Won")',
+        },
+    ).get_json()
     assert wrong["valid"] is False
     assert wrong["error"]["line"] == 2 and "ISPICKVAL" in wrong["error"]["message"]
     assert "^" in wrong["error"]["snippet"]
-    assert_envelope(tenant.api("POST", "/api/v1/meta/formulas/check",
-                               json={"object": "Nope", "source": "1"}), 404)
-    assert_envelope(tenant.api("POST", "/api/v1/meta/formulas/check",
-                               json={"object": "Opportunity", "source": 1}), 400)
+    assert_envelope(
+        tenant.api("POST", "/api/v1/meta/formulas/check", json={"object": "Nope", "source": "1"}),
+        404,
+    )
+    assert_envelope(
+        tenant.api(
+            "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", "source": 1}
+        ),
+        400,
+    )

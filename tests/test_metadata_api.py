@@ -1,24 +1,40 @@
 """The metadata API: validation, revisions with diffs, rollback, data-loss protection."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask
-
 from conftest import TenantFixture
+from flask import Flask
 from helpers import assert_envelope
 
 OPPORTUNITY = {
-    "api_name": "Opportunity", "label": "Opportunity", "plural_label": "Opportunities",
+    "api_name": "Opportunity",
+    "label": "Opportunity",
+    "plural_label": "Opportunities",
     "fields": [
         {"api_name": "Name", "label": "Name", "type": "text", "required": True, "max_length": 120},
         {"api_name": "Amount", "label": "Amount", "type": "currency", "indexed": True},
-        {"api_name": "Stage", "label": "Stage", "type": "picklist",
-         "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"]},
+        {
+            "api_name": "Stage",
+            "label": "Stage",
+            "type": "picklist",
+            "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"],
+        },
         {"api_name": "CloseDate", "label": "Close date", "type": "date"},
-        {"api_name": "Account", "label": "Account", "type": "lookup",
-         "target": "Account", "on_delete": "restrict"}]}
-ACCOUNT = {"api_name": "Account", "label": "Account",
-           "fields": [{"api_name": "Name", "type": "text", "required": True}]}
+        {
+            "api_name": "Account",
+            "label": "Account",
+            "type": "lookup",
+            "target": "Account",
+            "on_delete": "restrict",
+        },
+    ],
+}
+ACCOUNT = {
+    "api_name": "Account",
+    "label": "Account",
+    "fields": [{"api_name": "Name", "type": "text", "required": True}],
+}
 
 
 def setup_sales(tenant: TenantFixture) -> None:
@@ -35,8 +51,13 @@ def test_create_and_read_an_object(tenant: TenantFixture) -> None:
     setup_sales(tenant)
     body = tenant.api("GET", "/api/v1/meta/objects/opportunity").get_json()
     assert body["api_name"] == "Opportunity" and body["plural_label"] == "Opportunities"
-    assert [f["api_name"] for f in body["fields"]] == ["Name", "Amount", "Stage", "CloseDate",
-                                                        "Account"]
+    assert [f["api_name"] for f in body["fields"]] == [
+        "Name",
+        "Amount",
+        "Stage",
+        "CloseDate",
+        "Account",
+    ]
     assert body["name_field"] == "Name"
     listed = tenant.api("GET", "/api/v1/meta/objects").get_json()
     assert [o["api_name"] for o in listed["data"]] == ["Account", "Opportunity"]
@@ -44,15 +65,21 @@ def test_create_and_read_an_object(tenant: TenantFixture) -> None:
 
 
 def test_invalid_definitions_name_every_problem(tenant: TenantFixture) -> None:
-    bad = {"api_name": "9Bad", "label": "", "fields": [
-        {"api_name": "Amount", "type": "currency", "scale": 9, "precision": 4},
-        {"api_name": "id", "type": "text"},
-        {"api_name": "Stage", "type": "picklist"},
-        {"api_name": "Owner", "type": "lookup", "target": "Nowhere"},
-        {"api_name": "X", "type": "hologram"},
-        {"api_name": "Y", "type": "text", "maxlength": 3}]}
-    body = assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=bad), 422,
-                           "validation_error")
+    bad = {
+        "api_name": "9Bad",
+        "label": "",
+        "fields": [
+            {"api_name": "Amount", "type": "currency", "scale": 9, "precision": 4},
+            {"api_name": "id", "type": "text"},
+            {"api_name": "Stage", "type": "picklist"},
+            {"api_name": "Owner", "type": "lookup", "target": "Nowhere"},
+            {"api_name": "X", "type": "hologram"},
+            {"api_name": "Y", "type": "text", "maxlength": 3},
+        ],
+    }
+    body = assert_envelope(
+        tenant.api("POST", "/api/v1/meta/objects", json=bad), 422, "validation_error"
+    )
     assert "api_name" in body["errors"] and "label" in body["errors"]
     fixed = {**bad, "api_name": "Good", "label": "Good"}
     errors = assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=fixed), 422)["errors"]
@@ -76,17 +103,28 @@ def test_duplicate_object_and_immutable_api_name(tenant: TenantFixture) -> None:
 
 def test_revisions_record_diffs_and_roll_back(tenant: TenantFixture) -> None:
     setup_sales(tenant)
-    added = tenant.api("POST", "/api/v1/meta/objects/Opportunity/fields",
-                       json={"api_name": "Probability", "type": "percent"})
+    added = tenant.api(
+        "POST",
+        "/api/v1/meta/objects/Opportunity/fields",
+        json={"api_name": "Probability", "type": "percent"},
+    )
     assert added.status_code == 201
-    changed = tenant.api("PATCH", "/api/v1/meta/objects/Opportunity/fields/Name",
-                         json={"label": "Deal name"})
+    changed = tenant.api(
+        "PATCH", "/api/v1/meta/objects/Opportunity/fields/Name", json={"label": "Deal name"}
+    )
     assert changed.status_code == 200 and changed.get_json()["label"] == "Deal name"
     revisions = tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"]
     assert [r["revision"] for r in revisions] == [4, 3, 2, 1]
-    assert revisions[0]["diff"] == [{"object": "Opportunity", "change": "field property",
-                                     "field": "Name", "property": "label",
-                                     "old": "Name", "new": "Deal name"}]
+    assert revisions[0]["diff"] == [
+        {
+            "object": "Opportunity",
+            "change": "field property",
+            "field": "Name",
+            "property": "label",
+            "old": "Name",
+            "new": "Deal name",
+        }
+    ]
     assert revisions[1]["diff"][0]["change"] == "field added"
     assert revisions[0]["author_id"] == str(tenant.admin_id)
     rolled = tenant.api("POST", "/api/v1/meta/revisions/2/rollback")
@@ -102,44 +140,69 @@ def test_revisions_record_diffs_and_roll_back(tenant: TenantFixture) -> None:
 
 def test_deleting_a_field_hides_it_and_keeps_values(tenant: TenantFixture) -> None:
     setup_sales(tenant)
-    record = tenant.api("POST", "/api/v1/objects/Opportunity/records",
-                        json={"Name": "Big", "Amount": 5000}).get_json()
+    record = tenant.api(
+        "POST", "/api/v1/objects/Opportunity/records", json={"Name": "Big", "Amount": 5000}
+    ).get_json()
     assert tenant.api("DELETE", "/api/v1/meta/objects/Opportunity/fields/Amount").status_code == 204
     hidden = tenant.api("GET", f"/api/v1/objects/Opportunity/records/{record['id']}").get_json()
     assert "Amount" not in hidden
-    assert_envelope(tenant.api("POST", "/api/v1/objects/Opportunity/records",
-                               json={"Name": "x", "Amount": 1}), 422)
+    assert_envelope(
+        tenant.api("POST", "/api/v1/objects/Opportunity/records", json={"Name": "x", "Amount": 1}),
+        422,
+    )
     # Undeleting brings the kept value back.
     tenant.api("PATCH", "/api/v1/meta/objects/Opportunity/fields/Amount", json={"deleted": False})
     back = tenant.api("GET", f"/api/v1/objects/Opportunity/records/{record['id']}").get_json()
     assert back["Amount"] == 5000
     # Purging erases the values for good, and only for deleted fields.
-    assert_envelope(tenant.api("POST", "/api/v1/meta/objects/Opportunity/fields/Amount/purge"),
-                    409, "not_deleted")
+    assert_envelope(
+        tenant.api("POST", "/api/v1/meta/objects/Opportunity/fields/Amount/purge"),
+        409,
+        "not_deleted",
+    )
     tenant.api("DELETE", "/api/v1/meta/objects/Opportunity/fields/Amount")
     purge = tenant.api("POST", "/api/v1/meta/objects/Opportunity/fields/Amount/purge")
     assert purge.get_json() == {"purged_records": 1}
-    names = [f["api_name"] for f in
-             tenant.api("GET", "/api/v1/meta/objects/Opportunity/fields").get_json()["data"]]
+    names = [
+        f["api_name"]
+        for f in tenant.api("GET", "/api/v1/meta/objects/Opportunity/fields").get_json()["data"]
+    ]
     assert "Amount" not in names
 
 
 def test_type_changes_that_lose_data_are_refused_unless_forced(tenant: TenantFixture) -> None:
-    tenant.api("POST", "/api/v1/meta/objects", json={
-        "api_name": "Item", "label": "Item", "fields": [{"api_name": "Code", "type": "text"}]})
-    ids = [tenant.api("POST", "/api/v1/objects/Item/records", json={"Code": code}).get_json()["id"]
-           for code in ("12", "7.5", "abc")]
+    tenant.api(
+        "POST",
+        "/api/v1/meta/objects",
+        json={
+            "api_name": "Item",
+            "label": "Item",
+            "fields": [{"api_name": "Code", "type": "text"}],
+        },
+    )
+    ids = [
+        tenant.api("POST", "/api/v1/objects/Item/records", json={"Code": code}).get_json()["id"]
+        for code in ("12", "7.5", "abc")
+    ]
     before = revision_count(tenant)
-    refused = tenant.api("PATCH", "/api/v1/meta/objects/Item/fields/Code",
-                         json={"type": "number", "scale": 1})
+    refused = tenant.api(
+        "PATCH", "/api/v1/meta/objects/Item/fields/Code", json={"type": "number", "scale": 1}
+    )
     body = assert_envelope(refused, 422, "data_loss")
-    assert "1 record(s)" in body["errors"]["fields.Code"][0] and "abc" in body["errors"]["fields.Code"][0]
+    assert (
+        "1 record(s)" in body["errors"]["fields.Code"][0]
+        and "abc" in body["errors"]["fields.Code"][0]
+    )
     assert revision_count(tenant) == before
-    forced = tenant.api("PATCH", "/api/v1/meta/objects/Item/fields/Code?force=true",
-                        json={"type": "number", "scale": 1})
+    forced = tenant.api(
+        "PATCH",
+        "/api/v1/meta/objects/Item/fields/Code?force=true",
+        json={"type": "number", "scale": 1},
+    )
     assert forced.status_code == 200, forced.get_json()
-    values = [tenant.api("GET", f"/api/v1/objects/Item/records/{i}").get_json()["Code"]
-              for i in ids]
+    values = [
+        tenant.api("GET", f"/api/v1/objects/Item/records/{i}").get_json()["Code"] for i in ids
+    ]
     assert values == [12, 7.5, None]
     history = tenant.api("GET", f"/api/v1/objects/Item/records/{ids[2]}/history").get_json()
     assert history["data"][0]["changes"] == {"Code": ["abc", None]}
@@ -150,18 +213,34 @@ def test_type_changes_that_lose_data_are_refused_unless_forced(tenant: TenantFix
 
 def test_shrinking_a_picklist_or_max_length_is_checked(tenant: TenantFixture) -> None:
     setup_sales(tenant)
-    tenant.api("POST", "/api/v1/objects/Opportunity/records",
-               json={"Name": "A long deal name", "Stage": "Negotiation"})
-    shorter = tenant.api("PATCH", "/api/v1/meta/objects/Opportunity/fields/Name",
-                         json={"max_length": 5})
+    tenant.api(
+        "POST",
+        "/api/v1/objects/Opportunity/records",
+        json={"Name": "A long deal name", "Stage": "Negotiation"},
+    )
+    shorter = tenant.api(
+        "PATCH", "/api/v1/meta/objects/Opportunity/fields/Name", json={"max_length": 5}
+    )
     assert_envelope(shorter, 422, "data_loss")
-    fewer = tenant.api("PATCH", "/api/v1/meta/objects/Opportunity/fields/Stage",
-                       json={"values": ["Prospecting", "Closed Won", "Closed Lost"]})
+    fewer = tenant.api(
+        "PATCH",
+        "/api/v1/meta/objects/Opportunity/fields/Stage",
+        json={"values": ["Prospecting", "Closed Won", "Closed Lost"]},
+    )
     assert_envelope(fewer, 422, "data_loss")
     # Deactivating the value instead keeps old records valid.
-    inactive = tenant.api("PATCH", "/api/v1/meta/objects/Opportunity/fields/Stage", json={
-        "values": ["Prospecting", {"value": "Negotiation", "active": False}, "Closed Won",
-                   "Closed Lost"]})
+    inactive = tenant.api(
+        "PATCH",
+        "/api/v1/meta/objects/Opportunity/fields/Stage",
+        json={
+            "values": [
+                "Prospecting",
+                {"value": "Negotiation", "active": False},
+                "Closed Won",
+                "Closed Lost",
+            ]
+        },
+    )
     assert inactive.status_code == 200, inactive.get_json()
 
 
@@ -195,29 +274,46 @@ def test_metadata_writes_need_an_administrator(app: Flask, tenant: TenantFixture
     setup_sales(tenant)
     assert tenant.api("GET", "/api/v1/meta/objects", token=token).status_code == 200
     # An admin's read-only token cannot change metadata either.
-    read_only = tenant.api("POST", "/api/v1/tokens",
-                           json={"name": "ro", "scopes": ["read"]}).get_json()["token"]
-    assert_envelope(tenant.api("PATCH", "/api/v1/meta/objects/Account/fields/Name",
-                               json={"label": "x"}, token=read_only), 403)
+    read_only = tenant.api(
+        "POST", "/api/v1/tokens", json={"name": "ro", "scopes": ["read"]}
+    ).get_json()["token"]
+    assert_envelope(
+        tenant.api(
+            "PATCH",
+            "/api/v1/meta/objects/Account/fields/Name",
+            json={"label": "x"},
+            token=read_only,
+        ),
+        403,
+    )
 
 
-def test_metadata_is_isolated_per_tenant(tenant: TenantFixture,
-                                         other_tenant: TenantFixture) -> None:
+def test_metadata_is_isolated_per_tenant(
+    tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     setup_sales(tenant)
     assert other_tenant.api("GET", "/api/v1/meta/objects").get_json()["data"] == []
     assert_envelope(other_tenant.api("GET", "/api/v1/objects/Opportunity/records"), 404)
     setup_sales(other_tenant)  # the same names are free in another tenant
 
 
-def test_metadata_changes_are_seen_by_other_processes(make_app, tenant: TenantFixture) -> None:  # noqa: ANN001
+def test_metadata_changes_are_seen_by_other_processes(make_app, tenant: TenantFixture) -> None:
     """A second app (another process's cache) sees a change made through the first."""
     setup_sales(tenant)
     other = make_app().test_client()
-    assert other.get("/api/v1/meta/objects/Opportunity", headers=tenant.headers()).status_code == 200
-    tenant.api("POST", "/api/v1/meta/objects/Opportunity/fields",
-               json={"api_name": "Region", "type": "text"})
-    created = other.post("/api/v1/objects/Opportunity/records", headers=tenant.headers(),
-                         json={"Name": "n", "Region": "EMEA"})
+    assert (
+        other.get("/api/v1/meta/objects/Opportunity", headers=tenant.headers()).status_code == 200
+    )
+    tenant.api(
+        "POST",
+        "/api/v1/meta/objects/Opportunity/fields",
+        json={"api_name": "Region", "type": "text"},
+    )
+    created = other.post(
+        "/api/v1/objects/Opportunity/records",
+        headers=tenant.headers(),
+        json={"Name": "n", "Region": "EMEA"},
+    )
     assert created.status_code == 201 and created.get_json()["Region"] == "EMEA"
 
 
@@ -226,13 +322,16 @@ def test_adding_a_field_never_rewrites_records(app: Flask, tenant: TenantFixture
     record = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "A"}).get_json()
     database = app.extensions["trellis"].database
     with database.tenant(tenant.id) as connection:
-        before = connection.execute(sa.text("SELECT xmin::text FROM records WHERE id = :id"),
-                                    {"id": record["id"]}).scalar_one()
-    tenant.api("POST", "/api/v1/meta/objects/Account/fields",
-               json={"api_name": "Website", "type": "url"})
+        before = connection.execute(
+            sa.text("SELECT xmin::text FROM records WHERE id = :id"), {"id": record["id"]}
+        ).scalar_one()
+    tenant.api(
+        "POST", "/api/v1/meta/objects/Account/fields", json={"api_name": "Website", "type": "url"}
+    )
     with database.tenant(tenant.id) as connection:
-        after = connection.execute(sa.text("SELECT xmin::text FROM records WHERE id = :id"),
-                                   {"id": record["id"]}).scalar_one()
+        after = connection.execute(
+            sa.text("SELECT xmin::text FROM records WHERE id = :id"), {"id": record["id"]}
+        ).scalar_one()
     assert before == after
     read = tenant.api("GET", f"/api/v1/objects/Account/records/{record['id']}").get_json()
     assert read["Website"] is None

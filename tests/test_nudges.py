@@ -1,13 +1,14 @@
 """Worker nudges through the Redis list: web processes push task names, workers send
 the Celery tasks."""
+
 from __future__ import annotations
 
 import threading
 import uuid
 
 from flask import Flask
-
 from test_automations import wait_for
+
 from trellis.outbox.nudges import LIST_LIMIT, LIST_TTL_SECONDS, ListNudges, Nudger, listener_step
 
 
@@ -22,7 +23,7 @@ def test_a_listener_sends_each_named_task_once_per_batch(app: Flask) -> None:
         arrived.set()
 
     push = ListNudges(redis, key)
-    for name in ("b", "a", "b", "a"):   # waiting before any listener: one batch
+    for name in ("b", "a", "b", "a"):  # waiting before any listener: one batch
         push(name)
     listener = listener_step(redis, key, send_task)(None)
     listener.start(None)
@@ -30,7 +31,7 @@ def test_a_listener_sends_each_named_task_once_per_batch(app: Flask) -> None:
         wait_for(lambda: len(sent) >= 2)
         assert sorted(sent) == ["a", "b"] and redis.llen(key) == 0
         arrived.clear()
-        Nudger(push, interval=0.001).request("c")   # through the coalescing thread
+        Nudger(push, interval=0.001).request("c")  # through the coalescing thread
         assert arrived.wait(30)
         assert sent[2:] == ["c"]
     finally:

@@ -1,5 +1,6 @@
 """Outbound HTTP against a real local server: signatures, address checks, timeouts,
 redirects and the Redis circuit breaker."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,17 +15,25 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
 
-from trellis.webhooks import outbound
 from trellis.config import load_config
 from trellis.errors import TrellisError
-from trellis.webhooks.outbound import (CircuitBreaker, DestinationRefused, check_destination, deliver,
-                              destination_of, sign, verify)
+from trellis.webhooks import outbound
+from trellis.webhooks.outbound import (
+    CircuitBreaker,
+    DestinationRefused,
+    check_destination,
+    deliver,
+    destination_of,
+    sign,
+    verify,
+)
 
 SECRET = "whsec-test"
 
@@ -49,11 +58,13 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                receiver.requests.append(Received(self.command, self.path,
-                                                  dict(self.headers.items()),
-                                                  self.rfile.read(length)))
+                receiver.requests.append(
+                    Received(
+                        self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                    )
+                )
                 try:
                     receiver.answer(self)
                 except OSError:
@@ -134,8 +145,11 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         if host in answers:
             if not answers[host]:
                 raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            return [result for address in answers[host]
-                    for result in real_getaddrinfo(address, port, *args, **kwargs)]
+            return [
+                result
+                for address in answers[host]
+                for result in real_getaddrinfo(address, port, *args, **kwargs)
+            ]
         return real_getaddrinfo(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -143,14 +157,20 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 def send(url: str, **options: Any) -> outbound.Delivery:
-    return deliver(url, options.pop("payload", {"event": "test"}), secret=SECRET,
-                   allow_private=options.pop("allow_private", True), **options)
+    return deliver(
+        url,
+        options.pop("payload", {"event": "test"}),
+        secret=SECRET,
+        allow_private=options.pop("allow_private", True),
+        **options,
+    )
 
 
 # --- Signatures ---------------------------------------------------------------------
 
+
 def test_sign_is_hmac_sha256_of_timestamp_dot_body() -> None:
-    expected = hmac.new(b"k", b"1700000000.{\"a\":1}", hashlib.sha256).hexdigest()
+    expected = hmac.new(b"k", b'1700000000.{"a":1}', hashlib.sha256).hexdigest()
     assert sign("k", 1700000000, b'{"a":1}') == expected
 
 
@@ -168,16 +188,18 @@ def test_verify_accepts_recent_signatures_and_refuses_stale_or_tampered_ones() -
 
 def test_a_delivery_is_compact_signed_json(receiver: Receiver) -> None:
     payload = {"event": "record.created", "record": {"id": "r1", "name": "Zoë"}}
-    delivery = send(receiver.url("/ok?source=trellis"), payload=payload,
-                    headers={"Authorization": "Bearer receiver-token"})
+    delivery = send(
+        receiver.url("/ok?source=trellis"),
+        payload=payload,
+        headers={"Authorization": "Bearer receiver-token"},
+    )
 
     assert delivery.ok and delivery.status_code == 200 and delivery.error is None
     assert delivery.response_excerpt == "received ✓"
     assert delivery.duration_ms >= 0
     [request] = receiver.requests
     assert (request.method, request.path) == ("POST", "/ok?source=trellis")
-    assert request.body == json.dumps(payload, separators=(",", ":"),
-                                      ensure_ascii=False).encode()
+    assert request.body == json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     assert json.loads(request.body) == payload
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == "Trellis-Webhooks/1"
@@ -186,8 +208,9 @@ def test_a_delivery_is_compact_signed_json(receiver: Receiver) -> None:
     # What a receiver does, written out without Trellis's helpers.
     timestamp = request.headers["X-Trellis-Timestamp"]
     assert abs(int(timestamp) - time.time()) < 60
-    expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + request.body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        SECRET.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256
+    ).hexdigest()
     assert request.headers["X-Trellis-Signature"] == f"sha256={expected}"
     assert verify(SECRET, timestamp, request.headers["X-Trellis-Signature"], request.body)
 
@@ -211,6 +234,7 @@ def test_callers_cannot_override_trellis_headers_or_send_non_json(receiver: Rece
 
 
 # --- Remote failures come back as deliveries ------------------------------------------
+
 
 def test_a_slow_endpoint_times_out_with_an_error_delivery(receiver: Receiver) -> None:
     delivery = send(receiver.url("/slow"), timeout=0.5)
@@ -247,7 +271,10 @@ def test_a_closed_port_is_an_error_delivery() -> None:
         port = unused.getsockname()[1]
     delivery = send(f"http://127.0.0.1:{port}/hook")
     assert (delivery.status_code, delivery.ok, delivery.error) == (
-        None, False, "connection refused")
+        None,
+        False,
+        "connection refused",
+    )
 
 
 def test_an_unresolvable_host_is_an_error_delivery(fake_dns: dict[str, list[str]]) -> None:
@@ -260,8 +287,10 @@ def test_an_unresolvable_host_is_an_error_delivery(fake_dns: dict[str, list[str]
 
 # --- Pinning: connect to the checked address, speak to the original host --------------
 
+
 def test_the_checked_address_is_used_with_the_original_host_header(
-        receiver: Receiver, fake_dns: dict[str, list[str]]) -> None:
+    receiver: Receiver, fake_dns: dict[str, list[str]]
+) -> None:
     fake_dns["hooks.customer.example"] = ["127.0.0.1"]
     delivery = send(receiver.url("/ok", host="hooks.customer.example"))
 
@@ -275,21 +304,40 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         pytest.skip("openssl is needed to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=hooks.customer.example",
-                    "-addext", "subjectAltName=DNS:hooks.customer.example"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=hooks.customer.example",
+            "-addext",
+            "subjectAltName=DNS:hooks.customer.example",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
 def test_https_checks_the_certificate_against_the_original_host(
-        certificate: tuple[Path, Path], fake_dns: dict[str, list[str]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    certificate: tuple[Path, Path], fake_dns: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cert, key = certificate
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert, key)
-    monkeypatch.setattr(outbound, "_tls_context",
-                        lambda: ssl.create_default_context(cafile=str(cert)))
+    monkeypatch.setattr(
+        outbound, "_tls_context", lambda: ssl.create_default_context(cafile=str(cert))
+    )
     fake_dns["hooks.customer.example"] = ["127.0.0.1"]
     fake_dns["other.customer.example"] = ["127.0.0.1"]
 
@@ -307,6 +355,7 @@ def test_https_checks_the_certificate_against_the_original_host(
 
 # --- Destinations -------------------------------------------------------------------
 
+
 def test_loopback_is_refused_unless_private_addresses_are_allowed(receiver: Receiver) -> None:
     with pytest.raises(DestinationRefused, match="loopback"):
         send(receiver.url("/ok"), allow_private=False)
@@ -314,29 +363,32 @@ def test_loopback_is_refused_unless_private_addresses_are_allowed(receiver: Rece
     assert send(receiver.url("/ok"), allow_private=True).ok
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("http://localhost/", "loopback"),
-    ("http://127.0.0.1/", "loopback"),
-    ("http://127.8.9.10:8080/", "loopback"),
-    ("http://[::1]/", "loopback"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"),  # IPv4-mapped IPv6
-    ("http://[::ffff:10.1.2.3]/", "private"),
-    ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 around 127.0.0.1
-    ("http://[::127.0.0.1]/", "reserved"),  # IPv4-compatible (deprecated)
-    ("http://10.0.0.5/", "private"),
-    ("http://172.16.0.1/", "private"),
-    ("http://192.168.1.1/", "private"),
-    ("http://[fd12:3456::1]/", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
-    ("http://[fe80::1]/", "link-local"),
-    ("http://0.0.0.0/", "unspecified"),
-    ("http://[::]/", "unspecified"),
-    ("http://224.0.0.1/", "multicast"),
-    ("http://[ff02::1]/", "multicast"),
-    ("http://240.0.0.1/", "reserved"),
-    ("http://100.100.100.200/", "not globally routable"),  # shared address space
-    ("http://2130706433/", "loopback"),  # 127.0.0.1 spelled as one number
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://localhost/", "loopback"),
+        ("http://127.0.0.1/", "loopback"),
+        ("http://127.8.9.10:8080/", "loopback"),
+        ("http://[::1]/", "loopback"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),  # IPv4-mapped IPv6
+        ("http://[::ffff:10.1.2.3]/", "private"),
+        ("http://[2002:7f00:1::]/", "loopback"),  # 6to4 around 127.0.0.1
+        ("http://[::127.0.0.1]/", "reserved"),  # IPv4-compatible (deprecated)
+        ("http://10.0.0.5/", "private"),
+        ("http://172.16.0.1/", "private"),
+        ("http://192.168.1.1/", "private"),
+        ("http://[fd12:3456::1]/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),  # cloud metadata
+        ("http://[fe80::1]/", "link-local"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://[::]/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://[ff02::1]/", "multicast"),
+        ("http://240.0.0.1/", "reserved"),
+        ("http://100.100.100.200/", "not globally routable"),  # shared address space
+        ("http://2130706433/", "loopback"),  # 127.0.0.1 spelled as one number
+    ],
+)
 def test_internal_addresses_are_refused(url: str, reason: str) -> None:
     with pytest.raises(DestinationRefused, match=reason) as refused:
         check_destination(url, allow_private=False)
@@ -357,20 +409,23 @@ def test_a_name_with_any_internal_address_is_refused(fake_dns: dict[str, list[st
         check_destination("https://rebind.example/", allow_private=False)
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("ftp://files.example/x", "Only http and https"),
-    ("file:///etc/passwd", "Only http and https"),
-    ("gopher://internal.example:70/", "Only http and https"),
-    ("javascript:alert(1)", "Only http and https"),
-    ("//hooks.example/in", "without a scheme"),
-    ("hooks.example/in", "without a scheme"),
-    ("http:///in", "no host"),
-    ("https://user:password@hooks.example/in", "credentials"),
-    ("https://hooks.example:99999/in", "port"),
-    ("https://hooks.example:0/in", "port"),
-    ("https://hooks.example/in put", "spaces"),
-    ("https://hooks.example/in\r\nX-Injected: 1", "control characters"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://files.example/x", "Only http and https"),
+        ("file:///etc/passwd", "Only http and https"),
+        ("gopher://internal.example:70/", "Only http and https"),
+        ("javascript:alert(1)", "Only http and https"),
+        ("//hooks.example/in", "without a scheme"),
+        ("hooks.example/in", "without a scheme"),
+        ("http:///in", "no host"),
+        ("https://user:password@hooks.example/in", "credentials"),
+        ("https://hooks.example:99999/in", "port"),
+        ("https://hooks.example:0/in", "port"),
+        ("https://hooks.example/in put", "spaces"),
+        ("https://hooks.example/in\r\nX-Injected: 1", "control characters"),
+    ],
+)
 def test_malformed_or_non_http_urls_are_refused(url: str, message: str) -> None:
     with pytest.raises(DestinationRefused, match=message):
         check_destination(url, allow_private=True)
@@ -392,8 +447,10 @@ def test_destinations_are_scheme_host_and_port() -> None:
 
 # --- Circuit breaker ----------------------------------------------------------------
 
+
 def test_consecutive_failures_open_the_circuit(
-        receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]) -> None:
+    receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]
+) -> None:
     breaker = make_breaker(failures=3, cooldown_seconds=60)
     for _ in range(3):
         assert send(receiver.url("/fail"), breaker=breaker).status_code == 500
@@ -408,17 +465,20 @@ def test_consecutive_failures_open_the_circuit(
 
 
 def test_an_open_circuit_makes_no_dns_lookup(
-        make_breaker: Callable[..., CircuitBreaker], fake_dns: dict[str, list[str]]) -> None:
+    make_breaker: Callable[..., CircuitBreaker], fake_dns: dict[str, list[str]]
+) -> None:
     breaker = make_breaker(failures=1, cooldown_seconds=60)
     fake_dns["down.example"] = []
     assert send("https://down.example/", breaker=breaker).error == "could not resolve down.example"
     fake_dns["down.example"] = ["10.0.0.1"]  # would be refused if it were looked up
-    assert send("https://down.example/", breaker=breaker, allow_private=False).error == \
-        "circuit open"
+    assert (
+        send("https://down.example/", breaker=breaker, allow_private=False).error == "circuit open"
+    )
 
 
 def test_timeouts_and_refused_connections_count_as_failures(
-        receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]) -> None:
+    receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]
+) -> None:
     breaker = make_breaker(failures=2, cooldown_seconds=60)
     send(receiver.url("/slow"), timeout=0.2, breaker=breaker)
     send(receiver.url("/slow"), timeout=0.2, breaker=breaker)
@@ -426,7 +486,8 @@ def test_timeouts_and_refused_connections_count_as_failures(
 
 
 def test_answers_other_than_5xx_show_the_destination_is_up(
-        receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]) -> None:
+    receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]
+) -> None:
     breaker = make_breaker(failures=2, cooldown_seconds=60)
     for path in ("/fail", "/gone", "/fail", "/redirect", "/fail"):
         send(receiver.url(path), breaker=breaker)
@@ -434,7 +495,8 @@ def test_answers_other_than_5xx_show_the_destination_is_up(
 
 
 def test_after_the_cooldown_one_trial_passes_and_its_success_closes_the_circuit(
-        receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]) -> None:
+    receiver: Receiver, make_breaker: Callable[..., CircuitBreaker]
+) -> None:
     breaker = make_breaker(failures=2, cooldown_seconds=1)
     send(receiver.url("/fail"), breaker=breaker)
     send(receiver.url("/fail"), breaker=breaker)
@@ -449,7 +511,8 @@ def test_after_the_cooldown_one_trial_passes_and_its_success_closes_the_circuit(
 
 
 def test_half_open_allows_a_single_trial_and_its_failure_reopens(
-        make_breaker: Callable[..., CircuitBreaker]) -> None:
+    make_breaker: Callable[..., CircuitBreaker],
+) -> None:
     breaker = make_breaker(failures=2, cooldown_seconds=1)
     destination = "https://hooks.example:443"
     breaker.record_failure(destination)
@@ -470,7 +533,8 @@ def test_half_open_allows_a_single_trial_and_its_failure_reopens(
 
 
 def test_a_success_resets_the_consecutive_failures(
-        make_breaker: Callable[..., CircuitBreaker]) -> None:
+    make_breaker: Callable[..., CircuitBreaker],
+) -> None:
     breaker = make_breaker(failures=3, cooldown_seconds=60)
     destination = "https://hooks.example:443"
     for _ in range(2):
@@ -483,20 +547,30 @@ def test_a_success_resets_the_consecutive_failures(
     assert not breaker.allow(destination)
 
 
-def test_the_breaker_and_timeout_come_from_settings(redis_client: redis.Redis,
-                                                    tmp_path: Path) -> None:
-    config = load_config(environ={
-        "TRELLIS_INSTANCE_PATH": str(tmp_path),
-        "TRELLIS_REDIS_NAMESPACE": "tenant-a",
-        "TRELLIS_CIRCUIT_FAILURES": "7",
-        "TRELLIS_CIRCUIT_COOLDOWN_SECONDS": "30",
-        "TRELLIS_WEBHOOK_TIMEOUT_SECONDS": "2.5",
-        "TRELLIS_WEBHOOK_ALLOW_PRIVATE": "true",
-    })
+def test_the_breaker_and_timeout_come_from_settings(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    config = load_config(
+        environ={
+            "TRELLIS_INSTANCE_PATH": str(tmp_path),
+            "TRELLIS_REDIS_NAMESPACE": "tenant-a",
+            "TRELLIS_CIRCUIT_FAILURES": "7",
+            "TRELLIS_CIRCUIT_COOLDOWN_SECONDS": "30",
+            "TRELLIS_WEBHOOK_TIMEOUT_SECONDS": "2.5",
+            "TRELLIS_WEBHOOK_ALLOW_PRIVATE": "true",
+        }
+    )
     breaker = CircuitBreaker.from_config(redis_client, config)
     assert (breaker.prefix, breaker.failures, breaker.cooldown_seconds) == (
-        "tenant-a:circuit", 7, 30)
+        "tenant-a:circuit",
+        7,
+        30,
+    )
     assert config.webhook_timeout_seconds == 2.5 and config.webhook_allow_private is True
     defaults = load_config(environ={"TRELLIS_INSTANCE_PATH": str(tmp_path)})
-    assert (defaults.webhook_allow_private, defaults.webhook_timeout_seconds,
-            defaults.circuit_failures, defaults.circuit_cooldown_seconds) == (False, 10.0, 5, 60)
+    assert (
+        defaults.webhook_allow_private,
+        defaults.webhook_timeout_seconds,
+        defaults.circuit_failures,
+        defaults.circuit_cooldown_seconds,
+    ) == (False, 10.0, 5, 60)

@@ -1,4 +1,5 @@
 """Every plugin hook works and is documented; third-party plugins load from entry points."""
+
 from __future__ import annotations
 
 import inspect
@@ -19,8 +20,11 @@ DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"
 
 
 def hook_names() -> list[str]:
-    return [name for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
-            if hasattr(value, "trellis_spec")]
+    return [
+        name
+        for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(value, "trellis_spec")
+    ]
 
 
 def test_every_hook_has_a_docstring_and_a_docs_entry() -> None:
@@ -86,23 +90,23 @@ def plugin(tmp_path: Path) -> PagePlugin:
     return PagePlugin(tmp_path)
 
 
-def test_hook_register_blueprints(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+def test_hook_register_blueprints(make_app, plugin: PagePlugin) -> None:
     app = make_app(plugins=[plugin])
     assert app.test_client().get("/hello").get_data(as_text=True) == "Hello plugin!"
 
 
-def test_hook_template_folders(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+def test_hook_template_folders(make_app, plugin: PagePlugin) -> None:
     app = make_app(plugins=[plugin])
     page = app.test_client().get("/missing", headers={"Accept": "text/html"})
     assert page.get_data(as_text=True) == "custom error 404"
 
 
-def test_hook_startup(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+def test_hook_startup(make_app, plugin: PagePlugin) -> None:
     app = make_app(plugins=[plugin])
     assert plugin.started == [app]
 
 
-def test_hook_register_celery_tasks(make_app, plugin: PagePlugin) -> None:  # noqa: ANN001
+def test_hook_register_celery_tasks(make_app, plugin: PagePlugin) -> None:
     app = make_app(plugins=[plugin])
     task = app.extensions["celery"].tasks["hello_plugin.double"]
     assert task.apply(args=(21,)).get() == 42
@@ -121,7 +125,8 @@ def test_entry_point_plugins_are_loaded(tmp_path: Path, monkeypatch: pytest.Monk
         "from trellis import hookimpl\n"
         "@hookimpl\n"
         "def template_folders():\n"
-        "    return ['/acme/templates']\n")
+        "    return ['/acme/templates']\n"
+    )
     dist = tmp_path / "acme_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-plugin\nVersion: 1.0\n")
@@ -148,8 +153,10 @@ class RatingPlugin:
 
             def marshmallow_field(self, field: dict) -> marshmallow.fields.Field:
                 return marshmallow.fields.Integer(
-                    allow_none=True, strict=True,
-                    validate=marshmallow.validate.Range(1, 5, error="From 1 to 5 stars."))
+                    allow_none=True,
+                    strict=True,
+                    validate=marshmallow.validate.Range(1, 5, error="From 1 to 5 stars."),
+                )
 
             def json_schema(self, field: dict) -> dict:
                 return {"type": ["integer", "null"], "minimum": 1, "maximum": 5}
@@ -157,13 +164,19 @@ class RatingPlugin:
         registry.register(Rating())
 
 
-def test_hook_register_field_types(make_app, tenant) -> None:  # noqa: ANN001
+def test_hook_register_field_types(make_app, tenant) -> None:
     app = make_app(plugins=[RatingPlugin()])
     client = app.test_client()
     headers = tenant.headers()
-    created = client.post("/api/v1/meta/objects", headers=headers, json={
-        "api_name": "Review", "label": "Review",
-        "fields": [{"api_name": "Stars", "type": "rating"}]})
+    created = client.post(
+        "/api/v1/meta/objects",
+        headers=headers,
+        json={
+            "api_name": "Review",
+            "label": "Review",
+            "fields": [{"api_name": "Stars", "type": "rating"}],
+        },
+    )
     assert created.status_code == 201, created.get_json()
     good = client.post("/api/v1/objects/Review/records", headers=headers, json={"Stars": 4})
     assert good.status_code == 201 and good.get_json()["Stars"] == 4
@@ -184,22 +197,41 @@ class DiscountPlugin:
             return amount * (1 - rate)
 
 
-def test_hook_register_formula_functions(make_app, tenant) -> None:  # noqa: ANN001
+def test_hook_register_formula_functions(make_app, tenant) -> None:
     app = make_app(plugins=[DiscountPlugin()])
     headers = tenant.headers()
     client = app.test_client()
-    created = client.post("/api/v1/meta/objects", headers=headers, json={
-        "api_name": "Deal", "label": "Deal", "fields": [{"api_name": "Amount", "type": "number"}],
-        "validation_rules": [{"name": "Floor", "condition": "DISCOUNTED(Amount, 0.5) < 10",
-                              "message": "Too small after discount."}]})
+    created = client.post(
+        "/api/v1/meta/objects",
+        headers=headers,
+        json={
+            "api_name": "Deal",
+            "label": "Deal",
+            "fields": [{"api_name": "Amount", "type": "number"}],
+            "validation_rules": [
+                {
+                    "name": "Floor",
+                    "condition": "DISCOUNTED(Amount, 0.5) < 10",
+                    "message": "Too small after discount.",
+                }
+            ],
+        },
+    )
     assert created.status_code == 201, created.get_json()
     refused = client.post("/api/v1/objects/Deal/records", headers=headers, json={"Amount": 15})
     assert refused.get_json()["errors"] == {"_record": ["Too small after discount."]}
-    assert client.post("/api/v1/objects/Deal/records", headers=headers,
-                       json={"Amount": 30}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/objects/Deal/records", headers=headers, json={"Amount": 30}
+        ).status_code
+        == 201
+    )
     # Without the plugin the function does not exist (and says so, with a suggestion).
-    check = tenant.api("POST", "/api/v1/meta/formulas/check", json={
-        "object": "Deal", "source": "DISCOUNTED(Amount, 0.1)", "purpose": "formula_field"})
+    check = tenant.api(
+        "POST",
+        "/api/v1/meta/formulas/check",
+        json={"object": "Deal", "source": "DISCOUNTED(Amount, 0.1)", "purpose": "formula_field"},
+    )
     assert check.get_json()["valid"] is False
 
 
@@ -228,42 +260,84 @@ class StampPlugin:
         registry.register(Stamp())
 
 
-def test_hook_register_automation_actions(make_app, tenant) -> None:  # noqa: ANN001
-    from trellis.outbox.dispatch import dispatch_pending
+def test_hook_register_automation_actions(make_app, tenant) -> None:
     from trellis.automation.execute import execute_run
+    from trellis.outbox.dispatch import dispatch_pending
 
     app = make_app(plugins=[StampPlugin()])
-    assert tenant.api("POST", "/api/v1/meta/objects", app=app, json={
-        "api_name": "Lead", "label": "Lead", "fields": [
-            {"api_name": "Name", "type": "text"}, {"api_name": "Code", "type": "text"}]}
-    ).status_code == 201
-    automation = {"api_name": "stamp", "object": "Lead", "trigger": "created",
-                  "timing": "after_save"}
+    assert (
+        tenant.api(
+            "POST",
+            "/api/v1/meta/objects",
+            app=app,
+            json={
+                "api_name": "Lead",
+                "label": "Lead",
+                "fields": [
+                    {"api_name": "Name", "type": "text"},
+                    {"api_name": "Code", "type": "text"},
+                ],
+            },
+        ).status_code
+        == 201
+    )
+    automation = {
+        "api_name": "stamp",
+        "object": "Lead",
+        "trigger": "created",
+        "timing": "after_save",
+    }
     # Its schema and its own checks apply when the automation is saved.
-    bad = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
-        **automation, "actions": [{"type": "acme.stamp", "field": "Code", "formula": "1 +"}]})
+    bad = tenant.api(
+        "POST",
+        "/api/v1/meta/automations",
+        app=app,
+        json={**automation, "actions": [{"type": "acme.stamp", "field": "Code", "formula": "1 +"}]},
+    )
     assert "automations.stamp.actions.0.values.Code" in bad.get_json()["errors"]
-    missing = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
-        **automation, "actions": [{"type": "acme.stamp", "field": "Code"}]})
+    missing = tenant.api(
+        "POST",
+        "/api/v1/meta/automations",
+        app=app,
+        json={**automation, "actions": [{"type": "acme.stamp", "field": "Code"}]},
+    )
     assert "'formula' is a required property" in str(missing.get_json()["errors"])
-    good = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
-        **automation, "actions": [{"type": "acme.stamp", "field": "Code",
-                                   "formula": "UPPER(Name)"}]})
+    good = tenant.api(
+        "POST",
+        "/api/v1/meta/automations",
+        app=app,
+        json={
+            **automation,
+            "actions": [{"type": "acme.stamp", "field": "Code", "formula": "UPPER(Name)"}],
+        },
+    )
     assert good.status_code == 201, good.get_json()
     # Its declared writes take part in the loop check: an update fires "updated" ones.
-    loop = tenant.api("POST", "/api/v1/meta/automations", app=app, json={
-        **automation, "api_name": "restamp", "trigger": "updated",
-        "actions": [{"type": "acme.stamp", "field": "Code", "formula": "Name"}]})
+    loop = tenant.api(
+        "POST",
+        "/api/v1/meta/automations",
+        app=app,
+        json={
+            **automation,
+            "api_name": "restamp",
+            "trigger": "updated",
+            "actions": [{"type": "acme.stamp", "field": "Code", "formula": "Name"}],
+        },
+    )
     assert loop.get_json()["code"] == "automation_cycle"
     # And it runs.
-    lead = tenant.api("POST", "/api/v1/objects/Lead/records", app=app,
-                      json={"Name": "ada"}).get_json()
+    lead = tenant.api(
+        "POST", "/api/v1/objects/Lead/records", app=app, json={"Name": "ada"}
+    ).get_json()
     state = app.extensions["trellis"]
     # In this process: only this app has the plugin.
-    dispatch_pending(state.database, state.metadata_cache,
-                     max_depth=state.config.automation_max_depth)
+    dispatch_pending(
+        state.database, state.metadata_cache, max_depth=state.config.automation_max_depth
+    )
     [run] = tenant.api("GET", "/api/v1/automation-runs", app=app).get_json()["data"]
-    assert execute_run(state.database, state.metadata_cache, state.config, tenant.id,
-                       run["id"]) == "succeeded"
+    assert (
+        execute_run(state.database, state.metadata_cache, state.config, tenant.id, run["id"])
+        == "succeeded"
+    )
     record = tenant.api("GET", f"/api/v1/objects/Lead/records/{lead['id']}", app=app)
     assert record.get_json()["Code"] == "ADA"

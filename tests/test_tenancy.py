@@ -4,13 +4,14 @@ The walk covers every table with a ``tenant_id`` column, so tables added by late
 migrations are checked without touching this file; a table for which the
 fixtures create no rows fails loudly instead of passing vacuously.
 """
+
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from conftest import TenantFixture
 from flask import Flask
 
-from conftest import TenantFixture
 from trellis.identity.sessions import start_session
 from trellis.identity.tables import users
 
@@ -32,23 +33,50 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         start_session(connection, user, hours=1, client_address="127.0.0.1", user_agent="t")
     # Metadata, revisions, planned indexes, records, refs, history, events, counters:
     for definition in (
-            {"api_name": "Account", "label": "Account", "fields": [
+        {
+            "api_name": "Account",
+            "label": "Account",
+            "fields": [
                 {"api_name": "Name", "type": "text", "unique": True},
-                {"api_name": "Number", "type": "auto_number", "format": "A-{000}"}]},
-            {"api_name": "Contact", "label": "Contact", "fields": [
+                {"api_name": "Number", "type": "auto_number", "format": "A-{000}"},
+            ],
+        },
+        {
+            "api_name": "Contact",
+            "label": "Contact",
+            "fields": [
                 {"api_name": "Name", "type": "text"},
-                {"api_name": "Account", "type": "lookup", "target": "Account"}]}):
+                {"api_name": "Account", "type": "lookup", "target": "Account"},
+            ],
+        },
+    ):
         assert tenant.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
-    tenant.api("POST", "/api/v1/meta/automations", json={
-        "api_name": "greet", "object": "Contact", "trigger": "created", "timing": "after_save",
-        "actions": [{"type": "update_fields", "values": {"Name": "Name & \"!\""}}]})
+    tenant.api(
+        "POST",
+        "/api/v1/meta/automations",
+        json={
+            "api_name": "greet",
+            "object": "Contact",
+            "trigger": "created",
+            "timing": "after_save",
+            "actions": [{"type": "update_fields", "values": {"Name": 'Name & "!"'}}],
+        },
+    )
     # A webhook subscription: the contact's event gives it a delivery.
-    assert tenant.api("POST", "/api/v1/webhooks", json={
-        "url": "http://127.0.0.1:9/hook", "secret": "s3cret-key", "objects": ["Contact"]},
-    ).status_code == 201
+    assert (
+        tenant.api(
+            "POST",
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "secret": "s3cret-key", "objects": ["Contact"]},
+        ).status_code
+        == 201
+    )
     account = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "Acme"})
-    contact = tenant.api("POST", "/api/v1/objects/Contact/records",
-                         json={"Name": "Ada", "Account": account.get_json()["id"]})
+    contact = tenant.api(
+        "POST",
+        "/api/v1/objects/Contact/records",
+        json={"Name": "Ada", "Account": account.get_json()["id"]},
+    )
     assert contact.status_code == 201, contact.get_json()
     # The outbox dispatcher turns the contact's event into an automation run and a delivery.
     from trellis.outbox.dispatch import dispatch_pending
@@ -59,10 +87,21 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
     # A scheduled automation: the beat task gives it its schedule row.
     from trellis.automation.schedule import run_schedules
 
-    assert tenant.api("POST", "/api/v1/meta/automations", json={
-        "api_name": "nightly", "object": "Account", "trigger": "scheduled",
-        "timing": "after_save", "schedule": "0 2 * * *",
-        "actions": [{"type": "update_fields", "values": {"Name": "Name"}}]}).status_code == 201
+    assert (
+        tenant.api(
+            "POST",
+            "/api/v1/meta/automations",
+            json={
+                "api_name": "nightly",
+                "object": "Account",
+                "trigger": "scheduled",
+                "timing": "after_save",
+                "schedule": "0 2 * * *",
+                "actions": [{"type": "update_fields", "values": {"Name": "Name"}}],
+            },
+        ).status_code
+        == 201
+    )
     run_schedules(state.database, state.metadata_cache)
 
 
@@ -77,56 +116,76 @@ def test_every_tenant_table_forces_row_level_security(app: Flask) -> None:
     for row in tables:
         assert row.relrowsecurity and row.relforcerowsecurity, row.relname
     with app.extensions["trellis"].database.owner() as connection:
-        policies = {name for (name,) in connection.execute(sa.text(
-            "SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation' "
-            "AND qual LIKE '%trellis.tenant_id%' AND with_check LIKE '%trellis.tenant_id%'"))}
+        policies = {
+            name
+            for (name,) in connection.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_policies WHERE policyname = 'tenant_isolation' "
+                    "AND qual LIKE '%trellis.tenant_id%' AND with_check LIKE '%trellis.tenant_id%'"
+                )
+            )
+        }
     assert {row.relname for row in tables} <= policies
 
 
-def test_unfiltered_queries_see_only_their_tenant(app: Flask, tenant: TenantFixture,
-                                                  other_tenant: TenantFixture) -> None:
+def test_unfiltered_queries_see_only_their_tenant(
+    app: Flask, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     populate(app, tenant)
     populate(app, other_tenant)
     database = app.extensions["trellis"].database
     for row in tenant_tables(app):
         table = row.relname
         with database.owner() as connection:
-            owners_view = dict(connection.execute(sa.text(
-                f"SELECT tenant_id, count(*) FROM {table} "
-                "WHERE tenant_id IN (:a, :b) GROUP BY tenant_id"),
-                {"a": tenant.id, "b": other_tenant.id}).all())
+            owners_view = dict(
+                connection.execute(
+                    sa.text(
+                        f"SELECT tenant_id, count(*) FROM {table} "
+                        "WHERE tenant_id IN (:a, :b) GROUP BY tenant_id"
+                    ),
+                    {"a": tenant.id, "b": other_tenant.id},
+                ).all()
+            )
         assert owners_view.get(tenant.id) and owners_view.get(other_tenant.id), (
-            f"{table}: give both test tenants rows in populate() so isolation is proven")
+            f"{table}: give both test tenants rows in populate() so isolation is proven"
+        )
         with database.tenant(tenant.id) as connection:
-            seen = connection.execute(sa.text(
-                f"SELECT count(*), count(*) FILTER (WHERE tenant_id <> :a) FROM {table}"),
-                {"a": tenant.id}).one()
+            seen = connection.execute(
+                sa.text(f"SELECT count(*), count(*) FILTER (WHERE tenant_id <> :a) FROM {table}"),
+                {"a": tenant.id},
+            ).one()
         assert seen[0] == owners_view[tenant.id], table
         assert seen[1] == 0, f"{table} leaks rows of other tenants"
 
 
-def test_writes_into_another_tenant_are_refused(app: Flask, tenant: TenantFixture,
-                                               other_tenant: TenantFixture) -> None:
+def test_writes_into_another_tenant_are_refused(
+    app: Flask, tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
     populate(app, tenant)
     database = app.extensions["trellis"].database
     for row in tenant_tables(app):
         with pytest.raises(sa.exc.DBAPIError, match="row-level security"):
             with database.tenant(tenant.id) as connection:
-                connection.execute(sa.text(
-                    f"UPDATE {row.relname} SET tenant_id = :other "
-                    f"WHERE ctid = (SELECT ctid FROM {row.relname} LIMIT 1)"),
-                    {"other": other_tenant.id})
+                connection.execute(
+                    sa.text(
+                        f"UPDATE {row.relname} SET tenant_id = :other "
+                        f"WHERE ctid = (SELECT ctid FROM {row.relname} LIMIT 1)"
+                    ),
+                    {"other": other_tenant.id},
+                )
 
 
 def test_no_tenant_set_sees_nothing(app: Flask, tenant: TenantFixture) -> None:
     with app.extensions["trellis"].database.platform() as connection:
         for row in tenant_tables(app):
-            assert connection.execute(
-                sa.text(f"SELECT count(*) FROM {row.relname}")).scalar() == 0, row.relname
+            assert (
+                connection.execute(sa.text(f"SELECT count(*) FROM {row.relname}")).scalar() == 0
+            ), row.relname
 
 
 def test_app_role_is_not_privileged(app: Flask) -> None:
     with app.extensions["trellis"].database.platform() as connection:
-        current = connection.execute(sa.text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")).one()
+        current = connection.execute(
+            sa.text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
     assert current == (False, False)

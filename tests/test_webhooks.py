@@ -1,6 +1,7 @@
 """Webhook subscriptions on a real worker process and a real HTTP receiver: signed
 deliveries, selection by object, event type and filter, retries, dead letters, automatic
 disabling, replay, the delivery log, tenant isolation and idempotent dispatch."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,19 +9,20 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
-
 from conftest import TenantFixture
+from flask import Flask
 from helpers import assert_envelope
 from test_automations import OPPORTUNITY, crm, receiver, wait_for  # noqa: F401 - fixtures
+
 from trellis.webhooks.outbound import verify
 
 SECRET = "whsec-0123456789"
 
 
 def subscribe(tenant: TenantFixture, url: str, **definition: Any) -> dict:
-    response = tenant.api("POST", "/api/v1/webhooks",
-                          json={"url": url, "secret": SECRET, **definition})
+    response = tenant.api(
+        "POST", "/api/v1/webhooks", json={"url": url, "secret": SECRET, **definition}
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -33,8 +35,9 @@ def deliveries(tenant: TenantFixture, webhook: dict, **filters: str) -> list[dic
 
 
 def create_deal(tenant: TenantFixture, **values: Any) -> dict:
-    response = tenant.api("POST", "/api/v1/objects/Opportunity/records",
-                          json={"Name": "Acme", **values})
+    response = tenant.api(
+        "POST", "/api/v1/objects/Opportunity/records", json={"Name": "Acme", **values}
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -42,32 +45,41 @@ def create_deal(tenant: TenantFixture, **values: Any) -> dict:
 def signed(delivery: dict) -> dict:
     """The JSON body of a delivery the receiver got, once its signature is checked."""
     headers = delivery["headers"]
-    assert verify(SECRET, headers["X-Trellis-Timestamp"], headers["X-Trellis-Signature"],
-                  delivery["body"])
+    assert verify(
+        SECRET, headers["X-Trellis-Timestamp"], headers["X-Trellis-Signature"], delivery["body"]
+    )
     return json.loads(delivery["body"])
 
 
 def test_subscriptions_are_managed_and_the_secret_is_write_only(tenant: TenantFixture) -> None:
     assert tenant.api("POST", "/api/v1/meta/objects", json=OPPORTUNITY).status_code == 201
-    created = subscribe(tenant, "http://127.0.0.1:9/hook", name="ERP",
-                        objects=["opportunity"], event_types=["updated", "created"],
-                        filter="Amount > 1000")
+    created = subscribe(
+        tenant,
+        "http://127.0.0.1:9/hook",
+        name="ERP",
+        objects=["opportunity"],
+        event_types=["updated", "created"],
+        filter="Amount > 1000",
+    )
     assert created["objects"] == ["Opportunity"]
-    assert created["event_types"] == ["created", "updated"]   # in a fixed order
+    assert created["event_types"] == ["created", "updated"]  # in a fixed order
     assert created["active"] is True and created["disabled_reason"] is None
     assert "secret" not in created
     one = f"/api/v1/webhooks/{created['id']}"
     assert tenant.api("GET", one).get_json() == created
     assert tenant.api("GET", "/api/v1/webhooks").get_json()["data"] == [created]
 
-    changed = tenant.api("PATCH", one, json={"filter": None, "secret": "rotated-secret",
-                                             "active": False}).get_json()
+    changed = tenant.api(
+        "PATCH", one, json={"filter": None, "secret": "rotated-secret", "active": False}
+    ).get_json()
     assert changed["filter"] is None and changed["active"] is False
     assert changed["name"] == "ERP" and changed["objects"] == ["Opportunity"]
     assert "secret" not in json.dumps(changed) and "rotated" not in json.dumps(changed)
     with tenant.app.extensions["trellis"].database.tenant(tenant.id) as connection:
-        assert connection.execute(sa.text("SELECT secret FROM webhook_subscriptions")).scalar() \
+        assert (
+            connection.execute(sa.text("SELECT secret FROM webhook_subscriptions")).scalar()
             == "rotated-secret"
+        )
 
     # Tokens without the admin scope cannot see or change subscriptions.
     token = tenant.api("POST", "/api/v1/tokens", json={"name": "app", "scopes": ["read", "write"]})
@@ -80,8 +92,9 @@ def test_subscriptions_are_managed_and_the_secret_is_write_only(tenant: TenantFi
     assert tenant.api("GET", "/api/v1/webhooks").get_json()["data"] == []
 
 
-def test_bad_subscriptions_are_refused_and_change_nothing(tenant: TenantFixture,
-                                                          make_app: Any) -> None:
+def test_bad_subscriptions_are_refused_and_change_nothing(
+    tenant: TenantFixture, make_app: Any
+) -> None:
     assert tenant.api("POST", "/api/v1/meta/objects", json=OPPORTUNITY).status_code == 201
     good = {"url": "https://127.0.0.1/hook", "secret": SECRET, "objects": ["Opportunity"]}
     cases = [
@@ -90,8 +103,8 @@ def test_bad_subscriptions_are_refused_and_change_nothing(tenant: TenantFixture,
         ({"event_types": []}, "event_types"),
         ({"url": "ftp://example.com/hook"}, "url"),
         ({"url": None}, "url"),
-        ({"filter": "Amount + 1"}, "filter"),          # a number, not a condition
-        ({"filter": "Amout > 1"}, "filter"),           # an unknown field
+        ({"filter": "Amount + 1"}, "filter"),  # a number, not a condition
+        ({"filter": "Amout > 1"}, "filter"),  # an unknown field
         ({"filter": "Amount > 1", "objects": []}, "filter"),
         ({"secret": None}, "secret"),
         ({"secret": "short"}, "secret"),
@@ -102,22 +115,32 @@ def test_bad_subscriptions_are_refused_and_change_nothing(tenant: TenantFixture,
         body = {key: value for key, value in {**good, **change}.items() if value is not None}
         errors = assert_envelope(tenant.api("POST", "/api/v1/webhooks", json=body), 422)["errors"]
         assert field in errors, (change, errors)
-    formula = assert_envelope(tenant.api("POST", "/api/v1/webhooks", json={
-        **good, "filter": "Amout > 1"}), 422)["errors"]["filter"][0]
+    formula = assert_envelope(
+        tenant.api("POST", "/api/v1/webhooks", json={**good, "filter": "Amout > 1"}), 422
+    )["errors"]["filter"][0]
     assert "Amout" in formula and "line 1" in formula
-    malformed = tenant.api("POST", "/api/v1/webhooks", data="{not json",
-                           headers={"Content-Type": "application/json"})
+    malformed = tenant.api(
+        "POST", "/api/v1/webhooks", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert_envelope(malformed, 400, "malformed_json")
     # The production default refuses private addresses, naming the field.
-    refused = assert_envelope(tenant.api("POST", "/api/v1/webhooks", json=good,
-                                         app=make_app(webhook_allow_private=False)), 422)
+    refused = assert_envelope(
+        tenant.api(
+            "POST", "/api/v1/webhooks", json=good, app=make_app(webhook_allow_private=False)
+        ),
+        422,
+    )
     assert "loopback" in refused["errors"]["url"][0]
     assert tenant.api("GET", "/api/v1/webhooks").get_json()["data"] == []
 
     webhook = subscribe(tenant, "http://127.0.0.1:9/hook", objects=["Opportunity"])
     one = f"/api/v1/webhooks/{webhook['id']}"
-    assert "filter" in assert_envelope(
-        tenant.api("PATCH", one, json={"filter": "ISPICKVAL(Stage, 1)"}), 422)["errors"]
+    assert (
+        "filter"
+        in assert_envelope(tenant.api("PATCH", one, json={"filter": "ISPICKVAL(Stage, 1)"}), 422)[
+            "errors"
+        ]
+    )
     assert "secret" in assert_envelope(tenant.api("PATCH", one, json={"secret": ""}), 422)["errors"]
     assert tenant.api("GET", one).get_json() == webhook
     assert_envelope(tenant.api("GET", "/api/v1/webhooks/not-a-uuid"), 404)
@@ -162,29 +185,37 @@ def test_deliveries_are_signed_and_carry_the_event(crm: TenantFixture, receiver:
     assert [d["id"] for d in page["data"] + rest] == [d["id"] for d in log]
 
 
-def test_objects_event_types_and_filters_select_events(crm: TenantFixture,
-                                                      receiver: Any) -> None:
+def test_objects_event_types_and_filters_select_events(crm: TenantFixture, receiver: Any) -> None:
     url, handler = receiver
-    picky = subscribe(crm, url, objects=["Opportunity"], event_types=["updated"],
-                      filter="AND(Amount > 1000, ISCHANGED(Amount))")
+    picky = subscribe(
+        crm,
+        url,
+        objects=["Opportunity"],
+        event_types=["updated"],
+        filter="AND(Amount > 1000, ISCHANGED(Amount))",
+    )
     everything = subscribe(crm, url)
-    deal = create_deal(crm, Amount=5)                                     # created
+    deal = create_deal(crm, Amount=5)  # created
     record = f"/api/v1/objects/Opportunity/records/{deal['id']}"
-    crm.api("PATCH", record, json={"Amount": 50})                         # filter: no
-    crm.api("PATCH", record, json={"Amount": 5000})                       # yes
-    crm.api("PATCH", record, json={"Stage": "Negotiation"})               # not changed
-    crm.api("POST", "/api/v1/objects/Task/records", json={"Subject": "Call"})   # Task
+    crm.api("PATCH", record, json={"Amount": 50})  # filter: no
+    crm.api("PATCH", record, json={"Amount": 5000})  # yes
+    crm.api("PATCH", record, json={"Stage": "Negotiation"})  # not changed
+    crm.api("POST", "/api/v1/objects/Task/records", json={"Subject": "Call"})  # Task
     assert wait_for(lambda: len(deliveries(crm, everything, status="succeeded")) == 5)
     [chosen] = deliveries(crm, picky)
     assert chosen["event"] == "record.updated" and chosen["status"] == "succeeded"
-    sent = [json.loads(d["body"]) for d in handler.deliveries
-            if d["headers"]["X-Trellis-Delivery"] == str(chosen["id"])]
+    sent = [
+        json.loads(d["body"])
+        for d in handler.deliveries
+        if d["headers"]["X-Trellis-Delivery"] == str(chosen["id"])
+    ]
     assert [body["changes"] for body in sent] == [{"Amount": [50, 5000]}]
     assert {d["object"] for d in deliveries(crm, everything)} == {"Opportunity", "Task"}
 
 
-def test_failing_receiver_retries_dies_disables_and_replays(crm: TenantFixture,
-                                                            receiver: Any) -> None:
+def test_failing_receiver_retries_dies_disables_and_replays(
+    crm: TenantFixture, receiver: Any
+) -> None:
     url, handler = receiver
     handler.status = 500
     webhook = subscribe(crm, url)
@@ -192,13 +223,18 @@ def test_failing_receiver_retries_dies_disables_and_replays(crm: TenantFixture,
     create_deal(crm, Name="first")
     create_deal(crm, Name="second")
     # Two attempts each (the test setting), then dead; two dead in a row switch it off.
-    dead = wait_for(lambda: len(deliveries(crm, webhook, status="dead")) == 2
-                    and deliveries(crm, webhook, status="dead"))
+    dead = wait_for(
+        lambda: (
+            len(deliveries(crm, webhook, status="dead")) == 2
+            and deliveries(crm, webhook, status="dead")
+        )
+    )
     assert dead and all(d["attempts"] == 2 and d["error"] == "HTTP 500" for d in dead)
     assert all(d["response_status"] == 500 for d in dead)
     assert len(handler.deliveries) == 4
-    disabled = wait_for(lambda: (found := crm.api("GET", one).get_json())["active"] is False
-                        and found)
+    disabled = wait_for(
+        lambda: (found := crm.api("GET", one).get_json())["active"] is False and found
+    )
     assert disabled["consecutive_failures"] == 2
     assert "2 deliveries in a row" in disabled["disabled_reason"]
     assert "HTTP 500" in disabled["disabled_reason"]
@@ -218,8 +254,11 @@ def test_failing_receiver_retries_dies_disables_and_replays(crm: TenantFixture,
     last = handler.deliveries[-1]
     assert last["headers"]["X-Trellis-Delivery"] == str(first["id"])
     assert signed(last)["record"]["Name"] == "first"
-    earlier = [d["body"] for d in handler.deliveries[:4]
-               if d["headers"]["X-Trellis-Delivery"] == str(first["id"])]
+    earlier = [
+        d["body"]
+        for d in handler.deliveries[:4]
+        if d["headers"]["X-Trellis-Delivery"] == str(first["id"])
+    ]
     assert earlier == [last["body"]] * 2
     # A success resets the count but does not switch the subscription on by itself.
     after = crm.api("GET", one).get_json()
@@ -233,13 +272,15 @@ def test_failing_receiver_retries_dies_disables_and_replays(crm: TenantFixture,
 
 def _undispatched(tenant: TenantFixture) -> int:
     with tenant.app.extensions["trellis"].database.owner() as connection:
-        return connection.execute(sa.text(
-            "SELECT count(*) FROM events WHERE tenant_id = :t AND dispatched_at IS NULL"),
-            {"t": tenant.id}).scalar()
+        return connection.execute(
+            sa.text("SELECT count(*) FROM events WHERE tenant_id = :t AND dispatched_at IS NULL"),
+            {"t": tenant.id},
+        ).scalar()
 
 
-def test_subscriptions_are_per_tenant(crm: TenantFixture, other_tenant: TenantFixture,
-                                      worker_app: Flask, receiver: Any) -> None:
+def test_subscriptions_are_per_tenant(
+    crm: TenantFixture, other_tenant: TenantFixture, worker_app: Flask, receiver: Any
+) -> None:
     url, handler = receiver
     webhook = subscribe(crm, url)
     other = dataclasses.replace(other_tenant, app=worker_app)
@@ -249,10 +290,15 @@ def test_subscriptions_are_per_tenant(crm: TenantFixture, other_tenant: TenantFi
     assert handler.deliveries == [] and deliveries(crm, webhook) == []
     one = f"/api/v1/webhooks/{webhook['id']}"
     assert other.api("GET", "/api/v1/webhooks").get_json()["data"] == []
-    for method, path in (("GET", one), ("PATCH", one), ("DELETE", one),
-                         ("GET", f"{one}/deliveries")):
-        assert_envelope(other.api(method, path, json={"name": "x"} if method == "PATCH"
-                                  else None), 404)
+    for method, path in (
+        ("GET", one),
+        ("PATCH", one),
+        ("DELETE", one),
+        ("GET", f"{one}/deliveries"),
+    ):
+        assert_envelope(
+            other.api(method, path, json={"name": "x"} if method == "PATCH" else None), 404
+        )
     create_deal(crm, Name="yours")
     [delivery] = wait_for(lambda: deliveries(crm, webhook, status="succeeded"))
     assert_envelope(other.api("POST", f"{one}/deliveries/{delivery['id']}/replay"), 404)
@@ -260,7 +306,8 @@ def test_subscriptions_are_per_tenant(crm: TenantFixture, other_tenant: TenantFi
 
 
 def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
-        crm: TenantFixture, receiver: Any, app: Flask, worker_app: Flask) -> None:
+    crm: TenantFixture, receiver: Any, app: Flask, worker_app: Flask
+) -> None:
     from trellis.outbox.dispatch import dispatch_pending
 
     url, handler = receiver
@@ -269,8 +316,9 @@ def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
     [delivery] = wait_for(lambda: deliveries(crm, webhook, status="succeeded"))
     owner = app.extensions["trellis"].database.owner
     with owner() as connection:
-        connection.execute(sa.text("UPDATE events SET dispatched_at = NULL WHERE tenant_id = :t"),
-                           {"t": crm.id})
+        connection.execute(
+            sa.text("UPDATE events SET dispatched_at = NULL WHERE tenant_id = :t"), {"t": crm.id}
+        )
     state = app.extensions["trellis"]
     again = dispatch_pending(state.database, state.metadata_cache, max_depth=5)
     assert [d for d in again.deliveries if d[0] == crm.id] == []
@@ -280,9 +328,13 @@ def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
 
     # A queued delivery whose message never reached a worker is sent by the outbox sweep.
     with owner() as connection:
-        connection.execute(sa.text(
-            "UPDATE webhook_deliveries SET status = 'queued', "
-            "created_at = now() - interval '1 minute' WHERE tenant_id = :t"), {"t": crm.id})
+        connection.execute(
+            sa.text(
+                "UPDATE webhook_deliveries SET status = 'queued', "
+                "created_at = now() - interval '1 minute' WHERE tenant_id = :t"
+            ),
+            {"t": crm.id},
+        )
     worker_app.extensions["celery"].send_task("trellis.dispatch_events")
     assert wait_for(lambda: len(handler.deliveries) == 2)
     assert handler.deliveries[1]["headers"]["X-Trellis-Delivery"] == str(delivery["id"])
@@ -290,15 +342,18 @@ def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
 
 
 def test_a_filter_broken_by_a_later_change_logs_why_nothing_was_sent(
-        crm: TenantFixture, receiver: Any) -> None:
+    crm: TenantFixture, receiver: Any
+) -> None:
     url, handler = receiver
     webhook = subscribe(crm, url, objects=["Opportunity"], filter="Touches > 1")
     deleted = crm.api("DELETE", "/api/v1/meta/objects/Opportunity/fields/Touches")
     assert deleted.status_code == 204, deleted.get_json()
     create_deal(crm)
     [skipped] = wait_for(lambda: deliveries(crm, webhook, status="skipped"))
-    assert skipped["error"].startswith("The filter could not be evaluated") and \
-        "Touches" in skipped["error"]
+    assert (
+        skipped["error"].startswith("The filter could not be evaluated")
+        and "Touches" in skipped["error"]
+    )
     assert skipped["attempts"] == 0 and handler.deliveries == []
     replay = crm.api("POST", f"/api/v1/webhooks/{webhook['id']}/deliveries/{skipped['id']}/replay")
     assert_envelope(replay, 409)
@@ -306,11 +361,22 @@ def test_a_filter_broken_by_a_later_change_logs_why_nothing_was_sent(
 
 def test_the_openapi_document_describes_webhooks(tenant: TenantFixture) -> None:
     spec = tenant.api("GET", "/api/v1/openapi.json").get_json()
-    operations = {operation["operationId"]: operation for path, item in spec["paths"].items()
-                  if path.startswith("/webhooks") for operation in item.values()}
+    operations = {
+        operation["operationId"]: operation
+        for path, item in spec["paths"].items()
+        if path.startswith("/webhooks")
+        for operation in item.values()
+    }
     assert set(operations) == {
-        "listWebhooks", "createWebhook", "getWebhook", "changeWebhook", "deleteWebhook",
-        "listWebhookDeliveries", "getWebhookDelivery", "replayWebhookDelivery"}
+        "listWebhooks",
+        "createWebhook",
+        "getWebhook",
+        "changeWebhook",
+        "deleteWebhook",
+        "listWebhookDeliveries",
+        "getWebhookDelivery",
+        "replayWebhookDelivery",
+    }
     assert all(operation["tags"] == ["Webhooks"] for operation in operations.values())
     schemas = spec["components"]["schemas"]
     assert schemas["WebhookSubscriptionInput"]["required"] == ["url", "secret"]

@@ -7,14 +7,20 @@ the call goes through :func:`trellis.webhooks.outbound.deliver`: the SSRF rules,
 and the per-destination circuit breaker apply as to any webhook. Enable it with
 ``TRELLIS_PLUGIN_MODULES=trellis.examples.chat_notify`` (servers and workers alike).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from trellis.automation.actions import ActionCheck, ActionStep, ActionType, Check
 from trellis.hookspecs import hookimpl
-from trellis.plugins.automation_actions.messages import (check_template, post_json,
-                                                         render_template, template_values)
+from trellis.plugins.automation_actions.messages import (
+    check_template,
+    post_json,
+    render_template,
+    template_values,
+)
 
 
 class PostChatMessage(ActionType):
@@ -36,9 +42,13 @@ class PostChatMessage(ActionType):
         text = render_template(action["text"], template_values(step), "message template")
         # The URL of an incoming webhook is its credential; with no secret of its own
         # the signature only has to be well-formed.
-        return lambda: post_json(step.config, action["url"], {"text": text},
-                                 secret=action.get("secret", ""),
-                                 delivery_id=step.delivery_id)
+        return lambda: post_json(
+            step.config,
+            action["url"],
+            {"text": text},
+            secret=action.get("secret", ""),
+            delivery_id=step.delivery_id,
+        )
 
 
 @hookimpl

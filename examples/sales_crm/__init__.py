@@ -3,12 +3,14 @@
 Shipped inside the ``trellis`` distribution as ``trellis.examples.sales_crm`` so that
 ``trellis demo`` can load it from a wheel as well as from a checkout.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,10 +34,16 @@ def load_package() -> dict[str, Any]:
     return parse_package(package_text(), "yaml")
 
 
-def load_example(connection: Connection, actor: Actor, metadata_cache: MetadataCache, *,
-                 accounts: int = DEFAULT_ACCOUNTS, random_seed: int = DEFAULT_RANDOM_SEED,
-                 today: dt.date | None = None,
-                 owners: Sequence[uuid.UUID] = ()) -> dict[str, int] | None:
+def load_example(
+    connection: Connection,
+    actor: Actor,
+    metadata_cache: MetadataCache,
+    *,
+    accounts: int = DEFAULT_ACCOUNTS,
+    random_seed: int = DEFAULT_RANDOM_SEED,
+    today: dt.date | None = None,
+    owners: Sequence[uuid.UUID] = (),
+) -> dict[str, int] | None:
     """Import the package unless the tenant has its objects, then seed them unless they
     hold records; return the records created per object.
 
@@ -52,8 +60,19 @@ def load_example(connection: Connection, actor: Actor, metadata_cache: MetadataC
     present = [existing[name].id for name in wanted if name in existing]
     if not present:
         import_package(service, package, message="Load the sales CRM example")
-    elif len(present) < len(wanted) or connection.execute(
-            sa.select(sa.exists().where(records.c.object_id.in_(present)))).scalar_one():
+    elif (
+        len(present) < len(wanted)
+        or connection.execute(
+            sa.select(sa.exists().where(records.c.object_id.in_(present)))
+        ).scalar_one()
+    ):
         return None
-    return seed(connection, actor, metadata_cache, accounts=accounts,
-                random_seed=random_seed, today=today, owners=owners)
+    return seed(
+        connection,
+        actor,
+        metadata_cache,
+        accounts=accounts,
+        random_seed=random_seed,
+        today=today,
+        owners=owners,
+    )

@@ -10,6 +10,7 @@ tenant whose sales CRM objects already hold records is left alone)::
 
     python -m trellis.examples.sales_crm.seed --tenant acme --accounts 50
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,17 +20,38 @@ import random
 import re
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.examples.sales_crm.data import (
-    CALL_TIMES, CHANNELS, COMPANY_WORDS, COMPETITORS, COUNTRIES, COUNTRY_WEIGHTS,
-    DEAL_PURPOSES, DEFAULT_ACCOUNTS, DEFAULT_RANDOM_SEED, FIRST_NAMES, INDUSTRIES,
-    LAST_NAMES, LEAD_SOURCES, LEAD_STATUSES, LOSS_REASONS, NEXT_STEPS, PRODUCTS, QUANTITIES, STAGES,
-    STREETS, TASK_SUBJECTS, TASK_TOPICS, TITLES)
+    CALL_TIMES,
+    CHANNELS,
+    COMPANY_WORDS,
+    COMPETITORS,
+    COUNTRIES,
+    COUNTRY_WEIGHTS,
+    DEAL_PURPOSES,
+    DEFAULT_ACCOUNTS,
+    DEFAULT_RANDOM_SEED,
+    FIRST_NAMES,
+    INDUSTRIES,
+    LAST_NAMES,
+    LEAD_SOURCES,
+    LEAD_STATUSES,
+    LOSS_REASONS,
+    NEXT_STEPS,
+    PRODUCTS,
+    QUANTITIES,
+    STAGES,
+    STREETS,
+    TASK_SUBJECTS,
+    TASK_TOPICS,
+    TITLES,
+)
 from trellis.metadata.compiled import MetadataCache, TenantSchema
 from trellis.records.service import RecordService
 
@@ -37,8 +59,14 @@ from trellis.records.service import RecordService
 class _Writer:
     """Creates records through the records service and counts them per object."""
 
-    def __init__(self, connection: Connection, actor: Actor, schema: TenantSchema,
-                 owners: Sequence[uuid.UUID], rng: random.Random) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        actor: Actor,
+        schema: TenantSchema,
+        owners: Sequence[uuid.UUID],
+        rng: random.Random,
+    ) -> None:
         self.connection, self.actor, self.schema = connection, actor, schema
         # Owners are drawn from a generator of their own, so that the same seed gives
         # the same records with or without owners.
@@ -49,7 +77,8 @@ class _Writer:
     def service(self, object_name: str) -> RecordService:
         if object_name not in self.services:
             self.services[object_name] = RecordService(
-                self.connection, self.actor, self.schema, self.schema.object(object_name))
+                self.connection, self.actor, self.schema, self.schema.object(object_name)
+            )
         return self.services[object_name]
 
     def create(self, object_name: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -64,10 +93,16 @@ class _Writer:
         self.service(object_name).update(record_id, values)
 
 
-def seed(connection: Connection, actor: Actor, metadata_cache: MetadataCache, *,
-         accounts: int = DEFAULT_ACCOUNTS, random_seed: int = DEFAULT_RANDOM_SEED,
-         today: dt.date | None = None,
-         owners: Sequence[uuid.UUID] = ()) -> dict[str, int]:
+def seed(
+    connection: Connection,
+    actor: Actor,
+    metadata_cache: MetadataCache,
+    *,
+    accounts: int = DEFAULT_ACCOUNTS,
+    random_seed: int = DEFAULT_RANDOM_SEED,
+    today: dt.date | None = None,
+    owners: Sequence[uuid.UUID] = (),
+) -> dict[str, int]:
     """Create products, accounts with contacts, opportunities with line items, leads and
     tasks; return how many records of each object were created.
 
@@ -78,13 +113,24 @@ def seed(connection: Connection, actor: Actor, metadata_cache: MetadataCache, *,
         raise ValueError("seed at least one account")
     rng = random.Random(random_seed)
     today = today or dt.date.today()
-    writer = _Writer(connection, actor, metadata_cache.get(connection, actor.tenant_id),
-                     owners, rng)
+    writer = _Writer(
+        connection, actor, metadata_cache.get(connection, actor.tenant_id), owners, rng
+    )
     names = _Names(rng)
-    products = [writer.create("Product", {
-        "Name": name, "ProductCode": code, "Family": family, "ListPrice": price,
-        "Active": True, "Description": f"{name}. Family: {family}."})
-        for name, code, family, price in PRODUCTS]
+    products = [
+        writer.create(
+            "Product",
+            {
+                "Name": name,
+                "ProductCode": code,
+                "Family": family,
+                "ListPrice": price,
+                "Active": True,
+                "Description": f"{name}. Family: {family}.",
+            },
+        )
+        for name, code, family, price in PRODUCTS
+    ]
     account_rows: list[dict[str, Any]] = []
     for number in range(accounts):
         account = _account(writer, rng, names, today, account_rows, number)
@@ -126,82 +172,105 @@ class _Names:
         return candidate
 
 
-def _account(writer: _Writer, rng: random.Random, names: _Names, today: dt.date,
-             earlier: list[dict[str, Any]], number: int) -> dict[str, Any]:
-    (country, legal, cities), = rng.choices(COUNTRIES, weights=COUNTRY_WEIGHTS)
+def _account(
+    writer: _Writer,
+    rng: random.Random,
+    names: _Names,
+    today: dt.date,
+    earlier: list[dict[str, Any]],
+    number: int,
+) -> dict[str, Any]:
+    ((country, legal, cities),) = rng.choices(COUNTRIES, weights=COUNTRY_WEIGHTS)
     city, area, postal = rng.choice(cities)
     industry = rng.choice(list(INDUSTRIES))
     company = names.company(industry)
-    account_type = rng.choices(("Customer", "Prospect", "Partner", "Competitor", "Other"),
-                               weights=(45, 38, 10, 3, 4))[0]
+    account_type = rng.choices(
+        ("Customer", "Prospect", "Partner", "Competitor", "Other"), weights=(45, 38, 10, 3, 4)
+    )[0]
     employees = int(10 ** rng.uniform(1.2, 4.4))
     revenue = round(employees * rng.randint(70, 320), -1) * 1000
     parent = None
     if number >= 5 and rng.random() < 0.1:
         parent = rng.choice(earlier[:number])["id"]
     domain = f"{_ascii_slug(company)}.example"
-    return writer.create("Account", {
-        "Name": f"{company} {rng.choice(legal)}",
-        "Type": account_type,
-        "Industry": industry,
-        "Rating": rng.choices(("Hot", "Warm", "Cold"), weights=(2, 5, 3))[0],
-        "Website": f"https://www.{domain}",
-        "Phone": _phone(rng, country, area),
-        "AnnualRevenue": revenue,
-        "Employees": employees,
-        "BillingStreet": f"{rng.randint(1, 480)} {rng.choice(STREETS)}",
-        "BillingCity": city,
-        "BillingPostalCode": _postal_code(rng, postal),
-        "BillingCountry": country,
-        "CustomerSince": (today - dt.timedelta(days=rng.randint(60, 2500))).isoformat()
-        if account_type == "Customer" else None,
-        "Active": rng.random() > 0.05,
-        "ParentAccount": parent,
-        "Description": f"{industry} company in {city}, {country}, with about {employees:,} "
-                       f"employees.\nFirst contact through {rng.choice(LEAD_SOURCES).lower()}.",
-    }) | {"_company": company, "_domain": domain, "_country": country, "_area": area,
-          "_city": city}
+    return writer.create(
+        "Account",
+        {
+            "Name": f"{company} {rng.choice(legal)}",
+            "Type": account_type,
+            "Industry": industry,
+            "Rating": rng.choices(("Hot", "Warm", "Cold"), weights=(2, 5, 3))[0],
+            "Website": f"https://www.{domain}",
+            "Phone": _phone(rng, country, area),
+            "AnnualRevenue": revenue,
+            "Employees": employees,
+            "BillingStreet": f"{rng.randint(1, 480)} {rng.choice(STREETS)}",
+            "BillingCity": city,
+            "BillingPostalCode": _postal_code(rng, postal),
+            "BillingCountry": country,
+            "CustomerSince": (today - dt.timedelta(days=rng.randint(60, 2500))).isoformat()
+            if account_type == "Customer"
+            else None,
+            "Active": rng.random() > 0.05,
+            "ParentAccount": parent,
+            "Description": f"{industry} company in {city}, {country}, with about {employees:,} "
+            f"employees.\nFirst contact through {rng.choice(LEAD_SOURCES).lower()}.",
+        },
+    ) | {"_company": company, "_domain": domain, "_country": country, "_area": area, "_city": city}
 
 
-def _contacts(writer: _Writer, rng: random.Random, names: _Names, today: dt.date,
-              account: dict[str, Any]) -> list[dict[str, Any]]:
+def _contacts(
+    writer: _Writer, rng: random.Random, names: _Names, today: dt.date, account: dict[str, Any]
+) -> list[dict[str, Any]]:
     count = rng.randint(2, 4) if account["Type"] == "Customer" else rng.randint(1, 3)
     titles = rng.sample(TITLES, count)
     contacts: list[dict[str, Any]] = []
     for title, department in titles:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         birth_year = today.year - rng.randint(26, 64)
-        contact = writer.create("Contact", {
-            "Name": f"{first} {last}",
-            "Salutation": rng.choices(("Dr.", "Prof.", None), weights=(10, 3, 87))[0],
-            "FirstName": first,
-            "LastName": last,
-            "Title": title,
-            "Department": department,
-            "Account": account["id"],
-            "ReportsTo": contacts[0]["id"] if contacts else None,
-            "Email": names.email(first, last, account["_domain"]),
-            "Phone": _phone(rng, account["_country"], account["_area"]),
-            "MobilePhone": _phone(rng, account["_country"], account["_area"])
-            if rng.random() < 0.6 else None,
-            "LinkedIn": f"https://linkedin.example/in/{_ascii_slug(first + ' ' + last)}"
-                        f"-{rng.randint(100, 999)}" if rng.random() < 0.5 else None,
-            "PreferredChannels": rng.sample(CHANNELS, rng.randint(1, 2)),
-            "BestTimeToCall": rng.choice(CALL_TIMES) if rng.random() < 0.7 else None,
-            "Birthdate": dt.date(birth_year, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
-            if rng.random() < 0.4 else None,
-            "LeadSource": rng.choice(LEAD_SOURCES),
-            "DoNotCall": rng.random() < 0.05,
-            "EmailOptOut": rng.random() < 0.1,
-            "MailingCity": account["_city"],
-        })
+        contact = writer.create(
+            "Contact",
+            {
+                "Name": f"{first} {last}",
+                "Salutation": rng.choices(("Dr.", "Prof.", None), weights=(10, 3, 87))[0],
+                "FirstName": first,
+                "LastName": last,
+                "Title": title,
+                "Department": department,
+                "Account": account["id"],
+                "ReportsTo": contacts[0]["id"] if contacts else None,
+                "Email": names.email(first, last, account["_domain"]),
+                "Phone": _phone(rng, account["_country"], account["_area"]),
+                "MobilePhone": _phone(rng, account["_country"], account["_area"])
+                if rng.random() < 0.6
+                else None,
+                "LinkedIn": f"https://linkedin.example/in/{_ascii_slug(first + ' ' + last)}"
+                f"-{rng.randint(100, 999)}"
+                if rng.random() < 0.5
+                else None,
+                "PreferredChannels": rng.sample(CHANNELS, rng.randint(1, 2)),
+                "BestTimeToCall": rng.choice(CALL_TIMES) if rng.random() < 0.7 else None,
+                "Birthdate": dt.date(birth_year, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+                if rng.random() < 0.4
+                else None,
+                "LeadSource": rng.choice(LEAD_SOURCES),
+                "DoNotCall": rng.random() < 0.05,
+                "EmailOptOut": rng.random() < 0.1,
+                "MailingCity": account["_city"],
+            },
+        )
         contacts.append(contact)
     return contacts
 
 
-def _opportunities(writer: _Writer, rng: random.Random, today: dt.date,
-                   account: dict[str, Any], contacts: list[dict[str, Any]],
-                   products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _opportunities(
+    writer: _Writer,
+    rng: random.Random,
+    today: dt.date,
+    account: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    products: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     if account["Type"] in {"Competitor", "Other"}:
         return []
     count = rng.randint(1, 4) if account["Type"] == "Customer" else rng.randint(0, 2)
@@ -211,46 +280,59 @@ def _opportunities(writer: _Writer, rng: random.Random, today: dt.date,
         stage = rng.choices(list(STAGES), weights=[w for w, _, _ in STAGES.values()])[0]
         _, probability, forecast = STAGES[stage]
         closed = stage.startswith("Closed")
-        close_date = today + dt.timedelta(days=-rng.randint(5, 330) if closed
-                                          else rng.randint(7, 180))
+        close_date = today + dt.timedelta(
+            days=-rng.randint(5, 330) if closed else rng.randint(7, 180)
+        )
         contacted = dt.datetime.combine(
             min(close_date, today) - dt.timedelta(days=rng.randint(0, 20)),
-            dt.time(rng.randint(8, 17), rng.choice((0, 15, 30, 45))), dt.timezone.utc)
+            dt.time(rng.randint(8, 17), rng.choice((0, 15, 30, 45))),
+            dt.UTC,
+        )
         contact = rng.choice(contacts)
         lines = _line_items(rng, products, close_date) if rng.random() < 0.75 else []
-        amount = sum((line.pop("_total") for line in lines), Decimal(0)) if lines \
+        amount = (
+            sum((line.pop("_total") for line in lines), Decimal(0))
+            if lines
             else Decimal(rng.randint(4, 400) * 500)
-        opportunity = writer.create("Opportunity", {
-            "Name": f"{company} - {purpose}"[:120],
-            "Account": account["id"],
-            "PrimaryContact": contact["id"],
-            "Amount": amount,
-            "Stage": stage,
-            "Probability": probability,
-            "CloseDate": close_date.isoformat(),
-            "Type": "New Business" if account["Type"] != "Customer" else
-            rng.choice(("Existing Business - Upgrade", "Renewal", "New Business")),
-            "ForecastCategory": forecast,
-            # Derived, not drawn, so the random sequence (and the seeded data) is unchanged.
-            "LossReason": LOSS_REASONS[len(purpose) % len(LOSS_REASONS)]
-            if stage == "Closed Lost" else None,
-            "LeadSource": rng.choice(LEAD_SOURCES),
-            "Competitors": rng.sample(COMPETITORS, rng.randint(0, 2)) or None,
-            "NextStep": None if closed else rng.choice(NEXT_STEPS),
-            "LastContactedAt": contacted.isoformat(),
-            "Private": rng.random() < 0.05,
-            "ProposalNotes": None if stage in {"Prospecting", "Qualification"} else
-            f"<p>Proposal for <strong>{account['Name']}</strong>, prepared for "
-            f"{contact['Name']}.</p><ul><li>{purpose}</li><li>Payment terms: net 30</li></ul>",
-        })
+        )
+        opportunity = writer.create(
+            "Opportunity",
+            {
+                "Name": f"{company} - {purpose}"[:120],
+                "Account": account["id"],
+                "PrimaryContact": contact["id"],
+                "Amount": amount,
+                "Stage": stage,
+                "Probability": probability,
+                "CloseDate": close_date.isoformat(),
+                "Type": "New Business"
+                if account["Type"] != "Customer"
+                else rng.choice(("Existing Business - Upgrade", "Renewal", "New Business")),
+                "ForecastCategory": forecast,
+                # Derived, not drawn, so the random sequence (and the seeded data) is unchanged.
+                "LossReason": LOSS_REASONS[len(purpose) % len(LOSS_REASONS)]
+                if stage == "Closed Lost"
+                else None,
+                "LeadSource": rng.choice(LEAD_SOURCES),
+                "Competitors": rng.sample(COMPETITORS, rng.randint(0, 2)) or None,
+                "NextStep": None if closed else rng.choice(NEXT_STEPS),
+                "LastContactedAt": contacted.isoformat(),
+                "Private": rng.random() < 0.05,
+                "ProposalNotes": None
+                if stage in {"Prospecting", "Qualification"}
+                else f"<p>Proposal for <strong>{account['Name']}</strong>, prepared for "
+                f"{contact['Name']}.</p><ul><li>{purpose}</li><li>Payment terms: net 30</li></ul>",
+            },
+        )
         for line in lines:
             writer.create("OpportunityLineItem", {**line, "Opportunity": opportunity["id"]})
         created.append(opportunity)
     return created
 
 
-def _line_items(rng: random.Random, products: list[dict[str, Any]],
-                close_date: dt.date) -> list[dict[str, Any]]:
+def _line_items(
+    rng: random.Random, products: list[dict[str, Any]], close_date: dt.date
+) -> list[dict[str, Any]]:
     lines = []
     for product in rng.sample(products, rng.randint(1, 3)):
         low, high = QUANTITIES[product["Family"]]
@@ -258,31 +340,59 @@ def _line_items(rng: random.Random, products: list[dict[str, Any]],
         price = Decimal(str(product["ListPrice"]))
         discount = Decimal(rng.choice((0, 0, 0, 5, 10, 12.5, 15, 20)))
         total = (quantity * price * (100 - discount) / 100).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP)
-        lines.append({"Product": product["id"], "Quantity": quantity, "UnitPrice": price,
-                      "Discount": discount, "_total": total,
-                      "ServiceDate": (close_date + dt.timedelta(days=30)).isoformat()})
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        lines.append(
+            {
+                "Product": product["id"],
+                "Quantity": quantity,
+                "UnitPrice": price,
+                "Discount": discount,
+                "_total": total,
+                "ServiceDate": (close_date + dt.timedelta(days=30)).isoformat(),
+            }
+        )
     return lines
 
 
-def _opportunity_tasks(writer: _Writer, rng: random.Random, today: dt.date,
-                       account: dict[str, Any], contacts: list[dict[str, Any]],
-                       opportunity: dict[str, Any]) -> None:
+def _opportunity_tasks(
+    writer: _Writer,
+    rng: random.Random,
+    today: dt.date,
+    account: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    opportunity: dict[str, Any],
+) -> None:
     closed = opportunity["Stage"].startswith("Closed")
     for _ in range(rng.randint(0, 1) if closed else rng.randint(1, 2)):
-        contact = next((c for c in contacts if c["id"] == opportunity["PrimaryContact"]),
-                       contacts[0])
+        contact = next(
+            (c for c in contacts if c["id"] == opportunity["PrimaryContact"]), contacts[0]
+        )
         task_type = rng.choice(list(TASK_SUBJECTS))
         due = today + dt.timedelta(days=-rng.randint(1, 60) if closed else rng.randint(-10, 30))
         done = closed or due < today and rng.random() < 0.7
-        _task(writer, rng, task_type, due, done, first=contact["FirstName"],
-              company=account["Name"], Account=account["id"], Contact=contact["id"],
-              Opportunity=opportunity["id"])
+        _task(
+            writer,
+            rng,
+            task_type,
+            due,
+            done,
+            first=contact["FirstName"],
+            company=account["Name"],
+            Account=account["id"],
+            Contact=contact["id"],
+            Opportunity=opportunity["id"],
+        )
 
 
-def _lead(writer: _Writer, rng: random.Random, names: _Names, today: dt.date,
-          accounts: list[dict[str, Any]]) -> None:
-    (country, legal, cities), = rng.choices(COUNTRIES, weights=COUNTRY_WEIGHTS)
+def _lead(
+    writer: _Writer,
+    rng: random.Random,
+    names: _Names,
+    today: dt.date,
+    accounts: list[dict[str, Any]],
+) -> None:
+    ((country, legal, cities),) = rng.choices(COUNTRIES, weights=COUNTRY_WEIGHTS)
     _, area, _ = rng.choice(cities)
     industry = rng.choice(list(INDUSTRIES))
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -293,52 +403,78 @@ def _lead(writer: _Writer, rng: random.Random, names: _Names, today: dt.date,
         account = rng.choice(accounts)
         contact = account["contacts"][0]
         company, first, last = account["_company"], contact["FirstName"], contact["LastName"]
-        converted = {"ConvertedAccount": account["id"], "ConvertedContact": contact["id"],
-                     "ConvertedOpportunity": account["opportunities"][0]["id"]
-                     if account["opportunities"] else None,
-                     "ConvertedDate": (today - dt.timedelta(days=rng.randint(30, 400)))
-                     .isoformat()}
+        converted = {
+            "ConvertedAccount": account["id"],
+            "ConvertedContact": contact["id"],
+            "ConvertedOpportunity": account["opportunities"][0]["id"]
+            if account["opportunities"]
+            else None,
+            "ConvertedDate": (today - dt.timedelta(days=rng.randint(30, 400))).isoformat(),
+        }
     domain = f"{_ascii_slug(company)}.example"
     employees = int(10 ** rng.uniform(1, 4))
-    lead = writer.create("Lead", {
-        "Name": f"{first} {last}", "Company": f"{company} {rng.choice(legal)}",
-        "Title": rng.choice(TITLES)[0],
-        "Email": contact["Email"] if converted else names.email(first, last, domain),
-        "Phone": _phone(rng, country, area),
-        "Website": f"https://www.{domain}",
-        "Status": status,
-        "Rating": rng.choice(("Hot", "Warm", "Cold")),
-        "LeadSource": rng.choice(LEAD_SOURCES),
-        "Industry": industry,
-        "Interests": rng.sample(list(QUANTITIES), rng.randint(1, 3)),
-        "AnnualRevenue": round(employees * rng.randint(60, 300), -1) * 1000,
-        "Employees": employees,
-        "Score": rng.randint(5, 98),
-        "Notes": f"Asked about {rng.choice(TASK_TOPICS)} at "
-                 f"{rng.choice(('the spring trade show', 'a webinar', 'our website'))}.",
-        **converted,
-    })
+    lead = writer.create(
+        "Lead",
+        {
+            "Name": f"{first} {last}",
+            "Company": f"{company} {rng.choice(legal)}",
+            "Title": rng.choice(TITLES)[0],
+            "Email": contact["Email"] if converted else names.email(first, last, domain),
+            "Phone": _phone(rng, country, area),
+            "Website": f"https://www.{domain}",
+            "Status": status,
+            "Rating": rng.choice(("Hot", "Warm", "Cold")),
+            "LeadSource": rng.choice(LEAD_SOURCES),
+            "Industry": industry,
+            "Interests": rng.sample(list(QUANTITIES), rng.randint(1, 3)),
+            "AnnualRevenue": round(employees * rng.randint(60, 300), -1) * 1000,
+            "Employees": employees,
+            "Score": rng.randint(5, 98),
+            "Notes": f"Asked about {rng.choice(TASK_TOPICS)} at "
+            f"{rng.choice(('the spring trade show', 'a webinar', 'our website'))}.",
+            **converted,
+        },
+    )
     if status in {"Open - Not Contacted", "Working - Contacted"} and rng.random() < 0.6:
         due = today + dt.timedelta(days=rng.randint(-5, 14))
         _task(writer, rng, "Call", due, False, first=first, company=company, Lead=lead["id"])
 
 
-def _task(writer: _Writer, rng: random.Random, task_type: str, due: dt.date, done: bool, *,
-          first: str, company: str, **links: str) -> None:
-    subject = TASK_SUBJECTS[task_type].format(first=first, company=company,
-                                              topic=rng.choice(TASK_TOPICS))
+def _task(
+    writer: _Writer,
+    rng: random.Random,
+    task_type: str,
+    due: dt.date,
+    done: bool,
+    *,
+    first: str,
+    company: str,
+    **links: str,
+) -> None:
+    subject = TASK_SUBJECTS[task_type].format(
+        first=first, company=company, topic=rng.choice(TASK_TOPICS)
+    )
     reminder = None
     if not done:
-        reminder = dt.datetime.combine(due, dt.time(8, 30), dt.timezone.utc).isoformat()
-    writer.create("Task", {
-        "Subject": subject[:160], "Type": task_type,
-        "Status": "Completed" if done else rng.choice(("Not Started", "In Progress", "Waiting")),
-        "Priority": rng.choices(("High", "Normal", "Low"), weights=(2, 6, 2))[0],
-        "DueDate": due.isoformat(), "ReminderAt": reminder,
-        "DurationMinutes": rng.choice((15, 30, 45, 60)) if task_type in {"Call", "Meeting",
-                                                                         "Demo"} else None,
-        "Description": f"{task_type} regarding {company}.", **links,
-    })
+        reminder = dt.datetime.combine(due, dt.time(8, 30), dt.UTC).isoformat()
+    writer.create(
+        "Task",
+        {
+            "Subject": subject[:160],
+            "Type": task_type,
+            "Status": "Completed"
+            if done
+            else rng.choice(("Not Started", "In Progress", "Waiting")),
+            "Priority": rng.choices(("High", "Normal", "Low"), weights=(2, 6, 2))[0],
+            "DueDate": due.isoformat(),
+            "ReminderAt": reminder,
+            "DurationMinutes": rng.choice((15, 30, 45, 60))
+            if task_type in {"Call", "Meeting", "Demo"}
+            else None,
+            "Description": f"{task_type} regarding {company}.",
+            **links,
+        },
+    )
 
 
 def _phone(rng: random.Random, country: str, area: str) -> str:
@@ -368,9 +504,11 @@ def _ascii_slug(text: str, separator: str = "-") -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Load the example into a tenant, as :func:`load_example` does."""
-    parser = argparse.ArgumentParser(prog="python -m trellis.examples.sales_crm.seed",
-                                     description="Import the sales CRM example into a "
-                                     "tenant and fill it with realistic records.")
+    parser = argparse.ArgumentParser(
+        prog="python -m trellis.examples.sales_crm.seed",
+        description="Import the sales CRM example into a "
+        "tenant and fill it with realistic records.",
+    )
     parser.add_argument("--tenant", required=True, help="Slug of an existing tenant.")
     parser.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS)
     parser.add_argument("--seed", type=int, default=DEFAULT_RANDOM_SEED, dest="random_seed")
@@ -378,9 +516,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from trellis.actor import system_actor
     from trellis.api.context import schedule_index_build
-    from trellis.runtime.app import create_app
     from trellis.examples.sales_crm import load_example
     from trellis.identity.tenants import get_tenant
+    from trellis.runtime.app import create_app
 
     app = create_app()
     state = app.extensions["trellis"]
@@ -389,12 +527,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             tenant = get_tenant(connection, slug=arguments.tenant)
         actor = system_actor(tenant.id, tenant.slug)
         with state.database.tenant(tenant.id) as connection:
-            counts = load_example(connection, actor, state.metadata_cache,
-                                  accounts=arguments.accounts,
-                                  random_seed=arguments.random_seed)
+            counts = load_example(
+                connection,
+                actor,
+                state.metadata_cache,
+                accounts=arguments.accounts,
+                random_seed=arguments.random_seed,
+            )
         if counts is None:
-            raise SystemExit(f"Tenant {tenant.slug} already has sales CRM records (or objects "
-                             "of its own with the same names); nothing loaded.")
+            raise SystemExit(
+                f"Tenant {tenant.slug} already has sales CRM records (or objects "
+                "of its own with the same names); nothing loaded."
+            )
         schedule_index_build(tenant.id)
         print("Created " + ", ".join(f"{count} {name}" for name, count in counts.items()))
     state.database.dispose()

@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -23,9 +24,10 @@ TENANT_TABLES = ("users", "api_tokens", "user_sessions")
 
 
 def _tenant_key() -> list[sa.Column]:
-    return [sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"),
-                      primary_key=True),
-            sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID)]
+    return [
+        sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
+        sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    ]
 
 
 def _timestamp(name: str, **kwargs) -> sa.Column:
@@ -43,7 +45,8 @@ def upgrade() -> None:
         sa.CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="slug_format"),
     )
     op.create_table(
-        "users", *_tenant_key(),
+        "users",
+        *_tenant_key(),
         sa.Column("email", sa.Text, nullable=False),
         sa.Column("display_name", sa.Text, nullable=False, server_default=""),
         sa.Column("password_hash", sa.Text),
@@ -54,7 +57,8 @@ def upgrade() -> None:
     )
     op.execute("CREATE UNIQUE INDEX uq_users_tenant_email ON users (tenant_id, lower(email))")
     op.create_table(
-        "api_tokens", *_tenant_key(),
+        "api_tokens",
+        *_tenant_key(),
         sa.Column("user_id", UUID(as_uuid=True), nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("token_hash", sa.LargeBinary, nullable=False, unique=True),
@@ -64,19 +68,22 @@ def upgrade() -> None:
         _timestamp("expires_at"),
         _timestamp("last_used_at"),
         _timestamp("revoked_at"),
-        sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
     )
     op.create_table(
-        "user_sessions", *_tenant_key(),
+        "user_sessions",
+        *_tenant_key(),
         sa.Column("user_id", UUID(as_uuid=True), nullable=False),
         sa.Column("secret_hash", sa.LargeBinary, nullable=False, unique=True),
         _timestamp("created_at", nullable=False, server_default=NOW),
         _timestamp("expires_at", nullable=False),
         sa.Column("client_address", sa.Text),
         sa.Column("user_agent", sa.Text),
-        sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
     )
     for table in TENANT_TABLES:
         for statement in tenant_rls_statements(table):

@@ -10,6 +10,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -38,8 +39,9 @@ def upgrade() -> None:
         sa.Column("last_run_at", sa.DateTime(timezone=True)),
         sa.Column("last_run_count", sa.Integer),
     )
-    op.execute("CREATE INDEX ix_automation_schedules_due ON automation_schedules "
-               "(tenant_id, next_run_at)")
+    op.execute(
+        "CREATE INDEX ix_automation_schedules_due ON automation_schedules (tenant_id, next_run_at)"
+    )
     for statement in tenant_rls_statements("automation_schedules"):
         op.execute(statement)
 
@@ -48,29 +50,44 @@ def upgrade() -> None:
     op.add_column("automation_runs", sa.Column("resume_at", sa.DateTime(timezone=True)))
     # When the run was last handed to the workers (created, resumed, replayed): the outbox
     # sweep re-sends queued runs by this, not by their age.
-    op.add_column("automation_runs", sa.Column("queued_at", sa.DateTime(timezone=True),
-                                               nullable=False, server_default=sa.text("now()")))
+    op.add_column(
+        "automation_runs",
+        sa.Column(
+            "queued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")
+        ),
+    )
     op.execute("UPDATE automation_runs SET queued_at = created_at")
-    op.execute("CREATE INDEX ix_automation_runs_queued ON automation_runs (tenant_id, queued_at) "
-               "WHERE status = 'queued'")
-    op.create_unique_constraint("uq_automation_runs_execution_key", "automation_runs",
-                                ["tenant_id", "execution_key"])
+    op.execute(
+        "CREATE INDEX ix_automation_runs_queued ON automation_runs (tenant_id, queued_at) "
+        "WHERE status = 'queued'"
+    )
+    op.create_unique_constraint(
+        "uq_automation_runs_execution_key", "automation_runs", ["tenant_id", "execution_key"]
+    )
     op.execute("ALTER TABLE automation_runs DROP CONSTRAINT ck_automation_runs_status")
-    op.execute("ALTER TABLE automation_runs ADD CONSTRAINT ck_automation_runs_status "
-               f"CHECK (status IN ({STATUSES}, 'waiting'))")
-    op.execute("CREATE INDEX ix_automation_runs_waiting ON automation_runs (tenant_id, resume_at) "
-               "WHERE status = 'waiting'")
+    op.execute(
+        "ALTER TABLE automation_runs ADD CONSTRAINT ck_automation_runs_status "
+        f"CHECK (status IN ({STATUSES}, 'waiting'))"
+    )
+    op.execute(
+        "CREATE INDEX ix_automation_runs_waiting ON automation_runs (tenant_id, resume_at) "
+        "WHERE status = 'waiting'"
+    )
 
 
 def downgrade() -> None:
     op.execute("DROP INDEX ix_automation_runs_waiting")
     op.execute("DROP INDEX ix_automation_runs_queued")
     op.execute("DELETE FROM automation_runs WHERE event_id IS NULL")
-    op.execute("UPDATE automation_runs SET status = 'dead', error = 'Waiting when downgraded.' "
-               "WHERE status = 'waiting'")
+    op.execute(
+        "UPDATE automation_runs SET status = 'dead', error = 'Waiting when downgraded.' "
+        "WHERE status = 'waiting'"
+    )
     op.execute("ALTER TABLE automation_runs DROP CONSTRAINT ck_automation_runs_status")
-    op.execute("ALTER TABLE automation_runs ADD CONSTRAINT ck_automation_runs_status "
-               f"CHECK (status IN ({STATUSES}))")
+    op.execute(
+        "ALTER TABLE automation_runs ADD CONSTRAINT ck_automation_runs_status "
+        f"CHECK (status IN ({STATUSES}))"
+    )
     op.drop_constraint("uq_automation_runs_execution_key", "automation_runs", type_="unique")
     op.drop_column("automation_runs", "queued_at")
     op.drop_column("automation_runs", "resume_at")

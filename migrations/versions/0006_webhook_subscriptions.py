@@ -4,6 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-26
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -60,20 +61,29 @@ def upgrade() -> None:
         sa.Column("created_at", _timestamp, nullable=False, server_default=sa.text("now()")),
         sa.Column("last_attempt_at", _timestamp),
         sa.Column("next_attempt_at", _timestamp),
-        sa.CheckConstraint("status IN ('queued', 'sending', 'succeeded', 'failed', 'dead', "
-                           "'skipped')", name="status"),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sending', 'succeeded', 'failed', 'dead', 'skipped')",
+            name="status",
+        ),
         # Deleting a subscription deletes its log with it.
-        sa.ForeignKeyConstraint(["tenant_id", "subscription_id"],
-                                ["webhook_subscriptions.tenant_id", "webhook_subscriptions.id"],
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "subscription_id"],
+            ["webhook_subscriptions.tenant_id", "webhook_subscriptions.id"],
+            ondelete="CASCADE",
+        ),
         # An event is delivered to a subscription at most once, however often it is dispatched.
-        sa.UniqueConstraint("tenant_id", "subscription_id", "event_id",
-                            name="uq_webhook_deliveries_key"),
+        sa.UniqueConstraint(
+            "tenant_id", "subscription_id", "event_id", name="uq_webhook_deliveries_key"
+        ),
     )
-    op.execute("CREATE INDEX ix_webhook_deliveries_log ON webhook_deliveries "
-               "(tenant_id, subscription_id, id)")
-    op.execute("CREATE INDEX ix_webhook_deliveries_pending ON webhook_deliveries (created_at) "
-               "WHERE status IN ('queued', 'sending', 'failed')")
+    op.execute(
+        "CREATE INDEX ix_webhook_deliveries_log ON webhook_deliveries "
+        "(tenant_id, subscription_id, id)"
+    )
+    op.execute(
+        "CREATE INDEX ix_webhook_deliveries_pending ON webhook_deliveries (created_at) "
+        "WHERE status IN ('queued', 'sending', 'failed')"
+    )
     for table in ("webhook_subscriptions", "webhook_deliveries"):
         for statement in tenant_rls_statements(table):
             op.execute(statement)

@@ -3,6 +3,7 @@
 Services receive an :class:`Actor` beside the connection, so permission checks
 live in one place instead of being scattered through views.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -50,12 +51,16 @@ class Actor:
             "tenant": {"id": str(self.tenant_id), "slug": self.tenant_slug},
             "user": {"id": str(self.user_id) if self.user_id else None, "email": self.email},
             "roles": list(self.roles),
-            "token": ({"id": str(self.token_id), "scopes": list(self.scopes or ())}
-                      if self.token_id else None),
+            "token": (
+                {"id": str(self.token_id), "scopes": list(self.scopes or ())}
+                if self.token_id
+                else None
+            ),
         }
 
 
 def system_actor(tenant_id: uuid.UUID, tenant_slug: str) -> Actor:
     """The platform itself (CLI, seed scripts, background jobs) acting in a tenant."""
-    return Actor(tenant_id=tenant_id, tenant_slug=tenant_slug, user_id=None, email=None,
-                 roles=(ADMIN_ROLE,))
+    return Actor(
+        tenant_id=tenant_id, tenant_slug=tenant_slug, user_id=None, email=None, roles=(ADMIN_ROLE,)
+    )

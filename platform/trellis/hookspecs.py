@@ -4,6 +4,7 @@ Plugins implement them with ``@trellis.hookimpl`` and are found through the
 ``trellis`` entry-point group. Each hook has a one-line docstring; a test fails
 when one is missing.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@
 instance folder (development and tests: a worker process and the test can both see
 them), ``smtp`` sends through ``TRELLIS_SMTP_URL`` with a timeout.
 """
+
 from __future__ import annotations
 
 import email.message
@@ -46,8 +47,14 @@ def build(config: Config, to: list[str], subject: str, body: str) -> email.messa
 def send(config: Config, message: email.message.EmailMessage) -> None:
     backend = config.mail_backend
     if backend == "console":
-        log.info("email", extra={"to": message["To"], "subject": message["Subject"],
-                                 "body": message.get_content()})
+        log.info(
+            "email",
+            extra={
+                "to": message["To"],
+                "subject": message["Subject"],
+                "body": message.get_content(),
+            },
+        )
     elif backend == "file":
         folder = Path(config.instance_path) / "mail"
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,8 +71,11 @@ def _smtp(config: Config, message: email.message.EmailMessage) -> None:
         raise MailError("Set TRELLIS_SMTP_URL, e.g. smtp://user:password@mail.example:587.")
     connect = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
     try:
-        with connect(url.hostname, url.port or (465 if url.scheme == "smtps" else 587),
-                     timeout=SMTP_TIMEOUT_SECONDS) as server:
+        with connect(
+            url.hostname,
+            url.port or (465 if url.scheme == "smtps" else 587),
+            timeout=SMTP_TIMEOUT_SECONDS,
+        ) as server:
             if url.scheme == "smtp" and server.has_extn("starttls"):
                 server.starttls()
             if url.username:

@@ -4,6 +4,7 @@ Every request gets an id (a sane incoming ``X-Request-ID`` is kept so a proxy's 
 follows the request through), echoed in the response header, attached to every
 log line and to error envelopes.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ import uuid
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
@@ -33,8 +39,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({key: value for key, value in vars(record).items()
-                      if key not in self._standard})
+        entry.update(
+            {key: value for key, value in vars(record).items() if key not in self._standard}
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -49,8 +56,11 @@ class RequestIdFilter(logging.Filter):
 
 def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if as_json else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger("trellis")
     logger.handlers[:] = [handler]
@@ -64,10 +74,18 @@ def init_app(app: Flask) -> None:
     access_log = logging.getLogger("trellis.access")
     # One registry per app, so that several apps in one process (tests) do not clash.
     registry = CollectorRegistry()
-    requests_total = Counter("trellis_http_requests_total", "HTTP requests.",
-                             ["method", "endpoint", "status"], registry=registry)
-    latency = Histogram("trellis_http_request_seconds", "HTTP request latency.",
-                        ["method", "endpoint"], registry=registry)
+    requests_total = Counter(
+        "trellis_http_requests_total",
+        "HTTP requests.",
+        ["method", "endpoint", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "trellis_http_request_seconds",
+        "HTTP request latency.",
+        ["method", "endpoint"],
+        registry=registry,
+    )
     app.extensions["trellis_metrics"] = registry
 
     @app.before_request
@@ -83,8 +101,10 @@ def init_app(app: Flask) -> None:
         key = (method, endpoint, status)
         found = children.get(key)
         if found is None:
-            found = children[key] = (requests_total.labels(method, endpoint, status),
-                                     latency.labels(method, endpoint))
+            found = children[key] = (
+                requests_total.labels(method, endpoint, status),
+                latency.labels(method, endpoint),
+            )
         return found
 
     @app.after_request
@@ -99,12 +119,19 @@ def init_app(app: Flask) -> None:
         count.inc()
         seconds.observe(elapsed)
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info("request", extra={
-                "method": request.method, "path": request.path,
-                "status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+            access_log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
         return response
 
 
 def metrics_response(app: Flask) -> Response:
-    return Response(generate_latest(app.extensions["trellis_metrics"]),
-                    mimetype=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest(app.extensions["trellis_metrics"]), mimetype=CONTENT_TYPE_LATEST
+    )

@@ -1,9 +1,10 @@
 """The plugin manager: built-in plugins first, then third-party entry points."""
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Iterable
 
 import pluggy
 
@@ -21,8 +22,9 @@ DEFAULT_PLUGINS = (
 )
 
 
-def build_plugin_manager(extra: Iterable[object | str] = (),
-                         load_entry_points: bool = True) -> pluggy.PluginManager:
+def build_plugin_manager(
+    extra: Iterable[object | str] = (), load_entry_points: bool = True
+) -> pluggy.PluginManager:
     manager = pluggy.PluginManager("trellis")
     manager.add_hookspecs(hookspecs)
     for name in DEFAULT_PLUGINS:
@@ -31,7 +33,9 @@ def build_plugin_manager(extra: Iterable[object | str] = (),
         manager.load_setuptools_entrypoints("trellis")
     for plugin in extra:
         module: object = importlib.import_module(plugin) if isinstance(plugin, str) else plugin
-        manager.register(module, name=getattr(module, "__name__", None)
-                         if isinstance(module, ModuleType) else None)
+        manager.register(
+            module,
+            name=getattr(module, "__name__", None) if isinstance(module, ModuleType) else None,
+        )
     manager.check_pending()
     return manager

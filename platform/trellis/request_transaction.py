@@ -12,12 +12,13 @@ transaction would; a later block in the same request gets a transaction of its o
 If the view never opens one, the authentication transaction (which may hold a
 token's ``last_used_at``) is committed when the request ends.
 """
+
 from __future__ import annotations
 
 import contextlib
 import logging
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from flask import Flask, g
 from sqlalchemy.engine import Connection
@@ -61,7 +62,7 @@ def _end(connection: Connection, *, commit: bool) -> None:
         if commit and connection.in_transaction():
             connection.commit()
     finally:
-        connection.close()   # back to the pool; anything uncommitted is rolled back
+        connection.close()  # back to the pool; anything uncommitted is rolled back
 
 
 def init_app(app: Flask) -> None:
@@ -69,5 +70,5 @@ def init_app(app: Flask) -> None:
     def end_request_transaction(error: BaseException | None) -> None:
         try:
             release(commit=error is None)
-        except Exception:  # noqa: BLE001 - only last-used bookkeeping can be lost here
+        except Exception:
             log.warning("could not end the request transaction", exc_info=True)

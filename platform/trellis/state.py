@@ -1,4 +1,5 @@
 """The resources of one app instance, reachable from request code through ``current_app``."""
+
 from __future__ import annotations
 
 import dataclasses

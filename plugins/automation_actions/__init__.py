@@ -5,6 +5,7 @@ Record actions (``update_fields``, ``create_record``, ``update_related``) write 
 the records service inside the run's transaction; message actions (``send_email``,
 ``call_webhook``) prepare inside it and send after it commits.
 """
+
 from __future__ import annotations
 
 from typing import Any

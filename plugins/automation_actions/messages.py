@@ -1,15 +1,23 @@
 """Actions that leave Trellis: an email, a signed webhook call. Both are prepared inside
 the run's transaction (formulas read the record) and sent after it commits, so a slow
 server never holds a database connection."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from jinja2 import TemplateError
 
-from trellis.automation.actions import (ActionCheck, ActionFailed, ActionStep, ActionType,
-                                        Check, json_value)
+from trellis.automation.actions import (
+    ActionCheck,
+    ActionFailed,
+    ActionStep,
+    ActionType,
+    Check,
+    json_value,
+)
 from trellis.config import Config
 
 EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
@@ -34,6 +42,7 @@ def render_template(template: str, values: dict[str, Any], what: str = "template
 
 def check_template(template: str) -> Check:
     """A definition-time check that ``template`` parses."""
+
     def check() -> None:
         from jinja2 import TemplateSyntaxError
 
@@ -43,26 +52,43 @@ def check_template(template: str) -> Check:
         try:
             TEMPLATES.parse(template)
         except TemplateSyntaxError as error:
-            raise ValidationError("Invalid template.", fields={
-                "": [f"Template error on line {error.lineno}: {error.message}"]}) from None
+            raise ValidationError(
+                "Invalid template.",
+                fields={"": [f"Template error on line {error.lineno}: {error.message}"]},
+            ) from None
+
     return check
 
 
-def post_json(config: Config, url: str, body: dict[str, Any], *, secret: str,
-              delivery_id: str, method: str = "POST", timeout: float | None = None) -> None:
+def post_json(
+    config: Config,
+    url: str,
+    body: dict[str, Any],
+    *,
+    secret: str,
+    delivery_id: str,
+    method: str = "POST",
+    timeout: float | None = None,
+) -> None:
     """Deliver ``body`` through :func:`trellis.webhooks.outbound.deliver` (SSRF rules, signature,
     circuit breaker); a failed delivery fails the action."""
-    from trellis.webhooks.outbound import CircuitBreaker, deliver
     from trellis.state import get_state
+    from trellis.webhooks.outbound import CircuitBreaker, deliver
 
-    delivery = deliver(url, body, secret=secret, method=method,
-                       timeout=float(timeout or config.webhook_timeout_seconds),
-                       allow_private=config.webhook_allow_private,
-                       breaker=CircuitBreaker.from_config(get_state().redis, config),
-                       headers={"X-Trellis-Delivery": delivery_id})
+    delivery = deliver(
+        url,
+        body,
+        secret=secret,
+        method=method,
+        timeout=float(timeout or config.webhook_timeout_seconds),
+        allow_private=config.webhook_allow_private,
+        breaker=CircuitBreaker.from_config(get_state().redis, config),
+        headers={"X-Trellis-Delivery": delivery_id},
+    )
     if not delivery.ok:
-        raise ActionFailed(f"Webhook {url} failed: "
-                           f"{delivery.error or f'HTTP {delivery.status_code}'}")
+        raise ActionFailed(
+            f"Webhook {url} failed: {delivery.error or f'HTTP {delivery.status_code}'}"
+        )
 
 
 class SendEmail(ActionType):
@@ -84,15 +110,19 @@ class SendEmail(ActionType):
         if bad or not recipients:
             raise ActionFailed(f"Not an email address: {', '.join(bad) or 'none given'}.")
         values = template_values(step)
-        message = build(step.config, recipients,
-                        render_template(action["subject"], values, "email template"),
-                        render_template(action["body"], values, "email template"))
+        message = build(
+            step.config,
+            recipients,
+            render_template(action["subject"], values, "email template"),
+            render_template(action["body"], values, "email template"),
+        )
 
         def send_message() -> None:
             try:
                 send(step.config, message)
             except MailError as error:
                 raise ActionFailed(str(error)) from None
+
         return send_message
 
 
@@ -107,11 +137,21 @@ class CallWebhook(ActionType):
 
     def perform(self, step: ActionStep, action: dict[str, Any]) -> Callable[[], None]:
         run = step.run
-        body = {"automation": run.automation, "record_id": str(run.record_id),
-                "trigger": run.trigger,
-                "data": {key: json_value(step.evaluate(source))
-                         for key, source in action.get("payload", {}).items()}}
-        return lambda: post_json(step.config, action["url"], body, secret=action["secret"],
-                                 delivery_id=step.delivery_id,
-                                 method=action.get("method", "POST"),
-                                 timeout=action.get("timeout"))
+        body = {
+            "automation": run.automation,
+            "record_id": str(run.record_id),
+            "trigger": run.trigger,
+            "data": {
+                key: json_value(step.evaluate(source))
+                for key, source in action.get("payload", {}).items()
+            },
+        }
+        return lambda: post_json(
+            step.config,
+            action["url"],
+            body,
+            secret=action["secret"],
+            delivery_id=step.delivery_id,
+            method=action.get("method", "POST"),
+            timeout=action.get("timeout"),
+        )

@@ -1,14 +1,25 @@
 """Actions that write records: through the records service, so validation, history, the
 events outbox and the automation chain apply as for any other write."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.automation.actions import (CREATED, UPDATED, ActionCheck, ActionFailed,
-                                        ActionStep, ActionType, Check, fail, lookup_to)
+from trellis.automation.actions import (
+    CREATED,
+    UPDATED,
+    ActionCheck,
+    ActionFailed,
+    ActionStep,
+    ActionType,
+    Check,
+    fail,
+    lookup_to,
+)
 from trellis.errors import NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.tables import records
@@ -28,8 +39,9 @@ class UpdateFields(ActionType):
             yield "", fail("A deleted record's fields cannot be updated.")
         yield from check.values(check.obj, action["values"])
 
-    def writes(self, schema: TenantSchema, obj: ObjectSchema,
-               action: dict[str, Any]) -> list[tuple[str, str]]:
+    def writes(
+        self, schema: TenantSchema, obj: ObjectSchema, action: dict[str, Any]
+    ) -> list[tuple[str, str]]:
         return [(obj.api_name, UPDATED)]
 
     def perform(self, step: ActionStep, action: dict[str, Any]) -> None:
@@ -49,8 +61,9 @@ class CreateRecord(ActionType):
             return
         yield from check.values(target, action["values"])
 
-    def writes(self, schema: TenantSchema, obj: ObjectSchema,
-               action: dict[str, Any]) -> list[tuple[str, str]]:
+    def writes(
+        self, schema: TenantSchema, obj: ObjectSchema, action: dict[str, Any]
+    ) -> list[tuple[str, str]]:
         return [(action["object"], CREATED)]
 
     def perform(self, step: ActionStep, action: dict[str, Any]) -> None:
@@ -81,59 +94,87 @@ class UpdateRelated(ActionType):
         else:
             holder, target = related, check.obj
         if lookup_to(holder, action["lookup"], target.api_name) is None:
-            yield ".lookup", fail(f"Name a lookup field of {holder.api_name} that points at "
-                                  f"{target.api_name}.")
+            yield (
+                ".lookup",
+                fail(f"Name a lookup field of {holder.api_name} that points at {target.api_name}."),
+            )
             return
         if action.get("filter"):
-            yield ".filter", lambda: _filter_condition(check.compiler, related, action["filter"],
-                                                       uuid.UUID(int=0))
+            yield (
+                ".filter",
+                lambda: _filter_condition(
+                    check.compiler, related, action["filter"], uuid.UUID(int=0)
+                ),
+            )
         yield from check.values(related, action["values"], on=related)
 
-    def writes(self, schema: TenantSchema, obj: ObjectSchema,
-               action: dict[str, Any]) -> list[tuple[str, str]]:
+    def writes(
+        self, schema: TenantSchema, obj: ObjectSchema, action: dict[str, Any]
+    ) -> list[tuple[str, str]]:
         return [(action["object"], UPDATED)]
 
     def perform(self, step: ActionStep, action: dict[str, Any]) -> None:
         related = _object(step.schema, action["object"])
         tenant_id = step.actor.tenant_id
-        scope = [records.c.tenant_id == tenant_id, records.c.object_id == related.id,
-                 records.c.deleted_at.is_(None)]
+        scope = [
+            records.c.tenant_id == tenant_id,
+            records.c.object_id == related.id,
+            records.c.deleted_at.is_(None),
+        ]
         lookup = action["lookup"]
         if action.get("direction", "children") == "parent":
             field = lookup_to(step.obj, lookup, related.api_name)
             parent_id = step.record.data.get(field.api_name) if field else None
             if parent_id is None:
-                return          # no parent: nothing to update
+                return  # no parent: nothing to update
             scope.append(records.c.id == uuid.UUID(str(parent_id)))
         else:
             field = lookup_to(related, lookup, step.obj.api_name)
             if field is None:
-                raise ActionFailed(f"{related.api_name} has no lookup {lookup!r} to "
-                                   f"{step.obj.api_name}.")
+                raise ActionFailed(
+                    f"{related.api_name} has no lookup {lookup!r} to {step.obj.api_name}."
+                )
             scope.append(records.c.data[field.api_name].astext == str(step.run.record_id))
         if action.get("filter"):
-            scope.append(_filter_condition(step.schema.formulas, related, action["filter"],
-                                           tenant_id))
+            scope.append(
+                _filter_condition(step.schema.formulas, related, action["filter"], tenant_id)
+            )
         # Locked in id order, as every writer of several records locks, to avoid deadlocks.
         rows = step.connection.execute(
-            sa.select(records.c.id, records.c.data, records.c.owner_id, records.c.version,
-                      records.c.created_at, records.c.updated_at, records.c.created_by,
-                      records.c.updated_by)
-            .where(*scope).order_by(records.c.id).limit(MAX_RELATED + 1)
-            .with_for_update(of=records)).all()
+            sa.select(
+                records.c.id,
+                records.c.data,
+                records.c.owner_id,
+                records.c.version,
+                records.c.created_at,
+                records.c.updated_at,
+                records.c.created_by,
+                records.c.updated_by,
+            )
+            .where(*scope)
+            .order_by(records.c.id)
+            .limit(MAX_RELATED + 1)
+            .with_for_update(of=records)
+        ).all()
         if len(rows) > MAX_RELATED:
-            raise ActionFailed(f"More than {MAX_RELATED} related {related.api_name} records "
-                               "match; narrow the action's filter.")
+            raise ActionFailed(
+                f"More than {MAX_RELATED} related {related.api_name} records "
+                "match; narrow the action's filter."
+            )
         service = step.records(related)
         for row in rows:
-            view = step.context.view(related, row.data, {
-                name: getattr(row, name) for name in row._fields if name != "data"})
+            view = step.context.view(
+                related,
+                row.data,
+                {name: getattr(row, name) for name in row._fields if name != "data"},
+            )
             values = step.field_values(action["values"], view)
             step.write(lambda: service.update(row.id, values))
 
 
-def _filter_condition(compiler: Any, obj: ObjectSchema, source: str,
-                      tenant_id: uuid.UUID) -> sa.ColumnElement:
+def _filter_condition(
+    compiler: Any, obj: ObjectSchema, source: str, tenant_id: uuid.UUID
+) -> sa.ColumnElement:
     """The filter as SQL over ``obj``'s records, as ``where=`` filters run (a filter
     that cannot run in SQL is refused when the automation is saved)."""
     formula = compiler.compile(obj, source, expected_type="checkbox", allow_prior=False)

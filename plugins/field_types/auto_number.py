@@ -4,6 +4,7 @@ Trellis assigns the number when a record is created; clients never write it.
 The definition's ``format`` holds one ``{0…0}`` placeholder whose width is the
 zero padding; numbers that outgrow it are printed in full, never truncated.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ def format_auto_number(field: dict[str, Any], number: int) -> str:
     format_text = field["format"]
     match = _placeholder(format_text)
     digits = str(number).zfill(len(match.group(1)))
-    return format_text[:match.start()] + digits + format_text[match.end():]
+    return format_text[: match.start()] + digits + format_text[match.end() :]
 
 
 class AutoNumberType(BuiltinFieldType):
@@ -44,10 +45,19 @@ class AutoNumberType(BuiltinFieldType):
     accepts_default = False
     operators = TEXT_OPERATORS
     properties: ClassVar[dict[str, Any]] = {
-        "format": {"type": "string", "minLength": 3, "maxLength": 100,
-                   "description": "Display format with one zero placeholder, e.g. OPP-{0000}."},
-        "start": {"type": "integer", "minimum": 0, "maximum": MAX_START, "default": 1,
-                  "description": "The first number given."},
+        "format": {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 100,
+            "description": "Display format with one zero placeholder, e.g. OPP-{0000}.",
+        },
+        "start": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_START,
+            "default": 1,
+            "description": "The first number given.",
+        },
     }
     required_properties: ClassVar[tuple[str, ...]] = ("format",)
 
@@ -61,8 +71,9 @@ class AutoNumberType(BuiltinFieldType):
             return ["format: give a format such as OPP-{0000}."]
         placeholders = PLACEHOLDER_PATTERN.findall(format_text)
         if len(placeholders) != 1:
-            return ["format: use exactly one number placeholder of zeros in braces, "
-                    "e.g. OPP-{0000}."]
+            return [
+                "format: use exactly one number placeholder of zeros in braces, e.g. OPP-{0000}."
+            ]
         rest = PLACEHOLDER_PATTERN.sub("", format_text)
         if "{" in rest or "}" in rest:
             return ["format: braces may only surround the number placeholder, e.g. OPP-{0000}."]

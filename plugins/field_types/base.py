@@ -6,9 +6,11 @@ that the API, the forms and the type-change checks can never disagree. The SQL
 helpers here build the ``sql_accepts`` predicates: they return SQL *text*, so any
 value taken from a definition must pass through :func:`sql_literal`.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import marshmallow
 
@@ -33,8 +35,9 @@ class NormalizingField(marshmallow.fields.Field):
         super().__init__(**kwargs)
         self.normalizer = normalizer
 
-    def deserialize(self, value: Any, attr: str | None = None,
-                    data: Any = None, **kwargs: Any) -> Any:
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
         if value is None:
             return self._normalize(None)
         return super().deserialize(value, attr, data, **kwargs)
@@ -64,8 +67,9 @@ class BuiltinFieldType(FieldType):
         raise NotImplementedError
 
     def marshmallow_field(self, field: dict[str, Any]) -> marshmallow.fields.Field:
-        return NormalizingField(lambda value: self.normalize(value, field),
-                                metadata={"field_type": self.name})
+        return NormalizingField(
+            lambda value: self.normalize(value, field), metadata={"field_type": self.name}
+        )
 
     def validate_definition(self, field: dict[str, Any]) -> list[str]:
         messages = self.check_properties(field)
@@ -157,4 +161,3 @@ def sql_matches(expression: str, pattern: str, *, case_insensitive: bool = False
     """
     operator = "~*" if case_insensitive else "~"
     return f"({sql_trimmed(expression)} {operator} {sql_literal('^(?:' + pattern + ')$')})"
-

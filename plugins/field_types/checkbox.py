@@ -3,6 +3,7 @@
 Forms and query strings send text, so the usual spellings are accepted; an
 unticked checkbox that sends nothing at all is false.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar

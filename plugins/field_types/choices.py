@@ -7,9 +7,11 @@ and filter by it; only new input must use an active value (the records service
 skips validation when a value is unchanged). Input is matched ignoring case and
 stored in the definition's spelling.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from trellis.metadata.field_types import EQUALITY_OPERATORS, FieldValueError
 
@@ -18,16 +20,24 @@ from .base import WHITESPACE, BuiltinFieldType, kind_of, sql_literal, sql_trimme
 _VALUE_TEXT = {"type": "string", "minLength": 1, "maxLength": 255}
 
 VALUES_PROPERTY: dict[str, Any] = {
-    "type": "array", "minItems": 1, "maxItems": 1000,
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 1000,
     "description": "The choices, in display order: strings or {value, label, active} objects.",
-    "items": {"oneOf": [
-        _VALUE_TEXT,
-        {"type": "object", "required": ["value"], "properties": {
-            "value": _VALUE_TEXT,
-            "label": {"type": "string", "minLength": 1, "maxLength": 255},
-            "active": {"type": "boolean", "default": True},
-        }},
-    ]},
+    "items": {
+        "oneOf": [
+            _VALUE_TEXT,
+            {
+                "type": "object",
+                "required": ["value"],
+                "properties": {
+                    "value": _VALUE_TEXT,
+                    "label": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "active": {"type": "boolean", "default": True},
+                },
+            },
+        ]
+    },
 }
 
 # How many allowed values an error message lists before "…".
@@ -36,9 +46,11 @@ _LISTED_IN_MESSAGES = 25
 _JSON_SPACE = "[ \\t\\n\\r]*"
 # A JSON string as PostgreSQL prints one: only \\uXXXX escapes of control characters
 # (never \\u0000), so any text matching the array pattern casts to jsonb without error.
-_JSON_STRING = ('"(?:[^"\\\\[:cntrl:]]|\\\\(?:["\\\\/bfnrt]|u00(?:0[1-9A-Fa-f]|1[0-9A-Fa-f])))*"')
-_JSON_STRING_ARRAY = (f"\\[{_JSON_SPACE}(?:{_JSON_STRING}(?:{_JSON_SPACE},{_JSON_SPACE}"
-                      f"{_JSON_STRING})*)?{_JSON_SPACE}\\]")
+_JSON_STRING = '"(?:[^"\\\\[:cntrl:]]|\\\\(?:["\\\\/bfnrt]|u00(?:0[1-9A-Fa-f]|1[0-9A-Fa-f])))*"'
+_JSON_STRING_ARRAY = (
+    f"\\[{_JSON_SPACE}(?:{_JSON_STRING}(?:{_JSON_SPACE},{_JSON_SPACE}"
+    f"{_JSON_STRING})*)?{_JSON_SPACE}\\]"
+)
 
 
 def picklist_values(field: dict[str, Any]) -> list[dict[str, Any]]:
@@ -53,9 +65,13 @@ def picklist_values(field: dict[str, Any]) -> list[dict[str, Any]]:
             entries.append({"value": item, "label": item, "active": True})
         elif isinstance(item, dict) and isinstance(item.get("value"), str):
             label = item.get("label")
-            entries.append({"value": item["value"],
-                            "label": label if isinstance(label, str) and label else item["value"],
-                            "active": item.get("active", True) is not False})
+            entries.append(
+                {
+                    "value": item["value"],
+                    "label": label if isinstance(label, str) and label else item["value"],
+                    "active": item.get("active", True) is not False,
+                }
+            )
     return entries
 
 
@@ -89,8 +105,10 @@ class ChoiceType(BuiltinFieldType):
             if not value or value != value.strip(WHITESPACE) or "\x00" in value:
                 messages.append(f"values: {value!r} must be non-blank with no spaces around it.")
             elif any(char in value for char in self.forbidden_in_values):
-                messages.append(f"values: {value!r} cannot contain "
-                                f"{' or '.join(repr(c) for c in self.forbidden_in_values)}.")
+                messages.append(
+                    f"values: {value!r} cannot contain "
+                    f"{' or '.join(repr(c) for c in self.forbidden_in_values)}."
+                )
             if value.lower() in seen:
                 messages.append(f"values: {value!r} is listed more than once.")
             seen.add(value.lower())
@@ -98,8 +116,9 @@ class ChoiceType(BuiltinFieldType):
             messages.append("values: at least one value must be active.")
         return messages
 
-    def matcher(self, field: dict[str, Any], *,
-                active_only: bool = True) -> Callable[[Any], str | None]:
+    def matcher(
+        self, field: dict[str, Any], *, active_only: bool = True
+    ) -> Callable[[Any], str | None]:
         """A function giving the definition's spelling of one chosen value (None when
         blank); the allowed values are indexed once."""
         entries: dict[str, dict[str, Any]] = {}
@@ -127,8 +146,11 @@ class ChoiceType(BuiltinFieldType):
 
     def sql_values(self, field: dict[str, Any]) -> str:
         """SQL array of every value (inactive ones too: existing records keep them), lowered."""
-        return "ARRAY[" + ", ".join(f"lower({sql_literal(entry['value'])})"
-                                    for entry in picklist_values(field)) + "]"
+        return (
+            "ARRAY["
+            + ", ".join(f"lower({sql_literal(entry['value'])})" for entry in picklist_values(field))
+            + "]"
+        )
 
 
 class PicklistType(ChoiceType):
@@ -145,8 +167,10 @@ class PicklistType(ChoiceType):
         return self.normalizer(field)(value)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
-        return {"type": ["string", "null"],
-                "enum": [entry["value"] for entry in picklist_values(field)] + [None]}
+        return {
+            "type": ["string", "null"],
+            "enum": [entry["value"] for entry in picklist_values(field)] + [None],
+        }
 
     def sql_predicate(self, text_expression: str, field: dict[str, Any]) -> str | None:
         trimmed = sql_trimmed(text_expression)
@@ -178,8 +202,9 @@ class MultiPicklistType(ChoiceType):
             elif isinstance(value, (list, tuple)):
                 items = value
             else:
-                raise FieldValueError(f"Enter a list of values, not {kind_of(value)}. "
-                                      f"{_allowed_message(field)}")
+                raise FieldValueError(
+                    f"Enter a list of values, not {kind_of(value)}. {_allowed_message(field)}"
+                )
             chosen = {match(item) for item in items} - {None}
             return [choice for choice in order if choice in chosen] or None
 
@@ -189,8 +214,12 @@ class MultiPicklistType(ChoiceType):
         return self.normalizer(field)(value)
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
-        return {"type": ["array", "null"], "minItems": 1, "uniqueItems": True,
-                "items": {"enum": [entry["value"] for entry in picklist_values(field)]}}
+        return {
+            "type": ["array", "null"],
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"enum": [entry["value"] for entry in picklist_values(field)]},
+        }
 
     def to_formula_value(self, stored: Any, field: dict[str, Any]) -> list[str] | None:
         return None if stored is None else [str(item) for item in stored]
@@ -201,16 +230,20 @@ class MultiPicklistType(ChoiceType):
         allowed = self.sql_values(field)
 
         def every_item_allowed(items_sql: str) -> str:
-            return (f"NOT EXISTS (SELECT 1 FROM {items_sql} AS item(value) "
-                    f"WHERE {sql_trimmed('item.value')} <> '' "
-                    f"AND lower({sql_trimmed('item.value')}) <> ALL({allowed}))")
+            return (
+                f"NOT EXISTS (SELECT 1 FROM {items_sql} AS item(value) "
+                f"WHERE {sql_trimmed('item.value')} <> '' "
+                f"AND lower({sql_trimmed('item.value')}) <> ALL({allowed}))"
+            )
 
         json_items = f"jsonb_array_elements_text(CAST({trimmed} AS jsonb))"
         text_items = f"unnest(string_to_array({trimmed}, ';'))"
-        return (f"(CASE WHEN {trimmed} LIKE '[%' "
-                f"THEN (CASE WHEN {trimmed} ~ {sql_literal('^' + _JSON_STRING_ARRAY + '$')} "
-                f"THEN {every_item_allowed(json_items)} ELSE false END) "
-                f"ELSE {every_item_allowed(text_items)} END)")
+        return (
+            f"(CASE WHEN {trimmed} LIKE '[%' "
+            f"THEN (CASE WHEN {trimmed} ~ {sql_literal('^' + _JSON_STRING_ARRAY + '$')} "
+            f"THEN {every_item_allowed(json_items)} ELSE false END) "
+            f"ELSE {every_item_allowed(text_items)} END)"
+        )
 
 
 CHOICE_TYPES = (PicklistType, MultiPicklistType)

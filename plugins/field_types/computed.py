@@ -5,6 +5,7 @@ Their values are never stored: they are computed on read (in SQL, through
 references and child records included, and they filter and sort like stored
 fields. Here live their definitions and how their values look.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -14,15 +15,26 @@ from trellis.metadata.field_types import EQUALITY_OPERATORS, ORDERED_OPERATORS, 
 from .base import BuiltinFieldType
 
 RESULT_TYPES = ("checkbox", "number", "currency", "percent", "text", "date", "datetime", "time")
-SQL_TYPES = {"checkbox": "boolean", "number": "numeric", "currency": "numeric",
-             "percent": "numeric", "text": "text", "date": "date",
-             "datetime": "timestamptz", "time": "time"}
-JSON_SCHEMAS = {"checkbox": {"type": ["boolean", "null"]},
-                "number": {"type": ["number", "null"]}, "currency": {"type": ["number", "null"]},
-                "percent": {"type": ["number", "null"]}, "text": {"type": ["string", "null"]},
-                "date": {"type": ["string", "null"], "format": "date"},
-                "datetime": {"type": ["string", "null"], "format": "date-time"},
-                "time": {"type": ["string", "null"]}}
+SQL_TYPES = {
+    "checkbox": "boolean",
+    "number": "numeric",
+    "currency": "numeric",
+    "percent": "numeric",
+    "text": "text",
+    "date": "date",
+    "datetime": "timestamptz",
+    "time": "time",
+}
+JSON_SCHEMAS = {
+    "checkbox": {"type": ["boolean", "null"]},
+    "number": {"type": ["number", "null"]},
+    "currency": {"type": ["number", "null"]},
+    "percent": {"type": ["number", "null"]},
+    "text": {"type": ["string", "null"]},
+    "date": {"type": ["string", "null"], "format": "date"},
+    "datetime": {"type": ["string", "null"], "format": "date-time"},
+    "time": {"type": ["string", "null"]},
+}
 ROLLUP_FUNCTIONS = ("COUNT", "SUM", "MIN", "MAX", "AVG")
 API_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,62}$"}
 
@@ -43,8 +55,11 @@ class ComputedType(BuiltinFieldType):
         return SQL_TYPES.get(self.result_type(field))
 
     def operators_for(self, field: dict[str, Any]) -> tuple[str, ...]:
-        return EQUALITY_OPERATORS if self.result_type(field) in {"checkbox", "text"} \
+        return (
+            EQUALITY_OPERATORS
+            if self.result_type(field) in {"checkbox", "text"}
             else ORDERED_OPERATORS
+        )
 
     def formula_type(self, field: dict[str, Any]) -> str:
         return self.result_type(field)
@@ -68,8 +83,10 @@ class FormulaType(ComputedType):
     properties: ClassVar[dict[str, Any]] = {
         "expression": {"type": "string", "minLength": 1, "maxLength": 5000},
         "return_type": {"enum": list(RESULT_TYPES)},
-        "blank_mode": {"enum": ["blank", "zero"],
-                       "description": "Treat blank number fields as blanks or as zeroes."},
+        "blank_mode": {
+            "enum": ["blank", "zero"],
+            "description": "Treat blank number fields as blanks or as zeroes.",
+        },
         "scale": {"type": "integer", "minimum": 0, "maximum": 10},
     }
     required_properties: ClassVar[tuple[str, ...]] = ("expression", "return_type")
@@ -93,7 +110,10 @@ class RollupType(ComputedType):
         "scale": {"type": "integer", "minimum": 0, "maximum": 10},
     }
     required_properties: ClassVar[tuple[str, ...]] = (
-        "summarized_object", "relationship_field", "function")
+        "summarized_object",
+        "relationship_field",
+        "function",
+    )
 
     def check_properties(self, field: dict[str, Any]) -> list[str]:
         function = str(field.get("function", "")).upper()

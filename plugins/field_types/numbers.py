@@ -6,17 +6,19 @@ cap of 15 digits is what makes storage simple: any decimal of at most 15
 significant digits survives a trip through a JSON number / IEEE double exactly,
 so values are stored as plain JSON numbers and read back as exact ``Decimal``.
 """
+
 from __future__ import annotations
 
 import decimal
 import math
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from trellis.metadata.field_types import ORDERED_OPERATORS, FieldValueError
 
-from .base import BuiltinFieldType, WHITESPACE, integer_property, kind_of, sql_matches, sql_trimmed
+from .base import WHITESPACE, BuiltinFieldType, integer_property, kind_of, sql_matches, sql_trimmed
 
 MAX_PRECISION = 15
 
@@ -79,10 +81,20 @@ class DecimalType(BuiltinFieldType):
     operators = ORDERED_OPERATORS
 
     properties: ClassVar[dict[str, Any]] = {
-        "precision": {"type": "integer", "minimum": 1, "maximum": MAX_PRECISION,
-                      "default": MAX_PRECISION, "description": "Total digits, at most 15."},
-        "scale": {"type": "integer", "minimum": 0, "maximum": MAX_PRECISION, "default": 2,
-                  "description": "Digits after the decimal point; values are rounded to it."},
+        "precision": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PRECISION,
+            "default": MAX_PRECISION,
+            "description": "Total digits, at most 15.",
+        },
+        "scale": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_PRECISION,
+            "default": 2,
+            "description": "Digits after the decimal point; values are rounded to it.",
+        },
     }
 
     def digits(self, field: dict[str, Any]) -> tuple[int, int]:
@@ -102,8 +114,11 @@ class DecimalType(BuiltinFieldType):
         precision, scale = self.digits(field)
         integer_digits = precision - scale
         quantum, bound = Decimal(1).scaleb(-scale), Decimal(10) ** integer_digits
-        too_big = (f"At most {integer_digits} digits before the decimal point."
-                   if integer_digits else "Must be between -1 and 1.")
+        too_big = (
+            f"At most {integer_digits} digits before the decimal point."
+            if integer_digits
+            else "Must be between -1 and 1."
+        )
 
         def normalize(value: Any) -> int | float | None:
             number = to_decimal(value)
@@ -125,8 +140,11 @@ class DecimalType(BuiltinFieldType):
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
         precision, scale = self.digits(field)
         largest = (Decimal(10) ** (precision - scale)) - Decimal(1).scaleb(-scale)
-        return {"type": ["integer" if scale == 0 else "number", "null"],
-                "minimum": stored_number(-largest), "maximum": stored_number(largest)}
+        return {
+            "type": ["integer" if scale == 0 else "number", "null"],
+            "minimum": stored_number(-largest),
+            "maximum": stored_number(largest),
+        }
 
     def to_formula_value(self, stored: Any, field: dict[str, Any]) -> Decimal | None:
         return stored_to_decimal(stored)
@@ -139,9 +157,11 @@ class DecimalType(BuiltinFieldType):
         precision, scale = self.digits(field)
         trimmed = sql_trimmed(text_expression)
         # round(numeric, s) rounds half away from zero, like ROUND_HALF_UP above.
-        return (f"(CASE WHEN {sql_matches(text_expression, NUMBER_PATTERN)} "
-                f"THEN abs(round(CAST({trimmed} AS numeric), {scale})) "
-                f"< CAST('1e{precision - scale}' AS numeric) ELSE false END)")
+        return (
+            f"(CASE WHEN {sql_matches(text_expression, NUMBER_PATTERN)} "
+            f"THEN abs(round(CAST({trimmed} AS numeric), {scale})) "
+            f"< CAST('1e{precision - scale}' AS numeric) ELSE false END)"
+        )
 
 
 class NumberType(DecimalType):

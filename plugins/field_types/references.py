@@ -4,6 +4,7 @@ Only the shape of the id is checked here; whether the record exists (and may be
 seen by the user) is the records service's job, and the ``record_refs`` table
 enforces ``on_delete`` in PostgreSQL.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,19 +27,30 @@ class LookupType(BuiltinFieldType):
     name = "lookup"
     operators = EQUALITY_OPERATORS
     properties: ClassVar[dict[str, Any]] = {
-        "target": {"type": "string", "pattern": API_NAME_PATTERN,
-                   "description": "API name of the object this field points to."},
-        "on_delete": {"enum": list(ON_DELETE_ACTIONS), "default": "set_null",
-                      "description": "What happens to this record when the target is deleted."},
-        "relationship_name": {"type": "string", "pattern": API_NAME_PATTERN,
-                              "description": "Name of the related list on the target object."},
+        "target": {
+            "type": "string",
+            "pattern": API_NAME_PATTERN,
+            "description": "API name of the object this field points to.",
+        },
+        "on_delete": {
+            "enum": list(ON_DELETE_ACTIONS),
+            "default": "set_null",
+            "description": "What happens to this record when the target is deleted.",
+        },
+        "relationship_name": {
+            "type": "string",
+            "pattern": API_NAME_PATTERN,
+            "description": "Name of the related list on the target object.",
+        },
     }
     required_properties: ClassVar[tuple[str, ...]] = ("target",)
 
     def check_properties(self, field: dict[str, Any]) -> list[str]:
         if field.get("required") and field.get("on_delete", "set_null") == "set_null":
-            return ["on_delete: a required lookup cannot be set to blank when its target is "
-                    "deleted; use restrict or cascade."]
+            return [
+                "on_delete: a required lookup cannot be set to blank when its target is "
+                "deleted; use restrict or cascade."
+            ]
         return []
 
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ user; they are stored in UTC with a ``Z``. The accepted input forms are narrowed
 by patterns shared with the SQL predicates (``fromisoformat`` alone accepts many
 more spellings than a user or PostgreSQL would expect).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,15 +33,18 @@ TIME_MESSAGE = "Enter a time as HH:MM or HH:MM:SS, e.g. 09:30."
 
 def format_utc(moment: dt.datetime) -> str:
     """The stored form: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` in UTC."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def _sql_real_calendar_date(trimmed: str) -> str:
     """SQL: the first ten characters (already shaped YYYY-MM-DD) name a real day."""
-    year, month, day = (f"CAST(substr({trimmed}, {start}, {length}) AS integer)"
-                        for start, length in ((1, 4), (6, 2), (9, 2)))
-    last_day = (f"extract(day FROM make_date({year}, {month}, 1) "
-                f"+ interval '1 month' - interval '1 day')")
+    year, month, day = (
+        f"CAST(substr({trimmed}, {start}, {length}) AS integer)"
+        for start, length in ((1, 4), (6, 2), (9, 2))
+    )
+    last_day = (
+        f"extract(day FROM make_date({year}, {month}, 1) + interval '1 month' - interval '1 day')"
+    )
     return f"({year} >= 1 AND {day} <= {last_day})"
 
 
@@ -89,8 +93,10 @@ class DateType(TemporalType):
 
     def sql_predicate(self, text_expression: str, field: dict[str, Any]) -> str | None:
         trimmed = sql_trimmed(text_expression)
-        return (f"(CASE WHEN {sql_matches(text_expression, DATE_PATTERN)} "
-                f"THEN {_sql_real_calendar_date(trimmed)} ELSE false END)")
+        return (
+            f"(CASE WHEN {sql_matches(text_expression, DATE_PATTERN)} "
+            f"THEN {_sql_real_calendar_date(trimmed)} ELSE false END)"
+        )
 
 
 class DateTimeType(TemporalType):
@@ -139,8 +145,10 @@ class DateTimeType(TemporalType):
 
     def sql_predicate(self, text_expression: str, field: dict[str, Any]) -> str | None:
         trimmed = sql_trimmed(text_expression)
-        return (f"(CASE WHEN {sql_matches(text_expression, DATETIME_PATTERN)} "
-                f"THEN {_sql_real_calendar_date(trimmed)} ELSE false END)")
+        return (
+            f"(CASE WHEN {sql_matches(text_expression, DATETIME_PATTERN)} "
+            f"THEN {_sql_real_calendar_date(trimmed)} ELSE false END)"
+        )
 
 
 class TimeType(TemporalType):
@@ -169,8 +177,10 @@ class TimeType(TemporalType):
         return dt.time.fromisoformat(text).isoformat()
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
-        return {"type": ["string", "null"],
-                "pattern": "^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?$"}
+        return {
+            "type": ["string", "null"],
+            "pattern": "^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?$",
+        }
 
     def to_formula_value(self, stored: Any, field: dict[str, Any]) -> dt.time | None:
         return None if stored is None else dt.time.fromisoformat(stored)

@@ -5,10 +5,12 @@ They share one base, :class:`TextLikeType`: input is trimmed, blank becomes
 SQL predicate) decides the format. Types differ only in a few class attributes
 and a ``prepare`` step.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import nh3
 
@@ -24,20 +26,26 @@ _ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 
 #: A strict, ASCII-only address: dot-atom local part of at most 64 characters and
 #: a domain of letter-digit-hyphen labels whose last label starts with a letter.
-EMAIL_PATTERN = (f"(?=[^@]{{1,64}}@){_ATOM}(?:\\.{_ATOM})*"
-                 f"@(?:{_LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?")
+EMAIL_PATTERN = (
+    f"(?=[^@]{{1,64}}@){_ATOM}(?:\\.{_ATOM})*"
+    f"@(?:{_LABEL}\\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?"
+)
 
 #: Digits with spaces and ``+ - ( ) .`` (at least three digits, ``+`` only first),
 #: then an optional extension written ``x123``, ``ext 123`` or ``ext. 123``.
-PHONE_PATTERN = (r"\+?(?=[ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9])[0-9 ().-]+"
-                 r"(?: *(?:[xX]|[eE][xX][tT]\.?) *[0-9]{1,10})?")
+PHONE_PATTERN = (
+    r"\+?(?=[ ().-]*[0-9][ ().-]*[0-9][ ().-]*[0-9])[0-9 ().-]+"
+    r"(?: *(?:[xX]|[eE][xX][tT]\.?) *[0-9]{1,10})?"
+)
 
 _PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 
 #: http or https, a host name (or bracketed IP v6 address), an optional port up
 #: to 65535, then a path, query or fragment without whitespace.
-URL_PATTERN = (f"[hH][tT][tT][pP][sS]?://(?:{_LABEL}(?:\\.{_LABEL})*\\.?|\\[[0-9A-Fa-f:.]+\\])"
-               f"(?::{_PORT})?(?:[/?#][^ \\t\\n\\r\\f\\v]*)?")
+URL_PATTERN = (
+    f"[hH][tT][tT][pP][sS]?://(?:{_LABEL}(?:\\.{_LABEL})*\\.?|\\[[0-9A-Fa-f:.]+\\])"
+    f"(?::{_PORT})?(?:[/?#][^ \\t\\n\\r\\f\\v]*)?"
+)
 
 
 class TextLikeType(BuiltinFieldType):
@@ -58,15 +66,24 @@ class TextLikeType(BuiltinFieldType):
 
     operators = TEXT_OPERATORS
     properties: ClassVar[dict[str, Any]] = {
-        "max_length": {"type": "integer", "minimum": 1, "maximum": MAX_TEXT_LENGTH,
-                       "default": 255, "description": "Most characters a value may have."},
+        "max_length": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_TEXT_LENGTH,
+            "default": 255,
+            "description": "Most characters a value may have.",
+        },
     }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.configurable_length:
-            cls.properties = {"max_length": {**TextLikeType.properties["max_length"],
-                                             "default": cls.default_max_length}}
+            cls.properties = {
+                "max_length": {
+                    **TextLikeType.properties["max_length"],
+                    "default": cls.default_max_length,
+                }
+            }
         else:
             cls.properties = {}
 
@@ -106,8 +123,11 @@ class TextLikeType(BuiltinFieldType):
         return self.prepare(require_text(raw, self.expected))
 
     def json_schema(self, field: dict[str, Any]) -> dict[str, Any]:
-        schema: dict[str, Any] = {"type": ["string", "null"], "minLength": 1,
-                                  "maxLength": self.max_length(field)}
+        schema: dict[str, Any] = {
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": self.max_length(field),
+        }
         if self.schema_format:
             schema["format"] = self.schema_format
         return schema
@@ -173,8 +193,10 @@ class PhoneType(TextLikeType):
     default_max_length = 40
     configurable_length = False
     pattern = PHONE_PATTERN
-    invalid_message = ("Enter a phone number: digits, spaces and + - ( ) . "
-                       "with an optional extension such as x123.")
+    invalid_message = (
+        "Enter a phone number: digits, spaces and + - ( ) . "
+        "with an optional extension such as x123."
+    )
     expected = "a phone number"
 
 
@@ -185,8 +207,9 @@ class UrlType(TextLikeType):
     default_max_length = 2048
     configurable_length = False
     pattern = URL_PATTERN
-    invalid_message = ("Enter a web address starting with http:// or https://, "
-                       "e.g. https://example.com.")
+    invalid_message = (
+        "Enter a web address starting with http:// or https://, e.g. https://example.com."
+    )
     schema_format = "uri"
     expected = "a web address"
 

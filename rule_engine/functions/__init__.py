@@ -1,4 +1,5 @@
 """The built-in function library, registered the same way plugins register theirs."""
+
 from __future__ import annotations
 
 import functools
@@ -6,11 +7,21 @@ import functools
 from trellis.rule_engine.functions import datetime as datetime_functions
 from trellis.rule_engine.functions import logical, math, text
 from trellis.rule_engine.functions.registry import (
-    CallCheck, FunctionRegistry, FunctionSpec, Parameter,
+    CallCheck,
+    FunctionRegistry,
+    FunctionSpec,
+    Parameter,
 )
 
-__all__ = ["CallCheck", "FunctionRegistry", "FunctionSpec", "Parameter", "builtin_registry",
-           "is_builtin", "new_registry"]
+__all__ = [
+    "CallCheck",
+    "FunctionRegistry",
+    "FunctionSpec",
+    "Parameter",
+    "builtin_registry",
+    "is_builtin",
+    "new_registry",
+]
 
 
 @functools.cache
@@ -36,5 +47,7 @@ def is_builtin(spec: FunctionSpec) -> bool:
     if builtin is spec:
         return True
     ours, theirs = builtin.implementation, spec.implementation
-    return (getattr(ours, "__module__", None), getattr(ours, "__qualname__", None)) == \
-        (getattr(theirs, "__module__", None), getattr(theirs, "__qualname__", None))
+    return (getattr(ours, "__module__", None), getattr(ours, "__qualname__", None)) == (
+        getattr(theirs, "__module__", None),
+        getattr(theirs, "__qualname__", None),
+    )

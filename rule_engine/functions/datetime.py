@@ -5,6 +5,7 @@ UNIXTIMESTAMP FROMUNIXTIME.
 Date/times are UTC (as Salesforce evaluates them in formulas); TODAY() and
 NOW() come from the evaluation's ``now`` so results are reproducible.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -47,32 +48,51 @@ def _temporal_check(name: str, accepted: tuple[str, ...], result: str, hint: str
     def check(check: CallCheck) -> str:
         kind = check.argument_kinds[0]
         if kind not in accepted + (kinds.NULL,):
-            message = (f"incorrect argument type for {name}: expected "
-                       f"{' or '.join(kinds.label(k) for k in accepted)}, received "
-                       f"{kinds.label(kind)}{hint}")
+            message = (
+                f"incorrect argument type for {name}: expected "
+                f"{' or '.join(kinds.label(k) for k in accepted)}, received "
+                f"{kinds.label(kind)}{hint}"
+            )
             raise check.error(message, check.call.arguments[0])
         return result
+
     return check
 
 
 def register(registry: FunctionRegistry) -> None:
-    @registry.function("TODAY", args=[], returns="date", needs_environment=True,
-                       description="The current date (UTC)")
+    @registry.function(
+        "TODAY",
+        args=[],
+        returns="date",
+        needs_environment=True,
+        description="The current date (UTC)",
+    )
     def today(environment: Any) -> dt.date:
         return environment.today()
 
-    @registry.function("NOW", args=[], returns="datetime", needs_environment=True,
-                       description="The current date/time")
+    @registry.function(
+        "NOW",
+        args=[],
+        returns="datetime",
+        needs_environment=True,
+        description="The current date/time",
+    )
     def now(environment: Any) -> dt.datetime:
         return environment.now
 
-    @registry.function("DATE", args=["number", "number", "number"], returns="date",
-                       description="DATE(year, month, day); an error for an invalid date")
+    @registry.function(
+        "DATE",
+        args=["number", "number", "number"],
+        returns="date",
+        description="DATE(year, month, day); an error for an invalid date",
+    )
     def date(year: Decimal, month: Decimal, day: Decimal) -> dt.date:
         try:
-            return dt.date(integer_argument(year, "year", 9999),
-                           integer_argument(month, "month", 99),
-                           integer_argument(day, "day", 99))
+            return dt.date(
+                integer_argument(year, "year", 9999),
+                integer_argument(month, "month", 99),
+                integer_argument(day, "day", 99),
+            )
         except ValueError as error:
             raise FormulaRuntimeError(f"invalid date: {error}") from None
 
@@ -83,25 +103,38 @@ def register(registry: FunctionRegistry) -> None:
             return value
         text = value.strip()
         try:
-            return dt.date.fromisoformat(text[:10]) if len(text) > 10 and text[10] in " T" else \
-                dt.date.fromisoformat(text)
+            return (
+                dt.date.fromisoformat(text[:10])
+                if len(text) > 10 and text[10] in " T"
+                else dt.date.fromisoformat(text)
+            )
         except ValueError:
             raise FormulaRuntimeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
-    registry.register("DATEVALUE", datevalue, min_arguments=1, max_arguments=1,
-                      check=_temporal_check("DATEVALUE", (kinds.TEXT, kinds.DATETIME, kinds.DATE),
-                                            kinds.DATE),
-                      description="The date of a date/time (UTC) or of YYYY-MM-DD text")
+    registry.register(
+        "DATEVALUE",
+        datevalue,
+        min_arguments=1,
+        max_arguments=1,
+        check=_temporal_check("DATEVALUE", (kinds.TEXT, kinds.DATETIME, kinds.DATE), kinds.DATE),
+        description="The date of a date/time (UTC) or of YYYY-MM-DD text",
+    )
 
     def datetimevalue(value: Any) -> dt.datetime:
         if isinstance(value, str):
             return _parse_datetime_text(value)
         return to_datetime(value)
 
-    registry.register("DATETIMEVALUE", datetimevalue, min_arguments=1, max_arguments=1,
-                      check=_temporal_check("DATETIMEVALUE", (kinds.TEXT, kinds.DATE,
-                                                              kinds.DATETIME), kinds.DATETIME),
-                      description="Date/time from YYYY-MM-DD HH:MM:SS text (UTC) or a date")
+    registry.register(
+        "DATETIMEVALUE",
+        datetimevalue,
+        min_arguments=1,
+        max_arguments=1,
+        check=_temporal_check(
+            "DATETIMEVALUE", (kinds.TEXT, kinds.DATE, kinds.DATETIME), kinds.DATETIME
+        ),
+        description="Date/time from YYYY-MM-DD HH:MM:SS text (UTC) or a date",
+    )
 
     def timevalue(value: Any) -> dt.time:
         if isinstance(value, dt.datetime):
@@ -111,28 +144,49 @@ def register(registry: FunctionRegistry) -> None:
         except ValueError:
             raise FormulaRuntimeError(f"{value!r} is not a time (HH:MM:SS.MS)") from None
 
-    registry.register("TIMEVALUE", timevalue, min_arguments=1, max_arguments=1,
-                      check=_temporal_check("TIMEVALUE", (kinds.TEXT, kinds.DATETIME), kinds.TIME),
-                      description="Time from HH:MM:SS.MS text or of a date/time (UTC)")
+    registry.register(
+        "TIMEVALUE",
+        timevalue,
+        min_arguments=1,
+        max_arguments=1,
+        check=_temporal_check("TIMEVALUE", (kinds.TEXT, kinds.DATETIME), kinds.TIME),
+        description="Time from HH:MM:SS.MS text or of a date/time (UTC)",
+    )
 
     date_hint = "; use DATEVALUE(...) to take the date of a date/time"
-    for name, part in (("YEAR", lambda d: d.year), ("MONTH", lambda d: d.month),
-                       ("DAY", lambda d: d.day),
-                       ("WEEKDAY", lambda d: d.isoweekday() % 7 + 1),
-                       ("DAYOFYEAR", lambda d: d.timetuple().tm_yday),
-                       ("ISOWEEK", lambda d: d.isocalendar()[1]),
-                       ("ISOYEAR", lambda d: d.isocalendar()[0])):
-        registry.register(name, part, min_arguments=1, max_arguments=1,
-                          check=_temporal_check(name, (kinds.DATE,), kinds.NUMBER, date_hint),
-                          description=f"{name.title()} of a date as a number"
-                          + (" (1 = Sunday)" if name == "WEEKDAY" else ""))
+    for name, part in (
+        ("YEAR", lambda d: d.year),
+        ("MONTH", lambda d: d.month),
+        ("DAY", lambda d: d.day),
+        ("WEEKDAY", lambda d: d.isoweekday() % 7 + 1),
+        ("DAYOFYEAR", lambda d: d.timetuple().tm_yday),
+        ("ISOWEEK", lambda d: d.isocalendar()[1]),
+        ("ISOYEAR", lambda d: d.isocalendar()[0]),
+    ):
+        registry.register(
+            name,
+            part,
+            min_arguments=1,
+            max_arguments=1,
+            check=_temporal_check(name, (kinds.DATE,), kinds.NUMBER, date_hint),
+            description=f"{name.title()} of a date as a number"
+            + (" (1 = Sunday)" if name == "WEEKDAY" else ""),
+        )
 
     time_hint = "; use TIMEVALUE(...) to take the time of a date/time"
-    for name, part in (("HOUR", lambda t: t.hour), ("MINUTE", lambda t: t.minute),
-                       ("SECOND", lambda t: t.second)):
-        registry.register(name, part, min_arguments=1, max_arguments=1,
-                          check=_temporal_check(name, (kinds.TIME,), kinds.NUMBER, time_hint),
-                          description=f"{name.title()} of a time as a number")
+    for name, part in (
+        ("HOUR", lambda t: t.hour),
+        ("MINUTE", lambda t: t.minute),
+        ("SECOND", lambda t: t.second),
+    ):
+        registry.register(
+            name,
+            part,
+            min_arguments=1,
+            max_arguments=1,
+            check=_temporal_check(name, (kinds.TIME,), kinds.NUMBER, time_hint),
+            description=f"{name.title()} of a time as a number",
+        )
 
     def check_addmonths(check: CallCheck) -> str:
         kind = _temporal_check("ADDMONTHS", (kinds.DATE, kinds.DATETIME), kinds.DATE)(check)
@@ -147,22 +201,35 @@ def register(registry: FunctionRegistry) -> None:
             return dt.datetime.combine(shifted, moment.timetz())
         return add_months(value, count)
 
-    registry.register("ADDMONTHS", addmonths, min_arguments=2, max_arguments=2,
-                      check=check_addmonths,
-                      description="ADDMONTHS(date, months), keeping month ends")
+    registry.register(
+        "ADDMONTHS",
+        addmonths,
+        min_arguments=2,
+        max_arguments=2,
+        check=check_addmonths,
+        description="ADDMONTHS(date, months), keeping month ends",
+    )
 
     def unixtimestamp(value: Any) -> Decimal:
         moment = to_datetime(value)
         delta = moment - EPOCH
         return Decimal(delta.days * 86400 + delta.seconds)
 
-    registry.register("UNIXTIMESTAMP", unixtimestamp, min_arguments=1, max_arguments=1,
-                      check=_temporal_check("UNIXTIMESTAMP", (kinds.DATE, kinds.DATETIME),
-                                            kinds.NUMBER),
-                      description="Seconds since 1970-01-01 00:00:00 UTC")
+    registry.register(
+        "UNIXTIMESTAMP",
+        unixtimestamp,
+        min_arguments=1,
+        max_arguments=1,
+        check=_temporal_check("UNIXTIMESTAMP", (kinds.DATE, kinds.DATETIME), kinds.NUMBER),
+        description="Seconds since 1970-01-01 00:00:00 UTC",
+    )
 
-    @registry.function("FROMUNIXTIME", args=["number"], returns="datetime",
-                       description="The date/time for a number of seconds since 1970 (UTC)")
+    @registry.function(
+        "FROMUNIXTIME",
+        args=["number"],
+        returns="datetime",
+        description="The date/time for a number of seconds since 1970 (UTC)",
+    )
     def fromunixtime(seconds: Decimal) -> dt.datetime:
         whole = int(seconds.to_integral_value(rounding=decimal.ROUND_FLOOR))
         if abs(whole) > 253_402_300_799:

@@ -4,16 +4,16 @@ ISNUMBER ISNEW ISCHANGED PRIORVALUE ISPICKVAL INCLUDES.
 IF, CASE, AND, OR, BLANKVALUE and NULLVALUE are lazy so that an unused
 branch is never evaluated (``IF(FALSE, 1/0, 37)`` is 37).
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.compiler import lookup_case_insensitive
-from trellis.rule_engine.compiler import equal
+from trellis.rule_engine.compiler import equal, lookup_case_insensitive
+from trellis.rule_engine.errors import FormulaError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import MISSING, is_blank, parse_number
-from trellis.rule_engine.errors import FormulaError
 
 
 def _unify(check: CallCheck, indexes: list[int], what: str) -> str:
@@ -27,7 +27,8 @@ def _unify(check: CallCheck, indexes: list[int], what: str) -> str:
             raise check.error(
                 f"{check.spec.name}: {what} must all have the same type; argument "
                 f"{index + 1} is {kinds.label(kind)} but an earlier one is {kinds.label(result)}",
-                check.call.arguments[index])
+                check.call.arguments[index],
+            )
         result = unified
     return result
 
@@ -35,8 +36,11 @@ def _unify(check: CallCheck, indexes: list[int], what: str) -> str:
 def _require_field(check: CallCheck) -> None:
     argument = check.call.arguments[0]
     if not isinstance(argument, ast.FieldReference):
-        raise check.error(f"{check.spec.name} needs a field as its argument, for example "
-                          f"{check.spec.name}(Amount)", argument)
+        raise check.error(
+            f"{check.spec.name} needs a field as its argument, for example "
+            f"{check.spec.name}(Amount)",
+            argument,
+        )
 
 
 def register(registry: FunctionRegistry) -> None:
@@ -53,15 +57,34 @@ def register(registry: FunctionRegistry) -> None:
 
     logical_and.specialise = lambda compiler, node: compiler._logical("AND", list(node.arguments))
     logical_or.specialise = lambda compiler, node: compiler._logical("OR", list(node.arguments))
-    registry.register("AND", logical_and, lazy=True, check=check_checkboxes, min_arguments=1,
-                      max_arguments=None, returns=kinds.CHECKBOX, sql=None,
-                      description="TRUE when every argument is TRUE (blank counts as FALSE)")
-    registry.register("OR", logical_or, lazy=True, check=check_checkboxes, min_arguments=1,
-                      max_arguments=None, returns=kinds.CHECKBOX,
-                      description="TRUE when any argument is TRUE (blank counts as FALSE)")
+    registry.register(
+        "AND",
+        logical_and,
+        lazy=True,
+        check=check_checkboxes,
+        min_arguments=1,
+        max_arguments=None,
+        returns=kinds.CHECKBOX,
+        sql=None,
+        description="TRUE when every argument is TRUE (blank counts as FALSE)",
+    )
+    registry.register(
+        "OR",
+        logical_or,
+        lazy=True,
+        check=check_checkboxes,
+        min_arguments=1,
+        max_arguments=None,
+        returns=kinds.CHECKBOX,
+        description="TRUE when any argument is TRUE (blank counts as FALSE)",
+    )
 
-    @registry.function("NOT", args=["checkbox"], returns="checkbox",
-                       description="TRUE for FALSE and FALSE for TRUE (written NOT x or !x too)")
+    @registry.function(
+        "NOT",
+        args=["checkbox"],
+        returns="checkbox",
+        description="TRUE for FALSE and FALSE for TRUE (written NOT x or !x too)",
+    )
     def logical_not(value: bool) -> bool:
         return not value
 
@@ -76,25 +99,38 @@ def register(registry: FunctionRegistry) -> None:
         branch = thunks[1] if thunks[0](record, environment) else thunks[2]
         return branch(record, environment)
 
-    registry.register("IF", if_, lazy=True, check=check_if, min_arguments=3, max_arguments=3,
-                      description="IF(condition, value_if_true, value_if_false)")
+    registry.register(
+        "IF",
+        if_,
+        lazy=True,
+        check=check_if,
+        min_arguments=3,
+        max_arguments=3,
+        description="IF(condition, value_if_true, value_if_false)",
+    )
 
     def check_case(check: CallCheck) -> str:
         count = len(check.argument_kinds)
         if count < 4 or count % 2:
-            raise check.error("CASE needs an expression, pairs of value and result, and a final "
-                              "else result: CASE(expression, value1, result1, ..., else_result)")
+            raise check.error(
+                "CASE needs an expression, pairs of value and result, and a final "
+                "else result: CASE(expression, value1, result1, ..., else_result)"
+            )
         subject = check.argument_kinds[0]
         if subject == kinds.MULTI_PICKLIST:
             raise check.argument_error(0, "a single value")
         compare_as = kinds.TEXT if subject == kinds.PICKLIST else subject
         for index in range(1, count - 1, 2):
             kind = check.argument_kinds[index]
-            if not kinds.compatible(compare_as, kind) or kind in (kinds.PICKLIST,
-                                                                 kinds.MULTI_PICKLIST):
-                raise check.error(f"CASE value {index // 2 + 1} is {kinds.label(kind)} but the "
-                                  f"expression is {kinds.label(subject)}",
-                                  check.call.arguments[index])
+            if not kinds.compatible(compare_as, kind) or kind in (
+                kinds.PICKLIST,
+                kinds.MULTI_PICKLIST,
+            ):
+                raise check.error(
+                    f"CASE value {index // 2 + 1} is {kinds.label(kind)} but the "
+                    f"expression is {kinds.label(subject)}",
+                    check.call.arguments[index],
+                )
         return _unify(check, list(range(2, count - 1, 2)) + [count - 1], "the results")
 
     def case(record: Any, environment: Any, thunks: tuple) -> Any:
@@ -105,9 +141,15 @@ def register(registry: FunctionRegistry) -> None:
                 return thunks[index + 1](record, environment)
         return thunks[last](record, environment)
 
-    registry.register("CASE", case, lazy=True, check=check_case, min_arguments=4,
-                      max_arguments=None,
-                      description="CASE(expression, value1, result1, ..., else_result)")
+    registry.register(
+        "CASE",
+        case,
+        lazy=True,
+        check=check_case,
+        min_arguments=4,
+        max_arguments=None,
+        description="CASE(expression, value1, result1, ..., else_result)",
+    )
 
     def blank_test(compiler: Any, node: ast.FunctionCall) -> Any:
         """A direct blank test on a field's raw value (no conversion needed)."""
@@ -127,6 +169,7 @@ def register(registry: FunctionRegistry) -> None:
             if value is MISSING:
                 value = lookup_case_insensitive(record, lowered)
             return value
+
         return raw
 
     def specialise_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
@@ -143,6 +186,7 @@ def register(registry: FunctionRegistry) -> None:
         def isblank_field(record: Any, environment: Any) -> bool:
             value = raw(record)
             return value is None or value == ""
+
         return isblank_field
 
     def specialise_not_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
@@ -159,6 +203,7 @@ def register(registry: FunctionRegistry) -> None:
             if value is MISSING:
                 value = raw(record)
             return value is not None and value != ""
+
         return is_filled
 
     def isblank(value: Any) -> bool:
@@ -166,8 +211,14 @@ def register(registry: FunctionRegistry) -> None:
 
     isblank.specialise = specialise_isblank
     isblank.specialise_negated = specialise_not_isblank
-    registry.register("ISBLANK", isblank, args=["value"], returns="checkbox", propagate_blank=False,
-                      description="TRUE when the value is blank (text \"\" included)")
+    registry.register(
+        "ISBLANK",
+        isblank,
+        args=["value"],
+        returns="checkbox",
+        propagate_blank=False,
+        description='TRUE when the value is blank (text "" included)',
+    )
 
     def check_isnull(check: CallCheck) -> str:
         check.notes["text"] = check.argument_kinds[0] == kinds.TEXT
@@ -183,9 +234,15 @@ def register(registry: FunctionRegistry) -> None:
         return None
 
     isnull.specialise = specialise_isnull
-    registry.register("ISNULL", isnull, lazy=True, check=check_isnull, min_arguments=1,
-                      max_arguments=1, description="TRUE when a non-text value is blank; "
-                      "always FALSE for text (use ISBLANK)")
+    registry.register(
+        "ISNULL",
+        isnull,
+        lazy=True,
+        check=check_isnull,
+        min_arguments=1,
+        max_arguments=1,
+        description="TRUE when a non-text value is blank; always FALSE for text (use ISBLANK)",
+    )
 
     def check_blankvalue(check: CallCheck) -> str:
         return _unify(check, [0, 1], "the value and its substitute")
@@ -194,9 +251,15 @@ def register(registry: FunctionRegistry) -> None:
         value = thunks[0](record, environment)
         return thunks[1](record, environment) if is_blank(value) else value
 
-    registry.register("BLANKVALUE", blankvalue, lazy=True, check=check_blankvalue,
-                      min_arguments=2, max_arguments=2,
-                      description="BLANKVALUE(value, substitute): the substitute when blank")
+    registry.register(
+        "BLANKVALUE",
+        blankvalue,
+        lazy=True,
+        check=check_blankvalue,
+        min_arguments=2,
+        max_arguments=2,
+        description="BLANKVALUE(value, substitute): the substitute when blank",
+    )
 
     def nullvalue(record: Any, environment: Any, thunks: tuple) -> Any:
         value = thunks[0](record, environment)
@@ -208,12 +271,24 @@ def register(registry: FunctionRegistry) -> None:
         return None
 
     nullvalue.specialise = specialise_nullvalue
-    registry.register("NULLVALUE", nullvalue, lazy=True, check=check_blankvalue, min_arguments=2,
-                      max_arguments=2, description="NULLVALUE(value, substitute); text is "
-                      "returned unchanged as in Salesforce (use BLANKVALUE)")
+    registry.register(
+        "NULLVALUE",
+        nullvalue,
+        lazy=True,
+        check=check_blankvalue,
+        min_arguments=2,
+        max_arguments=2,
+        description="NULLVALUE(value, substitute); text is "
+        "returned unchanged as in Salesforce (use BLANKVALUE)",
+    )
 
-    @registry.function("ISNUMBER", args=["text"], returns="checkbox", propagate_blank=False,
-                       description="TRUE when the text is a number")
+    @registry.function(
+        "ISNUMBER",
+        args=["text"],
+        returns="checkbox",
+        propagate_blank=False,
+        description="TRUE when the text is a number",
+    )
     def isnumber(text: str | None) -> bool:
         if text is None:
             return False
@@ -223,8 +298,13 @@ def register(registry: FunctionRegistry) -> None:
             return False
         return True
 
-    @registry.function("ISNEW", args=[], returns="checkbox", needs_environment=True,
-                       description="TRUE while the record is being created")
+    @registry.function(
+        "ISNEW",
+        args=[],
+        returns="checkbox",
+        needs_environment=True,
+        description="TRUE while the record is being created",
+    )
     def isnew(environment: Any) -> bool:
         return bool(environment.is_new)
 
@@ -237,9 +317,16 @@ def register(registry: FunctionRegistry) -> None:
             return False
         return not equal(thunks[0](record, environment), thunks[0](environment.prior, environment))
 
-    registry.register("ISCHANGED", ischanged, lazy=True, check=check_ischanged, min_arguments=1,
-                      max_arguments=1, uses_prior=True,
-                      description="TRUE when the field differs from its prior value")
+    registry.register(
+        "ISCHANGED",
+        ischanged,
+        lazy=True,
+        check=check_ischanged,
+        min_arguments=1,
+        max_arguments=1,
+        uses_prior=True,
+        description="TRUE when the field differs from its prior value",
+    )
 
     def check_priorvalue(check: CallCheck) -> str:
         _require_field(check)
@@ -250,15 +337,24 @@ def register(registry: FunctionRegistry) -> None:
             return None
         return thunks[0](environment.prior, environment)
 
-    registry.register("PRIORVALUE", priorvalue, lazy=True, check=check_priorvalue,
-                      min_arguments=1, max_arguments=1, uses_prior=True,
-                      description="The field's value before the current change")
+    registry.register(
+        "PRIORVALUE",
+        priorvalue,
+        lazy=True,
+        check=check_priorvalue,
+        min_arguments=1,
+        max_arguments=1,
+        uses_prior=True,
+        description="The field's value before the current change",
+    )
 
     def check_ispickval(check: CallCheck) -> str:
         if check.argument_kinds[0] not in (kinds.PICKLIST, kinds.NULL):
-            raise check.error("ISPICKVAL needs a picklist field as its first argument "
-                              f"(received {kinds.label(check.argument_kinds[0])})",
-                              check.call.arguments[0])
+            raise check.error(
+                "ISPICKVAL needs a picklist field as its first argument "
+                f"(received {kinds.label(check.argument_kinds[0])})",
+                check.call.arguments[0],
+            )
         check.require(1, "text")
         return kinds.CHECKBOX
 
@@ -280,23 +376,40 @@ def register(registry: FunctionRegistry) -> None:
             if value is MISSING:  # another spelling of the key
                 return reader(record, environment) == expected
             return value == expected
+
         return ispickval_field
 
     ispickval.specialise = specialise_ispickval
-    registry.register("ISPICKVAL", ispickval, check=check_ispickval, min_arguments=2,
-                      max_arguments=2, propagate_blank=False, returns=kinds.CHECKBOX,
-                      description="ISPICKVAL(picklist_field, \"value\")")
+    registry.register(
+        "ISPICKVAL",
+        ispickval,
+        check=check_ispickval,
+        min_arguments=2,
+        max_arguments=2,
+        propagate_blank=False,
+        returns=kinds.CHECKBOX,
+        description='ISPICKVAL(picklist_field, "value")',
+    )
 
     def check_includes(check: CallCheck) -> str:
         if check.argument_kinds[0] not in (kinds.MULTI_PICKLIST, kinds.NULL):
-            raise check.error("INCLUDES needs a multi-select picklist field as its first argument",
-                              check.call.arguments[0])
+            raise check.error(
+                "INCLUDES needs a multi-select picklist field as its first argument",
+                check.call.arguments[0],
+            )
         check.require(1, "text")
         return kinds.CHECKBOX
 
     def includes(values: Any, literal: Any) -> bool:
         return bool(values) and literal is not None and literal in values
 
-    registry.register("INCLUDES", includes, check=check_includes, min_arguments=2,
-                      max_arguments=2, propagate_blank=False, returns=kinds.CHECKBOX,
-                      description="INCLUDES(multi_picklist_field, \"value\")")
+    registry.register(
+        "INCLUDES",
+        includes,
+        check=check_includes,
+        min_arguments=2,
+        max_arguments=2,
+        propagate_blank=False,
+        returns=kinds.CHECKBOX,
+        description='INCLUDES(multi_picklist_field, "value")',
+    )

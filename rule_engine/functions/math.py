@@ -5,6 +5,7 @@ All arithmetic is decimal. As in Salesforce, CEILING rounds away from zero
 and FLOOR towards zero for negative numbers; MCEILING and MFLOOR are the
 mathematical versions; ROUND rounds half away from zero.
 """
+
 from __future__ import annotations
 
 import decimal
@@ -47,63 +48,102 @@ def round_half_away(value: Decimal, digits: int, rounding: str = decimal.ROUND_H
 
 
 def register(registry: FunctionRegistry) -> None:
-    @registry.function("ABS", args=["number"], returns=_same_as_first,
-                       description="Absolute value")
+    @registry.function("ABS", args=["number"], returns=_same_as_first, description="Absolute value")
     def absolute(value: Decimal) -> Decimal:
         return abs(value)
 
-    @registry.function("CEILING", args=["number"], returns=_same_as_first,
-                       description="Round up to an integer, away from zero for negatives")
+    @registry.function(
+        "CEILING",
+        args=["number"],
+        returns=_same_as_first,
+        description="Round up to an integer, away from zero for negatives",
+    )
     def ceiling(value: Decimal) -> Decimal:
         return _integral(value, decimal.ROUND_UP)
 
-    @registry.function("FLOOR", args=["number"], returns=_same_as_first,
-                       description="Round down to an integer, towards zero for negatives")
+    @registry.function(
+        "FLOOR",
+        args=["number"],
+        returns=_same_as_first,
+        description="Round down to an integer, towards zero for negatives",
+    )
     def floor(value: Decimal) -> Decimal:
         return _integral(value, decimal.ROUND_DOWN)
 
-    @registry.function("MCEILING", args=["number"], returns=_same_as_first,
-                       description="Mathematical ceiling (towards +infinity)")
+    @registry.function(
+        "MCEILING",
+        args=["number"],
+        returns=_same_as_first,
+        description="Mathematical ceiling (towards +infinity)",
+    )
     def math_ceiling(value: Decimal) -> Decimal:
         return _integral(value, decimal.ROUND_CEILING)
 
-    @registry.function("MFLOOR", args=["number"], returns=_same_as_first,
-                       description="Mathematical floor (towards -infinity)")
+    @registry.function(
+        "MFLOOR",
+        args=["number"],
+        returns=_same_as_first,
+        description="Mathematical floor (towards -infinity)",
+    )
     def math_floor(value: Decimal) -> Decimal:
         return _integral(value, decimal.ROUND_FLOOR)
 
-    @registry.function("ROUND", args=["number", "number"], returns=_same_as_first,
-                       description="ROUND(number, digits): half away from zero")
+    @registry.function(
+        "ROUND",
+        args=["number", "number"],
+        returns=_same_as_first,
+        description="ROUND(number, digits): half away from zero",
+    )
     def round_(value: Decimal, digits: Decimal) -> Decimal:
         return round_half_away(value, _digits(digits))
 
-    @registry.function("TRUNC", args=["number", "number?"], returns=_same_as_first,
-                       propagate_blank=False,
-                       description="TRUNC(number[, digits]): drop digits towards zero")
+    @registry.function(
+        "TRUNC",
+        args=["number", "number?"],
+        returns=_same_as_first,
+        propagate_blank=False,
+        description="TRUNC(number[, digits]): drop digits towards zero",
+    )
     def trunc(value: Decimal | None, digits: Decimal | None = None) -> Decimal | None:
         if value is None:
             return None
         return round_half_away(value, _digits(digits), decimal.ROUND_DOWN)
 
-    @registry.function("MOD", args=["number", "number"], returns=_same_as_first,
-                       description="Remainder of number / divisor, with the sign of number")
+    @registry.function(
+        "MOD",
+        args=["number", "number"],
+        returns=_same_as_first,
+        description="Remainder of number / divisor, with the sign of number",
+    )
     def mod(value: Decimal, divisor: Decimal) -> Decimal:
         if not divisor:
             raise FormulaRuntimeError("division by zero in MOD")
         return DECIMAL_CONTEXT.remainder(value, divisor)
 
-    @registry.function("MAX", args=["*number"], returns=_common_number,
-                       description="The largest argument; blank if any is blank")
+    @registry.function(
+        "MAX",
+        args=["*number"],
+        returns=_common_number,
+        description="The largest argument; blank if any is blank",
+    )
     def maximum(*values: Decimal) -> Decimal:
         return max(values)
 
-    @registry.function("MIN", args=["*number"], returns=_common_number,
-                       description="The smallest argument; blank if any is blank")
+    @registry.function(
+        "MIN",
+        args=["*number"],
+        returns=_common_number,
+        description="The smallest argument; blank if any is blank",
+    )
     def minimum(*values: Decimal) -> Decimal:
         return min(values)
 
-    @registry.function("SQRT", args=["number"], returns="number",
-                       description="Square root; an error for negative numbers")
+    @registry.function(
+        "SQRT",
+        args=["number"],
+        returns="number",
+        description="Square root; an error for negative numbers",
+    )
     def square_root(value: Decimal) -> Decimal:
         if value < 0:
             raise FormulaRuntimeError("SQRT of a negative number")
@@ -115,15 +155,23 @@ def register(registry: FunctionRegistry) -> None:
             raise FormulaRuntimeError("EXP argument is too large")
         return DECIMAL_CONTEXT.exp(value)
 
-    @registry.function("LN", args=["number"], returns="number",
-                       description="Natural logarithm; an error for zero or negative numbers")
+    @registry.function(
+        "LN",
+        args=["number"],
+        returns="number",
+        description="Natural logarithm; an error for zero or negative numbers",
+    )
     def natural_log(value: Decimal) -> Decimal:
         if value <= 0:
             raise FormulaRuntimeError("LN needs a number greater than zero")
         return DECIMAL_CONTEXT.ln(value)
 
-    @registry.function("LOG", args=["number"], returns="number",
-                       description="Base-10 logarithm; an error for zero or negative numbers")
+    @registry.function(
+        "LOG",
+        args=["number"],
+        returns="number",
+        description="Base-10 logarithm; an error for zero or negative numbers",
+    )
     def log10(value: Decimal) -> Decimal:
         if value <= 0:
             raise FormulaRuntimeError("LOG needs a number greater than zero")

@@ -8,11 +8,13 @@ the Python compiler and (optionally) the SQL compiler all read the same spec::
     def discounted(amount, rate=None):
         return amount * (1 - (rate or 0))
 """
+
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaTypeError
@@ -56,8 +58,10 @@ class Parameter:
         for part in spec.split("|"):
             part = part.strip().lower()
             if part not in _PARAMETER_KINDS:
-                raise ValueError(f"unknown parameter kind {part!r} in {text!r}; "
-                                 f"use one of {sorted(_PARAMETER_KINDS)}")
+                raise ValueError(
+                    f"unknown parameter kind {part!r} in {text!r}; "
+                    f"use one of {sorted(_PARAMETER_KINDS)}"
+                )
             accepted |= _PARAMETER_KINDS[part]
         return cls(frozenset(accepted | {kinds.NULL}), spec, optional, variadic)
 
@@ -102,8 +106,13 @@ class CallCheck:
 
     def error(self, message: str, node: Node | None = None) -> FormulaTypeError:
         span = (node or self.call).span
-        return FormulaTypeError(message, line=span.line, column=span.column,
-                                end_line=span.end_line, end_column=span.end_column)
+        return FormulaTypeError(
+            message,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+        )
 
     def require(self, index: int, *accepted: str) -> str:
         """Check argument ``index`` against parameter kind names; return its kind."""
@@ -121,14 +130,20 @@ class CallCheck:
         if kind == kinds.PICKLIST:
             return self.error(
                 f"{self.spec.name} cannot use a picklist value directly (argument {index + 1}); "
-                "use ISPICKVAL(field, \"value\") to compare or TEXT(field) to convert", node)
+                'use ISPICKVAL(field, "value") to compare or TEXT(field) to convert',
+                node,
+            )
         if kind == kinds.MULTI_PICKLIST:
             return self.error(
                 f"{self.spec.name} cannot use a multi-select picklist (argument {index + 1}); "
-                "use INCLUDES(field, \"value\") or ISBLANK(field)", node)
+                'use INCLUDES(field, "value") or ISBLANK(field)',
+                node,
+            )
         return self.error(
             f"incorrect argument type for {self.spec.name}: argument {index + 1} must be "
-            f"{expected}, not {kinds.label(kind)}", node)
+            f"{expected}, not {kinds.label(kind)}",
+            node,
+        )
 
 
 class FunctionRegistry:
@@ -161,15 +176,21 @@ class FunctionRegistry:
         matches = difflib.get_close_matches(name.upper(), list(self._specs), n=1, cutoff=0.6)
         return matches[0] if matches else None
 
-    def register(self, spec_or_name: FunctionSpec | str,
-                 implementation: Callable[..., Any] | None = None,
-                 *, replace_existing: bool = False, **options: Any) -> FunctionSpec:
+    def register(
+        self,
+        spec_or_name: FunctionSpec | str,
+        implementation: Callable[..., Any] | None = None,
+        *,
+        replace_existing: bool = False,
+        **options: Any,
+    ) -> FunctionSpec:
         """Add a function: a ready ``FunctionSpec``, or a name, a callable and the
         keyword options of :meth:`function`. Re-registering a name needs
         ``replace_existing=True`` so that two plugins cannot silently clash."""
         if self._frozen:
-            raise RuntimeError("this function registry is shared and frozen; "
-                               "register on a copy (registry.copy())")
+            raise RuntimeError(
+                "this function registry is shared and frozen; register on a copy (registry.copy())"
+            )
         if isinstance(spec_or_name, FunctionSpec):
             spec = spec_or_name
         else:
@@ -180,14 +201,21 @@ class FunctionRegistry:
         if not spec.name.replace("_", "").isalnum() or spec.name[0].isdigit():
             raise ValueError(f"invalid function name {spec.name!r}")
         if spec.name in self._specs and not replace_existing:
-            raise ValueError(f"function {spec.name} is already registered "
-                             "(pass replace_existing=True to override it)")
+            raise ValueError(
+                f"function {spec.name} is already registered "
+                "(pass replace_existing=True to override it)"
+            )
         self._specs[spec.name] = spec
         return spec
 
-    def function(self, name: str, *, args: list[str] | tuple[str, ...] | None = None,
-                 returns: str | Callable[[list[str]], str] = kinds.TEXT,
-                 **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def function(
+        self,
+        name: str,
+        *,
+        args: list[str] | tuple[str, ...] | None = None,
+        returns: str | Callable[[list[str]], str] = kinds.TEXT,
+        **options: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator form of :meth:`register`; returns the function unchanged.
 
         ``args`` lists parameter kinds: ``"number"``, ``"text"``, ``"checkbox"``,
@@ -198,23 +226,31 @@ class FunctionRegistry:
         you), ``needs_environment`` (receive the evaluation environment first),
         ``lazy``, ``check``, ``sql``, ``description``, ``replace_existing``.
         """
+
         def decorate(implementation: Callable[..., Any]) -> Callable[..., Any]:
             self.register(name, implementation, args=args, returns=returns, **options)
             return implementation
+
         return decorate
 
 
-def _build_spec(name: str, implementation: Callable[..., Any], *,
-                args: list[str] | tuple[str, ...] | None = None,
-                returns: str | Callable[[list[str]], str] = kinds.TEXT,
-                min_arguments: int | None = None, max_arguments: int | None = -1,
-                **options: Any) -> FunctionSpec:
+def _build_spec(
+    name: str,
+    implementation: Callable[..., Any],
+    *,
+    args: list[str] | tuple[str, ...] | None = None,
+    returns: str | Callable[[list[str]], str] = kinds.TEXT,
+    min_arguments: int | None = None,
+    max_arguments: int | None = -1,
+    **options: Any,
+) -> FunctionSpec:
     parameters = tuple(Parameter.parse(text) for text in (args or ()))
     for position, parameter in enumerate(parameters):
         if parameter.variadic and position != len(parameters) - 1:
             raise ValueError("only the last parameter can be repeated ('*kind')")
-    required = sum(1 for parameter in parameters
-                   if not parameter.optional and not parameter.variadic)
+    required = sum(
+        1 for parameter in parameters if not parameter.optional and not parameter.variadic
+    )
     if any(parameter.variadic for parameter in parameters):
         maximum = None
         required += 0 if parameters[-1].optional else 1
@@ -223,15 +259,20 @@ def _build_spec(name: str, implementation: Callable[..., Any], *,
     if isinstance(returns, str):
         returns = returns.lower()
         kind = kinds.kind_of_field_type(returns) or (
-            returns if returns in kinds.ALL_KINDS else None)
+            returns if returns in kinds.ALL_KINDS else None
+        )
         if kind is None:
             raise ValueError(f"unknown result kind {returns!r}")
         returns = kind if returns not in kinds.NUMBER_KINDS else returns
     return FunctionSpec(
-        name=name, implementation=implementation,
+        name=name,
+        implementation=implementation,
         min_arguments=required if min_arguments is None else min_arguments,
         max_arguments=maximum if max_arguments == -1 else max_arguments,
-        parameters=parameters if args is not None else None, returns=returns, **options)
+        parameters=parameters if args is not None else None,
+        returns=returns,
+        **options,
+    )
 
 
 def check_parameters(spec: FunctionSpec, check: CallCheck) -> None:

@@ -4,6 +4,7 @@ SUBSTITUTE TRIM TEXT VALUE REGEX REVERSE INITCAP HYPERLINK BR.
 Blank text behaves as "" inside these functions (as in Salesforce); positions
 are 1-based; every produced text is capped by ``MAX_TEXT_LENGTH``.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,10 @@ from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import (
-    MAX_TEXT_LENGTH, format_value, integer_argument, parse_number,
+    MAX_TEXT_LENGTH,
+    format_value,
+    integer_argument,
+    parse_number,
 )
 
 REGEX_TIMEOUT_SECONDS = 0.25
@@ -47,20 +51,33 @@ def _text(value: Any) -> str:
 
 
 def register(registry: FunctionRegistry) -> None:
-    @registry.function("BEGINS", args=["text", "text"], returns="checkbox", propagate_blank=False,
-                       description="TRUE when the text starts with compare_text (case-sensitive)")
+    @registry.function(
+        "BEGINS",
+        args=["text", "text"],
+        returns="checkbox",
+        propagate_blank=False,
+        description="TRUE when the text starts with compare_text (case-sensitive)",
+    )
     def begins(text: Any, prefix: Any) -> bool:
         return _text(text).startswith(_text(prefix))
 
-    @registry.function("CONTAINS", args=["text", "text"], returns="checkbox",
-                       propagate_blank=False,
-                       description="TRUE when compare_text occurs in the text (case-sensitive)")
+    @registry.function(
+        "CONTAINS",
+        args=["text", "text"],
+        returns="checkbox",
+        propagate_blank=False,
+        description="TRUE when compare_text occurs in the text (case-sensitive)",
+    )
     def contains(text: Any, part: Any) -> bool:
         return _text(part) in _text(text)
 
-    @registry.function("FIND", args=["text", "text", "number?"], returns="number",
-                       propagate_blank=False,
-                       description="FIND(search, text[, start]): 1-based position, 0 when absent")
+    @registry.function(
+        "FIND",
+        args=["text", "text", "number?"],
+        returns="number",
+        propagate_blank=False,
+        description="FIND(search, text[, start]): 1-based position, 0 when absent",
+    )
     def find(search: Any, text: Any, start: Any = None) -> int:
         search, text = _text(search), _text(text)
         begin = 1 if start is None else integer_argument(start, "start position", 10**9)
@@ -68,36 +85,61 @@ def register(registry: FunctionRegistry) -> None:
             return 0
         return text.find(search, begin - 1) + 1
 
-    @registry.function("LEFT", args=["text", "number"], returns="text",
-                       description="The first num_chars characters (negative counts as 0)")
+    @registry.function(
+        "LEFT",
+        args=["text", "number"],
+        returns="text",
+        description="The first num_chars characters (negative counts as 0)",
+    )
     def left(text: str, count: Any) -> str:
-        return text[:max(0, integer_argument(count, "character count", 10**9))]
+        return text[: max(0, integer_argument(count, "character count", 10**9))]
 
-    @registry.function("RIGHT", args=["text", "number"], returns="text",
-                       description="The last num_chars characters (negative counts as 0)")
+    @registry.function(
+        "RIGHT",
+        args=["text", "number"],
+        returns="text",
+        description="The last num_chars characters (negative counts as 0)",
+    )
     def right(text: str, count: Any) -> str:
         number = max(0, integer_argument(count, "character count", 10**9))
-        return text[len(text) - number:] if number else ""
+        return text[len(text) - number :] if number else ""
 
-    @registry.function("MID", args=["text", "number", "number"], returns="text",
-                       description="MID(text, start, num_chars), start is 1-based")
+    @registry.function(
+        "MID",
+        args=["text", "number", "number"],
+        returns="text",
+        description="MID(text, start, num_chars), start is 1-based",
+    )
     def mid(text: str, start: Any, count: Any) -> str:
         begin = max(1, integer_argument(start, "start position", 10**9))
         number = max(0, integer_argument(count, "character count", 10**9))
-        return text[begin - 1:begin - 1 + number]
+        return text[begin - 1 : begin - 1 + number]
 
-    @registry.function("LEN", args=["text"], returns="number", propagate_blank=False,
-                       description="Number of characters; 0 for blank")
+    @registry.function(
+        "LEN",
+        args=["text"],
+        returns="number",
+        propagate_blank=False,
+        description="Number of characters; 0 for blank",
+    )
     def length(text: Any) -> int:
         return len(_text(text))
 
-    @registry.function("LOWER", args=["text", "text?"], returns="text",
-                       description="Lower case (the optional locale argument is accepted)")
+    @registry.function(
+        "LOWER",
+        args=["text", "text?"],
+        returns="text",
+        description="Lower case (the optional locale argument is accepted)",
+    )
     def lower(text: str, locale: Any = None) -> str:
         return text.lower()
 
-    @registry.function("UPPER", args=["text", "text?"], returns="text",
-                       description="Upper case (the optional locale argument is accepted)")
+    @registry.function(
+        "UPPER",
+        args=["text", "text?"],
+        returns="text",
+        description="Upper case (the optional locale argument is accepted)",
+    )
     def upper(text: str, locale: Any = None) -> str:
         return text.upper()
 
@@ -111,25 +153,36 @@ def register(registry: FunctionRegistry) -> None:
         padding = " " if padding is None else padding
         if not padding:
             return text
-        fill = (padding * ((size - len(text)) // len(padding) + 1))[:size - len(text)]
+        fill = (padding * ((size - len(text)) // len(padding) + 1))[: size - len(text)]
         return fill + text if on_left else text + fill
 
-    @registry.function("LPAD", args=["text", "number", "text?"], returns="text",
-                       propagate_blank=False,
-                       description="LPAD(text, length[, pad]): pad on the left, truncate if longer")
+    @registry.function(
+        "LPAD",
+        args=["text", "number", "text?"],
+        returns="text",
+        propagate_blank=False,
+        description="LPAD(text, length[, pad]): pad on the left, truncate if longer",
+    )
     def lpad(text: Any, length: Any, padding: Any = None) -> Any:
         return None if length is None else pad(text, length, padding, True)
 
-    @registry.function("RPAD", args=["text", "number", "text?"], returns="text",
-                       propagate_blank=False,
-                       description="RPAD(text, length[, pad]): pad on the right, "
-                       "truncate if longer")
+    @registry.function(
+        "RPAD",
+        args=["text", "number", "text?"],
+        returns="text",
+        propagate_blank=False,
+        description="RPAD(text, length[, pad]): pad on the right, truncate if longer",
+    )
     def rpad(text: Any, length: Any, padding: Any = None) -> Any:
         return None if length is None else pad(text, length, padding, False)
 
-    @registry.function("SUBSTITUTE", args=["text", "text", "text"], returns="text",
-                       propagate_blank=False,
-                       description="SUBSTITUTE(text, old, new): replace every occurrence")
+    @registry.function(
+        "SUBSTITUTE",
+        args=["text", "text", "text"],
+        returns="text",
+        propagate_blank=False,
+        description="SUBSTITUTE(text, old, new): replace every occurrence",
+    )
     def substitute(text: Any, old: Any, new: Any) -> Any:
         if text is None:
             return None
@@ -141,8 +194,12 @@ def register(registry: FunctionRegistry) -> None:
             raise FormulaRuntimeError(f"the text would be longer than {MAX_TEXT_LENGTH} characters")
         return text.replace(old, new)
 
-    @registry.function("TRIM", args=["text"], returns="text",
-                       description="Remove leading and trailing spaces and tabs")
+    @registry.function(
+        "TRIM",
+        args=["text"],
+        returns="text",
+        description="Remove leading and trailing spaces and tabs",
+    )
     def trim(text: str) -> str:
         return text.strip(" \t")
 
@@ -152,19 +209,34 @@ def register(registry: FunctionRegistry) -> None:
             raise check.argument_error(0, "a number, date, date/time, time, picklist or text")
         return kinds.TEXT
 
-    registry.register("TEXT", format_value, check=check_text, min_arguments=1, max_arguments=1,
-                      returns=kinds.TEXT,
-                      description="Text form of a number, date (YYYY-MM-DD), date/time "
-                      "(YYYY-MM-DD HH:MM:SSZ, UTC), time or picklist value")
+    registry.register(
+        "TEXT",
+        format_value,
+        check=check_text,
+        min_arguments=1,
+        max_arguments=1,
+        returns=kinds.TEXT,
+        description="Text form of a number, date (YYYY-MM-DD), date/time "
+        "(YYYY-MM-DD HH:MM:SSZ, UTC), time or picklist value",
+    )
 
-    @registry.function("VALUE", args=["text"], returns="number",
-                       description="The number written in the text; an error if it is not one")
+    @registry.function(
+        "VALUE",
+        args=["text"],
+        returns="number",
+        description="The number written in the text; an error if it is not one",
+    )
     def value(text: str) -> Any:
         return parse_number(text)
 
-    @registry.function("REGEX", args=["text", "text"], returns="checkbox", propagate_blank=False,
-                       needs_environment=True,
-                       description="TRUE when the WHOLE text matches the Java-style pattern")
+    @registry.function(
+        "REGEX",
+        args=["text", "text"],
+        returns="checkbox",
+        propagate_blank=False,
+        needs_environment=True,
+        description="TRUE when the WHOLE text matches the Java-style pattern",
+    )
     def regex_match(environment: Any, text: Any, pattern: Any) -> bool:
         compiled = compile_java_regex(_text(pattern))
         subject = _text(text)
@@ -174,13 +246,18 @@ def register(registry: FunctionRegistry) -> None:
         except TimeoutError:
             raise FormulaRuntimeError("the regular expression took too long on this text") from None
 
-    @registry.function("REVERSE", args=["text"], returns="text",
-                       description="The characters in reverse order")
+    @registry.function(
+        "REVERSE", args=["text"], returns="text", description="The characters in reverse order"
+    )
     def reverse(text: str) -> str:
         return text[::-1]
 
-    @registry.function("INITCAP", args=["text"], returns="text",
-                       description="First letter of each word upper case, the rest lower case")
+    @registry.function(
+        "INITCAP",
+        args=["text"],
+        returns="text",
+        description="First letter of each word upper case, the rest lower case",
+    )
     def initcap(text: str) -> str:
         result = []
         at_word_start = True
@@ -189,21 +266,30 @@ def register(registry: FunctionRegistry) -> None:
             at_word_start = char.isspace()
         return "".join(result)
 
-    @registry.function("HYPERLINK", args=["text", "text", "text?"], returns="text",
-                       propagate_blank=False,
-                       description="HYPERLINK(url, label[, target]): an HTML link (escaped)")
+    @registry.function(
+        "HYPERLINK",
+        args=["text", "text", "text?"],
+        returns="text",
+        propagate_blank=False,
+        description="HYPERLINK(url, label[, target]): an HTML link (escaped)",
+    )
     def hyperlink(url: Any, label: Any, target: Any = None) -> Any:
         if not url:
             return None
         address = _text(url).strip()
-        if address.lower().replace("\t", "").replace("\n", "").startswith(("javascript:",
-                                                                            "data:", "vbscript:")):
+        if (
+            address.lower()
+            .replace("\t", "")
+            .replace("\n", "")
+            .startswith(("javascript:", "data:", "vbscript:"))
+        ):
             address = "#"
         target_attribute = f' target="{html.escape(target)}"' if target else ""
-        return (f'<a href="{html.escape(address)}"{target_attribute}>'
-                f"{html.escape(_text(label) or _text(url))}</a>")
+        return (
+            f'<a href="{html.escape(address)}"{target_attribute}>'
+            f"{html.escape(_text(label) or _text(url))}</a>"
+        )
 
     @registry.function("BR", args=[], returns="text", description="A line break (<br>)")
     def line_break() -> str:
         return "<br>"
-

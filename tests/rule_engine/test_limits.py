@@ -1,4 +1,5 @@
 """Limits and robustness: nothing but FormulaError ever escapes, and nothing hangs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,19 +10,45 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trellis.rule_engine import (
-    FormulaError, FormulaLimitError, FormulaRuntimeError, compile_formula,
+    FormulaError,
+    FormulaLimitError,
+    FormulaRuntimeError,
+    compile_formula,
 )
 
-FIELDS = {"Amount": "currency", "Name": "text", "Stage": "picklist", "CloseDate": "date",
-          "Active": "checkbox", "Rate": "percent", "Due": "datetime", "Tags": "multi_picklist"}
-RECORD = {"Amount": 12.5, "Name": "Acme", "Stage": "Won", "CloseDate": dt.date(2024, 1, 31),
-          "Active": True, "Rate": 10, "Due": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
-          "Tags": ["a", "b"]}
+FIELDS = {
+    "Amount": "currency",
+    "Name": "text",
+    "Stage": "picklist",
+    "CloseDate": "date",
+    "Active": "checkbox",
+    "Rate": "percent",
+    "Due": "datetime",
+    "Tags": "multi_picklist",
+}
+RECORD = {
+    "Amount": 12.5,
+    "Name": "Acme",
+    "Stage": "Won",
+    "CloseDate": dt.date(2024, 1, 31),
+    "Active": True,
+    "Rate": 10,
+    "Due": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    "Tags": ["a", "b"],
+}
 
 
-@pytest.mark.parametrize("source", ["(" * 10000, "(" * 65 + "1" + ")" * 65,
-                                    "NOT(" * 70 + "TRUE" + ")" * 70, "-" * 4000 + "1",
-                                    "1" + "^1" * 300, "1" + " + (1" * 210 + ")" * 210])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "(" * 10000,
+        "(" * 65 + "1" + ")" * 65,
+        "NOT(" * 70 + "TRUE" + ")" * 70,
+        "-" * 4000 + "1",
+        "1" + "^1" * 300,
+        "1" + " + (1" * 210 + ")" * 210,
+    ],
+)
 def test_deep_nesting_is_a_limit_error_not_recursion(source):
     with pytest.raises(FormulaLimitError) as raised:
         compile_formula(source, FIELDS)
@@ -38,7 +65,7 @@ def test_nesting_within_limit_is_fine():
 
 
 def test_parenthesis_depth_ignores_strings_and_comments():
-    source = '"' + "(" * 200 + '" & /* ' + "(" * 200 + " */ \"x\""
+    source = '"' + "(" * 200 + '" & /* ' + "(" * 200 + ' */ "x"'
     assert compile_formula(source, FIELDS).evaluate({}) == "(" * 200 + "x"
 
 
@@ -66,7 +93,9 @@ def test_evaluation_budget():
 
 
 def test_text_results_are_capped():
-    doubling = 'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(LPAD("a", 60000, "a"), "a", "aa"), "a", "aa"), "a", "aa")'
+    doubling = (
+        'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(LPAD("a", 60000, "a"), "a", "aa"), "a", "aa"), "a", "aa")'
+    )
     with pytest.raises(FormulaRuntimeError, match="longer than"):
         compile_formula(doubling, FIELDS).evaluate({})
     with pytest.raises(FormulaRuntimeError, match="longer than"):
@@ -85,7 +114,7 @@ VALID_FORMULAS = [
     'AND(ISPICKVAL(Stage, "Won"), Amount < 1000, NOT(ISBLANK(CloseDate)))',
     'IF(Amount > 10, TEXT(Amount * Rate), LEFT(Name, 2) & "-" & UPPER(Name))',
     'CASE(Stage, "Won", ADDMONTHS(CloseDate, 1), CloseDate + 7)',
-    'ROUND(Amount / 3, 2) + MOD(Amount, 2) - ABS(-Amount) ^ 2',
+    "ROUND(Amount / 3, 2) + MOD(Amount, 2) - ABS(-Amount) ^ 2",
     'Active && (Due < NOW() || INCLUDES(Tags, "a")) /* comment */',
     'REGEX(Name, "[A-Z][a-z]+") && LEN(SUBSTITUTE(Name, "c", "")) > 1',
     "BLANKVALUE(Name, 'none') & TEXT(DATEVALUE(Due)) & TEXT(WEEKDAY(CloseDate))",
@@ -118,17 +147,40 @@ def mutated_formulas(draw):
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(source)))
         action = draw(st.sampled_from(["insert", "delete", "replace", "duplicate"]))
-        piece = draw(st.sampled_from(list("()\",'&|=<>!+-*/^") + [
-            "NULL", "1/0", "TRUE", "Amount", "Name", "Stage", "Tags", "IF(", "CASE(", "0", ".5",
-            "/*", "*/", "$User.Id", "TODAY()", "-", "99999999999999999999"]))
+        piece = draw(
+            st.sampled_from(
+                list("()\",'&|=<>!+-*/^")
+                + [
+                    "NULL",
+                    "1/0",
+                    "TRUE",
+                    "Amount",
+                    "Name",
+                    "Stage",
+                    "Tags",
+                    "IF(",
+                    "CASE(",
+                    "0",
+                    ".5",
+                    "/*",
+                    "*/",
+                    "$User.Id",
+                    "TODAY()",
+                    "-",
+                    "99999999999999999999",
+                ]
+            )
+        )
         if action == "insert":
             source = source[:position] + piece + source[position:]
         elif action == "delete":
-            source = source[:position] + source[position + draw(st.integers(1, 5)):]
+            source = source[:position] + source[position + draw(st.integers(1, 5)) :]
         elif action == "replace":
-            source = source[:position] + piece + source[position + len(piece):]
+            source = source[:position] + piece + source[position + len(piece) :]
         else:
-            source = source[:position] + source[position:position + 20] * 2 + source[position + 20:]
+            source = (
+                source[:position] + source[position : position + 20] * 2 + source[position + 20 :]
+            )
     return source
 
 
@@ -139,9 +191,20 @@ def test_fuzz_mutated_formulas_only_raise_formula_errors(source):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(sorted(FIELDS)), st.one_of(
-    st.none(), st.text(max_size=10), st.integers(), st.floats(allow_nan=True),
-    st.booleans(), st.dates(), st.lists(st.text(max_size=3), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(FIELDS)),
+        st.one_of(
+            st.none(),
+            st.text(max_size=10),
+            st.integers(),
+            st.floats(allow_nan=True),
+            st.booleans(),
+            st.dates(),
+            st.lists(st.text(max_size=3), max_size=3),
+        ),
+    )
+)
 def test_fuzz_strange_record_values_only_raise_formula_errors(record):
     for source in VALID_FORMULAS:
         formula = compile_formula(source, FIELDS)

@@ -1,4 +1,5 @@
 """The plugin-facing function registry."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -6,7 +7,11 @@ from decimal import Decimal
 import pytest
 
 from trellis.rule_engine import (
-    FormulaSqlError, FormulaTypeError, builtin_registry, compile_formula, new_registry,
+    FormulaSqlError,
+    FormulaTypeError,
+    builtin_registry,
+    compile_formula,
+    new_registry,
 )
 
 
@@ -17,8 +22,9 @@ def test_plugin_function_with_decorator():
     def discounted(amount, rate=None):
         return amount * (1 - (rate or 0))
 
-    formula = compile_formula("discounted(Amount, Rate)", {"Amount": "currency", "Rate": "percent"},
-                              functions=registry)
+    formula = compile_formula(
+        "discounted(Amount, Rate)", {"Amount": "currency", "Rate": "percent"}, functions=registry
+    )
     assert formula.return_type == "currency"
     assert formula.evaluate({"Amount": 200, "Rate": 25}) == Decimal("150.00")
     assert formula.evaluate({"Amount": None, "Rate": 25}) is None  # blank propagates
@@ -33,7 +39,9 @@ def test_plugin_function_with_decorator():
 def test_plugin_results_are_normalised_and_variadic_arguments_work():
     registry = new_registry()
     registry.register("TOTAL", lambda *values: sum(values), args=["*number"], returns="number")
-    assert compile_formula("TOTAL(1, 2.5, 3)", {}, functions=registry).evaluate({}) == Decimal("6.5")
+    assert compile_formula("TOTAL(1, 2.5, 3)", {}, functions=registry).evaluate({}) == Decimal(
+        "6.5"
+    )
     registry.register("SHOUT", lambda text: text.upper() + "!", args=["text"], returns="text")
     assert compile_formula('SHOUT("hi")', {}, functions=registry).evaluate({}) == "HI!"
 
@@ -43,8 +51,13 @@ def test_plugin_function_with_environment_and_sql():
 
     registry = new_registry()
 
-    @registry.function("USERNAME", args=[], returns="text", needs_environment=True,
-                       sql=lambda compiler, node, arguments: func.current_user())
+    @registry.function(
+        "USERNAME",
+        args=[],
+        returns="text",
+        needs_environment=True,
+        sql=lambda compiler, node, arguments: func.current_user(),
+    )
     def username(environment):
         return environment.globals.get("$User.Username")
 
@@ -59,8 +72,9 @@ def test_registry_guards():
     registry = new_registry()
     with pytest.raises(ValueError, match="already registered"):
         registry.register("LEN", lambda text: 0, args=["text"], returns="number")
-    registry.register("LEN", lambda text: Decimal(42), args=["text"], returns="number",
-                      replace_existing=True)
+    registry.register(
+        "LEN", lambda text: Decimal(42), args=["text"], returns="number", replace_existing=True
+    )
     assert compile_formula('LEN("a")', {}, functions=registry).evaluate({}) == 42
     with pytest.raises(FormulaSqlError, match="LEN cannot be used in SQL"):
         compile_formula('LEN("a")', {}, functions=registry).to_sql(lambda path: None)

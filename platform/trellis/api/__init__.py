@@ -1,4 +1,5 @@
 """The REST API under ``/api/v1``: one blueprint, one module per resource."""
+
 from __future__ import annotations
 
 import flask
@@ -8,8 +9,18 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_blueprint() -> Blueprint:
-    from trellis.api import automation_runs, automation_trigger, me, meta, meta_automations, \
-        meta_packages, openapi, records, tokens, webhooks
+    from trellis.api import (
+        automation_runs,
+        automation_trigger,
+        me,
+        meta,
+        meta_automations,
+        meta_packages,
+        openapi,
+        records,
+        tokens,
+        webhooks,
+    )
     from trellis.api.context import schedule_event_dispatch
     from trellis.api.request import refuse_unstorable_parameters
 
@@ -31,8 +42,11 @@ def create_blueprint() -> Blueprint:
         # A successful record write committed outbox events: have them dispatched now
         # rather than at the next periodic sweep.
         # (flask.request, not a bare name: the submodule trellis.api.request shadows it.)
-        if flask.request.method in WRITE_METHODS and response.status_code < 400 and \
-                flask.request.path.startswith("/api/v1/objects/"):
+        if (
+            flask.request.method in WRITE_METHODS
+            and response.status_code < 400
+            and flask.request.path.startswith("/api/v1/objects/")
+        ):
             schedule_event_dispatch()
         return response
 

@@ -1,4 +1,5 @@
 """``/api/v1/automation-runs``: the run log, with filters, and replay of failed runs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,24 +12,34 @@ from flask.typing import ResponseReturnValue
 
 from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.api.request import whole_number
-from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.automation.tables import automation_runs
+from trellis.errors import BadRequest, Conflict, NotFound
 
 STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "dead", "skipped")
 # Filters on when waiting runs continue: ?resume_at__lte=2026-12-01T00:00:00Z
-RESUME_FILTERS = {"resume_at__lte": lambda at: automation_runs.c.resume_at <= at,
-                  "resume_at__gte": lambda at: automation_runs.c.resume_at >= at}
+RESUME_FILTERS = {
+    "resume_at__lte": lambda at: automation_runs.c.resume_at <= at,
+    "resume_at__gte": lambda at: automation_runs.c.resume_at >= at,
+}
 
 
 def run_json(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "automation": row.automation, "record_id": str(row.record_id),
-            "event_id": row.event_id, "trigger": row.trigger, "status": row.status,
-            "attempts": row.attempts, "actions_done": row.actions_done, "error": row.error,
-            "created_at": row.created_at.isoformat(),
-            "started_at": row.started_at.isoformat() if row.started_at else None,
-            "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-            "duration_ms": row.duration_ms,
-            "resume_at": row.resume_at.isoformat() if row.resume_at else None}
+    return {
+        "id": row.id,
+        "automation": row.automation,
+        "record_id": str(row.record_id),
+        "event_id": row.event_id,
+        "trigger": row.trigger,
+        "status": row.status,
+        "attempts": row.attempts,
+        "actions_done": row.actions_done,
+        "error": row.error,
+        "created_at": row.created_at.isoformat(),
+        "started_at": row.started_at.isoformat() if row.started_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "duration_ms": row.duration_ms,
+        "resume_at": row.resume_at.isoformat() if row.resume_at else None,
+    }
 
 
 def list_runs() -> ResponseReturnValue:
@@ -44,7 +55,9 @@ def list_runs() -> ResponseReturnValue:
         try:
             query = query.where(automation_runs.c.record_id == uuid.UUID(request.args["record_id"]))
         except ValueError:
-            raise BadRequest("record_id is a record id.", fields={"record_id": "Invalid."}) from None
+            raise BadRequest(
+                "record_id is a record id.", fields={"record_id": "Invalid."}
+            ) from None
     if request.args.get("trigger"):
         query = query.where(automation_runs.c.trigger == request.args["trigger"])
     for name, condition in RESUME_FILTERS.items():
@@ -56,8 +69,12 @@ def list_runs() -> ResponseReturnValue:
     with tenant_transaction() as (connection, _):
         rows = connection.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
-    return jsonify({"data": [run_json(row) for row in page],
-                    "next_cursor": str(page[-1].id) if len(rows) > limit else None})
+    return jsonify(
+        {
+            "data": [run_json(row) for row in page],
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+        }
+    )
 
 
 def _moment(name: str, raw: str) -> dt.datetime:
@@ -66,13 +83,14 @@ def _moment(name: str, raw: str) -> dt.datetime:
         moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(f"{name} is an ISO 8601 date-time.", fields={name: "Invalid."}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def get_run(run_id: int) -> ResponseReturnValue:
     with tenant_transaction() as (connection, _):
-        row = connection.execute(sa.select(automation_runs).where(
-            automation_runs.c.id == run_id)).first()
+        row = connection.execute(
+            sa.select(automation_runs).where(automation_runs.c.id == run_id)
+        ).first()
     if row is None:
         raise NotFound(f"No automation run {run_id}.")
     return jsonify(run_json(row))
@@ -82,15 +100,18 @@ def replay_run(run_id: int) -> ResponseReturnValue:
     """Queue a dead or failed run again; actions already done are not repeated."""
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
-        row = connection.execute(sa.select(automation_runs).where(
-            automation_runs.c.id == run_id).with_for_update()).first()
+        row = connection.execute(
+            sa.select(automation_runs).where(automation_runs.c.id == run_id).with_for_update()
+        ).first()
         if row is None:
             raise NotFound(f"No automation run {run_id}.")
         if row.status not in {"dead", "failed"}:
             raise Conflict(f"Only failed or dead runs can be replayed; this one is {row.status}.")
-        connection.execute(automation_runs.update().where(automation_runs.c.id == run_id)
-                           .values(status="queued", attempts=0, error=None,
-                                   queued_at=sa.func.now()))
+        connection.execute(
+            automation_runs.update()
+            .where(automation_runs.c.id == run_id)
+            .values(status="queued", attempts=0, error=None, queued_at=sa.func.now())
+        )
     # A queued run whose hand-off is lost is re-sent by the outbox sweep.
     nudge_worker("trellis.run_automation", str(actor.tenant_id), run_id)
     return jsonify({"id": run_id, "status": "queued"}), 202
@@ -99,5 +120,6 @@ def replay_run(run_id: int) -> ResponseReturnValue:
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/automation-runs", view_func=list_runs, methods=["GET"])
     blueprint.add_url_rule("/automation-runs/<row_id:run_id>", view_func=get_run, methods=["GET"])
-    blueprint.add_url_rule("/automation-runs/<row_id:run_id>/replay", view_func=replay_run,
-                           methods=["POST"])
+    blueprint.add_url_rule(
+        "/automation-runs/<row_id:run_id>/replay", view_func=replay_run, methods=["POST"]
+    )

@@ -1,4 +1,5 @@
 """``/api/v1/automations/<api_name>/run``: start a manual automation on chosen records."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,12 +22,20 @@ def run_automation(api_name: str) -> ResponseReturnValue:
     chosen = record_ids(body.get("record_ids"))
     key = request.headers.get(IDEMPOTENCY_KEY)
     if key is not None and not (1 <= len(key) <= 200 and key.isprintable()):
-        raise BadRequest(f"{IDEMPOTENCY_KEY} is 1–200 printable characters.",
-                         fields={IDEMPOTENCY_KEY: "Invalid."})
+        raise BadRequest(
+            f"{IDEMPOTENCY_KEY} is 1–200 printable characters.",
+            fields={IDEMPOTENCY_KEY: "Invalid."},
+        )
     with tenant_transaction() as (connection, actor):
         actor.require_scope("write")
-        runs = start_runs(connection, actor, metadata_service(connection, actor).schema(),
-                          api_name, chosen, key or uuid.uuid4().hex)
+        runs = start_runs(
+            connection,
+            actor,
+            metadata_service(connection, actor).schema(),
+            api_name,
+            chosen,
+            key or uuid.uuid4().hex,
+        )
     # The runs are committed: a lost hand-off is re-sent by the outbox sweep.
     for run in runs:
         if run["status"] == "queued":
@@ -35,22 +44,54 @@ def run_automation(api_name: str) -> ResponseReturnValue:
 
 
 def register(blueprint: Blueprint) -> None:
-    blueprint.add_url_rule("/automations/<api_name>/run", view_func=run_automation,
-                           methods=["POST"])
+    blueprint.add_url_rule(
+        "/automations/<api_name>/run", view_func=run_automation, methods=["POST"]
+    )
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
     from trellis.api.automation_runs import STATUSES
-    from trellis.api.openapi_parts import (API_NAME, INTEGER, OPTIONAL_TEXT, UUID, WRITE, array,
-                                           data_of, operation, parameter, shape)
+    from trellis.api.openapi_parts import (
+        API_NAME,
+        INTEGER,
+        OPTIONAL_TEXT,
+        UUID,
+        WRITE,
+        array,
+        data_of,
+        operation,
+        parameter,
+        shape,
+    )
 
-    started = shape({"id": INTEGER, "record_id": UUID, "status": {"enum": list(STATUSES)},
-                     "error": OPTIONAL_TEXT}, ["id", "record_id", "status", "error"])
+    started = shape(
+        {
+            "id": INTEGER,
+            "record_id": UUID,
+            "status": {"enum": list(STATUSES)},
+            "error": OPTIONAL_TEXT,
+        },
+        ["id", "record_id", "status", "error"],
+    )
     body = shape({"record_ids": array(UUID, minItems=1, maxItems=MAX_RECORDS)}, ["record_ids"])
-    key = parameter(IDEMPOTENCY_KEY, "header", {"type": "string", "minLength": 1,
-                                                "maxLength": 200},
-                    "Repeating a request with the same key returns its runs, not new ones.")
-    return {"/automations/{api_name}/run": {"post": operation(
-        "runAutomation", "Run a manual automation on chosen records (queued, or skipped "
-        "where the condition does not hold)", "Automation", 202, data_of(started),
-        errors=WRITE, parameters=[parameter("api_name", "path", API_NAME), key], body=body)}}
+    key = parameter(
+        IDEMPOTENCY_KEY,
+        "header",
+        {"type": "string", "minLength": 1, "maxLength": 200},
+        "Repeating a request with the same key returns its runs, not new ones.",
+    )
+    return {
+        "/automations/{api_name}/run": {
+            "post": operation(
+                "runAutomation",
+                "Run a manual automation on chosen records (queued, or skipped "
+                "where the condition does not hold)",
+                "Automation",
+                202,
+                data_of(started),
+                errors=WRITE,
+                parameters=[parameter("api_name", "path", API_NAME), key],
+                body=body,
+            )
+        }
+    }

@@ -1,18 +1,19 @@
 """Request glue shared by API views: the actor's tenant transaction and its services."""
+
 from __future__ import annotations
 
 import contextlib
 import logging
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from flask import request
 from sqlalchemy.engine import Connection
 
 from trellis import request_transaction
 from trellis.actor import Actor
-from trellis.identity.auth import require_actor
 from trellis.errors import BadRequest
+from trellis.identity.auth import require_actor
 from trellis.metadata.service import MetadataService
 from trellis.outbox.nudges import ListNudges, Nudger, nudge_key
 from trellis.state import get_state
@@ -47,7 +48,7 @@ def nudge_worker(task: str, *args: str | int) -> None:
 
     try:
         current_app.extensions["celery"].send_task(task, args=list(args))
-    except Exception:  # noqa: BLE001 - the work is durable; doing it later is fine
+    except Exception:
         log.warning("could not enqueue %s", task, exc_info=True)
 
 
@@ -62,6 +63,7 @@ def schedule_event_dispatch() -> None:
     extensions = current_app.extensions
     if "trellis.nudger" not in extensions:
         state = get_state()
-        extensions["trellis.nudger"] = Nudger(ListNudges(
-            state.redis, nudge_key(state.config.redis_namespace)))
+        extensions["trellis.nudger"] = Nudger(
+            ListNudges(state.redis, nudge_key(state.config.redis_namespace))
+        )
     extensions["trellis.nudger"].request("trellis.dispatch_new_events")

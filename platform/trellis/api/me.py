@@ -1,4 +1,5 @@
 """``GET /api/v1/me``: the authenticated actor."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify

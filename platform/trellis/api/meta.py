@@ -1,4 +1,5 @@
 """The metadata API under ``/api/v1/meta``: objects, fields, revisions, rollback."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +18,10 @@ from trellis.state import get_state
 
 def object_json(connection: Any, obj: ObjectSchema) -> dict[str, Any]:
     status = index_status(connection, obj.id)
-    fields = [{**field, "index": status.get(field["api_name"])}
-              if field["api_name"] in status else field
-              for field in obj.definition["fields"]]
+    fields = [
+        {**field, "index": status.get(field["api_name"])} if field["api_name"] in status else field
+        for field in obj.definition["fields"]
+    ]
     return {**obj.definition, "fields": fields, "id": str(obj.id)}
 
 
@@ -27,15 +29,17 @@ def list_objects() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
         objects = sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
-        return jsonify({"data": [object_json(connection, obj) for obj in objects],
-                        "revision": schema.revision})
+        return jsonify(
+            {"data": [object_json(connection, obj) for obj in objects], "revision": schema.revision}
+        )
 
 
 def create_object() -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         obj = metadata_service(connection, actor).create_object(
-            body, message=request.args.get("message", ""))
+            body, message=request.args.get("message", "")
+        )
         result = object_json(connection, obj)
     schedule_index_build(actor.tenant_id)
     return jsonify(result), 201
@@ -51,7 +55,8 @@ def replace_object(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         obj = metadata_service(connection, actor).replace_object(
-            api_name, body, force=flag("force"), message=request.args.get("message", ""))
+            api_name, body, force=flag("force"), message=request.args.get("message", "")
+        )
         result = object_json(connection, obj)
     schedule_index_build(actor.tenant_id)
     return jsonify(result)
@@ -74,8 +79,11 @@ def add_field(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         obj = metadata_service(connection, actor).add_field(api_name, body)
-        result = next(f for f in object_json(connection, obj)["fields"]
-                      if f["api_name"] == body.get("api_name"))
+        result = next(
+            f
+            for f in object_json(connection, obj)["fields"]
+            if f["api_name"] == body.get("api_name")
+        )
     schedule_index_build(actor.tenant_id)
     return jsonify(result), 201
 
@@ -84,8 +92,9 @@ def get_field(api_name: str, field_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         obj = metadata_service(connection, actor).get_object(api_name)
         name = obj.field(field_name).api_name
-        return jsonify(next(f for f in object_json(connection, obj)["fields"]
-                            if f["api_name"] == name))
+        return jsonify(
+            next(f for f in object_json(connection, obj)["fields"] if f["api_name"] == name)
+        )
 
 
 def change_field(api_name: str, field_name: str) -> ResponseReturnValue:
@@ -94,8 +103,7 @@ def change_field(api_name: str, field_name: str) -> ResponseReturnValue:
         service = metadata_service(connection, actor)
         name = service.get_object(api_name).definition_field(field_name)["api_name"]
         obj = service.change_field(api_name, name, body, force=flag("force"))
-        result = next(f for f in object_json(connection, obj)["fields"]
-                      if f["api_name"] == name)
+        result = next(f for f in object_json(connection, obj)["fields"] if f["api_name"] == name)
     schedule_index_build(actor.tenant_id)
     return jsonify(result)
 
@@ -116,11 +124,18 @@ def purge_field(api_name: str, field_name: str) -> ResponseReturnValue:
 
 
 def revision_json(row: Any, detail: bool = False) -> dict[str, Any]:
-    result = {"revision": row.revision, "author_id": str(row.author_id) if row.author_id else None,
-              "created_at": row.created_at.isoformat(), "message": row.message,
-              "objects": [change["object"] for change in row.changes],
-              "diff": [{"object": change["object"], **item}
-                       for change in row.changes for item in change["diff"]]}
+    result = {
+        "revision": row.revision,
+        "author_id": str(row.author_id) if row.author_id else None,
+        "created_at": row.created_at.isoformat(),
+        "message": row.message,
+        "objects": [change["object"] for change in row.changes],
+        "diff": [
+            {"object": change["object"], **item}
+            for change in row.changes
+            for item in change["diff"]
+        ],
+    }
     if detail:
         result["changes"] = row.changes
     return result
@@ -131,7 +146,8 @@ def list_revisions() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         rows = metadata_service(connection, actor).revisions(
             # Past the newest revision means all of them: the service clamps it.
-            before=whole_number(before, "before", high=None) if before else None)
+            before=whole_number(before, "before", high=None) if before else None
+        )
         return jsonify({"data": [revision_json(row) for row in rows]})
 
 
@@ -147,11 +163,13 @@ def rollback(number: int) -> ResponseReturnValue:
     return jsonify({"revision": new_revision, "rolled_back_to": number})
 
 
-PURPOSES = {"validation_rule": {"expected_type": "checkbox"},
-            "condition": {"expected_type": "checkbox"},
-            "filter": {"expected_type": "checkbox", "allow_prior": False},
-            "formula_field": {"allow_prior": False},
-            "default": {"allow_prior": False}}
+PURPOSES = {
+    "validation_rule": {"expected_type": "checkbox"},
+    "condition": {"expected_type": "checkbox"},
+    "filter": {"expected_type": "checkbox", "allow_prior": False},
+    "formula_field": {"allow_prior": False},
+    "default": {"allow_prior": False},
+}
 
 
 def check_formula() -> ResponseReturnValue:
@@ -161,8 +179,10 @@ def check_formula() -> ResponseReturnValue:
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise BadRequest("Unknown purpose.", fields={"purpose": f"One of {', '.join(PURPOSES)}."})
     if not isinstance(source, str) or not isinstance(body.get("object"), str):
-        raise BadRequest("Send the object's api_name and the formula source.",
-                         fields={"source": "Text.", "object": "An object api_name."})
+        raise BadRequest(
+            "Send the object's api_name and the formula source.",
+            fields={"source": "Text.", "object": "An object api_name."},
+        )
     if not isinstance(body.get("return_type", ""), (str, type(None))):
         raise BadRequest("return_type names a type.", fields={"return_type": "A type name."})
     options = dict(PURPOSES[purpose])
@@ -179,17 +199,33 @@ def check_formula() -> ResponseReturnValue:
             return jsonify({"valid": False, "error": error.to_dict()})
         except ValueError as error:  # an unsupported expected type
             raise BadRequest(str(error), fields={"return_type": str(error)}) from None
-    return jsonify({"valid": True, "return_type": formula.return_type,
-                     "references": sorted(formula.references)})
+    return jsonify(
+        {
+            "valid": True,
+            "return_type": formula.return_type,
+            "references": sorted(formula.references),
+        }
+    )
 
 
 def field_types() -> ResponseReturnValue:
     with tenant_transaction():
         registry = get_state().field_types
-        return jsonify({"data": [{"name": t.name, "properties": t.properties,
-                                  "required_properties": list(t.required_properties),
-                                  "operators": list(t.operators), "sortable": t.sortable,
-                                  "computed": t.computed} for t in registry.all()]})
+        return jsonify(
+            {
+                "data": [
+                    {
+                        "name": t.name,
+                        "properties": t.properties,
+                        "required_properties": list(t.required_properties),
+                        "operators": list(t.operators),
+                        "sortable": t.sortable,
+                        "computed": t.computed,
+                    }
+                    for t in registry.all()
+                ]
+            }
+        )
 
 
 def register(blueprint: Blueprint) -> None:
@@ -202,12 +238,13 @@ def register(blueprint: Blueprint) -> None:
     rule("/meta/objects/<api_name>/fields", view_func=list_fields, methods=["GET"])
     rule("/meta/objects/<api_name>/fields", view_func=add_field, methods=["POST"])
     rule("/meta/objects/<api_name>/fields/<field_name>", view_func=get_field, methods=["GET"])
-    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=change_field,
-         methods=["PATCH"])
-    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=delete_field,
-         methods=["DELETE"])
-    rule("/meta/objects/<api_name>/fields/<field_name>/purge", view_func=purge_field,
-         methods=["POST"])
+    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=change_field, methods=["PATCH"])
+    rule("/meta/objects/<api_name>/fields/<field_name>", view_func=delete_field, methods=["DELETE"])
+    rule(
+        "/meta/objects/<api_name>/fields/<field_name>/purge",
+        view_func=purge_field,
+        methods=["POST"],
+    )
     rule("/meta/revisions", view_func=list_revisions, methods=["GET"])
     rule("/meta/revisions/<row_id:number>", view_func=get_revision, methods=["GET"])
     rule("/meta/revisions/<row_id:number>/rollback", view_func=rollback, methods=["POST"])

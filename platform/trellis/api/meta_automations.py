@@ -1,4 +1,5 @@
 """``/api/v1/meta/automations``: automations, stored (and versioned) with their object."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,8 +15,11 @@ from trellis.metadata.service import MetadataService
 
 
 def _all(service: MetadataService) -> list[tuple[str, dict[str, Any]]]:
-    return [(obj.api_name, automation) for obj in service.schema().objects.values()
-            for automation in obj.definition.get("automations", [])]
+    return [
+        (obj.api_name, automation)
+        for obj in service.schema().objects.values()
+        for automation in obj.definition.get("automations", [])
+    ]
 
 
 def _find(service: MetadataService, api_name: str) -> tuple[str, dict[str, Any]]:
@@ -33,23 +37,31 @@ def _saved_json(service: MetadataService, api_name: str) -> dict[str, Any]:
     """A saved automation, with ``warnings``: loops through it that only its conditions
     end (unguarded loops are refused when saving)."""
     name, saved = _find(service, api_name)
-    return {**_json(name, saved),
-            "warnings": cycle_warnings(service.schema(), saved["api_name"])}
+    return {**_json(name, saved), "warnings": cycle_warnings(service.schema(), saved["api_name"])}
 
 
-def _save(service: MetadataService, object_name: str, automations: list[dict[str, Any]],
-          message: str) -> None:
+def _save(
+    service: MetadataService, object_name: str, automations: list[dict[str, Any]], message: str
+) -> None:
     obj = service.get_object(object_name)
-    service.replace_object(obj.api_name, {**obj.definition, "automations": automations},
-                           message=message)
+    service.replace_object(
+        obj.api_name, {**obj.definition, "automations": automations}, message=message
+    )
 
 
 def list_automations() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         found = _all(metadata_service(connection, actor))
-    return jsonify({"data": [_json(name, a) for name, a in
-                             sorted(found, key=lambda item: (item[1].get("order", 0),
-                                                             item[1]["api_name"]))]})
+    return jsonify(
+        {
+            "data": [
+                _json(name, a)
+                for name, a in sorted(
+                    found, key=lambda item: (item[1].get("order", 0), item[1]["api_name"])
+                )
+            ]
+        }
+    )
 
 
 def create_automation() -> ResponseReturnValue:
@@ -59,13 +71,20 @@ def create_automation() -> ResponseReturnValue:
     definition = {key: value for key, value in body.items() if key != "object"}
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
-        if any(a["api_name"].lower() == str(definition.get("api_name", "")).lower()
-               for _, a in _all(service)):
-            raise Conflict("Another automation has this name.",
-                           fields={"api_name": "Already taken."})
+        if any(
+            a["api_name"].lower() == str(definition.get("api_name", "")).lower()
+            for _, a in _all(service)
+        ):
+            raise Conflict(
+                "Another automation has this name.", fields={"api_name": "Already taken."}
+            )
         obj = service.get_object(body["object"])
-        _save(service, obj.api_name, [*obj.definition.get("automations", []), definition],
-              f"Add automation {definition.get('api_name')}")
+        _save(
+            service,
+            obj.api_name,
+            [*obj.definition.get("automations", []), definition],
+            f"Add automation {definition.get('api_name')}",
+        )
         body = _saved_json(service, definition["api_name"])
     return jsonify(body), 201
 
@@ -81,12 +100,16 @@ def replace_automation(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
         object_name, current = _find(service, api_name)
-        if body.get("object", object_name).lower() != object_name.lower() or \
-                definition.get("api_name", current["api_name"]) != current["api_name"]:
+        if (
+            body.get("object", object_name).lower() != object_name.lower()
+            or definition.get("api_name", current["api_name"]) != current["api_name"]
+        ):
             raise ValidationError("An automation's object and api_name cannot change.")
         definition["api_name"] = current["api_name"]
-        automations = [definition if a is current else a for a in
-                       service.get_object(object_name).definition["automations"]]
+        automations = [
+            definition if a is current else a
+            for a in service.get_object(object_name).definition["automations"]
+        ]
         _save(service, object_name, automations, f"Change automation {current['api_name']}")
         return jsonify(_saved_json(service, api_name))
 
@@ -95,8 +118,9 @@ def delete_automation(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
         object_name, current = _find(service, api_name)
-        automations = [a for a in service.get_object(object_name).definition["automations"]
-                       if a is not current]
+        automations = [
+            a for a in service.get_object(object_name).definition["automations"] if a is not current
+        ]
         _save(service, object_name, automations, f"Delete automation {current['api_name']}")
     return "", 204
 

@@ -4,6 +4,7 @@
 package as JSON or YAML (``?dry_run=true`` to only see the plan, ``?force=true`` to
 allow changes that drop values) and answers with the plan.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
@@ -11,10 +12,15 @@ from flask.typing import ResponseReturnValue
 
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body, unstorable_text
-from trellis.identity.auth import require_actor
 from trellis.errors import UnsupportedMediaType, ValidationError
-from trellis.metadata.package import dump_package, export_package, import_package, \
-    parse_package, plan_changed
+from trellis.identity.auth import require_actor
+from trellis.metadata.package import (
+    dump_package,
+    export_package,
+    import_package,
+    parse_package,
+    plan_changed,
+)
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
@@ -22,8 +28,9 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 def export_view() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         package = export_package(metadata_service(connection, actor))
-    wanted = request.accept_mimetypes.best_match(["application/json", *YAML_TYPES],
-                                                 default="application/json")
+    wanted = request.accept_mimetypes.best_match(
+        ["application/json", *YAML_TYPES], default="application/json"
+    )
     if wanted in YAML_TYPES:
         response = Response(dump_package(package, "yaml"), mimetype="application/yaml")
     else:
@@ -38,8 +45,13 @@ def import_view() -> ResponseReturnValue:
     dry_run, force = flag("dry_run"), flag("force")
     package = _package_body()
     with tenant_transaction() as (connection, actor):
-        plan = import_package(metadata_service(connection, actor), package, dry_run=dry_run,
-                              force=force, message=request.args.get("message", ""))
+        plan = import_package(
+            metadata_service(connection, actor),
+            package,
+            dry_run=dry_run,
+            force=force,
+            message=request.args.get("message", ""),
+        )
     changed = plan_changed(plan)
     if changed and not dry_run:
         schedule_index_build(actor.tenant_id)
@@ -50,14 +62,15 @@ def _package_body() -> object:
     if request.mimetype in YAML_TYPES:
         # Flask's MAX_CONTENT_LENGTH bounds what get_data reads.
         package = parse_package(request.get_data(cache=True), "yaml")
-        problems = unstorable_text(package)   # the same text check JSON bodies get
+        problems = unstorable_text(package)  # the same text check JSON bodies get
         if problems:
             raise ValidationError("Some text cannot be stored.", fields=problems)
         return package
     if request.mimetype == "application/json":
         return json_body()
-    raise UnsupportedMediaType("Send the package as JSON (application/json) or YAML "
-                               "(application/yaml).")
+    raise UnsupportedMediaType(
+        "Send the package as JSON (application/json) or YAML (application/yaml)."
+    )
 
 
 def register(blueprint: Blueprint) -> None:

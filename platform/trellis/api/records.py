@@ -1,4 +1,5 @@
 """The generated records API: ``/api/v1/objects/<api_name>/records`` for every object."""
+
 from __future__ import annotations
 
 import json
@@ -44,16 +45,18 @@ def expected_version() -> int | None:
         return None
     match = ETAG.match(header.strip())
     if match is None:
-        raise BadRequest("If-Match takes the record's ETag, e.g. \"3\".",
-                         fields={"If-Match": "Not an ETag."})
+        raise BadRequest(
+            'If-Match takes the record\'s ETag, e.g. "3".', fields={"If-Match": "Not an ETag."}
+        )
     return int(match.group(1))
 
 
 def list_records(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
-        query = parse_list_request(service.obj, service.schema, actor.tenant_id,
-                                   request.args.to_dict(flat=False))
+        query = parse_list_request(
+            service.obj, service.schema, actor.tenant_id, request.args.to_dict(flat=False)
+        )
         return _json(list_page(connection, actor.tenant_id, service.schema, service.obj, query))
 
 
@@ -76,8 +79,9 @@ def update_record(api_name: str, record_id: str) -> ResponseReturnValue:
     body = json_body()
     version = expected_version()
     with tenant_transaction() as (connection, actor):
-        record = _service(connection, actor, api_name).update(record_id, body,
-                                                               expected_version=version)
+        record = _service(connection, actor, api_name).update(
+            record_id, body, expected_version=version
+        )
     return _record_response(record)
 
 
@@ -101,16 +105,27 @@ def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
         service = _service(connection, actor, api_name)
         current = service.get(record_id, include_deleted=True)
         query = sa.select(record_history).where(
-            record_history.c.record_id == parse_record_id(current["id"]))
+            record_history.c.record_id == parse_record_id(current["id"])
+        )
         if before_id is not None:
             query = query.where(record_history.c.id < before_id)
         rows = connection.execute(query.order_by(record_history.c.id.desc()).limit(51)).all()
     page = rows[:50]
-    return jsonify({
-        "data": [{"id": row.id, "action": row.action, "changes": row.changes,
-                  "actor_id": str(row.actor_id) if row.actor_id else None,
-                  "created_at": row.created_at.isoformat()} for row in page],
-        "next_cursor": str(page[-1].id) if len(rows) > 50 else None})
+    return jsonify(
+        {
+            "data": [
+                {
+                    "id": row.id,
+                    "action": row.action,
+                    "changes": row.changes,
+                    "actor_id": str(row.actor_id) if row.actor_id else None,
+                    "created_at": row.created_at.isoformat(),
+                }
+                for row in page
+            ],
+            "next_cursor": str(page[-1].id) if len(rows) > 50 else None,
+        }
+    )
 
 
 def related_records(api_name: str, record_id: str, relation: str) -> ResponseReturnValue:
@@ -121,21 +136,33 @@ def related_records(api_name: str, record_id: str, relation: str) -> ResponseRet
         parent = service.get(record_id)
         source, field = _relation(service, relation)
         expression = sa.literal_column(field.sql_expression, sa.Text)
-        parent_is = Condition(("related", field.api_name), lambda: expression == sa.bindparam(
-            "related", None, type_=sa.Text), {"related": parent["id"]})
-        query = parse_list_request(source, service.schema, actor.tenant_id,
-                                   request.args.to_dict(flat=False), extra_filters=[parent_is])
+        parent_is = Condition(
+            ("related", field.api_name),
+            lambda: expression == sa.bindparam("related", None, type_=sa.Text),
+            {"related": parent["id"]},
+        )
+        query = parse_list_request(
+            source,
+            service.schema,
+            actor.tenant_id,
+            request.args.to_dict(flat=False),
+            extra_filters=[parent_is],
+        )
         return _json(list_page(connection, actor.tenant_id, service.schema, source, query))
 
 
 def _relation(service: RecordService, relation: str) -> tuple[Any, Any]:
     for source, field in service.schema.referencing_lookups(service.obj.api_name):
-        names = {f"{source.api_name}.{field.api_name}".lower(),
-                 str(field.definition.get("relationship_name", "")).lower()}
+        names = {
+            f"{source.api_name}.{field.api_name}".lower(),
+            str(field.definition.get("relationship_name", "")).lower(),
+        }
         if relation.lower() in names:
             return source, field
-    raise NotFound(f"No lookup to {service.obj.api_name} named {relation!r}; use "
-                   "Object.LookupField.", code="unknown_relation")
+    raise NotFound(
+        f"No lookup to {service.obj.api_name} named {relation!r}; use Object.LookupField.",
+        code="unknown_relation",
+    )
 
 
 def bulk(api_name: str) -> ResponseReturnValue:
@@ -144,27 +171,39 @@ def bulk(api_name: str) -> ResponseReturnValue:
     items, operation = body.get("records"), body.get("operation", "create")
     atomic = body.get("atomic", False)
     if not isinstance(operation, str) or operation not in {"create", "update", "delete"}:
-        raise BadRequest("operation is create, update or delete.",
-                         fields={"operation": "create, update or delete"})
+        raise BadRequest(
+            "operation is create, update or delete.",
+            fields={"operation": "create, update or delete"},
+        )
     if not isinstance(atomic, bool):
         raise BadRequest("atomic is true or false.", fields={"atomic": "A boolean."})
     if not isinstance(items, list) or not items:
         raise BadRequest("records must be a non-empty array.", fields={"records": "Required."})
     if len(items) > MAX_BULK:
-        raise BadRequest(f"At most {MAX_BULK} records per request.", code="too_many_records",
-                         fields={"records": f"{len(items)} given; the limit is {MAX_BULK}."})
+        raise BadRequest(
+            f"At most {MAX_BULK} records per request.",
+            code="too_many_records",
+            fields={"records": f"{len(items)} given; the limit is {MAX_BULK}."},
+        )
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
-        results = (_bulk_create(service, items) if operation == "create"
-                   else [_bulk_each(connection, index, lambda: _bulk_one(service, operation, item))
-                         for index, item in enumerate(items)])
+        results = (
+            _bulk_create(service, items)
+            if operation == "create"
+            else [
+                _bulk_each(connection, index, lambda: _bulk_one(service, operation, item))
+                for index, item in enumerate(items)
+            ]
+        )
         failed = not all(result["ok"] for result in results)
         if atomic and failed:
             # Raising rolls the whole transaction back: all or nothing.
             raise ValidationError(
-                "No record was saved because some failed.", code="bulk_failed",
+                "No record was saved because some failed.",
+                code="bulk_failed",
                 fields=_bulk_errors(results),
-                extra={"results": results})
+                extra={"results": results},
+            )
     return _json(_bulk_body(not failed, results))
 
 
@@ -182,9 +221,12 @@ def _bulk_body(ok: bool, results: list[dict[str, Any]]) -> str:
 
 def _bulk_create(service: RecordService, items: list[Any]) -> list[dict[str, Any]]:
     """Creates are checked one by one and written together (one statement)."""
-    return [_failure(index, outcome) if isinstance(outcome, TrellisError)
-            else {"index": index, "ok": True, "id": outcome["id"], "record": outcome}
-            for index, outcome in enumerate(service.create_many(items))]
+    return [
+        _failure(index, outcome)
+        if isinstance(outcome, TrellisError)
+        else {"index": index, "ok": True, "id": outcome["id"], "record": outcome}
+        for index, outcome in enumerate(service.create_many(items))
+    ]
 
 
 def _bulk_each(connection: Any, index: int, write: Any) -> dict[str, Any]:
@@ -200,8 +242,14 @@ def _bulk_each(connection: Any, index: int, write: Any) -> dict[str, Any]:
 
 
 def _failure(index: int, error: TrellisError) -> dict[str, Any]:
-    return {"index": index, "ok": False, "status": error.status, "code": error.code,
-            "error": error.message, "errors": error.fields}
+    return {
+        "index": index,
+        "ok": False,
+        "status": error.status,
+        "code": error.code,
+        "error": error.message,
+        "errors": error.fields,
+    }
 
 
 def _bulk_errors(results: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -239,6 +287,7 @@ def register(blueprint: Blueprint) -> None:
     rule(f"{base}/records/<record_id>", view_func=delete_record, methods=["DELETE"])
     rule(f"{base}/records/<record_id>/restore", view_func=restore_record, methods=["POST"])
     rule(f"{base}/records/<record_id>/history", view_func=record_history_view, methods=["GET"])
-    rule(f"{base}/records/<record_id>/related/<relation>", view_func=related_records,
-         methods=["GET"])
+    rule(
+        f"{base}/records/<record_id>/related/<relation>", view_func=related_records, methods=["GET"]
+    )
     rule(f"{base}/bulk", view_func=bulk, methods=["POST"])

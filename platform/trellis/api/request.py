@@ -1,5 +1,6 @@
 """Reading API requests: JSON bodies only, well-formed, of the expected shape; row ids in
 URLs within range."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,7 @@ def json_body(expected: type = dict) -> Any:
     return body
 
 
-BIGINT_MAX = 2 ** 63 - 1
+BIGINT_MAX = 2**63 - 1
 # ASCII digits only ("²".isdigit() is true), and few enough for int() to accept.
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,4000}")
 
@@ -60,9 +61,12 @@ def refuse_unstorable_parameters() -> None:
     can be compared with; checked once for every API call."""
     for name, value in request.args.items(multi=True):
         if UNSTORABLE.search(name) or UNSTORABLE.search(value):
-            raise BadRequest("A query parameter has a NUL or invalid character.",
-                             fields={"query" if UNSTORABLE.search(name) else name:
-                                     "A NUL or invalid character."})
+            raise BadRequest(
+                "A query parameter has a NUL or invalid character.",
+                fields={
+                    "query" if UNSTORABLE.search(name) else name: "A NUL or invalid character."
+                },
+            )
 
 
 def unstorable_text(body: Any) -> dict[str, str]:
@@ -78,11 +82,16 @@ def unstorable_text(body: Any) -> dict[str, str]:
                 if UNSTORABLE.search(key):
                     problems[path or "body"] = "A property name has a NUL or invalid character."
         elif isinstance(value, list):
-            pending.extend((f"{path}.{index}" if path else str(index), item)
-                           for index, item in enumerate(value))
+            pending.extend(
+                (f"{path}.{index}" if path else str(index), item)
+                for index, item in enumerate(value)
+            )
         elif isinstance(value, str) and UNSTORABLE.search(value):
-            problems[path or "body"] = ("Text cannot contain the NUL character."
-                                        if "\x00" in value else "Text has invalid Unicode.")
+            problems[path or "body"] = (
+                "Text cannot contain the NUL character."
+                if "\x00" in value
+                else "Text has invalid Unicode."
+            )
     return problems
 
 
@@ -92,4 +101,4 @@ class RowIdConverter(IntegerConverter):
     in PostgreSQL."""
 
     def __init__(self, url_map: Map) -> None:
-        super().__init__(url_map, min=1, max=2 ** 63 - 1)
+        super().__init__(url_map, min=1, max=2**63 - 1)

@@ -1,4 +1,5 @@
 """``/api/v1/tokens``: a user's API tokens (administrators see everyone's)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,18 +12,23 @@ from sqlalchemy.engine import Row
 from trellis.actor import TOKEN_SCOPES
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
-from trellis.identity.auth import require_actor
 from trellis.errors import NotFound, ValidationError
+from trellis.identity.auth import require_actor
 from trellis.identity.tokens import create_token, list_tokens, revoke_token
 
 
 def token_json(row: Row) -> dict:
-    return {"id": str(row.id), "name": row.name, "prefix": row.prefix,
-            "user_id": str(row.user_id), "scopes": list(row.scopes),
-            "created_at": row.created_at.isoformat(),
-            "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None}
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "prefix": row.prefix,
+        "user_id": str(row.user_id),
+        "scopes": list(row.scopes),
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat() if row.expires_at else None,
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
 
 
 def index() -> ResponseReturnValue:
@@ -37,9 +43,10 @@ def create() -> ResponseReturnValue:
     if body.get("expires_in_days") is not None:
         days = body["expires_in_days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-            raise ValidationError("Invalid expiry.",
-                                  fields={"expires_in_days": "A whole number of days, 1–3650."})
-        expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=days)
+            raise ValidationError(
+                "Invalid expiry.", fields={"expires_in_days": "A whole number of days, 1–3650."}
+            )
+        expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
     scopes = body.get("scopes", list(TOKEN_SCOPES))
     name = body.get("name")
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
@@ -48,11 +55,19 @@ def create() -> ResponseReturnValue:
         raise ValidationError("A token needs a name.", fields={"name": "Required text."})
     # A token can never carry more than the token that creates it.
     if actor.scopes is not None and not set(scopes) <= set(actor.scopes):
-        raise ValidationError("A token cannot grant scopes its creator lacks.",
-                              fields={"scopes": f"At most {', '.join(actor.scopes)}."})
+        raise ValidationError(
+            "A token cannot grant scopes its creator lacks.",
+            fields={"scopes": f"At most {', '.join(actor.scopes)}."},
+        )
     with tenant_transaction() as (connection, actor):
-        token, row = create_token(connection, actor, user_id=actor.user_id, name=name,
-                                  scopes=scopes, expires_at=expires_at)
+        token, row = create_token(
+            connection,
+            actor,
+            user_id=actor.user_id,
+            name=name,
+            scopes=scopes,
+            expires_at=expires_at,
+        )
     return jsonify({**token_json(row), "token": token}), 201
 
 
@@ -69,6 +84,5 @@ def revoke(token_id: str) -> ResponseReturnValue:
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/tokens", view_func=index, methods=["GET"])
-    blueprint.add_url_rule("/tokens", view_func=create, methods=["POST"],
-                           endpoint="create_token")
+    blueprint.add_url_rule("/tokens", view_func=create, methods=["POST"], endpoint="create_token")
     blueprint.add_url_rule("/tokens/<token_id>", view_func=revoke, methods=["DELETE"])

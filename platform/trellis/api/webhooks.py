@@ -4,6 +4,7 @@ Subscriptions hold a signing secret and name where record data goes, so every
 endpoint here is for administrators (with the ``admin`` scope), reads included. The
 secret is write-only: set on create, rotated with PATCH, never shown again.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -17,16 +18,21 @@ from sqlalchemy.engine import Connection
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.api.request import json_body, whole_number
-from trellis.webhooks.deliveries import replay
-from trellis.webhooks.subscriptions import (EDITABLE, check_subscription, subscription_json,
-                                              webhook_deliveries, webhook_subscriptions)
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.metadata.compiled import TenantSchema
 from trellis.state import get_state
+from trellis.webhooks.deliveries import replay
+from trellis.webhooks.subscriptions import (
+    EDITABLE,
+    check_subscription,
+    subscription_json,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 
 STATUSES = ("queued", "sending", "succeeded", "failed", "dead", "skipped")
 MAX_LIMIT = 200
-MAX_ID = 2 ** 63 - 1     # delivery ids are bigints; a larger one in a URL names nothing
+MAX_ID = 2**63 - 1  # delivery ids are bigints; a larger one in a URL names nothing
 
 
 def _schema(connection: Connection, actor: Actor) -> TenantSchema:
@@ -44,30 +50,43 @@ def _subscription(connection: Connection, webhook_id: uuid.UUID, *, lock: bool =
 def _delivery_where(webhook_id: uuid.UUID, delivery_id: int) -> Any:
     if delivery_id > MAX_ID:
         raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
-    return sa.and_(webhook_deliveries.c.subscription_id == webhook_id,
-                   webhook_deliveries.c.id == delivery_id)
+    return sa.and_(
+        webhook_deliveries.c.subscription_id == webhook_id, webhook_deliveries.c.id == delivery_id
+    )
 
 
 def delivery_json(row: Any) -> dict[str, Any]:
     def moment(value: Any) -> str | None:
         return value.isoformat() if value else None
 
-    return {"id": row.id, "subscription_id": str(row.subscription_id),
-            "event_id": row.event_id, "event": row.event_type, "object": row.object,
-            "record_id": str(row.record_id), "status": row.status, "attempts": row.attempts,
-            "response_status": row.response_status, "response_excerpt": row.response_excerpt,
-            "error": row.error, "duration_ms": row.duration_ms,
-            "created_at": row.created_at.isoformat(),
-            "last_attempt_at": moment(row.last_attempt_at),
-            "next_attempt_at": moment(row.next_attempt_at)}
+    return {
+        "id": row.id,
+        "subscription_id": str(row.subscription_id),
+        "event_id": row.event_id,
+        "event": row.event_type,
+        "object": row.object,
+        "record_id": str(row.record_id),
+        "status": row.status,
+        "attempts": row.attempts,
+        "response_status": row.response_status,
+        "response_excerpt": row.response_excerpt,
+        "error": row.error,
+        "duration_ms": row.duration_ms,
+        "created_at": row.created_at.isoformat(),
+        "last_attempt_at": moment(row.last_attempt_at),
+        "next_attempt_at": moment(row.next_attempt_at),
+    }
 
 
 def list_webhooks() -> ResponseReturnValue:
     """Webhook subscriptions."""
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
-        rows = connection.execute(sa.select(webhook_subscriptions).order_by(
-            webhook_subscriptions.c.created_at, webhook_subscriptions.c.id)).all()
+        rows = connection.execute(
+            sa.select(webhook_subscriptions).order_by(
+                webhook_subscriptions.c.created_at, webhook_subscriptions.c.id
+            )
+        ).all()
         schema = _schema(connection, actor)
     return jsonify({"data": [subscription_json(row, schema) for row in rows]})
 
@@ -78,11 +97,19 @@ def create_webhook() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
         schema = _schema(connection, actor)
-        values = check_subscription(schema, body, current=None,
-                                    allow_private=get_state().config.webhook_allow_private)
-        row = connection.execute(webhook_subscriptions.insert().values(
-            tenant_id=actor.tenant_id, created_by=actor.user_id, updated_by=actor.user_id,
-            **values).returning(*webhook_subscriptions.c)).one()
+        values = check_subscription(
+            schema, body, current=None, allow_private=get_state().config.webhook_allow_private
+        )
+        row = connection.execute(
+            webhook_subscriptions.insert()
+            .values(
+                tenant_id=actor.tenant_id,
+                created_by=actor.user_id,
+                updated_by=actor.user_id,
+                **values,
+            )
+            .returning(*webhook_subscriptions.c)
+        ).one()
     return jsonify(subscription_json(row, schema)), 201
 
 
@@ -101,19 +128,26 @@ def change_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
         actor.require_admin()
         schema = _schema(connection, actor)
         row = _subscription(connection, webhook_id, lock=True)
-        current = {key: value for key, value in subscription_json(row, schema).items()
-                   if key in EDITABLE}
-        values = check_subscription(schema, body, current={**current, "secret": row.secret},
-                                    allow_private=get_state().config.webhook_allow_private)
+        current = {
+            key: value for key, value in subscription_json(row, schema).items() if key in EDITABLE
+        }
+        values = check_subscription(
+            schema,
+            body,
+            current={**current, "secret": row.secret},
+            allow_private=get_state().config.webhook_allow_private,
+        )
         if values["active"] and not row.active:
             # Switched on again: the failures that switched it off are forgiven.
             values.update(disabled_reason=None, consecutive_failures=0)
         elif not values["active"] and row.active:
-            values["disabled_reason"] = None     # switched off by a person, not by failures
-        changed = connection.execute(webhook_subscriptions.update().where(
-            webhook_subscriptions.c.id == webhook_id).values(
-            updated_by=actor.user_id, updated_at=sa.func.now(), **values)
-            .returning(*webhook_subscriptions.c)).one()
+            values["disabled_reason"] = None  # switched off by a person, not by failures
+        changed = connection.execute(
+            webhook_subscriptions.update()
+            .where(webhook_subscriptions.c.id == webhook_id)
+            .values(updated_by=actor.user_id, updated_at=sa.func.now(), **values)
+            .returning(*webhook_subscriptions.c)
+        ).one()
     return jsonify(subscription_json(changed, schema))
 
 
@@ -122,8 +156,9 @@ def delete_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
         _subscription(connection, webhook_id)
-        connection.execute(webhook_subscriptions.delete().where(
-            webhook_subscriptions.c.id == webhook_id))
+        connection.execute(
+            webhook_subscriptions.delete().where(webhook_subscriptions.c.id == webhook_id)
+        )
     return "", 204
 
 
@@ -152,21 +187,28 @@ def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
         _subscription(connection, webhook_id)
-        query, limit = _filtered(sa.select(webhook_deliveries).where(
-            webhook_deliveries.c.subscription_id == webhook_id)
-            .order_by(webhook_deliveries.c.id.desc()))
+        query, limit = _filtered(
+            sa.select(webhook_deliveries)
+            .where(webhook_deliveries.c.subscription_id == webhook_id)
+            .order_by(webhook_deliveries.c.id.desc())
+        )
         rows = connection.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
-    return jsonify({"data": [delivery_json(row) for row in page],
-                    "next_cursor": str(page[-1].id) if len(rows) > limit else None})
+    return jsonify(
+        {
+            "data": [delivery_json(row) for row in page],
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+        }
+    )
 
 
 def get_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue:
     """One delivery."""
     with tenant_transaction() as (connection, actor):
         actor.require_admin()
-        row = connection.execute(sa.select(webhook_deliveries).where(
-            _delivery_where(webhook_id, delivery_id))).first()
+        row = connection.execute(
+            sa.select(webhook_deliveries).where(_delivery_where(webhook_id, delivery_id))
+        ).first()
     if row is None:
         raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
     return jsonify(delivery_json(row))
@@ -178,12 +220,14 @@ def replay_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnVa
         actor.require_admin()
         where = _delivery_where(webhook_id, delivery_id)
         if replay(connection, where) is None:
-            status = connection.execute(sa.select(webhook_deliveries.c.status)
-                                        .where(where)).scalar()
+            status = connection.execute(
+                sa.select(webhook_deliveries.c.status).where(where)
+            ).scalar()
             if status is None:
                 raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
-            raise Conflict(f"A {status} delivery cannot be replayed; failed, dead and "
-                           "succeeded ones can.")
+            raise Conflict(
+                f"A {status} delivery cannot be replayed; failed, dead and succeeded ones can."
+            )
     # A queued delivery whose hand-off is lost is re-sent by the outbox sweep.
     nudge_worker("trellis.deliver_webhook", str(actor.tenant_id), delivery_id)
     return jsonify({"id": delivery_id, "status": "queued"}), 202
@@ -199,38 +243,80 @@ def register(blueprint: Blueprint) -> None:
     rule(one, view_func=delete_webhook, methods=["DELETE"])
     rule(f"{one}/deliveries", view_func=list_deliveries, methods=["GET"])
     rule(f"{one}/deliveries/<row_id:delivery_id>", view_func=get_delivery, methods=["GET"])
-    rule(f"{one}/deliveries/<row_id:delivery_id>/replay", view_func=replay_delivery,
-         methods=["POST"])
+    rule(
+        f"{one}/deliveries/<row_id:delivery_id>/replay", view_func=replay_delivery, methods=["POST"]
+    )
 
 
 # --- The OpenAPI description (merged into the document by trellis.api.openapi_parts) ---
 
+
 def openapi_schemas() -> dict[str, Any]:
-    from trellis.api.openapi_parts import (API_NAME, BOOLEAN, INTEGER, MOMENT, OPTIONAL_MOMENT,
-                                           OPTIONAL_TEXT, TEXT, UUID, array, shape)
+    from trellis.api.openapi_parts import (
+        API_NAME,
+        BOOLEAN,
+        INTEGER,
+        MOMENT,
+        OPTIONAL_MOMENT,
+        OPTIONAL_TEXT,
+        TEXT,
+        UUID,
+        array,
+        shape,
+    )
     from trellis.webhooks.subscriptions import EVENT_TYPES, MAX_TEXT, SECRET_LENGTH
 
     optional_integer = {"type": ["integer", "null"]}
     editable = {
         "name": {**OPTIONAL_TEXT, "maxLength": MAX_TEXT["name"]},
         "description": {**OPTIONAL_TEXT, "maxLength": MAX_TEXT["description"]},
-        "url": {"type": "string", "format": "uri", "maxLength": MAX_TEXT["url"],
-                "description": "http(s) URL of a public address."},
+        "url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": MAX_TEXT["url"],
+            "description": "http(s) URL of a public address.",
+        },
         "objects": array(API_NAME, description="Objects whose events are sent; empty: all."),
         "event_types": array({"enum": list(EVENT_TYPES)}, minItems=1, uniqueItems=True),
-        "filter": {**OPTIONAL_TEXT, "maxLength": MAX_TEXT["filter"], "description":
-                   "A condition formula on the record; only events meeting it are sent."},
-        "active": BOOLEAN}
-    secret = {"type": "string", "minLength": SECRET_LENGTH[0], "maxLength": SECRET_LENGTH[1],
-              "writeOnly": True, "description": "Signs each delivery (X-Trellis-Signature)."}
-    shown = {**editable, "id": UUID, "disabled_reason": OPTIONAL_TEXT,
-             "consecutive_failures": INTEGER, "created_at": MOMENT, "updated_at": MOMENT}
-    delivery = {"id": INTEGER, "subscription_id": UUID, "event_id": INTEGER, "event": TEXT,
-                "object": TEXT, "record_id": UUID, "status": {"enum": list(STATUSES)},
-                "attempts": INTEGER, "response_status": optional_integer,
-                "response_excerpt": OPTIONAL_TEXT, "error": OPTIONAL_TEXT,
-                "duration_ms": optional_integer, "created_at": MOMENT,
-                "last_attempt_at": OPTIONAL_MOMENT, "next_attempt_at": OPTIONAL_MOMENT}
+        "filter": {
+            **OPTIONAL_TEXT,
+            "maxLength": MAX_TEXT["filter"],
+            "description": "A condition formula on the record; only events meeting it are sent.",
+        },
+        "active": BOOLEAN,
+    }
+    secret = {
+        "type": "string",
+        "minLength": SECRET_LENGTH[0],
+        "maxLength": SECRET_LENGTH[1],
+        "writeOnly": True,
+        "description": "Signs each delivery (X-Trellis-Signature).",
+    }
+    shown = {
+        **editable,
+        "id": UUID,
+        "disabled_reason": OPTIONAL_TEXT,
+        "consecutive_failures": INTEGER,
+        "created_at": MOMENT,
+        "updated_at": MOMENT,
+    }
+    delivery = {
+        "id": INTEGER,
+        "subscription_id": UUID,
+        "event_id": INTEGER,
+        "event": TEXT,
+        "object": TEXT,
+        "record_id": UUID,
+        "status": {"enum": list(STATUSES)},
+        "attempts": INTEGER,
+        "response_status": optional_integer,
+        "response_excerpt": OPTIONAL_TEXT,
+        "error": OPTIONAL_TEXT,
+        "duration_ms": optional_integer,
+        "created_at": MOMENT,
+        "last_attempt_at": OPTIONAL_MOMENT,
+        "next_attempt_at": OPTIONAL_MOMENT,
+    }
     return {
         "WebhookSubscription": shape(shown, shown),
         "WebhookSubscriptionInput": shape({**editable, "secret": secret}, ["url", "secret"]),
@@ -240,48 +326,130 @@ def openapi_schemas() -> dict[str, Any]:
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
-    from trellis.api.openapi_parts import (INTEGER, OPTIONAL_TEXT, READ, REMOVE, TEXT, UUID,
-                                           WRITE, array, data_of, operation, parameter, ref,
-                                           shape)
+    from trellis.api.openapi_parts import (
+        INTEGER,
+        OPTIONAL_TEXT,
+        READ,
+        REMOVE,
+        TEXT,
+        UUID,
+        WRITE,
+        array,
+        data_of,
+        operation,
+        parameter,
+        ref,
+        shape,
+    )
 
     tag, subscription = "Webhooks", ref("WebhookSubscription")
     webhook_id = parameter("webhook_id", "path", UUID, "The subscription's id.")
-    delivery_id = parameter("delivery_id", "path", {"type": "integer", "minimum": 0,
-                                                    "maximum": MAX_ID}, "The delivery's id.")
-    page = shape({"data": array(ref("WebhookDelivery")), "next_cursor": OPTIONAL_TEXT},
-                 ["data", "next_cursor"])
-    filters = [parameter("status", "query", {"enum": list(STATUSES)}),
-               parameter("event_id", "query", {"type": "string", "pattern": "^[0-9]{1,18}$"},
-                         "Deliveries of one event."),
-               parameter("record_id", "query", UUID, "Deliveries about one record."),
-               parameter("limit", "query", {"type": "integer", "minimum": 1,
-                                            "maximum": MAX_LIMIT, "default": 50}),
-               parameter("cursor", "query", TEXT, "The previous page's `next_cursor`.")]
+    delivery_id = parameter(
+        "delivery_id",
+        "path",
+        {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+        "The delivery's id.",
+    )
+    page = shape(
+        {"data": array(ref("WebhookDelivery")), "next_cursor": OPTIONAL_TEXT},
+        ["data", "next_cursor"],
+    )
+    filters = [
+        parameter("status", "query", {"enum": list(STATUSES)}),
+        parameter(
+            "event_id",
+            "query",
+            {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            "Deliveries of one event.",
+        ),
+        parameter("record_id", "query", UUID, "Deliveries about one record."),
+        parameter(
+            "limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}
+        ),
+        parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
+    ]
     queued = shape({"id": INTEGER, "status": {"const": "queued"}}, ["id", "status"])
     one = "/webhooks/{webhook_id}"
     return {
         "/webhooks": {
-            "get": operation("listWebhooks", "Webhook subscriptions", tag, 200,
-                             data_of(subscription), errors=(403,)),
-            "post": operation("createWebhook", "Subscribe a URL to record events", tag, 201,
-                              subscription, errors=WRITE,
-                              body=ref("WebhookSubscriptionInput"))},
+            "get": operation(
+                "listWebhooks",
+                "Webhook subscriptions",
+                tag,
+                200,
+                data_of(subscription),
+                errors=(403,),
+            ),
+            "post": operation(
+                "createWebhook",
+                "Subscribe a URL to record events",
+                tag,
+                201,
+                subscription,
+                errors=WRITE,
+                body=ref("WebhookSubscriptionInput"),
+            ),
+        },
         one: {
-            "get": operation("getWebhook", "A webhook subscription", tag, 200, subscription,
-                             errors=(403, 404), parameters=[webhook_id]),
-            "patch": operation("changeWebhook", "Change a subscription; `active: true` "
-                               "switches a disabled one on again", tag, 200, subscription,
-                               errors=WRITE, parameters=[webhook_id],
-                               body=ref("WebhookSubscriptionPatch")),
-            "delete": operation("deleteWebhook", "Delete a subscription and its deliveries",
-                                tag, 204, errors=REMOVE, parameters=[webhook_id])},
-        f"{one}/deliveries": {"get": operation(
-            "listWebhookDeliveries", "Deliveries, newest first", tag, 200, page,
-            errors=(*READ, 403), parameters=[webhook_id, *filters])},
-        f"{one}/deliveries/{{delivery_id}}": {"get": operation(
-            "getWebhookDelivery", "A delivery", tag, 200, ref("WebhookDelivery"),
-            errors=(403, 404), parameters=[webhook_id, delivery_id])},
-        f"{one}/deliveries/{{delivery_id}}/replay": {"post": operation(
-            "replayWebhookDelivery", "Send a delivery again (same id and body)", tag, 202,
-            queued, errors=(403, 404, 409), parameters=[webhook_id, delivery_id])},
+            "get": operation(
+                "getWebhook",
+                "A webhook subscription",
+                tag,
+                200,
+                subscription,
+                errors=(403, 404),
+                parameters=[webhook_id],
+            ),
+            "patch": operation(
+                "changeWebhook",
+                "Change a subscription; `active: true` switches a disabled one on again",
+                tag,
+                200,
+                subscription,
+                errors=WRITE,
+                parameters=[webhook_id],
+                body=ref("WebhookSubscriptionPatch"),
+            ),
+            "delete": operation(
+                "deleteWebhook",
+                "Delete a subscription and its deliveries",
+                tag,
+                204,
+                errors=REMOVE,
+                parameters=[webhook_id],
+            ),
+        },
+        f"{one}/deliveries": {
+            "get": operation(
+                "listWebhookDeliveries",
+                "Deliveries, newest first",
+                tag,
+                200,
+                page,
+                errors=(*READ, 403),
+                parameters=[webhook_id, *filters],
+            )
+        },
+        f"{one}/deliveries/{{delivery_id}}": {
+            "get": operation(
+                "getWebhookDelivery",
+                "A delivery",
+                tag,
+                200,
+                ref("WebhookDelivery"),
+                errors=(403, 404),
+                parameters=[webhook_id, delivery_id],
+            )
+        },
+        f"{one}/deliveries/{{delivery_id}}/replay": {
+            "post": operation(
+                "replayWebhookDelivery",
+                "Send a delivery again (same id and body)",
+                tag,
+                202,
+                queued,
+                errors=(403, 404, 409),
+                parameters=[webhook_id, delivery_id],
+            )
+        },
     }

@@ -13,13 +13,15 @@ action's key, so record writes commit exactly once. Work that leaves Trellis (an
 an HTTP call) must not happen there: ``perform`` prepares it and returns a callable that
 is invoked after the transaction, before the key is recorded.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import decimal
 import re
-from typing import Any, Callable, ClassVar, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from trellis.actor import Actor
 from trellis.config import Config
@@ -46,7 +48,7 @@ class ActionCheck:
     """What a definition-time check sees: the formula compiler of the metadata as it
     would be saved, the automation's object and the automation itself."""
 
-    compiler: Any                    # trellis.metadata.formulas.FormulaCompiler
+    compiler: Any  # trellis.metadata.formulas.FormulaCompiler
     obj: ObjectSchema
     automation: dict[str, Any]
 
@@ -54,13 +56,15 @@ class ActionCheck:
     def schema(self) -> TenantSchema:
         return self.compiler.schema
 
-    def formula(self, source: str, *, expected_type: str | None = None,
-                on: ObjectSchema | None = None) -> Check:
+    def formula(
+        self, source: str, *, expected_type: str | None = None, on: ObjectSchema | None = None
+    ) -> Check:
         """A check compiling ``source`` over ``on`` (default: the automation's object)."""
         return lambda: self.compiler.compile(on or self.obj, source, expected_type=expected_type)
 
-    def values(self, target: ObjectSchema, values: dict[str, str], *,
-               on: ObjectSchema | None = None) -> list[tuple[str, Check]]:
+    def values(
+        self, target: ObjectSchema, values: dict[str, str], *, on: ObjectSchema | None = None
+    ) -> list[tuple[str, Check]]:
         """Checks of field-value formulas: each field writable on ``target``, each formula of
         the field's type, evaluated over ``on`` (default: the automation's object)."""
         from trellis.metadata.formulas import value_type
@@ -69,18 +73,25 @@ class ActionCheck:
         for name, source in values.items():
             field = target.find(name)
             if field is None or field.type.computed:
-                checks.append((f".values.{name}",
-                               fail(f"{target.api_name} has no writable field {name!r}.")))
+                checks.append(
+                    (f".values.{name}", fail(f"{target.api_name} has no writable field {name!r}."))
+                )
             else:
-                checks.append((f".values.{name}", self.formula(
-                    source, expected_type=value_type(field), on=on)))
+                checks.append(
+                    (
+                        f".values.{name}",
+                        self.formula(source, expected_type=value_type(field), on=on),
+                    )
+                )
         return checks
 
 
 def fail(message: str) -> Check:
     """A check that always fails with ``message``."""
+
     def check() -> Any:
         raise ValidationError(message, fields={"": [message]})
+
     return check
 
 
@@ -92,24 +103,27 @@ class ActionStep:
     schema: TenantSchema
     actor: Actor
     config: Config
-    obj: ObjectSchema                 # the triggering record's object
+    obj: ObjectSchema  # the triggering record's object
     context: RuleContext
-    record: RecordView                # the triggering record as it is now
-    chain: dict[str, Any]             # carried into the events of records written here
-    run: Any                          # the automation_runs row
-    delivery_id: str                  # stable across retries: "<run id>:<action index>"
+    record: RecordView  # the triggering record as it is now
+    chain: dict[str, Any]  # carried into the events of records written here
+    run: Any  # the automation_runs row
+    delivery_id: str  # stable across retries: "<run id>:<action index>"
 
-    def evaluate(self, source: str, *, expected_type: str | None = None,
-                 view: RecordView | None = None) -> Any:
+    def evaluate(
+        self, source: str, *, expected_type: str | None = None, view: RecordView | None = None
+    ) -> Any:
         """A formula's value over ``view`` (default: the triggering record)."""
         view = view or self.record
         return self.context.evaluate(view.obj, source, view, expected_type=expected_type)
 
-    def field_values(self, values: dict[str, str], view: RecordView | None = None
-                     ) -> dict[str, Any]:
+    def field_values(
+        self, values: dict[str, str], view: RecordView | None = None
+    ) -> dict[str, Any]:
         """Field-value formulas evaluated into values the records service accepts."""
-        return {name: field_value(self.evaluate(source, view=view))
-                for name, source in values.items()}
+        return {
+            name: field_value(self.evaluate(source, view=view)) for name, source in values.items()
+        }
 
     def records(self, obj: ObjectSchema) -> RecordService:
         """The records service for ``obj``, acting as the automation in this chain."""
@@ -122,8 +136,9 @@ class ActionStep:
         except NotFound as error:
             raise ActionFailed(error.message) from None
         except TrellisError as error:
-            details = "; ".join(f"{name}: {' '.join(messages)}"
-                                for name, messages in error.fields.items())
+            details = "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error.fields.items()
+            )
             raise ActionFailed(f"{error.message} {details}".strip()) from None
 
 
@@ -139,18 +154,21 @@ class ActionType:
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema an action definition of this type must satisfy."""
-        return {"type": "object", "additionalProperties": False,
-                "required": ["type", *self.required],
-                "properties": {"type": {"const": self.name}, **self.properties}}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type", *self.required],
+            "properties": {"type": {"const": self.name}, **self.properties},
+        }
 
-    def checks(self, check: ActionCheck, action: dict[str, Any]
-               ) -> Iterable[tuple[str, Check]]:
+    def checks(self, check: ActionCheck, action: dict[str, Any]) -> Iterable[tuple[str, Check]]:
         """Definition-time checks as (place suffix such as ``.values.Amount``, callable)
         pairs; a callable raises a formula error or :class:`ValidationError` to refuse."""
         return ()
 
-    def writes(self, schema: TenantSchema, obj: ObjectSchema, action: dict[str, Any]
-               ) -> list[tuple[str, str]]:
+    def writes(
+        self, schema: TenantSchema, obj: ObjectSchema, action: dict[str, Any]
+    ) -> list[tuple[str, str]]:
         """The records this action may write, as (object api_name, ``created`` or
         ``updated``) pairs: edges of the static automation-cycle check."""
         return []
@@ -172,8 +190,9 @@ class ActionRegistry:
         if not name:
             raise ValueError("an action type needs a name")
         if name not in builtin_action_names() and not PLUGIN_ACTION_NAME.fullmatch(name):
-            raise ValueError(f"plugin action type {name!r} must be named 'plugin.action' "
-                             "(lower case, one dot)")
+            raise ValueError(
+                f"plugin action type {name!r} must be named 'plugin.action' (lower case, one dot)"
+            )
         if name in self._types:
             raise ValueError(f"action type {name!r} is already registered")
         self._types[name] = action_type
@@ -194,8 +213,11 @@ def builtin_action_names() -> frozenset[str]:
     from trellis.metadata.documents import object_meta_schema
 
     branches = object_meta_schema()["$defs"]["action"]["oneOf"]
-    return frozenset(branch["properties"]["type"]["const"] for branch in branches
-                     if "const" in branch["properties"]["type"])
+    return frozenset(
+        branch["properties"]["type"]["const"]
+        for branch in branches
+        if "const" in branch["properties"]["type"]
+    )
 
 
 def field_value(value: Any) -> Any:
@@ -219,14 +241,16 @@ def json_value(value: Any) -> Any:
 def lookup_to(obj: ObjectSchema, name: str, target: str) -> CompiledField | None:
     """``obj``'s lookup field ``name`` when it points at ``target``, else None."""
     field = obj.find(name)
-    if field is None or field.type.name != "lookup" or \
-            field.definition["target"].lower() != target.lower():
+    if (
+        field is None
+        or field.type.name != "lookup"
+        or field.definition["target"].lower() != target.lower()
+    ):
         return None
     return field
 
 
-def action_checks(check: ActionCheck, place: str, *, saved: bool
-                  ) -> Iterable[tuple[str, Check]]:
+def action_checks(check: ActionCheck, place: str, *, saved: bool) -> Iterable[tuple[str, Check]]:
     """Definition-time checks of every action of ``check.automation``.
 
     ``saved``: the automation is stored unchanged. An action type no longer installed
@@ -245,8 +269,10 @@ def action_checks(check: ActionCheck, place: str, *, saved: bool
             # A built-in the registry does not run (``wait``) is checked by its own code.
             if action["type"] not in builtins and not saved:
                 installed = ", ".join(registry.names()) if registry is not None else "none"
-                yield f"{where}.type", fail(f"Unknown action type {action['type']!r}; "
-                                            f"installed: {installed}.")
+                yield (
+                    f"{where}.type",
+                    fail(f"Unknown action type {action['type']!r}; installed: {installed}."),
+                )
             continue
         if action["type"] not in builtins:
             # Built-ins were validated by the object meta-schema; plugins declare their own.
@@ -261,4 +287,5 @@ def action_checks(check: ActionCheck, place: str, *, saved: bool
 def _refuse(errors: dict[str, list[str]]) -> Check:
     def check() -> Any:
         raise ValidationError("The action is invalid.", fields=errors)
+
     return check

@@ -10,19 +10,22 @@ automations has a condition or ``only_when_changed_to_meet`` — does that waste
 on every save, so it is refused when saved. A guarded cycle may be intended (the
 condition ends it) and is reported as a warning.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from trellis.automation.triggers import automations_for
 from trellis.errors import ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 
-Node = tuple[str, str]            # (object api_name, automation api_name)
+Node = tuple[str, str]  # (object api_name, automation api_name)
 
 
-def automation_graph(schema: TenantSchema) -> tuple[dict[Node, set[Node]],
-                                                    dict[Node, dict[str, Any]]]:
+def automation_graph(
+    schema: TenantSchema,
+) -> tuple[dict[Node, set[Node]], dict[Node, dict[str, Any]]]:
     """The edges between after-save automations, and each node's automation."""
     nodes: dict[Node, dict[str, Any]] = {}
     edges: dict[Node, set[Node]] = {}
@@ -35,8 +38,10 @@ def automation_graph(schema: TenantSchema) -> tuple[dict[Node, set[Node]],
                 target_obj = schema.objects.get(target.lower())
                 if target_obj is None:
                     continue
-                edges[node] |= {(target_obj.api_name, triggered["api_name"]) for triggered in
-                                automations_for(target_obj, f"record.{write}", "after_save")}
+                edges[node] |= {
+                    (target_obj.api_name, triggered["api_name"])
+                    for triggered in automations_for(target_obj, f"record.{write}", "after_save")
+                }
     return edges, nodes
 
 
@@ -59,49 +64,63 @@ def describe(path: list[Node]) -> str:
     return " → ".join(f"{obj}.{name}" for obj, name in path)
 
 
-def check_cycles(schema: TenantSchema, object_name: str,
-                 saved: ObjectSchema | None) -> None:
+def check_cycles(schema: TenantSchema, object_name: str, saved: ObjectSchema | None) -> None:
     """Refuse a new or changed automation of ``object_name`` that closes an unguarded loop.
 
     Loops made only of automations saved before are left alone: editing something
     else on the object must not fail because of them.
     """
     _, nodes = automation_graph(schema)
-    stored = {a["api_name"]: a for a in (saved.definition.get("automations", [])
-                                         if saved is not None else [])}
+    stored = {
+        a["api_name"]: a
+        for a in (saved.definition.get("automations", []) if saved is not None else [])
+    }
     errors: dict[str, list[str]] = {}
     for path in cycles(schema):
         members = path[:-1]
         if any(is_guarded(nodes[node]) for node in members):
             continue
-        changed = [name for obj, name in members if obj.lower() == object_name.lower()
-                   and stored.get(name) != nodes[(obj, name)]]
+        changed = [
+            name
+            for obj, name in members
+            if obj.lower() == object_name.lower() and stored.get(name) != nodes[(obj, name)]
+        ]
         for name in changed:
             errors.setdefault(f"automations.{name}", []).append(
                 f"These automations trigger each other in a loop: {describe(path)}. Every "
                 "save would run them until the chain is stopped; give one of them a "
                 "condition (or only_when_changed_to_meet), or use a before-save "
-                "automation to change the saved record.")
+                "automation to change the saved record."
+            )
     if errors:
-        raise ValidationError("Automations would trigger each other in a loop.",
-                              fields=errors, code="automation_cycle")
+        raise ValidationError(
+            "Automations would trigger each other in a loop.",
+            fields=errors,
+            code="automation_cycle",
+        )
 
 
 def cycle_warnings(schema: TenantSchema, automation_name: str) -> list[str]:
     """Loops through ``automation_name`` that its conditions may end: worth a look."""
-    return [f"These automations trigger each other in a loop: {describe(path)}. Their "
-            "conditions must end it; otherwise each chain stops at the automation depth limit."
-            for path in cycles(schema)
-            if any(name.lower() == automation_name.lower() for _, name in path)]
+    return [
+        f"These automations trigger each other in a loop: {describe(path)}. Their "
+        "conditions must end it; otherwise each chain stops at the automation depth limit."
+        for path in cycles(schema)
+        if any(name.lower() == automation_name.lower() for _, name in path)
+    ]
 
 
 def _after_save(obj: ObjectSchema) -> list[dict[str, Any]]:
-    return [automation for automation in obj.definition.get("automations", [])
-            if automation.get("active", True) and automation["timing"] == "after_save"]
+    return [
+        automation
+        for automation in obj.definition.get("automations", [])
+        if automation.get("active", True) and automation["timing"] == "after_save"
+    ]
 
 
-def _writes(schema: TenantSchema, obj: ObjectSchema,
-            automation: dict[str, Any]) -> Iterable[tuple[str, str]]:
+def _writes(
+    schema: TenantSchema, obj: ObjectSchema, automation: dict[str, Any]
+) -> Iterable[tuple[str, str]]:
     for action in automation["actions"]:
         action_type = schema.actions.get(action["type"]) if schema.actions else None
         if action_type is not None:
@@ -164,8 +183,7 @@ def _path(edges: dict[Node, set[Node]], component: set[Node], start: Node) -> li
                     path = [node]
                     while path[-1] != start:
                         path.append(previous[path[-1]])
-                    return [start, *reversed(path[:-1]), start] if node != start \
-                        else [start, start]
+                    return [start, *reversed(path[:-1]), start] if node != start else [start, start]
                 if successor not in previous:
                     previous[successor] = node
                     following.append(successor)

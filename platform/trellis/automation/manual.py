@@ -5,6 +5,7 @@ named exists and each gets its run, or nothing is written. Each run's execution 
 (automation, request, record), so a client that repeats a request with the same
 ``Idempotency-Key`` gets the runs of the first one back instead of new ones.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -15,11 +16,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
+from trellis.automation.tables import automation_runs
 from trellis.automation.waits import still_holds
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.rules import RuleContext
-from trellis.automation.tables import automation_runs
 from trellis.records.tables import records
 from trellis.rule_engine import FormulaError
 
@@ -37,9 +38,10 @@ def find_automation(schema: TenantSchema, api_name: str) -> tuple[ObjectSchema, 
 def record_ids(raw: Any) -> list[uuid.UUID]:
     """The body's ``record_ids``: 1–200 record ids, repeats dropped, or a clear 422."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_RECORDS:
-        raise ValidationError(f"Name the records to run on: record_ids, a list of 1 to "
-                              f"{MAX_RECORDS} record ids.", fields={"record_ids": [
-                                  f"A list of 1 to {MAX_RECORDS} record ids."]})
+        raise ValidationError(
+            f"Name the records to run on: record_ids, a list of 1 to {MAX_RECORDS} record ids.",
+            fields={"record_ids": [f"A list of 1 to {MAX_RECORDS} record ids."]},
+        )
     found: list[uuid.UUID] = []
     errors: dict[str, list[str]] = {}
     for position, value in enumerate(raw):
@@ -56,47 +58,91 @@ def record_ids(raw: Any) -> list[uuid.UUID]:
     return found
 
 
-def start_runs(connection: Connection, actor: Actor, schema: TenantSchema, api_name: str,
-               chosen: list[uuid.UUID], request_key: str) -> list[dict[str, Any]]:
+def start_runs(
+    connection: Connection,
+    actor: Actor,
+    schema: TenantSchema,
+    api_name: str,
+    chosen: list[uuid.UUID],
+    request_key: str,
+) -> list[dict[str, Any]]:
     """Write the runs of a manual automation on ``chosen`` records; a record that does not
     meet the automation's condition gets a ``skipped`` run saying so."""
     obj, automation = find_automation(schema, api_name)
     if automation["trigger"] != "manual":
-        raise Conflict(f"Automation {automation['api_name']} runs on {automation['trigger']}, "
-                       "not on request.")
+        raise Conflict(
+            f"Automation {automation['api_name']} runs on {automation['trigger']}, not on request."
+        )
     if not automation.get("active", True):
         raise Conflict(f"Automation {automation['api_name']} is inactive.")
-    rows = {row.id: row for row in connection.execute(
-        sa.select(records.c.id, records.c.data, records.c.owner_id).where(
-            records.c.tenant_id == actor.tenant_id, records.c.object_id == obj.id,
-            records.c.deleted_at.is_(None), records.c.id.in_(chosen)))}
+    rows = {
+        row.id: row
+        for row in connection.execute(
+            sa.select(records.c.id, records.c.data, records.c.owner_id).where(
+                records.c.tenant_id == actor.tenant_id,
+                records.c.object_id == obj.id,
+                records.c.deleted_at.is_(None),
+                records.c.id.in_(chosen),
+            )
+        )
+    }
     missing = [str(record_id) for record_id in chosen if record_id not in rows]
     if missing:
-        raise ValidationError(f"No {obj.api_name} record with these ids (or it was deleted).",
-                              fields={"record_ids": missing})
+        raise ValidationError(
+            f"No {obj.api_name} record with these ids (or it was deleted).",
+            fields={"record_ids": missing},
+        )
     context = RuleContext(connection, actor, schema)
     name = automation["api_name"]
     keys = {record_id: f"manual:{name}:{request_key}:{record_id}" for record_id in chosen}
     for record_id in chosen:
         row = rows[record_id]
-        status, error = _judge(context, obj, automation, context.view(
-            obj, row.data, {"id": record_id, "owner_id": row.owner_id}))
-        connection.execute(pg_insert(automation_runs).values(
-            tenant_id=actor.tenant_id, automation=name, object_id=obj.id, record_id=record_id,
-            trigger="manual", status=status, error=error, execution_key=keys[record_id])
-            .on_conflict_do_nothing(constraint="uq_automation_runs_execution_key"))
+        status, error = _judge(
+            context,
+            obj,
+            automation,
+            context.view(obj, row.data, {"id": record_id, "owner_id": row.owner_id}),
+        )
+        connection.execute(
+            pg_insert(automation_runs)
+            .values(
+                tenant_id=actor.tenant_id,
+                automation=name,
+                object_id=obj.id,
+                record_id=record_id,
+                trigger="manual",
+                status=status,
+                error=error,
+                execution_key=keys[record_id],
+            )
+            .on_conflict_do_nothing(constraint="uq_automation_runs_execution_key")
+        )
     # Read back rather than RETURNING: a repeated request finds the first one's runs.
-    runs = {row.execution_key: row for row in connection.execute(
-        sa.select(automation_runs.c.id, automation_runs.c.status, automation_runs.c.error,
-                  automation_runs.c.execution_key)
-        .where(automation_runs.c.execution_key.in_(list(keys.values()))))}
-    return [{"id": runs[keys[record_id]].id, "record_id": str(record_id),
-             "status": runs[keys[record_id]].status, "error": runs[keys[record_id]].error}
-            for record_id in chosen]
+    runs = {
+        row.execution_key: row
+        for row in connection.execute(
+            sa.select(
+                automation_runs.c.id,
+                automation_runs.c.status,
+                automation_runs.c.error,
+                automation_runs.c.execution_key,
+            ).where(automation_runs.c.execution_key.in_(list(keys.values())))
+        )
+    }
+    return [
+        {
+            "id": runs[keys[record_id]].id,
+            "record_id": str(record_id),
+            "status": runs[keys[record_id]].status,
+            "error": runs[keys[record_id]].error,
+        }
+        for record_id in chosen
+    ]
 
 
-def _judge(context: RuleContext, obj: ObjectSchema, automation: dict[str, Any],
-           view: Any) -> tuple[str, str | None]:
+def _judge(
+    context: RuleContext, obj: ObjectSchema, automation: dict[str, Any], view: Any
+) -> tuple[str, str | None]:
     try:
         if still_holds(context, obj, automation, view):
             return "queued", None

@@ -1,4 +1,5 @@
 """The automation engine's tables: runs (with their log) and the schedules of timed automations."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,10 +12,11 @@ _timestamp = sa.DateTime(timezone=True)
 
 
 automation_runs = sa.Table(
-    "automation_runs", metadata,
+    "automation_runs",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("event_id", sa.BigInteger),          # none for scheduled and manual runs
+    sa.Column("event_id", sa.BigInteger),  # none for scheduled and manual runs
     sa.Column("automation", sa.Text, nullable=False),
     sa.Column("object_id", _uuid, nullable=False),
     sa.Column("record_id", _uuid, nullable=False),
@@ -27,13 +29,14 @@ automation_runs = sa.Table(
     sa.Column("started_at", _timestamp),
     sa.Column("finished_at", _timestamp),
     sa.Column("duration_ms", sa.Integer),
-    sa.Column("execution_key", sa.Text),           # unique: scheduled tick or manual request
-    sa.Column("resume_at", _timestamp),            # when a waiting run continues
+    sa.Column("execution_key", sa.Text),  # unique: scheduled tick or manual request
+    sa.Column("resume_at", _timestamp),  # when a waiting run continues
     sa.Column("queued_at", _timestamp, server_default=sa.text("now()")),
 )
 
 automation_schedules = sa.Table(
-    "automation_schedules", metadata,
+    "automation_schedules",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("object_id", _uuid, primary_key=True),
     sa.Column("automation", sa.Text, primary_key=True),

@@ -1,5 +1,6 @@
 """Celery tasks of workflow automation: the outbox dispatcher, run execution, and the
 beat task of scheduled automations and waits."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,19 +10,20 @@ from trellis.hookspecs import hookimpl
 from trellis.outbox.nudges import Nudger
 
 DISPATCH_SECONDS = 5
-SCHEDULE_SECONDS = 5      # cron ticks are whole minutes; waits resume within this
+SCHEDULE_SECONDS = 5  # cron ticks are whole minutes; waits resume within this
 
 
 @hookimpl
 def register_celery_tasks(celery: Any) -> None:
     def dispatch(sweep: bool) -> int:
-        from trellis.webhooks.deliveries import stale_deliveries
         from trellis.outbox.dispatch import dispatch_pending, stale_runs
         from trellis.state import get_state
+        from trellis.webhooks.deliveries import stale_deliveries
 
         state = get_state()
-        dispatched = dispatch_pending(state.database, state.metadata_cache,
-                                      max_depth=state.config.automation_max_depth)
+        dispatched = dispatch_pending(
+            state.database, state.metadata_cache, max_depth=state.config.automation_max_depth
+        )
         runs, deliveries = list(dispatched.runs), list(dispatched.deliveries)
         if sweep:
             runs += stale_runs(state.database, max_attempts=state.config.automation_max_attempts)
@@ -59,9 +61,10 @@ def register_celery_tasks(celery: Any) -> None:
         state = get_state()
         with run_lease(state.database, run_id) as leased:
             if not leased:
-                return "running elsewhere"   # the worker holding the lease finishes it
-            status = execute_run(state.database, state.metadata_cache, state.config,
-                                 uuid.UUID(tenant_id), run_id)
+                return "running elsewhere"  # the worker holding the lease finishes it
+            status = execute_run(
+                state.database, state.metadata_cache, state.config, uuid.UUID(tenant_id), run_id
+            )
         # Actions may have written records: their events are dispatched soon.
         nudger.request("trellis.dispatch_new_events")
         if status == "failed":
@@ -84,8 +87,9 @@ def register_celery_tasks(celery: Any) -> None:
 
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
-        "trellis-dispatch-events": {"task": "trellis.dispatch_events",
-                                    "schedule": DISPATCH_SECONDS},
-        "trellis-run-schedules": {"task": "trellis.run_schedules",
-                                  "schedule": SCHEDULE_SECONDS},
+        "trellis-dispatch-events": {
+            "task": "trellis.dispatch_events",
+            "schedule": DISPATCH_SECONDS,
+        },
+        "trellis-run-schedules": {"task": "trellis.run_schedules", "schedule": SCHEDULE_SECONDS},
     }

@@ -4,11 +4,13 @@ They run with the formula checks of :func:`trellis.metadata.formulas.check_formu
 so a bad cron expression, an unknown time zone, a filter that cannot run in SQL or a
 wait on a field that holds no date is refused with the automation, field by field.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from trellis.automation.actions import fail
 from trellis.automation.schedule import ScheduleError, next_tick, time_zone
@@ -20,8 +22,9 @@ RECORD_TRIGGERS = frozenset({"created", "updated", "created_or_updated", "delete
 SCHEDULE_ONLY = ("schedule", "filter")
 
 
-def trigger_checks(compiler: Any, obj: ObjectSchema, automation: dict[str, Any],
-                   place: str) -> Iterable[tuple[str, Check]]:
+def trigger_checks(
+    compiler: Any, obj: ObjectSchema, automation: dict[str, Any], place: str
+) -> Iterable[tuple[str, Check]]:
     """Checks of the trigger's own settings (``compiler``: a FormulaCompiler)."""
     trigger = automation["trigger"]
     if "timezone" in automation:
@@ -33,39 +36,64 @@ def trigger_checks(compiler: Any, obj: ObjectSchema, automation: dict[str, Any],
     if trigger in RECORD_TRIGGERS:
         return
     if automation["timing"] != "after_save":
-        yield f"{place}.timing", fail(f"A {trigger} automation runs after save; set timing "
-                                      "to after_save.")
+        yield (
+            f"{place}.timing",
+            fail(f"A {trigger} automation runs after save; set timing to after_save."),
+        )
     if automation.get("only_when_changed_to_meet"):
-        yield f"{place}.only_when_changed_to_meet", fail(
-            "only_when_changed_to_meet applies to record triggers (created, updated).")
+        yield (
+            f"{place}.only_when_changed_to_meet",
+            fail("only_when_changed_to_meet applies to record triggers (created, updated)."),
+        )
     if trigger == "manual":
         return
     if automation.get("condition"):
-        yield f"{place}.condition", fail("A scheduled automation selects its records with "
-                                         "filter; condition is for the other triggers.")
+        yield (
+            f"{place}.condition",
+            fail(
+                "A scheduled automation selects its records with "
+                "filter; condition is for the other triggers."
+            ),
+        )
     if "schedule" not in automation:
-        yield f"{place}.schedule", fail("A scheduled automation needs a schedule: a cron "
-                                        "expression such as \"0 9 * * 1-5\".")
+        yield (
+            f"{place}.schedule",
+            fail(
+                'A scheduled automation needs a schedule: a cron expression such as "0 9 * * 1-5".'
+            ),
+        )
     else:
-        yield f"{place}.schedule", lambda: _schedule(lambda: next_tick(
-            automation["schedule"], "UTC", dt.datetime.now(dt.timezone.utc)))
+        yield (
+            f"{place}.schedule",
+            lambda: _schedule(
+                lambda: next_tick(automation["schedule"], "UTC", dt.datetime.now(dt.UTC))
+            ),
+        )
     if automation.get("filter"):
         # Compiled to SQL as the tick will: a filter that cannot run there is refused now.
-        yield f"{place}.filter", lambda: compiler.compile(
-            obj, automation["filter"], expected_type="checkbox", allow_prior=False
-        ).to_sql_condition(compiler.sql(obj, uuid.UUID(int=0)))
+        yield (
+            f"{place}.filter",
+            lambda: compiler.compile(
+                obj, automation["filter"], expected_type="checkbox", allow_prior=False
+            ).to_sql_condition(compiler.sql(obj, uuid.UUID(int=0))),
+        )
 
 
-def wait_checks(obj: ObjectSchema, automation: dict[str, Any],
-                place: str) -> Iterable[tuple[str, Check]]:
+def wait_checks(
+    obj: ObjectSchema, automation: dict[str, Any], place: str
+) -> Iterable[tuple[str, Check]]:
     """Checks of every ``wait`` action of the automation."""
     for index, action in enumerate(automation["actions"]):
         if action["type"] != "wait":
             continue
         where = f"{place}.actions.{index}"
         if ("duration" in action) == ("until" in action):
-            yield where, fail("A wait needs either a duration or until (a date or date/time "
-                              "field), not both.")
+            yield (
+                where,
+                fail(
+                    "A wait needs either a duration or until (a date or date/time field), not both."
+                ),
+            )
             continue
         if "duration" in action and interval(action["duration"]).total_seconds() <= 0:
             yield f"{where}.duration", fail("A wait's duration must be longer than zero.")
@@ -75,12 +103,20 @@ def wait_checks(obj: ObjectSchema, automation: dict[str, Any],
             field = obj.find(action["until"])
             kind = field.type.formula_type(field.definition) if field is not None else None
             if kind not in {"date", "datetime"}:
-                yield f"{where}.until", fail(f"Wait until a date or date/time field of "
-                                             f"{obj.api_name}; {action['until']!r} is not one.")
-        if action.get("recheck_condition") and not (automation.get("condition")
-                                                   or automation.get("filter")):
-            yield f"{where}.recheck_condition", fail(
-                "There is no condition to recheck: the automation has none.")
+                yield (
+                    f"{where}.until",
+                    fail(
+                        f"Wait until a date or date/time field of "
+                        f"{obj.api_name}; {action['until']!r} is not one."
+                    ),
+                )
+        if action.get("recheck_condition") and not (
+            automation.get("condition") or automation.get("filter")
+        ):
+            yield (
+                f"{where}.recheck_condition",
+                fail("There is no condition to recheck: the automation has none."),
+            )
 
 
 def _schedule(check: Check) -> None:

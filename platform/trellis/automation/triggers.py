@@ -5,9 +5,11 @@ with no second save; after-save ones are found here by the dispatcher and run la
 A trigger with ``only_when_changed_to_meet`` fires on the transition into its
 condition, not on every save while the condition holds.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trellis.errors import ValidationError
 from trellis.metadata.compiled import ObjectSchema
@@ -15,33 +17,53 @@ from trellis.metadata.field_types import FieldValueError
 from trellis.records.rules import RecordView, RuleContext, storable
 from trellis.rule_engine import FormulaError
 
-TRIGGERS = {"record.created": {"created", "created_or_updated"},
-            "record.updated": {"updated", "created_or_updated"},
-            "record.deleted": {"deleted"}}
+TRIGGERS = {
+    "record.created": {"created", "created_or_updated"},
+    "record.updated": {"updated", "created_or_updated"},
+    "record.deleted": {"deleted"},
+}
 
 
 def automations_for(obj: ObjectSchema, event_type: str, timing: str) -> list[dict[str, Any]]:
     """Active automations of ``obj`` for this event and timing, in run order."""
     automations = obj.definition.get("automations")
-    if not automations:     # most objects: nothing to sort through on every write
+    if not automations:  # most objects: nothing to sort through on every write
         return []
     triggers = TRIGGERS.get(event_type, set())
-    found = [automation for automation in automations
-             if automation.get("active", True) and automation["timing"] == timing
-             and automation["trigger"] in triggers]
+    found = [
+        automation
+        for automation in automations
+        if automation.get("active", True)
+        and automation["timing"] == timing
+        and automation["trigger"] in triggers
+    ]
     return sorted(found, key=lambda a: (a.get("order", 0), a["api_name"]))
 
 
-def condition_met(context: RuleContext, obj: ObjectSchema, automation: dict[str, Any],
-                  view: RecordView, prior: RecordView | None) -> bool:
+def condition_met(
+    context: RuleContext,
+    obj: ObjectSchema,
+    automation: dict[str, Any],
+    view: RecordView,
+    prior: RecordView | None,
+) -> bool:
     source = automation.get("condition")
     is_new = prior is None
 
     def holds(on: RecordView, before: RecordView | None) -> bool:
         if not source:
             return True
-        return context.evaluate(obj, source, on, expected_type="checkbox", prior=before,
-                                is_new=before is None and is_new) is True
+        return (
+            context.evaluate(
+                obj,
+                source,
+                on,
+                expected_type="checkbox",
+                prior=before,
+                is_new=before is None and is_new,
+            )
+            is True
+        )
 
     if not holds(view, prior):
         return False
@@ -50,9 +72,14 @@ def condition_met(context: RuleContext, obj: ObjectSchema, automation: dict[str,
     return True
 
 
-def apply_before_save(context: RuleContext, obj: ObjectSchema, event_type: str,
-                      data: dict[str, Any], prior: Mapping[str, Any] | None,
-                      system: Mapping[str, Any]) -> set[str]:
+def apply_before_save(
+    context: RuleContext,
+    obj: ObjectSchema,
+    event_type: str,
+    data: dict[str, Any],
+    prior: Mapping[str, Any] | None,
+    system: Mapping[str, Any],
+) -> set[str]:
     """Run before-save automations on ``data`` in place; return the fields they set."""
     changed: set[str] = set()
     for automation in automations_for(obj, event_type, "before_save"):
@@ -64,17 +91,17 @@ def apply_before_save(context: RuleContext, obj: ObjectSchema, event_type: str,
             for name, source in action.get("values", {}).items():
                 field = obj.field(name)
                 try:
-                    value = context.evaluate(obj, source, view, prior=before,
-                                             is_new=prior is None)
+                    value = context.evaluate(obj, source, view, prior=before, is_new=prior is None)
                     normalized = field.normalize(storable(value))
                 except (FormulaError, FieldValueError) as error:
                     raise ValidationError(
                         f"Automation {automation['api_name']} could not set {field.api_name}.",
-                        fields={field.api_name: [str(error)]}) from None
+                        fields={field.api_name: [str(error)]},
+                    ) from None
                 if normalized is None or normalized == "" or normalized == []:
                     data.pop(field.api_name, None)
                 else:
                     data[field.api_name] = normalized
                 changed.add(field.api_name)
-                view = context.view(obj, data, system)   # later values see earlier ones
+                view = context.view(obj, data, system)  # later values see earlier ones
     return changed

@@ -8,6 +8,7 @@ wait with ``recheck_condition`` judges the automation's condition (or a schedule
 automation's filter) again on the record as it is then, and ends the run ``skipped``
 with the reason when it no longer holds.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,11 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.automation.schedule import time_zone
+from trellis.automation.tables import automation_runs
 from trellis.db import Database
+from trellis.identity.tables import tenants
 from trellis.metadata.compiled import ObjectSchema
 from trellis.records.rules import RecordView, RuleContext
-from trellis.automation.tables import automation_runs
-from trellis.identity.tables import tenants
 
 
 class RunSkipped(Exception):
@@ -29,17 +30,19 @@ class RunSkipped(Exception):
 
 
 def interval(spec: dict[str, int]) -> dt.timedelta:
-    return dt.timedelta(days=spec.get("days", 0), hours=spec.get("hours", 0),
-                        minutes=spec.get("minutes", 0))
+    return dt.timedelta(
+        days=spec.get("days", 0), hours=spec.get("hours", 0), minutes=spec.get("minutes", 0)
+    )
 
 
-def resume_time(action: dict[str, Any], view: RecordView, timezone: str | None,
-                now: dt.datetime) -> dt.datetime:
+def resume_time(
+    action: dict[str, Any], view: RecordView, timezone: str | None, now: dt.datetime
+) -> dt.datetime:
     """When the run may continue: after the duration, or at the date field plus the offset
     (a date is read as midnight in the automation's time zone)."""
     if "duration" in action:
         return now + interval(action["duration"])
-    field = view.obj.find(action["until"])     # checked when saved; names are case-blind
+    field = view.obj.find(action["until"])  # checked when saved; names are case-blind
     value = view.get(field.api_name) if field is not None else None
     if value is None:
         name = field.api_name if field is not None else action["until"]
@@ -54,18 +57,22 @@ def resume_time(action: dict[str, Any], view: RecordView, timezone: str | None,
         raise RunSkipped(f"{field.api_name} plus the offset is beyond the calendar.") from None
 
 
-def still_holds(context: RuleContext, obj: ObjectSchema, automation: dict[str, Any],
-                view: RecordView) -> bool:
+def still_holds(
+    context: RuleContext, obj: ObjectSchema, automation: dict[str, Any], view: RecordView
+) -> bool:
     """The automation's selection judged again on the record as it is now."""
     for key in ("filter", "condition"):
-        if automation.get(key) and context.evaluate(
-                obj, automation[key], view, expected_type="checkbox") is not True:
+        if (
+            automation.get(key)
+            and context.evaluate(obj, automation[key], view, expected_type="checkbox") is not True
+        ):
             return False
     return True
 
 
-def check_before_continuing(context: RuleContext, obj: ObjectSchema,
-                            automation: dict[str, Any], view: RecordView | None) -> None:
+def check_before_continuing(
+    context: RuleContext, obj: ObjectSchema, automation: dict[str, Any], view: RecordView | None
+) -> None:
     """Raise :class:`RunSkipped` when a rechecking wait finds the record gone or its
     condition no longer met."""
     if view is None:
@@ -86,9 +93,13 @@ def resume_due(database: Database) -> list[tuple[uuid.UUID, int]]:
     found: list[tuple[uuid.UUID, int]] = []
     for tenant_id in tenant_ids:
         with database.tenant(tenant_id) as connection:
-            found += [(tenant_id, run_id) for run_id in connection.execute(
-                automation_runs.update().where(runs.status == "waiting",
-                                               runs.resume_at <= sa.func.now())
-                .values(status="queued", attempts=0, queued_at=sa.func.now())
-                .returning(runs.id)).scalars()]
+            found += [
+                (tenant_id, run_id)
+                for run_id in connection.execute(
+                    automation_runs.update()
+                    .where(runs.status == "waiting", runs.resume_at <= sa.func.now())
+                    .values(status="queued", attempts=0, queued_at=sa.func.now())
+                    .returning(runs.id)
+                ).scalars()
+            ]
     return found

@@ -1,4 +1,5 @@
 """The ``trellis`` command line: a Flask CLI group with the platform's commands."""
+
 from __future__ import annotations
 
 import atexit
@@ -8,7 +9,8 @@ import os
 import socket
 import subprocess
 import sys
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import click
 from flask import current_app
@@ -22,7 +24,7 @@ from trellis.plugins_manager import build_plugin_manager
 from trellis.state import AppState, get_state
 
 
-def _create_app():  # noqa: ANN202 - Flask's ScriptInfo calls this without arguments
+def _create_app():
     from trellis.runtime.app import create_app
 
     return create_app()
@@ -35,14 +37,19 @@ class TrellisGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except TrellisError as error:
-            details = "".join(f"\n  {name}: {'; '.join(messages)}"
-                              for name, messages in error.fields.items())
+            details = "".join(
+                f"\n  {name}: {'; '.join(messages)}" for name, messages in error.fields.items()
+            )
             raise click.ClickException(f"{error.message}{details}") from None
 
 
-cli = TrellisGroup(create_app=_create_app, add_default_commands=False,
-                   load_dotenv=False, set_debug_flag=False,
-                   help="Trellis: a low-code CRM platform.")
+cli = TrellisGroup(
+    create_app=_create_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="Trellis: a low-code CRM platform.",
+)
 
 
 def _state() -> AppState:
@@ -99,14 +106,19 @@ def user_group() -> None:
 @click.option("--password", default=None, help="Omit for a user who signs in by token only.")
 @click.option("--name", default="", help="Display name.")
 @click.option("--admin", is_flag=True, help="Give the user the admin role.")
-def user_create(tenant_slug: str, email: str, password: str | None, name: str,
-                admin: bool) -> None:
+def user_create(tenant_slug: str, email: str, password: str | None, name: str, admin: bool) -> None:
     """Create a user in a tenant."""
     from trellis.identity.users import create_user
 
     with _tenant_transaction(tenant_slug) as (connection, actor):
-        user = create_user(connection, actor, email=email, password=password,
-                           display_name=name, roles=["admin"] if admin else [])
+        user = create_user(
+            connection,
+            actor,
+            email=email,
+            password=password,
+            display_name=name,
+            roles=["admin"] if admin else [],
+        )
     click.echo(f"Created user {user.email} ({user.id}).")
 
 
@@ -119,8 +131,13 @@ def token_group() -> None:
 @click.option("--tenant", "tenant_slug", required=True)
 @click.option("--email", required=True, help="The user the token acts as.")
 @click.option("--name", default="cli", show_default=True)
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(TOKEN_SCOPES),
-              help="Repeat for several; default: all.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(TOKEN_SCOPES),
+    help="Repeat for several; default: all.",
+)
 def token_create(tenant_slug: str, email: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create an API token; the token alone is printed on the last line."""
     from trellis.errors import NotFound
@@ -131,8 +148,9 @@ def token_create(tenant_slug: str, email: str, name: str, scopes: tuple[str, ...
         user = find_user(connection, email)
         if user is None:
             raise NotFound(f"No user {email} in tenant {tenant_slug}.")
-        token, _ = create_token(connection, actor, user_id=user.id, name=name,
-                                scopes=scopes or TOKEN_SCOPES)
+        token, _ = create_token(
+            connection, actor, user_id=user.id, name=name, scopes=scopes or TOKEN_SCOPES
+        )
     click.echo("Store this token now; it is not shown again:", err=True)
     click.echo(token)
 
@@ -152,10 +170,16 @@ def _tenant_transaction(slug: str) -> Iterator[tuple[Connection, Actor]]:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int,
-              help="Request threads per process.")
-@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (more than one: gunicorn; about one per core).")
+@click.option(
+    "--threads", default=8, show_default=True, type=int, help="Request threads per process."
+)
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (more than one: gunicorn; about one per core).",
+)
 def serve(host: str, port: int, threads: int, processes: int) -> None:
     """Serve the web app (with the embedded Redis, also run a worker beside it)."""
     _serve(host, port, threads, processes)
@@ -193,25 +217,42 @@ def _serve(host: str, port: int, threads: int, processes: int = 1) -> None:
         # (``trellis demo`` relaxes cookie security on loopback: so do the workers.)
         state.database.dispose()
         config = state.config.replace(secure_cookies=app.config["SESSION_COOKIE_SECURE"])
-        serve(lambda: create_app(config), host=host, port=port, threads=threads,
-              processes=processes)
+        serve(
+            lambda: create_app(config), host=host, port=port, threads=threads, processes=processes
+        )
     else:
         serve(lambda: app, host=host, port=port, threads=threads)
 
 
 def _start_embedded_worker(state: AppState) -> None:
     """Run a Celery worker as a child process, sharing this process's embedded servers."""
-    environment = dict(os.environ,
-                       TRELLIS_DATABASE_URL=state.config.database_url,
-                       TRELLIS_REDIS_URL=state.redis_url,
-                       TRELLIS_INSTANCE_PATH=state.config.instance_path,
-                       TRELLIS_SECRET_KEY=state.config.secret_key)
+    environment = dict(
+        os.environ,
+        TRELLIS_DATABASE_URL=state.config.database_url,
+        TRELLIS_REDIS_URL=state.redis_url,
+        TRELLIS_INSTANCE_PATH=state.config.instance_path,
+        TRELLIS_SECRET_KEY=state.config.secret_key,
+    )
     # --beat: the periodic outbox sweep and index reconciliation run in this worker too.
     schedule = os.path.join(state.config.instance_path, "celerybeat-schedule")
     worker = subprocess.Popen(
-        [sys.executable, "-m", "trellis.cli", "worker", "--pool", "threads",
-         "--concurrency", "2", "--loglevel", "WARNING", "--beat", "--schedule", schedule],
-        env=environment)
+        [
+            sys.executable,
+            "-m",
+            "trellis.cli",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--beat",
+            "--schedule",
+            schedule,
+        ],
+        env=environment,
+    )
     atexit.register(worker.terminate)
 
 
@@ -223,8 +264,10 @@ def worker(celery_args: tuple[str, ...]) -> None:
     from trellis.runtime.worker_restart import run_restarting
 
     celery = current_app.extensions["celery"]
-    run_restarting(lambda: celery.start(["worker", *celery_args]),
-                   ["-m", "trellis.cli", "worker", *celery_args])
+    run_restarting(
+        lambda: celery.start(["worker", *celery_args]),
+        ["-m", "trellis.cli", "worker", *celery_args],
+    )
 
 
 @cli.command("beat", context_settings={"ignore_unknown_options": True})
@@ -241,8 +284,13 @@ def metadata_group() -> None:
 
 @metadata_group.command("export")
 @click.option("--tenant", "tenant_slug", required=True)
-@click.option("--format", "output_format", type=click.Choice(["yaml", "json"]),
-              default="yaml", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "json"]),
+    default="yaml",
+    show_default=True,
+)
 def metadata_export(tenant_slug: str, output_format: str) -> None:
     """Print the tenant's metadata package."""
     from trellis.metadata.package import dump_package, export_package
@@ -257,23 +305,28 @@ def metadata_export(tenant_slug: str, output_format: str) -> None:
 @click.option("--tenant", "tenant_slug", required=True)
 @click.argument("package_file", metavar="FILE", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
-@click.option("--force", is_flag=True, help="Allow changes that remove values that no "
-              "longer fit.")
+@click.option("--force", is_flag=True, help="Allow changes that remove values that no longer fit.")
 @click.option("--message", default="", help="Revision message.")
-def metadata_import(tenant_slug: str, package_file: BinaryIO, dry_run: bool, force: bool,
-                    message: str) -> None:
+def metadata_import(
+    tenant_slug: str, package_file: BinaryIO, dry_run: bool, force: bool, message: str
+) -> None:
     """Make the tenant's objects match a package (YAML, or JSON for *.json; - for stdin)."""
     from trellis.api.context import schedule_index_build
-    from trellis.metadata.package import import_package, parse_package, plan_changed, \
-        plan_report
+    from trellis.metadata.package import import_package, parse_package, plan_changed, plan_report
     from trellis.metadata.service import MetadataService
 
     name = str(getattr(package_file, "name", "") or "")
-    package = parse_package(package_file.read(),
-                            "json" if name.lower().endswith(".json") else "yaml")
+    package = parse_package(
+        package_file.read(), "json" if name.lower().endswith(".json") else "yaml"
+    )
     with _tenant_transaction(tenant_slug) as (connection, actor):
-        plan = import_package(MetadataService(connection, actor, _state().metadata_cache),
-                              package, dry_run=dry_run, force=force, message=message)
+        plan = import_package(
+            MetadataService(connection, actor, _state().metadata_cache),
+            package,
+            dry_run=dry_run,
+            force=force,
+            message=message,
+        )
     if plan_changed(plan) and not dry_run:
         schedule_index_build(actor.tenant_id)
     for line in plan_report(plan, dry_run=dry_run):

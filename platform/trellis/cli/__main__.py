@@ -1,4 +1,5 @@
 """``python -m trellis.cli``: the ``trellis`` command."""
+
 from trellis.cli import main
 
 main()

@@ -1,8 +1,9 @@
 """The demo tenant that ``trellis demo`` serves: an admin, a token and example data
 (the sales CRM example, imported and seeded on the first run only)."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from flask import Flask
 
@@ -34,18 +35,26 @@ def load_demo(app: Flask) -> Iterator[str]:
     with database.tenant(tenant.id) as connection:
         user = find_user(connection, DEMO_EMAIL)
         if user is None:
-            user = create_user(connection, actor, email=DEMO_EMAIL, password=DEMO_PASSWORD,
-                               display_name="Demo admin", roles=["admin"])
+            user = create_user(
+                connection,
+                actor,
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                display_name="Demo admin",
+                roles=["admin"],
+            )
         token, _ = create_token(connection, actor, user_id=user.id, name="demo")
     with database.tenant(tenant.id) as connection:
-        loaded = load_example(connection, actor, app.extensions["trellis"].metadata_cache,
-                              owners=[user.id])
+        loaded = load_example(
+            connection, actor, app.extensions["trellis"].metadata_cache, owners=[user.id]
+        )
     if loaded is None:
         yield "Sales CRM example: already loaded (kept as it is)."
     else:
         with app.app_context():
             schedule_index_build(tenant.id)
         yield "Loaded the sales CRM example, records: " + ", ".join(
-            f"{name} {count}" for name, count in loaded.items())
+            f"{name} {count}" for name, count in loaded.items()
+        )
     yield f"Workspace: {DEMO_SLUG}   email: {DEMO_EMAIL}   password: {DEMO_PASSWORD}"
     yield f"API token: {token}"

@@ -5,6 +5,7 @@ state-changing requests must carry the session's CSRF token (form field
 ``csrf_token`` or header ``X-CSRF-Token``); bearer requests carry no ambient
 credentials, so they need none.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -12,12 +13,12 @@ import uuid
 
 from flask import Flask, g, request, session
 
+from trellis import request_transaction
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized
-from trellis import request_transaction
 from trellis.identity.sessions import CookieSessions, lookup_session
-from trellis.state import get_state
 from trellis.identity.tokens import lookup_token, token_tenant
+from trellis.state import get_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -44,8 +45,9 @@ def check_csrf() -> None:
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf") or ""
     if not expected or not secrets.compare_digest(sent, expected):
-        raise Forbidden("The form expired or did not come from this site; reload and retry.",
-                        code="csrf_failed")
+        raise Forbidden(
+            "The form expired or did not come from this site; reload and retry.", code="csrf_failed"
+        )
 
 
 def _load_actor() -> None:
@@ -62,8 +64,11 @@ def _load_actor() -> None:
             g.actor = lookup_token(request_transaction.begin(database, tenant_id), token)
         if g.actor is None:
             request_transaction.release(commit=False)
-            g.auth_error = ("The token is invalid, expired or revoked." if g.auth_method
-                            else "Use 'Authorization: Bearer <token>'.")
+            g.auth_error = (
+                "The token is invalid, expired or revoked."
+                if g.auth_method
+                else "Use 'Authorization: Bearer <token>'."
+            )
         return
     session_id, tenant_id = session.get("sid"), session.get("tid")
     if session_id and tenant_id:

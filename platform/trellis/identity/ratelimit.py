@@ -4,9 +4,10 @@ Counting failures (not attempts) means a user who logs in correctly is never
 slowed down, while guessing is capped at ``attempts`` per window per account. An
 address gets ten times that, since offices share one address behind NAT.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import redis
 
@@ -14,8 +15,9 @@ from trellis.errors import RateLimited
 
 
 class LoginLimiter:
-    def __init__(self, client: redis.Redis, *, attempts: int, window_seconds: int,
-                 prefix: str) -> None:
+    def __init__(
+        self, client: redis.Redis, *, attempts: int, window_seconds: int, prefix: str
+    ) -> None:
         self.client = client
         self.attempts = attempts
         self.window = window_seconds
@@ -35,8 +37,9 @@ class LoginLimiter:
             limit = self.attempts * (10 if ":address:" in key else 1)
             if count is not None and int(count) >= limit:
                 retry_after = max(int(self.client.ttl(key)), 1)
-                raise RateLimited("Too many failed logins. Try again later.",
-                                  retry_after=retry_after)
+                raise RateLimited(
+                    "Too many failed logins. Try again later.", retry_after=retry_after
+                )
 
     def record_failure(self, keys: Sequence[str]) -> None:
         pipeline = self.client.pipeline()

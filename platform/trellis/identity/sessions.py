@@ -3,6 +3,7 @@
 The signed cookie carries the tenant id and a random secret; the table keeps only
 the secret's digest, so a leaked table cannot be replayed as cookies.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,20 +28,32 @@ class CookieSessions(SecureCookieSessionInterface):
     token, first visits."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and ("HTTP_COOKIE" not in request.environ
-                               or self.get_cookie_name(app) not in request.cookies):
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies
+        ):
             return self.session_class()
         return super().open_session(app, request)
 
 
-def start_session(connection: Connection, user: Row, *, hours: int,
-                  client_address: str | None, user_agent: str | None) -> str:
+def start_session(
+    connection: Connection,
+    user: Row,
+    *,
+    hours: int,
+    client_address: str | None,
+    user_agent: str | None,
+) -> str:
     secret = secrets.token_urlsafe(32)
-    connection.execute(user_sessions.insert().values(
-        tenant_id=user.tenant_id, user_id=user.id, secret_hash=digest(secret),
-        expires_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours),
-        client_address=client_address, user_agent=(user_agent or "")[:400],
-    ))
+    connection.execute(
+        user_sessions.insert().values(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            secret_hash=digest(secret),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours),
+            client_address=client_address,
+            user_agent=(user_agent or "")[:400],
+        )
+    )
     return secret
 
 
@@ -48,17 +61,26 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
     """The actor of a live browser session; ``connection`` is in the cookie's tenant."""
     row = connection.execute(
         sa.select(*ACTOR_COLUMNS, tenants.c.slug)
-        .join(user_sessions, sa.and_(user_sessions.c.tenant_id == users.c.tenant_id,
-                                     user_sessions.c.user_id == users.c.id))
+        .join(
+            user_sessions,
+            sa.and_(
+                user_sessions.c.tenant_id == users.c.tenant_id,
+                user_sessions.c.user_id == users.c.id,
+            ),
+        )
         .join(tenants, tenants.c.id == users.c.tenant_id)
-        .where(user_sessions.c.secret_hash == digest(secret),
-               user_sessions.c.expires_at > sa.func.now(),
-               users.c.active, tenants.c.active)
+        .where(
+            user_sessions.c.secret_hash == digest(secret),
+            user_sessions.c.expires_at > sa.func.now(),
+            users.c.active,
+            tenants.c.active,
+        )
     ).first()
     return actor_for(row, row.slug) if row is not None else None
 
 
 def end_session(database: Database, tenant_id: uuid.UUID, secret: str) -> None:
     with database.tenant(tenant_id) as connection:
-        connection.execute(user_sessions.delete()
-                           .where(user_sessions.c.secret_hash == digest(secret)))
+        connection.execute(
+            user_sessions.delete().where(user_sessions.c.secret_hash == digest(secret))
+        )

@@ -5,6 +5,7 @@ services query. Tenant-scoped tables key on ``(tenant_id, id)`` so that rows of 
 tenant co-locate when the database is distributed by tenant, and composite
 foreign keys make a cross-tenant reference impossible.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ NOW = sa.text("now()")
 NEW_UUID = sa.text("gen_random_uuid()")
 
 tenants = sa.Table(
-    "tenants", metadata,
+    "tenants",
+    metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
     sa.Column("slug", sa.Text, nullable=False, unique=True),
     sa.Column("name", sa.Text, nullable=False),
@@ -25,7 +27,8 @@ tenants = sa.Table(
 )
 
 users = sa.Table(
-    "users", metadata,
+    "users",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), sa.ForeignKey("tenants.id"), primary_key=True),
     sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
     sa.Column("email", sa.Text, nullable=False),
@@ -39,7 +42,8 @@ users = sa.Table(
 )
 
 api_tokens = sa.Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
     sa.Column("user_id", UUID(as_uuid=True), nullable=False),
@@ -51,12 +55,14 @@ api_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
-    sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
-                            ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+    ),
 )
 
 user_sessions = sa.Table(
-    "user_sessions", metadata,
+    "user_sessions",
+    metadata,
     sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
     sa.Column("user_id", UUID(as_uuid=True), nullable=False),
@@ -65,6 +71,7 @@ user_sessions = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("client_address", sa.Text),
     sa.Column("user_agent", sa.Text),
-    sa.ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"],
-                            ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+    ),
 )

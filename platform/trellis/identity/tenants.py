@@ -1,4 +1,5 @@
 """Tenants: the organisations sharing one Trellis deployment."""
+
 from __future__ import annotations
 
 import re
@@ -16,17 +17,21 @@ SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 def create_tenant(owner_connection: Connection, slug: str, name: str | None = None) -> Row:
     """Create a tenant. Runs as the table owner: tenants are platform rows, not tenant data."""
     if not SLUG_PATTERN.fullmatch(slug or ""):
-        raise ValidationError("A tenant slug is 2–63 lowercase letters, digits or hyphens.",
-                              fields={"slug": "Use lowercase letters, digits and hyphens."})
+        raise ValidationError(
+            "A tenant slug is 2–63 lowercase letters, digits or hyphens.",
+            fields={"slug": "Use lowercase letters, digits and hyphens."},
+        )
     exists = owner_connection.execute(sa.select(tenants.c.id).where(tenants.c.slug == slug))
     if exists.first():
         raise Conflict(f"Tenant {slug!r} already exists.", fields={"slug": "Already taken."})
     return owner_connection.execute(
-        tenants.insert().values(slug=slug, name=name or slug).returning(*tenants.c)).one()
+        tenants.insert().values(slug=slug, name=name or slug).returning(*tenants.c)
+    ).one()
 
 
-def get_tenant(connection: Connection, *, slug: str | None = None,
-               tenant_id: uuid.UUID | None = None) -> Row:
+def get_tenant(
+    connection: Connection, *, slug: str | None = None, tenant_id: uuid.UUID | None = None
+) -> Row:
     query = sa.select(tenants).where(tenants.c.active)
     query = query.where(tenants.c.slug == slug) if slug else query.where(tenants.c.id == tenant_id)
     row = connection.execute(query).first()

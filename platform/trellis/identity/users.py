@@ -1,24 +1,37 @@
 """Users of a tenant: creation by an administrator and password authentication."""
+
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
-from trellis.identity.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from trellis.identity.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from trellis.identity.tables import users
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 
-def create_user(connection: Connection, actor: Actor, *, email: str, password: str | None,
-                display_name: str = "", roles: Iterable[str] = ()) -> Row:
+def create_user(
+    connection: Connection,
+    actor: Actor,
+    *,
+    email: str,
+    password: str | None,
+    display_name: str = "",
+    roles: Iterable[str] = (),
+) -> Row:
     actor.require_admin()
     email = (email or "").strip()
     roles = sorted(set(roles))
@@ -32,17 +45,26 @@ def create_user(connection: Connection, actor: Actor, *, email: str, password: s
     if errors:
         raise ValidationError("The user could not be created.", fields=errors)
     if find_user(connection, email) is not None:
-        raise Conflict(f"A user with email {email} already exists.",
-                       fields={"email": "Already in use."})
-    return connection.execute(users.insert().values(
-        tenant_id=actor.tenant_id, email=email, display_name=display_name or email,
-        password_hash=hash_password(password) if password else None, roles=roles,
-    ).returning(*users.c)).one()
+        raise Conflict(
+            f"A user with email {email} already exists.", fields={"email": "Already in use."}
+        )
+    return connection.execute(
+        users.insert()
+        .values(
+            tenant_id=actor.tenant_id,
+            email=email,
+            display_name=display_name or email,
+            password_hash=hash_password(password) if password else None,
+            roles=roles,
+        )
+        .returning(*users.c)
+    ).one()
 
 
 def find_user(connection: Connection, email: str) -> Row | None:
     return connection.execute(
-        sa.select(users).where(sa.func.lower(users.c.email) == email.strip().lower())).first()
+        sa.select(users).where(sa.func.lower(users.c.email) == email.strip().lower())
+    ).first()
 
 
 def get_user(connection: Connection, user_id: uuid.UUID) -> Row:
@@ -70,9 +92,20 @@ def authenticate(connection: Connection, email: str, password: str) -> Row | Non
 ACTOR_COLUMNS = (users.c.tenant_id, users.c.id, users.c.email, users.c.roles)
 
 
-def actor_for(user: Row, tenant_slug: str, *, token_id: uuid.UUID | None = None,
-              scopes: Iterable[str] | None = None) -> Actor:
+def actor_for(
+    user: Row,
+    tenant_slug: str,
+    *,
+    token_id: uuid.UUID | None = None,
+    scopes: Iterable[str] | None = None,
+) -> Actor:
     roles = tuple(user.roles)
-    return Actor(tenant_id=user.tenant_id, tenant_slug=tenant_slug, user_id=user.id,
-                 email=user.email, roles=roles, token_id=token_id,
-                 scopes=tuple(scopes) if scopes is not None else None)
+    return Actor(
+        tenant_id=user.tenant_id,
+        tenant_slug=tenant_slug,
+        user_id=user.id,
+        email=user.email,
+        roles=roles,
+        token_id=token_id,
+        scopes=tuple(scopes) if scopes is not None else None,
+    )

@@ -12,6 +12,7 @@ run whose hand-off was lost stays ``queued``, and one whose worker died stays
 ``running``: :func:`stale_runs` hands both off again. Nothing is lost while Redis or
 every worker is down: events and runs wait in PostgreSQL.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,16 +23,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from trellis.actor import system_actor
-from trellis.webhooks.subscriptions import active_subscriptions, event_views, fan_out
+from trellis.automation.tables import automation_runs
 from trellis.automation.triggers import automations_for, condition_met
 from trellis.db import Database
 from trellis.errors import NotFound
+from trellis.identity.tables import tenants
 from trellis.metadata.compiled import MetadataCache
 from trellis.records.rules import RuleContext
-from trellis.automation.tables import automation_runs
 from trellis.records.tables import events
 from trellis.rule_engine import FormulaError
-from trellis.identity.tables import tenants
+from trellis.webhooks.subscriptions import active_subscriptions, event_views, fan_out
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -45,8 +46,7 @@ class Dispatched(NamedTuple):
     deliveries: list[tuple[uuid.UUID, int]]
 
 
-def dispatch_pending(database: Database, cache: MetadataCache, *,
-                     max_depth: int) -> Dispatched:
+def dispatch_pending(database: Database, cache: MetadataCache, *, max_depth: int) -> Dispatched:
     """Dispatch every tenant's pending events into automation runs and webhook deliveries."""
     with database.platform() as connection:
         tenant_rows = connection.execute(sa.select(tenants.c.id, tenants.c.slug)).all()
@@ -60,17 +60,21 @@ def dispatch_pending(database: Database, cache: MetadataCache, *,
                 queued.deliveries.extend((tenant_id, delivery_id) for delivery_id in batch[2])
                 if batch[0] < BATCH:
                     break
-        except Exception:  # noqa: BLE001 - one tenant's broken metadata must not stop others
+        except Exception:
             log.exception("event dispatch failed", extra={"tenant_id": str(tenant_id)})
     return queued
 
 
-def _dispatch_batch(connection: Any, cache: MetadataCache, tenant_id: uuid.UUID, slug: str,
-                    max_depth: int) -> tuple[int, list[int], list[int]]:
+def _dispatch_batch(
+    connection: Any, cache: MetadataCache, tenant_id: uuid.UUID, slug: str, max_depth: int
+) -> tuple[int, list[int], list[int]]:
     pending = connection.execute(
-        sa.select(events).where(events.c.tenant_id == tenant_id,
-                                events.c.dispatched_at.is_(None))
-        .order_by(events.c.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        sa.select(events)
+        .where(events.c.tenant_id == tenant_id, events.c.dispatched_at.is_(None))
+        .order_by(events.c.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
     if not pending:
         return 0, [], []
     schema = cache.get(connection, tenant_id)
@@ -82,33 +86,51 @@ def _dispatch_batch(connection: Any, cache: MetadataCache, tenant_id: uuid.UUID,
         try:
             obj = schema.by_id(event.object_id)
         except NotFound:
-            continue       # the object was deleted since; nothing to run
+            continue  # the object was deleted since; nothing to run
         delivery_ids += fan_out(connection, context, obj, event, subscriptions)
         for automation in automations_for(obj, event.type, "after_save"):
             status, error = _judge(context, obj, automation, event.payload, max_depth)
             if status is None:
                 continue
             run_id = connection.execute(
-                pg_insert(automation_runs).values(
-                    tenant_id=tenant_id, event_id=event.id, automation=automation["api_name"],
-                    object_id=obj.id, record_id=event.record_id,
-                    trigger=event.type.removeprefix("record."), status=status, error=error)
+                pg_insert(automation_runs)
+                .values(
+                    tenant_id=tenant_id,
+                    event_id=event.id,
+                    automation=automation["api_name"],
+                    object_id=obj.id,
+                    record_id=event.record_id,
+                    trigger=event.type.removeprefix("record."),
+                    status=status,
+                    error=error,
+                )
                 .on_conflict_do_nothing(constraint="uq_automation_runs_key")
-                .returning(automation_runs.c.id)).scalar()
+                .returning(automation_runs.c.id)
+            ).scalar()
             if run_id is not None and status == "queued":
                 run_ids.append(run_id)
-    connection.execute(events.update().where(events.c.id.in_([e.id for e in pending]))
-                       .values(dispatched_at=sa.func.now()))
+    connection.execute(
+        events.update()
+        .where(events.c.id.in_([e.id for e in pending]))
+        .values(dispatched_at=sa.func.now())
+    )
     return len(pending), run_ids, delivery_ids
 
 
-def _judge(context: RuleContext, obj: Any, automation: dict[str, Any],
-           payload: dict[str, Any], max_depth: int) -> tuple[str | None, str | None]:
+def _judge(
+    context: RuleContext,
+    obj: Any,
+    automation: dict[str, Any],
+    payload: dict[str, Any],
+    max_depth: int,
+) -> tuple[str | None, str | None]:
     """``queued``, ``skipped`` with the reason, or None when the condition is not met."""
     chain = payload.get("chain") or {}
     if chain.get("depth", 0) >= max_depth:
-        return "skipped", (f"Stopped: automation chain reached depth {max_depth} "
-                           f"({' → '.join(step[0] for step in chain.get('seen', []))}).")
+        return "skipped", (
+            f"Stopped: automation chain reached depth {max_depth} "
+            f"({' → '.join(step[0] for step in chain.get('seen', []))})."
+        )
     if [automation["api_name"], payload["record_id"]] in chain.get("seen", []):
         return "skipped", "Stopped: this automation already ran on this record in this chain."
     try:
@@ -141,15 +163,31 @@ def stale_runs(database: Database, *, max_attempts: int) -> list[tuple[uuid.UUID
         tenant_ids = connection.execute(sa.select(tenants.c.id)).scalars().all()
     for tenant_id in tenant_ids:
         with database.tenant(tenant_id) as connection:
-            connection.execute(automation_runs.update().where(
-                abandoned, runs.attempts >= max_attempts).values(
-                status="dead", finished_at=sa.func.now(),
-                error="The worker executing the last attempt stopped before it finished."))
-            found += [(tenant_id, run_id) for run_id in connection.execute(
-                sa.select(runs.id).where(sa.or_(
-                    sa.and_(runs.status == "queued", runs.queued_at < ago),
-                    abandoned,
-                    sa.and_(runs.status == "failed", ~lease_held(runs.id),
-                            runs.finished_at < sa.func.now() - sa.func.make_interval(
-                                0, 0, 0, 0, 0, 0, retry_due))))).scalars()]
+            connection.execute(
+                automation_runs.update()
+                .where(abandoned, runs.attempts >= max_attempts)
+                .values(
+                    status="dead",
+                    finished_at=sa.func.now(),
+                    error="The worker executing the last attempt stopped before it finished.",
+                )
+            )
+            found += [
+                (tenant_id, run_id)
+                for run_id in connection.execute(
+                    sa.select(runs.id).where(
+                        sa.or_(
+                            sa.and_(runs.status == "queued", runs.queued_at < ago),
+                            abandoned,
+                            sa.and_(
+                                runs.status == "failed",
+                                ~lease_held(runs.id),
+                                runs.finished_at
+                                < sa.func.now()
+                                - sa.func.make_interval(0, 0, 0, 0, 0, 0, retry_due),
+                            ),
+                        )
+                    )
+                ).scalars()
+            ]
     return found

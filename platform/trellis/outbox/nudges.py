@@ -15,13 +15,15 @@ Web processes send their nudges as task names pushed onto a short Redis list
 millisecond of kombu per message, in the process that serves requests); in each
 worker a :func:`listener_step` waits on the list and sends the Celery tasks.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from celery import bootsteps
 
@@ -50,8 +52,9 @@ class Nudger:
             # A forked server process inherits the object but not the thread.
             if self._thread is None or self._pid != os.getpid():
                 self._pid = os.getpid()
-                self._thread = threading.Thread(target=self._run, name="trellis-nudger",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="trellis-nudger", daemon=True
+                )
                 self._thread.start()
         self._wake.set()
 
@@ -68,7 +71,7 @@ class Nudger:
             for task in sorted(tasks):
                 try:
                     self._send(task)
-                except Exception:  # noqa: BLE001 - durable work; the sweep picks it up
+                except Exception:
                     log.warning("could not enqueue %s", task, exc_info=True)
 
 
@@ -103,8 +106,7 @@ def listener_step(redis: Any, key: str, send_task: Callable[[str], Any]) -> type
             self._thread: threading.Thread | None = None
 
         def start(self, parent: Any) -> None:
-            self._thread = threading.Thread(target=self._listen, name="trellis-nudges",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._listen, name="trellis-nudges", daemon=True)
             self._thread.start()
 
         def stop(self, parent: Any) -> None:
@@ -118,13 +120,13 @@ def listener_step(redis: Any, key: str, send_task: Callable[[str], Any]) -> type
                     first = redis.blpop([key], timeout=1)
                     if first is None:
                         continue
-                    pipeline = redis.pipeline()      # MULTI: take the rest atomically
+                    pipeline = redis.pipeline()  # MULTI: take the rest atomically
                     pipeline.lrange(key, 0, -1)
                     pipeline.delete(key)
                     rest, _ = pipeline.execute()
                     for task in sorted({name.decode() for name in [first[1], *rest]}):
                         send_task(task)
-                except Exception:  # noqa: BLE001 - Redis away: the periodic sweep covers
+                except Exception:
                     log.warning("nudge listener: Redis unavailable", exc_info=True)
                     self._stopping.wait(1)
 

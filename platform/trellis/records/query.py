@@ -5,6 +5,7 @@ typed expressions as the per-field partial indexes (so PostgreSQL can use them),
 the keyset condition continues after the cursor's row, and each row arrives already
 rendered as JSON.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,8 @@ import decimal
 import functools
 import json
 import uuid
-from typing import Any, Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -30,15 +32,16 @@ from trellis.records.tables import records
 from trellis.rule_engine import FormulaError
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-CONTROL_PARAMETERS = frozenset({"sort", "fields", "limit", "cursor", "count", "where",
-                                "deleted"})
+CONTROL_PARAMETERS = frozenset({"sort", "fields", "limit", "cursor", "count", "where", "deleted"})
 # Built lazily: SQLAlchemy refuses ``>`` and friends with None (a blank filter value).
-COMPARISONS = {"eq": lambda expression, value: expression == value,
-               "ne": lambda expression, value: expression.is_distinct_from(value),
-               "gt": lambda expression, value: expression > value,
-               "gte": lambda expression, value: expression >= value,
-               "lt": lambda expression, value: expression < value,
-               "lte": lambda expression, value: expression <= value}
+COMPARISONS = {
+    "eq": lambda expression, value: expression == value,
+    "ne": lambda expression, value: expression.is_distinct_from(value),
+    "gt": lambda expression, value: expression > value,
+    "gte": lambda expression, value: expression >= value,
+    "lt": lambda expression, value: expression < value,
+    "lte": lambda expression, value: expression <= value,
+}
 # Beyond this exponent a number cannot be a stored value, and PostgreSQL's numeric overflows.
 MAX_EXPONENT = 1000
 
@@ -74,8 +77,11 @@ def python_value(sql_type: str, stored: Any) -> Any:
     if sql_type == "date":
         return dt.date.fromisoformat(stored)
     if sql_type == "timestamptz":
-        return stored if isinstance(stored, dt.datetime) else \
-            dt.datetime.fromisoformat(str(stored).replace("Z", "+00:00"))
+        return (
+            stored
+            if isinstance(stored, dt.datetime)
+            else dt.datetime.fromisoformat(str(stored).replace("Z", "+00:00"))
+        )
     if sql_type == "time":
         return dt.time.fromisoformat(stored)
     if sql_type == "boolean":
@@ -88,19 +94,27 @@ def python_value(sql_type: str, stored: Any) -> Any:
 def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
     if name in SYSTEM_COLUMNS:
         sql, sql_type = SYSTEM_COLUMNS[name]
-        operators = ("eq", "ne", "in", "isnull") if sql_type == "uuid" else \
-            ("eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte")
+        operators = (
+            ("eq", "ne", "in", "isnull")
+            if sql_type == "uuid"
+            else ("eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte")
+        )
         return Column(name, sa.literal_column(sql, SQL_TYPES[sql_type]), sql_type, operators)
     field = obj.field(name)
     sql_type = field.sql_type
     if sql_type is None:
-        raise BadRequest(f"{field.api_name} cannot be filtered or sorted.",
-                         fields={field.api_name: "Not filterable."})
-    element = resolver.field(field.api_name) if field.type.computed and \
-        field.type.name != "auto_number" else sa.literal_column(field.sql_expression,
-                                                                 SQL_TYPES[sql_type])
-    return Column(field.api_name, element, sql_type, field.type.operators_for(field.definition),
-                  field)
+        raise BadRequest(
+            f"{field.api_name} cannot be filtered or sorted.",
+            fields={field.api_name: "Not filterable."},
+        )
+    element = (
+        resolver.field(field.api_name)
+        if field.type.computed and field.type.name != "auto_number"
+        else sa.literal_column(field.sql_expression, SQL_TYPES[sql_type])
+    )
+    return Column(
+        field.api_name, element, sql_type, field.type.operators_for(field.definition), field
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,24 +131,34 @@ class Condition:
 @dataclasses.dataclass
 class ListRequest:
     conditions: list[Condition]
-    sort: list[tuple[Column, bool]]       # (column, descending)
+    sort: list[tuple[Column, bool]]  # (column, descending)
     sort_text: str
     fields: list[str] | None
     limit: int
-    after: Condition | None               # the keyset condition of a cursor
+    after: Condition | None  # the keyset condition of a cursor
     count: bool
     deleted: bool
 
 
-def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
-                       args: Mapping[str, list[str]],
-                       extra_filters: list[Condition] | None = None) -> ListRequest:
+def parse_list_request(
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    tenant_id: uuid.UUID,
+    args: Mapping[str, list[str]],
+    extra_filters: list[Condition] | None = None,
+) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
     (a ``where=`` formula's when its statement is first built, in :func:`list_page`)."""
     conditions = list(extra_filters or [])
     for source in args.get("where", []):
-        conditions.append(Condition(("where", source), functools.partial(
-            where_filter, obj, schema, schema.formulas.sql(obj, tenant_id), source)))
+        conditions.append(
+            Condition(
+                ("where", source),
+                functools.partial(
+                    where_filter, obj, schema, schema.formulas.sql(obj, tenant_id), source
+                ),
+            )
+        )
     for key, raw_values in args.items():
         if key in CONTROL_PARAMETERS:
             continue
@@ -142,19 +166,28 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
         try:
             target = cached_column(obj, schema, tenant_id, name)
         except NotFound:
-            raise BadRequest(f"{obj.api_name} has no field {name!r} to filter on.",
-                             code="unknown_field", fields={key: "Unknown field."}) from None
+            raise BadRequest(
+                f"{obj.api_name} has no field {name!r} to filter on.",
+                code="unknown_field",
+                fields={key: "Unknown field."},
+            ) from None
         operator = operator or "eq"
         if operator not in target.operators:
-            raise BadRequest(f"Operator {operator!r} does not apply to {target.name}; use one of "
-                             f"{', '.join(target.operators)}.", code="bad_operator",
-                             fields={key: "Unsupported operator."})
+            raise BadRequest(
+                f"Operator {operator!r} does not apply to {target.name}; use one of "
+                f"{', '.join(target.operators)}.",
+                code="bad_operator",
+                fields={key: "Unsupported operator."},
+            )
         for raw in raw_values:
             try:
                 conditions.append(_condition(target, operator, raw, f"p{len(conditions)}"))
             except (FieldValueError, ValueError, decimal.InvalidOperation) as error:
-                raise BadRequest(f"Bad value for {key}: {error}", code="bad_filter",
-                                 fields={key: str(error) or "Bad value."}) from None
+                raise BadRequest(
+                    f"Bad value for {key}: {error}",
+                    code="bad_filter",
+                    fields={key: str(error) or "Bad value."},
+                ) from None
     sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
     sort = []
     for part in sort_text.split(","):
@@ -163,8 +196,11 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
         try:
             target = cached_column(obj, schema, tenant_id, name)
         except NotFound:
-            raise BadRequest(f"Cannot sort by {name!r}.", code="unknown_field",
-                             fields={"sort": f"{obj.api_name} has no field {name!r}."}) from None
+            raise BadRequest(
+                f"Cannot sort by {name!r}.",
+                code="unknown_field",
+                fields={"sort": f"{obj.api_name} has no field {name!r}."},
+            ) from None
         if target.field is not None and not target.field.type.sortable:
             raise BadRequest(f"{target.name} cannot be sorted.", fields={"sort": "Not sortable."})
         sort.append((target, descending))
@@ -177,36 +213,48 @@ def parse_list_request(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.
         for name in ",".join(args["fields"]).split(","):
             if name.strip() and name.strip() != "id":
                 if not obj.has_field(name.strip()):
-                    raise BadRequest(f"{obj.api_name} has no field {name.strip()!r}.",
-                                     code="unknown_field", fields={"fields": "Unknown field."})
+                    raise BadRequest(
+                        f"{obj.api_name} has no field {name.strip()!r}.",
+                        code="unknown_field",
+                        fields={"fields": "Unknown field."},
+                    )
                 fields.append(obj.field(name.strip()).api_name)
     limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
-    after = keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort))) \
-        if args.get("cursor") else None
+    after = (
+        keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort)))
+        if args.get("cursor")
+        else None
+    )
     count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
     deleted = args.get("deleted", ["false"])[-1].lower() in {"1", "true", "yes"}
     return ListRequest(conditions, sort, sort_text, fields, limit, after, count, deleted)
 
 
-def cached_column(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
-                  name: str) -> Column:
+def cached_column(
+    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, name: str
+) -> Column:
     """:func:`column`, made once per revision and name."""
-    return schema.built(("column", obj.id, tenant_id, name), lambda: column(
-        obj, name, schema.formulas.sql(obj, tenant_id)))
+    return schema.built(
+        ("column", obj.id, tenant_id, name),
+        lambda: column(obj, name, schema.formulas.sql(obj, tenant_id)),
+    )
 
 
-def where_filter(obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver,
-                 source: str) -> sa.ColumnElement:
+def where_filter(
+    obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver, source: str
+) -> sa.ColumnElement:
     """A ``where=`` formula as a SQL condition; formulas that cannot run in SQL are refused."""
     try:
-        formula = schema.formulas.compile(obj, source, expected_type="checkbox",
-                                          allow_prior=False)
+        formula = schema.formulas.compile(obj, source, expected_type="checkbox", allow_prior=False)
         # A condition, not a value: NULL already means "not selected" in WHERE, and a
         # bare ``field op :param`` lets PostgreSQL use the field's index.
         return formula.to_sql_condition(resolver)
     except FormulaError as error:
-        raise BadRequest(f"The where formula is invalid: {error.message}", code="bad_where",
-                         fields=formula_errors("where", error)) from None
+        raise BadRequest(
+            f"The where formula is invalid: {error.message}",
+            code="bad_where",
+            fields=formula_errors("where", error),
+        ) from None
 
 
 def _condition(target: Column, operator: str, raw: str, name: str) -> Condition:
@@ -223,22 +271,31 @@ def _condition(target: Column, operator: str, raw: str, name: str) -> Condition:
         if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
             raise ValueError("use true or false")
         wanted = raw.lower() in {"1", "true", "yes"}
-        return Condition((*key, wanted), lambda: expression.is_(None) if wanted
-                         else expression.is_not(None))
+        return Condition(
+            (*key, wanted), lambda: expression.is_(None) if wanted else expression.is_not(None)
+        )
     if operator == "contains" and target.sql_type == "jsonb":
         value = target.field.type.parse_filter_value(raw, target.field.definition)
-        return Condition(key, lambda: sa.literal_column(f"(data->'{target.name}')").op("?")(
-            parameter(type_=sa.Text)), {name: value})
+        return Condition(
+            key,
+            lambda: sa.literal_column(f"(data->'{target.name}')").op("?")(parameter(type_=sa.Text)),
+            {name: value},
+        )
     if operator in {"contains", "startswith"}:
         escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%" if operator == "contains" else f"{escaped}%"
-        return Condition(key, lambda: expression.ilike(parameter(type_=sa.Text), escape="\\"),
-                         {name: pattern})
+        return Condition(
+            key, lambda: expression.ilike(parameter(type_=sa.Text), escape="\\"), {name: pattern}
+        )
     if operator == "in":
-        values = {f"{name}_{index}": target.value(part)
-                  for index, part in enumerate(raw.split(","))}
-        return Condition((*key, len(values)), lambda: expression.in_(
-            [parameter(each) for each in values]), values)
+        values = {
+            f"{name}_{index}": target.value(part) for index, part in enumerate(raw.split(","))
+        }
+        return Condition(
+            (*key, len(values)),
+            lambda: expression.in_([parameter(each) for each in values]),
+            values,
+        )
     value = target.value(raw)
     if value is None:
         if operator not in {"eq", "ne"}:
@@ -260,8 +317,11 @@ def decode_cursor(cursor: str, sort_text: str, size: int) -> list[Any]:
     except (ValueError, KeyError, TypeError):
         valid = False
     if not valid:
-        raise BadRequest("The cursor is invalid or belongs to another sort order.",
-                         code="invalid_cursor", fields={"cursor": "Invalid cursor."})
+        raise BadRequest(
+            "The cursor is invalid or belongs to another sort order.",
+            code="invalid_cursor",
+            fields={"cursor": "Invalid cursor."},
+        )
     return values
 
 
@@ -269,11 +329,14 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Cond
     """Rows strictly after the cursor row in this order (NULLs sort as the largest value,
     PostgreSQL's default, which is also how the indexes are laid out)."""
     try:
-        typed = [target.value(value) if value is not None else None
-                 for (target, _), value in zip(sort, values)]
+        typed = [
+            target.value(value) if value is not None else None
+            for (target, _), value in zip(sort, values)
+        ]
     except (ValueError, TypeError, decimal.InvalidOperation, FieldValueError):
-        raise BadRequest("The cursor is invalid.", code="invalid_cursor",
-                         fields={"cursor": "Invalid cursor."}) from None
+        raise BadRequest(
+            "The cursor is invalid.", code="invalid_cursor", fields={"cursor": "Invalid cursor."}
+        ) from None
     blanks = tuple(value is None for value in typed)
 
     def build() -> sa.ColumnElement:
@@ -286,15 +349,21 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Cond
                 equal = expression.is_(None)
             else:
                 value = sa.bindparam(f"after_{index}", None, type_=expression.type)
-                after = (expression < value) if descending else \
-                    sa.or_(expression > value, expression.is_(None))
+                after = (
+                    (expression < value)
+                    if descending
+                    else sa.or_(expression > value, expression.is_(None))
+                )
                 equal = expression == value
             alternatives.append(sa.and_(*equal_so_far, after))
             equal_so_far.append(equal)
         return sa.or_(*alternatives)
 
-    return Condition(("after", blanks), build, {f"after_{index}": value for index, value
-                                                in enumerate(typed) if value is not None})
+    return Condition(
+        ("after", blanks),
+        build,
+        {f"after_{index}": value for index, value in enumerate(typed) if value is not None},
+    )
 
 
 def written_out(value: uuid.UUID) -> sa.BindParameter:
@@ -305,60 +374,79 @@ def written_out(value: uuid.UUID) -> sa.BindParameter:
     return sa.bindparam(None, value, literal_execute=True)
 
 
-def list_page(connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema,
-              obj: ObjectSchema, request: ListRequest) -> str:
+def list_page(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    schema: TenantSchema,
+    obj: ObjectSchema,
+    request: ListRequest,
+) -> str:
     """Run the page query and return the response body (JSON text).
 
     One statement per request shape (filters and operators, sort, projection, limit),
     built once per metadata revision; the filter values are its parameters.
     """
     scope = (obj.id, tenant_id, request.deleted, tuple(each.key for each in request.conditions))
-    shape = (*scope, request.after.key if request.after else None,
-             tuple((target.name, descending) for target, descending in request.sort),
-             None if request.fields is None else tuple(request.fields),
-             request.limit, request.count)
-    statement = schema.built(("list_page", shape), lambda: _page_statement(
-        tenant_id, schema, obj, request))
+    shape = (
+        *scope,
+        request.after.key if request.after else None,
+        tuple((target.name, descending) for target, descending in request.sort),
+        None if request.fields is None else tuple(request.fields),
+        request.limit,
+        request.count,
+    )
+    statement = schema.built(
+        ("list_page", shape), lambda: _page_statement(tenant_id, schema, obj, request)
+    )
     values = {name: value for each in request.conditions for name, value in each.values.items()}
     if request.after is not None:
         values.update(request.after.values)
-    with index_friendly_reads(connection):   # the query carries its tenant predicate
+    with index_friendly_reads(connection):  # the query carries its tenant predicate
         # Rows are (json, sort values…, total when counted).
         rows = driver_execute(connection, statement, values, named=False).fetchall()
         next_cursor = None
         if len(rows) > request.limit:
-            rows = rows[:request.limit]
+            rows = rows[: request.limit]
             last = rows[-1]
-            next_cursor = encode_cursor(request.sort_text, [
-                _cursor_value(value) for value in last[1:1 + len(request.sort)]])
-        total_count = rows[0][-1] if request.count and rows else \
-            (0 if request.count else None)
+            next_cursor = encode_cursor(
+                request.sort_text,
+                [_cursor_value(value) for value in last[1 : 1 + len(request.sort)]],
+            )
+        total_count = rows[0][-1] if request.count and rows else (0 if request.count else None)
         if request.count and not rows and request.after is not None:
-            count = schema.built(("list_count", scope), lambda: sa.select(
-                sa.func.count()).select_from(records).where(*_scope(tenant_id, obj, request)))
+            count = schema.built(
+                ("list_count", scope),
+                lambda: (
+                    sa.select(sa.func.count())
+                    .select_from(records)
+                    .where(*_scope(tenant_id, obj, request))
+                ),
+            )
             total_count = driver_execute(connection, count, values).fetchone()[0]
     return page_body((row[0] for row in rows), next_cursor, total_count)
 
 
-def _scope(tenant_id: uuid.UUID, obj: ObjectSchema,
-           request: ListRequest) -> list[sa.ColumnElement]:
-    return [records.c.tenant_id == written_out(tenant_id),
-            records.c.object_id == written_out(obj.id),
-            records.c.deleted_at.is_not(None) if request.deleted
-            else records.c.deleted_at.is_(None),
-            *(each.build() for each in request.conditions)]
+def _scope(tenant_id: uuid.UUID, obj: ObjectSchema, request: ListRequest) -> list[sa.ColumnElement]:
+    return [
+        records.c.tenant_id == written_out(tenant_id),
+        records.c.object_id == written_out(obj.id),
+        records.c.deleted_at.is_not(None) if request.deleted else records.c.deleted_at.is_(None),
+        *(each.build() for each in request.conditions),
+    ]
 
 
-def _page_statement(tenant_id: uuid.UUID, schema: TenantSchema, obj: ObjectSchema,
-                    request: ListRequest) -> sa.Select:
+def _page_statement(
+    tenant_id: uuid.UUID, schema: TenantSchema, obj: ObjectSchema, request: ListRequest
+) -> sa.Select:
     """The page is chosen in an inner query (filters, keyset, order, limit: what the
     partial indexes serve) and only its rows are rendered as JSON by the outer one, so
     a filter matching thousands of rows never builds thousands of JSON documents."""
     scope = _scope(tenant_id, obj, request)
-    order = [target.element.desc() if descending else target.element.asc()
-             for target, descending in request.sort]
-    sort_values = [target.element.label(f"sort_{i}")
-                   for i, (target, _) in enumerate(request.sort)]
+    order = [
+        target.element.desc() if descending else target.element.asc()
+        for target, descending in request.sort
+    ]
+    sort_values = [target.element.label(f"sort_{i}") for i, (target, _) in enumerate(request.sort)]
     inner = sa.select(records, *sort_values).where(*scope)
     if request.after is not None:
         inner = inner.where(request.after.build())
@@ -367,13 +455,17 @@ def _page_statement(tenant_id: uuid.UUID, schema: TenantSchema, obj: ObjectSchem
     # Named as text: SQLAlchemy builds a subquery's column collection (a proxy per column
     # of ``records``) on first use of ``page.c``, which costs more than the query.
     sorted_by = [sa.literal_column(f"records.sort_{i}") for i in range(len(request.sort))]
-    columns = [record_json_text(obj, schema, tenant_id, request.fields).label("json"),
-               *[value.label(f"sort_{i}") for i, value in enumerate(sorted_by)]]
+    columns = [
+        record_json_text(obj, schema, tenant_id, request.fields).label("json"),
+        *[value.label(f"sort_{i}") for i, value in enumerate(sorted_by)],
+    ]
     if request.count:
         total = sa.select(sa.func.count()).select_from(records).where(*scope).scalar_subquery()
         columns.append(total.label("total"))
-    outer_order = [value.desc() if descending else value.asc()
-                   for value, (_, descending) in zip(sorted_by, request.sort)]
+    outer_order = [
+        value.desc() if descending else value.asc()
+        for value, (_, descending) in zip(sorted_by, request.sort)
+    ]
     return sa.select(*columns).select_from(page).order_by(*outer_order)
 
 

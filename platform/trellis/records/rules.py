@@ -6,12 +6,14 @@ required everywhere. Values are read lazily through :class:`RecordView`: stored
 fields are converted for the engine, formula fields evaluated, cross-object paths
 fetched once per related record, roll-ups computed in SQL.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -23,7 +25,7 @@ from trellis.records.tables import records
 from trellis.records.values import is_blank
 from trellis.rule_engine import FormulaError
 
-RECORD_ERRORS = "_record"   # envelope key of errors that belong to no single field
+RECORD_ERRORS = "_record"  # envelope key of errors that belong to no single field
 
 
 class RuleContext:
@@ -33,45 +35,78 @@ class RuleContext:
         self.connection = connection
         self.actor = actor
         self.schema = schema
-        self.now = dt.datetime.now(dt.timezone.utc)
-        self.globals = {"$User.Id": str(actor.user_id) if actor.user_id else None,
-                        "$User.Email": actor.email,
-                        "$Profile.Name": "admin" if actor.is_admin else "standard",
-                        "$Organization.Id": str(actor.tenant_id),
-                        "$Organization.Name": actor.tenant_slug}
+        self.now = dt.datetime.now(dt.UTC)
+        self.globals = {
+            "$User.Id": str(actor.user_id) if actor.user_id else None,
+            "$User.Email": actor.email,
+            "$Profile.Name": "admin" if actor.is_admin else "standard",
+            "$Organization.Id": str(actor.tenant_id),
+            "$Organization.Name": actor.tenant_slug,
+        }
         self._related: dict[uuid.UUID, RecordView | None] = {}
 
-    def view(self, obj: ObjectSchema, data: Mapping[str, Any],
-             system: Mapping[str, Any] | None = None) -> RecordView:
+    def view(
+        self, obj: ObjectSchema, data: Mapping[str, Any], system: Mapping[str, Any] | None = None
+    ) -> RecordView:
         return RecordView(self, obj, data, system or {})
 
     def related(self, obj: ObjectSchema, record_id: str) -> RecordView | None:
         key = uuid.UUID(record_id)
         if key not in self._related:
-            row = self.connection.execute(sa.select(
-                records.c.id, records.c.data, records.c.owner_id, records.c.created_at,
-                records.c.updated_at, records.c.created_by, records.c.updated_by,
-                records.c.version).where(records.c.tenant_id == self.actor.tenant_id,
-                                         records.c.object_id == obj.id, records.c.id == key,
-                                         records.c.deleted_at.is_(None))).first()
-            self._related[key] = None if row is None else self.view(
-                obj, row.data, {name: getattr(row, name) for name in row._fields
-                                if name != "data"})
+            row = self.connection.execute(
+                sa.select(
+                    records.c.id,
+                    records.c.data,
+                    records.c.owner_id,
+                    records.c.created_at,
+                    records.c.updated_at,
+                    records.c.created_by,
+                    records.c.updated_by,
+                    records.c.version,
+                ).where(
+                    records.c.tenant_id == self.actor.tenant_id,
+                    records.c.object_id == obj.id,
+                    records.c.id == key,
+                    records.c.deleted_at.is_(None),
+                )
+            ).first()
+            self._related[key] = (
+                None
+                if row is None
+                else self.view(
+                    obj,
+                    row.data,
+                    {name: getattr(row, name) for name in row._fields if name != "data"},
+                )
+            )
         return self._related[key]
 
-    def evaluate(self, obj: ObjectSchema, source: str, view: RecordView, *,
-                 expected_type: str | None = None, prior: RecordView | None = None,
-                 is_new: bool = False) -> Any:
+    def evaluate(
+        self,
+        obj: ObjectSchema,
+        source: str,
+        view: RecordView,
+        *,
+        expected_type: str | None = None,
+        prior: RecordView | None = None,
+        is_new: bool = False,
+    ) -> Any:
         formula = self.schema.formulas.compile(obj, source, expected_type=expected_type)
-        return formula.evaluate(view, prior=prior, is_new=is_new, now=self.now,
-                                globals=self.globals)
+        return formula.evaluate(
+            view, prior=prior, is_new=is_new, now=self.now, globals=self.globals
+        )
 
 
 class RecordView(Mapping[str, Any]):
     """A record as the formula engine sees it, computed on demand."""
 
-    def __init__(self, context: RuleContext, obj: ObjectSchema, data: Mapping[str, Any],
-                 system: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        context: RuleContext,
+        obj: ObjectSchema,
+        data: Mapping[str, Any],
+        system: Mapping[str, Any],
+    ) -> None:
         self.context = context
         self.obj = obj
         self.data = data
@@ -104,23 +139,26 @@ class RecordView(Mapping[str, Any]):
         definition = field.definition
         if field.type.name == "rollup":
             record_id = self.system.get("id")
-            if record_id is None:   # a new record has no children yet
+            if record_id is None:  # a new record has no children yet
                 return Decimal(0) if definition["function"] in {"COUNT", "SUM"} else None
             resolver = self.context.schema.formulas.sql(self.obj, self.context.actor.tenant_id)
             return self.context.connection.execute(
-                sa.select(resolver.rollup(field)).select_from(records)
-                .where(records.c.tenant_id == self.context.actor.tenant_id,
-                       records.c.id == record_id)).scalar()
+                sa.select(resolver.rollup(field))
+                .select_from(records)
+                .where(
+                    records.c.tenant_id == self.context.actor.tenant_id, records.c.id == record_id
+                )
+            ).scalar()
         formula = self.context.schema.formulas.field_formula(self.obj, field)
         value = formula.evaluate(self, now=self.context.now, globals=self.context.globals)
-        if value is None or definition.get("return_type") not in {"number", "currency",
-                                                                  "percent"}:
+        if value is None or definition.get("return_type") not in {"number", "currency", "percent"}:
             return value
         # As the SQL form does (formulas.finish_number): percent as shown, rounded to scale.
         if definition["return_type"] == "percent":
             value = value * 100
-        return value.quantize(Decimal(1).scaleb(-int(definition.get("scale", 2))),
-                              rounding=ROUND_HALF_UP)
+        return value.quantize(
+            Decimal(1).scaleb(-int(definition.get("scale", 2))), rounding=ROUND_HALF_UP
+        )
 
     def __getitem__(self, path: str) -> Any:
         return self.get(path)
@@ -132,8 +170,7 @@ class RecordView(Mapping[str, Any]):
         return len(self.obj.fields)
 
 
-def apply_default_formulas(context: RuleContext, obj: ObjectSchema,
-                           data: dict[str, Any]) -> None:
+def apply_default_formulas(context: RuleContext, obj: ObjectSchema, data: dict[str, Any]) -> None:
     """Fill blank fields of a new record from their ``default_formula``."""
     errors: dict[str, list[str]] = {}
     for field in obj.writes.default_formulas:
@@ -150,21 +187,34 @@ def apply_default_formulas(context: RuleContext, obj: ObjectSchema,
         raise ValidationError("Some defaults could not be computed.", fields=errors)
 
 
-def enforce(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
-            prior: Mapping[str, Any] | None, changed: set[str],
-            system: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+def enforce(
+    context: RuleContext,
+    obj: ObjectSchema,
+    merged: Mapping[str, Any],
+    prior: Mapping[str, Any] | None,
+    changed: set[str],
+    system: Mapping[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
     """Conditional fields and validation rules, reported at once with ``errors`` (the
     required-field errors found before)."""
     if obj.writes.conditional or obj.writes.validation_rules:
         _rule_errors(context, obj, merged, prior, changed, system, errors)
     if errors:
-        raise ValidationError("The record breaks some rules.", fields=errors,
-                              code="validation_error")
+        raise ValidationError(
+            "The record breaks some rules.", fields=errors, code="validation_error"
+        )
 
 
-def _rule_errors(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, Any],
-                 prior: Mapping[str, Any] | None, changed: set[str],
-                 system: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+def _rule_errors(
+    context: RuleContext,
+    obj: ObjectSchema,
+    merged: Mapping[str, Any],
+    prior: Mapping[str, Any] | None,
+    changed: set[str],
+    system: Mapping[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
     """Add the messages of failed conditions and validation rules to ``errors``."""
     plan = obj.writes
     is_new = prior is None
@@ -177,28 +227,40 @@ def _rule_errors(context: RuleContext, obj: ObjectSchema, merged: Mapping[str, A
     for field in plan.conditional:
         name, definition = field.api_name, field.definition
         try:
-            if definition.get("visible_when") and name in changed and \
-                    not is_blank(merged.get(name)) and \
-                    condition(definition["visible_when"], view) is not True:
+            if (
+                definition.get("visible_when")
+                and name in changed
+                and not is_blank(merged.get(name))
+                and condition(definition["visible_when"], view) is not True
+            ):
                 errors.setdefault(name, []).append("This field is hidden here.")
-            if definition.get("read_only_when") and name in changed and \
-                    condition(definition["read_only_when"], before or view) is True:
+            if (
+                definition.get("read_only_when")
+                and name in changed
+                and condition(definition["read_only_when"], before or view) is True
+            ):
                 errors.setdefault(name, []).append("This field is read-only here.")
-            if definition.get("required_when") and is_blank(merged.get(name)) and \
-                    name not in errors and condition(definition["required_when"], view) is True:
+            if (
+                definition.get("required_when")
+                and is_blank(merged.get(name))
+                and name not in errors
+                and condition(definition["required_when"], view) is True
+            ):
                 errors.setdefault(name, []).append("This field is required.")
         except FormulaError as error:
             errors.setdefault(name, []).append(f"A condition could not be evaluated: {error}")
     for rule in plan.validation_rules:
         target = rule.get("error_field") or RECORD_ERRORS
         try:
-            failed = context.evaluate(obj, rule["condition"], view, expected_type="checkbox",
-                                      prior=before, is_new=is_new)
+            failed = context.evaluate(
+                obj, rule["condition"], view, expected_type="checkbox", prior=before, is_new=is_new
+            )
         except FormulaError as error:
             errors.setdefault(target, []).append(
-                f"Rule {rule['name']} could not be evaluated: {error}")
+                f"Rule {rule['name']} could not be evaluated: {error}"
+            )
             continue
-        if failed is True:     # blank does not fire, as in Salesforce
+        if failed is True:  # blank does not fire, as in Salesforce
             errors.setdefault(target, []).append(rule["message"])
 
 

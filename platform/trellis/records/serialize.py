@@ -7,49 +7,73 @@ round trip in Python, computes formulas and roll-ups where the data lives, and
 gives reads, lists, creates and updates (through ``RETURNING``) one identical
 serialisation.
 """
+
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 
-SYSTEM_JSON = ("'id', id, 'version', version, 'created_at', created_at, "
-               "'updated_at', updated_at, 'created_by', created_by, "
-               "'updated_by', updated_by, 'owner_id', owner_id")
+SYSTEM_JSON = (
+    "'id', id, 'version', version, 'created_at', created_at, "
+    "'updated_at', updated_at, 'created_by', created_by, "
+    "'updated_by', updated_by, 'owner_id', owner_id"
+)
 # jsonb_build_object takes at most 100 arguments: build larger objects in chunks.
 PAIRS_PER_CALL = 40
 
 
-def record_json(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
-                fields: Iterable[str] | None = None) -> sa.ColumnElement:
+def record_json(
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    tenant_id: uuid.UUID,
+    fields: Iterable[str] | None = None,
+) -> sa.ColumnElement:
     """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``),
     built once per revision and projection."""
     fields = None if fields is None else tuple(fields)
-    return schema.built(("record_json", obj.id, tenant_id, fields),
-                        lambda: _record_json(obj, schema, tenant_id, fields))
+    return schema.built(
+        ("record_json", obj.id, tenant_id, fields),
+        lambda: _record_json(obj, schema, tenant_id, fields),
+    )
 
 
-def _record_json(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
-                 fields: tuple[str, ...] | None) -> sa.ColumnElement:
+def _record_json(
+    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, fields: tuple[str, ...] | None
+) -> sa.ColumnElement:
     resolver = schema.formulas.sql(obj, tenant_id)
     if fields is not None:
-        pairs = [(name, resolver.field(name) if obj.fields[name].type.computed
-                  else sa.literal_column(f"data->'{name}'")) for name in fields]
+        pairs = [
+            (
+                name,
+                resolver.field(name)
+                if obj.fields[name].type.computed
+                else sa.literal_column(f"data->'{name}'"),
+            )
+            for name in fields
+        ]
         return _build([("id", sa.literal_column("id"))] + pairs)
-    stored = [name for name, field in obj.fields.items()
-              if not field.type.computed or field.type.name == "auto_number"]
-    template = json.dumps({name: None for name in stored})
+    stored = [
+        name
+        for name, field in obj.fields.items()
+        if not field.type.computed or field.type.name == "auto_number"
+    ]
+    template = json.dumps(dict.fromkeys(stored))
     hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields))
     data = f"(data - ARRAY[{hidden}]::text[])" if hidden else "data"
     expression = sa.literal_column(
-        f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB)
-    computed = [(name, resolver.field(name)) for name, field in obj.fields.items()
-                if field.type.computed and field.type.name != "auto_number"]
+        f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB
+    )
+    computed = [
+        (name, resolver.field(name))
+        for name, field in obj.fields.items()
+        if field.type.computed and field.type.name != "auto_number"
+    ]
     if computed:
         expression = expression.op("||")(_build(computed))
     return expression
@@ -59,7 +83,7 @@ def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
     parts = []
     for start in range(0, len(pairs), PAIRS_PER_CALL):
         arguments: list[sa.ColumnElement] = []
-        for name, value in pairs[start:start + PAIRS_PER_CALL]:
+        for name, value in pairs[start : start + PAIRS_PER_CALL]:
             arguments += [sa.literal_column(f"'{name}'"), value]
         parts.append(sa.func.jsonb_build_object(*arguments, type_=JSONB))
     expression = parts[0]
@@ -68,8 +92,12 @@ def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
     return expression
 
 
-def record_json_text(obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID,
-                     fields: Iterable[str] | None = None) -> sa.ColumnElement:
+def record_json_text(
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    tenant_id: uuid.UUID,
+    fields: Iterable[str] | None = None,
+) -> sa.ColumnElement:
     return sa.cast(record_json(obj, schema, tenant_id, fields), sa.Text)
 
 

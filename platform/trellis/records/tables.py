@@ -1,5 +1,6 @@
 """Records, references between them, field history, the events outbox and auto-number
 counters."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ _uuid = UUID(as_uuid=True)
 _timestamp = sa.DateTime(timezone=True)
 
 records = sa.Table(
-    "records", metadata,
+    "records",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", _uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
     sa.Column("object_id", _uuid, nullable=False),
@@ -26,7 +28,8 @@ records = sa.Table(
 )
 
 record_refs = sa.Table(
-    "record_refs", metadata,
+    "record_refs",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("source_id", _uuid, primary_key=True),
     sa.Column("field", sa.Text, primary_key=True),
@@ -35,7 +38,8 @@ record_refs = sa.Table(
 )
 
 record_history = sa.Table(
-    "record_history", metadata,
+    "record_history",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("record_id", _uuid, nullable=False),
@@ -47,7 +51,8 @@ record_history = sa.Table(
 )
 
 events = sa.Table(
-    "events", metadata,
+    "events",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("object_id", _uuid, nullable=False),
@@ -60,7 +65,8 @@ events = sa.Table(
 )
 
 auto_number_counters = sa.Table(
-    "auto_number_counters", metadata,
+    "auto_number_counters",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("object_id", _uuid, primary_key=True),
     sa.Column("field", sa.Text, primary_key=True),

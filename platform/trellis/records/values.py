@@ -3,9 +3,11 @@
 All problems of one write are collected and reported together, keyed by field, so
 the API and the form show every error at once.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trellis.errors import ValidationError
 from trellis.metadata.compiled import ObjectSchema
@@ -21,8 +23,9 @@ def is_blank(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def normalize_values(obj: ObjectSchema, values: Any, *, prior: Mapping[str, Any] | None,
-                     system_actor: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+def normalize_values(
+    obj: ObjectSchema, values: Any, *, prior: Mapping[str, Any] | None, system_actor: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return (custom field values by api_name, writable system values) or raise.
 
     ``prior`` is the stored data on update (``None`` on create). An unchanged value is
@@ -68,5 +71,8 @@ def apply_defaults(obj: ObjectSchema, data: dict[str, Any]) -> None:
 
 
 def required_errors(obj: ObjectSchema, merged: Mapping[str, Any]) -> dict[str, list[str]]:
-    return {name: ["This field is required."] for name in obj.writes.required
-            if is_blank(merged.get(name))}
+    return {
+        name: ["This field is required."]
+        for name in obj.writes.required
+        if is_blank(merged.get(name))
+    }

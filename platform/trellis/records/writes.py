@@ -9,6 +9,7 @@ restore logs its history row and event in one. What a write logs is defined once
 For PostgreSQL (and the driver) one statement of N rows costs far less than 3N
 statements, even pipelined: no per-statement parse, bind, plan or result round.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -42,68 +43,120 @@ def _logged(entries: sa.CTE) -> list[sa.CTE]:
     their conditions on the state that triggered them."""
     tenant, object_id = _scalar("tenant_id", _UUID), _scalar("object_id", _UUID)
     actor = _scalar("actor_id", _UUID)
-    history = record_history.insert().from_select(
-        ["tenant_id", "record_id", "object_id", "action", "changes", "actor_id"],
-        sa.select(tenant, entries.c.id, object_id, entries.c.action, entries.c.changes, actor),
-    ).cte("history")
+    history = (
+        record_history.insert()
+        .from_select(
+            ["tenant_id", "record_id", "object_id", "action", "changes", "actor_id"],
+            sa.select(tenant, entries.c.id, object_id, entries.c.action, entries.c.changes, actor),
+        )
+        .cte("history")
+    )
     payload = sa.func.jsonb_build_object(
-        _key("object"), _scalar("object_name", sa.Text),
-        _key("record_id"), sa.cast(entries.c.id, sa.Text),
-        _key("changes"), entries.c.changes, _key("record"), entries.c.record,
-        _key("prior"), entries.c.prior, _key("chain"), _scalar("chain", JSONB))
-    outbox = events.insert().from_select(
-        ["tenant_id", "object_id", "record_id", "type", "actor_id", "payload"],
-        sa.select(tenant, object_id, entries.c.id,
-                  _key("record.").op("||")(entries.c.action), actor, payload),
-    ).cte("outbox")
+        _key("object"),
+        _scalar("object_name", sa.Text),
+        _key("record_id"),
+        sa.cast(entries.c.id, sa.Text),
+        _key("changes"),
+        entries.c.changes,
+        _key("record"),
+        entries.c.record,
+        _key("prior"),
+        entries.c.prior,
+        _key("chain"),
+        _scalar("chain", JSONB),
+    )
+    outbox = (
+        events.insert()
+        .from_select(
+            ["tenant_id", "object_id", "record_id", "type", "actor_id", "payload"],
+            sa.select(
+                tenant,
+                object_id,
+                entries.c.id,
+                _key("record.").op("||")(entries.c.action),
+                actor,
+                payload,
+            ),
+        )
+        .cte("outbox")
+    )
     return [history, outbox]
 
 
-def create_statement(record_json_text: sa.ColumnElement,
-                     lookups: tuple[str, ...]) -> sa.Select:
+def create_statement(record_json_text: sa.ColumnElement, lookups: tuple[str, ...]) -> sa.Select:
     """Insert records and log their creation; returns each record's ``id`` and ``json``.
 
     Parameters: arrays ``id``, ``data`` (jsonb) and ``owner_id``, one element per
     record, and those of :func:`_logged`. The values of the object's ``lookups`` fields
     become ``record_refs`` rows. The history of a new record lists every stored value as
     changed from blank."""
-    arrays = sa.func.unnest(_array("id", _UUID), _array("data", JSONB),
-                            _array("owner_id", _UUID)) \
-        .table_valued("id", "data", "owner_id").render_derived(name="arrays")
+    arrays = (
+        sa.func.unnest(_array("id", _UUID), _array("data", JSONB), _array("owner_id", _UUID))
+        .table_valued("id", "data", "owner_id")
+        .render_derived(name="arrays")
+    )
     new = sa.select(arrays.c.id, arrays.c.data, arrays.c.owner_id).cte("new_records")
     actor = _scalar("actor_id", _UUID)
-    saved = records.insert().from_select(
-        ["tenant_id", "id", "object_id", "data", "owner_id", "created_by", "updated_by"],
-        sa.select(_scalar("tenant_id", _UUID), new.c.id, _scalar("object_id", _UUID),
-                  new.c.data, new.c.owner_id, actor, actor),
-    ).returning(records.c.id, record_json_text.label("json")).cte("saved")
+    saved = (
+        records.insert()
+        .from_select(
+            ["tenant_id", "id", "object_id", "data", "owner_id", "created_by", "updated_by"],
+            sa.select(
+                _scalar("tenant_id", _UUID),
+                new.c.id,
+                _scalar("object_id", _UUID),
+                new.c.data,
+                new.c.owner_id,
+                actor,
+                actor,
+            ),
+        )
+        .returning(records.c.id, record_json_text.label("json"))
+        .cte("saved")
+    )
     changes = sa.literal_column(
         "COALESCE((SELECT jsonb_object_agg(key, jsonb_build_array(NULL, value)) "
-        "FROM jsonb_each(new_records.data)), '{}'::jsonb)", JSONB)
-    entries = sa.select(new.c.id, _key("created").label("action"), changes.label("changes"),
-                        new.c.data.label("record"),
-                        sa.cast(sa.null(), JSONB).label("prior")).cte("entries")
+        "FROM jsonb_each(new_records.data)), '{}'::jsonb)",
+        JSONB,
+    )
+    entries = sa.select(
+        new.c.id,
+        _key("created").label("action"),
+        changes.label("changes"),
+        new.c.data.label("record"),
+        sa.cast(sa.null(), JSONB).label("prior"),
+    ).cte("entries")
     writes = _logged(entries)
     if lookups:
         # The field names are fixed when the statement is built: a parameter with its value.
         names = sa.cast(sa.bindparam("lookups", list(lookups)), ARRAY(sa.Text))
         lookup = sa.func.unnest(names).table_valued("field").render_derived(name="lookup")
         target = new.c.data.op("->>")(lookup.c.field)
-        writes.append(record_refs.insert().from_select(
-            ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
-            sa.select(_scalar("tenant_id", _UUID), new.c.id, lookup.c.field,
-                      sa.cast(target, _UUID), _scalar("object_id", _UUID))
-            .where(target.is_not(None)),
-        ).cte("refs"))
+        writes.append(
+            record_refs.insert()
+            .from_select(
+                ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
+                sa.select(
+                    _scalar("tenant_id", _UUID),
+                    new.c.id,
+                    lookup.c.field,
+                    sa.cast(target, _UUID),
+                    _scalar("object_id", _UUID),
+                ).where(target.is_not(None)),
+            )
+            .cte("refs")
+        )
     return sa.select(saved.c.id, saved.c.json).add_cte(*writes)
 
 
 def _log_statement() -> sa.Select:
-    entries = sa.select(_scalar("record_id", _UUID).label("id"),
-                        _scalar("action", sa.Text).label("action"),
-                        _scalar("changes", JSONB).label("changes"),
-                        _scalar("record", JSONB).label("record"),
-                        _scalar("prior", JSONB).label("prior")).cte("entries")
+    entries = sa.select(
+        _scalar("record_id", _UUID).label("id"),
+        _scalar("action", sa.Text).label("action"),
+        _scalar("changes", JSONB).label("changes"),
+        _scalar("record", JSONB).label("record"),
+        _scalar("prior", JSONB).label("prior"),
+    ).cte("entries")
     return sa.select(sa.literal_column("1")).add_cte(*_logged(entries))
 
 

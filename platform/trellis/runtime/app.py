@@ -1,8 +1,10 @@
 """The application factory."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import jinja2
 import redis
@@ -12,33 +14,38 @@ from trellis.api.request import RowIdConverter
 from trellis.automation.actions import ActionRegistry
 from trellis.config import Config, load_config
 from trellis.db import Database
-from trellis.runtime.embedded import resolve_service_urls
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.plugins_manager import build_plugin_manager
 from trellis.rule_engine import FunctionRegistry
+from trellis.runtime.embedded import resolve_service_urls
 from trellis.state import AppState
 
 
-
-def create_app(config: Config | Mapping[str, Any] | None = None,
-               plugins: Iterable[object | str] = ()) -> Flask:
+def create_app(
+    config: Config | Mapping[str, Any] | None = None, plugins: Iterable[object | str] = ()
+) -> Flask:
     """Build a Trellis app: configuration, database, Redis, plugins, routes, Celery."""
+    import trellis.ui_templates
     from trellis import errors, observability
     from trellis.identity import auth
     from trellis.runtime import celery_app
-    import trellis.ui_templates
 
     if not isinstance(config, Config):
         config = load_config(config)
     database_url, redis_url, redis_embedded = resolve_service_urls(
-        config.database_url, config.redis_url, config.instance_path)
+        config.database_url, config.redis_url, config.instance_path
+    )
     config = config.replace(database_url=database_url, redis_url=redis_url)
 
     ui_root = Path(trellis.ui_templates.__file__).parent
-    app = Flask("trellis", instance_path=config.instance_path,
-                static_folder=str(ui_root / "static"), static_url_path="/static",
-                template_folder=str(ui_root / "templates"))
+    app = Flask(
+        "trellis",
+        instance_path=config.instance_path,
+        static_folder=str(ui_root / "static"),
+        static_url_path="/static",
+        template_folder=str(ui_root / "templates"),
+    )
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=config.max_body_bytes,
@@ -52,7 +59,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None,
     plugin_manager = build_plugin_manager([*configured, *plugins])
     folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
     app.jinja_loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))])
+        [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))]
+    )
     field_types = FieldTypeRegistry()
     plugin_manager.hook.register_field_types(registry=field_types)
     formula_functions = FunctionRegistry()

@@ -1,4 +1,5 @@
 """Celery wiring: one Celery instance per app, every task run inside the app context."""
+
 from __future__ import annotations
 
 from celery import Celery, Task
@@ -10,7 +11,7 @@ from trellis.outbox.nudges import listener_step, nudge_key
 def broker_url(redis_url: str) -> str:
     """kombu spells Unix-socket Redis ``redis+socket://``; redis-py spells it ``unix://``."""
     if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url[len("unix://"):]
+        return "redis+socket://" + redis_url[len("unix://") :]
     return redis_url
 
 
@@ -40,8 +41,9 @@ def celery_init_app(app: Flask) -> Celery:
         timezone="UTC",
     )
     # Web processes nudge workers through a Redis list (trellis.outbox.nudges); this hears them.
-    celery.steps["worker"].add(listener_step(
-        state.redis, nudge_key(state.config.redis_namespace), celery.send_task))
+    celery.steps["worker"].add(
+        listener_step(state.redis, nudge_key(state.config.redis_namespace), celery.send_task)
+    )
     state.plugins.hook.register_celery_tasks(celery=celery)
     celery.set_default()
     app.extensions["celery"] = celery

@@ -4,6 +4,7 @@
 fresh machine needs nothing installed by hand. Data lives under the instance
 folder and survives restarts.
 """
+
 from __future__ import annotations
 
 import socket
@@ -53,8 +54,9 @@ def start_redis(data_dir: Path) -> str:
     return f"unix://{client.socket_file}"
 
 
-def resolve_service_urls(database_url: str | None, redis_url: str | None,
-                         instance_path: str) -> tuple[str, str, bool]:
+def resolve_service_urls(
+    database_url: str | None, redis_url: str | None, instance_path: str
+) -> tuple[str, str, bool]:
     """Fill in missing URLs with embedded servers; also report whether Redis is embedded."""
     instance = Path(instance_path)
     redis_embedded = not redis_url

@@ -1,4 +1,5 @@
 """Alembic, configured in code: ``trellis db upgrade`` and the test suite call this."""
+
 from __future__ import annotations
 
 from pathlib import Path

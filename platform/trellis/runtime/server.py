@@ -5,17 +5,27 @@ many threads it has. ``processes > 1`` pre-forks gunicorn workers (threaded, lik
 waitress) that share the listening socket; each builds its own app, database pool and
 Redis connections after the fork, so nothing is shared between them but the socket.
 """
+
 from __future__ import annotations
 
 import gc
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
 
-def serve(make_app: Callable[[], Flask], *, host: str, port: int, threads: int,
-          processes: int = 1, ident: str = "trellis", quiet: bool = False) -> None:
+def serve(
+    make_app: Callable[[], Flask],
+    *,
+    host: str,
+    port: int,
+    threads: int,
+    processes: int = 1,
+    ident: str = "trellis",
+    quiet: bool = False,
+) -> None:
     """Serve ``make_app()`` on ``host:port`` until interrupted."""
     if processes <= 1:
         import waitress
@@ -24,19 +34,26 @@ def serve(make_app: Callable[[], Flask], *, host: str, port: int, threads: int,
         # which under steady load is nearly every request: noise, and a cost per request.
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
-        waitress.serve(settled(make_app()), host=host, port=port, threads=threads, ident=ident,
-                       _quiet=quiet)
+        waitress.serve(
+            settled(make_app()), host=host, port=port, threads=threads, ident=ident, _quiet=quiet
+        )
         return
     from gunicorn.app.base import BaseApplication
 
     class Workers(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            settings = {"bind": f"{host}:{port}", "workers": processes, "threads": threads,
-                        "worker_class": "gthread", "proc_name": ident,
-                        "loglevel": "warning" if quiet else "info", "accesslog": None,
-                        # No runtime control socket (gunicorn 24+): one fixed path per
-                        # user, which a second server on the machine would contend for.
-                        "control_socket_disable": True}
+            settings = {
+                "bind": f"{host}:{port}",
+                "workers": processes,
+                "threads": threads,
+                "worker_class": "gthread",
+                "proc_name": ident,
+                "loglevel": "warning" if quiet else "info",
+                "accesslog": None,
+                # No runtime control socket (gunicorn 24+): one fixed path per
+                # user, which a second server on the machine would contend for.
+                "control_socket_disable": True,
+            }
             for key, value in settings.items():
                 if key in self.cfg.settings:
                     self.cfg.set(key, value)

@@ -1,4 +1,5 @@
 """Built-in Celery tasks: the smoke test and the index builder."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,8 +29,7 @@ def register_celery_tasks(celery: Any) -> None:
         from trellis.state import get_state
 
         try:
-            return build_pending_indexes(get_state().database.owner_engine,
-                                         uuid.UUID(tenant_id))
+            return build_pending_indexes(get_state().database.owner_engine, uuid.UUID(tenant_id))
         except BuilderBusy:
             raise self.retry(countdown=1) from None
 
@@ -39,15 +39,24 @@ def register_celery_tasks(celery: Any) -> None:
         from trellis.state import get_state
 
         with get_state().database.owner() as connection:
-            tenants = connection.execute(sa.text(
-                "SELECT DISTINCT tenant_id FROM field_indexes "
-                "WHERE status IN ('building', 'dropping')")).scalars().all()
+            tenants = (
+                connection.execute(
+                    sa.text(
+                        "SELECT DISTINCT tenant_id FROM field_indexes "
+                        "WHERE status IN ('building', 'dropping')"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         for tenant_id in tenants:
             build_indexes.delay(str(tenant_id))
         return len(tenants)
 
     celery.conf.beat_schedule = {
         **(celery.conf.beat_schedule or {}),
-        "trellis-reconcile-indexes": {"task": "trellis.reconcile_indexes",
-                                      "schedule": RECONCILE_SECONDS},
+        "trellis-reconcile-indexes": {
+            "task": "trellis.reconcile_indexes",
+            "schedule": RECONCILE_SECONDS,
+        },
     }

@@ -1,4 +1,5 @@
 """Entry point for ``celery -A trellis.runtime.worker worker`` (``trellis worker`` does the same)."""
+
 from __future__ import annotations
 
 from trellis import create_app

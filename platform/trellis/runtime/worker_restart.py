@@ -9,23 +9,25 @@ So the command starts over in the same process (``exec``: the same pid, so a
 supervisor or a test that signals it still reaches it), after a delay that doubles
 with each quick failure. A clean stop (SIGTERM, SIGINT) ends the process as usual.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import sys
 import time
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 RESTARTS = "TRELLIS_WORKER_RESTARTS"
-STABLE_SECONDS = 60        # a worker that ran this long before failing starts afresh
+STABLE_SECONDS = 60  # a worker that ran this long before failing starts afresh
 MAX_DELAY_SECONDS = 30
 
 
 def restart_delay(restarts: int) -> int:
     """Seconds to wait before the next start: 1, 2, 4 … at most 30."""
-    return min(2 ** restarts, MAX_DELAY_SECONDS)
+    return min(2**restarts, MAX_DELAY_SECONDS)
 
 
 def run_restarting(run: Callable[[], object], argv: list[str]) -> None:
@@ -45,8 +47,10 @@ def run_restarting(run: Callable[[], object], argv: list[str]) -> None:
     started = time.monotonic()
     run()
     code = stopped.get("code")
-    requested = any(flag is not None and flag is not False      # a shutdown signal
-                    for flag in (state.should_stop, state.should_terminate))
+    requested = any(
+        flag is not None and flag is not False  # a shutdown signal
+        for flag in (state.should_stop, state.should_terminate)
+    )
     if code not in (0, None) and not requested:
         _start_over(argv, ran_for=time.monotonic() - started, code=code)
 

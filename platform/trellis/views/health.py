@@ -1,4 +1,5 @@
 """Liveness, readiness and metrics endpoints for load balancers and Prometheus."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

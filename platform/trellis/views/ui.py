@@ -1,25 +1,29 @@
 """Browser pages: login, logout and the home page."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from trellis.identity.auth import current_actor
 from trellis.errors import NotFound
+from trellis.identity.auth import current_actor
 from trellis.identity.ratelimit import LoginLimiter
 from trellis.identity.sessions import end_session, start_session
-from trellis.state import get_state
 from trellis.identity.tenants import get_tenant
 from trellis.identity.users import authenticate
+from trellis.state import get_state
 
 blueprint = Blueprint("ui", __name__)
 
 
 def login_limiter() -> LoginLimiter:
     state = get_state()
-    return LoginLimiter(state.redis, attempts=state.config.login_attempts,
-                        window_seconds=state.config.login_window_seconds,
-                        prefix=f"{state.config.redis_namespace}:login")
+    return LoginLimiter(
+        state.redis,
+        attempts=state.config.login_attempts,
+        window_seconds=state.config.login_window_seconds,
+        prefix=f"{state.config.redis_namespace}:login",
+    )
 
 
 @blueprint.get("/")
@@ -47,15 +51,20 @@ def login() -> ResponseReturnValue:
         with state.database.tenant(tenant.id) as connection:
             user = authenticate(connection, form["email"], password)
             if user is not None:
-                secret = start_session(connection, user, hours=state.config.session_hours,
-                                       client_address=request.remote_addr,
-                                       user_agent=request.user_agent.string)
+                secret = start_session(
+                    connection,
+                    user,
+                    hours=state.config.session_hours,
+                    client_address=request.remote_addr,
+                    user_agent=request.user_agent.string,
+                )
     except NotFound:
         user = None
     if user is None:
         limiter.record_failure(keys)
-        return render_template("login.html", form=form,
-                               error="Unknown workspace, email or password."), 401
+        return render_template(
+            "login.html", form=form, error="Unknown workspace, email or password."
+        ), 401
     limiter.reset(keys[:1])
     session.clear()  # a fresh session (and CSRF token) after login: no session fixation
     session.update(sid=secret, tid=str(tenant.id))
@@ -70,4 +79,3 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash("You have been signed out.")
     return redirect(url_for("ui.login"))
-

@@ -8,6 +8,7 @@ consecutive dead deliveries turn the subscription off, with the reason in
 ``disabled_reason``. The ``X-Trellis-Delivery`` header carries the delivery id, the
 same on every attempt and replay, so receivers can drop duplicates.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -16,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from trellis.automation.execute import backoff_seconds
-from trellis.webhooks.subscriptions import webhook_deliveries, webhook_subscriptions
 from trellis.config import Config
 from trellis.db import Database
-from trellis.webhooks.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
-from trellis.records.tables import events
 from trellis.identity.tables import tenants
+from trellis.records.tables import events
+from trellis.webhooks.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
+from trellis.webhooks.subscriptions import webhook_deliveries, webhook_subscriptions
 
 DELIVERY_HEADER = "X-Trellis-Delivery"
 EVENT_HEADER = "X-Trellis-Event"
@@ -29,23 +30,34 @@ STALE_SECONDS = 30
 REPLAYABLE = frozenset({"dead", "failed", "succeeded"})
 
 
-def send_delivery(database: Database, config: Config, breaker: CircuitBreaker | None,
-                  tenant_id: uuid.UUID, delivery_id: int) -> tuple[str, int]:
+def send_delivery(
+    database: Database,
+    config: Config,
+    breaker: CircuitBreaker | None,
+    tenant_id: uuid.UUID,
+    delivery_id: int,
+) -> tuple[str, int]:
     """Make one attempt at a delivery; return its status and attempts afterwards."""
     with database.tenant(tenant_id) as connection:
         claimed = _claim(connection, delivery_id, config)
         if claimed is None:
-            status = connection.execute(sa.select(
-                webhook_deliveries.c.status, webhook_deliveries.c.attempts).where(
-                webhook_deliveries.c.id == delivery_id)).first()
+            status = connection.execute(
+                sa.select(webhook_deliveries.c.status, webhook_deliveries.c.attempts).where(
+                    webhook_deliveries.c.id == delivery_id
+                )
+            ).first()
             return (status.status, status.attempts) if status else ("missing", 0)
         subscription, body = _request(connection, claimed)
     try:
-        outcome = deliver(subscription.url, body, secret=subscription.secret,
-                          timeout=config.webhook_timeout_seconds,
-                          allow_private=config.webhook_allow_private, breaker=breaker,
-                          headers={DELIVERY_HEADER: str(delivery_id),
-                                   EVENT_HEADER: claimed.event_type})
+        outcome = deliver(
+            subscription.url,
+            body,
+            secret=subscription.secret,
+            timeout=config.webhook_timeout_seconds,
+            allow_private=config.webhook_allow_private,
+            breaker=breaker,
+            headers={DELIVERY_HEADER: str(delivery_id), EVENT_HEADER: claimed.event_type},
+        )
     except DestinationRefused as error:
         # The host may resolve to a private address now, though it did not when saved.
         outcome = Delivery(None, False, 0, error=error.message)
@@ -58,74 +70,128 @@ def _claim(connection: Any, delivery_id: int, config: Config) -> Any:
     may be taken again once its attempt must have ended."""
     lease = int(config.webhook_timeout_seconds) + STALE_SECONDS
     table = webhook_deliveries.c
-    return connection.execute(webhook_deliveries.update().where(
-        table.id == delivery_id,
-        sa.or_(table.status.in_(["queued", "failed"]),
-               sa.and_(table.status == "sending",
-                       table.last_attempt_at < sa.func.now() - sa.text(
-                           f"interval '{lease} seconds'"))))
-        .values(status="sending", attempts=table.attempts + 1, last_attempt_at=sa.func.now(),
-                next_attempt_at=None)
-        .returning(*webhook_deliveries.c)).first()
+    return connection.execute(
+        webhook_deliveries.update()
+        .where(
+            table.id == delivery_id,
+            sa.or_(
+                table.status.in_(["queued", "failed"]),
+                sa.and_(
+                    table.status == "sending",
+                    table.last_attempt_at < sa.func.now() - sa.text(f"interval '{lease} seconds'"),
+                ),
+            ),
+        )
+        .values(
+            status="sending",
+            attempts=table.attempts + 1,
+            last_attempt_at=sa.func.now(),
+            next_attempt_at=None,
+        )
+        .returning(*webhook_deliveries.c)
+    ).first()
 
 
 def _request(connection: Any, delivery: Any) -> tuple[Any, dict[str, Any]]:
     """The subscription as it is now (its URL and secret may have changed) and the body,
     built from the event's snapshot, so every attempt and replay sends the same data."""
-    subscription = connection.execute(sa.select(webhook_subscriptions).where(
-        webhook_subscriptions.c.id == delivery.subscription_id)).one()
-    event = connection.execute(sa.select(events).where(
-        events.c.id == delivery.event_id)).one()
+    subscription = connection.execute(
+        sa.select(webhook_subscriptions).where(
+            webhook_subscriptions.c.id == delivery.subscription_id
+        )
+    ).one()
+    event = connection.execute(sa.select(events).where(events.c.id == delivery.event_id)).one()
     payload = event.payload
     return subscription, {
-        "id": str(delivery.id), "subscription_id": str(subscription.id),
-        "event_id": event.id, "event": event.type, "object": payload.get("object"),
-        "record_id": str(event.record_id), "record": payload.get("record"),
-        "prior": payload.get("prior"), "changes": payload.get("changes") or {},
+        "id": str(delivery.id),
+        "subscription_id": str(subscription.id),
+        "event_id": event.id,
+        "event": event.type,
+        "object": payload.get("object"),
+        "record_id": str(event.record_id),
+        "record": payload.get("record"),
+        "prior": payload.get("prior"),
+        "changes": payload.get("changes") or {},
         "actor_id": str(event.actor_id) if event.actor_id else None,
-        "occurred_at": event.created_at.isoformat()}
+        "occurred_at": event.created_at.isoformat(),
+    }
 
 
-def _finish(connection: Any, config: Config, delivery: Any,
-            outcome: Delivery) -> tuple[str, int]:
+def _finish(connection: Any, config: Config, delivery: Any, outcome: Delivery) -> tuple[str, int]:
     error = None if outcome.ok else (outcome.error or f"HTTP {outcome.status_code}")
-    status = "succeeded" if outcome.ok else \
-        ("dead" if delivery.attempts >= config.webhook_max_attempts else "failed")
-    connection.execute(webhook_deliveries.update().where(
-        webhook_deliveries.c.id == delivery.id).values(
-        status=status, error=error, response_status=outcome.status_code,
-        response_excerpt=outcome.response_excerpt or None, duration_ms=outcome.duration_ms,
-        next_attempt_at=sa.func.now() + sa.text(
-            f"interval '{backoff_seconds(delivery.attempts)} seconds'")
-        if status == "failed" else None))
+    status = (
+        "succeeded"
+        if outcome.ok
+        else ("dead" if delivery.attempts >= config.webhook_max_attempts else "failed")
+    )
+    connection.execute(
+        webhook_deliveries.update()
+        .where(webhook_deliveries.c.id == delivery.id)
+        .values(
+            status=status,
+            error=error,
+            response_status=outcome.status_code,
+            response_excerpt=outcome.response_excerpt or None,
+            duration_ms=outcome.duration_ms,
+            next_attempt_at=sa.func.now()
+            + sa.text(f"interval '{backoff_seconds(delivery.attempts)} seconds'")
+            if status == "failed"
+            else None,
+        )
+    )
     subscriptions = webhook_subscriptions.c
     if status == "succeeded":
-        connection.execute(webhook_subscriptions.update().where(
-            subscriptions.id == delivery.subscription_id, subscriptions.consecutive_failures > 0)
-            .values(consecutive_failures=0))
+        connection.execute(
+            webhook_subscriptions.update()
+            .where(
+                subscriptions.id == delivery.subscription_id, subscriptions.consecutive_failures > 0
+            )
+            .values(consecutive_failures=0)
+        )
     elif status == "dead":
-        failures = connection.execute(webhook_subscriptions.update().where(
-            subscriptions.id == delivery.subscription_id)
+        failures = connection.execute(
+            webhook_subscriptions.update()
+            .where(subscriptions.id == delivery.subscription_id)
             .values(consecutive_failures=subscriptions.consecutive_failures + 1)
-            .returning(subscriptions.consecutive_failures, subscriptions.active)).first()
-        if failures is not None and failures.active and \
-                failures.consecutive_failures >= config.webhook_disable_after:
-            connection.execute(webhook_subscriptions.update().where(
-                subscriptions.id == delivery.subscription_id).values(
-                active=False, updated_at=sa.func.now(), disabled_reason=(
-                    f"Disabled after {failures.consecutive_failures} deliveries in a row "
-                    f"failed {delivery.attempts} times each; the last error: {error}")))
+            .returning(subscriptions.consecutive_failures, subscriptions.active)
+        ).first()
+        if (
+            failures is not None
+            and failures.active
+            and failures.consecutive_failures >= config.webhook_disable_after
+        ):
+            connection.execute(
+                webhook_subscriptions.update()
+                .where(subscriptions.id == delivery.subscription_id)
+                .values(
+                    active=False,
+                    updated_at=sa.func.now(),
+                    disabled_reason=(
+                        f"Disabled after {failures.consecutive_failures} deliveries in a row "
+                        f"failed {delivery.attempts} times each; the last error: {error}"
+                    ),
+                )
+            )
     return status, delivery.attempts
 
 
 def replay(connection: Any, which: Any) -> Any:
     """Queue the delivery ``which`` selects again, from its first attempt; None when there
     is no such delivery or it is not replayable."""
-    return connection.execute(webhook_deliveries.update().where(
-        which, webhook_deliveries.c.status.in_(sorted(REPLAYABLE)))
-        .values(status="queued", attempts=0, error=None, response_status=None,
-                response_excerpt=None, duration_ms=None, next_attempt_at=None)
-        .returning(webhook_deliveries.c.id)).scalar()
+    return connection.execute(
+        webhook_deliveries.update()
+        .where(which, webhook_deliveries.c.status.in_(sorted(REPLAYABLE)))
+        .values(
+            status="queued",
+            attempts=0,
+            error=None,
+            response_status=None,
+            response_excerpt=None,
+            duration_ms=None,
+            next_attempt_at=None,
+        )
+        .returning(webhook_deliveries.c.id)
+    ).scalar()
 
 
 def stale_deliveries(database: Database, config: Config) -> list[tuple[uuid.UUID, int]]:
@@ -142,11 +208,20 @@ def stale_deliveries(database: Database, config: Config) -> list[tuple[uuid.UUID
         tenant_ids = connection.execute(sa.select(tenants.c.id)).scalars().all()
     for tenant_id in tenant_ids:
         with database.tenant(tenant_id) as connection:
-            found += [(tenant_id, delivery_id) for delivery_id in connection.execute(
-                sa.select(table.id).where(sa.or_(
-                    sa.and_(table.status == "queued", table.created_at < ago(STALE_SECONDS)),
-                    sa.and_(table.status == "failed",
-                            table.next_attempt_at < ago(STALE_SECONDS)),
-                    sa.and_(table.status == "sending", table.last_attempt_at < ago(lease)))))
-                .scalars()]
+            found += [
+                (tenant_id, delivery_id)
+                for delivery_id in connection.execute(
+                    sa.select(table.id).where(
+                        sa.or_(
+                            sa.and_(
+                                table.status == "queued", table.created_at < ago(STALE_SECONDS)
+                            ),
+                            sa.and_(
+                                table.status == "failed", table.next_attempt_at < ago(STALE_SECONDS)
+                            ),
+                            sa.and_(table.status == "sending", table.last_attempt_at < ago(lease)),
+                        )
+                    )
+                ).scalars()
+            ]
     return found

@@ -24,6 +24,7 @@ to the very addresses it checked (no second DNS lookup an attacker could answer
 differently), while still sending the original ``Host`` header and, over HTTPS, the
 original name for SNI and certificate verification.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,7 +37,8 @@ import json
 import socket
 import ssl
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import redis
@@ -53,10 +55,18 @@ EXCERPT_CHARS = 1000
 _EXCERPT_BYTES = EXCERPT_CHARS * 4
 METHODS = frozenset({"POST", "PUT", "PATCH"})
 # Headers Trellis sets itself; a caller setting them is a bug, not a configuration.
-RESERVED_HEADERS = frozenset({
-    "host", "content-length", "content-type", "transfer-encoding", "connection",
-    "user-agent", TIMESTAMP_HEADER.lower(), SIGNATURE_HEADER.lower(),
-})
+RESERVED_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "transfer-encoding",
+        "connection",
+        "user-agent",
+        TIMESTAMP_HEADER.lower(),
+        SIGNATURE_HEADER.lower(),
+    }
+)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -68,6 +78,7 @@ class DestinationRefused(TrellisError, ValueError):
 
 # --- Signatures ---------------------------------------------------------------------
 
+
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     """The hex HMAC-SHA256 of ``f"{timestamp}."`` + ``body`` with ``secret``."""
     message = f"{timestamp}.".encode() + body
@@ -77,12 +88,21 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 def signature_headers(secret: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
     """The two headers that let a receiver authenticate ``body``."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return {TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: f"sha256={sign(secret, timestamp, body)}"}
+    return {
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: f"sha256={sign(secret, timestamp, body)}",
+    }
 
 
-def verify(secret: str, timestamp_header: str, signature_header: str, body: bytes, *,
-           tolerance_seconds: int = REPLAY_WINDOW_SECONDS, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    timestamp_header: str,
+    signature_header: str,
+    body: bytes,
+    *,
+    tolerance_seconds: int = REPLAY_WINDOW_SECONDS,
+    now: float | None = None,
+) -> bool:
     """Whether a request's signature headers are valid for ``body`` and recent enough."""
     try:
         timestamp = int(timestamp_header)
@@ -96,6 +116,7 @@ def verify(secret: str, timestamp_header: str, signature_header: str, body: byte
 
 
 # --- Destinations -------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class _Target:
@@ -113,19 +134,20 @@ class _Target:
 def _parse(url: str) -> _Target:
     if not isinstance(url, str):
         raise TypeError(f"url must be a string, not {type(url).__name__}")
-    if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F
-           for character in url):
+    if any(
+        character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F for character in url
+    ):
         raise DestinationRefused("The URL contains spaces or control characters.")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise DestinationRefused(
-            f"Only http and https URLs can be called, not {scheme or 'a URL without a scheme'}.")
+            f"Only http and https URLs can be called, not {scheme or 'a URL without a scheme'}."
+        )
     if not parts.hostname:
         raise DestinationRefused("The URL has no host.")
     if parts.username is not None or parts.password is not None:
-        raise DestinationRefused(
-            "The URL contains credentials; put them in a header instead.")
+        raise DestinationRefused("The URL contains credentials; put them in a header instead.")
     try:
         port = parts.port
     except ValueError:
@@ -158,14 +180,16 @@ def _refusal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return _refusal_reason(embedded)
-    for reason, matches in (("unspecified", address.is_unspecified),
-                            ("loopback", address.is_loopback),
-                            ("link-local", address.is_link_local),
-                            ("multicast", address.is_multicast),
-                            ("reserved", address.is_reserved),
-                            ("private", address.is_private),
-                            # 100.64.0.0/10 and the like: internal in many clouds.
-                            ("not globally routable", not address.is_global)):
+    for reason, matches in (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("reserved", address.is_reserved),
+        ("private", address.is_private),
+        # 100.64.0.0/10 and the like: internal in many clouds.
+        ("not globally routable", not address.is_global),
+    ):
         if matches:
             return reason
     return None
@@ -187,7 +211,8 @@ def _resolve(target: _Target, *, allow_private: bool) -> list[str]:
                 raise DestinationRefused(
                     f"{target.host}{shown} is a {reason} address; webhooks can only call "
                     "public addresses.",
-                    extra={"address": address, "reason": reason})
+                    extra={"address": address, "reason": reason},
+                )
     return addresses
 
 
@@ -201,8 +226,9 @@ def check_destination(url: str, *, allow_private: bool) -> None:
     try:
         _resolve(target, allow_private=allow_private)
     except OSError as error:
-        raise DestinationRefused(f"The host {target.host} could not be resolved.",
-                                 extra={"reason": str(error)}) from None
+        raise DestinationRefused(
+            f"The host {target.host} could not be resolved.", extra={"reason": str(error)}
+        ) from None
 
 
 # --- Circuit breaker ----------------------------------------------------------------
@@ -249,8 +275,9 @@ class CircuitBreaker:
     cooldown.
     """
 
-    def __init__(self, client: redis.Redis, *, prefix: str, failures: int = 5,
-                 cooldown_seconds: float = 60) -> None:
+    def __init__(
+        self, client: redis.Redis, *, prefix: str, failures: int = 5, cooldown_seconds: float = 60
+    ) -> None:
         if failures < 1 or cooldown_seconds <= 0:
             raise ValueError("failures must be at least 1 and cooldown_seconds positive")
         self.client = client
@@ -263,9 +290,12 @@ class CircuitBreaker:
     @classmethod
     def from_config(cls, client: redis.Redis, config: Config) -> CircuitBreaker:
         """The breaker of an app: its Redis namespace and the ``circuit_*`` settings."""
-        return cls(client, prefix=f"{config.redis_namespace}:circuit",
-                   failures=config.circuit_failures,
-                   cooldown_seconds=config.circuit_cooldown_seconds)
+        return cls(
+            client,
+            prefix=f"{config.redis_namespace}:circuit",
+            failures=config.circuit_failures,
+            cooldown_seconds=config.circuit_cooldown_seconds,
+        )
 
     def _key(self, destination: str) -> str:
         return f"{self.prefix}:{destination}"
@@ -278,12 +308,18 @@ class CircuitBreaker:
         self.client.delete(self._key(destination))
 
     def record_failure(self, destination: str) -> None:
-        self._record_failure(keys=[self._key(destination)],
-                             args=[self.failures, self.cooldown_seconds,
-                                   int(self.cooldown_seconds) + _IDLE_EXPIRY_SECONDS])
+        self._record_failure(
+            keys=[self._key(destination)],
+            args=[
+                self.failures,
+                self.cooldown_seconds,
+                int(self.cooldown_seconds) + _IDLE_EXPIRY_SECONDS,
+            ],
+        )
 
 
 # --- Delivery -----------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class Delivery:
@@ -322,8 +358,9 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 
     default_port = http.client.HTTPS_PORT
 
-    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float,
-                 context: ssl.SSLContext) -> None:
+    def __init__(
+        self, host: str, port: int, *, addresses: list[str], timeout: float, context: ssl.SSLContext
+    ) -> None:
         super().__init__(host, port, addresses=addresses, timeout=timeout)
         self.tls_context = context
 
@@ -378,10 +415,17 @@ def _excerpt(raw: bytes, charset: str | None) -> str:
     return text[:EXCERPT_CHARS]
 
 
-def deliver(url: str, payload: dict[str, Any], *, secret: str, method: str = "POST",
-            timeout: float = 10.0, allow_private: bool = False,
-            breaker: CircuitBreaker | None = None,
-            headers: Mapping[str, str] | None = None) -> Delivery:
+def deliver(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    secret: str,
+    method: str = "POST",
+    timeout: float = 10.0,
+    allow_private: bool = False,
+    breaker: CircuitBreaker | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Delivery:
     """Send ``payload`` as signed JSON to ``url`` and report what happened.
 
     Remote failures (DNS, refused or reset connections, timeouts, TLS, any status)
@@ -422,21 +466,31 @@ def deliver(url: str, payload: dict[str, Any], *, secret: str, method: str = "PO
         # DNS has no timeout of its own: its time counts against the deadline afterwards.
         addresses = _resolve(target, allow_private=allow_private)
         if target.scheme == "https":
-            connection = _PinnedHTTPSConnection(target.host, target.port, addresses=addresses,
-                                                timeout=_remaining(deadline),
-                                                context=_tls_context())
+            connection = _PinnedHTTPSConnection(
+                target.host,
+                target.port,
+                addresses=addresses,
+                timeout=_remaining(deadline),
+                context=_tls_context(),
+            )
         else:
-            connection = _PinnedHTTPConnection(target.host, target.port, addresses=addresses,
-                                               timeout=_remaining(deadline))
+            connection = _PinnedHTTPConnection(
+                target.host, target.port, addresses=addresses, timeout=_remaining(deadline)
+            )
         connection.connect()
         sock = connection.sock  # kept: the connection forgets it once the response closes
         sock.settimeout(_remaining(deadline))
-        connection.request(method, target.path, body=body, headers={
-            **extra_headers,
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            **signature_headers(secret, body),
-        })
+        connection.request(
+            method,
+            target.path,
+            body=body,
+            headers={
+                **extra_headers,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **signature_headers(secret, body),
+            },
+        )
         sock.settimeout(_remaining(deadline))
         response = connection.getresponse()
         raw = b""

@@ -7,10 +7,12 @@ event dispatched, so each matching subscription gets exactly one ``webhook_deliv
 row per event (unique, so a re-dispatch cannot double it). The deliveries are then
 sent by :mod:`trellis.webhooks.deliveries`.
 """
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -21,15 +23,16 @@ from trellis.db import metadata
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import formula_errors
-from trellis.webhooks.outbound import DestinationRefused, check_destination
 from trellis.records.rules import RecordView, RuleContext
 from trellis.rule_engine import FormulaError
+from trellis.webhooks.outbound import DestinationRefused, check_destination
 
 _uuid = UUID(as_uuid=True)
 _timestamp = sa.DateTime(timezone=True)
 
 webhook_subscriptions = sa.Table(
-    "webhook_subscriptions", metadata,
+    "webhook_subscriptions",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", _uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
     sa.Column("name", sa.Text),
@@ -49,7 +52,8 @@ webhook_subscriptions = sa.Table(
 )
 
 webhook_deliveries = sa.Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     sa.Column("tenant_id", _uuid, primary_key=True),
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("subscription_id", _uuid, nullable=False),
@@ -70,16 +74,21 @@ webhook_deliveries = sa.Table(
 
 # The event types the records service writes to the outbox, as subscribers name them.
 EVENT_TYPES = ("created", "updated", "deleted", "restored")
-EDITABLE = ("name", "description", "url", "secret", "objects", "event_types", "filter",
-            "active")
+EDITABLE = ("name", "description", "url", "secret", "objects", "event_types", "filter", "active")
 SECRET_LENGTH = (8, 200)
 MAX_TEXT = {"name": 200, "description": 2000, "url": 2000, "filter": 5000}
 
 
 # --- Definitions --------------------------------------------------------------------
 
-def check_subscription(schema: TenantSchema, body: Mapping[str, Any], *,
-                       current: Mapping[str, Any] | None, allow_private: bool) -> dict[str, Any]:
+
+def check_subscription(
+    schema: TenantSchema,
+    body: Mapping[str, Any],
+    *,
+    current: Mapping[str, Any] | None,
+    allow_private: bool,
+) -> dict[str, Any]:
     """The column values of a subscription created from ``body`` (or of ``current`` changed
     by it), or a :class:`ValidationError` naming every bad property."""
     errors: dict[str, list[str]] = {}
@@ -100,13 +109,17 @@ def check_subscription(schema: TenantSchema, body: Mapping[str, Any], *,
             errors["url"] = [error.message]
     secret = merged.get("secret")
     if not isinstance(secret, str) or not SECRET_LENGTH[0] <= len(secret) <= SECRET_LENGTH[1]:
-        errors["secret"] = ["Required: the shared signing secret, {}–{} characters."
-                            .format(*SECRET_LENGTH)]
+        errors["secret"] = [
+            "Required: the shared signing secret, {}–{} characters.".format(*SECRET_LENGTH)
+        ]
     if not isinstance(merged.get("active", True), bool):
         errors["active"] = ["true or false."]
     event_types = merged.get("event_types", list(EVENT_TYPES))
-    if not isinstance(event_types, list) or not event_types or \
-            not all(isinstance(kind, str) and kind in EVENT_TYPES for kind in event_types):
+    if (
+        not isinstance(event_types, list)
+        or not event_types
+        or not all(isinstance(kind, str) and kind in EVENT_TYPES for kind in event_types)
+    ):
         errors["event_types"] = [f"A non-empty list of {', '.join(EVENT_TYPES)}."]
     objects = _objects(schema, merged.get("objects", []), errors)
     if merged.get("filter") and "filter" not in errors:
@@ -114,9 +127,11 @@ def check_subscription(schema: TenantSchema, body: Mapping[str, Any], *,
     if errors:
         raise ValidationError("The webhook subscription is invalid.", fields=errors)
     values = {key: merged.get(key) for key in ("name", "description", "url", "secret", "filter")}
-    values.update(objects=[str(obj.id) for obj in objects],
-                  event_types=[kind for kind in EVENT_TYPES if kind in event_types],
-                  active=merged.get("active", True))
+    values.update(
+        objects=[str(obj.id) for obj in objects],
+        event_types=[kind for kind in EVENT_TYPES if kind in event_types],
+        active=merged.get("active", True),
+    )
     values["filter"] = values["filter"] or None
     return values
 
@@ -135,8 +150,9 @@ def _objects(schema: TenantSchema, names: Any, errors: dict[str, list[str]]) -> 
     return found
 
 
-def _check_filter(schema: TenantSchema, objects: list[ObjectSchema], source: str,
-                  errors: dict[str, list[str]]) -> None:
+def _check_filter(
+    schema: TenantSchema, objects: list[ObjectSchema], source: str, errors: dict[str, list[str]]
+) -> None:
     """The filter must be a checkbox formula valid on every object it can see."""
     if not objects:
         if not any(key.startswith("objects") for key in errors):
@@ -148,7 +164,8 @@ def _check_filter(schema: TenantSchema, objects: list[ObjectSchema], source: str
         except FormulaError as error:
             [message] = formula_errors("filter", error)["filter"]
             errors.setdefault("filter", []).append(
-                message if len(objects) == 1 else f"{obj.api_name}: {message}")
+                message if len(objects) == 1 else f"{obj.api_name}: {message}"
+            )
 
 
 def subscription_json(row: Any, schema: TenantSchema) -> dict[str, Any]:
@@ -156,37 +173,53 @@ def subscription_json(row: Any, schema: TenantSchema) -> dict[str, Any]:
     names = []
     for object_id in row.objects:
         obj = next((o for o in schema.objects.values() if str(o.id) == object_id), None)
-        if obj is not None:      # an object deleted since no longer matters
+        if obj is not None:  # an object deleted since no longer matters
             names.append(obj.api_name)
-    return {"id": str(row.id), "name": row.name, "description": row.description,
-            "url": row.url, "objects": names, "event_types": list(row.event_types),
-            "filter": row.filter, "active": row.active,
-            "disabled_reason": row.disabled_reason,
-            "consecutive_failures": row.consecutive_failures,
-            "created_at": row.created_at.isoformat(), "updated_at": row.updated_at.isoformat()}
+    return {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "url": row.url,
+        "objects": names,
+        "event_types": list(row.event_types),
+        "filter": row.filter,
+        "active": row.active,
+        "disabled_reason": row.disabled_reason,
+        "consecutive_failures": row.consecutive_failures,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
 
 
 # --- Fan-out --------------------------------------------------------------------------
 
+
 def active_subscriptions(connection: Any) -> list[Any]:
     """The tenant's active subscriptions, read once per dispatched batch."""
-    return connection.execute(sa.select(webhook_subscriptions).where(
-        webhook_subscriptions.c.active).order_by(webhook_subscriptions.c.created_at)).all()
+    return connection.execute(
+        sa.select(webhook_subscriptions)
+        .where(webhook_subscriptions.c.active)
+        .order_by(webhook_subscriptions.c.created_at)
+    ).all()
 
 
-def event_views(context: RuleContext, obj: ObjectSchema,
-                payload: Mapping[str, Any]) -> tuple[RecordView, RecordView | None]:
+def event_views(
+    context: RuleContext, obj: ObjectSchema, payload: Mapping[str, Any]
+) -> tuple[RecordView, RecordView | None]:
     """The record an event is about (as saved, or as it was before a delete) and, for an
     update, as it was before."""
     record = payload.get("record") or payload.get("prior") or {}
     prior = payload.get("prior") if payload.get("record") is not None else None
     system = {"id": uuid.UUID(payload["record_id"])}
-    return (context.view(obj, record, system),
-            None if prior is None else context.view(obj, prior, system))
+    return (
+        context.view(obj, record, system),
+        None if prior is None else context.view(obj, prior, system),
+    )
 
 
-def fan_out(connection: Any, context: RuleContext, obj: ObjectSchema, event: Any,
-            subscriptions: list[Any]) -> list[int]:
+def fan_out(
+    connection: Any, context: RuleContext, obj: ObjectSchema, event: Any, subscriptions: list[Any]
+) -> list[int]:
     """Write a delivery for each subscription ``event`` matches; return the queued ids.
 
     A filter that cannot be evaluated any more (a field it reads was deleted since) gives
@@ -196,8 +229,9 @@ def fan_out(connection: Any, context: RuleContext, obj: ObjectSchema, event: Any
     queued: list[int] = []
     views = None
     for subscription in subscriptions:
-        if kind not in subscription.event_types or \
-                (subscription.objects and str(obj.id) not in subscription.objects):
+        if kind not in subscription.event_types or (
+            subscription.objects and str(obj.id) not in subscription.objects
+        ):
             continue
         status, error = "queued", None
         if subscription.filter:
@@ -208,12 +242,20 @@ def fan_out(connection: Any, context: RuleContext, obj: ObjectSchema, event: Any
             except (FormulaError, TrellisError) as failure:
                 status, error = "skipped", f"The filter could not be evaluated: {failure}"
         delivery_id = connection.execute(
-            pg_insert(webhook_deliveries).values(
-                tenant_id=event.tenant_id, subscription_id=subscription.id, event_id=event.id,
-                event_type=event.type, object=obj.api_name, record_id=event.record_id,
-                status=status, error=error)
+            pg_insert(webhook_deliveries)
+            .values(
+                tenant_id=event.tenant_id,
+                subscription_id=subscription.id,
+                event_id=event.id,
+                event_type=event.type,
+                object=obj.api_name,
+                record_id=event.record_id,
+                status=status,
+                error=error,
+            )
             .on_conflict_do_nothing(constraint="uq_webhook_deliveries_key")
-            .returning(webhook_deliveries.c.id)).scalar()
+            .returning(webhook_deliveries.c.id)
+        ).scalar()
         if delivery_id is not None and status == "queued":
             queued.append(delivery_id)
     return queued

@@ -1,4 +1,5 @@
 """Celery task of webhook subscriptions: sending one delivery, retried with backoff."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,15 +13,19 @@ def register_celery_tasks(celery: Any) -> None:
     @celery.task(name="trellis.deliver_webhook", shared=False, bind=True, max_retries=None)
     def deliver_webhook(self: Any, tenant_id: str, delivery_id: int) -> str:
         """Send one webhook delivery; failures retry with capped exponential backoff."""
-        from trellis.webhooks.deliveries import send_delivery
         from trellis.automation.execute import backoff_seconds
-        from trellis.webhooks.outbound import CircuitBreaker
         from trellis.state import get_state
+        from trellis.webhooks.deliveries import send_delivery
+        from trellis.webhooks.outbound import CircuitBreaker
 
         state = get_state()
         status, attempts = send_delivery(
-            state.database, state.config, CircuitBreaker.from_config(state.redis, state.config),
-            uuid.UUID(tenant_id), delivery_id)
+            state.database,
+            state.config,
+            CircuitBreaker.from_config(state.redis, state.config),
+            uuid.UUID(tenant_id),
+            delivery_id,
+        )
         if status == "failed":
             # The row also records when the retry is due: if this message is lost, the
             # outbox sweep (trellis.dispatch_events) sends the delivery again.
