@@ -14,9 +14,11 @@ tests need.
 from __future__ import annotations
 
 import dataclasses
+import http.server
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from factories import CRM_OPPORTUNITY, CRM_TASK
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -314,3 +317,37 @@ def worker_pool(make_app: Any, test_settings: dict[str, Any]) -> Iterator[Any]:
         for process in pool.processes:
             if process.poll() is None:
                 stop_worker(process)
+
+
+@pytest.fixture()
+def crm(tenant: TenantFixture, worker_app: Flask, celery_worker: Any) -> TenantFixture:
+    """A tenant acting through the app whose tasks the real worker process runs."""
+    acting = dataclasses.replace(tenant, app=worker_app)
+    for definition in (CRM_OPPORTUNITY, CRM_TASK):
+        assert acting.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
+    return acting
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    deliveries: list[dict] = []
+    status = 200
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).deliveries.append({"headers": dict(self.headers), "body": body})
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture()
+def receiver() -> Iterator[tuple[str, type[Receiver]]]:
+    handler = type("TestReceiver", (Receiver,), {"deliveries": [], "status": 200})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/won", handler
+    server.shutdown()
+    server.server_close()

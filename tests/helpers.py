@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conftest import TenantFixture
 
 
 def assert_envelope(response: Any, status: int, code: str | None = None) -> dict:
@@ -18,3 +23,35 @@ def assert_envelope(response: Any, status: int, code: str | None = None) -> dict
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def wait_for(predicate: Any, timeout: float = 60) -> Any:
+    """Poll until ``predicate()`` is truthy (workers are asynchronous) and return its value;
+    fail the test when it is still falsy after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {value!r}")
+        time.sleep(0.2)
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def login(client, tenant: TenantFixture, password: str | None = None):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    return client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "tenant": tenant.slug,
+            "email": tenant.admin_email,
+            "password": password or tenant.admin_password,
+        },
+    )

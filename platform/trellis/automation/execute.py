@@ -35,12 +35,7 @@ from trellis.records.tables import events, records
 from trellis.rule_engine import FormulaError
 
 FINAL = frozenset({"succeeded", "dead", "skipped"})
-__all__ = ["ActionFailed", "backoff_seconds", "execute_run"]
-
-
-def backoff_seconds(attempts: int) -> int:
-    """Capped exponential backoff: 2, 4, 8, … seconds, at most five minutes."""
-    return min(2**attempts, 300)
+__all__ = ["ActionFailed", "execute_run"]
 
 
 def execute_run(

@@ -14,7 +14,8 @@ from typing import Any
 from trellis.errors import ValidationError
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.field_types import FieldValueError
-from trellis.records.rules import RecordView, RuleContext, storable
+from trellis.outbox.consumers import condition_met
+from trellis.records.rules import RuleContext, storable
 from trellis.rule_engine import FormulaError
 
 TRIGGERS = {
@@ -38,38 +39,6 @@ def automations_for(obj: ObjectSchema, event_type: str, timing: str) -> list[dic
         and automation["trigger"] in triggers
     ]
     return sorted(found, key=lambda a: (a.get("order", 0), a["api_name"]))
-
-
-def condition_met(
-    context: RuleContext,
-    obj: ObjectSchema,
-    automation: dict[str, Any],
-    view: RecordView,
-    prior: RecordView | None,
-) -> bool:
-    source = automation.get("condition")
-    is_new = prior is None
-
-    def holds(on: RecordView, before: RecordView | None) -> bool:
-        if not source:
-            return True
-        return (
-            context.evaluate(
-                obj,
-                source,
-                on,
-                expected_type="checkbox",
-                prior=before,
-                is_new=before is None and is_new,
-            )
-            is True
-        )
-
-    if not holds(view, prior):
-        return False
-    if automation.get("only_when_changed_to_meet") and prior is not None:
-        return not holds(prior, None)
-    return True
 
 
 def apply_before_save(

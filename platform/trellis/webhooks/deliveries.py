@@ -11,23 +11,50 @@ same on every attempt and replay, so receivers can drop duplicates.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.automation.execute import backoff_seconds
 from trellis.config import Config
 from trellis.db import Database
 from trellis.identity.tables import tenants
+from trellis.metadata.compiled import ObjectSchema
+from trellis.outbox.consumers import EventHandler, Work, backoff_seconds
+from trellis.records.rules import RuleContext
 from trellis.records.tables import events
 from trellis.webhooks.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
-from trellis.webhooks.subscriptions import webhook_deliveries, webhook_subscriptions
+from trellis.webhooks.subscriptions import (
+    active_subscriptions,
+    fan_out,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 
 DELIVERY_HEADER = "X-Trellis-Delivery"
 EVENT_HEADER = "X-Trellis-Event"
 STALE_SECONDS = 30
 REPLAYABLE = frozenset({"dead", "failed", "succeeded"})
+
+
+@dataclasses.dataclass(frozen=True)
+class WebhookDeliveries:
+    """The outbox consumer that writes a delivery per matching subscription and event."""
+
+    config: Config
+    task: str = "trellis.deliver_webhook"
+
+    def start_batch(self, connection: Any, context: RuleContext) -> EventHandler:
+        subscriptions = active_subscriptions(connection)  # once per batch, not per event
+
+        def deliveries(obj: ObjectSchema, event: Any) -> list[int]:
+            return fan_out(connection, context, obj, event, subscriptions)
+
+        return deliveries
+
+    def stale(self, database: Database) -> Work:
+        return stale_deliveries(database, self.config)
 
 
 def send_delivery(
@@ -194,7 +221,7 @@ def replay(connection: Any, which: Any) -> Any:
     ).scalar()
 
 
-def stale_deliveries(database: Database, config: Config) -> list[tuple[uuid.UUID, int]]:
+def stale_deliveries(database: Database, config: Config) -> Work:
     """Deliveries whose hand-off to a worker seems lost: queued for a while, failed and
     well past their retry time, or stuck ``sending`` after a worker crashed."""
     lease = int(config.webhook_timeout_seconds) + STALE_SECONDS

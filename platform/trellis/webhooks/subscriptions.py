@@ -10,7 +10,6 @@ sent by :mod:`trellis.webhooks.deliveries`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from trellis.automation.triggers import condition_met
 from trellis.db import metadata
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import formula_errors
-from trellis.records.rules import RecordView, RuleContext
+from trellis.outbox.consumers import condition_met, event_views
+from trellis.records.rules import RuleContext
 from trellis.rule_engine import FormulaError
 from trellis.webhooks.outbound import DestinationRefused, check_destination
 
@@ -201,20 +200,6 @@ def active_subscriptions(connection: Any) -> list[Any]:
         .where(webhook_subscriptions.c.active)
         .order_by(webhook_subscriptions.c.created_at)
     ).all()
-
-
-def event_views(
-    context: RuleContext, obj: ObjectSchema, payload: Mapping[str, Any]
-) -> tuple[RecordView, RecordView | None]:
-    """The record an event is about (as saved, or as it was before a delete) and, for an
-    update, as it was before."""
-    record = payload.get("record") or payload.get("prior") or {}
-    prior = payload.get("prior") if payload.get("record") is not None else None
-    system = {"id": uuid.UUID(payload["record_id"])}
-    return (
-        context.view(obj, record, system),
-        None if prior is None else context.view(obj, prior, system),
-    )
 
 
 def fan_out(

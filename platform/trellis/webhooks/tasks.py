@@ -1,11 +1,22 @@
-"""Celery task of webhook subscriptions: sending one delivery, retried with backoff."""
+"""Celery task of webhook subscriptions (sending one delivery, retried with backoff), and
+webhooks' place among the outbox consumers."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from trellis.config import Config
 from trellis.hookspecs import hookimpl
+from trellis.outbox.consumers import backoff_seconds
+from trellis.state import get_state
+from trellis.webhooks.deliveries import WebhookDeliveries, send_delivery
+from trellis.webhooks.outbound import CircuitBreaker
+
+
+@hookimpl
+def event_consumers(config: Config) -> list[WebhookDeliveries]:
+    return [WebhookDeliveries(config)]
 
 
 @hookimpl
@@ -13,11 +24,6 @@ def register_celery_tasks(celery: Any) -> None:
     @celery.task(name="trellis.deliver_webhook", shared=False, bind=True, max_retries=None)
     def deliver_webhook(self: Any, tenant_id: str, delivery_id: int) -> str:
         """Send one webhook delivery; failures retry with capped exponential backoff."""
-        from trellis.automation.execute import backoff_seconds
-        from trellis.state import get_state
-        from trellis.webhooks.deliveries import send_delivery
-        from trellis.webhooks.outbound import CircuitBreaker
-
         state = get_state()
         status, attempts = send_delivery(
             state.database,

@@ -10,35 +10,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import load_sales_example, records_by_object
 from flask import Flask
 
-from trellis.examples.sales_crm import load_example, load_package, package_text
+from trellis.examples.sales_crm import load_package, package_text
 from trellis.examples.sales_crm.data import PRODUCTS
 
 # A day well after the real one: seeded open deals must still close after it (a rule says so).
 TODAY = dt.date.today() + dt.timedelta(days=400)
-
-
-def load(app: Flask, tenant: TenantFixture, **options: Any) -> dict[str, int] | None:
-    state = app.extensions["trellis"]
-    with state.database.tenant(tenant.id) as connection:
-        return load_example(connection, tenant.actor, state.metadata_cache, **options)
-
-
-def records_by_object(app: Flask, tenant: TenantFixture) -> dict[str, list[dict[str, Any]]]:
-    """Every live record's data, by object api_name."""
-    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT o.api_name, r.id, r.data FROM records r JOIN meta_objects o "
-                "ON o.tenant_id = r.tenant_id AND o.id = r.object_id "
-                "WHERE r.deleted_at IS NULL ORDER BY r.created_at, r.data->>'Name'"
-            )
-        ).all()
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        grouped.setdefault(row.api_name, []).append({"id": str(row.id), **row.data})
-    return grouped
 
 
 def test_package_imports_cleanly_into_a_fresh_tenant(tenant: TenantFixture) -> None:
@@ -107,7 +86,7 @@ def test_package_uses_every_field_type_and_property(app: Flask) -> None:
 def test_seed_creates_the_expected_records_with_valid_lookups(
     app: Flask, tenant: TenantFixture
 ) -> None:
-    counts = load(app, tenant, accounts=12)
+    counts = load_sales_example(app, tenant, accounts=12)
     assert counts is not None
     assert counts["Account"] == 12 and counts["Product"] == len(PRODUCTS)
     assert set(counts) == {
@@ -162,7 +141,7 @@ def test_seed_creates_the_expected_records_with_valid_lookups(
 
 
 def test_computed_fields_agree_with_the_seeded_amounts(app: Flask, tenant: TenantFixture) -> None:
-    load(app, tenant, accounts=6)
+    load_sales_example(app, tenant, accounts=6)
 
     def rows(object_name: str) -> list[dict[str, Any]]:
         response = tenant.api("GET", f"/api/v1/objects/{object_name}/records?limit=200")
@@ -201,7 +180,7 @@ def test_seed_is_deterministic(
     app: Flask, tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:
     for each in (tenant, other_tenant):
-        assert load(app, each, accounts=5, random_seed=11) is not None
+        assert load_sales_example(app, each, accounts=5, random_seed=11) is not None
 
     def summary(each: TenantFixture) -> list[tuple]:
         data = records_by_object(app, each)
@@ -221,7 +200,7 @@ def test_seed_is_deterministic(
 
 
 def test_seed_dates_follow_today(app: Flask, tenant: TenantFixture) -> None:
-    counts = load(app, tenant, accounts=8, today=TODAY)
+    counts = load_sales_example(app, tenant, accounts=8, today=TODAY)
     assert counts is not None and counts["Account"] == 8
 
     def opportunities(query: str) -> list[dict[str, Any]]:
@@ -236,7 +215,7 @@ def test_seed_dates_follow_today(app: Flask, tenant: TenantFixture) -> None:
 
 
 def test_api_reads_and_filters_over_seeded_data(app: Flask, tenant: TenantFixture) -> None:
-    load(app, tenant, accounts=15)
+    load_sales_example(app, tenant, accounts=15)
     won = tenant.api(
         "GET",
         "/api/v1/objects/Opportunity/records?Stage=Closed Won&sort=-Amount&limit=200&count=true",
@@ -278,9 +257,9 @@ def test_api_reads_and_filters_over_seeded_data(app: Flask, tenant: TenantFixtur
 
 
 def test_load_example_runs_once(app: Flask, tenant: TenantFixture) -> None:
-    assert load(app, tenant, accounts=2) is not None
+    assert load_sales_example(app, tenant, accounts=2) is not None
     before = records_by_object(app, tenant)
-    assert load(app, tenant, accounts=2) is None
+    assert load_sales_example(app, tenant, accounts=2) is None
     assert records_by_object(app, tenant) == before
 
 
@@ -289,9 +268,9 @@ def test_load_example_seeds_objects_imported_before(app: Flask, tenant: TenantFi
         "POST", "/api/v1/meta/package", data=package_text(), content_type="application/yaml"
     )
     assert imported.status_code == 200
-    counts = load(app, tenant, accounts=2)
+    counts = load_sales_example(app, tenant, accounts=2)
     assert counts is not None and counts["Account"] == 2
-    assert load(app, tenant, accounts=2) is None
+    assert load_sales_example(app, tenant, accounts=2) is None
 
 
 def test_load_example_leaves_a_tenant_with_its_own_account_alone(
@@ -307,7 +286,7 @@ def test_load_example_leaves_a_tenant_with_its_own_account_alone(
         },
     )
     assert created.status_code == 201
-    assert load(app, tenant, accounts=2) is None
+    assert load_sales_example(app, tenant, accounts=2) is None
     names = [
         obj["api_name"] for obj in tenant.api("GET", "/api/v1/meta/objects").get_json()["data"]
     ]

@@ -26,7 +26,7 @@ def test_a_worker_that_celery_stops_on_an_error_starts_over(
 ) -> None:
     """Celery gives up on an unrecoverable error (kombu can raise one when Redis goes
     away mid-task); ``trellis worker`` starts over in the same process and serves."""
-    tests = str(Path(__file__).resolve().parent)
+    tests = str(Path(__file__).resolve().parents[1])  # where crashing_worker_plugin is
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
     )

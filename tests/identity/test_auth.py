@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from conftest import TenantFixture, new_tenant
 from flask import Flask
-from helpers import assert_envelope
+from helpers import assert_envelope, csrf_token, login
 
 from trellis.identity.passwords import hash_password, verify_password
 from trellis.identity.tables import api_tokens, users
@@ -95,25 +93,6 @@ def test_expired_token_is_refused(app: Flask, tenant: TenantFixture) -> None:
     assert_envelope(tenant.api("GET", "/api/v1/me", token=token), 401)
 
 
-def _csrf(page: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "every form carries a CSRF token"
-    return match.group(1)
-
-
-def login(client, tenant: TenantFixture, password: str | None = None):
-    token = _csrf(client.get("/login").get_data(as_text=True))
-    return client.post(
-        "/login",
-        data={
-            "csrf_token": token,
-            "tenant": tenant.slug,
-            "email": tenant.admin_email,
-            "password": password or tenant.admin_password,
-        },
-    )
-
-
 def test_browser_login_session_and_logout(app: Flask, tenant: TenantFixture) -> None:
     client = app.test_client()
     assert client.get("/").status_code == 302
@@ -128,7 +107,7 @@ def test_browser_login_session_and_logout(app: Flask, tenant: TenantFixture) -> 
     # Logging out without the CSRF token is refused and leaves the session alive.
     assert client.post("/logout").status_code == 403
     assert client.get("/").status_code == 200
-    assert client.post("/logout", data={"csrf_token": _csrf(page)}).status_code == 302
+    assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
     assert client.get("/").status_code == 302
     assert_envelope(client.get("/api/v1/me"), 401)
 
@@ -138,7 +117,7 @@ def test_stolen_cookie_is_dead_after_logout(app: Flask, tenant: TenantFixture) -
     login(client, tenant)
     stolen = client.get_cookie("trellis_session").value
     page = client.get("/").get_data(as_text=True)
-    client.post("/logout", data={"csrf_token": _csrf(page)})
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
     thief = app.test_client()
     thief.set_cookie("trellis_session", stolen)
     assert thief.get("/").status_code == 302
@@ -147,7 +126,7 @@ def test_stolen_cookie_is_dead_after_logout(app: Flask, tenant: TenantFixture) -
 def test_session_api_writes_need_the_csrf_header(app: Flask, tenant: TenantFixture) -> None:
     client = app.test_client()
     login(client, tenant)
-    token = _csrf(client.get("/").get_data(as_text=True))
+    token = csrf_token(client.get("/").get_data(as_text=True))
     assert_envelope(client.post("/api/v1/tokens", json={"name": "x"}), 403, "csrf_failed")
     ok = client.post("/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": token})
     assert ok.status_code == 201
@@ -171,7 +150,7 @@ def test_wrong_password_and_unknown_workspace_look_the_same(
     client = app.test_client()
     wrong = login(client, tenant, password="not the password")
     assert wrong.status_code == 401
-    token = _csrf(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client.get("/login").get_data(as_text=True))
     unknown = client.post(
         "/login",
         data={

@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import CRM_OPPORTUNITY
 from flask import Flask
-from helpers import assert_envelope
-from test_automations import OPPORTUNITY, crm, receiver, wait_for  # noqa: F401 - fixtures
+from helpers import assert_envelope, wait_for
 
 from trellis.webhooks.outbound import verify
 
@@ -52,7 +52,7 @@ def signed(delivery: dict) -> dict:
 
 
 def test_subscriptions_are_managed_and_the_secret_is_write_only(tenant: TenantFixture) -> None:
-    assert tenant.api("POST", "/api/v1/meta/objects", json=OPPORTUNITY).status_code == 201
+    assert tenant.api("POST", "/api/v1/meta/objects", json=CRM_OPPORTUNITY).status_code == 201
     created = subscribe(
         tenant,
         "http://127.0.0.1:9/hook",
@@ -95,7 +95,7 @@ def test_subscriptions_are_managed_and_the_secret_is_write_only(tenant: TenantFi
 def test_bad_subscriptions_are_refused_and_change_nothing(
     tenant: TenantFixture, make_app: Any
 ) -> None:
-    assert tenant.api("POST", "/api/v1/meta/objects", json=OPPORTUNITY).status_code == 201
+    assert tenant.api("POST", "/api/v1/meta/objects", json=CRM_OPPORTUNITY).status_code == 201
     good = {"url": "https://127.0.0.1/hook", "secret": SECRET, "objects": ["Opportunity"]}
     cases = [
         ({"objects": ["Opportunity", "Nope"]}, "objects.1"),
@@ -284,7 +284,7 @@ def test_subscriptions_are_per_tenant(
     url, handler = receiver
     webhook = subscribe(crm, url)
     other = dataclasses.replace(other_tenant, app=worker_app)
-    assert other.api("POST", "/api/v1/meta/objects", json=OPPORTUNITY).status_code == 201
+    assert other.api("POST", "/api/v1/meta/objects", json=CRM_OPPORTUNITY).status_code == 201
     create_deal(other, Name="not yours")
     assert wait_for(lambda: _undispatched(other) == 0)
     assert handler.deliveries == [] and deliveries(crm, webhook) == []
@@ -309,6 +309,7 @@ def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
     crm: TenantFixture, receiver: Any, app: Flask, worker_app: Flask
 ) -> None:
     from trellis.outbox.dispatch import dispatch_pending
+    from trellis.outbox.tasks import consumers_of
 
     url, handler = receiver
     webhook = subscribe(crm, url)
@@ -320,8 +321,8 @@ def test_a_redispatch_never_doubles_and_lost_hand_offs_are_resent(
             sa.text("UPDATE events SET dispatched_at = NULL WHERE tenant_id = :t"), {"t": crm.id}
         )
     state = app.extensions["trellis"]
-    again = dispatch_pending(state.database, state.metadata_cache, max_depth=5)
-    assert [d for d in again.deliveries if d[0] == crm.id] == []
+    again = dispatch_pending(state.database, state.metadata_cache, consumers_of(state))
+    assert [d for d in again["trellis.deliver_webhook"] if d[0] == crm.id] == []
     assert _undispatched(crm) == 0
     assert [d["id"] for d in deliveries(crm, webhook)] == [delivery["id"]]
     assert len(handler.deliveries) == 1

@@ -13,13 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from conftest import TenantFixture
-from helpers import assert_envelope
-from test_automations import (
-    add_automation,
-    records,
-    runs,
-    wait_for,
-)
+from factories import add_automation, records, runs
+from helpers import assert_envelope, wait_for
 
 from trellis.automation.tables import automation_runs, automation_schedules
 

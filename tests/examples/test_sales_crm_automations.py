@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from conftest import TenantFixture
+from factories import load_sales_example, records_by_object, runs
 from flask import Flask
-from test_automations import runs, wait_for
-from test_sales_crm import load, records_by_object
+from helpers import wait_for
 
 
 def test_seeded_hot_leads_get_call_tasks_and_a_won_deal_is_kicked_off(
     tenant: TenantFixture, worker_app: Flask, celery_worker: Any
 ) -> None:
     crm = dataclasses.replace(tenant, app=worker_app)
-    assert load(worker_app, crm, accounts=12) is not None
+    assert load_sales_example(worker_app, crm, accounts=12) is not None
     # The seed's writes are outbox events like any others: the sweep turns them into runs.
     celery_worker.send_task("trellis.dispatch_events")
     data = records_by_object(worker_app, crm)

@@ -19,7 +19,7 @@ import schemathesis
 import sqlalchemy as sa
 from conftest import TenantFixture, new_tenant
 from flask import Blueprint, Flask
-from helpers import assert_envelope
+from helpers import assert_envelope, login
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,7 +28,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from test_auth import login
 
 from trellis.hookspecs import hookimpl
 

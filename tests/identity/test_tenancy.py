@@ -80,10 +80,11 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
     assert contact.status_code == 201, contact.get_json()
     # The outbox dispatcher turns the contact's event into an automation run and a delivery.
     from trellis.outbox.dispatch import dispatch_pending
+    from trellis.outbox.tasks import consumers_of
 
     state = app.extensions["trellis"]
-    dispatched = dispatch_pending(state.database, state.metadata_cache, max_depth=5)
-    assert dispatched.runs and dispatched.deliveries
+    dispatched = dispatch_pending(state.database, state.metadata_cache, consumers_of(state))
+    assert dispatched["trellis.run_automation"] and dispatched["trellis.deliver_webhook"]
     # A scheduled automation: the beat task gives it its schedule row.
     from trellis.automation.schedule import run_schedules
 

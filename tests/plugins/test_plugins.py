@@ -16,7 +16,7 @@ from trellis import hookspecs
 from trellis.hookspecs import hookimpl
 from trellis.plugins_manager import DEFAULT_PLUGINS, build_plugin_manager
 
-DOCS = Path(__file__).parent.parent / "docs" / "plugins.md"
+DOCS = Path(__file__).parents[2] / "docs" / "plugins.md"
 
 
 def hook_names() -> list[str]:
@@ -263,6 +263,7 @@ class StampPlugin:
 def test_hook_register_automation_actions(make_app, tenant) -> None:
     from trellis.automation.execute import execute_run
     from trellis.outbox.dispatch import dispatch_pending
+    from trellis.outbox.tasks import consumers_of
 
     app = make_app(plugins=[StampPlugin()])
     assert (
@@ -331,9 +332,7 @@ def test_hook_register_automation_actions(make_app, tenant) -> None:
     ).get_json()
     state = app.extensions["trellis"]
     # In this process: only this app has the plugin.
-    dispatch_pending(
-        state.database, state.metadata_cache, max_depth=state.config.automation_max_depth
-    )
+    dispatch_pending(state.database, state.metadata_cache, consumers_of(state))
     [run] = tenant.api("GET", "/api/v1/automation-runs", app=app).get_json()["data"]
     assert (
         execute_run(state.database, state.metadata_cache, state.config, tenant.id, run["id"])
@@ -341,3 +340,66 @@ def test_hook_register_automation_actions(make_app, tenant) -> None:
     )
     record = tenant.api("GET", f"/api/v1/objects/Lead/records/{lead['id']}", app=app)
     assert record.get_json()["Code"] == "ADA"
+
+
+class AuditConsumerPlugin:
+    """An outbox consumer of its own: it sees every committed record event once."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    @hookimpl
+    def event_consumers(self, config: Any) -> list[Any]:
+        plugin = self
+
+        class Consumer:
+            task = "acme.audit"
+
+            def start_batch(self, connection: Any, context: Any) -> Any:
+                def handle(obj: Any, event: Any) -> list[int]:
+                    plugin.seen.append((obj.api_name, event.type))
+                    return [len(plugin.seen)]
+
+                return handle
+
+            def stale(self, database: Any) -> list[Any]:
+                return []
+
+        return [Consumer()]
+
+
+def test_hook_event_consumers(make_app, tenant) -> None:
+    from trellis.outbox.dispatch import dispatch_pending
+    from trellis.outbox.tasks import consumers_of
+
+    plugin = AuditConsumerPlugin()
+    app = make_app(plugins=[plugin])
+    created = tenant.api(
+        "POST",
+        "/api/v1/meta/objects",
+        app=app,
+        json={
+            "api_name": "Lead",
+            "label": "Lead",
+            "fields": [{"api_name": "Name", "type": "text"}],
+        },
+    )
+    assert created.status_code == 201
+    assert (
+        tenant.api(
+            "POST", "/api/v1/objects/Lead/records", app=app, json={"Name": "ada"}
+        ).status_code
+        == 201
+    )
+    state = app.extensions["trellis"]
+    consumers = consumers_of(state)
+    # The built-in consumers are announced through the same hook.
+    assert {"trellis.run_automation", "trellis.deliver_webhook", "acme.audit"} <= {
+        consumer.task for consumer in consumers
+    }
+    work = dispatch_pending(state.database, state.metadata_cache, consumers)
+    assert ("Lead", "record.created") in plugin.seen
+    assert any(tenant_id == tenant.id for tenant_id, _ in work["acme.audit"])
+    # Dispatched once: a second pass finds nothing of this tenant's left.
+    again = dispatch_pending(state.database, state.metadata_cache, consumers)
+    assert not [item for item in again["acme.audit"] if item[0] == tenant.id]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import setup_sales
 from flask import Flask
 from helpers import assert_envelope
-from test_metadata_api import setup_sales
 
 
 @pytest.fixture()

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import CRM_OPPORTUNITY, CRM_TASK, add_automation, runs
 from flask import Flask
-from helpers import assert_envelope
-from test_automations import OPPORTUNITY, TASK, add_automation, crm, receiver, runs, wait_for  # noqa: F401
+from helpers import assert_envelope, wait_for
 
 from trellis.automation.actions import ActionRegistry, ActionType
 from trellis.automation.execute import execute_run
 from trellis.outbox.dispatch import dispatch_pending
+from trellis.outbox.tasks import consumers_of
 from trellis.records.tables import records as records_table
 from trellis.webhooks.outbound import verify
 
@@ -175,7 +176,7 @@ def test_plugin_action_posts_a_chat_message(crm: TenantFixture, receiver: Any) -
 
 
 def _objects(tenant: TenantFixture) -> None:
-    for definition in (OPPORTUNITY, TASK):
+    for definition in (CRM_OPPORTUNITY, CRM_TASK):
         assert tenant.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
 
 
@@ -225,9 +226,7 @@ def test_unknown_and_uninstalled_action_types(
     create(tenant, "Opportunity", {"Name": "Initech"}, app=without)
     state = without.extensions["trellis"]
     # In this process: the test worker has the plugin.
-    dispatch_pending(
-        state.database, state.metadata_cache, max_depth=state.config.automation_max_depth
-    )
+    dispatch_pending(state.database, state.metadata_cache, consumers_of(state))
     [queued] = tenant.api("GET", "/api/v1/automation-runs").get_json()["data"]
     status = execute_run(
         state.database, state.metadata_cache, state.config, tenant.id, queued["id"]

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 from conftest import TenantFixture, WorkerPool
-from test_automations import OPPORTUNITY, TASK, add_automation, records, runs, wait_for
+from factories import CRM_OPPORTUNITY, CRM_TASK, add_automation, records, runs
+from helpers import wait_for
 
-from trellis.outbox.dispatch import stale_runs
+from trellis.automation.event_runs import stale_runs
 from trellis.webhooks.outbound import verify
 
 SECRET = "fault-test-secret"
@@ -69,7 +70,7 @@ def crm_on(pool: WorkerPool, tenant: TenantFixture, url: str) -> TenantFixture:
     """The tenant acting through the pool's app, with an automation that creates a task
     and then calls the webhook at ``url`` for every new opportunity."""
     crm = dataclasses.replace(tenant, app=pool.app)
-    for definition in (OPPORTUNITY, TASK):
+    for definition in (CRM_OPPORTUNITY, CRM_TASK):
         assert crm.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
     add_automation(
         crm,

@@ -39,6 +39,6 @@ def test_unknown_settings_are_rejected(tmp_path: Path) -> None:
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for setting in SETTINGS:
         assert setting.help and setting.env_var in readme, setting.env_var

@@ -4,43 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import SALES_ACCOUNT, SALES_OPPORTUNITY, setup_sales
 from flask import Flask
 from helpers import assert_envelope
-
-OPPORTUNITY = {
-    "api_name": "Opportunity",
-    "label": "Opportunity",
-    "plural_label": "Opportunities",
-    "fields": [
-        {"api_name": "Name", "label": "Name", "type": "text", "required": True, "max_length": 120},
-        {"api_name": "Amount", "label": "Amount", "type": "currency", "indexed": True},
-        {
-            "api_name": "Stage",
-            "label": "Stage",
-            "type": "picklist",
-            "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"],
-        },
-        {"api_name": "CloseDate", "label": "Close date", "type": "date"},
-        {
-            "api_name": "Account",
-            "label": "Account",
-            "type": "lookup",
-            "target": "Account",
-            "on_delete": "restrict",
-        },
-    ],
-}
-ACCOUNT = {
-    "api_name": "Account",
-    "label": "Account",
-    "fields": [{"api_name": "Name", "type": "text", "required": True}],
-}
-
-
-def setup_sales(tenant: TenantFixture) -> None:
-    for definition in (ACCOUNT, OPPORTUNITY):
-        response = tenant.api("POST", "/api/v1/meta/objects", json=definition)
-        assert response.status_code == 201, response.get_json()
 
 
 def revision_count(tenant: TenantFixture) -> int:
@@ -95,8 +61,8 @@ def test_invalid_definitions_name_every_problem(tenant: TenantFixture) -> None:
 
 def test_duplicate_object_and_immutable_api_name(tenant: TenantFixture) -> None:
     setup_sales(tenant)
-    assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=ACCOUNT), 409)
-    renamed = {**OPPORTUNITY, "api_name": "Deal"}
+    assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=SALES_ACCOUNT), 409)
+    renamed = {**SALES_OPPORTUNITY, "api_name": "Deal"}
     assert_envelope(tenant.api("PUT", "/api/v1/meta/objects/Opportunity", json=renamed), 422)
     assert revision_count(tenant) == 2
 
@@ -270,7 +236,9 @@ def test_metadata_writes_need_an_administrator(app: Flask, tenant: TenantFixture
     with app.extensions["trellis"].database.tenant(tenant.id) as connection:
         user = create_user(connection, tenant.actor, email="rep@x.test", password=None)
         token, _ = create_token(connection, tenant.actor, user_id=user.id, name="rep")
-    assert_envelope(tenant.api("POST", "/api/v1/meta/objects", json=ACCOUNT, token=token), 403)
+    assert_envelope(
+        tenant.api("POST", "/api/v1/meta/objects", json=SALES_ACCOUNT, token=token), 403
+    )
     setup_sales(tenant)
     assert tenant.api("GET", "/api/v1/meta/objects", token=token).status_code == 200
     # An admin's read-only token cannot change metadata either.

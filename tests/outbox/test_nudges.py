@@ -7,7 +7,7 @@ import threading
 import uuid
 
 from flask import Flask
-from test_automations import wait_for
+from helpers import wait_for
 
 from trellis.outbox.nudges import LIST_LIMIT, LIST_TTL_SECONDS, ListNudges, Nudger, listener_step
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import setup_sales
 from flask import Flask
 from helpers import assert_envelope
-from test_metadata_api import setup_sales
 
 SYSTEM = {"id", "version", "created_at", "updated_at", "created_by", "updated_by", "owner_id"}
 

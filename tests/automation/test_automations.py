@@ -3,85 +3,17 @@ trigger, recursion protection, webhooks, retries, dead letters, replay, the outb
 
 from __future__ import annotations
 
-import dataclasses
-import http.server
 import json
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture
+from factories import add_automation, records, runs
 from flask import Flask
-from helpers import assert_envelope
+from helpers import assert_envelope, wait_for
 
 from trellis.webhooks.outbound import verify
-
-OPPORTUNITY = {
-    "api_name": "Opportunity",
-    "label": "Opportunity",
-    "fields": [
-        {"api_name": "Name", "type": "text", "required": True},
-        {"api_name": "Amount", "type": "currency"},
-        {
-            "api_name": "Stage",
-            "type": "picklist",
-            "values": ["Prospecting", "Negotiation", "Closed Won", "Closed Lost"],
-        },
-        {"api_name": "CloseDate", "type": "date"},
-        {"api_name": "Segment", "type": "text"},
-        {"api_name": "Touches", "type": "number", "scale": 0},
-    ],
-}
-TASK = {
-    "api_name": "Task",
-    "label": "Task",
-    "fields": [
-        {"api_name": "Subject", "type": "text", "required": True},
-        {"api_name": "DueDate", "type": "date"},
-        {
-            "api_name": "Opportunity",
-            "type": "lookup",
-            "target": "Opportunity",
-            "on_delete": "cascade",
-        },
-    ],
-}
-
-
-@pytest.fixture()
-def crm(tenant: TenantFixture, worker_app: Flask, celery_worker: Any) -> TenantFixture:
-    """A tenant acting through the app whose tasks the real worker process runs."""
-    acting = dataclasses.replace(tenant, app=worker_app)
-    for definition in (OPPORTUNITY, TASK):
-        assert acting.api("POST", "/api/v1/meta/objects", json=definition).status_code == 201
-    return acting
-
-
-def add_automation(crm: TenantFixture, definition: dict) -> None:
-    response = crm.api("POST", "/api/v1/meta/automations", json=definition)
-    assert response.status_code == 201, response.get_json()
-
-
-def runs(crm: TenantFixture, **filters: str) -> list[dict]:
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
-    return crm.api("GET", f"/api/v1/automation-runs?{query}").get_json()["data"]
-
-
-def wait_for(predicate: Any, timeout: float = 60) -> Any:
-    """Poll until ``predicate()`` is truthy (the worker is asynchronous)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
-
-
-def records(crm: TenantFixture, obj: str, query: str = "") -> list[dict]:
-    return crm.api("GET", f"/api/v1/objects/{obj}/records?{query}").get_json()["data"]
 
 
 def test_before_save_updates_the_record_in_the_same_save(crm: TenantFixture) -> None:
@@ -239,31 +171,6 @@ def test_recursion_stops_with_a_visible_reason(crm: TenantFixture) -> None:
     record = crm.api("GET", f"/api/v1/objects/Opportunity/records/{deal['id']}").get_json()
     assert record["Touches"] == 1
     assert [r["status"] for r in runs(crm)] == ["skipped", "succeeded"]
-
-
-class Receiver(http.server.BaseHTTPRequestHandler):
-    deliveries: list[dict] = []
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).deliveries.append({"headers": dict(self.headers), "body": body})
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture()
-def receiver() -> Iterator[tuple[str, type[Receiver]]]:
-    handler = type("TestReceiver", (Receiver,), {"deliveries": [], "status": 200})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/won", handler
-    server.shutdown()
-    server.server_close()
 
 
 def test_signed_webhook_retries_dies_and_replays(crm: TenantFixture, receiver: Any) -> None:
