@@ -206,6 +206,9 @@ class TenantSchema:
     functions: Any = None
     key: Any = None
     actions: Any = None  # the automation ActionRegistry
+    # The plugin manager's hook relay: how the layers above metadata and records (the
+    # automation engine, plugins) take part in saving metadata and records.
+    hooks: Any = None
     _formulas: Any = dataclasses.field(default=None, repr=False)
     _built: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
 
@@ -311,11 +314,16 @@ class MetadataCache:
     """Compiled metadata per tenant, replaced whenever the tenant's revision moves."""
 
     def __init__(
-        self, registry: FieldTypeRegistry, functions: Any = None, actions: Any = None
+        self,
+        registry: FieldTypeRegistry,
+        functions: Any = None,
+        actions: Any = None,
+        hooks: Any = None,
     ) -> None:
         self.registry = registry
         self.functions = functions
         self.actions = actions
+        self.hooks = hooks
         self._entries: dict[uuid.UUID, TenantSchema] = {}
         self._lock = threading.Lock()
 
@@ -341,6 +349,7 @@ class MetadataCache:
             functions=self.functions,
             key=key,
             actions=self.actions,
+            hooks=self.hooks,
         )
         with self._lock:
             self._entries[tenant_id] = entry

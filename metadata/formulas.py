@@ -262,9 +262,12 @@ def check_object_formulas(
                     ),
                 )
             )
-    saved_automations = saved.definition.get("automations", []) if saved is not None else []
-    for automation in obj.definition.get("automations", []):
-        checks.extend(_automation_checks(compiler, obj, automation, saved_automations))
+    hooks = compiler.schema.hooks
+    if hooks is not None:
+        # Parts of a definition that layers above metadata own (automations) are checked
+        # by them, through the same hook a plugin would use.
+        for found in hooks.object_definition_checks(compiler=compiler, obj=obj, saved=saved):
+            checks.extend(found)
     for rule in obj.definition.get("validation_rules", []):
         checks.append(
             (
@@ -298,36 +301,6 @@ def value_type(field: CompiledField) -> str | None:
     return kind if kind in DIRECT_KINDS else "text"
 
 
-def _automation_checks(
-    compiler: FormulaCompiler,
-    obj: ObjectSchema,
-    automation: dict[str, Any],
-    saved_automations: list[dict[str, Any]],
-) -> list[tuple[str, Callable[[], Any]]]:
-    from trellis.automation.actions import ActionCheck, action_checks
-    from trellis.automation.trigger_checks import trigger_checks, wait_checks
-
-    place = f"automations.{automation['api_name']}"
-    checks: list[tuple[str, Callable[[], Any]]] = []
-    if automation.get("condition"):
-        checks.append(
-            (
-                f"{place}.condition",
-                lambda s=automation["condition"]: compiler.compile(
-                    obj, s, expected_type="checkbox"
-                ),
-            )
-        )
-    checks.extend(trigger_checks(compiler, obj, automation, place))
-    checks.extend(wait_checks(obj, automation, place))
-    checks.extend(
-        action_checks(
-            ActionCheck(compiler, obj, automation), place, saved=automation in saved_automations
-        )
-    )
-    return checks
-
-
 def _fail(message: str) -> Callable[[], Any]:
     def fail() -> Any:
         raise ValidationError(message, fields={"": [message]})
@@ -348,7 +321,11 @@ def check_formulas(
         name: obj for name, obj in schema.objects.items() if name != definition["api_name"].lower()
     }
     provisional = TenantSchema(
-        revision=-1, objects=objects, functions=schema.functions, actions=schema.actions
+        revision=-1,
+        objects=objects,
+        functions=schema.functions,
+        actions=schema.actions,
+        hooks=schema.hooks,
     )
     errors = _fill_rollups(provisional, definition, registry)
     if errors:
@@ -366,9 +343,12 @@ def check_formulas(
             errors.update({prefix + place: messages for place, messages in error.fields.items()})
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
-    from trellis.automation.cycles import check_cycles
-
-    check_cycles(provisional, changed.api_name, schema.objects.get(changed.api_name.lower()))
+    if schema.hooks is not None:
+        schema.hooks.check_object_change(
+            schema=provisional,
+            api_name=changed.api_name,
+            saved=schema.objects.get(changed.api_name.lower()),
+        )
 
 
 def _has_formulas(obj: ObjectSchema) -> bool:

@@ -41,6 +41,29 @@ def register_celery_tasks(celery: Any) -> None:
 
 
 @hookspec
+def event_consumers(config: Any) -> list[Any]:
+    """Return outbox consumers (``trellis.outbox.consumers.EventConsumer``) of record events."""
+
+
+@hookspec
+def before_record_save(
+    context: Any, obj: Any, event_type: str, data: dict[str, Any], prior: Any, system: Any
+) -> set[str] | None:
+    """Change a record about to be saved, in place and in its transaction; return the
+    names of the fields changed."""
+
+
+@hookspec
+def object_definition_checks(compiler: Any, obj: Any, saved: Any) -> list[Any]:
+    """Return ``(place, check)`` pairs run when an object's metadata is saved."""
+
+
+@hookspec
+def check_object_change(schema: Any, api_name: str, saved: Any) -> None:
+    """Refuse (raise a ValidationError) a metadata change that breaks the tenant as a whole."""
+
+
+@hookspec
 def register_field_types(registry: Any) -> None:
     """Register field types (:class:`trellis.metadata.field_types.FieldType`) on the registry."""
 

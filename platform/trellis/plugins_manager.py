@@ -14,7 +14,9 @@ from trellis import hookspecs
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.runtime.tasks",
+    "trellis.outbox.tasks",
     "trellis.automation.tasks",
+    "trellis.automation.lifecycle",
     "trellis.plugins.automation_actions",
     "trellis.webhooks.tasks",
     "trellis.plugins.field_types",

@@ -11,9 +11,9 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import nudge_worker, tenant_transaction
-from trellis.api.request import whole_number
 from trellis.automation.tables import automation_runs
 from trellis.errors import BadRequest, Conflict, NotFound
+from trellis.records.parameters import whole_number
 
 STATUSES = ("queued", "running", "waiting", "succeeded", "failed", "dead", "skipped")
 # Filters on when waiting runs continue: ?resume_at__lte=2026-12-01T00:00:00Z

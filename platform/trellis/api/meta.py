@@ -8,10 +8,11 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
-from trellis.api.request import json_body, whole_number
+from trellis.api.request import json_body
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.indexes import index_status
+from trellis.records.parameters import whole_number
 from trellis.rule_engine import FormulaError
 from trellis.state import get_state
 

@@ -17,9 +17,10 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
-from trellis.api.request import json_body, whole_number
+from trellis.api.request import json_body
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.metadata.compiled import TenantSchema
+from trellis.records.parameters import whole_number
 from trellis.state import get_state
 from trellis.webhooks.deliveries import replay
 from trellis.webhooks.subscriptions import (

@@ -21,12 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trellis.api.request import whole_number
 from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
 from trellis.metadata.formulas import SQL_TYPES, SqlResolver, formula_errors
+from trellis.records.parameters import whole_number
 from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
 from trellis.rule_engine import FormulaError

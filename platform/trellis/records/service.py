@@ -32,13 +32,6 @@ from trellis.records.writes import LOG, create_statement
 MAX_CASCADE_DEPTH = 10
 
 
-def apply_before_save(*args: Any, **kwargs: Any) -> set[str]:
-    # Imported late: the automation package builds on this module.
-    from trellis.automation.triggers import apply_before_save as apply
-
-    return apply(*args, **kwargs)
-
-
 class RecordService:
     def __init__(
         self,
@@ -158,13 +151,38 @@ class RecordService:
             "created_by": self.actor.user_id,
             "updated_by": self.actor.user_id,
         }
-        apply_before_save(context, self.obj, "record.created", data, None, view_system)
+        self._before_save(context, "record.created", data, None, view_system)
         enforce(context, self.obj, data, None, sent, view_system, required_errors(self.obj, data))
         record_id = uuid.uuid4()
         self._check_references(data, record_id)
         self._check_unique(data, record_id, unique_in_batch)
         data.update(self._auto_numbers())  # last: a refused record takes no number
         return {"id": record_id, "data": data, "owner_id": owner_id}
+
+    def _before_save(
+        self,
+        context: RuleContext,
+        event_type: str,
+        data: dict[str, Any],
+        prior: dict[str, Any] | None,
+        system: dict[str, Any],
+    ) -> set[str]:
+        """Announce a record about to be saved (the record lifecycle hook): before-save
+        automations and plugins change ``data`` in place; return the fields they changed."""
+        hooks = self.schema.hooks
+        if hooks is None:
+            return set()
+        changed: set[str] = set()
+        for names in hooks.before_record_save(
+            context=context,
+            obj=self.obj,
+            event_type=event_type,
+            data=data,
+            prior=prior,
+            system=system,
+        ):
+            changed |= names or set()
+        return changed
 
     def _insert(self, new: list[dict[str, Any]]) -> list[SavedRecord]:
         """Write prepared records, their history and their events: one statement."""
@@ -204,9 +222,7 @@ class RecordService:
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
         context = RuleContext(self.connection, self.actor, self.schema)
         view_system = {"id": current.id, "owner_id": current.owner_id, "version": current.version}
-        automated = apply_before_save(
-            context, self.obj, "record.updated", merged, prior, view_system
-        )
+        automated = self._before_save(context, "record.updated", merged, prior, view_system)
         enforce(
             context,
             self.obj,

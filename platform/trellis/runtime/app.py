@@ -75,7 +75,9 @@ def create_app(
         redis_embedded=redis_embedded,
         plugins=plugin_manager,
         field_types=field_types,
-        metadata_cache=MetadataCache(field_types, formula_functions.freeze(), actions),
+        metadata_cache=MetadataCache(
+            field_types, formula_functions.freeze(), actions, plugin_manager.hook
+        ),
     )
     observability.init_app(app)
     errors.init_app(app)
