@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from trellis.errors import NotFound
 from trellis.metadata.field_types import FieldType, FieldTypeRegistry
+from trellis.metadata.statements import StatementCache
 from trellis.metadata.tables import meta_objects, metadata_revisions
 
 # The typed SQL expression of a stored value, by the field type's ``sql_type``. Field
@@ -34,8 +35,6 @@ SQL_EXPRESSIONS = {
     "jsonb": "(data->'{name}')",
 }
 # Statements and expressions kept per revision by TenantSchema.built.
-BUILT_LIMIT = 1000
-_BUILT_LOCK = threading.Lock()
 
 SYSTEM_COLUMNS = {
     "id": ("id", "uuid"),
@@ -210,24 +209,7 @@ class TenantSchema:
     # automation engine, plugins) take part in saving metadata and records.
     hooks: Any = None
     _formulas: Any = dataclasses.field(default=None, repr=False)
-    _built: dict[Any, Any] = dataclasses.field(default_factory=dict, repr=False)
-
-    def built(self, key: Any, build: Callable[[], Any]) -> Any:
-        """``build()``, made once per revision: statements that depend on metadata only
-        (or on a request's shape, such as a list page's filters and sort, but not on its
-        values). Building a SQLAlchemy statement costs more Python than running its
-        compiled form, so hot paths build theirs here, with bind parameters.
-
-        At most :data:`BUILT_LIMIT` are kept, the oldest dropped first: request shapes
-        are chosen by callers, and a revision may live long."""
-        found = self._built.get(key)
-        if found is None:
-            found = build()
-            with _BUILT_LOCK:
-                if len(self._built) >= BUILT_LIMIT:
-                    del self._built[next(iter(self._built))]
-                self._built[key] = found
-        return found
+    statements: StatementCache = dataclasses.field(default_factory=StatementCache, repr=False)
 
     @property
     def formulas(self) -> Any:

@@ -26,6 +26,7 @@ from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
 from trellis.metadata.formulas import SQL_TYPES, SqlResolver, formula_errors
+from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.parameters import whole_number
 from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
@@ -234,8 +235,8 @@ def cached_column(
     obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, name: str
 ) -> Column:
     """:func:`column`, made once per revision and name."""
-    return schema.built(
-        ("column", obj.id, tenant_id, name),
+    return schema.statements.get(
+        StatementKey(Statement.COLUMN, obj.id, (tenant_id, name)),
         lambda: column(obj, name, schema.formulas.sql(obj, tenant_id)),
     )
 
@@ -395,8 +396,9 @@ def list_page(
         request.limit,
         request.count,
     )
-    statement = schema.built(
-        ("list_page", shape), lambda: _page_statement(tenant_id, schema, obj, request)
+    statement = schema.statements.get(
+        StatementKey(Statement.LIST_PAGE, obj.id, shape),
+        lambda: _page_statement(tenant_id, schema, obj, request),
     )
     values = {name: value for each in request.conditions for name, value in each.values.items()}
     if request.after is not None:
@@ -414,8 +416,8 @@ def list_page(
             )
         total_count = rows[0][-1] if request.count and rows else (0 if request.count else None)
         if request.count and not rows and request.after is not None:
-            count = schema.built(
-                ("list_count", scope),
+            count = schema.statements.get(
+                StatementKey(Statement.LIST_COUNT, obj.id, scope),
                 lambda: (
                     sa.select(sa.func.count())
                     .select_from(records)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.metadata.statements import Statement, StatementKey
 
 SYSTEM_JSON = (
     "'id', id, 'version', version, 'created_at', created_at, "
@@ -37,8 +38,8 @@ def record_json(
     """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``),
     built once per revision and projection."""
     fields = None if fields is None else tuple(fields)
-    return schema.built(
-        ("record_json", obj.id, tenant_id, fields),
+    return schema.statements.get(
+        StatementKey(Statement.RECORD_JSON, obj.id, (tenant_id, fields)),
         lambda: _record_json(obj, schema, tenant_id, fields),
     )
 

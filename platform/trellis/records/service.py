@@ -23,6 +23,7 @@ from trellis.db import driver_execute
 from trellis.errors import Conflict, NotFound, PreconditionFailed, TrellisError, ValidationError
 from trellis.identity.tables import users
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.rules import RuleContext, apply_default_formulas, enforce
 from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import auto_number_counters, record_refs, records
@@ -101,7 +102,10 @@ class RecordService:
                 query = query.where(records.c.deleted_at.is_(None))
             return query.with_for_update() if for_update else query
 
-        query = self.schema.built((kind, self.obj.id, include_deleted, for_update), build)
+        query = self.schema.statements.get(
+            StatementKey(Statement.RECORD_ROW, self.obj.id, (kind, include_deleted, for_update)),
+            build,
+        )
         row = driver_execute(
             self.connection,
             query,
@@ -188,8 +192,8 @@ class RecordService:
         """Write prepared records, their history and their events: one statement."""
         if not new:
             return []
-        statement = self.schema.built(
-            ("create", self.obj.id),
+        statement = self.schema.statements.get(
+            StatementKey(Statement.CREATE, self.obj.id),
             lambda: create_statement(
                 self._json(), tuple(field.api_name for field in self.obj.lookups())
             ),
