@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask import Blueprint
+
+from trellis.api.blueprint import create_blueprint
+from trellis.api.openapi import create_docs_blueprint
 from trellis.hookspecs import hookimpl
+from trellis.views import health, ui
 
 
 @hookimpl
-def register_blueprints() -> list:
-    from trellis.api import create_blueprint
-    from trellis.api.openapi import create_docs_blueprint
-    from trellis.views import health, ui
-
+def register_blueprints() -> list[Blueprint]:
     return [health.blueprint, ui.blueprint, create_blueprint(), create_docs_blueprint()]

@@ -8,7 +8,20 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from trellis.api.automation_runs import STATUSES
 from trellis.api.context import metadata_service, nudge_worker, tenant_transaction
+from trellis.api.openapi_schema import (
+    API_NAME,
+    INTEGER,
+    OPTIONAL_TEXT,
+    UUID,
+    WRITE,
+    array,
+    data_of,
+    operation,
+    parameter,
+    shape,
+)
 from trellis.api.request import json_body
 from trellis.automation.manual import MAX_RECORDS, record_ids, start_runs
 from trellis.errors import BadRequest
@@ -50,19 +63,6 @@ def register(blueprint: Blueprint) -> None:
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
-    from trellis.api.automation_runs import STATUSES
-    from trellis.api.openapi_parts import (
-        API_NAME,
-        INTEGER,
-        OPTIONAL_TEXT,
-        UUID,
-        WRITE,
-        array,
-        data_of,
-        operation,
-        parameter,
-        shape,
-    )
 
     started = shape(
         {

@@ -29,6 +29,10 @@ from flask.typing import ResponseReturnValue
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
 from trellis.api.openapi_parts import (
+    static_paths,
+    static_schemas,
+)
+from trellis.api.openapi_schema import (
     AUTH,
     BOOLEAN,
     ERRORS,
@@ -48,8 +52,6 @@ from trellis.api.openapi_parts import (
     parameter,
     ref,
     shape,
-    static_paths,
-    static_schemas,
     without_null,
 )
 from trellis.api.records import MAX_BULK

@@ -9,24 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis.api.automation_runs import STATUSES
+from trellis.api.openapi_schema import (
+    API_NAME,
+    INTEGER,
+    MOMENT,
+    OPTIONAL_MOMENT,
+    OPTIONAL_TEXT,
+    REMOVE,
+    TEXT,
+    UUID,
+    WRITE,
+    array,
+    data_of,
+    inline_refs,
+    operation,
+    parameter,
+    ref,
+    shape,
+)
+from trellis.metadata.documents import object_meta_schema
+
 AUTOMATION_TAG = "Automation"
 
 
 def openapi_schemas() -> dict[str, Any]:
-    from trellis.api.automation_runs import STATUSES
-    from trellis.api.openapi_parts import (
-        API_NAME,
-        INTEGER,
-        MOMENT,
-        OPTIONAL_MOMENT,
-        OPTIONAL_TEXT,
-        TEXT,
-        UUID,
-        array,
-        inline_refs,
-        shape,
-    )
-    from trellis.metadata.documents import object_meta_schema
 
     meta = object_meta_schema()
     automation = inline_refs(meta["$defs"]["automation"], meta["$defs"])
@@ -93,20 +100,6 @@ def openapi_schemas() -> dict[str, Any]:
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
-    from trellis.api.automation_runs import STATUSES
-    from trellis.api.openapi_parts import (
-        API_NAME,
-        OPTIONAL_TEXT,
-        REMOVE,
-        TEXT,
-        UUID,
-        WRITE,
-        data_of,
-        operation,
-        parameter,
-        ref,
-        shape,
-    )
 
     name = parameter("api_name", "path", API_NAME, "The automation's api_name (any case).")
     run_id = parameter("run_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})

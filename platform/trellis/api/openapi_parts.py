@@ -1,130 +1,37 @@
-"""Building blocks of the OpenAPI document: schema helpers, the shared schemas and the
+"""The tenant-independent parts of the OpenAPI document: the shared schemas and the
 static (non-object) endpoints. :mod:`trellis.api.openapi` adds the per-object parts."""
 
 from __future__ import annotations
 
-import http
 from typing import Any
 
 from trellis.actor import TOKEN_SCOPES
+from trellis.api import automation_trigger, openapi_automations, webhooks
 from trellis.api.meta import PURPOSES
+from trellis.api.openapi_schema import (
+    API_NAME,
+    AUTH,
+    BOOLEAN,
+    INTEGER,
+    META,
+    MOMENT,
+    OPTIONAL_MOMENT,
+    OPTIONAL_TEXT,
+    OPTIONAL_UUID,
+    REMOVE,
+    TEXT,
+    UUID,
+    WRITE,
+    array,
+    data_of,
+    inline_refs,
+    operation,
+    parameter,
+    ref,
+    shape,
+)
 from trellis.metadata.documents import object_meta_schema
 from trellis.metadata.field_types import FieldTypeRegistry
-
-TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-OPTIONAL_TEXT = {"type": ["string", "null"]}
-API_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,62}$"}
-UUID = {"type": "string", "format": "uuid"}
-OPTIONAL_UUID = {"type": ["string", "null"], "format": "uuid"}
-MOMENT = {"type": "string", "format": "date-time"}
-OPTIONAL_MOMENT = {"type": ["string", "null"], "format": "date-time"}
-SYSTEM_FIELDS = {
-    "id": UUID,
-    "version": INTEGER,
-    "created_at": MOMENT,
-    "updated_at": MOMENT,
-    "created_by": OPTIONAL_UUID,
-    "updated_by": OPTIONAL_UUID,
-    "owner_id": OPTIONAL_UUID,
-}
-ERRORS = {
-    400: ("BadRequest", "A parameter, header or body is malformed."),
-    401: ("Unauthorized", "No valid bearer token or session."),
-    403: ("Forbidden", "The token lacks a scope, or the user is not an administrator."),
-    404: ("NotFound", "No such object, record or resource."),
-    409: ("Conflict", "The change conflicts with the current state."),
-    412: ("PreconditionFailed", "If-Match names an older version of the record."),
-    413: ("PayloadTooLarge", "The body is larger than the server accepts."),
-    415: ("UnsupportedMediaType", "Send the body as application/json."),
-    422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
-    500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
-}
-READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
-ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
-AUTH, META = "Authentication", "Metadata"
-
-
-# -- building blocks ---------------------------------------------------------------------
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def shape(
-    properties: dict[str, Any], required: Any = (), closed: bool = True, **extra: Any
-) -> dict[str, Any]:
-    """An object schema; closed ones reject properties they do not name."""
-    schema = {"type": "object", "properties": properties, **extra}
-    if required:
-        schema["required"] = list(required)
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
-
-
-def array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "array", "items": items, **extra}
-
-
-def data_of(items: dict[str, Any]) -> dict[str, Any]:
-    return shape({"data": array(items)}, ["data"])
-
-
-def parameter(name: str, where: str, schema: dict[str, Any], description: str = "") -> dict:
-    found = {"name": name, "in": where, "schema": schema, "required": where == "path"}
-    return {**found, "description": description} if description else found
-
-
-def operation(
-    operation_id: str,
-    summary: str,
-    tag: str,
-    status: int | str,
-    schema: dict[str, Any] | None = None,
-    *,
-    errors: tuple[int, ...] = (),
-    parameters: list[dict[str, Any]] | None = None,
-    body: Any = None,
-    headers: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One operation; each error status it may answer refers to the one envelope."""
-    success: dict[str, Any] = {
-        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success"
-    }
-    if schema is not None:
-        success["content"] = {"application/json": {"schema": schema}}
-    if headers:
-        success["headers"] = headers
-    responses = {str(status): success}
-    for error in sorted({401, 500, *errors}):
-        responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
-    found = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": responses}
-    if parameters:
-        found["parameters"] = parameters
-    if body is not None:
-        found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    return found
-
-
-def without_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema of a value that may not be blank (a required field, a filter value)."""
-    schema = dict(schema)
-    if isinstance(schema.get("type"), list):
-        kinds = [kind for kind in schema["type"] if kind != "null"]
-        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
-    if "enum" in schema:
-        schema["enum"] = [value for value in schema["enum"] if value is not None]
-    return schema
-
-
-# -- record schemas ----------------------------------------------------------------------
-def inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
-    """The meta-schema with its local ``#/$defs/...`` references written out in place."""
-    if isinstance(node, dict):
-        target = node.get("$ref", "")
-        if target.startswith("#/$defs/"):
-            return inline_refs(definitions[target.removeprefix("#/$defs/")], definitions)
-        return {key: inline_refs(value, definitions) for key, value in node.items()}
-    return [inline_refs(item, definitions) for item in node] if isinstance(node, list) else node
 
 
 def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
@@ -156,9 +63,6 @@ def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
 
 
 def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
-    from trellis.api.openapi_automations import openapi_schemas as automation_schemas
-    from trellis.api.webhooks import openapi_schemas as webhook_schemas
-
     scopes = array({"enum": list(TOKEN_SCOPES)}, uniqueItems=True)
     token = {
         "id": UUID,
@@ -220,8 +124,8 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
             ["name"],
         ),
         **definition_schemas(registry),
-        **webhook_schemas(),
-        **automation_schemas(),
+        **webhooks.openapi_schemas(),
+        **openapi_automations.openapi_schemas(),
         "Revision": shape(
             {
                 **revision,
@@ -281,10 +185,6 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
 def static_paths() -> dict[str, dict[str, Any]]:
     """The endpoints every tenant has: the actor, API tokens, the metadata API, webhooks,
     manual automation runs."""
-    from trellis.api.automation_trigger import openapi_paths as trigger_paths
-    from trellis.api.openapi_automations import openapi_paths as automation_paths
-    from trellis.api.webhooks import openapi_paths as webhook_paths
-
     name, field_path = (
         parameter("api_name", "path", API_NAME),
         [parameter("api_name", "path", API_NAME), parameter("field_name", "path", API_NAME)],
@@ -311,9 +211,9 @@ def static_paths() -> dict[str, dict[str, Any]]:
     )
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
-        **webhook_paths(),
-        **trigger_paths(),
-        **automation_paths(),
+        **webhooks.openapi_paths(),
+        **automation_trigger.openapi_paths(),
+        **openapi_automations.openapi_paths(),
         "/openapi.json": {
             "get": operation("getOpenApiDocument", "This document", AUTH, 200, package)
         },

@@ -17,6 +17,25 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
+from trellis.api.openapi_schema import (
+    API_NAME,
+    BOOLEAN,
+    INTEGER,
+    MOMENT,
+    OPTIONAL_MOMENT,
+    OPTIONAL_TEXT,
+    READ,
+    REMOVE,
+    TEXT,
+    UUID,
+    WRITE,
+    array,
+    data_of,
+    operation,
+    parameter,
+    ref,
+    shape,
+)
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, Conflict, NotFound
 from trellis.metadata.compiled import TenantSchema
@@ -25,6 +44,9 @@ from trellis.state import get_state
 from trellis.webhooks.deliveries import replay
 from trellis.webhooks.subscriptions import (
     EDITABLE,
+    EVENT_TYPES,
+    MAX_TEXT,
+    SECRET_LENGTH,
     check_subscription,
     subscription_json,
     webhook_deliveries,
@@ -253,19 +275,6 @@ def register(blueprint: Blueprint) -> None:
 
 
 def openapi_schemas() -> dict[str, Any]:
-    from trellis.api.openapi_parts import (
-        API_NAME,
-        BOOLEAN,
-        INTEGER,
-        MOMENT,
-        OPTIONAL_MOMENT,
-        OPTIONAL_TEXT,
-        TEXT,
-        UUID,
-        array,
-        shape,
-    )
-    from trellis.webhooks.subscriptions import EVENT_TYPES, MAX_TEXT, SECRET_LENGTH
 
     optional_integer = {"type": ["integer", "null"]}
     editable = {
@@ -327,21 +336,6 @@ def openapi_schemas() -> dict[str, Any]:
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
-    from trellis.api.openapi_parts import (
-        INTEGER,
-        OPTIONAL_TEXT,
-        READ,
-        REMOVE,
-        TEXT,
-        UUID,
-        WRITE,
-        array,
-        data_of,
-        operation,
-        parameter,
-        ref,
-        shape,
-    )
 
     tag, subscription = "Webhooks", ref("WebhookSubscription")
     webhook_id = parameter("webhook_id", "path", UUID, "The subscription's id.")

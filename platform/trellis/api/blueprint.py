@@ -1,0 +1,53 @@
+"""The REST API's one blueprint: every resource module registers its routes on it."""
+
+from __future__ import annotations
+
+import flask
+from flask import Blueprint, Response
+
+from trellis.api import (
+    automation_runs,
+    automation_trigger,
+    me,
+    meta,
+    meta_automations,
+    meta_packages,
+    openapi,
+    records,
+    tokens,
+    webhooks,
+)
+from trellis.api.context import schedule_event_dispatch
+from trellis.api.request import refuse_unstorable_parameters
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def create_blueprint() -> Blueprint:
+    """The ``/api/v1`` blueprint with every resource's routes."""
+    blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+    me.register(blueprint)
+    tokens.register(blueprint)
+    meta.register(blueprint)
+    meta_packages.register(blueprint)
+    meta_automations.register(blueprint)
+    records.register(blueprint)
+    automation_runs.register(blueprint)
+    automation_trigger.register(blueprint)
+    webhooks.register(blueprint)
+    openapi.register(blueprint)
+    blueprint.before_request(refuse_unstorable_parameters)
+
+    @blueprint.after_request
+    def dispatch_record_events(response: Response) -> Response:
+        # A successful record write committed outbox events: have them dispatched now
+        # rather than at the next periodic sweep.
+        if (
+            flask.request.method in WRITE_METHODS
+            and response.status_code < 400
+            and flask.request.path.startswith("/api/v1/objects/")
+        ):
+            schedule_event_dispatch()
+        return response
+
+    return blueprint

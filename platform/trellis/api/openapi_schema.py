@@ -1,0 +1,122 @@
+"""Building blocks of the OpenAPI document: JSON Schema shorthands, references, and
+helpers for parameters and operations, shared by every module that describes endpoints."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+OPTIONAL_TEXT = {"type": ["string", "null"]}
+API_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,62}$"}
+UUID = {"type": "string", "format": "uuid"}
+OPTIONAL_UUID = {"type": ["string", "null"], "format": "uuid"}
+MOMENT = {"type": "string", "format": "date-time"}
+OPTIONAL_MOMENT = {"type": ["string", "null"], "format": "date-time"}
+SYSTEM_FIELDS = {
+    "id": UUID,
+    "version": INTEGER,
+    "created_at": MOMENT,
+    "updated_at": MOMENT,
+    "created_by": OPTIONAL_UUID,
+    "updated_by": OPTIONAL_UUID,
+    "owner_id": OPTIONAL_UUID,
+}
+ERRORS = {
+    400: ("BadRequest", "A parameter, header or body is malformed."),
+    401: ("Unauthorized", "No valid bearer token or session."),
+    403: ("Forbidden", "The token lacks a scope, or the user is not an administrator."),
+    404: ("NotFound", "No such object, record or resource."),
+    409: ("Conflict", "The change conflicts with the current state."),
+    412: ("PreconditionFailed", "If-Match names an older version of the record."),
+    413: ("PayloadTooLarge", "The body is larger than the server accepts."),
+    415: ("UnsupportedMediaType", "Send the body as application/json."),
+    422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
+    500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
+}
+READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
+ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
+AUTH, META = "Authentication", "Metadata"
+
+
+# -- building blocks ---------------------------------------------------------------------
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def shape(
+    properties: dict[str, Any], required: Any = (), closed: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """An object schema; closed ones reject properties they do not name."""
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "array", "items": items, **extra}
+
+
+def data_of(items: dict[str, Any]) -> dict[str, Any]:
+    return shape({"data": array(items)}, ["data"])
+
+
+def parameter(name: str, where: str, schema: dict[str, Any], description: str = "") -> dict:
+    found = {"name": name, "in": where, "schema": schema, "required": where == "path"}
+    return {**found, "description": description} if description else found
+
+
+def operation(
+    operation_id: str,
+    summary: str,
+    tag: str,
+    status: int | str,
+    schema: dict[str, Any] | None = None,
+    *,
+    errors: tuple[int, ...] = (),
+    parameters: list[dict[str, Any]] | None = None,
+    body: Any = None,
+    headers: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One operation; each error status it may answer refers to the one envelope."""
+    success: dict[str, Any] = {
+        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success"
+    }
+    if schema is not None:
+        success["content"] = {"application/json": {"schema": schema}}
+    if headers:
+        success["headers"] = headers
+    responses = {str(status): success}
+    for error in sorted({401, 500, *errors}):
+        responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
+    found = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": responses}
+    if parameters:
+        found["parameters"] = parameters
+    if body is not None:
+        found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return found
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a value that may not be blank (a required field, a filter value)."""
+    schema = dict(schema)
+    if isinstance(schema.get("type"), list):
+        kinds = [kind for kind in schema["type"] if kind != "null"]
+        schema["type"] = kinds[0] if len(kinds) == 1 else kinds
+    if "enum" in schema:
+        schema["enum"] = [value for value in schema["enum"] if value is not None]
+    return schema
+
+
+# -- record schemas ----------------------------------------------------------------------
+def inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
+    """The meta-schema with its local ``#/$defs/...`` references written out in place."""
+    if isinstance(node, dict):
+        target = node.get("$ref", "")
+        if target.startswith("#/$defs/"):
+            return inline_refs(definitions[target.removeprefix("#/$defs/")], definitions)
+        return {key: inline_refs(value, definitions) for key, value in node.items()}
+    return [inline_refs(item, definitions) for item in node] if isinstance(node, list) else node
