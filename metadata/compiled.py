@@ -61,9 +61,9 @@ class CompiledField:
 
     @property
     def sql_expression(self) -> str:
-        """The typed expression over the stored value (computed fields have none, except
-        auto-numbers: Trellis assigns them once and stores them)."""
-        if self.sql_type is None or (self.type.computed and self.type.name != "auto_number"):
+        """The typed expression over the stored value (fields computed on read have none;
+        auto-numbers are computed once, when a record is created, and stored)."""
+        if self.sql_type is None or not self.type.stored:
             raise ValueError(f"{self.api_name} has no stored SQL form")
         return SQL_EXPRESSIONS[self.sql_type].format(name=self.api_name)
 
@@ -99,8 +99,8 @@ class WritePlan:
         defaults = []
         for field in stored:
             default = field.definition.get("default")
-            if default is None and field.type.name == "checkbox":
-                default = False  # a checkbox is never blank
+            if default is None:
+                default = field.type.default_when_absent  # a checkbox is never blank
             if default is not None:
                 defaults.append((field.api_name, default))
         return cls(
@@ -110,10 +110,8 @@ class WritePlan:
             ),
             required=tuple(field.api_name for field in stored if field.definition.get("required")),
             unique=tuple(field for field in fields.values() if field.definition.get("unique")),
-            auto_numbers=tuple(
-                field for field in fields.values() if field.type.name == "auto_number"
-            ),
-            lookups=tuple(field for field in fields.values() if field.type.name == "lookup"),
+            auto_numbers=tuple(field for field in fields.values() if field.type.sequence),
+            lookups=tuple(field for field in fields.values() if field.type.references_records),
             conditional=tuple(
                 field
                 for field in fields.values()

@@ -123,9 +123,9 @@ def validate_object(
         type_errors = field_type.validate_definition(field)
         for message in type_errors:
             errors.setdefault(place, []).append(message)
-        if field["type"] == "lookup" and str(field.get("target", "")).lower() not in known:
+        if field_type.references_records and str(field.get("target", "")).lower() not in known:
             errors.setdefault(f"{place}.target", []).append(f"No object {field.get('target')!r}.")
-        elif field["type"] == "lookup":
+        elif field_type.references_records:
             field["target"] = known[field["target"].lower()]
         if not type_errors and field.get("default") is not None:
             # The type has vetted the default; store it in its normalised form.
@@ -136,7 +136,7 @@ def validate_object(
         if (field.get("unique") or field.get("indexed")) and not field_type.sortable:
             errors.setdefault(place, []).append(f"A {field['type']} field cannot be indexed.")
     if not errors:
-        _check_name_field(definition, errors)
+        _check_name_field(definition, registry, errors)
         _check_rules(definition, errors)
         _check_automations(definition, errors)
     if errors:
@@ -145,7 +145,18 @@ def validate_object(
     return definition
 
 
-def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) -> None:
+def _check_name_field(
+    definition: dict[str, Any], registry: FieldTypeRegistry, errors: dict[str, list[str]]
+) -> None:
+    """The name field is a type ``usable_as_name``; a text field called Name is the default."""
+
+    def nameable(field: dict[str, Any] | None) -> bool:
+        return (
+            field is not None
+            and field["type"] in registry
+            and registry.get(field["type"]).usable_as_name
+        )
+
     fields = {
         field["api_name"].lower(): field
         for field in definition["fields"]
@@ -153,11 +164,11 @@ def _check_name_field(definition: dict[str, Any], errors: dict[str, list[str]]) 
     }
     name_field = definition.get("name_field")
     if name_field is None:
-        if "name" in fields and fields["name"]["type"] in {"text", "auto_number"}:
+        if nameable(fields.get("name")):
             definition["name_field"] = fields["name"]["api_name"]
         return
     field = fields.get(name_field.lower())
-    if field is None or field["type"] not in {"text", "auto_number"}:
+    if not nameable(field):
         errors["name_field"] = ["Name a text or auto-number field of this object."]
     else:
         definition["name_field"] = field["api_name"]

@@ -46,6 +46,36 @@ class FieldType:
     #: Values are computed by Trellis, never written by clients.
     computed: ClassVar[bool] = False
 
+    # Capabilities: what core code asks of a type instead of testing its name. The
+    # built-in types declare them like any plugin type would (see docs/plugins.md).
+
+    #: Values live in the record's JSONB ``data``; False: computed on every read, from the
+    #: definition's ``expression`` and ``return_type`` like a formula field (or, with
+    #: ``aggregates``, from child records).
+    stored: ClassVar[bool] = True
+    #: Not stored: the value summarises (``function``) the records of ``summarized_object``
+    #: whose ``relationship_field`` points here, like a roll-up.
+    aggregates: ClassVar[bool] = False
+    #: Values are ids of ``target`` records: checked to exist, kept in ``record_refs``
+    #: (``on_delete``), indexed, and followed by formula paths (``Account.Name``).
+    references_records: ClassVar[bool] = False
+    #: Trellis gives each new record the next number of a per-field counter
+    #: (:meth:`sequence_start`, shown through :meth:`format_sequence`), like an auto-number.
+    sequence: ClassVar[bool] = False
+    #: The value a new record gets when neither the client nor a ``default`` gives one.
+    default_when_absent: ClassVar[Any] = None
+    #: May be an object's ``name_field``, the text that names its records.
+    usable_as_name: ClassVar[bool] = False
+
+    def sequence_start(self, field: dict[str, Any]) -> int:
+        """The first number a ``sequence`` field gives (the definition's ``start``, or 1)."""
+        start = field.get("start", 1)
+        return start if isinstance(start, int) and not isinstance(start, bool) else 1
+
+    def format_sequence(self, field: dict[str, Any], number: int) -> Any:
+        """The stored value of a ``sequence`` field for its ``number``."""
+        return str(number)
+
     def sql_type_for(self, field: dict[str, Any]) -> str | None:
         """The SQL type of this field's values (computed types depend on the definition)."""
         return self.sql_type

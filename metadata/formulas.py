@@ -17,7 +17,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
-from trellis.rule_engine import CompiledFormula, FormulaError, FunctionRegistry, compile_formula
+from trellis.rule_engine import (
+    CompiledFormula,
+    FormulaError,
+    FunctionRegistry,
+    compile_formula,
+    kinds,
+)
 
 MAX_PATH_DEPTH = 2  # Account.Owner.Email: two hops
 SQL_TYPES: dict[str, sa.types.TypeEngine] = {
@@ -41,7 +47,7 @@ def field_types(
     def walk(current: ObjectSchema, prefix: str, level: int) -> None:
         for name, field in current.fields.items():
             types[prefix + name] = field.type.formula_type(field.definition)
-            if field.type.name == "lookup" and level < depth:
+            if field.type.references_records and level < depth:
                 target = schema.objects.get(field.definition["target"].lower())
                 if target is not None:
                     walk(target, f"{prefix}{name}.", level + 1)
@@ -148,10 +154,8 @@ class SqlResolver:
             expression = sa.literal_column(f"{self.table}.{column}", SQL_TYPES[sql_type])
             return sa.cast(expression, sa.Text) if sql_type == "uuid" else expression
         field = self.obj.field(name)
-        if field.type.name == "formula":
-            return self.formula(field)
-        if field.type.name == "rollup":
-            return self.rollup(field)
+        if not field.type.stored:
+            return self.rollup(field) if field.type.aggregates else self.formula(field)
         return sa.literal_column(
             field.stored_expression(self.table), SQL_TYPES[field.sql_type or "text"]
         )
@@ -232,14 +236,14 @@ def check_object_formulas(
     for field in obj.fields.values():
         place = f"fields.{field.api_name}"
         definition = field.definition
-        if field.type.name == "formula":
+        if not field.type.stored and not field.type.aggregates:
             checks.append(
                 (
                     f"{place}.expression",
                     lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).formula(f),
                 )
             )
-        if field.type.name == "rollup":
+        if field.type.aggregates:
             checks.append(
                 (f"{place}.filter", lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).rollup(f))
             )
@@ -296,7 +300,7 @@ def value_type(field: CompiledField) -> str | None:
     """The formula type a value written into ``field`` must have (text for text-like
     fields; picklist and lookup values are checked when the value is written)."""
     kind = field.type.formula_type(field.definition)
-    if field.type.name in {"lookup", "multi_picklist"}:
+    if field.type.references_records or kind == kinds.MULTI_PICKLIST:
         return None
     return kind if kind in DIRECT_KINDS else "text"
 
@@ -354,9 +358,7 @@ def check_formulas(
 def _has_formulas(obj: ObjectSchema) -> bool:
     keys = ("required_when", "read_only_when", "visible_when", "default_formula")
     return bool(obj.definition.get("validation_rules") or obj.definition.get("automations")) or any(
-        field.type.computed
-        and field.type.name != "auto_number"
-        or any(field.definition.get(key) for key in keys)
+        not field.type.stored or any(field.definition.get(key) for key in keys)
         for field in obj.fields.values()
     )
 
@@ -366,7 +368,8 @@ def _fill_rollups(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for field in definition["fields"]:
-        if field.get("type") != "rollup" or field.get("deleted"):
+        field_type = registry.get(field["type"]) if field.get("type") in registry else None
+        if field_type is None or not field_type.aggregates or field.get("deleted"):
             continue
         place = f"fields.{field['api_name']}"
         child = schema.objects.get(str(field["summarized_object"]).lower())
@@ -379,7 +382,7 @@ def _fill_rollups(
         relation = child.find(field["relationship_field"])
         if (
             relation is None
-            or relation.type.name != "lookup"
+            or not relation.type.references_records
             or relation.definition["target"].lower() != definition["api_name"].lower()
         ):
             errors[f"{place}.relationship_field"] = [

@@ -32,7 +32,7 @@ def index_specs(tenant_id: uuid.UUID, schema: TenantSchema) -> dict[str, dict]:
             wanted = (
                 field.definition.get("indexed")
                 or field.definition.get("unique")
-                or field.type.name == "lookup"
+                or field.type.references_records
             )
             if (
                 not wanted

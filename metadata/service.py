@@ -317,8 +317,7 @@ class MetadataService:
         ]
         return {**after, "fields": [*after["fields"], *missing]}
 
-    @staticmethod
-    def _check_immutable_fields(before: dict[str, Any], after: dict[str, Any]) -> None:
+    def _check_immutable_fields(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         old = {f["api_name"].lower(): f for f in before["fields"]}
         errors = {}
         for field in after["fields"]:
@@ -328,8 +327,8 @@ class MetadataService:
             if previous["api_name"] != field["api_name"]:
                 errors[f"fields.{field['api_name']}.api_name"] = ["Field names cannot change case."]
             if (
-                previous["type"] == "lookup"
-                and field["type"] == "lookup"
+                previous["type"] == field["type"]
+                and self._references_records(field["type"])
                 and previous["target"].lower() != field["target"].lower()
             ):
                 errors[f"fields.{field['api_name']}.target"] = [
@@ -337,6 +336,9 @@ class MetadataService:
                 ]
         if errors:
             raise ValidationError("Some changes are not allowed.", fields=errors)
+
+    def _references_records(self, type_name: str) -> bool:
+        return type_name in self.registry and self.registry.get(type_name).references_records
 
     def _record_revision(
         self, message: str, changes: list[tuple[uuid.UUID, dict | None, dict | None]]

@@ -32,11 +32,9 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    Integer,
     Numeric,
     Text,
     and_,
-    case,
     cast,
     false,
     func,
@@ -45,16 +43,13 @@ from sqlalchemy import (
     null,
     or_,
 )
-from sqlalchemy import (
-    text as sql_text,
-)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.compiler import junction_operands
 from trellis.rule_engine.errors import FormulaError, FormulaSqlError
-from trellis.rule_engine.values import CONVERTERS, UTC, ensure_aware
+from trellis.rule_engine.functions.sql_helpers import integer
+from trellis.rule_engine.values import CONVERTERS, ensure_aware
 
 if TYPE_CHECKING:
     from trellis.rule_engine.checker import CheckedFormula
@@ -77,10 +72,6 @@ _ORDERINGS = {
     ">": operator_module.gt,
     ">=": operator_module.ge,
 }
-
-
-def _integer(value: Any) -> Any:
-    return cast(func.trunc(value), Integer)
 
 
 class SqlCompiler:
@@ -190,11 +181,7 @@ class SqlCompiler:
         """
         if isinstance(node, ast.BinaryOperation) and node.operator == "=":
             pairs = ((node.left, node.right), (node.right, node.left))
-        elif (
-            isinstance(node, ast.FunctionCall)
-            and node.name == "ISPICKVAL"
-            and self._is_builtin_call(node)
-        ):
+        elif isinstance(node, ast.FunctionCall) and self.checked.functions[node].sql_equality:
             pairs = (tuple(node.arguments),)
         else:
             return None
@@ -206,11 +193,6 @@ class SqlCompiler:
             ):
                 return self._resolved(field) == self.node(constant)
         return None
-
-    def _is_builtin_call(self, node: ast.FunctionCall) -> bool:
-        from trellis.rule_engine.functions import is_builtin
-
-        return is_builtin(self.checked.functions[node])
 
     def _plain_when_compared(self, field: ast.FieldReference) -> bool:
         """Whether the stored expression of ``field`` may stand for its value when
@@ -324,7 +306,7 @@ class SqlCompiler:
         if left_kind not in (kinds.DATE, kinds.DATETIME):  # number + date
             left, right, left_kind = right, left, right_kind
         if left_kind == kinds.DATE:
-            days = _integer(right)
+            days = integer(right)
             return left + days if operator == "+" else left - days
         seconds = cast(right * literal(Decimal(86400), Numeric()), Float)
         interval = func.make_interval(0, 0, 0, 0, 0, 0, seconds)
@@ -332,12 +314,7 @@ class SqlCompiler:
 
     def _call(self, node: ast.FunctionCall) -> Any:
         spec = self.checked.functions[node]
-        translate = spec.sql
-        if translate is None:
-            from trellis.rule_engine.functions import is_builtin
-
-            if is_builtin(spec):
-                translate = _BUILTIN.get(spec.name)
+        translate = spec.sql  # given with the function's definition (FunctionSpec.sql)
         if translate is None:
             raise self.error(
                 f"{spec.name} cannot be used in SQL (list view filters, sorting "
@@ -348,124 +325,6 @@ class SqlCompiler:
         return translate(self, node, arguments)
 
 
-def _text_or_empty(value: Any) -> Any:
-    return func.coalesce(value, "")
-
-
-def _if(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    return case((func.coalesce(args[0], false()), args[1]), else_=args[2])
-
-
-def _case(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    subject_node, subject = node.arguments[0], args[0]
-    whens = [
-        (compiler.equal(subject_node, node.arguments[index], subject, args[index]), args[index + 1])
-        for index in range(1, len(args) - 1, 2)
-    ]
-    return case(*whens, else_=args[-1])
-
-
-def _isblank(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    kind = compiler.kind(node.arguments[0])
-    if kind in (kinds.TEXT, kinds.PICKLIST):
-        return _text_or_empty(args[0]) == ""
-    if kind == kinds.MULTI_PICKLIST:
-        return func.coalesce(func.jsonb_array_length(args[0]), 0) == 0
-    return args[0].is_(None)
-
-
-def _isnull(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    if compiler.kind(node.arguments[0]) == kinds.TEXT:
-        return false()
-    return _isblank(compiler, node, args)
-
-
-def _blankvalue(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    if compiler.is_text(node.arguments[0]):
-        return func.coalesce(func.nullif(args[0], ""), args[1])
-    return func.coalesce(args[0], args[1])
-
-
-def _nullvalue(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    if compiler.kind(node.arguments[0]) == kinds.TEXT:
-        return args[0]
-    return func.coalesce(args[0], args[1])
-
-
-def _includes(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    contained = func.coalesce(args[0], cast(literal("[]"), JSONB)).op("@>")(
-        func.jsonb_build_array(args[1])
-    )
-    return func.coalesce(and_(args[1].is_not(None), contained), false())
-
-
-def _text(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    kind = compiler.kind(node.arguments[0])
-    value = args[0]
-    if kind in kinds.NUMBER_KINDS:
-        return cast(func.trim_scale(value), Text)
-    if kind == kinds.DATE:
-        return func.to_char(value, "YYYY-MM-DD")
-    if kind == kinds.DATETIME:
-        return func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD HH24:MI:SS"Z"')
-    if kind in (kinds.TEXT, kinds.PICKLIST, kinds.NULL):
-        return cast(value, Text)
-    raise compiler.error(f"TEXT of {kinds.label(kind)} is not available in SQL", node)
-
-
-def _min_max(function_name: str) -> Callable[..., Any]:
-    def translate(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-        any_blank = or_(*[argument.is_(None) for argument in args])
-        return case((any_blank, null()), else_=getattr(func, function_name)(*args))
-
-    return translate
-
-
-def _date_part(field: str, offset: int = 0) -> Callable[..., Any]:
-    def translate(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-        part = cast(func.extract(field, args[0]), Numeric)
-        return part + offset if offset else part
-
-    return translate
-
-
-def _addmonths(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    if compiler.kind(node.arguments[0]) != kinds.DATE:
-        raise compiler.error("ADDMONTHS on a date/time is not available in SQL", node)
-    day = args[0]
-    months = _integer(args[1])
-    month_start = func.date_trunc("month", cast(day, DateTime(timezone=False)))
-    one_day = sql_text("interval '1 day'")
-    month_end = cast(month_start + sql_text("interval '1 month'") - one_day, Date)
-    keep_end = cast(month_start + func.make_interval(0, months + 1) - one_day, Date)
-    shifted = cast(cast(day, DateTime(timezone=False)) + func.make_interval(0, months), Date)
-    return case((day == month_end, keep_end), else_=shifted)
-
-
-def _mid(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    return func.substr(
-        args[0], func.greatest(_integer(args[1]), 1), func.greatest(_integer(args[2]), 0)
-    )
-
-
-def _substitute(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    text, old, new = args
-    return case(
-        (_text_or_empty(old) == "", text), else_=func.replace(text, old, _text_or_empty(new))
-    )
-
-
-def _datevalue(compiler: SqlCompiler, node: ast.FunctionCall, args: list) -> Any:
-    kind = compiler.kind(node.arguments[0])
-    if kind == kinds.DATETIME:
-        return cast(func.timezone("UTC", args[0]), Date)
-    return cast(args[0], Date)
-
-
-def _simple(function: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda compiler, node, args: function(*args)
-
-
 def _is_filled_literal(node: ast.Node) -> bool:
     """A number or non-empty text literal (possibly negated): never blank."""
     if isinstance(node, ast.UnaryOperation) and node.operator in "-+":
@@ -473,56 +332,3 @@ def _is_filled_literal(node: ast.Node) -> bool:
     return isinstance(node, ast.NumberLiteral) or (
         isinstance(node, ast.TextLiteral) and node.value != ""
     )
-
-
-# AND and OR are not here: SqlCompiler._junction handles them (and && / ||).
-_BUILTIN: dict[str, Callable[..., Any]] = {
-    "NOT": lambda c, n, a: not_(a[0]),
-    "IF": _if,
-    "CASE": _case,
-    "ISBLANK": _isblank,
-    "ISNULL": _isnull,
-    "BLANKVALUE": _blankvalue,
-    "NULLVALUE": _nullvalue,
-    "ISPICKVAL": lambda c, n, a: _text_or_empty(a[0]) == _text_or_empty(a[1]),
-    "INCLUDES": _includes,
-    "BEGINS": lambda c, n, a: func.starts_with(_text_or_empty(a[0]), _text_or_empty(a[1])),
-    "CONTAINS": lambda c, n, a: func.strpos(_text_or_empty(a[0]), _text_or_empty(a[1])) > 0,
-    "LEFT": lambda c, n, a: func.left(a[0], func.greatest(_integer(a[1]), 0)),
-    "RIGHT": lambda c, n, a: func.right(a[0], func.greatest(_integer(a[1]), 0)),
-    "MID": _mid,
-    "LEN": lambda c, n, a: cast(func.char_length(_text_or_empty(a[0])), Numeric),
-    "LOWER": lambda c, n, a: func.lower(a[0]),
-    "UPPER": lambda c, n, a: func.upper(a[0]),
-    "TRIM": lambda c, n, a: func.btrim(a[0], " \t"),
-    "SUBSTITUTE": _substitute,
-    "TEXT": _text,
-    "ABS": _simple(func.abs),
-    "ROUND": lambda c, n, a: func.round(a[0], _integer(a[1])),
-    "FLOOR": lambda c, n, a: func.trunc(a[0]),
-    "CEILING": lambda c, n, a: func.sign(a[0]) * func.ceil(func.abs(a[0])),
-    "MCEILING": _simple(func.ceil),
-    "MFLOOR": _simple(func.floor),
-    "TRUNC": lambda c, n, a: func.trunc(a[0], _integer(a[1]) if len(a) > 1 else 0),
-    "MOD": _simple(func.mod),
-    "MAX": _min_max("greatest"),
-    "MIN": _min_max("least"),
-    "TODAY": lambda c, n, a: (
-        cast(func.timezone("UTC", func.now()), Date())
-        if c.now is None
-        else literal(c.now.astimezone(UTC).date(), Date())
-    ),
-    "NOW": lambda c, n, a: (
-        func.now(type_=DateTime(timezone=True))
-        if c.now is None
-        else literal(c.now, DateTime(timezone=True))
-    ),
-    "DATE": lambda c, n, a: func.make_date(*[_integer(x) for x in a]),
-    "DATEVALUE": _datevalue,
-    "YEAR": _date_part("year"),
-    "MONTH": _date_part("month"),
-    "DAY": _date_part("day"),
-    "WEEKDAY": _date_part("dow", 1),
-    "DAYOFYEAR": _date_part("doy"),
-    "ADDMONTHS": _addmonths,
-}

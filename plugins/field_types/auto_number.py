@@ -42,6 +42,8 @@ class AutoNumberType(BuiltinFieldType):
 
     name = "auto_number"
     computed = True
+    sequence = True
+    usable_as_name = True
     accepts_default = False
     operators = TEXT_OPERATORS
     properties: ClassVar[dict[str, Any]] = {
@@ -61,9 +63,12 @@ class AutoNumberType(BuiltinFieldType):
     }
     required_properties: ClassVar[tuple[str, ...]] = ("format",)
 
-    def start(self, field: dict[str, Any]) -> int:
+    def sequence_start(self, field: dict[str, Any]) -> int:
         """The first number to give (the definition's ``start``, default 1)."""
         return integer_property(field, "start", 1)
+
+    def format_sequence(self, field: dict[str, Any], number: int) -> str:
+        return format_auto_number(field, number)
 
     def check_properties(self, field: dict[str, Any]) -> list[str]:
         format_text = field.get("format")

@@ -20,6 +20,7 @@ class CheckboxType(BuiltinFieldType):
 
     name = "checkbox"
     sql_type = "boolean"
+    default_when_absent = False
     # Never blank, so ``isnull`` and ``in`` would be meaningless.
     operators: ClassVar[tuple[str, ...]] = ("eq", "ne")
 

@@ -41,6 +41,7 @@ API_NAME = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]{0,62}$"}
 
 class ComputedType(BuiltinFieldType):
     computed = True
+    stored = False
     accepts_default = False
 
     def result_type(self, field: dict[str, Any]) -> str:
@@ -100,6 +101,7 @@ class RollupType(ComputedType):
     one, with an optional filter formula."""
 
     name = "rollup"
+    aggregates = True
     properties: ClassVar[dict[str, Any]] = {
         "summarized_object": API_NAME,
         "relationship_field": API_NAME,

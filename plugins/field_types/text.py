@@ -143,6 +143,7 @@ class TextType(TextLikeType):
     """One line of text, such as a name or a title."""
 
     name = "text"
+    usable_as_name = True
 
 
 class LongTextType(TextLikeType):

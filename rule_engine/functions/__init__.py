@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
+from trellis.rule_engine.functions import blanks, logical, math, text
 from trellis.rule_engine.functions import datetime as datetime_functions
-from trellis.rule_engine.functions import logical, math, text
 from trellis.rule_engine.functions.registry import (
     CallCheck,
     FunctionRegistry,
@@ -13,7 +13,11 @@ from trellis.rule_engine.functions.registry import (
     Parameter,
 )
 
+#: The modules of the built-in library, each with ``register(registry)``.
+FAMILIES = (logical, blanks, text, math, datetime_functions)
+
 __all__ = [
+    "FAMILIES",
     "CallCheck",
     "FunctionRegistry",
     "FunctionSpec",
@@ -28,7 +32,7 @@ __all__ = [
 def builtin_registry() -> FunctionRegistry:
     """The shared built-in registry, frozen: extend a ``new_registry()`` instead."""
     registry = FunctionRegistry()
-    for module in (logical, text, math, datetime_functions):
+    for module in FAMILIES:
         module.register(registry)
     return registry.freeze()
 

@@ -14,9 +14,13 @@ import decimal
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Date, DateTime, Numeric, case, cast, func, literal
+from sqlalchemy import text as sql_text
+
 from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine.functions.sql_helpers import integer
 from trellis.rule_engine.values import UTC, ensure_aware, integer_argument, to_datetime
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,12 +63,52 @@ def _temporal_check(name: str, accepted: tuple[str, ...], result: str, hint: str
     return check
 
 
+def _today_sql(compiler: Any, node: Any, args: list) -> Any:
+    if compiler.now is None:  # PostgreSQL's clock: built statements stay right tomorrow
+        return cast(func.timezone("UTC", func.now()), Date())
+    return literal(compiler.now.astimezone(UTC).date(), Date())
+
+
+def _now_sql(compiler: Any, node: Any, args: list) -> Any:
+    if compiler.now is None:
+        return func.now(type_=DateTime(timezone=True))
+    return literal(compiler.now, DateTime(timezone=True))
+
+
+def _datevalue_sql(compiler: Any, node: Any, args: list) -> Any:
+    if compiler.kind(node.arguments[0]) == kinds.DATETIME:
+        return cast(func.timezone("UTC", args[0]), Date)
+    return cast(args[0], Date)
+
+
+def _date_part_sql(field: str, offset: int = 0) -> Any:
+    def translate(compiler: Any, node: Any, args: list) -> Any:
+        part = cast(func.extract(field, args[0]), Numeric)
+        return part + offset if offset else part
+
+    return translate
+
+
+def _addmonths_sql(compiler: Any, node: Any, args: list) -> Any:
+    if compiler.kind(node.arguments[0]) != kinds.DATE:
+        raise compiler.error("ADDMONTHS on a date/time is not available in SQL", node)
+    day = args[0]
+    months = integer(args[1])
+    month_start = func.date_trunc("month", cast(day, DateTime(timezone=False)))
+    one_day = sql_text("interval '1 day'")
+    month_end = cast(month_start + sql_text("interval '1 month'") - one_day, Date)
+    keep_end = cast(month_start + func.make_interval(0, months + 1) - one_day, Date)
+    shifted = cast(cast(day, DateTime(timezone=False)) + func.make_interval(0, months), Date)
+    return case((day == month_end, keep_end), else_=shifted)
+
+
 def register(registry: FunctionRegistry) -> None:
     @registry.function(
         "TODAY",
         args=[],
         returns="date",
         needs_environment=True,
+        sql=_today_sql,
         description="The current date (UTC)",
     )
     def today(environment: Any) -> dt.date:
@@ -75,6 +119,7 @@ def register(registry: FunctionRegistry) -> None:
         args=[],
         returns="datetime",
         needs_environment=True,
+        sql=_now_sql,
         description="The current date/time",
     )
     def now(environment: Any) -> dt.datetime:
@@ -84,6 +129,7 @@ def register(registry: FunctionRegistry) -> None:
         "DATE",
         args=["number", "number", "number"],
         returns="date",
+        sql=lambda c, n, a: func.make_date(*[integer(x) for x in a]),
         description="DATE(year, month, day); an error for an invalid date",
     )
     def date(year: Decimal, month: Decimal, day: Decimal) -> dt.date:
@@ -117,6 +163,7 @@ def register(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         check=_temporal_check("DATEVALUE", (kinds.TEXT, kinds.DATETIME, kinds.DATE), kinds.DATE),
+        sql=_datevalue_sql,
         description="The date of a date/time (UTC) or of YYYY-MM-DD text",
     )
 
@@ -154,14 +201,14 @@ def register(registry: FunctionRegistry) -> None:
     )
 
     date_hint = "; use DATEVALUE(...) to take the date of a date/time"
-    for name, part in (
-        ("YEAR", lambda d: d.year),
-        ("MONTH", lambda d: d.month),
-        ("DAY", lambda d: d.day),
-        ("WEEKDAY", lambda d: d.isoweekday() % 7 + 1),
-        ("DAYOFYEAR", lambda d: d.timetuple().tm_yday),
-        ("ISOWEEK", lambda d: d.isocalendar()[1]),
-        ("ISOYEAR", lambda d: d.isocalendar()[0]),
+    for name, part, sql in (
+        ("YEAR", lambda d: d.year, _date_part_sql("year")),
+        ("MONTH", lambda d: d.month, _date_part_sql("month")),
+        ("DAY", lambda d: d.day, _date_part_sql("day")),
+        ("WEEKDAY", lambda d: d.isoweekday() % 7 + 1, _date_part_sql("dow", 1)),
+        ("DAYOFYEAR", lambda d: d.timetuple().tm_yday, _date_part_sql("doy")),
+        ("ISOWEEK", lambda d: d.isocalendar()[1], None),
+        ("ISOYEAR", lambda d: d.isocalendar()[0], None),
     ):
         registry.register(
             name,
@@ -169,6 +216,7 @@ def register(registry: FunctionRegistry) -> None:
             min_arguments=1,
             max_arguments=1,
             check=_temporal_check(name, (kinds.DATE,), kinds.NUMBER, date_hint),
+            sql=sql,
             description=f"{name.title()} of a date as a number"
             + (" (1 = Sunday)" if name == "WEEKDAY" else ""),
         )
@@ -207,6 +255,7 @@ def register(registry: FunctionRegistry) -> None:
         min_arguments=2,
         max_arguments=2,
         check=check_addmonths,
+        sql=_addmonths_sql,
         description="ADDMONTHS(date, months), keeping month ends",
     )
 

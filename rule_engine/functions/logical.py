@@ -1,22 +1,26 @@
-"""Logical functions: AND OR NOT IF CASE ISBLANK ISNULL BLANKVALUE NULLVALUE
-ISNUMBER ISNEW ISCHANGED PRIORVALUE ISPICKVAL INCLUDES.
+"""Logical functions: AND OR NOT IF CASE ISNUMBER ISNEW ISCHANGED PRIORVALUE
+ISPICKVAL INCLUDES (the blank tests are in :mod:`.blanks`).
 
-IF, CASE, AND, OR, BLANKVALUE and NULLVALUE are lazy so that an unused
-branch is never evaluated (``IF(FALSE, 1/0, 37)`` is 37).
+IF, CASE, AND and OR are lazy so that an unused branch is never evaluated
+(``IF(FALSE, 1/0, 37)`` is 37).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_, case, cast, false, func, literal, not_
+from sqlalchemy.dialects.postgresql import JSONB
+
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.compiler import equal, lookup_case_insensitive
+from trellis.rule_engine.compiler import equal
 from trellis.rule_engine.errors import FormulaError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine.functions.sql_helpers import text_or_empty
 from trellis.rule_engine.values import MISSING, is_blank, parse_number
 
 
-def _unify(check: CallCheck, indexes: list[int], what: str) -> str:
+def unify_arguments(check: CallCheck, indexes: list[int], what: str) -> str:
     result = kinds.NULL
     for index in indexes:
         kind = check.argument_kinds[index]
@@ -41,6 +45,26 @@ def _require_field(check: CallCheck) -> None:
             f"{check.spec.name}(Amount)",
             argument,
         )
+
+
+def _if_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:
+    return case((func.coalesce(args[0], false()), args[1]), else_=args[2])
+
+
+def _case_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:
+    subject_node, subject = node.arguments[0], args[0]
+    whens = [
+        (compiler.equal(subject_node, node.arguments[index], subject, args[index]), args[index + 1])
+        for index in range(1, len(args) - 1, 2)
+    ]
+    return case(*whens, else_=args[-1])
+
+
+def _includes_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:
+    contained = func.coalesce(args[0], cast(literal("[]"), JSONB)).op("@>")(
+        func.jsonb_build_array(args[1])
+    )
+    return func.coalesce(and_(args[1].is_not(None), contained), false())
 
 
 def register(registry: FunctionRegistry) -> None:
@@ -83,6 +107,7 @@ def register(registry: FunctionRegistry) -> None:
         "NOT",
         args=["checkbox"],
         returns="checkbox",
+        sql=lambda c, n, a: not_(a[0]),
         description="TRUE for FALSE and FALSE for TRUE (written NOT x or !x too)",
     )
     def logical_not(value: bool) -> bool:
@@ -93,7 +118,7 @@ def register(registry: FunctionRegistry) -> None:
 
     def check_if(check: CallCheck) -> str:
         check.require(0, "checkbox")
-        return _unify(check, [1, 2], "the two results")
+        return unify_arguments(check, [1, 2], "the two results")
 
     def if_(record: Any, environment: Any, thunks: tuple) -> Any:
         branch = thunks[1] if thunks[0](record, environment) else thunks[2]
@@ -106,6 +131,7 @@ def register(registry: FunctionRegistry) -> None:
         check=check_if,
         min_arguments=3,
         max_arguments=3,
+        sql=_if_sql,
         description="IF(condition, value_if_true, value_if_false)",
     )
 
@@ -131,7 +157,7 @@ def register(registry: FunctionRegistry) -> None:
                     f"expression is {kinds.label(subject)}",
                     check.call.arguments[index],
                 )
-        return _unify(check, list(range(2, count - 1, 2)) + [count - 1], "the results")
+        return unify_arguments(check, list(range(2, count - 1, 2)) + [count - 1], "the results")
 
     def case(record: Any, environment: Any, thunks: tuple) -> Any:
         subject = thunks[0](record, environment)
@@ -148,138 +174,8 @@ def register(registry: FunctionRegistry) -> None:
         check=check_case,
         min_arguments=4,
         max_arguments=None,
+        sql=_case_sql,
         description="CASE(expression, value1, result1, ..., else_result)",
-    )
-
-    def blank_test(compiler: Any, node: ast.FunctionCall) -> Any:
-        """A direct blank test on a field's raw value (no conversion needed)."""
-        argument = node.arguments[0]
-        if not isinstance(argument, ast.FieldReference):
-            return None
-        kind = compiler.checked.kinds[argument]
-        if kind == kinds.CHECKBOX or (kind in kinds.NUMBER_KINDS and compiler.blank_mode == "zero"):
-            return "never"
-        if kind == kinds.MULTI_PICKLIST:
-            return None
-        key = compiler.checked.fields[argument].path
-        lowered = key.lower()
-
-        def raw(record: Any) -> Any:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = lookup_case_insensitive(record, lowered)
-            return value
-
-        return raw
-
-    def specialise_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
-        raw = blank_test(compiler, node)
-        if raw == "never":
-            return lambda record, environment: False
-        if raw is None:
-            argument = node.arguments[0]
-            if not isinstance(argument, ast.FieldReference):
-                return None
-            reader = compiler.node(argument)
-            return lambda record, environment: is_blank(reader(record, environment))
-
-        def isblank_field(record: Any, environment: Any) -> bool:
-            value = raw(record)
-            return value is None or value == ""
-
-        return isblank_field
-
-    def specialise_not_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
-        raw = blank_test(compiler, node)
-        if raw == "never":
-            return lambda record, environment: True
-        if raw is None:
-            return None
-        argument = node.arguments[0]
-        key = compiler.checked.fields[argument].path
-
-        def is_filled(record: Any, environment: Any) -> bool:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = raw(record)
-            return value is not None and value != ""
-
-        return is_filled
-
-    def isblank(value: Any) -> bool:
-        return is_blank(value)
-
-    isblank.specialise = specialise_isblank
-    isblank.specialise_negated = specialise_not_isblank
-    registry.register(
-        "ISBLANK",
-        isblank,
-        args=["value"],
-        returns="checkbox",
-        propagate_blank=False,
-        description='TRUE when the value is blank (text "" included)',
-    )
-
-    def check_isnull(check: CallCheck) -> str:
-        check.notes["text"] = check.argument_kinds[0] == kinds.TEXT
-        return kinds.CHECKBOX
-
-    def isnull(record: Any, environment: Any, thunks: tuple) -> bool:
-        return thunks[0](record, environment) is None
-
-    def specialise_isnull(compiler: Any, node: ast.FunctionCall) -> Any:
-        if compiler.checked.kinds[node.arguments[0]] == kinds.TEXT:
-            # As in Salesforce: text is never null, so ISNULL(text) is always FALSE.
-            return lambda record, environment: False
-        return None
-
-    isnull.specialise = specialise_isnull
-    registry.register(
-        "ISNULL",
-        isnull,
-        lazy=True,
-        check=check_isnull,
-        min_arguments=1,
-        max_arguments=1,
-        description="TRUE when a non-text value is blank; always FALSE for text (use ISBLANK)",
-    )
-
-    def check_blankvalue(check: CallCheck) -> str:
-        return _unify(check, [0, 1], "the value and its substitute")
-
-    def blankvalue(record: Any, environment: Any, thunks: tuple) -> Any:
-        value = thunks[0](record, environment)
-        return thunks[1](record, environment) if is_blank(value) else value
-
-    registry.register(
-        "BLANKVALUE",
-        blankvalue,
-        lazy=True,
-        check=check_blankvalue,
-        min_arguments=2,
-        max_arguments=2,
-        description="BLANKVALUE(value, substitute): the substitute when blank",
-    )
-
-    def nullvalue(record: Any, environment: Any, thunks: tuple) -> Any:
-        value = thunks[0](record, environment)
-        return thunks[1](record, environment) if value is None else value
-
-    def specialise_nullvalue(compiler: Any, node: ast.FunctionCall) -> Any:
-        if compiler.checked.kinds[node.arguments[0]] == kinds.TEXT:
-            return compiler.node(node.arguments[0])  # text is never null (Salesforce)
-        return None
-
-    nullvalue.specialise = specialise_nullvalue
-    registry.register(
-        "NULLVALUE",
-        nullvalue,
-        lazy=True,
-        check=check_blankvalue,
-        min_arguments=2,
-        max_arguments=2,
-        description="NULLVALUE(value, substitute); text is "
-        "returned unchanged as in Salesforce (use BLANKVALUE)",
     )
 
     @registry.function(
@@ -388,6 +284,8 @@ def register(registry: FunctionRegistry) -> None:
         max_arguments=2,
         propagate_blank=False,
         returns=kinds.CHECKBOX,
+        sql=lambda c, n, a: text_or_empty(a[0]) == text_or_empty(a[1]),
+        sql_equality=True,
         description='ISPICKVAL(picklist_field, "value")',
     )
 
@@ -411,5 +309,6 @@ def register(registry: FunctionRegistry) -> None:
         max_arguments=2,
         propagate_blank=False,
         returns=kinds.CHECKBOX,
+        sql=_includes_sql,
         description='INCLUDES(multi_picklist_field, "value")',
     )

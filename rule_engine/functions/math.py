@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, null, or_
 
 from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 from trellis.rule_engine.functions.registry import FunctionRegistry
+from trellis.rule_engine.functions.sql_helpers import integer, simple
 from trellis.rule_engine.values import DECIMAL_CONTEXT, integer_argument
 
 PI = Decimal("3.1415926535897932384626433832795028842")
@@ -47,8 +51,24 @@ def round_half_away(value: Decimal, digits: int, rounding: str = decimal.ROUND_H
     return value.quantize(exponent, rounding=rounding, context=decimal.Context(prec=200))
 
 
+def _extreme_sql(function_name: str) -> Any:
+    """MAX and MIN are blank when any argument is (PostgreSQL's greatest and least skip NULLs)."""
+
+    def translate(compiler: Any, node: Any, args: list) -> Any:
+        any_blank = or_(*[argument.is_(None) for argument in args])
+        return case((any_blank, null()), else_=getattr(func, function_name)(*args))
+
+    return translate
+
+
 def register(registry: FunctionRegistry) -> None:
-    @registry.function("ABS", args=["number"], returns=_same_as_first, description="Absolute value")
+    @registry.function(
+        "ABS",
+        args=["number"],
+        returns=_same_as_first,
+        sql=simple(func.abs),
+        description="Absolute value",
+    )
     def absolute(value: Decimal) -> Decimal:
         return abs(value)
 
@@ -56,6 +76,7 @@ def register(registry: FunctionRegistry) -> None:
         "CEILING",
         args=["number"],
         returns=_same_as_first,
+        sql=lambda c, n, a: func.sign(a[0]) * func.ceil(func.abs(a[0])),
         description="Round up to an integer, away from zero for negatives",
     )
     def ceiling(value: Decimal) -> Decimal:
@@ -65,6 +86,7 @@ def register(registry: FunctionRegistry) -> None:
         "FLOOR",
         args=["number"],
         returns=_same_as_first,
+        sql=lambda c, n, a: func.trunc(a[0]),
         description="Round down to an integer, towards zero for negatives",
     )
     def floor(value: Decimal) -> Decimal:
@@ -74,6 +96,7 @@ def register(registry: FunctionRegistry) -> None:
         "MCEILING",
         args=["number"],
         returns=_same_as_first,
+        sql=simple(func.ceil),
         description="Mathematical ceiling (towards +infinity)",
     )
     def math_ceiling(value: Decimal) -> Decimal:
@@ -83,6 +106,7 @@ def register(registry: FunctionRegistry) -> None:
         "MFLOOR",
         args=["number"],
         returns=_same_as_first,
+        sql=simple(func.floor),
         description="Mathematical floor (towards -infinity)",
     )
     def math_floor(value: Decimal) -> Decimal:
@@ -92,6 +116,7 @@ def register(registry: FunctionRegistry) -> None:
         "ROUND",
         args=["number", "number"],
         returns=_same_as_first,
+        sql=lambda c, n, a: func.round(a[0], integer(a[1])),
         description="ROUND(number, digits): half away from zero",
     )
     def round_(value: Decimal, digits: Decimal) -> Decimal:
@@ -102,6 +127,7 @@ def register(registry: FunctionRegistry) -> None:
         args=["number", "number?"],
         returns=_same_as_first,
         propagate_blank=False,
+        sql=lambda c, n, a: func.trunc(a[0], integer(a[1]) if len(a) > 1 else 0),
         description="TRUNC(number[, digits]): drop digits towards zero",
     )
     def trunc(value: Decimal | None, digits: Decimal | None = None) -> Decimal | None:
@@ -113,6 +139,7 @@ def register(registry: FunctionRegistry) -> None:
         "MOD",
         args=["number", "number"],
         returns=_same_as_first,
+        sql=simple(func.mod),
         description="Remainder of number / divisor, with the sign of number",
     )
     def mod(value: Decimal, divisor: Decimal) -> Decimal:
@@ -124,6 +151,7 @@ def register(registry: FunctionRegistry) -> None:
         "MAX",
         args=["*number"],
         returns=_common_number,
+        sql=_extreme_sql("greatest"),
         description="The largest argument; blank if any is blank",
     )
     def maximum(*values: Decimal) -> Decimal:
@@ -133,6 +161,7 @@ def register(registry: FunctionRegistry) -> None:
         "MIN",
         args=["*number"],
         returns=_common_number,
+        sql=_extreme_sql("least"),
         description="The smallest argument; blank if any is blank",
     )
     def minimum(*values: Decimal) -> Decimal:

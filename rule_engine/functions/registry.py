@@ -75,6 +75,14 @@ class FunctionSpec:
     ``(record, environment, thunks)`` and calls ``thunk(record, environment)``
     only for the arguments it needs (short-circuit). ``check`` replaces the
     declarative ``parameters`` check when argument kinds depend on each other.
+
+    ``sql`` is the function's SQL form, for formula fields, list filters, sorts and
+    ``where=``: ``sql(compiler, node, arguments)`` gets the
+    :class:`~trellis.rule_engine.sql.SqlCompiler`, the call node and each argument
+    compiled to SQL, and returns a SQLAlchemy expression of the result kind (blank
+    is NULL). Without one the function is refused in SQL. ``sql_equality`` says the
+    call is TRUE exactly when its two arguments are equal (ISPICKVAL), so that a
+    condition comparing a field with a literal may use the field's index.
     """
 
     name: str
@@ -89,6 +97,7 @@ class FunctionSpec:
     needs_environment: bool = False
     uses_prior: bool = False
     sql: Callable[..., Any] | None = None
+    sql_equality: bool = False
     description: str = ""
 
     def result_kind(self, argument_kinds: list[str]) -> str:
@@ -224,7 +233,8 @@ class FunctionRegistry:
         a callable taking the argument kinds. Other options: ``propagate_blank``
         (default True: a blank argument gives a blank result without calling
         you), ``needs_environment`` (receive the evaluation environment first),
-        ``lazy``, ``check``, ``sql``, ``description``, ``replace_existing``.
+        ``lazy``, ``check``, ``sql`` and ``sql_equality`` (see :class:`FunctionSpec`),
+        ``description``, ``replace_existing``.
         """
 
         def decorate(implementation: Callable[..., Any]) -> Callable[..., Any]:

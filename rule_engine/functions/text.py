@@ -11,10 +11,12 @@ import html
 from typing import Any
 
 import regex
+from sqlalchemy import Numeric, Text, case, cast, func
 
 from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine.functions.sql_helpers import integer, text_or_empty
 from trellis.rule_engine.values import (
     MAX_TEXT_LENGTH,
     format_value,
@@ -56,6 +58,7 @@ def register(registry: FunctionRegistry) -> None:
         args=["text", "text"],
         returns="checkbox",
         propagate_blank=False,
+        sql=lambda c, n, a: func.starts_with(text_or_empty(a[0]), text_or_empty(a[1])),
         description="TRUE when the text starts with compare_text (case-sensitive)",
     )
     def begins(text: Any, prefix: Any) -> bool:
@@ -66,6 +69,7 @@ def register(registry: FunctionRegistry) -> None:
         args=["text", "text"],
         returns="checkbox",
         propagate_blank=False,
+        sql=lambda c, n, a: func.strpos(text_or_empty(a[0]), text_or_empty(a[1])) > 0,
         description="TRUE when compare_text occurs in the text (case-sensitive)",
     )
     def contains(text: Any, part: Any) -> bool:
@@ -89,6 +93,7 @@ def register(registry: FunctionRegistry) -> None:
         "LEFT",
         args=["text", "number"],
         returns="text",
+        sql=lambda c, n, a: func.left(a[0], func.greatest(integer(a[1]), 0)),
         description="The first num_chars characters (negative counts as 0)",
     )
     def left(text: str, count: Any) -> str:
@@ -98,6 +103,7 @@ def register(registry: FunctionRegistry) -> None:
         "RIGHT",
         args=["text", "number"],
         returns="text",
+        sql=lambda c, n, a: func.right(a[0], func.greatest(integer(a[1]), 0)),
         description="The last num_chars characters (negative counts as 0)",
     )
     def right(text: str, count: Any) -> str:
@@ -108,6 +114,7 @@ def register(registry: FunctionRegistry) -> None:
         "MID",
         args=["text", "number", "number"],
         returns="text",
+        sql=_mid_sql,
         description="MID(text, start, num_chars), start is 1-based",
     )
     def mid(text: str, start: Any, count: Any) -> str:
@@ -120,6 +127,7 @@ def register(registry: FunctionRegistry) -> None:
         args=["text"],
         returns="number",
         propagate_blank=False,
+        sql=lambda c, n, a: cast(func.char_length(text_or_empty(a[0])), Numeric),
         description="Number of characters; 0 for blank",
     )
     def length(text: Any) -> int:
@@ -129,6 +137,7 @@ def register(registry: FunctionRegistry) -> None:
         "LOWER",
         args=["text", "text?"],
         returns="text",
+        sql=lambda c, n, a: func.lower(a[0]),
         description="Lower case (the optional locale argument is accepted)",
     )
     def lower(text: str, locale: Any = None) -> str:
@@ -138,6 +147,7 @@ def register(registry: FunctionRegistry) -> None:
         "UPPER",
         args=["text", "text?"],
         returns="text",
+        sql=lambda c, n, a: func.upper(a[0]),
         description="Upper case (the optional locale argument is accepted)",
     )
     def upper(text: str, locale: Any = None) -> str:
@@ -181,6 +191,7 @@ def register(registry: FunctionRegistry) -> None:
         args=["text", "text", "text"],
         returns="text",
         propagate_blank=False,
+        sql=_substitute_sql,
         description="SUBSTITUTE(text, old, new): replace every occurrence",
     )
     def substitute(text: Any, old: Any, new: Any) -> Any:
@@ -198,6 +209,7 @@ def register(registry: FunctionRegistry) -> None:
         "TRIM",
         args=["text"],
         returns="text",
+        sql=lambda c, n, a: func.btrim(a[0], " \t"),
         description="Remove leading and trailing spaces and tabs",
     )
     def trim(text: str) -> str:
@@ -216,6 +228,7 @@ def register(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         returns=kinds.TEXT,
+        sql=_text_sql,
         description="Text form of a number, date (YYYY-MM-DD), date/time "
         "(YYYY-MM-DD HH:MM:SSZ, UTC), time or picklist value",
     )
@@ -293,3 +306,31 @@ def register(registry: FunctionRegistry) -> None:
     @registry.function("BR", args=[], returns="text", description="A line break (<br>)")
     def line_break() -> str:
         return "<br>"
+
+
+# SQL forms, given to the functions above as ``sql=`` (see sql_helpers).
+
+
+def _mid_sql(compiler: Any, node: Any, args: list) -> Any:
+    return func.substr(
+        args[0], func.greatest(integer(args[1]), 1), func.greatest(integer(args[2]), 0)
+    )
+
+
+def _substitute_sql(compiler: Any, node: Any, args: list) -> Any:
+    text, old, new = args
+    return case((text_or_empty(old) == "", text), else_=func.replace(text, old, text_or_empty(new)))
+
+
+def _text_sql(compiler: Any, node: Any, args: list) -> Any:
+    kind = compiler.kind(node.arguments[0])
+    value = args[0]
+    if kind in kinds.NUMBER_KINDS:
+        return cast(func.trim_scale(value), Text)
+    if kind == kinds.DATE:
+        return func.to_char(value, "YYYY-MM-DD")
+    if kind == kinds.DATETIME:
+        return func.to_char(func.timezone("UTC", value), 'YYYY-MM-DD HH24:MI:SS"Z"')
+    if kind in (kinds.TEXT, kinds.PICKLIST, kinds.NULL):
+        return cast(value, Text)
+    raise compiler.error(f"TEXT of {kinds.label(kind)} is not available in SQL", node)

@@ -243,7 +243,7 @@ def lookup_to(obj: ObjectSchema, name: str, target: str) -> CompiledField | None
     field = obj.find(name)
     if (
         field is None
-        or field.type.name != "lookup"
+        or not field.type.references_records
         or field.definition["target"].lower() != target.lower()
     ):
         return None

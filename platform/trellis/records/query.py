@@ -110,7 +110,7 @@ def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
         )
     element = (
         resolver.field(field.api_name)
-        if field.type.computed and field.type.name != "auto_number"
+        if not field.type.stored
         else sa.literal_column(field.sql_expression, SQL_TYPES[sql_type])
     )
     return Column(

@@ -118,7 +118,7 @@ class RecordView(Mapping[str, Any]):
         if rest:
             target_id = self.data.get(head)
             field = self.obj.fields.get(head)
-            if target_id is None or field is None or field.type.name != "lookup":
+            if target_id is None or field is None or not field.type.references_records:
                 return None
             target = self.context.schema.object(field.definition["target"])
             related = self.context.related(target, target_id)
@@ -129,7 +129,7 @@ class RecordView(Mapping[str, Any]):
         field = self.obj.fields.get(head)
         if field is None:
             return default
-        if field.type.name in {"formula", "rollup"}:
+        if not field.type.stored:
             if head not in self._computed:
                 self._computed[head] = self._compute(field)
             return self._computed[head]
@@ -137,7 +137,7 @@ class RecordView(Mapping[str, Any]):
 
     def _compute(self, field: Any) -> Any:
         definition = field.definition
-        if field.type.name == "rollup":
+        if field.type.aggregates:
             record_id = self.system.get("id")
             if record_id is None:  # a new record has no children yet
                 return Decimal(0) if definition["function"] in {"COUNT", "SUM"} else None

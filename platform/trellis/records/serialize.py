@@ -59,11 +59,7 @@ def _record_json(
             for name in fields
         ]
         return _build([("id", sa.literal_column("id"))] + pairs)
-    stored = [
-        name
-        for name, field in obj.fields.items()
-        if not field.type.computed or field.type.name == "auto_number"
-    ]
+    stored = [name for name, field in obj.fields.items() if field.type.stored]
     template = json.dumps(dict.fromkeys(stored))
     hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields))
     data = f"(data - ARRAY[{hidden}]::text[])" if hidden else "data"
@@ -71,9 +67,7 @@ def _record_json(
         f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB
     )
     computed = [
-        (name, resolver.field(name))
-        for name, field in obj.fields.items()
-        if field.type.computed and field.type.name != "auto_number"
+        (name, resolver.field(name)) for name, field in obj.fields.items() if not field.type.stored
     ]
     if computed:
         expression = expression.op("||")(_build(computed))

@@ -400,12 +400,10 @@ class RecordService:
             unique_in_batch.update(claimed)
 
     def _auto_numbers(self) -> dict[str, str]:
-        from trellis.plugins.field_types import format_auto_number
-
         numbers = {}
         for field in self.obj.writes.auto_numbers:
             name = field.api_name
-            start = int(field.definition.get("start", 1))
+            start = field.type.sequence_start(field.definition)
             # The counter row stays locked until commit, so concurrent creators queue
             # here and a rolled-back create gives its number back: no gaps.
             statement = pg_insert(auto_number_counters).values(
@@ -417,7 +415,7 @@ class RecordService:
                     set_={"last_value": auto_number_counters.c.last_value + 1},
                 ).returning(auto_number_counters.c.last_value)
             ).scalar_one()
-            numbers[name] = format_auto_number(field.definition, value)
+            numbers[name] = field.type.format_sequence(field.definition, value)
         return numbers
 
     def _sync_refs(
