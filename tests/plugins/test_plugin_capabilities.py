@@ -17,7 +17,7 @@ from helpers import assert_envelope
 from trellis.hookspecs import hookimpl
 from trellis.metadata.field_types import EQUALITY_OPERATORS, TEXT_OPERATORS, FieldType
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 PRODUCT_CODE = ("platform", "metadata", "rule_engine")
 
 
