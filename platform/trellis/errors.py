@@ -126,7 +126,14 @@ def error_response(
     else:
         response = Response(
             render_template(
-                "error.html", status=status, code=code, message=message, fields=fields or {}
+                "error.html",
+                status=status,
+                code=code,
+                message=message,
+                fields=fields or {},
+                # The id the X-Request-ID header and the log lines carry, so a user can
+                # quote it and an operator find the request.
+                request_id=g.get("request_id"),
             ),
             mimetype="text/html",
         )

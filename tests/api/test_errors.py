@@ -96,12 +96,29 @@ def test_html_error_page_for_browsers(client) -> None:
     assert "404" in response.get_data(as_text=True)
 
 
+def test_html_error_page_shows_the_request_id(make_app) -> None:
+    """The page names the id the X-Request-ID header and the log lines carry, so a
+    user has something to quote; the 500 page's message promises it."""
+    client = make_app(plugins=[Crashing()]).test_client()
+    missing = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert missing.status_code == 404
+    assert missing.headers["X-Request-ID"] in missing.get_data(as_text=True)
+    crashed = client.get(
+        "/crash-page", headers={"Accept": "text/html", "X-Request-ID": "req-87654321"}
+    )
+    assert crashed.status_code == 500 and crashed.mimetype == "text/html"
+    page = crashed.get_data(as_text=True)
+    assert crashed.headers["X-Request-ID"] == "req-87654321" and "req-87654321" in page
+    assert "secret internal detail" not in page
+
+
 class Crashing:
     @hookimpl
     def register_blueprints(self) -> list:
         blueprint = Blueprint("crash", __name__)
 
         @blueprint.get("/api/v1/crash")
+        @blueprint.get("/crash-page")
         def crash() -> str:
             raise RuntimeError("secret internal detail")
 

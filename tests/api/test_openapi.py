@@ -559,7 +559,7 @@ MALFORMED = [
     (
         "POST",
         "/api/v1/meta/formulas/check",
-        '{"object": "Opportunity", "source": "1", "purpose": []}',
+        '{"object": "Opportunity", "expression": "1", "purpose": []}',
         400,
     ),
 ]

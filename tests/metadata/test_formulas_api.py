@@ -301,7 +301,7 @@ def test_formula_check_endpoint(tenant: TenantFixture) -> None:
     ok = tenant.api(
         "POST",
         "/api/v1/meta/formulas/check",
-        json={"object": "Opportunity", "source": "Amount * 2", "purpose": "formula_field"},
+        json={"object": "Opportunity", "expression": "Amount * 2", "purpose": "formula_field"},
     )
     assert ok.get_json() == {"valid": True, "return_type": "currency", "references": ["Amount"]}
     wrong = tenant.api(
@@ -310,19 +310,60 @@ def test_formula_check_endpoint(tenant: TenantFixture) -> None:
         json={
             "object": "Opportunity",
             "purpose": "validation_rule",
-            "source": 'AND(Amount > 1,\n  Stage = "Won")',
+            "expression": 'AND(Amount > 1,\n  Stage = "Won")',
         },
     ).get_json()
     assert wrong["valid"] is False
     assert wrong["error"]["line"] == 2 and "ISPICKVAL" in wrong["error"]["message"]
     assert "^" in wrong["error"]["snippet"]
     assert_envelope(
-        tenant.api("POST", "/api/v1/meta/formulas/check", json={"object": "Nope", "source": "1"}),
+        tenant.api(
+            "POST", "/api/v1/meta/formulas/check", json={"object": "Nope", "expression": "1"}
+        ),
         404,
     )
     assert_envelope(
         tenant.api(
-            "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", "source": 1}
+            "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", "expression": 1}
         ),
         400,
     )
+
+
+def test_formula_check_takes_expression_and_the_type_its_purpose_needs(
+    tenant: TenantFixture,
+) -> None:
+    setup(tenant)
+
+    def check(**body: object) -> dict:
+        response = tenant.api(
+            "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", **body}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    # Without a purpose it is a validation rule, which must be true or false.
+    assert check(expression="Amount * 2")["valid"] is False
+    assert check(expression="Amount > 2") == {
+        "valid": True,
+        "return_type": "checkbox",
+        "references": ["Amount"],
+    }
+    assert check(expression="Amount * 2", purpose="formula_field")["return_type"] == "currency"
+    # return_type overrides the purpose's type, both ways.
+    assert check(expression="Amount * 2", return_type="currency")["valid"] is True
+    assert (
+        check(expression="Amount * 2", purpose="formula_field", return_type="text")["valid"]
+        is False
+    )
+    # The earlier name is refused with a pointer to the new one, not half-understood.
+    renamed = tenant.api(
+        "POST",
+        "/api/v1/meta/formulas/check",
+        json={"object": "Opportunity", "source": "Amount > 2", "expression": "Amount > 2"},
+    )
+    assert "source" in assert_envelope(renamed, 400)["errors"]
+    missing = tenant.api(
+        "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", "source": "1"}
+    )
+    assert "expression" in assert_envelope(missing, 400)["error"]

@@ -230,7 +230,11 @@ def test_hook_register_formula_functions(make_app, tenant) -> None:
     check = tenant.api(
         "POST",
         "/api/v1/meta/formulas/check",
-        json={"object": "Deal", "source": "DISCOUNTED(Amount, 0.1)", "purpose": "formula_field"},
+        json={
+            "object": "Deal",
+            "expression": "DISCOUNTED(Amount, 0.1)",
+            "purpose": "formula_field",
+        },
     )
     assert check.get_json()["valid"] is False
 

@@ -176,13 +176,18 @@ PURPOSES = {
 def check_formula() -> ResponseReturnValue:
     """Live feedback for formula editors: the inferred type, or the error with its position."""
     body = json_body()
-    purpose, source = body.get("purpose", "validation_rule"), body.get("source")
+    purpose, expression = body.get("purpose", "validation_rule"), body.get("expression")
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise BadRequest("Unknown purpose.", fields={"purpose": f"One of {', '.join(PURPOSES)}."})
-    if not isinstance(source, str) or not isinstance(body.get("object"), str):
+    if "source" in body:  # its earlier name: say so rather than "expression: Text."
         raise BadRequest(
-            "Send the object's api_name and the formula source.",
-            fields={"source": "Text.", "object": "An object api_name."},
+            "Send the formula as expression, as formula fields do.",
+            fields={"source": "Renamed to expression."},
+        )
+    if not isinstance(expression, str) or not isinstance(body.get("object"), str):
+        raise BadRequest(
+            "Send the object's api_name and the formula expression.",
+            fields={"expression": "Text.", "object": "An object api_name."},
         )
     if not isinstance(body.get("return_type", ""), (str, type(None))):
         raise BadRequest("return_type names a type.", fields={"return_type": "A type name."})
@@ -193,7 +198,7 @@ def check_formula() -> ResponseReturnValue:
         schema = metadata_service(connection, actor).schema()
         obj = schema.object(body["object"])
         try:
-            formula = schema.formulas.compile(obj, source, **options)
+            formula = schema.formulas.compile(obj, expression, **options)
             if purpose == "filter":
                 formula.to_sql(schema.formulas.sql(obj, actor.tenant_id))
         except FormulaError as error:
