@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
+from trellis.automation.secrets import keep_secrets
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema, forget_revision
 from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
@@ -63,6 +64,7 @@ class MetadataService:
         self.actor.require_admin()
         self._lock()
         schema = self.schema()
+        definition = keep_secrets(schema.actions, definition, None)
         definition = validate_object(
             definition, self.registry, known_objects=self._object_names(schema)
         )
@@ -99,6 +101,8 @@ class MetadataService:
                 "An object's api_name cannot change.",
                 fields={"api_name": f"Must stay {current.api_name}."},
             )
+        # Secrets are write-only: one left out (or sent back masked) keeps its stored value.
+        definition = keep_secrets(schema.actions, definition, current.definition)
         definition = self._keep_removed_fields(current.definition, definition)
         definition = validate_object(
             definition, self.registry, known_objects=self._object_names(schema)

@@ -130,6 +130,7 @@ class CallWebhook(ActionType):
     """POST (PUT, PATCH) a signed JSON payload of formulas to a URL."""
 
     name = "call_webhook"
+    secrets = ("secret",)
 
     def checks(self, check: ActionCheck, action: dict[str, Any]) -> Iterable[tuple[str, Check]]:
         for key, source in action.get("payload", {}).items():

@@ -151,6 +151,10 @@ class ActionType:
     properties: ClassVar[dict[str, Any]] = {}
     #: Properties an action of this type must have.
     required: ClassVar[tuple[str, ...]] = ()
+    #: Write-only properties (signing secrets, tokens): never shown by the API, exports or
+    #: revision diffs, and kept when an update leaves them out
+    #: (see :mod:`trellis.automation.secrets`).
+    secrets: ClassVar[tuple[str, ...]] = ()
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema an action definition of this type must satisfy."""
