@@ -1,5 +1,5 @@
 """Action secrets are write-only (API, revisions, packages, the command line), an update
-that leaves them out keeps them."""
+that leaves them out keeps them, and a webhook action's URL is checked when it is saved."""
 
 from __future__ import annotations
 
@@ -201,3 +201,43 @@ def test_a_package_round_trip_keeps_secrets_and_a_foreign_one_needs_them(
         "Opportunity.automations.notify_erp.actions.1.secret",
     } <= set(errors)
     assert other_tenant.api("GET", "/api/v1/meta/objects").get_json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost:8080/hook",
+    ],
+)
+def test_a_webhook_url_is_refused_when_saved(
+    tenant: TenantFixture, make_app: Any, url: str
+) -> None:
+    strict = make_app(webhook_allow_private=False)
+    _objects(tenant)
+    before = tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"]
+    webhook = {**HOOK["actions"][0], "url": url}
+    created = tenant.api(
+        "POST", "/api/v1/meta/automations", json={**HOOK, "actions": [webhook]}, app=strict
+    )
+    errors = assert_envelope(created, 422)["errors"]
+    assert "address" in errors["automations.notify_erp.actions.0.url"][0]
+    assert tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"] == before
+    assert tenant.api("GET", "/api/v1/meta/automations").get_json()["data"] == []
+    # Changing a saved automation's URL to it is refused the same way.
+    add_automation(tenant, {**HOOK, "actions": [{**webhook, "url": "https://192.0.2.1/x"}]})
+    changed = _replace(tenant, {**HOOK, "actions": [webhook]}, app=strict)
+    assert "automations.notify_erp.actions.0.url" in assert_envelope(changed, 422)["errors"]
+    assert _stored_actions(tenant)[0]["url"] == "https://192.0.2.1/x"
+
+
+def test_a_stored_url_is_not_checked_again(tenant: TenantFixture, make_app: Any) -> None:
+    # Saved where private addresses were allowed: editing something else still works.
+    _objects(tenant)
+    add_automation(tenant, HOOK)
+    strict = make_app(webhook_allow_private=False)
+    changed = _replace(tenant, {**HOOK, "label": "ERP"}, app=strict)
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["label"] == "ERP"

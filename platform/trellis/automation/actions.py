@@ -51,10 +51,23 @@ class ActionCheck:
     compiler: Any  # trellis.metadata.formulas.FormulaCompiler
     obj: ObjectSchema
     automation: dict[str, Any]
+    #: The automation of the same name as it is stored now (None: a new automation).
+    stored: dict[str, Any] | None = None
 
     @property
     def schema(self) -> TenantSchema:
         return self.compiler.schema
+
+    def is_stored(self, action: dict[str, Any], key: str) -> bool:
+        """Whether an action of ``action``'s type in the stored automation already has this
+        value of ``key``: checks that ask the outside world (a URL's DNS) skip what passed
+        them when it was saved, so editing something else never fails on them."""
+        return any(
+            stored.get("type") == action["type"]
+            and key in stored
+            and stored[key] == action.get(key)
+            for stored in (self.stored or {}).get("actions", [])
+        )
 
     def formula(
         self, source: str, *, expected_type: str | None = None, on: ObjectSchema | None = None
