@@ -252,3 +252,13 @@ def diff_definitions(
                     }
                 )
     return changes
+
+
+def builtin_action_names() -> frozenset[str]:
+    """Action types the object meta-schema describes (validated there, by name)."""
+    branches = object_meta_schema()["$defs"]["action"]["oneOf"]
+    return frozenset(
+        branch["properties"]["type"]["const"]
+        for branch in branches
+        if "const" in branch["properties"]["type"]
+    )

@@ -287,6 +287,8 @@ def check_object_formulas(
         except ValidationError as error:
             for key, messages in error.fields.items():
                 errors[key or place] = messages
+            if not error.fields:  # a refusal with no field of its own belongs to the place
+                errors[place] = [error.message]
         except TrellisError as error:
             errors[place] = [error.message]
     if errors:

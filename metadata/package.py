@@ -3,10 +3,16 @@
 A package is ``{"trellis_package": 1, "objects": [<object definitions>]}``; later
 kinds (rules, automations, layouts) get a top-level key each. Export writes the
 definitions as stored, in a fixed key order, so that export → import → export is
-byte-identical. Import goes through :class:`MetadataService` (validation, data-loss
-checks, revisions) and is idempotent: what already matches is left alone and no
-revision is written for it. It runs in a SAVEPOINT, so a failure anywhere imports
-nothing and a dry run is the real import, rolled back.
+byte-identical. Action secrets (a webhook's signing secret) are never exported: each is
+written as the mask of :mod:`trellis.metadata.secrets`. Importing the package into the
+tenant it came from keeps every stored secret (same automation, same action position);
+where no secret is stored (another tenant, a new action) the import is refused with a
+field error naming each masked secret, so a secret is never silently replaced or
+wiped: put the real secret in the package to set it. Import goes through
+:class:`MetadataService` (validation, data-loss checks, revisions) and is idempotent:
+what already matches is left alone and no revision is written for it. It runs in a
+SAVEPOINT, so a failure anywhere imports nothing and a dry run is the real import,
+rolled back.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import yaml
 from trellis.errors import BadRequest, TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
+from trellis.metadata.secrets import keep_secrets, redact_definition, redact_diff
 from trellis.metadata.service import MetadataService
 
 PACKAGE_VERSION = 1
@@ -159,14 +166,18 @@ def _check_document(document: Any) -> None:
 def export_package(service: MetadataService) -> dict[str, Any]:
     """Every object of the tenant as stored, minus hidden fields and server-only keys."""
     service.actor.require_admin()
-    objects = sorted(service.schema().objects.values(), key=lambda obj: obj.api_name.lower())
+    schema = service.schema()
+    objects = sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
     return {
         "trellis_package": PACKAGE_VERSION,
-        "objects": [export_definition(obj.definition) for obj in objects],
+        "objects": [export_definition(obj.definition, schema.actions) for obj in objects],
     }
 
 
-def export_definition(definition: dict[str, Any]) -> dict[str, Any]:
+def export_definition(definition: dict[str, Any], actions: Any) -> dict[str, Any]:
+    """A definition as a package holds it; ``actions`` (the action registry) names the
+    secrets to mask."""
+    definition = redact_definition(actions, definition)
     fields = [
         _ordered(_without_server_keys(field), FIELD_KEY_ORDER)
         for field in definition["fields"]
@@ -357,7 +368,9 @@ def _apply(
         diff = (
             []
             if result["action"] == "unchanged"
-            else diff_definitions(result.get("before"), result["after"])
+            else redact_diff(
+                service.schema().actions, diff_definitions(result.get("before"), result["after"])
+            )
         )
         plan.append(
             {
@@ -482,6 +495,10 @@ def _validate_all(
             ]
             continue
         try:
+            # A masked secret must be backed by a stored one; say so now, by name.
+            definition = keep_secrets(
+                service.schema().actions, definition, current.definition if current else None
+            )
             normalized.append(validate_object(definition, service.registry, known_objects=known))
         except TrellisError as error:
             for key, messages in error.fields.items():

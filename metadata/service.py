@@ -18,6 +18,7 @@ from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formulas import check_formulas
 from trellis.metadata.indexes import plan_indexes
 from trellis.metadata.safety import check_data_loss
+from trellis.metadata.secrets import keep_secrets
 from trellis.metadata.tables import meta_objects, metadata_revisions
 
 MAX_REVISION = 2**31 - 1  # metadata_revisions.revision is an integer column
@@ -63,6 +64,7 @@ class MetadataService:
         self.actor.require_admin()
         self._lock()
         schema = self.schema()
+        definition = keep_secrets(schema.actions, definition, None)
         definition = validate_object(
             definition, self.registry, known_objects=self._object_names(schema)
         )
@@ -99,6 +101,8 @@ class MetadataService:
                 "An object's api_name cannot change.",
                 fields={"api_name": f"Must stay {current.api_name}."},
             )
+        # Secrets are write-only: one left out (or sent back masked) keeps its stored value.
+        definition = keep_secrets(schema.actions, definition, current.definition)
         definition = self._keep_removed_fields(current.definition, definition)
         definition = validate_object(
             definition, self.registry, known_objects=self._object_names(schema)

@@ -6,6 +6,12 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from click.testing import CliRunner, Result
+from flask import Flask
+from flask.cli import ScriptInfo
+
+from trellis.cli import cli
+
 if TYPE_CHECKING:
     from conftest import TenantFixture
 
@@ -55,3 +61,8 @@ def login(client, tenant: TenantFixture, password: str | None = None):
             "password": password or tenant.admin_password,
         },
     )
+
+
+def run_cli(app: Flask, *args: str) -> Result:
+    """Run a ``trellis`` command against ``app`` (click's runner, in this process)."""
+    return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))

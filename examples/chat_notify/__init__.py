@@ -34,6 +34,7 @@ class PostChatMessage(ActionType):
         "secret": {"type": "string", "minLength": 8, "maxLength": 200},
     }
     required = ("url", "text")
+    secrets = ("secret",)
 
     def checks(self, check: ActionCheck, action: dict[str, Any]) -> Iterable[tuple[str, Check]]:
         yield ".text", check_template(action["text"])

@@ -60,6 +60,24 @@ def check_template(template: str) -> Check:
     return check
 
 
+def check_url(url: str) -> Check:
+    """A definition-time check that ``url`` is one :func:`trellis.webhooks.outbound.deliver`
+    will call (the check subscriptions get when saved), so a loopback or link-local
+    address is refused now rather than four retries later."""
+
+    def check() -> None:
+        from trellis.errors import ValidationError
+        from trellis.state import get_state
+        from trellis.webhooks.outbound import DestinationRefused, check_destination
+
+        try:
+            check_destination(url, allow_private=get_state().config.webhook_allow_private)
+        except DestinationRefused as error:
+            raise ValidationError(error.message, fields={"": [error.message]}) from None
+
+    return check
+
+
 def post_json(
     config: Config,
     url: str,
@@ -130,8 +148,11 @@ class CallWebhook(ActionType):
     """POST (PUT, PATCH) a signed JSON payload of formulas to a URL."""
 
     name = "call_webhook"
+    secrets = ("secret",)
 
     def checks(self, check: ActionCheck, action: dict[str, Any]) -> Iterable[tuple[str, Check]]:
+        if not check.is_stored(action, "url"):
+            yield ".url", check_url(action["url"])
         for key, source in action.get("payload", {}).items():
             yield f".payload.{key}", check.formula(source)
 

@@ -11,8 +11,10 @@ import click
 import pytest
 from click.testing import CliRunner
 from flask import Blueprint, Flask, render_template
+from helpers import assert_envelope
 
 from trellis import hookspecs
+from trellis.errors import ValidationError
 from trellis.hookspecs import hookimpl
 from trellis.plugins_manager import DEFAULT_PLUGINS, build_plugin_manager
 
@@ -407,3 +409,97 @@ def test_hook_event_consumers(make_app, tenant) -> None:
     # Dispatched once: a second pass finds nothing of this tenant's left.
     again = dispatch_pending(state.database, state.metadata_cache, consumers)
     assert not [item for item in again["acme.audit"] if item[0] == tenant.id]
+
+
+class UpperNamePlugin:
+    """Lifecycle plugins: one that changes a record as it is saved, one that checks a
+    part of object definitions, one that refuses a tenant-wide change."""
+
+    @hookimpl
+    def before_record_save(
+        self, context: Any, obj: Any, event_type: str, data: dict, prior: Any, system: Any
+    ) -> set[str] | None:
+        if obj.api_name == "Lead" and isinstance(data.get("Name"), str):
+            data["Name"] = data["Name"].upper()
+            return {"Name"}
+        return None
+
+    @hookimpl
+    def object_definition_checks(self, compiler: Any, obj: Any, saved: Any) -> list[Any]:
+        def no_secret_label() -> None:
+            if "secret" in obj.definition.get("label", "").lower():
+                raise ValidationError("Labels may not say secret.")
+
+        return [("label", no_secret_label)]
+
+    @hookimpl
+    def check_object_change(self, schema: Any, api_name: str, saved: Any) -> None:
+        if len(schema.objects) > 2:
+            raise ValidationError("Two objects are enough.", fields={"": ["Too many objects."]})
+
+
+def _lead(app: Flask, tenant: Any, **extra: Any) -> Any:
+    return tenant.api(
+        "POST",
+        "/api/v1/meta/objects",
+        app=app,
+        json={
+            "api_name": "Lead",
+            "label": "Lead",
+            "fields": [{"api_name": "Name", "type": "text"}],
+            **extra,
+        },
+    )
+
+
+def test_hook_before_record_save(make_app, tenant) -> None:
+    app = make_app(plugins=[UpperNamePlugin()])
+    assert _lead(app, tenant).status_code == 201
+    created = tenant.api("POST", "/api/v1/objects/Lead/records", app=app, json={"Name": "ada"})
+    assert created.get_json()["Name"] == "ADA"
+    record_id = created.get_json()["id"]
+    tenant.api("PATCH", f"/api/v1/objects/Lead/records/{record_id}", app=app, json={"Name": "bo"})
+    history = tenant.api(
+        "GET", f"/api/v1/objects/Lead/records/{record_id}/history", app=app
+    ).get_json()["data"]
+    # The change the plugin made is the one saved and logged.
+    assert history[0]["changes"]["Name"] == ["ADA", "BO"]
+
+
+def test_hook_object_definition_checks(make_app, tenant) -> None:
+    app = make_app(plugins=[UpperNamePlugin()])
+    refused = _lead(app, tenant, label="Secret leads")
+    body = assert_envelope(refused, 422)
+    assert "label" in body["errors"]
+    assert tenant.api("GET", "/api/v1/meta/objects", app=app).get_json()["data"] == []
+
+
+def test_hook_check_object_change(make_app, tenant) -> None:
+    app = make_app(plugins=[UpperNamePlugin()])
+    for name in ("Lead", "Deal"):
+        created = tenant.api(
+            "POST",
+            "/api/v1/meta/objects",
+            app=app,
+            json={
+                "api_name": name,
+                "label": name,
+                "fields": [{"api_name": "Name", "type": "text"}],
+            },
+        )
+        assert created.status_code == 201
+    third = tenant.api(
+        "POST",
+        "/api/v1/meta/objects",
+        app=app,
+        json={
+            "api_name": "Case",
+            "label": "Case",
+            "fields": [{"api_name": "Name", "type": "text"}],
+        },
+    )
+    assert_envelope(third, 422)
+    names = [
+        o["api_name"] for o in tenant.api("GET", "/api/v1/meta/objects", app=app).get_json()["data"]
+    ]
+    assert sorted(names) == ["Deal", "Lead"]

@@ -12,18 +12,26 @@ from trellis.api.request import json_body
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.indexes import index_status
+from trellis.metadata.secrets import redact_changes, redact_definition
 from trellis.records.parameters import whole_number
 from trellis.rule_engine import FormulaError
 from trellis.state import get_state
 
 
+def _actions() -> Any:
+    """The action registry, which knows which action properties are secret."""
+    return get_state().metadata_cache.actions
+
+
 def object_json(connection: Any, obj: ObjectSchema) -> dict[str, Any]:
+    """An object as the API shows it: index states on its fields, action secrets masked."""
     status = index_status(connection, obj.id)
     fields = [
         {**field, "index": status.get(field["api_name"])} if field["api_name"] in status else field
         for field in obj.definition["fields"]
     ]
-    return {**obj.definition, "fields": fields, "id": str(obj.id)}
+    shown = redact_definition(_actions(), obj.definition)
+    return {**shown, "fields": fields, "id": str(obj.id)}
 
 
 def list_objects() -> ResponseReturnValue:
@@ -125,20 +133,20 @@ def purge_field(api_name: str, field_name: str) -> ResponseReturnValue:
 
 
 def revision_json(row: Any, detail: bool = False) -> dict[str, Any]:
+    """A revision as the API shows it: action secrets masked in its diff and changes."""
+    changes = redact_changes(_actions(), row.changes)
     result = {
         "revision": row.revision,
         "author_id": str(row.author_id) if row.author_id else None,
         "created_at": row.created_at.isoformat(),
         "message": row.message,
-        "objects": [change["object"] for change in row.changes],
+        "objects": [change["object"] for change in changes],
         "diff": [
-            {"object": change["object"], **item}
-            for change in row.changes
-            for item in change["diff"]
+            {"object": change["object"], **item} for change in changes for item in change["diff"]
         ],
     }
     if detail:
-        result["changes"] = row.changes
+        result["changes"] = changes
     return result
 
 

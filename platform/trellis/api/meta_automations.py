@@ -11,6 +11,7 @@ from trellis.api.context import metadata_service, tenant_transaction
 from trellis.api.request import json_body
 from trellis.automation.cycles import cycle_warnings
 from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.metadata.secrets import redact_automation
 from trellis.metadata.service import MetadataService
 
 
@@ -29,15 +30,19 @@ def _find(service: MetadataService, api_name: str) -> tuple[str, dict[str, Any]]
     raise NotFound(f"No automation {api_name!r}.")
 
 
-def _json(object_name: str, automation: dict[str, Any]) -> dict[str, Any]:
-    return {"object": object_name, **automation}
+def _json(service: MetadataService, object_name: str, automation: dict[str, Any]) -> dict[str, Any]:
+    """An automation as the API shows it: its actions' secrets masked."""
+    return {"object": object_name, **redact_automation(service.schema().actions, automation)}
 
 
 def _saved_json(service: MetadataService, api_name: str) -> dict[str, Any]:
     """A saved automation, with ``warnings``: loops through it that only its conditions
     end (unguarded loops are refused when saving)."""
     name, saved = _find(service, api_name)
-    return {**_json(name, saved), "warnings": cycle_warnings(service.schema(), saved["api_name"])}
+    return {
+        **_json(service, name, saved),
+        "warnings": cycle_warnings(service.schema(), saved["api_name"]),
+    }
 
 
 def _save(
@@ -51,17 +56,11 @@ def _save(
 
 def list_automations() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        found = _all(metadata_service(connection, actor))
-    return jsonify(
-        {
-            "data": [
-                _json(name, a)
-                for name, a in sorted(
-                    found, key=lambda item: (item[1].get("order", 0), item[1]["api_name"])
-                )
-            ]
-        }
-    )
+        service = metadata_service(connection, actor)
+        found = sorted(
+            _all(service), key=lambda item: (item[1].get("order", 0), item[1]["api_name"])
+        )
+        return jsonify({"data": [_json(service, name, a) for name, a in found]})
 
 
 def create_automation() -> ResponseReturnValue:
@@ -91,7 +90,8 @@ def create_automation() -> ResponseReturnValue:
 
 def get_automation(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        return jsonify(_json(*_find(metadata_service(connection, actor), api_name)))
+        service = metadata_service(connection, actor)
+        return jsonify(_json(service, *_find(service, api_name)))
 
 
 def replace_automation(api_name: str) -> ResponseReturnValue:

@@ -27,6 +27,7 @@ from trellis.actor import Actor
 from trellis.config import Config
 from trellis.errors import NotFound, TrellisError, ValidationError
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
+from trellis.metadata.documents import builtin_action_names
 from trellis.records.rules import RecordView, RuleContext
 from trellis.records.service import RecordService
 
@@ -51,10 +52,23 @@ class ActionCheck:
     compiler: Any  # trellis.metadata.formulas.FormulaCompiler
     obj: ObjectSchema
     automation: dict[str, Any]
+    #: The automation of the same name as it is stored now (None: a new automation).
+    stored: dict[str, Any] | None = None
 
     @property
     def schema(self) -> TenantSchema:
         return self.compiler.schema
+
+    def is_stored(self, action: dict[str, Any], key: str) -> bool:
+        """Whether an action of ``action``'s type in the stored automation already has this
+        value of ``key``: checks that ask the outside world (a URL's DNS) skip what passed
+        them when it was saved, so editing something else never fails on them."""
+        return any(
+            stored.get("type") == action["type"]
+            and key in stored
+            and stored[key] == action.get(key)
+            for stored in (self.stored or {}).get("actions", [])
+        )
 
     def formula(
         self, source: str, *, expected_type: str | None = None, on: ObjectSchema | None = None
@@ -151,6 +165,10 @@ class ActionType:
     properties: ClassVar[dict[str, Any]] = {}
     #: Properties an action of this type must have.
     required: ClassVar[tuple[str, ...]] = ()
+    #: Write-only properties (signing secrets, tokens): never shown by the API, exports or
+    #: revision diffs, and kept when an update leaves them out
+    #: (see :mod:`trellis.metadata.secrets`).
+    secrets: ClassVar[tuple[str, ...]] = ()
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema an action definition of this type must satisfy."""
@@ -206,18 +224,6 @@ class ActionRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._types)
-
-
-def builtin_action_names() -> frozenset[str]:
-    """Action types the object meta-schema describes (validated there, by name)."""
-    from trellis.metadata.documents import object_meta_schema
-
-    branches = object_meta_schema()["$defs"]["action"]["oneOf"]
-    return frozenset(
-        branch["properties"]["type"]["const"]
-        for branch in branches
-        if "const" in branch["properties"]["type"]
-    )
 
 
 def field_value(value: Any) -> Any:

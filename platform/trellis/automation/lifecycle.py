@@ -66,9 +66,15 @@ def _automation_checks(
         )
     checks.extend(trigger_checks(compiler, obj, automation, place))
     checks.extend(wait_checks(obj, automation, place))
+    stored = next(
+        (a for a in saved_automations if a["api_name"].lower() == automation["api_name"].lower()),
+        None,
+    )
     checks.extend(
         action_checks(
-            ActionCheck(compiler, obj, automation), place, saved=automation in saved_automations
+            ActionCheck(compiler, obj, automation, stored),
+            place,
+            saved=automation in saved_automations,
         )
     )
     return checks
