@@ -50,8 +50,9 @@ three million times (gigabytes, minutes) although each count looks modest."""
 
 REGEX_MAX_UNROLLED = 2000
 """Largest size of a pattern once its repeats are unrolled: every part of the
-pattern inside a repeat counts the product of the repeats around it. Keeps many
-sibling repeats (``a{1000}a{1000}...``) from adding up: at most about 50 ms and
+pattern inside a repeat counts the copies of it the compiler makes (``x{n}`` makes
+n + 1, ``x+`` two, so nested ``+`` double at every level). Keeps sibling repeats
+(``a{1000}a{1000}...``) and nested ``+`` from adding up: at most about 50 ms and
 half a megabyte per compiled pattern."""
 
 REGEX_CACHE_SIZE = 128

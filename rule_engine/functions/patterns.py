@@ -74,20 +74,24 @@ def measure(pattern: str) -> None:
             too_costly=True,
         )
     unrolled = 0
-    pending = [(_parse(pattern), 1)]
+    # Each node with the product of the counts around it and the number of compiled
+    # copies of it that product stands for.
+    pending = [(_parse(pattern), 1, 1)]
     while pending:  # iterative: nesting depth is the pattern's to choose
-        node, product = pending.pop()
-        if product > 1:
-            unrolled += product
+        node, product, copies = pending.pop()
+        if copies > 1:
+            unrolled += copies
         if isinstance(node, _regex_core.GreedyRepeat):  # also lazy and possessive
-            product *= _repeat_count(node)
+            bound = _repeat_bound(node)
+            product *= max(bound, 1)
             if product > REGEX_MAX_REPEAT_PRODUCT:
                 raise PatternError(
-                    f"the nested repeats of the regular expression unroll to {product} copies; "
+                    f"the nested repeats of the regular expression multiply to {product}; "
                     f"the limit is {REGEX_MAX_REPEAT_PRODUCT}",
                     too_costly=True,
                 )
-        pending.extend((child, product) for child in _children(node))
+            copies *= max(bound, 1) + (1 if node.min_count >= 1 else 0)
+        pending.extend((child, product, copies) for child in _children(node))
     if unrolled > REGEX_MAX_UNROLLED:
         raise PatternError(
             f"the regular expression's repeats unroll to {unrolled} parts; "
@@ -96,14 +100,14 @@ def measure(pattern: str) -> None:
         )
 
 
-def _repeat_count(node: Any) -> int:
-    """How many copies of its body a repeat costs when compiled.
+def _repeat_bound(node: Any) -> int:
+    """The count that bounds a repeat: the maximum of ``{n,m}``, the minimum of
+    ``{n,}`` (what ``regex`` unrolls), 0 or 1 for ``*``, ``+`` and ``?``.
 
-    ``regex`` unrolls the minimum count and keeps one more copy for the rest of
-    the repeat: ``x{3}`` costs about four copies of ``x`` and ``x+`` two, so
-    nested ``+`` double the work at every level. Counted conservatively: the
-    maximum of ``{n,m}`` (the minimum of ``{n,}``), plus one when the body must
-    match at least once; ``*``, ``?`` and ``{0,m}`` bodies are compiled once.
+    Compiling costs more copies than that: ``regex`` unrolls the minimum and keeps
+    one more copy of the body for the rest, so ``x{3}`` costs about four copies
+    of ``x`` and ``x+`` two, and nested ``+`` double the work at every level. The
+    unrolled size counts those copies; ``*``, ``?`` and ``{0,m}`` bodies count once.
     """
     bound = node.min_count if node.max_count is None else node.max_count
     if bound > REGEX_MAX_REPEAT:
@@ -112,7 +116,7 @@ def _repeat_count(node: Any) -> int:
             f"the limit is {REGEX_MAX_REPEAT}",
             too_costly=True,
         )
-    return max(bound, 1) + (1 if node.min_count >= 1 else 0)
+    return bound
 
 
 def _parse(pattern: str) -> Any:
