@@ -54,8 +54,8 @@ class PatternError(Exception):
 
 @functools.lru_cache(maxsize=REGEX_CACHE_SIZE)
 def bounded_pattern(pattern: str) -> Any:
-    """The compiled pattern, or ``PatternError``; refusals are not cached (they are
-    cheap to find again), and ``regex``'s own unbounded-per-entry cache is bypassed."""
+    """The compiled pattern, or ``PatternError``. Refusals are not cached (they are
+    cheap to find again); ``regex``'s own cache (500 entries of any size) is bypassed."""
     measure(pattern)
     try:
         return regex.compile(pattern, FLAGS, cache_pattern=False)
@@ -133,13 +133,19 @@ def _parse(pattern: str) -> Any:
         info.guess_encoding = regex.UNICODE
         source.ignore_space = bool(info.flags & regex.VERBOSE)
         try:
-            return _regex_core._parse_pattern(source, info)
+            tree = _regex_core._parse_pattern(source, info)
         except _regex_core._UnscopedFlagSet:
             flags = info.global_flags
         except RecursionError:
             raise _nested_too_deeply() from None
         except (regex.error, OverflowError, ValueError) as error:
             raise PatternError(f"invalid regular expression: {error}", too_costly=False) from None
+        if not source.at_end():  # the parser stops at a stray ")": the rest is unmeasured
+            raise PatternError(
+                f"invalid regular expression: unbalanced parenthesis at position {source.pos}",
+                too_costly=False,
+            )
+        return tree
     raise PatternError("invalid regular expression: conflicting global flags", too_costly=False)
 
 

@@ -63,6 +63,12 @@ def test_costly_patterns_are_refused(pattern, message):
     assert raised.value.line == 1 and raised.value.column == 1
 
 
+def test_nothing_after_a_stray_parenthesis_escapes_the_measure():
+    formula = compile_formula("REGEX(Name, Pattern)", FIELDS)
+    with pytest.raises(FormulaRuntimeError, match="unbalanced parenthesis at position 1"):
+        formula.evaluate({"Name": "a", "Pattern": "a)(?:a{1000}){3000}"})
+
+
 def test_invalid_pattern_from_a_field_is_a_runtime_error():
     formula = compile_formula("NOT(REGEX(Name, Pattern))", FIELDS)
     with pytest.raises(FormulaRuntimeError, match="invalid regular expression") as raised:
