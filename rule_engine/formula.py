@@ -18,11 +18,15 @@ from trellis.rule_engine.errors import (
     FormulaTypeError,
 )
 from trellis.rule_engine.functions import FunctionRegistry, builtin_registry, is_builtin
-from trellis.rule_engine.functions.text import REGEX_TIMEOUT_SECONDS
-from trellis.rule_engine.parser import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH, parse
+from trellis.rule_engine.limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MAX_STEPS,
+    REGEX_TIMEOUT_SECONDS,
+)
+from trellis.rule_engine.parser import parse
 from trellis.rule_engine.values import UTC, Environment, ensure_aware
 
-DEFAULT_MAX_STEPS = 100_000
 BLANK_MODES = ("blank", "zero")
 
 

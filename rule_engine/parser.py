@@ -24,19 +24,10 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from trellis.rule_engine import ast
 from trellis.rule_engine.errors import FormulaError, FormulaLimitError, FormulaSyntaxError
 from trellis.rule_engine.lalr import LalrRunner, NoParse
+from trellis.rule_engine.limits import DEFAULT_MAX_DEPTH, DEFAULT_MAX_LENGTH, MAX_EXPRESSION_DEPTH
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_LENGTH = 5000
-"""Salesforce allows 3,900 characters; Trellis accepts a little more by default."""
-
-DEFAULT_MAX_DEPTH = 64
-"""Maximum nesting of parentheses and function calls."""
-
-MAX_EXPRESSION_DEPTH = 200
-"""Hard cap on AST depth (long operator chains, unary runs): keeps every
-recursive pass (checker, compilers, evaluation) far below Python's recursion
-limit whatever the user types."""
 
 _VALUE_END = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "RPAR"}
 _VALUE_START = {"NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "GLOBAL_NAME", "LPAR"}

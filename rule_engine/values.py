@@ -14,6 +14,7 @@ from typing import Any
 
 from trellis.rule_engine import kinds
 from trellis.rule_engine.errors import FormulaRuntimeError
+from trellis.rule_engine.limits import MAX_TEXT_LENGTH
 
 DECIMAL_CONTEXT = decimal.Context(
     prec=38,
@@ -24,8 +25,6 @@ DECIMAL_CONTEXT = decimal.Context(
 )
 """38 significant digits, like PostgreSQL numeric results used by the SQL side."""
 
-MAX_TEXT_LENGTH = 100_000
-"""Longest text any operation may produce (LPAD, SUBSTITUTE, concatenation)."""
 
 UTC = dt.UTC
 ZERO = Decimal(0)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import regex
 from sqlalchemy import Numeric, Text, case, cast, func
 
-from trellis.rule_engine import kinds
-from trellis.rule_engine.errors import FormulaRuntimeError
-from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine import ast, kinds
+from trellis.rule_engine.errors import FormulaLimitError, FormulaRuntimeError
+from trellis.rule_engine.functions.patterns import PatternError, bounded_pattern
+from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry, check_parameters
 from trellis.rule_engine.functions.sql_helpers import integer, text_or_empty
 from trellis.rule_engine.values import (
     MAX_TEXT_LENGTH,
@@ -24,28 +24,20 @@ from trellis.rule_engine.values import (
     parse_number,
 )
 
-REGEX_TIMEOUT_SECONDS = 0.25
-_REGEX_CACHE: dict[str, Any] = {}
-
 
 def compile_java_regex(pattern: str) -> Any:
-    """Compile a Java-style pattern with the ``regex`` package (cached).
+    """Compile a Java-style pattern within the REGEX limits (cached), or raise
+    ``FormulaRuntimeError`` naming what is wrong with it.
 
     ``regex`` (VERSION1) accepts inline flags such as ``(?i)`` anywhere in the
     pattern, scoped from that point like Java (``re`` rejects them
     mid-pattern), and Java's class intersections such as ``[a-z&&[^aeiou]]``.
     Matching runs with a timeout against catastrophic backtracking.
     """
-    compiled = _REGEX_CACHE.get(pattern)
-    if compiled is None:
-        try:
-            compiled = regex.compile(pattern, regex.VERSION1)
-        except (regex.error, RecursionError, OverflowError, ValueError) as error:
-            raise FormulaRuntimeError(f"invalid regular expression: {error}") from None
-        if len(_REGEX_CACHE) > 256:
-            _REGEX_CACHE.clear()
-        _REGEX_CACHE[pattern] = compiled
-    return compiled
+    try:
+        return bounded_pattern(pattern)
+    except PatternError as error:
+        raise FormulaRuntimeError(error.message) from None
 
 
 def _text(value: Any) -> str:
@@ -242,10 +234,38 @@ def register(registry: FunctionRegistry) -> None:
     def value(text: str) -> Any:
         return parse_number(text)
 
+    def check_regex(check: CallCheck) -> str:
+        """A constant pattern is compiled now, so that a rule whose pattern could never
+        match (invalid, or beyond the REGEX limits) is refused when it is saved."""
+        check_parameters(check.spec, check)
+        pattern = check.call.arguments[1]
+        if isinstance(pattern, ast.TextLiteral):
+            try:
+                bounded_pattern(pattern.value)
+            except PatternError as error:
+                if not error.too_costly:
+                    raise check.error(error.message, pattern) from None
+                span = pattern.span
+                raise FormulaLimitError(
+                    error.message,
+                    line=span.line,
+                    column=span.column,
+                    end_line=span.end_line,
+                    end_column=span.end_column,
+                ) from None
+        return kinds.CHECKBOX
+
+    # No ``sql=``: REGEX stays out of SQL (a where= filter using it is refused with
+    # FormulaSqlError). PostgreSQL's ``~`` speaks another dialect (no Java inline
+    # flags or class intersections, so results would differ from evaluate()), and
+    # its pattern compile is bounded by nothing we set: a pattern read from a
+    # column, different on every row, would be compiled inside the database with
+    # none of the limits above.
     @registry.function(
         "REGEX",
         args=["text", "text"],
         returns="checkbox",
+        check=check_regex,
         propagate_blank=False,
         needs_environment=True,
         description="TRUE when the WHOLE text matches the Java-style pattern",
