@@ -39,7 +39,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def echo_listing(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+def echo_listing(rows: Sequence[Mapping[Any, Any]], columns: Sequence[str], as_json: bool) -> None:
     """Print ``rows`` (each with every name in ``columns``) as a table or JSON."""
     if as_json:
         data = [{name: _json_value(row[name]) for name in columns} for row in rows]
