@@ -38,3 +38,8 @@ def get_tenant(
     if row is None:
         raise NotFound(f"No tenant {slug or tenant_id!s}.", code="unknown_tenant")
     return row
+
+
+def list_tenants(connection: Connection) -> list[Row]:
+    """Every tenant, active or not, by slug."""
+    return list(connection.execute(sa.select(tenants).order_by(tenants.c.slug)))

