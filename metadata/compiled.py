@@ -206,6 +206,9 @@ class TenantSchema:
     # The plugin manager's hook relay: how the layers above metadata and records (the
     # automation engine, plugins) take part in saving metadata and records.
     hooks: Any = None
+    # Makes this revision's formula compiler (metadata.formulas.FormulaCompiler, which
+    # reads this schema): passed in, since that module builds on this one.
+    formula_compiler: Callable[[TenantSchema, Any], Any] | None = None
     _formulas: Any = dataclasses.field(default=None, repr=False)
     statements: StatementCache = dataclasses.field(default_factory=StatementCache, repr=False)
 
@@ -213,9 +216,9 @@ class TenantSchema:
     def formulas(self) -> Any:
         """The :class:`~trellis.metadata.formulas.FormulaCompiler` of this revision."""
         if self._formulas is None:
-            from trellis.metadata.formulas import FormulaCompiler
-
-            self._formulas = FormulaCompiler(self, self.functions)
+            if self.formula_compiler is None:
+                raise RuntimeError("this metadata cache was built without a formula compiler")
+            self._formulas = self.formula_compiler(self, self.functions)
         return self._formulas
 
     def object(self, api_name: str) -> ObjectSchema:
@@ -299,8 +302,10 @@ class MetadataCache:
         functions: Any = None,
         actions: Any = None,
         hooks: Any = None,
+        formula_compiler: Callable[[TenantSchema, Any], Any] | None = None,
     ) -> None:
         self.registry = registry
+        self.formula_compiler = formula_compiler
         self.functions = functions
         self.actions = actions
         self.hooks = hooks
@@ -330,6 +335,7 @@ class MetadataCache:
             key=key,
             actions=self.actions,
             hooks=self.hooks,
+            formula_compiler=self.formula_compiler,
         )
         with self._lock:
             self._entries[tenant_id] = entry

@@ -332,6 +332,7 @@ def check_formulas(
         functions=schema.functions,
         actions=schema.actions,
         hooks=schema.hooks,
+        formula_compiler=FormulaCompiler,
     )
     errors = _fill_rollups(provisional, definition, registry)
     if errors:

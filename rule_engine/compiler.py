@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaError, FormulaRuntimeError
+from trellis.rule_engine.functions import is_builtin
 from trellis.rule_engine.values import (
     CONVERTERS,
     DECIMAL_CONTEXT,
@@ -25,6 +26,8 @@ from trellis.rule_engine.values import (
     SECONDS_PER_DAY,
     ZERO,
     Environment,
+    equal,
+    lookup_case_insensitive,
 )
 
 if TYPE_CHECKING:
@@ -47,15 +50,6 @@ _NEVER_BLANK_TESTS = frozenset(
 """Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
 
 
-def equal(left: Any, right: Any) -> bool:
-    """Formula '=': blank equals blank (and blank text is ""), blank equals nothing else."""
-    if left is None or left == "":
-        return right is None or right == ""
-    if right is None or right == "":
-        return False
-    return left == right
-
-
 def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
     """Give an error the position of ``node`` (the innermost failing part)."""
     span = node.span
@@ -74,18 +68,6 @@ def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
         end_line=span.end_line,
         end_column=span.end_column,
     )
-
-
-def lookup_case_insensitive(record: Any, lowered: str) -> Any:
-    """Slow path for a key absent in the record's canonical spelling."""
-    try:
-        items = record.items()
-    except AttributeError:
-        raise FormulaRuntimeError("the record must be a mapping of field names to values") from None
-    for key, value in items:
-        if isinstance(key, str) and key.lower() == lowered:
-            return value
-    return None
 
 
 def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
@@ -140,8 +122,6 @@ def junction_operands(checked: CheckedFormula, node: ast.Node) -> tuple[str, lis
     (``(a && b) || c`` is an OR of two).
     """
     if isinstance(node, ast.FunctionCall):
-        from trellis.rule_engine.functions import is_builtin
-
         spec = checked.functions.get(node)
         if spec is not None and spec.name in ("AND", "OR") and is_builtin(spec):
             return spec.name, list(node.arguments)

@@ -255,3 +255,24 @@ def integer_argument(value: Decimal, what: str, limit: int = MAX_TEXT_LENGTH) ->
     if abs(number) > limit:
         raise FormulaRuntimeError(f"{what} {number} is out of range (limit {limit})")
     return number
+
+
+def equal(left: Any, right: Any) -> bool:
+    """Formula '=': blank equals blank (and blank text is ""), blank equals nothing else."""
+    if left is None or left == "":
+        return right is None or right == ""
+    if right is None or right == "":
+        return False
+    return left == right
+
+
+def lookup_case_insensitive(record: Any, lowered: str) -> Any:
+    """Slow path for a key absent in the record's canonical spelling."""
+    try:
+        items = record.items()
+    except AttributeError:
+        raise FormulaRuntimeError("the record must be a mapping of field names to values") from None
+    for key, value in items:
+        if isinstance(key, str) and key.lower() == lowered:
+            return value
+    return None

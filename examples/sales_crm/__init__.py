@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.examples.sales_crm.data import DEFAULT_ACCOUNTS, DEFAULT_RANDOM_SEED
+from trellis.examples.sales_crm.seed import seed
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.package import import_package, parse_package
 from trellis.metadata.service import MetadataService
@@ -51,8 +52,6 @@ def load_example(
     was loaded before) or when the tenant has only some of them (objects of its own
     that share a name): an administrator's changes always survive.
     """
-    from trellis.examples.sales_crm.seed import seed
-
     package = load_package()
     service = MetadataService(connection, actor, metadata_cache)
     existing = service.schema().objects

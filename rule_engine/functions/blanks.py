@@ -13,11 +13,10 @@ from typing import Any
 from sqlalchemy import false, func
 
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.compiler import lookup_case_insensitive
 from trellis.rule_engine.functions.logical import unify_arguments
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.functions.sql_helpers import text_or_empty
-from trellis.rule_engine.values import MISSING, is_blank
+from trellis.rule_engine.values import MISSING, is_blank, lookup_case_insensitive
 
 
 def _isblank_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:

@@ -13,11 +13,10 @@ from sqlalchemy import and_, case, cast, false, func, literal, not_
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.compiler import equal
 from trellis.rule_engine.errors import FormulaError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.functions.sql_helpers import text_or_empty
-from trellis.rule_engine.values import MISSING, is_blank, parse_number
+from trellis.rule_engine.values import MISSING, equal, is_blank, parse_number
 
 
 def unify_arguments(check: CallCheck, indexes: list[int], what: str) -> str:

@@ -16,6 +16,7 @@ from trellis.config import Config, load_config
 from trellis.db import Database
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
+from trellis.metadata.formulas import FormulaCompiler
 from trellis.plugins_manager import build_plugin_manager
 from trellis.rule_engine import FunctionRegistry
 from trellis.runtime.embedded import resolve_service_urls
@@ -76,7 +77,11 @@ def create_app(
         plugins=plugin_manager,
         field_types=field_types,
         metadata_cache=MetadataCache(
-            field_types, formula_functions.freeze(), actions, plugin_manager.hook
+            field_types,
+            formula_functions.freeze(),
+            actions,
+            plugin_manager.hook,
+            formula_compiler=FormulaCompiler,
         ),
     )
     observability.init_app(app)
