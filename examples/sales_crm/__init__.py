@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
+from trellis.examples.sales_crm import seed as seeding
 from trellis.examples.sales_crm.data import DEFAULT_ACCOUNTS, DEFAULT_RANDOM_SEED
-from trellis.examples.sales_crm.seed import seed
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.package import import_package, parse_package
 from trellis.metadata.service import MetadataService
@@ -66,7 +66,7 @@ def load_example(
         ).scalar_one()
     ):
         return None
-    return seed(
+    return seeding.seed(
         connection,
         actor,
         metadata_cache,

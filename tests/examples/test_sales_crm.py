@@ -319,17 +319,17 @@ def test_seed_script_main(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from trellis.examples.sales_crm import seed as seed_module
+    from trellis.examples.sales_crm.__main__ import main
 
     for name, value in test_settings.items():
         monkeypatch.setenv(
             f"TRELLIS_{name.upper()}", str(value).lower() if isinstance(value, bool) else str(value)
         )
-    seed_module.main(["--tenant", tenant.slug, "--accounts", "3"])
+    main(["--tenant", tenant.slug, "--accounts", "3"])
     assert "Created 3 Account" in capsys.readouterr().out
     assert len(records_by_object(app, tenant)["Account"]) == 3
     with pytest.raises(SystemExit, match="already has"):
-        seed_module.main(["--tenant", tenant.slug])
+        main(["--tenant", tenant.slug])
 
 
 def _is_uuid(text: str) -> bool:
