@@ -56,8 +56,9 @@ def equal(left: Any, right: Any) -> bool:
     return left == right
 
 
-def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
-    """Give an error the position of ``node`` (the innermost failing part)."""
+def runtime_error(node: ast.Node, error: Exception) -> FormulaError:
+    """Give an error the position of ``node`` (the innermost failing part); a formula
+    error keeps its own class (a limit error stays one)."""
     span = node.span
     if isinstance(error, FormulaError):
         return error.located(span.line, span.column, span.end_line, span.end_column)
@@ -254,6 +255,7 @@ class PythonCompiler:
             return self._unary(node)
         if isinstance(node, ast.BinaryOperation):
             return self._binary(node)
+        assert isinstance(node, ast.FunctionCall)  # literals are constants, handled above
         return self._call(node)
 
     def _global(self, node: ast.GlobalReference) -> Closure:

@@ -7,6 +7,7 @@ branch is never evaluated (``IF(FALSE, 1/0, 37)`` is 37).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from trellis.rule_engine import ast, kinds
@@ -14,6 +15,23 @@ from trellis.rule_engine.compiler import equal, lookup_case_insensitive
 from trellis.rule_engine.errors import FormulaError
 from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
 from trellis.rule_engine.values import MISSING, is_blank, parse_number
+
+# A compile-time form of a call: a closure for the compiler to use, or None to fall back
+# to the general call (receives the compiler and the call node).
+Specialiser = Callable[[Any, ast.FunctionCall], Any]
+
+
+def _specialise(
+    implementation: Callable[..., Any],
+    specialise: Specialiser,
+    *,
+    negated: Specialiser | None = None,
+) -> None:
+    """Attach the compile-time forms of a function to its implementation, where the
+    compiler looks them up (``specialise``; ``specialise_negated`` for its NOT)."""
+    implementation.__dict__["specialise"] = specialise
+    if negated is not None:
+        implementation.__dict__["specialise_negated"] = negated
 
 
 def _unify(check: CallCheck, indexes: list[int], what: str) -> str:
@@ -55,8 +73,8 @@ def register(registry: FunctionRegistry) -> None:
     def logical_or(record: Any, environment: Any, thunks: tuple) -> bool:
         return any(thunk(record, environment) for thunk in thunks)
 
-    logical_and.specialise = lambda compiler, node: compiler._logical("AND", list(node.arguments))
-    logical_or.specialise = lambda compiler, node: compiler._logical("OR", list(node.arguments))
+    _specialise(logical_and, lambda compiler, node: compiler._logical("AND", list(node.arguments)))
+    _specialise(logical_or, lambda compiler, node: compiler._logical("OR", list(node.arguments)))
     registry.register(
         "AND",
         logical_and,
@@ -89,7 +107,7 @@ def register(registry: FunctionRegistry) -> None:
         return not value
 
     # NOT(x) compiles exactly like the operator forms NOT x and !x.
-    logical_not.specialise = lambda compiler, node: compiler.negation(node.arguments[0])
+    _specialise(logical_not, lambda compiler, node: compiler.negation(node.arguments[0]))
 
     def check_if(check: CallCheck) -> str:
         check.require(0, "checkbox")
@@ -209,8 +227,7 @@ def register(registry: FunctionRegistry) -> None:
     def isblank(value: Any) -> bool:
         return is_blank(value)
 
-    isblank.specialise = specialise_isblank
-    isblank.specialise_negated = specialise_not_isblank
+    _specialise(isblank, specialise_isblank, negated=specialise_not_isblank)
     registry.register(
         "ISBLANK",
         isblank,
@@ -233,7 +250,7 @@ def register(registry: FunctionRegistry) -> None:
             return lambda record, environment: False
         return None
 
-    isnull.specialise = specialise_isnull
+    _specialise(isnull, specialise_isnull)
     registry.register(
         "ISNULL",
         isnull,
@@ -270,7 +287,7 @@ def register(registry: FunctionRegistry) -> None:
             return compiler.node(node.arguments[0])  # text is never null (Salesforce)
         return None
 
-    nullvalue.specialise = specialise_nullvalue
+    _specialise(nullvalue, specialise_nullvalue)
     registry.register(
         "NULLVALUE",
         nullvalue,
@@ -379,7 +396,7 @@ def register(registry: FunctionRegistry) -> None:
 
         return ispickval_field
 
-    ispickval.specialise = specialise_ispickval
+    _specialise(ispickval, specialise_ispickval)
     registry.register(
         "ISPICKVAL",
         ispickval,
