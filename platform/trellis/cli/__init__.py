@@ -210,7 +210,8 @@ def _serve(host: str, port: int, threads: int, processes: int = 1) -> None:
     if state.redis_embedded and state.config.embedded_worker:
         _start_embedded_worker(state)
     click.echo(f"Trellis is serving on http://{host}:{port}")
-    app = current_app._get_current_object()
+    # current_app is a proxy that Flask types as the app itself, so not its unwrapping.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if processes > 1:
         # Each worker process builds its own app, on the servers this one resolved
         # (embedded ones included); this process's pool is not carried into them.
