@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +81,11 @@ def _schema_errors(schema: dict[str, Any], document: Any, prefix: str) -> dict[s
 
 
 def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
-    allowed = set(error.schema.get("properties", {}))
-    return sorted(str(key) for key in error.instance if key not in allowed)
+    # additionalProperties is raised only by an object schema over an object.
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    allowed = set(schema.get("properties", {}))
+    return sorted(str(key) for key in instance if key not in allowed)
 
 
 def validate_object(
@@ -168,7 +171,7 @@ def _check_name_field(
             definition["name_field"] = fields["name"]["api_name"]
         return
     field = fields.get(name_field.lower())
-    if not nameable(field):
+    if field is None or not nameable(field):
         errors["name_field"] = ["Name a text or auto-number field of this object."]
     else:
         definition["name_field"] = field["api_name"]

@@ -18,9 +18,17 @@ from typing import Any, ClassVar
 import marshmallow
 
 # Operators a list filter may use (``?Amount__gte=10``); each type opts in.
-EQUALITY_OPERATORS = ("eq", "ne", "in", "isnull")
-ORDERED_OPERATORS = (*EQUALITY_OPERATORS, "gt", "gte", "lt", "lte")
-TEXT_OPERATORS = (*EQUALITY_OPERATORS, "contains", "startswith", "gt", "gte", "lt", "lte")
+EQUALITY_OPERATORS: tuple[str, ...] = ("eq", "ne", "in", "isnull")
+ORDERED_OPERATORS: tuple[str, ...] = (*EQUALITY_OPERATORS, "gt", "gte", "lt", "lte")
+TEXT_OPERATORS: tuple[str, ...] = (
+    *EQUALITY_OPERATORS,
+    "contains",
+    "startswith",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+)
 
 
 class FieldValueError(ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -233,36 +234,32 @@ def check_object_formulas(
     type whose plugin has been removed since."""
     errors: dict[str, list[str]] = {}
     checks: list[tuple[str, Callable[[], Any]]] = []
+    sql = compiler.sql(obj, uuid.UUID(int=0))
     for field in obj.fields.values():
         place = f"fields.{field.api_name}"
         definition = field.definition
         if not field.type.stored and not field.type.aggregates:
-            checks.append(
-                (
-                    f"{place}.expression",
-                    lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).formula(f),
-                )
-            )
+            checks.append((f"{place}.expression", partial(sql.formula, field)))
         if field.type.aggregates:
-            checks.append(
-                (f"{place}.filter", lambda f=field: compiler.sql(obj, uuid.UUID(int=0)).rollup(f))
-            )
+            checks.append((f"{place}.filter", partial(sql.rollup, field)))
         for key in ("required_when", "read_only_when", "visible_when"):
             if definition.get(key):
                 checks.append(
                     (
                         f"{place}.{key}",
-                        lambda s=definition[key]: compiler.compile(
-                            obj, s, expected_type="checkbox"
-                        ),
+                        partial(compiler.compile, obj, definition[key], expected_type="checkbox"),
                     )
                 )
         if definition.get("default_formula"):
             checks.append(
                 (
                     f"{place}.default_formula",
-                    lambda s=definition["default_formula"], t=field.type.formula_type(definition): (
-                        compiler.compile(obj, s, expected_type=t, allow_prior=False)
+                    partial(
+                        compiler.compile,
+                        obj,
+                        definition["default_formula"],
+                        expected_type=field.type.formula_type(definition),
+                        allow_prior=False,
                     ),
                 )
             )
@@ -276,7 +273,7 @@ def check_object_formulas(
         checks.append(
             (
                 f"validation_rules.{rule['name']}.condition",
-                lambda s=rule["condition"]: compiler.compile(obj, s, expected_type="checkbox"),
+                partial(compiler.compile, obj, rule["condition"], expected_type="checkbox"),
             )
         )
     for place, check in checks:
@@ -405,7 +402,7 @@ def _fill_rollups(
             if field["function"] in {"SUM", "AVG"}
             else {"number", "currency", "percent", "date", "datetime"}
         )
-        if kind not in allowed:
+        if summarized is None or kind not in allowed:
             errors[f"{place}.summarized_field"] = [
                 f"{field['function']} needs a field of type {', '.join(sorted(allowed))}."
             ]

@@ -127,6 +127,7 @@ def check_data_loss(
             sql_type = registry.get(
                 next(f["type"] for f in new_definition["fields"] if f["api_name"] == name)
             ).sql_type
+            assert sql_type is not None  # queued only when CONVERSIONS has the new SQL type
             conversion = CONVERSIONS[sql_type].format(name=name)
             connection.execute(
                 sa.text(

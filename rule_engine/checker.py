@@ -98,7 +98,8 @@ class TypeChecker:
             name.lower(): (name, field_type)
             for name, field_type in {**kinds.DEFAULT_GLOBAL_TYPES, **(global_types or {})}.items()
         }
-        self.result = CheckedFormula(None, kinds.NULL, {}, {}, {}, {}, frozenset(), False, 0)
+        # The root is a placeholder until check() sets it.
+        self.result = CheckedFormula(None, kinds.NULL, {}, {}, {}, {}, frozenset(), False, 0)  # type: ignore[arg-type]
         self._references: set[str] = set()
 
     def check(self, root: ast.Node) -> CheckedFormula:

@@ -50,8 +50,9 @@ _NEVER_BLANK_TESTS = frozenset(
 """Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
 
 
-def runtime_error(node: ast.Node, error: Exception) -> FormulaRuntimeError:
-    """Give an error the position of ``node`` (the innermost failing part)."""
+def runtime_error(node: ast.Node, error: Exception) -> FormulaError:
+    """Give an error the position of ``node`` (the innermost failing part); a formula
+    error keeps its own class (a limit error stays one)."""
     span = node.span
     if isinstance(error, FormulaError):
         return error.located(span.line, span.column, span.end_line, span.end_column)
@@ -234,6 +235,7 @@ class PythonCompiler:
             return self._unary(node)
         if isinstance(node, ast.BinaryOperation):
             return self._binary(node)
+        assert isinstance(node, ast.FunctionCall)  # literals are constants, handled above
         return self._call(node)
 
     def _global(self, node: ast.GlobalReference) -> Closure:

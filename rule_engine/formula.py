@@ -62,14 +62,15 @@ class CompiledFormula:
         self._shared_environment = (
             None
             if _needs_environment(checked, registry)
-            else Environment(None, False, None, {}, max_steps, regex_timeout)
+            # No time: the formulas that share this environment never read it.
+            else Environment(None, False, None, {}, max_steps, regex_timeout)  # type: ignore[arg-type]
         )
         if self._shared_environment is not None:
             # An instance attribute shadowing the method below, on purpose: a function
             # made for this formula saves the attribute look-ups and, for an AND/OR
             # root, one Python call per record (validation rules run on every save
             # and bulk load).
-            self.evaluate = self._specialised_evaluate(junction)
+            self.evaluate = self._specialised_evaluate(junction)  # type: ignore[method-assign]
             self.evaluate.__doc__ = CompiledFormula.evaluate.__doc__
 
     def __repr__(self) -> str:
@@ -130,6 +131,7 @@ class CompiledFormula:
             self._shared_environment,
             self._evaluation_failed,
         )
+        assert environment is not None  # called only for a formula that shares one
         if junction is not None and len(junction.operands) == 2:
             first, second = junction.operands
             if junction.operator == "AND":

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from lark import Lark, Token
+from lark.lexer import BasicLexer
 
 
 class NoParse(Exception):
@@ -68,6 +69,8 @@ class LalrRunner:
         interactive = lark.parse_interactive("")
         conf = interactive.parser_state.parse_conf
         lexer = interactive.lexer_thread.lexer
+        if not isinstance(lexer, BasicLexer):  # what lexer="basic" builds; narrows the type
+            raise ValueError("LalrRunner needs Lark's basic lexer")
         scanner = lexer.scanner
         # One alternation of named groups in Lark's own terminal order (what Lark's
         # scanner compiles too, when there are fewer than 100 terminals).
@@ -175,7 +178,9 @@ class LalrRunner:
                 callback = self._shift_callbacks.get(kind)
                 values.append(token if callback is None else callback(token))
                 return None
-            size, callback, origin = action
+            # A reduction: shifts returned above (``__class__ is`` is the cheap test
+            # here, and mypy narrows only its positive branch).
+            size, callback, origin = action  # type: ignore[misc]
             if callback is None:
                 states[-1] = self._after_unit_reductions(states[-2], states[-1], kind)
             else:
@@ -186,7 +191,8 @@ class LalrRunner:
                 else:
                     children = []
                 values.append(callback(children))
-                states.append(actions[states[-1]][origin])
+                # The action on a rule's origin is its goto, a state.
+                states.append(actions[states[-1]][origin])  # type: ignore[arg-type]
             if at_end and states[-1] == end_state:
                 return values[-1]
 
@@ -204,9 +210,10 @@ class LalrRunner:
         found = self._unit_runs.get(key)
         if found is None:
             found, actions = top, self._actions
-            action = actions[top][kind]
+            action: int | _Reduce | None = actions[top][kind]
             while action.__class__ is _Reduce and action.callback is None:
-                found = actions[below][action.origin]
+                # The action on a rule's origin is its goto, a state.
+                found = actions[below][action.origin]  # type: ignore[assignment]
                 action = actions[found].get(kind)
             self._unit_runs[key] = found
         return found

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from decimal import Decimal
+from typing import cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -130,7 +131,8 @@ def _parse_with_lark(source: str) -> ast.Node:
     """Lark's own parse, for the friendly error (and the result, should it succeed)."""
     _depths.values = {}
     try:
-        return _building_lark().parse(source)
+        # With a transformer applied during parsing, Lark returns what it builds.
+        return cast(ast.Node, _building_lark().parse(source))
     except UnexpectedInput as error:
         raise _friendly_syntax_error(source, error) from None
     except VisitError as error:
@@ -187,7 +189,13 @@ def _check_parenthesis_depth(source: str, max_depth: int) -> None:
 def _span(first: Token, last: Token | None = None) -> ast.Span:
     """From the start of token ``first`` to the end of token ``last`` (or ``first``)."""
     last = first if last is None else last
-    return ast.Span(first.line, first.column, last.end_line, last.end_column)
+    # Lark types positions as optional (a Token may be built by hand); lexed ones have them.
+    return ast.Span(
+        first.line,  # type: ignore[arg-type]
+        first.column,  # type: ignore[arg-type]
+        last.end_line,  # type: ignore[arg-type]
+        last.end_column,  # type: ignore[arg-type]
+    )
 
 
 def unescape(body: str) -> str:
@@ -316,7 +324,8 @@ def _tokens_before(source: str, stop: int | None) -> list[Token]:
     tokens: list[Token] = []
     try:
         for token in _lark().lex(source):
-            if stop is not None and token.start_pos >= stop:
+            # A lexed token has its position (Lark types it as optional).
+            if stop is not None and token.start_pos >= stop:  # type: ignore[operator]
                 break
             tokens.append(token)
     except UnexpectedInput:
@@ -352,11 +361,13 @@ def _open_parentheses(tokens: list[Token]) -> list[tuple[Token, bool]]:
 def _friendly_syntax_error(source: str, error: UnexpectedInput) -> FormulaSyntaxError:
     line, column = getattr(error, "line", None), getattr(error, "column", None)
     if isinstance(error, UnexpectedCharacters):
-        position = error.pos_in_stream
-        char = source[position] if position < len(source) else ""
+        # Lark declares pos_in_stream as None on the base class; this subclass always
+        # sets it to the lexer's position.
+        offset: int = error.pos_in_stream  # type: ignore[assignment]
+        char = source[offset] if offset < len(source) else ""
         if char in "\"'":
             message = f"unterminated text: the text starting here has no closing {char}"
-        elif source.startswith("/*", position):
+        elif source.startswith("/*", offset):
             message = "unterminated comment: '/*' has no closing '*/'"
         elif char == "$":
             message = "invalid global name after '$' (for example $User.Id)"
@@ -412,7 +423,9 @@ def _message_for(
                 f"column {opened.column}"
             )
         return "unexpected end of the formula"
-    if token.type == "SLASH" and token.end_pos < len(source) and source[token.end_pos] == "*":
+    # A lexed token has its position (Lark types it as optional).
+    end = cast(int, token.end_pos)
+    if token.type == "SLASH" and end < len(source) and source[end] == "*":
         return "unterminated comment: '/*' has no closing '*/'"
     if token.type == "RPAR":
         if not open_parentheses:
@@ -446,7 +459,7 @@ def _message_for(
             return "',' is only allowed between the arguments of a function call"
         if previous_type in _BINARY_OPERATORS or previous_type in _PREFIX_OPERATORS:
             return f"a value is missing after '{previous}'"
-    if token.type in _VALUE_START and previous_type in _VALUE_END:
+    if token.type in _VALUE_START and previous is not None and previous.type in _VALUE_END:
         if token.type == "LPAR" and previous_type == "NAME":
             return f"'{previous}' is not a function name (function names have no '.')"
         if inside_call:

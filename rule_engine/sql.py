@@ -52,9 +52,12 @@ from trellis.rule_engine.functions.sql_helpers import integer
 from trellis.rule_engine.values import CONVERTERS, ensure_aware
 
 if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
+
     from trellis.rule_engine.checker import CheckedFormula
 
-_SQL_TYPES = {
+# The SQL type of each kind's literals (a type class, or a factory of a configured one).
+_SQL_TYPES: dict[str, Callable[[], TypeEngine[Any]]] = {
     kinds.TEXT: Text,
     kinds.PICKLIST: Text,
     kinds.NUMBER: Numeric,
@@ -179,6 +182,7 @@ class SqlCompiler:
         the field is not a checkbox (missing is FALSE), a percent (divided by
         100) or a number in zero blank mode (blank is 0).
         """
+        pairs: tuple[tuple[ast.Node, ...], ...]
         if isinstance(node, ast.BinaryOperation) and node.operator == "=":
             pairs = ((node.left, node.right), (node.right, node.left))
         elif isinstance(node, ast.FunctionCall) and self.checked.functions[node].sql_equality:

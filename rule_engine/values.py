@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +44,7 @@ class Environment:
         prior: Any,
         is_new: bool,
         now: dt.datetime,
-        globals_: dict[str, Any],
+        globals_: Mapping[str, Any],
         max_steps: int,
         regex_timeout: float,
     ) -> None:

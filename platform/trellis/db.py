@@ -163,14 +163,14 @@ def transaction(connection: Connection) -> Iterator[Connection]:
         connection.close()
 
 
-_DRIVER_SQL: weakref.WeakKeyDictionary[sa.Executable, tuple[str, dict[str, Any]]] = (
+_DRIVER_SQL: weakref.WeakKeyDictionary[sa.ClauseElement, tuple[str, dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def driver_execute(
     connection: Connection,
-    statement: sa.Executable,
+    statement: sa.ClauseElement,
     parameters: dict[str, Any],
     *,
     named: bool = True,
@@ -189,7 +189,7 @@ def driver_execute(
     return _run(connection, sql, {**defaults, **parameters}, named=named)
 
 
-def _driver_sql(connection: Connection, statement: sa.Executable) -> tuple[str, dict[str, Any]]:
+def _driver_sql(connection: Connection, statement: sa.ClauseElement) -> tuple[str, dict[str, Any]]:
     """The statement's SQL and its fixed parameter values."""
     found = _DRIVER_SQL.get(statement)
     if found is None:
@@ -202,9 +202,10 @@ def _driver_sql(connection: Connection, statement: sa.Executable) -> tuple[str, 
 
 
 def _run(connection: Connection, sql: str, parameters: dict[str, Any], named: bool = True) -> Any:
-    cursor = connection.connection.driver_connection.cursor(
-        row_factory=namedtuple_row if named else tuple_row
-    )
+    driver = connection.connection.driver_connection
+    # connection.connection reconnects an invalidated connection, so a driver is there.
+    assert driver is not None
+    cursor = driver.cursor(row_factory=namedtuple_row if named else tuple_row)
     # SQLAlchemy's own hook still sees the statement (SQL logging, tracing, benchmarks).
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, False)
@@ -213,7 +214,13 @@ def _run(connection: Connection, sql: str, parameters: dict[str, Any], named: bo
     except psycopg.Error as error:
         # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to
         # clear 4xx answers; a dropped connection is marked so the pool discards it.
-        invalidated = connection.dialect.is_disconnect(error, connection.connection, cursor)
+        # SQLAlchemy types the error as a class nested in its DB-API protocol, which no
+        # real driver's error is.
+        invalidated = connection.dialect.is_disconnect(
+            error,  # type: ignore[arg-type]
+            connection.connection,
+            cursor,
+        )
         if invalidated:
             connection.invalidate(error)
         raise sa.exc.DBAPIError.instance(

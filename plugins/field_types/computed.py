@@ -25,7 +25,7 @@ SQL_TYPES = {
     "datetime": "timestamptz",
     "time": "time",
 }
-JSON_SCHEMAS = {
+JSON_SCHEMAS: dict[str, dict[str, Any]] = {
     "checkbox": {"type": ["boolean", "null"]},
     "number": {"type": ["number", "null"]},
     "currency": {"type": ["number", "null"]},

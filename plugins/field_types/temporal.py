@@ -109,6 +109,7 @@ class DateTimeType(TemporalType):
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
         if value is None:
             return None
+        moment: dt.datetime | None
         if isinstance(value, dt.datetime):
             moment = value
         elif isinstance(value, dt.date):

@@ -14,7 +14,7 @@ from sqlalchemy import false, func
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.functions.logical import unify_arguments
-from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry, specialise
 from trellis.rule_engine.functions.sql_helpers import text_or_empty
 from trellis.rule_engine.values import MISSING, is_blank, lookup_case_insensitive
 
@@ -105,8 +105,7 @@ def register(registry: FunctionRegistry) -> None:
     def isblank(value: Any) -> bool:
         return is_blank(value)
 
-    isblank.specialise = specialise_isblank
-    isblank.specialise_negated = specialise_not_isblank
+    specialise(isblank, specialise_isblank, negated=specialise_not_isblank)
     registry.register(
         "ISBLANK",
         isblank,
@@ -130,7 +129,7 @@ def register(registry: FunctionRegistry) -> None:
             return lambda record, environment: False
         return None
 
-    isnull.specialise = specialise_isnull
+    specialise(isnull, specialise_isnull)
     registry.register(
         "ISNULL",
         isnull,
@@ -169,7 +168,7 @@ def register(registry: FunctionRegistry) -> None:
             return compiler.node(node.arguments[0])  # text is never null (Salesforce)
         return None
 
-    nullvalue.specialise = specialise_nullvalue
+    specialise(nullvalue, specialise_nullvalue)
     registry.register(
         "NULLVALUE",
         nullvalue,

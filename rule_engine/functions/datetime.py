@@ -167,7 +167,7 @@ def register(registry: FunctionRegistry) -> None:
         description="The date of a date/time (UTC) or of YYYY-MM-DD text",
     )
 
-    def datetimevalue(value: Any) -> dt.datetime:
+    def datetimevalue(value: Any) -> dt.datetime | None:
         if isinstance(value, str):
             return _parse_datetime_text(value)
         return to_datetime(value)
@@ -261,6 +261,7 @@ def register(registry: FunctionRegistry) -> None:
 
     def unixtimestamp(value: Any) -> Decimal:
         moment = to_datetime(value)
+        assert moment is not None  # blank arguments propagate: the function never sees one
         delta = moment - EPOCH
         return Decimal(delta.days * 86400 + delta.seconds)
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.errors import FormulaError
-from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry
+from trellis.rule_engine.functions.registry import CallCheck, FunctionRegistry, specialise
 from trellis.rule_engine.functions.sql_helpers import text_or_empty
 from trellis.rule_engine.values import MISSING, equal, is_blank, parse_number
 
@@ -78,8 +78,8 @@ def register(registry: FunctionRegistry) -> None:
     def logical_or(record: Any, environment: Any, thunks: tuple) -> bool:
         return any(thunk(record, environment) for thunk in thunks)
 
-    logical_and.specialise = lambda compiler, node: compiler._logical("AND", list(node.arguments))
-    logical_or.specialise = lambda compiler, node: compiler._logical("OR", list(node.arguments))
+    specialise(logical_and, lambda compiler, node: compiler._logical("AND", list(node.arguments)))
+    specialise(logical_or, lambda compiler, node: compiler._logical("OR", list(node.arguments)))
     registry.register(
         "AND",
         logical_and,
@@ -113,7 +113,7 @@ def register(registry: FunctionRegistry) -> None:
         return not value
 
     # NOT(x) compiles exactly like the operator forms NOT x and !x.
-    logical_not.specialise = lambda compiler, node: compiler.negation(node.arguments[0])
+    specialise(logical_not, lambda compiler, node: compiler.negation(node.arguments[0]))
 
     def check_if(check: CallCheck) -> str:
         check.require(0, "checkbox")
@@ -274,7 +274,7 @@ def register(registry: FunctionRegistry) -> None:
 
         return ispickval_field
 
-    ispickval.specialise = specialise_ispickval
+    specialise(ispickval, specialise_ispickval)
     registry.register(
         "ISPICKVAL",
         ispickval,

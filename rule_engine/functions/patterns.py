@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import regex
-from regex import _regex_core
+from regex import _regex_core as _typed_core
 
 from trellis.rule_engine.limits import (
     REGEX_CACHE_SIZE,
@@ -38,6 +38,8 @@ from trellis.rule_engine.limits import (
     REGEX_MAX_UNROLLED,
 )
 
+# The parser behind regex.compile is private and its stubs do not describe it: typed as Any.
+_regex_core: Any = _typed_core
 FLAGS = regex.VERSION1
 """Java-like: inline flags such as ``(?i)`` anywhere, scoped from that point, and
 class set operations such as ``[a-z&&[^aeiou]]``."""

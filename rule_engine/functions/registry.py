@@ -296,3 +296,21 @@ def check_parameters(spec: FunctionSpec, check: CallCheck) -> None:
             return
         if kind not in parameter.accepted:
             raise check.argument_error(index, parameter.description.replace("|", " or "))
+
+
+# A compile-time form of a call: a closure for the compiler to use, or None to fall back
+# to the general call (receives the compiler and the call node).
+Specialiser = Callable[[Any, "FunctionCall"], Any]
+
+
+def specialise(
+    implementation: Callable[..., Any],
+    specialise: Specialiser,
+    *,
+    negated: Specialiser | None = None,
+) -> None:
+    """Attach the compile-time forms of a function to its implementation, where the
+    compiler looks them up (``specialise``; ``specialise_negated`` for its NOT)."""
+    implementation.__dict__["specialise"] = specialise
+    if negated is not None:
+        implementation.__dict__["specialise_negated"] = negated

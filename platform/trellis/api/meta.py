@@ -172,7 +172,7 @@ def rollback(number: int) -> ResponseReturnValue:
     return jsonify({"revision": new_revision, "rolled_back_to": number})
 
 
-PURPOSES = {
+PURPOSES: dict[str, dict[str, Any]] = {
     "validation_rule": {"expected_type": "checkbox"},
     "condition": {"expected_type": "checkbox"},
     "filter": {"expected_type": "checkbox", "allow_prior": False},

@@ -70,7 +70,8 @@ def sorted_objects(schema: TenantSchema) -> list[ObjectSchema]:
 def component_names(schema: TenantSchema, taken: set[str]) -> dict[str, dict[str, str]]:
     """``Opportunity``, ``OpportunityInput`` and ``OpportunityPatch`` per object; a name
     already taken (an object called ``ErrorEnvelope``) gets a ``_2`` suffix."""
-    taken, names = set(taken), {}
+    taken = set(taken)
+    names: dict[str, dict[str, str]] = {}
     for kind, suffix in (("record", ""), ("input", "Input"), ("patch", "Patch")):
         for obj in sorted_objects(schema):
             name, number = obj.api_name + suffix, 2
@@ -479,7 +480,8 @@ def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[s
             continue
         view, name = app.view_functions[rule.endpoint], rule.endpoint.rpartition(".")[2]
         known = {method.upper() for method in described.get(path, {})}
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"} - known):
+        # Every rule Flask adds has its methods (werkzeug types them as optional).
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"} - known):
             found = operation(
                 re.sub(r"_(\w)", lambda match: match.group(1).upper(), name) + method.title(),
                 (view.__doc__ or name).strip().splitlines()[0],

@@ -13,7 +13,7 @@ UUID = {"type": "string", "format": "uuid"}
 OPTIONAL_UUID = {"type": ["string", "null"], "format": "uuid"}
 MOMENT = {"type": "string", "format": "date-time"}
 OPTIONAL_MOMENT = {"type": ["string", "null"], "format": "date-time"}
-SYSTEM_FIELDS = {
+SYSTEM_FIELDS: dict[str, dict[str, Any]] = {
     "id": UUID,
     "version": INTEGER,
     "created_at": MOMENT,
@@ -92,7 +92,12 @@ def operation(
     responses = {str(status): success}
     for error in sorted({401, 500, *errors}):
         responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
-    found = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": responses}
+    found: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": [tag],
+        "responses": responses,
+    }
     if parameters:
         found["parameters"] = parameters
     if body is not None:

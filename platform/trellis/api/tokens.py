@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from trellis.actor import TOKEN_SCOPES
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
-from trellis.errors import NotFound, ValidationError
+from trellis.errors import Forbidden, NotFound, ValidationError
 from trellis.identity.auth import require_actor
 from trellis.identity.tokens import create_token, list_tokens, revoke_token
 
@@ -38,6 +38,9 @@ def index() -> ResponseReturnValue:
 
 def create() -> ResponseReturnValue:
     actor = require_actor()
+    user_id = actor.user_id
+    if user_id is None:  # the platform's own actor: no request authenticates as it
+        raise Forbidden("API tokens belong to users.")
     body = json_body()
     expires_at = None
     if body.get("expires_in_days") is not None:
@@ -63,7 +66,7 @@ def create() -> ResponseReturnValue:
         token, row = create_token(
             connection,
             actor,
-            user_id=actor.user_id,
+            user_id=user_id,
             name=name,
             scopes=scopes,
             expires_at=expires_at,

@@ -5,6 +5,7 @@ automations are checked (and loops refused) when its metadata is saved."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from trellis.automation.actions import ActionCheck, action_checks
@@ -59,9 +60,7 @@ def _automation_checks(
         checks.append(
             (
                 f"{place}.condition",
-                lambda s=automation["condition"]: compiler.compile(
-                    obj, s, expected_type="checkbox"
-                ),
+                partial(compiler.compile, obj, automation["condition"], expected_type="checkbox"),
             )
         )
     checks.extend(trigger_checks(compiler, obj, automation, place))

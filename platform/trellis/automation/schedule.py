@@ -101,8 +101,8 @@ def sync_schedules(
             )
         )
     for key, (obj, automation) in wanted.items():
-        row = rows.get(key)
-        if row is not None and (row.schedule, row.timezone) == _timing(automation):
+        stored = rows.get(key)
+        if stored is not None and (stored.schedule, stored.timezone) == _timing(automation):
             continue
         expression, timezone = _timing(automation)
         try:

@@ -44,7 +44,7 @@ def resume_time(
         return now + interval(action["duration"])
     field = view.obj.find(action["until"])  # checked when saved; names are case-blind
     value = view.get(field.api_name) if field is not None else None
-    if value is None:
+    if field is None or value is None:
         name = field.api_name if field is not None else action["until"]
         raise RunSkipped(f"{name} is blank, so there is no time to wait until.")
     if not isinstance(value, dt.datetime):

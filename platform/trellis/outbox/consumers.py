@@ -43,7 +43,8 @@ class EventConsumer(Protocol):
 
 def backoff_seconds(attempts: int) -> int:
     """Capped exponential backoff of retried work: 2, 4, 8, … seconds, at most five minutes."""
-    return min(2**attempts, 300)
+    delay: int = 2**attempts  # typed Any: a negative exponent would give a float
+    return min(delay, 300)
 
 
 def event_views(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from trellis.hookspecs import hookimpl
 from trellis.outbox.consumers import EventConsumer
 from trellis.outbox.dispatch import dispatch_pending, stale_work
 from trellis.state import AppState, get_state
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 DISPATCH_SECONDS = 5
 
@@ -22,7 +25,7 @@ def consumers_of(state: AppState) -> list[EventConsumer]:
 
 
 @hookimpl
-def register_celery_tasks(celery: Any) -> None:
+def register_celery_tasks(celery: Celery) -> None:
     def dispatch(sweep: bool) -> int:
         state = get_state()
         consumers = consumers_of(state)

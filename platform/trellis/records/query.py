@@ -93,6 +93,7 @@ def python_value(sql_type: str, stored: Any) -> Any:
 
 
 def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
+    sql_type: str | None
     if name in SYSTEM_COLUMNS:
         sql, sql_type = SYSTEM_COLUMNS[name]
         operators = (
@@ -345,6 +346,8 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Cond
         equal_so_far: list[sa.ColumnElement] = []
         for index, ((target, descending), blank) in enumerate(zip(sort, blanks)):
             expression = target.element
+            after: sa.ColumnElement[bool]
+            equal: sa.ColumnElement[bool]
             if blank:
                 after = expression.is_not(None) if descending else sa.false()
                 equal = expression.is_(None)
@@ -456,7 +459,9 @@ def _page_statement(
     page = inner.order_by(*order).limit(request.limit + 1).subquery("records")
     # Named as text: SQLAlchemy builds a subquery's column collection (a proxy per column
     # of ``records``) on first use of ``page.c``, which costs more than the query.
-    sorted_by = [sa.literal_column(f"records.sort_{i}") for i in range(len(request.sort))]
+    sorted_by: list[sa.ColumnElement[Any]] = [
+        sa.literal_column(f"records.sort_{i}") for i in range(len(request.sort))
+    ]
     columns = [
         record_json_text(obj, schema, tenant_id, request.fields).label("json"),
         *[value.label(f"sort_{i}") for i, value in enumerate(sorted_by)],

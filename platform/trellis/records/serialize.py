@@ -63,7 +63,7 @@ def _record_json(
     template = json.dumps(dict.fromkeys(stored))
     hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields))
     data = f"(data - ARRAY[{hidden}]::text[])" if hidden else "data"
-    expression = sa.literal_column(
+    expression: sa.ColumnElement = sa.literal_column(
         f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB
     )
     computed = [
@@ -75,7 +75,7 @@ def _record_json(
 
 
 def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
-    parts = []
+    parts: list[sa.ColumnElement] = []
     for start in range(0, len(pairs), PAIRS_PER_CALL):
         arguments: list[sa.ColumnElement] = []
         for name, value in pairs[start : start + PAIRS_PER_CALL]:

@@ -20,12 +20,16 @@ from trellis.records.tables import events, record_history, record_refs, records
 _UUID = UUID(as_uuid=True)
 
 
-def _scalar(name: str, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+# A SQL type, as a class or as a configured instance (what ``sa.cast`` takes).
+SqlType = sa.types.TypeEngine | type[sa.types.TypeEngine]
+
+
+def _scalar(name: str, type_: SqlType) -> sa.ColumnElement:
     # Cast, so that a NULL (a system actor, no chain) still has a type PostgreSQL can use.
     return sa.cast(sa.bindparam(name), type_)
 
 
-def _array(name: str, type_: sa.types.TypeEngine) -> sa.ColumnElement:
+def _array(name: str, type_: SqlType) -> sa.ColumnElement:
     return sa.cast(sa.bindparam(name), ARRAY(type_))
 
 

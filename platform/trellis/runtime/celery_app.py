@@ -24,7 +24,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     url = broker_url(state.redis_url)
-    celery = Celery(app.name, task_cls=FlaskTask)
+    celery: Celery = Celery(app.name, task_cls=FlaskTask)
     celery.conf.update(
         broker_url=url,
         broker_transport_options={"global_keyprefix": f"{state.config.redis_namespace}:"},

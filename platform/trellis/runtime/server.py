@@ -40,7 +40,7 @@ def serve(
         return
     from gunicorn.app.base import BaseApplication
 
-    class Workers(BaseApplication):  # type: ignore[misc]
+    class Workers(BaseApplication):
         def load_config(self) -> None:
             settings = {
                 "bind": f"{host}:{port}",

@@ -198,7 +198,7 @@ def _refusal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
 def _resolve(target: _Target, *, allow_private: bool) -> list[str]:
     """The addresses of ``target``'s host, all checked; raises OSError when DNS fails."""
     results = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    addresses = list(dict.fromkeys(sockaddr[0] for *_, sockaddr in results))
+    addresses = list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in results))
     if not addresses:
         raise socket.gaierror(f"no addresses for {target.host}")
     if not allow_private:
