@@ -258,11 +258,12 @@ def check_object_formulas(
                     )
                 )
         if definition.get("default_formula"):
+            formula_type = field.type.formula_type(definition)
             checks.append(
                 (
                     f"{place}.default_formula",
-                    lambda s=definition["default_formula"], t=field.type.formula_type(definition): (
-                        compiler.compile(obj, s, expected_type=t, allow_prior=False)
+                    lambda s=definition["default_formula"], t=formula_type: compiler.compile(
+                        obj, s, expected_type=t, allow_prior=False
                     ),
                 )
             )
