@@ -274,7 +274,7 @@ def _database_clock(engine: Any) -> float:
 def _summarise(rows: list[Any]) -> tuple[float, list[float]]:
     commits = [float(row[0]) for row in rows]
     actions = [float(row[1]) for row in rows]
-    return max(actions), [(a - c) * 1000 for c, a in zip(commits, actions)]
+    return max(actions), [(a - c) * 1000 for c, a in zip(commits, actions, strict=True)]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
@@ -293,7 +293,7 @@ def measure(side: Side, paced: int, records: int, warmup: int) -> dict[str, Any]
     for number in range(paced):
         target = side.done() + 1
         side.write(f"paced-{number}")
-        wait_until(lambda: side.done() >= target, 60)
+        wait_until(lambda target=target: side.done() >= target, 60)
     _, paced_latencies = side.latencies("paced-")
     target = side.done() + records
     for number in range(records):

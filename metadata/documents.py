@@ -208,14 +208,14 @@ def _check_automations(definition: dict[str, Any], errors: dict[str, list[str]])
         automation.setdefault("active", True)
         automation.setdefault("order", 0)
         automation.setdefault("only_when_changed_to_meet", False)
-        if automation["timing"] == "before_save":
-            if automation["trigger"] == "deleted" or any(
-                action["type"] != "update_fields" for action in automation["actions"]
-            ):
-                errors.setdefault(place, []).append(
-                    "Before-save automations only update the saved record's fields; use "
-                    "after_save for other actions."
-                )
+        if automation["timing"] == "before_save" and (
+            automation["trigger"] == "deleted"
+            or any(action["type"] != "update_fields" for action in automation["actions"])
+        ):
+            errors.setdefault(place, []).append(
+                "Before-save automations only update the saved record's fields; use "
+                "after_save for other actions."
+            )
 
 
 def diff_definitions(

@@ -18,6 +18,7 @@ rolled back.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -346,7 +347,9 @@ def _apply(
         if not blocked:
             created, _ = _attempt(
                 service,
-                lambda: service.create_object(definition, message=f"{message}: create {name}"),
+                functools.partial(
+                    service.create_object, definition, message=f"{message}: create {name}"
+                ),
             )
         if created is None:
             # Create what cannot fail for want of other objects now, the rest once they exist.
@@ -405,8 +408,13 @@ def _apply_in_full(
             verb = "update" if stored is not None else "complete"
             replaced, error = _attempt(
                 service,
-                lambda: _replace_if_changed(
-                    service, name, definition, force=force, message=f"{message}: {verb} {name}"
+                functools.partial(
+                    _replace_if_changed,
+                    service,
+                    name,
+                    definition,
+                    force=force,
+                    message=f"{message}: {verb} {name}",
                 ),
             )
             if error is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 
 class Span(NamedTuple):
@@ -88,17 +88,17 @@ class FunctionCall:
     name_span: Span
 
 
-Node = Union[
-    NumberLiteral,
-    TextLiteral,
-    BooleanLiteral,
-    NullLiteral,
-    FieldReference,
-    GlobalReference,
-    UnaryOperation,
-    BinaryOperation,
-    FunctionCall,
-]
+Node = (
+    NumberLiteral
+    | TextLiteral
+    | BooleanLiteral
+    | NullLiteral
+    | FieldReference
+    | GlobalReference
+    | UnaryOperation
+    | BinaryOperation
+    | FunctionCall
+)
 
 LITERAL_TYPES = (NumberLiteral, TextLiteral, BooleanLiteral, NullLiteral)
 

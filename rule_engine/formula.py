@@ -97,7 +97,7 @@ class CompiledFormula:
             )
         try:
             result = self._closure(record, environment)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
             return self._evaluation_failed(error, record, prior, is_new, now, globals)
         if result.__class__ is str and not result:
             return None
@@ -139,11 +139,11 @@ class CompiledFormula:
                 def evaluate_and2(record, prior=None, is_new=False, now=None, globals=None):
                     try:
                         return (
-                            True
+                            True  # noqa: SIM210 - cheaper than bool() on the hot path
                             if first(record, environment) and second(record, environment)
                             else False
                         )
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
                         return failed(error, record, prior, is_new, now, globals)
 
                 return evaluate_and2
@@ -151,9 +151,9 @@ class CompiledFormula:
             def evaluate_or2(record, prior=None, is_new=False, now=None, globals=None):
                 try:
                     return (
-                        True if first(record, environment) or second(record, environment) else False
+                        True if first(record, environment) or second(record, environment) else False  # noqa: SIM210 - cheaper than bool() on the hot path
                     )
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
                     return failed(error, record, prior, is_new, now, globals)
 
             return evaluate_or2
@@ -164,13 +164,13 @@ class CompiledFormula:
                 def evaluate_and3(record, prior=None, is_new=False, now=None, globals=None):
                     try:
                         return (
-                            True
+                            True  # noqa: SIM210 - cheaper than bool() on the hot path
                             if first(record, environment)
                             and second(record, environment)
                             and third(record, environment)
                             else False
                         )
-                    except Exception as error:
+                    except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
                         return failed(error, record, prior, is_new, now, globals)
 
                 return evaluate_and3
@@ -178,13 +178,13 @@ class CompiledFormula:
             def evaluate_or3(record, prior=None, is_new=False, now=None, globals=None):
                 try:
                     return (
-                        True
+                        True  # noqa: SIM210 - cheaper than bool() on the hot path
                         if first(record, environment)
                         or second(record, environment)
                         or third(record, environment)
                         else False
                     )
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
                     return failed(error, record, prior, is_new, now, globals)
 
             return evaluate_or3
@@ -192,7 +192,7 @@ class CompiledFormula:
         def evaluate(record, prior=None, is_new=False, now=None, globals=None):
             try:
                 result = closure(record, environment)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
                 return failed(error, record, prior, is_new, now, globals)
             if result.__class__ is str and not result:
                 return None
@@ -242,7 +242,8 @@ class CompiledFormula:
                 self.checked, resolve, blank_mode=self.blank_mode, now=now, globals_=globals
             ).compile(condition)
         except FormulaError as error:
-            raise error.with_source(self.source)
+            error.with_source(self.source)  # fills in the error itself: re-raise it as it is
+            raise
 
 
 def _needs_environment(checked: CheckedFormula, registry: FunctionRegistry) -> bool:

@@ -213,7 +213,7 @@ class SqlCompiler:
             return self.resolve(info.path)
         except FormulaError:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the caller's resolver may raise anything
             raise self.error(
                 f"field '{info.path}' is not available in SQL ({error})", node
             ) from None

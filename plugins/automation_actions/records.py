@@ -3,6 +3,7 @@ events outbox and the automation chain apply as for any other write."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -169,7 +170,7 @@ class UpdateRelated(ActionType):
                 {name: getattr(row, name) for name in row._fields if name != "data"},
             )
             values = step.field_values(action["values"], view)
-            step.write(lambda: service.update(row.id, values))
+            step.write(functools.partial(service.update, row.id, values))
 
 
 def _filter_condition(

@@ -42,7 +42,10 @@ ACCOUNT = {
     "validation_rules": [
         {
             "name": "UsPostalFormat",
-            "condition": 'AND(Country = "US", NOT(ISBLANK(PostalCode)), NOT(REGEX(PostalCode, "\\\\d{5}(-\\\\d{4})?")))',
+            "condition": (
+                'AND(Country = "US", NOT(ISBLANK(PostalCode)), '
+                'NOT(REGEX(PostalCode, "\\\\d{5}(-\\\\d{4})?")))'
+            ),
             "message": "US postal codes look like 12345 or 12345-6789.",
             "error_field": "PostalCode",
         }
@@ -287,7 +290,7 @@ def test_invalid_formulas_are_refused_at_definition_time(tenant: TenantFixture) 
     assert any(
         "circle" in " ".join(v) or "A" in k
         for k, v in body["errors"].items()
-        if k.startswith("fields.A") or k.startswith("fields.B")
+        if k.startswith(("fields.A", "fields.B"))
     )
     assert "validation_rules.R.condition" in body["errors"]
     # Deleting a field another object's formula reads is refused.

@@ -47,7 +47,8 @@ def test_indexed_unique_and_lookup_fields_get_partial_indexes(
         definitions = (
             connection.execute(
                 sa.text(
-                    "SELECT i.indexdef FROM pg_indexes i JOIN field_indexes f ON f.index_name = i.indexname "
+                    "SELECT i.indexdef FROM pg_indexes i "
+                    "JOIN field_indexes f ON f.index_name = i.indexname "
                     "WHERE f.tenant_id = :t"
                 ),
                 {"t": tenant.id},
@@ -57,7 +58,8 @@ def test_indexed_unique_and_lookup_fields_get_partial_indexes(
         )
         valid = connection.execute(
             sa.text(
-                "SELECT bool_and(x.indisvalid) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                "SELECT bool_and(x.indisvalid) FROM pg_index x "
+                "JOIN pg_class c ON c.oid = x.indexrelid "
                 "JOIN field_indexes f ON f.index_name = c.relname WHERE f.tenant_id = :t"
             ),
             {"t": tenant.id},
@@ -245,7 +247,8 @@ def test_field_statistics_let_a_sorted_page_walk_the_sort_index(
         ).scalar()
         connection.execute(
             sa.text(
-                "INSERT INTO records (tenant_id, object_id, data) SELECT :t, :o, jsonb_build_object("
+                "INSERT INTO records (tenant_id, object_id, data) "
+                "SELECT :t, :o, jsonb_build_object("
                 "'Size', g, 'Phase', (ARRAY['One','Two','Three','Four'])[1 + g % 4]) "
                 "FROM generate_series(1, 20000) g"
             ),

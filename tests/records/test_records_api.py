@@ -544,7 +544,7 @@ def test_bulk_create_writes_together_with_the_same_checks(
             {"ids": [record["id"] for record in saved]},
         ).all()
     assert [str(row.record_id) for row in logged] == [record["id"] for record in saved]
-    for row, record in zip(logged, saved):
+    for row, record in zip(logged, saved, strict=True):
         stored = {
             name: record[name] for name in ("Sku", "Number", "Account") if record[name] is not None
         }

@@ -175,7 +175,7 @@ def test_deliveries_are_signed_and_carry_the_event(crm: TenantFixture, receiver:
     assert [d["event"] for d in log] == ["record.deleted", "record.updated", "record.created"]
     assert all(d["attempts"] == 1 and d["response_status"] == 200 for d in log)
     # The delivery id is in the header and the body, for receivers to drop duplicates.
-    for sent, logged in zip(handler.deliveries, reversed(log)):
+    for sent, logged in zip(handler.deliveries, reversed(log), strict=True):
         assert sent["headers"]["X-Trellis-Delivery"] == str(logged["id"])
         assert json.loads(sent["body"])["id"] == str(logged["id"])
         assert sent["headers"]["X-Trellis-Event"] == logged["event"]

@@ -192,7 +192,7 @@ def bulk(api_name: str) -> ResponseReturnValue:
             _bulk_create(service, items)
             if operation == "create"
             else [
-                _bulk_each(connection, index, lambda: _bulk_one(service, operation, item))
+                _bulk_each(connection, index, lambda item=item: _bulk_one(service, operation, item))
                 for index, item in enumerate(items)
             ]
         )

@@ -33,7 +33,7 @@ class LoginLimiter:
         """Raise :class:`RateLimited` if any key has used up its failures."""
         full_keys = self._keys(keys)
         counts = self.client.mget(full_keys)
-        for key, count in zip(full_keys, counts):
+        for key, count in zip(full_keys, counts, strict=True):
             limit = self.attempts * (10 if ":address:" in key else 1)
             if count is not None and int(count) >= limit:
                 retry_after = max(int(self.client.ttl(key)), 1)

@@ -333,7 +333,7 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Cond
     try:
         typed = [
             target.value(value) if value is not None else None
-            for (target, _), value in zip(sort, values)
+            for (target, _), value in zip(sort, values, strict=True)
         ]
     except (ValueError, TypeError, decimal.InvalidOperation, FieldValueError):
         raise BadRequest(
@@ -344,7 +344,7 @@ def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Cond
     def build() -> sa.ColumnElement:
         alternatives = []
         equal_so_far: list[sa.ColumnElement] = []
-        for index, ((target, descending), blank) in enumerate(zip(sort, blanks)):
+        for index, ((target, descending), blank) in enumerate(zip(sort, blanks, strict=True)):
             expression = target.element
             after: sa.ColumnElement[bool]
             equal: sa.ColumnElement[bool]
@@ -471,7 +471,7 @@ def _page_statement(
         columns.append(total.label("total"))
     outer_order = [
         value.desc() if descending else value.asc()
-        for value, (_, descending) in zip(sorted_by, request.sort)
+        for value, (_, descending) in zip(sorted_by, request.sort, strict=True)
     ]
     return sa.select(*columns).select_from(page).order_by(*outer_order)
 

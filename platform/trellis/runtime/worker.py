@@ -1,4 +1,6 @@
-"""Entry point for ``celery -A trellis.runtime.worker worker`` (``trellis worker`` does the same)."""
+"""Entry point for ``celery -A trellis.runtime.worker worker``.
+
+``trellis worker`` does the same."""
 
 from __future__ import annotations
 
