@@ -26,7 +26,7 @@ What it does, all in one run, through Trellis itself:
 The requests:
 
 * ``where``: ``?where=AND(ISPICKVAL(Stage,"Negotiation"), Amount >= 5000)``, as
-  the app serves it (``records/query.py`` compiles the formula with
+  the app serves it (``records/filters.py`` compiles the formula with
   ``CompiledFormula.to_sql_condition``: a bare condition, no COALESCE);
 * ``plain``: ``?Stage=Negotiation&Amount__gte=5000``.
 

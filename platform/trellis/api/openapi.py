@@ -58,7 +58,8 @@ from trellis.api.records import MAX_BULK
 from trellis.errors import NotFound, TrellisError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldTypeRegistry
-from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT, Column, column
+from trellis.records.columns import Column, column
+from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT
 from trellis.rule_engine import FormulaError
 from trellis.state import get_state
 

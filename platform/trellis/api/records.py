@@ -13,8 +13,9 @@ from flask.typing import ResponseReturnValue
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
+from trellis.records.filters import Condition
 from trellis.records.parameters import whole_number
-from trellis.records.query import Condition, list_page, parse_list_request
+from trellis.records.query import list_page, parse_list_request
 from trellis.records.serialize import SavedRecord
 from trellis.records.service import RecordService, parse_record_id
 from trellis.records.tables import record_history

@@ -176,7 +176,7 @@ def _tick_runs(
     automation: dict[str, Any],
     tick: dt.datetime,
 ) -> list[int]:
-    from trellis.records.query import where_filter
+    from trellis.records.filters import where_filter
 
     conditions = [
         records.c.tenant_id == tenant_id,

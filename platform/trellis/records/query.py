@@ -1,21 +1,15 @@
-"""List queries: field filters, operators, sorting, projection and keyset pagination.
+"""List pages: a list request's parameters parsed, and the one SQL statement that serves it.
 
-Everything a list page needs is one SQL statement: filters and sorts use the same
-typed expressions as the per-field partial indexes (so PostgreSQL can use them),
-the keyset condition continues after the cursor's row, and each row arrives already
-rendered as JSON.
+Filters and sorts use the same typed expressions as the per-field partial indexes (so
+PostgreSQL can use them), the keyset condition continues after the cursor's row, and each
+row arrives already rendered as JSON.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import datetime as dt
-import decimal
-import functools
-import json
 import uuid
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,111 +17,16 @@ from sqlalchemy.engine import Connection
 
 from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
-from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
-from trellis.metadata.field_types import FieldValueError
-from trellis.metadata.formulas import SQL_TYPES, SqlResolver, formula_errors
+from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
+from trellis.records.columns import Column, cached_column
+from trellis.records.cursors import cursor_value, decode_cursor, encode_cursor, keyset_condition
+from trellis.records.filters import Condition, parse_filters
 from trellis.records.parameters import whole_number
 from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
-from trellis.rule_engine import FormulaError
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-CONTROL_PARAMETERS = frozenset({"sort", "fields", "limit", "cursor", "count", "where", "deleted"})
-# Built lazily: SQLAlchemy refuses ``>`` and friends with None (a blank filter value).
-COMPARISONS = {
-    "eq": lambda expression, value: expression == value,
-    "ne": lambda expression, value: expression.is_distinct_from(value),
-    "gt": lambda expression, value: expression > value,
-    "gte": lambda expression, value: expression >= value,
-    "lt": lambda expression, value: expression < value,
-    "lte": lambda expression, value: expression <= value,
-}
-# Beyond this exponent a number cannot be a stored value, and PostgreSQL's numeric overflows.
-MAX_EXPONENT = 1000
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    """A filterable, sortable expression: a custom field (stored or computed) or a system
-    column."""
-
-    name: str
-    element: sa.ColumnElement
-    sql_type: str
-    operators: tuple[str, ...]
-    field: Any = None
-
-    def value(self, raw: Any) -> Any:
-        """A query-string or cursor value as the Python value to compare with."""
-        if raw is None:
-            return None
-        if self.field is not None and isinstance(raw, str):
-            raw = self.field.type.parse_filter_value(raw, self.field.definition)
-        return python_value(self.sql_type, raw)
-
-
-def python_value(sql_type: str, stored: Any) -> Any:
-    if stored is None:
-        return None
-    if sql_type == "numeric":
-        number = decimal.Decimal(str(stored))
-        if not number.is_finite() or abs(number.adjusted()) > MAX_EXPONENT:
-            raise ValueError("not a number in range")
-        return number
-    if sql_type == "date":
-        return dt.date.fromisoformat(stored)
-    if sql_type == "timestamptz":
-        return (
-            stored
-            if isinstance(stored, dt.datetime)
-            else dt.datetime.fromisoformat(str(stored).replace("Z", "+00:00"))
-        )
-    if sql_type == "time":
-        return dt.time.fromisoformat(stored)
-    if sql_type == "boolean":
-        return bool(stored)
-    if sql_type == "uuid":
-        return stored if isinstance(stored, uuid.UUID) else uuid.UUID(str(stored))
-    return str(stored)
-
-
-def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
-    sql_type: str | None
-    if name in SYSTEM_COLUMNS:
-        sql, sql_type = SYSTEM_COLUMNS[name]
-        operators = (
-            ("eq", "ne", "in", "isnull")
-            if sql_type == "uuid"
-            else ("eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte")
-        )
-        return Column(name, sa.literal_column(sql, SQL_TYPES[sql_type]), sql_type, operators)
-    field = obj.field(name)
-    sql_type = field.sql_type
-    if sql_type is None:
-        raise BadRequest(
-            f"{field.api_name} cannot be filtered or sorted.",
-            fields={field.api_name: "Not filterable."},
-        )
-    element = (
-        resolver.field(field.api_name)
-        if not field.type.stored
-        else sa.literal_column(field.sql_expression, SQL_TYPES[sql_type])
-    )
-    return Column(
-        field.api_name, element, sql_type, field.type.operators_for(field.definition), field
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class Condition:
-    """One filter of a list request. Requests whose conditions have equal keys run
-    the same SQL, built by ``build`` once per metadata revision; ``values`` are this
-    request's parameters, by the names ``build`` gives them."""
-
-    key: Hashable
-    build: Callable[[], sa.ColumnElement]
-    values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -151,46 +50,25 @@ def parse_list_request(
 ) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
     (a ``where=`` formula's when its statement is first built, in :func:`list_page`)."""
-    conditions = list(extra_filters or [])
-    for source in args.get("where", []):
-        conditions.append(
-            Condition(
-                ("where", source),
-                functools.partial(
-                    where_filter, obj, schema, schema.formulas.sql(obj, tenant_id), source
-                ),
-            )
-        )
-    for key, raw_values in args.items():
-        if key in CONTROL_PARAMETERS:
-            continue
-        name, _, operator = key.partition("__")
-        try:
-            target = cached_column(obj, schema, tenant_id, name)
-        except NotFound:
-            raise BadRequest(
-                f"{obj.api_name} has no field {name!r} to filter on.",
-                code="unknown_field",
-                fields={key: "Unknown field."},
-            ) from None
-        operator = operator or "eq"
-        if operator not in target.operators:
-            raise BadRequest(
-                f"Operator {operator!r} does not apply to {target.name}; use one of "
-                f"{', '.join(target.operators)}.",
-                code="bad_operator",
-                fields={key: "Unsupported operator."},
-            )
-        for raw in raw_values:
-            try:
-                conditions.append(_condition(target, operator, raw, f"p{len(conditions)}"))
-            except (FieldValueError, ValueError, decimal.InvalidOperation) as error:
-                raise BadRequest(
-                    f"Bad value for {key}: {error}",
-                    code="bad_filter",
-                    fields={key: str(error) or "Bad value."},
-                ) from None
+    conditions = parse_filters(obj, schema, tenant_id, args, extra_filters)
     sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
+    sort = _parse_sort(obj, schema, tenant_id, sort_text)
+    fields = _parse_fields(obj, args["fields"]) if args.get("fields") else None
+    limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
+    after = (
+        keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort)))
+        if args.get("cursor")
+        else None
+    )
+    count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
+    deleted = args.get("deleted", ["false"])[-1].lower() in {"1", "true", "yes"}
+    return ListRequest(conditions, sort, sort_text, fields, limit, after, count, deleted)
+
+
+def _parse_sort(
+    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, sort_text: str
+) -> list[tuple[Column, bool]]:
+    """The ``sort=`` keys as (column, descending), ending with ``id`` as the tie-breaker."""
     sort = []
     for part in sort_text.split(","):
         descending = part.startswith("-")
@@ -209,165 +87,22 @@ def parse_list_request(
     if not any(target.name == "id" for target, _ in sort):
         # The tie-breaker follows the first key's direction, so one index scan serves it.
         sort.append((cached_column(obj, schema, tenant_id, "id"), sort[0][1] if sort else False))
-    fields = None
-    if args.get("fields"):
-        fields = []
-        for name in ",".join(args["fields"]).split(","):
-            if name.strip() and name.strip() != "id":
-                if not obj.has_field(name.strip()):
-                    raise BadRequest(
-                        f"{obj.api_name} has no field {name.strip()!r}.",
-                        code="unknown_field",
-                        fields={"fields": "Unknown field."},
-                    )
-                fields.append(obj.field(name.strip()).api_name)
-    limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
-    after = (
-        keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort)))
-        if args.get("cursor")
-        else None
-    )
-    count = args.get("count", ["false"])[-1].lower() in {"1", "true", "yes"}
-    deleted = args.get("deleted", ["false"])[-1].lower() in {"1", "true", "yes"}
-    return ListRequest(conditions, sort, sort_text, fields, limit, after, count, deleted)
+    return sort
 
 
-def cached_column(
-    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, name: str
-) -> Column:
-    """:func:`column`, made once per revision and name."""
-    return schema.statements.get(
-        StatementKey(Statement.COLUMN, obj.id, (tenant_id, name)),
-        lambda: column(obj, name, schema.formulas.sql(obj, tenant_id)),
-    )
-
-
-def where_filter(
-    obj: ObjectSchema, schema: TenantSchema, resolver: SqlResolver, source: str
-) -> sa.ColumnElement:
-    """A ``where=`` formula as a SQL condition; formulas that cannot run in SQL are refused."""
-    try:
-        formula = schema.formulas.compile(obj, source, expected_type="checkbox", allow_prior=False)
-        # A condition, not a value: NULL already means "not selected" in WHERE, and a
-        # bare ``field op :param`` lets PostgreSQL use the field's index.
-        return formula.to_sql_condition(resolver)
-    except FormulaError as error:
-        raise BadRequest(
-            f"The where formula is invalid: {error.message}",
-            code="bad_where",
-            fields=formula_errors("where", error),
-        ) from None
-
-
-def _condition(target: Column, operator: str, raw: str, name: str) -> Condition:
-    """The condition ``target <operator> raw``; its parameters are named ``name…``."""
-    if "\x00" in raw:
-        raise ValueError("Text cannot contain the NUL character.")
-    expression = target.element
-    key = (target.name, operator)
-
-    def parameter(parameter_name: str = name, type_: Any = expression.type) -> sa.BindParameter:
-        return sa.bindparam(parameter_name, None, type_=type_)
-
-    if operator == "isnull":
-        if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-            raise ValueError("use true or false")
-        wanted = raw.lower() in {"1", "true", "yes"}
-        return Condition(
-            (*key, wanted), lambda: expression.is_(None) if wanted else expression.is_not(None)
-        )
-    if operator == "contains" and target.sql_type == "jsonb":
-        value = target.field.type.parse_filter_value(raw, target.field.definition)
-        return Condition(
-            key,
-            lambda: sa.literal_column(f"(data->'{target.name}')").op("?")(parameter(type_=sa.Text)),
-            {name: value},
-        )
-    if operator in {"contains", "startswith"}:
-        escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%" if operator == "contains" else f"{escaped}%"
-        return Condition(
-            key, lambda: expression.ilike(parameter(type_=sa.Text), escape="\\"), {name: pattern}
-        )
-    if operator == "in":
-        values = {
-            f"{name}_{index}": target.value(part) for index, part in enumerate(raw.split(","))
-        }
-        return Condition(
-            (*key, len(values)),
-            lambda: expression.in_([parameter(each) for each in values]),
-            values,
-        )
-    value = target.value(raw)
-    if value is None:
-        if operator not in {"eq", "ne"}:
-            raise ValueError("give a value to compare with")
-        return Condition((*key, None), lambda: COMPARISONS[operator](expression, None))
-    return Condition(key, lambda: COMPARISONS[operator](expression, parameter()), {name: value})
-
-
-def encode_cursor(sort_text: str, values: list[Any]) -> str:
-    payload = json.dumps({"s": sort_text, "v": values}, default=str, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort_text: str, size: int) -> list[Any]:
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        values = payload["v"]
-        valid = payload["s"] == sort_text and isinstance(values, list) and len(values) == size
-    except (ValueError, KeyError, TypeError):
-        valid = False
-    if not valid:
-        raise BadRequest(
-            "The cursor is invalid or belongs to another sort order.",
-            code="invalid_cursor",
-            fields={"cursor": "Invalid cursor."},
-        )
-    return values
-
-
-def keyset_condition(sort: list[tuple[Column, bool]], values: list[Any]) -> Condition:
-    """Rows strictly after the cursor row in this order (NULLs sort as the largest value,
-    PostgreSQL's default, which is also how the indexes are laid out)."""
-    try:
-        typed = [
-            target.value(value) if value is not None else None
-            for (target, _), value in zip(sort, values, strict=True)
-        ]
-    except (ValueError, TypeError, decimal.InvalidOperation, FieldValueError):
-        raise BadRequest(
-            "The cursor is invalid.", code="invalid_cursor", fields={"cursor": "Invalid cursor."}
-        ) from None
-    blanks = tuple(value is None for value in typed)
-
-    def build() -> sa.ColumnElement:
-        alternatives = []
-        equal_so_far: list[sa.ColumnElement] = []
-        for index, ((target, descending), blank) in enumerate(zip(sort, blanks, strict=True)):
-            expression = target.element
-            after: sa.ColumnElement[bool]
-            equal: sa.ColumnElement[bool]
-            if blank:
-                after = expression.is_not(None) if descending else sa.false()
-                equal = expression.is_(None)
-            else:
-                value = sa.bindparam(f"after_{index}", None, type_=expression.type)
-                after = (
-                    (expression < value)
-                    if descending
-                    else sa.or_(expression > value, expression.is_(None))
+def _parse_fields(obj: ObjectSchema, raw: list[str]) -> list[str]:
+    """The ``fields=`` projection as API names (``id`` is always returned, so dropped)."""
+    fields = []
+    for name in ",".join(raw).split(","):
+        if name.strip() and name.strip() != "id":
+            if not obj.has_field(name.strip()):
+                raise BadRequest(
+                    f"{obj.api_name} has no field {name.strip()!r}.",
+                    code="unknown_field",
+                    fields={"fields": "Unknown field."},
                 )
-                equal = expression == value
-            alternatives.append(sa.and_(*equal_so_far, after))
-            equal_so_far.append(equal)
-        return sa.or_(*alternatives)
-
-    return Condition(
-        ("after", blanks),
-        build,
-        {f"after_{index}": value for index, value in enumerate(typed) if value is not None},
-    )
+            fields.append(obj.field(name.strip()).api_name)
+    return fields
 
 
 def written_out(value: uuid.UUID) -> sa.BindParameter:
@@ -415,7 +150,7 @@ def list_page(
             last = rows[-1]
             next_cursor = encode_cursor(
                 request.sort_text,
-                [_cursor_value(value) for value in last[1 : 1 + len(request.sort)]],
+                [cursor_value(value) for value in last[1 : 1 + len(request.sort)]],
             )
         total_count = rows[0][-1] if request.count and rows else (0 if request.count else None)
         if request.count and not rows and request.after is not None:
@@ -474,13 +209,3 @@ def _page_statement(
         for value, (_, descending) in zip(sorted_by, request.sort, strict=True)
     ]
     return sa.select(*columns).select_from(page).order_by(*outer_order)
-
-
-def _cursor_value(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
