@@ -16,8 +16,9 @@ from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.filters import Condition
 from trellis.records.parameters import whole_number
 from trellis.records.query import list_page, parse_list_request
+from trellis.records.reads import parse_record_id
 from trellis.records.serialize import SavedRecord
-from trellis.records.service import RecordService, parse_record_id
+from trellis.records.service import RecordService
 from trellis.records.tables import record_history
 from trellis.state import get_state
 

@@ -8,25 +8,27 @@ in the caller's transaction: either everything is stored or nothing is.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from psycopg.types.json import Jsonb
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.db import driver_execute
-from trellis.errors import Conflict, NotFound, PreconditionFailed, TrellisError, ValidationError
+from trellis.errors import Conflict, PreconditionFailed, TrellisError, ValidationError
 from trellis.identity.tables import users
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
+from trellis.records.auto_numbers import next_auto_numbers
+from trellis.records.reads import select_record
+from trellis.records.references import check_references, referencing_ids, sync_refs
 from trellis.records.rules import RuleContext, apply_default_formulas, enforce
 from trellis.records.serialize import SavedRecord, record_json_text
-from trellis.records.tables import auto_number_counters, record_refs, records
+from trellis.records.tables import records
+from trellis.records.uniqueness import check_unique
 from trellis.records.values import apply_defaults, is_blank, normalize_values, required_errors
 from trellis.records.writes import LOG, create_statement
 
@@ -58,15 +60,25 @@ class RecordService:
 
     def get_json(self, record_id: Any) -> tuple[str, int]:
         """The record's JSON text and version (for the ETag)."""
-        row = self._select(
-            record_id, "json", lambda: (records.c.version, self._json().label("json"))
+        row = select_record(
+            self.connection,
+            self.actor.tenant_id,
+            self.schema,
+            self.obj,
+            record_id,
+            "json",
+            lambda: (records.c.version, self._json().label("json")),
         )
         return row.json, row.version
 
     def _row(
         self, record_id: Any, *, include_deleted: bool = False, for_update: bool = False
     ) -> sa.Row:
-        return self._select(
+        return select_record(
+            self.connection,
+            self.actor.tenant_id,
+            self.schema,
+            self.obj,
             record_id,
             "row",
             lambda: (
@@ -80,40 +92,6 @@ class RecordService:
             include_deleted=include_deleted,
             for_update=for_update,
         )
-
-    def _select(
-        self,
-        record_id: Any,
-        kind: str,
-        columns: Any,
-        *,
-        include_deleted: bool = False,
-        for_update: bool = False,
-    ) -> sa.Row:
-        """One record's ``columns()``, with a statement built once per revision."""
-
-        def build() -> sa.Select:
-            query = sa.select(*columns()).where(
-                records.c.tenant_id == sa.bindparam("tenant_id"),
-                records.c.object_id == self.obj.id,
-                records.c.id == sa.bindparam("record_id"),
-            )
-            if not include_deleted:
-                query = query.where(records.c.deleted_at.is_(None))
-            return query.with_for_update() if for_update else query
-
-        query = self.schema.statements.get(
-            StatementKey(Statement.RECORD_ROW, self.obj.id, (kind, include_deleted, for_update)),
-            build,
-        )
-        row = driver_execute(
-            self.connection,
-            query,
-            {"tenant_id": self.actor.tenant_id, "record_id": parse_record_id(record_id)},
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"No {self.obj.api_name} record {record_id}.")
-        return row
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> SavedRecord:
@@ -158,9 +136,11 @@ class RecordService:
         self._before_save(context, "record.created", data, None, view_system)
         enforce(context, self.obj, data, None, sent, view_system, required_errors(self.obj, data))
         record_id = uuid.uuid4()
-        self._check_references(data, record_id)
-        self._check_unique(data, record_id, unique_in_batch)
-        data.update(self._auto_numbers())  # last: a refused record takes no number
+        tenant_id = self.actor.tenant_id
+        check_references(self.connection, tenant_id, self.schema, self.obj, data)
+        check_unique(self.connection, tenant_id, self.obj, data, record_id, unique_in_batch)
+        # Last: a refused record takes no number.
+        data.update(next_auto_numbers(self.connection, tenant_id, self.obj))
         return {"id": record_id, "data": data, "owner_id": owner_id}
 
     def _before_save(
@@ -247,8 +227,9 @@ class RecordService:
         if not changes and not updates:
             return self.get(current.id)
         new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
-        self._check_references(new_values, current.id)
-        self._check_unique(new_values, current.id)
+        tenant_id = self.actor.tenant_id
+        check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
+        check_unique(self.connection, tenant_id, self.obj, new_values, current.id)
         row = self.connection.execute(
             records.update()
             .where(records.c.tenant_id == self.actor.tenant_id, records.c.id == current.id)
@@ -261,7 +242,7 @@ class RecordService:
             )
             .returning(self._json())
         ).scalar_one()
-        self._sync_refs(current.id, prior, merged)
+        sync_refs(self.connection, self.actor.tenant_id, self.obj, current.id, prior, merged)
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]
         self._log(current.id, "updated", changes, record=merged, prior=prior)
@@ -296,7 +277,13 @@ class RecordService:
         current = self._row(record_id, include_deleted=True, for_update=True)
         if current.deleted_at is None:
             raise Conflict("The record is not deleted.")
-        self._check_unique({name: current.data.get(name) for name in self.obj.fields}, current.id)
+        check_unique(
+            self.connection,
+            self.actor.tenant_id,
+            self.obj,
+            {name: current.data.get(name) for name in self.obj.fields},
+            current.id,
+        )
         self.connection.execute(
             records.update()
             .where(records.c.tenant_id == self.actor.tenant_id, records.c.id == current.id)
@@ -337,136 +324,12 @@ class RecordService:
             raise ValidationError("Invalid owner.", fields={"owner_id": "No such user."})
         return parsed
 
-    def _check_references(self, values: Mapping[str, Any], record_id: uuid.UUID) -> None:
-        errors = {}
-        for field in self.obj.lookups():
-            target_id = values.get(field.api_name)
-            if target_id is None:
-                continue
-            target = self.schema.object(field.definition["target"])
-            found = self.connection.execute(
-                sa.select(records.c.id).where(
-                    records.c.tenant_id == self.actor.tenant_id,
-                    records.c.object_id == target.id,
-                    records.c.id == uuid.UUID(target_id),
-                    records.c.deleted_at.is_(None),
-                )
-            ).first()
-            if found is None:
-                errors[field.api_name] = [f"No {target.api_name} record {target_id}."]
-        if errors:
-            raise ValidationError("Some lookups point nowhere.", fields=errors)
-
-    def _check_unique(
-        self,
-        values: Mapping[str, Any],
-        record_id: uuid.UUID,
-        unique_in_batch: set[tuple[str, str]] | None = None,
-    ) -> None:
-        """Refuse values a unique field already holds (in the table, or earlier in the same
-        batch, whose records are not written yet)."""
-        errors, claimed = {}, []
-        for field in self.obj.writes.unique:
-            name, value = field.api_name, values.get(field.api_name)
-            if value is None:
-                continue
-            # Serialise writers of the same value; the unique partial index backs this up
-            # once it is built, but the check must hold while it is still building.
-            lock_key = f"unique:{self.obj.id}:{name}:{json.dumps(value)}"
-            self.connection.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(lock_key, 0)))
-            )
-            stored = sa.literal_column(field.stored_text_expression, sa.Text)
-            clash = self.connection.execute(
-                sa.select(records.c.id)
-                .where(
-                    records.c.tenant_id == self.actor.tenant_id,
-                    records.c.object_id == self.obj.id,
-                    records.c.deleted_at.is_(None),
-                    records.c.id != record_id,
-                    stored == _stored_text(value),
-                )
-                .limit(1)
-            ).first()
-            key = (name, _stored_text(value))
-            if clash is not None or key in (unique_in_batch or ()):
-                errors[name] = [f"Another {self.obj.api_name} already has this value."]
-            claimed.append(key)
-        if errors:
-            raise ValidationError(
-                "Some values must be unique.", fields=errors, code="duplicate_value"
-            )
-        if unique_in_batch is not None:
-            unique_in_batch.update(claimed)
-
-    def _auto_numbers(self) -> dict[str, str]:
-        numbers = {}
-        for field in self.obj.writes.auto_numbers:
-            name = field.api_name
-            start = field.type.sequence_start(field.definition)
-            # The counter row stays locked until commit, so concurrent creators queue
-            # here and a rolled-back create gives its number back: no gaps.
-            statement = pg_insert(auto_number_counters).values(
-                tenant_id=self.actor.tenant_id, object_id=self.obj.id, field=name, last_value=start
-            )
-            value = self.connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["tenant_id", "object_id", "field"],
-                    set_={"last_value": auto_number_counters.c.last_value + 1},
-                ).returning(auto_number_counters.c.last_value)
-            ).scalar_one()
-            numbers[name] = field.type.format_sequence(field.definition, value)
-        return numbers
-
-    def _sync_refs(
-        self, record_id: uuid.UUID, before: Mapping[str, Any], after: Mapping[str, Any]
-    ) -> None:
-        """Replace the ``record_refs`` rows of the lookups an update changed (a create
-        writes its own, see writes.create_statement)."""
-        for field in self.obj.lookups():
-            name = field.api_name
-            if before.get(name) == after.get(name):
-                continue
-            self.connection.execute(
-                record_refs.delete().where(
-                    record_refs.c.tenant_id == self.actor.tenant_id,
-                    record_refs.c.source_id == record_id,
-                    record_refs.c.field == name,
-                )
-            )
-            if after.get(name) is not None:
-                self.connection.execute(
-                    record_refs.insert().values(
-                        tenant_id=self.actor.tenant_id,
-                        source_id=record_id,
-                        field=name,
-                        target_id=uuid.UUID(after[name]),
-                        source_object_id=self.obj.id,
-                    )
-                )
-
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:
             raise Conflict("Deleting this record would cascade too deep.")
         for source, field in self.schema.referencing_lookups(self.obj.api_name):
-            referencing = list(
-                self.connection.execute(
-                    sa.select(records.c.id)
-                    .join(
-                        record_refs,
-                        sa.and_(
-                            record_refs.c.tenant_id == records.c.tenant_id,
-                            record_refs.c.source_id == records.c.id,
-                        ),
-                    )
-                    .where(
-                        record_refs.c.tenant_id == self.actor.tenant_id,
-                        record_refs.c.target_id == record_id,
-                        record_refs.c.field == field.api_name,
-                        records.c.object_id == source.id,
-                        records.c.deleted_at.is_(None),
-                    )
-                ).scalars()
+            referencing = referencing_ids(
+                self.connection, self.actor.tenant_id, source, field, record_id
             )
             if not referencing:
                 continue
@@ -517,19 +380,3 @@ class RecordService:
             "object_name": self.obj.api_name,
             "chain": Jsonb(self.chain),
         }
-
-
-def parse_record_id(record_id: Any) -> uuid.UUID:
-    try:
-        return record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
-    except ValueError:
-        raise NotFound(f"No record {record_id}.") from None
-
-
-def _stored_text(value: Any) -> str:
-    """What ``data->>'field'`` yields for a stored JSON value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)

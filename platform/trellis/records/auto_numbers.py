@@ -1,0 +1,35 @@
+"""Auto-numbers: each new record takes the next value of its object's per-field counter,
+without gaps, since a rolled-back create gives its number back."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
+
+from trellis.metadata.compiled import ObjectSchema
+from trellis.records.tables import auto_number_counters
+
+
+def next_auto_numbers(
+    connection: Connection, tenant_id: uuid.UUID, obj: ObjectSchema
+) -> dict[str, str]:
+    """The formatted next number of each of ``obj``'s auto-number fields."""
+    numbers = {}
+    for field in obj.writes.auto_numbers:
+        name = field.api_name
+        start = field.type.sequence_start(field.definition)
+        # The counter row stays locked until commit, so concurrent creators queue
+        # here and a rolled-back create gives its number back: no gaps.
+        statement = pg_insert(auto_number_counters).values(
+            tenant_id=tenant_id, object_id=obj.id, field=name, last_value=start
+        )
+        value = connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["tenant_id", "object_id", "field"],
+                set_={"last_value": auto_number_counters.c.last_value + 1},
+            ).returning(auto_number_counters.c.last_value)
+        ).scalar_one()
+        numbers[name] = field.type.format_sequence(field.definition, value)
+    return numbers
