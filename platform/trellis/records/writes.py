@@ -132,25 +132,30 @@ def create_statement(record_json_text: sa.ColumnElement, lookups: tuple[str, ...
     ).cte("entries")
     writes = _logged(entries)
     if lookups:
-        # The field names are fixed when the statement is built: a parameter with its value.
-        names = sa.cast(sa.bindparam("lookups", list(lookups)), ARRAY(sa.Text))
-        lookup = sa.func.unnest(names).table_valued("field").render_derived(name="lookup")
-        target = new.c.data.op("->>")(lookup.c.field)
-        writes.append(
-            record_refs.insert()
-            .from_select(
-                ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
-                sa.select(
-                    _scalar("tenant_id", _UUID),
-                    new.c.id,
-                    lookup.c.field,
-                    sa.cast(target, _UUID),
-                    _scalar("object_id", _UUID),
-                ).where(target.is_not(None)),
-            )
-            .cte("refs")
-        )
+        writes.append(_references(new, lookups))
     return sa.select(saved.c.id, saved.c.json).add_cte(*writes)
+
+
+def _references(new: sa.CTE, lookups: tuple[str, ...]) -> sa.CTE:
+    """The ``record_refs`` rows of the ``new`` records' set ``lookups``, as a CTE."""
+    # The field names are fixed when the statement is built: a parameter with its value.
+    names = sa.cast(sa.bindparam("lookups", list(lookups)), ARRAY(sa.Text))
+    lookup = sa.func.unnest(names).table_valued("field").render_derived(name="lookup")
+    target = new.c.data.op("->>")(lookup.c.field)
+    return (
+        record_refs.insert()
+        .from_select(
+            ["tenant_id", "source_id", "field", "target_id", "source_object_id"],
+            sa.select(
+                _scalar("tenant_id", _UUID),
+                new.c.id,
+                lookup.c.field,
+                sa.cast(target, _UUID),
+                _scalar("object_id", _UUID),
+            ).where(target.is_not(None)),
+        )
+        .cte("refs")
+    )
 
 
 def _log_statement() -> sa.Select:
