@@ -68,30 +68,8 @@ def start_runs(
 ) -> list[dict[str, Any]]:
     """Write the runs of a manual automation on ``chosen`` records; a record that does not
     meet the automation's condition gets a ``skipped`` run saying so."""
-    obj, automation = find_automation(schema, api_name)
-    if automation["trigger"] != "manual":
-        raise Conflict(
-            f"Automation {automation['api_name']} runs on {automation['trigger']}, not on request."
-        )
-    if not automation.get("active", True):
-        raise Conflict(f"Automation {automation['api_name']} is inactive.")
-    rows = {
-        row.id: row
-        for row in connection.execute(
-            sa.select(records.c.id, records.c.data, records.c.owner_id).where(
-                records.c.tenant_id == actor.tenant_id,
-                records.c.object_id == obj.id,
-                records.c.deleted_at.is_(None),
-                records.c.id.in_(chosen),
-            )
-        )
-    }
-    missing = [str(record_id) for record_id in chosen if record_id not in rows]
-    if missing:
-        raise ValidationError(
-            f"No {obj.api_name} record with these ids (or it was deleted).",
-            fields={"record_ids": missing},
-        )
+    obj, automation = _runnable(schema, api_name)
+    rows = _chosen_rows(connection, actor, obj, chosen)
     context = RuleContext(connection, actor, schema)
     name = automation["api_name"]
     keys = {record_id: f"manual:{name}:{request_key}:{record_id}" for record_id in chosen}
@@ -117,6 +95,49 @@ def start_runs(
             )
             .on_conflict_do_nothing(constraint="uq_automation_runs_execution_key")
         )
+    return _written_runs(connection, chosen, keys)
+
+
+def _runnable(schema: TenantSchema, api_name: str) -> tuple[ObjectSchema, dict[str, Any]]:
+    """The automation ``api_name`` and its object, refused unless it is manual and active."""
+    obj, automation = find_automation(schema, api_name)
+    if automation["trigger"] != "manual":
+        raise Conflict(
+            f"Automation {automation['api_name']} runs on {automation['trigger']}, not on request."
+        )
+    if not automation.get("active", True):
+        raise Conflict(f"Automation {automation['api_name']} is inactive.")
+    return obj, automation
+
+
+def _chosen_rows(
+    connection: Connection, actor: Actor, obj: ObjectSchema, chosen: list[uuid.UUID]
+) -> dict[uuid.UUID, sa.Row]:
+    """The live ``chosen`` records by id; a 422 naming those that do not exist."""
+    rows = {
+        row.id: row
+        for row in connection.execute(
+            sa.select(records.c.id, records.c.data, records.c.owner_id).where(
+                records.c.tenant_id == actor.tenant_id,
+                records.c.object_id == obj.id,
+                records.c.deleted_at.is_(None),
+                records.c.id.in_(chosen),
+            )
+        )
+    }
+    missing = [str(record_id) for record_id in chosen if record_id not in rows]
+    if missing:
+        raise ValidationError(
+            f"No {obj.api_name} record with these ids (or it was deleted).",
+            fields={"record_ids": missing},
+        )
+    return rows
+
+
+def _written_runs(
+    connection: Connection, chosen: list[uuid.UUID], keys: dict[uuid.UUID, str]
+) -> list[dict[str, Any]]:
+    """The run of each chosen record, by its execution key, in the order chosen."""
     # Read back rather than RETURNING: a repeated request finds the first one's runs.
     runs = {
         row.execution_key: row
