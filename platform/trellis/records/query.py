@@ -25,7 +25,8 @@ from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
-from trellis.metadata.formulas import SQL_TYPES, SqlResolver, formula_errors
+from trellis.metadata.formula_checks import formula_errors
+from trellis.metadata.formulas import SQL_TYPES, SqlResolver
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.parameters import whole_number
 from trellis.records.serialize import page_body, record_json_text
