@@ -54,6 +54,8 @@ def check_data_loss(
     force: bool,
     actor_id: uuid.UUID | None,
 ) -> None:
+    """Refuse replacing ``current`` with ``new_definition`` where stored values would not
+    fit; with ``force``, remove those values and convert the rest instead."""
     old_fields = {f["api_name"]: f for f in current.definition["fields"]}
     scope = "tenant_id = :tenant AND object_id = :object AND deleted_at IS NULL"
     params = {"tenant": tenant_id, "object": current.id, "actor": actor_id}
@@ -72,12 +74,7 @@ def check_data_loss(
                 misfit = (
                     f"{scope} AND data ? '{name}' AND data->'{name}' <> 'null' AND NOT ({accepts})"
                 )
-                sample = connection.execute(
-                    sa.text(
-                        f"SELECT count(*) OVER (), {stored} FROM records WHERE {misfit} LIMIT 1"
-                    ),
-                    params,
-                ).first()
+                sample = _first_match(connection, misfit, stored, params)
                 if sample and not force:
                     errors[f"fields.{name}"] = [
                         f"{sample[0]} record(s) hold values this change cannot keep, "
@@ -89,14 +86,7 @@ def check_data_loss(
             if old["type"] != field["type"] and new_type.sql_type in CONVERSIONS:
                 rewrites.append((name, f"{scope} AND data ? '{name}'", "convert"))
         if field.get("unique") and not old.get("unique") and new_type.sql_type:
-            expression = SQL_EXPRESSIONS[new_type.sql_type].format(name=name)
-            duplicate = connection.execute(
-                sa.text(
-                    f"SELECT {stored} FROM records WHERE {scope} AND {expression} IS NOT NULL "
-                    f"GROUP BY {expression}, {stored} HAVING count(*) > 1 LIMIT 1"
-                ),
-                params,
-            ).first()
+            duplicate = _first_duplicate(connection, scope, name, new_type.sql_type, params)
             if duplicate:
                 errors[f"fields.{name}.unique"] = [
                     f"Several records share the value {duplicate[0]!r}; make them unique first."
@@ -107,32 +97,70 @@ def check_data_loss(
         )
     for name, where, action in rewrites:
         if action == "remove":
-            connection.execute(
-                sa.text(
-                    "INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, "
-                    f"actor_id) SELECT tenant_id, id, object_id, 'update', jsonb_build_object("
-                    f"'{name}', jsonb_build_array(data->'{name}', NULL)), :actor "
-                    f"FROM records WHERE {where}"
-                ),
-                params,
-            )
-            connection.execute(
-                sa.text(
-                    f"UPDATE records SET data = data - '{name}', version = version + 1, "
-                    f"updated_at = now() WHERE {where}"
-                ),
-                params,
-            )
+            _remove_values(connection, name, where, params)
         else:
             sql_type = registry.get(
                 next(f["type"] for f in new_definition["fields"] if f["api_name"] == name)
             ).sql_type
             assert sql_type is not None  # queued only when CONVERSIONS has the new SQL type
-            conversion = CONVERSIONS[sql_type].format(name=name)
-            connection.execute(
-                sa.text(
-                    f"UPDATE records SET data = jsonb_set(data, '{{{name}}}', {conversion}) "
-                    f"WHERE {where} AND data->'{name}' <> 'null'"
-                ),
-                params,
-            )
+            _convert_values(connection, name, where, sql_type, params)
+
+
+def _first_match(
+    connection: Connection, where: str, stored: str, params: dict[str, Any]
+) -> sa.Row[Any, Any] | None:
+    """How many records match ``where``, with the ``stored`` value of one of them."""
+    return connection.execute(
+        sa.text(f"SELECT count(*) OVER (), {stored} FROM records WHERE {where} LIMIT 1"),
+        params,
+    ).first()
+
+
+def _first_duplicate(
+    connection: Connection, scope: str, name: str, sql_type: str, params: dict[str, Any]
+) -> sa.Row[Any] | None:
+    """A value of field ``name`` that several records in ``scope`` share, if any."""
+    stored = f"(data->>'{name}')"
+    expression = SQL_EXPRESSIONS[sql_type].format(name=name)
+    return connection.execute(
+        sa.text(
+            f"SELECT {stored} FROM records WHERE {scope} AND {expression} IS NOT NULL "
+            f"GROUP BY {expression}, {stored} HAVING count(*) > 1 LIMIT 1"
+        ),
+        params,
+    ).first()
+
+
+def _remove_values(connection: Connection, name: str, where: str, params: dict[str, Any]) -> None:
+    """Remove field ``name`` from the records matching ``where``, recording each removal
+    in the record history."""
+    connection.execute(
+        sa.text(
+            "INSERT INTO record_history (tenant_id, record_id, object_id, action, changes, "
+            f"actor_id) SELECT tenant_id, id, object_id, 'update', jsonb_build_object("
+            f"'{name}', jsonb_build_array(data->'{name}', NULL)), :actor "
+            f"FROM records WHERE {where}"
+        ),
+        params,
+    )
+    connection.execute(
+        sa.text(
+            f"UPDATE records SET data = data - '{name}', version = version + 1, "
+            f"updated_at = now() WHERE {where}"
+        ),
+        params,
+    )
+
+
+def _convert_values(
+    connection: Connection, name: str, where: str, sql_type: str, params: dict[str, Any]
+) -> None:
+    """Rewrite field ``name`` of the records matching ``where`` into ``sql_type``'s form."""
+    conversion = CONVERSIONS[sql_type].format(name=name)
+    connection.execute(
+        sa.text(
+            f"UPDATE records SET data = jsonb_set(data, '{{{name}}}', {conversion}) "
+            f"WHERE {where} AND data->'{name}' <> 'null'"
+        ),
+        params,
+    )

@@ -15,7 +15,7 @@ from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema, forget_revision
 from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
 from trellis.metadata.field_types import FieldTypeRegistry
-from trellis.metadata.formulas import check_formulas
+from trellis.metadata.formula_checks import check_formulas
 from trellis.metadata.indexes import plan_indexes
 from trellis.metadata.safety import check_data_loss
 from trellis.metadata.secrets import keep_secrets

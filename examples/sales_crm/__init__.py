@@ -19,7 +19,8 @@ from trellis.actor import Actor
 from trellis.examples.sales_crm import seed as seeding
 from trellis.examples.sales_crm.data import DEFAULT_ACCOUNTS, DEFAULT_RANDOM_SEED
 from trellis.metadata.compiled import MetadataCache
-from trellis.metadata.package import import_package, parse_package
+from trellis.metadata.package_format import parse_package
+from trellis.metadata.package_import import import_package
 from trellis.metadata.service import MetadataService
 from trellis.records.tables import records
 

@@ -21,7 +21,9 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.identity.tokens import create_token
 from trellis.identity.users import create_user
 from trellis.metadata.compiled import MetadataCache
-from trellis.metadata.package import dump_package, export_package, import_package, parse_package
+from trellis.metadata.package_export import export_package
+from trellis.metadata.package_format import dump_package, parse_package
+from trellis.metadata.package_import import import_package
 from trellis.metadata.service import MetadataService
 
 # Company and Person look each other up (a cycle); Deal depends on both.

@@ -14,13 +14,10 @@ from trellis.api.context import flag, metadata_service, schedule_index_build, te
 from trellis.api.request import json_body, unstorable_text
 from trellis.errors import UnsupportedMediaType, ValidationError
 from trellis.identity.auth import require_actor
-from trellis.metadata.package import (
-    dump_package,
-    export_package,
-    import_package,
-    parse_package,
-    plan_changed,
-)
+from trellis.metadata.package_export import export_package
+from trellis.metadata.package_format import dump_package, parse_package
+from trellis.metadata.package_import import import_package
+from trellis.metadata.package_plan import plan_changed
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 

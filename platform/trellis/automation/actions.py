@@ -81,7 +81,7 @@ class ActionCheck:
     ) -> list[tuple[str, Check]]:
         """Checks of field-value formulas: each field writable on ``target``, each formula of
         the field's type, evaluated over ``on`` (default: the automation's object)."""
-        from trellis.metadata.formulas import value_type
+        from trellis.metadata.formula_checks import value_type
 
         checks: list[tuple[str, Check]] = []
         for name, source in values.items():

@@ -1,6 +1,6 @@
 """Save-time checks of scheduled and manual triggers and of ``wait`` actions.
 
-They run with the formula checks of :func:`trellis.metadata.formulas.check_formulas`,
+They run with the formula checks of :func:`trellis.metadata.formula_checks.check_formulas`,
 so a bad cron expression, an unknown time zone, a filter that cannot run in SQL or a
 wait on a field that holds no date is refused with the automation, field by field.
 """

@@ -62,7 +62,8 @@ def metadata_group() -> None:
 )
 def metadata_export(tenant_slug: str, output_format: str) -> None:
     """Print the tenant's metadata package."""
-    from trellis.metadata.package import dump_package, export_package
+    from trellis.metadata.package_export import export_package
+    from trellis.metadata.package_format import dump_package
     from trellis.metadata.service import MetadataService
 
     with tenant_transaction(tenant_slug) as (connection, actor):
@@ -81,7 +82,9 @@ def metadata_import(
 ) -> None:
     """Make the tenant's objects match a package (YAML, or JSON for *.json; - for stdin)."""
     from trellis.api.context import schedule_index_build
-    from trellis.metadata.package import import_package, parse_package, plan_changed, plan_report
+    from trellis.metadata.package_format import parse_package
+    from trellis.metadata.package_import import import_package
+    from trellis.metadata.package_plan import plan_changed, plan_report
     from trellis.metadata.service import MetadataService
 
     name = str(getattr(package_file, "name", "") or "")

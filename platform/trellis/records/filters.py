@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
-from trellis.metadata.formulas import SqlResolver, formula_errors
+from trellis.metadata.formula_checks import formula_errors
+from trellis.metadata.formulas import SqlResolver
 from trellis.records.columns import Column, cached_column
 from trellis.rule_engine import FormulaError
 

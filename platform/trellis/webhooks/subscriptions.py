@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from trellis.db import metadata
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.metadata.formulas import formula_errors
+from trellis.metadata.formula_checks import formula_errors
 from trellis.outbox.consumers import condition_met, event_views
 from trellis.records.rules import RuleContext
 from trellis.rule_engine import FormulaError
