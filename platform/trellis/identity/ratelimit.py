@@ -33,7 +33,7 @@ class LoginLimiter:
         """Raise :class:`RateLimited` if any key has used up its failures."""
         full_keys = self._keys(keys)
         counts = self.client.mget(full_keys)
-        for key, count in zip(full_keys, counts):
+        for key, count in zip(full_keys, counts, strict=True):
             limit = self.attempts * (10 if ":address:" in key else 1)
             if count is not None and int(count) >= limit:
                 retry_after = max(int(self.client.ttl(key)), 1)
@@ -42,10 +42,14 @@ class LoginLimiter:
                 )
 
     def record_failure(self, keys: Sequence[str]) -> None:
+        # The window starts at the first failure: SET NX creates the counter with its
+        # expiry only when it is new, INCR keeps that expiry. (EXPIRE ... NX would say the
+        # same in one command, but only from Redis 7; the embedded Redis is 6.2.) MULTI
+        # makes the pair atomic, so no counter is ever left without an expiry.
         pipeline = self.client.pipeline()
         for key in self._keys(keys):
+            pipeline.set(key, 0, ex=self.window, nx=True)
             pipeline.incr(key)
-            pipeline.expire(key, self.window, nx=True)
         pipeline.execute()
 
     def reset(self, keys: Sequence[str]) -> None:
