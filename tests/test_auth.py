@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -224,6 +225,37 @@ def test_login_rate_limit_on_redis_6_2(make_app, tenant: TenantFixture, redis_62
     limited = login(client, tenant, password="guess-guess")
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
+
+
+def _signed_session(app: Flask, data: Any) -> str:
+    return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"sid": "secret", "tid": "not-a-uuid"},
+        {"sid": "secret", "tid": 42},
+        {"sid": "secret", "tid": ["a"]},
+        {"sid": 42, "tid": "TENANT"},
+        {"sid": {"a": 1}, "tid": "TENANT"},
+        {"sid": "secret"},
+        {"tid": "TENANT"},
+        ["sid", "tid"],
+        "a string",
+    ],
+)
+def test_malformed_signed_session_is_no_session(app: Flask, tenant: TenantFixture, data) -> None:
+    """A cookie that verifies but carries nonsense (a key leaked and reused, an older
+    format) is treated like no cookie at all, never as a server error."""
+    if isinstance(data, dict):
+        data = {key: str(tenant.id) if value == "TENANT" else value for key, value in data.items()}
+    client = app.test_client()
+    client.set_cookie("trellis_session", _signed_session(app, data))
+    assert_envelope(client.get("/api/v1/me"), 401, "unauthorized")
+    assert client.get("/").status_code == 302
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
 
 
 def test_inactive_user_cannot_authenticate(app: Flask, tenant: TenantFixture) -> None:

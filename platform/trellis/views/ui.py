@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from trellis.errors import NotFound
 from trellis.identity.auth import current_actor
 from trellis.identity.ratelimit import LoginLimiter
-from trellis.identity.sessions import end_session, start_session
+from trellis.identity.sessions import cookie_session_ids, end_session, start_session
 from trellis.identity.tenants import get_tenant
 from trellis.identity.users import authenticate
 from trellis.state import get_state
@@ -74,8 +74,9 @@ def login() -> ResponseReturnValue:
 
 @blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
-    if session.get("sid") and session.get("tid"):
-        end_session(get_state().database, session["tid"], session["sid"])
+    ids = cookie_session_ids(session)
+    if ids is not None:
+        end_session(get_state().database, ids[1], ids[0])
     session.clear()
     flash("You have been signed out.")
     return redirect(url_for("ui.login"))
