@@ -46,7 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "redis_timeout_seconds",
-        0.5,
+        0.25,
         "Longest the app waits for Redis to accept a connection or answer a command; "
         "a request never waits on Redis for longer.",
         float,

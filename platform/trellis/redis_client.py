@@ -42,8 +42,8 @@ def connect(url: str, timeout_seconds: float, *, blocking_seconds: float = 0) ->
         socket_connect_timeout=timeout_seconds,
         socket_timeout=timeout_seconds + blocking_seconds,
         # One immediate retry replaces a pooled connection the server has closed (a Redis
-        # restart); more, or a backoff, would only multiply the wait in an outage.
-        retry=Retry(NoBackoff(), 1),
+        # restart); more, a backoff, or retrying a timeout would only multiply the wait.
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
     )
 
 

@@ -30,8 +30,11 @@ def celery_init_app(app: Flask) -> Celery:
         broker_url=url,
         broker_transport_options={
             "global_keyprefix": f"{state.config.redis_namespace}:",
-            # A request that publishes a task must not hang on an unreachable Redis.
+            # A request that publishes a task must not hang on an unreachable or stuck
+            # Redis. (A worker's BRPOP is not affected: kombu reads its reply only once
+            # the socket is readable.)
             "socket_connect_timeout": state.config.redis_timeout_seconds,
+            "socket_timeout": state.config.redis_timeout_seconds,
         },
         result_backend_transport_options={"global_keyprefix": f"{state.config.redis_namespace}:"},
         result_backend=url,
