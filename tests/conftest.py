@@ -152,7 +152,9 @@ def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
 
     yield factory
     for application in built:
-        application.extensions["trellis"].database.dispose()
+        state = application.extensions["trellis"]
+        state.database.dispose()
+        state.redis.connection_pool.disconnect()  # no socket left for the collector to find
 
 
 @pytest.fixture()

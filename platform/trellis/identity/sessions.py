@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Request
@@ -32,7 +34,25 @@ class CookieSessions(SecureCookieSessionInterface):
             "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies
         ):
             return self.session_class()
-        return super().open_session(app, request)
+        try:
+            return super().open_session(app, request)
+        except (TypeError, ValueError):
+            # Correctly signed but not a mapping (or a tagged value that does not parse): as
+            # with a bad signature, the request simply has no session.
+            return self.session_class()
+
+
+def cookie_session_ids(data: Mapping[str, Any]) -> tuple[str, uuid.UUID] | None:
+    """The session secret and tenant id a session cookie carries, or None when either is
+    missing or malformed: a signed cookie is ours, but not necessarily well formed (an
+    older format, a reused key), and a malformed one is no session rather than an error."""
+    secret, tenant_id = data.get("sid"), data.get("tid")
+    if not isinstance(secret, str) or not secret or not isinstance(tenant_id, str):
+        return None
+    try:
+        return secret, uuid.UUID(tenant_id)
+    except ValueError:
+        return None
 
 
 def start_session(

@@ -31,6 +31,8 @@ from celery import bootsteps
 # it expires: a nudge nobody took within the hour is moot (the periodic sweep did the work).
 LIST_LIMIT = 50
 LIST_TTL_SECONDS = 3600
+# How long a listener's BLPOP waits for a name (its client's read timeout must allow it).
+LISTEN_SECONDS = 1
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def listener_step(redis: Any, key: str, send_task: Callable[[str], Any]) -> type
         def _listen(self) -> None:
             while not self._stopping.is_set():
                 try:
-                    first = redis.blpop([key], timeout=1)
+                    first = redis.blpop([key], timeout=LISTEN_SECONDS)
                     if first is None:
                         continue
                     pipeline = redis.pipeline()  # MULTI: take the rest atomically

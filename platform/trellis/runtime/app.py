@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import redis
 from flask import Flask
 
 from trellis.api.request import RowIdConverter
@@ -18,6 +17,7 @@ from trellis.metadata.compiled import MetadataCache
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formulas import FormulaCompiler
 from trellis.plugins_manager import build_plugin_manager
+from trellis.redis_client import RedisBreaker, connect
 from trellis.rule_engine import FunctionRegistry
 from trellis.runtime.embedded import resolve_service_urls
 from trellis.state import AppState
@@ -71,7 +71,8 @@ def create_app(
     app.extensions["trellis"] = AppState(
         config=config,
         database=Database(database_url, config.db_app_role, config.db_pool_size),
-        redis=redis.Redis.from_url(redis_url),
+        redis=connect(redis_url, config.redis_timeout_seconds),
+        redis_breaker=RedisBreaker(config.redis_pause_seconds),
         redis_url=redis_url,
         redis_embedded=redis_embedded,
         plugins=plugin_manager,

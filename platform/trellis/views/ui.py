@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from trellis.errors import NotFound
+from trellis.errors import NotFound, ServiceUnavailable, wants_json
 from trellis.identity.auth import current_actor
 from trellis.identity.ratelimit import LoginLimiter
-from trellis.identity.sessions import end_session, start_session
+from trellis.identity.sessions import cookie_session_ids, end_session, start_session
 from trellis.identity.tenants import get_tenant
 from trellis.identity.users import authenticate
 from trellis.state import get_state
@@ -20,6 +22,7 @@ def login_limiter() -> LoginLimiter:
     state = get_state()
     return LoginLimiter(
         state.redis,
+        breaker=state.redis_breaker,
         attempts=state.config.login_attempts,
         window_seconds=state.config.login_window_seconds,
         prefix=f"{state.config.redis_namespace}:login",
@@ -34,6 +37,18 @@ def home() -> ResponseReturnValue:
     return render_template("home.html", actor=actor)
 
 
+def login_unavailable(form: dict[str, str], error: ServiceUnavailable) -> ResponseReturnValue:
+    """With Redis down, no login: the limiter is what stops password guessing, and a
+    fallback kept in each process would multiply the allowance by the number of
+    processes and forget it at every restart, so an attacker would lose nothing from an
+    outage. Sessions and tokens already issued live in PostgreSQL and keep working."""
+    message = "Sign-in is unavailable for a moment. Try again shortly."
+    if wants_json():
+        raise ServiceUnavailable(message, retry_after=error.retry_after) from error
+    page = render_template("login.html", form=form, error=message)
+    return page, 503, {"Retry-After": str(error.retry_after)}
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "GET":
@@ -42,7 +57,10 @@ def login() -> ResponseReturnValue:
     password = request.form.get("password", "")
     limiter = login_limiter()
     keys = limiter.keys_for(f"{form['tenant']}:{form['email'].lower()}", request.remote_addr)
-    limiter.check(keys)
+    try:
+        limiter.check(keys)
+    except ServiceUnavailable as error:
+        return login_unavailable(form, error)
     state = get_state()
     user = None
     try:
@@ -61,11 +79,15 @@ def login() -> ResponseReturnValue:
     except NotFound:
         user = None
     if user is None:
-        limiter.record_failure(keys)
+        try:
+            limiter.record_failure(keys)
+        except ServiceUnavailable as error:  # a failure not counted is a guess for free
+            return login_unavailable(form, error)
         return render_template(
             "login.html", form=form, error="Unknown workspace, email or password."
         ), 401
-    limiter.reset(keys[:1])
+    with contextlib.suppress(ServiceUnavailable):  # the counter expires with its window
+        limiter.reset(keys[:1])
     session.clear()  # a fresh session (and CSRF token) after login: no session fixation
     session.update(sid=secret, tid=str(tenant.id))
     session.permanent = True
@@ -74,8 +96,9 @@ def login() -> ResponseReturnValue:
 
 @blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
-    if session.get("sid") and session.get("tid"):
-        end_session(get_state().database, session["tid"], session["sid"])
+    ids = cookie_session_ids(session)
+    if ids is not None:
+        end_session(get_state().database, ids[1], ids[0])
     session.clear()
     flash("You have been signed out.")
     return redirect(url_for("ui.login"))
