@@ -10,7 +10,7 @@ from typing import Any
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.checker import CheckedFormula, TypeChecker
-from trellis.rule_engine.compiler import Junction, PythonCompiler
+from trellis.rule_engine.compiler import PythonCompiler
 from trellis.rule_engine.errors import (
     FormulaError,
     FormulaLimitError,
@@ -18,6 +18,7 @@ from trellis.rule_engine.errors import (
     FormulaTypeError,
 )
 from trellis.rule_engine.functions import FunctionRegistry, builtin_registry, is_builtin
+from trellis.rule_engine.junctions import Junction
 from trellis.rule_engine.limits import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_LENGTH,
