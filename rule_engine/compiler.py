@@ -9,22 +9,19 @@ validation rule runs close to a hand-written Python check.
 
 from __future__ import annotations
 
-import datetime as dt
 import operator
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.errors import FormulaError, FormulaRuntimeError
-from trellis.rule_engine.functions import is_builtin
+from trellis.rule_engine.calls import eager_call, lazy_call
+from trellis.rule_engine.junctions import Junction, combine, junction_operands
+from trellis.rule_engine.operations import arithmetic_operation, joined, runtime_error
+from trellis.rule_engine.readers import Closure, make_reader
 from trellis.rule_engine.values import (
     CONVERTERS,
-    DECIMAL_CONTEXT,
-    MAX_TEXT_LENGTH,
     MISSING,
-    SECONDS_PER_DAY,
-    ZERO,
     Environment,
     equal,
     lookup_case_insensitive,
@@ -32,8 +29,6 @@ from trellis.rule_engine.values import (
 
 if TYPE_CHECKING:
     from trellis.rule_engine.checker import CheckedFormula
-
-Closure = Callable[[Any, Environment], Any]
 
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MIRRORED = {
@@ -43,149 +38,10 @@ _MIRRORED = {
     operator.ge: operator.le,
 }
 """The comparison with its operands swapped: ``a < b`` is ``b > a``."""
-_ZERO_DEFAULTS = {kinds.NUMBER: ZERO, kinds.CURRENCY: ZERO, kinds.PERCENT: ZERO, kinds.TEXT: ""}
 _NEVER_BLANK_TESTS = frozenset(
     {"ISBLANK", "ISPICKVAL", "ISNULL", "ISCHANGED", "ISNEW", "AND", "OR"}
 )
 """Functions whose result is TRUE or FALSE, never blank: ``NOT`` of them is a plain ``not``."""
-
-
-def runtime_error(node: ast.Node, error: Exception) -> FormulaError:
-    """Give an error the position of ``node`` (the innermost failing part); a formula
-    error keeps its own class (a limit error stays one)."""
-    span = node.span
-    if isinstance(error, FormulaError):
-        return error.located(span.line, span.column, span.end_line, span.end_column)
-    if isinstance(error, ZeroDivisionError) or "DivisionByZero" in type(error).__name__:
-        message = "division by zero"
-    elif isinstance(error, (OverflowError, ArithmeticError)):
-        message = "the result is out of range"
-    else:
-        message = f"cannot evaluate this part of the formula ({error})"
-    return FormulaRuntimeError(
-        message,
-        line=span.line,
-        column=span.column,
-        end_line=span.end_line,
-        end_column=span.end_column,
-    )
-
-
-def make_reader(key: str, kind: str, blank_mode: str) -> Closure:
-    """Closure reading one field from the record, converted to its formula value."""
-    lowered = key.lower()
-    convert = CONVERTERS[kind]
-    default = _ZERO_DEFAULTS.get(kind) if blank_mode == "zero" else None
-    percent = kind == kinds.PERCENT
-
-    if kind in kinds.NUMBER_KINDS:
-
-        def read_number(record: Any, environment: Environment) -> Any:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = lookup_case_insensitive(record, lowered)
-            if value is None:
-                return default
-            if type(value) is not Decimal:
-                value = convert(value)
-            # Percent fields store the number shown (25 for 25%); formulas see 0.25.
-            return value.scaleb(-2, DECIMAL_CONTEXT) if percent else value
-
-        return read_number
-
-    if kind == kinds.TEXT:
-
-        def read_text(record: Any, environment: Environment) -> Any:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = lookup_case_insensitive(record, lowered)
-            if value is None or value == "":
-                return default
-            return value if type(value) is str else convert(value)
-
-        return read_text
-
-    def read_other(record: Any, environment: Environment) -> Any:
-        value = record.get(key, MISSING)
-        if value is MISSING:
-            value = lookup_case_insensitive(record, lowered)
-        return convert(value)
-
-    return read_other
-
-
-def junction_operands(checked: CheckedFormula, node: ast.Node) -> tuple[str, list[ast.Node]] | None:
-    """``("AND" | "OR", operands)`` when ``node`` is the built-in AND()/OR() or a chain
-    of ``&&`` or of ``||`` (which mean the same), else None.
-
-    A chain is flattened along its left operands (``a && b && c`` has three); an
-    operand that is another kind of junction stays one operand
-    (``(a && b) || c`` is an OR of two).
-    """
-    if isinstance(node, ast.FunctionCall):
-        spec = checked.functions.get(node)
-        if spec is not None and spec.name in ("AND", "OR") and is_builtin(spec):
-            return spec.name, list(node.arguments)
-        return None
-    if not isinstance(node, ast.BinaryOperation) or node.operator not in ("&&", "||"):
-        return None
-    operator_text, rights = node.operator, []
-    current: ast.Node = node
-    while isinstance(current, ast.BinaryOperation) and current.operator == operator_text:
-        rights.append(current.right)
-        current = current.left
-    return ("AND" if operator_text == "&&" else "OR"), [current, *reversed(rights)]
-
-
-class Junction(NamedTuple):
-    """A formula's root AND/OR: ``"AND"`` or ``"OR"`` and its operand closures."""
-
-    operator: str
-    operands: tuple[Closure, ...]
-
-
-def combine(operator_text: str, closures: tuple[Closure, ...]) -> Closure:
-    """AND/OR (or && / ||) of condition closures: short-circuit, blank counts as
-    FALSE, the result is never blank. Two and three operands (most rules) get an
-    unrolled closure; ``True if ... else False`` is cheaper than ``bool(...)``."""
-    if operator_text in ("&&", "AND"):
-        if len(closures) == 2:
-            first, second = closures
-            return lambda record, environment: (
-                True if first(record, environment) and second(record, environment) else False  # noqa: SIM210 - cheaper than bool() on the hot path
-            )
-        if len(closures) == 3:
-            first, second, third = closures
-            return lambda record, environment: (
-                True  # noqa: SIM210 - cheaper than bool() on the hot path
-                if first(record, environment)
-                and second(record, environment)
-                and third(record, environment)
-                else False
-            )
-
-        def all_true(record: Any, environment: Environment) -> bool:
-            # A plain loop: all() over a generator costs several times more per call.
-            for closure in closures:  # noqa: SIM110 - see above
-                if not closure(record, environment):
-                    return False
-            return True
-
-        return all_true
-    if len(closures) == 2:
-        first, second = closures
-        return lambda record, environment: (
-            True if first(record, environment) or second(record, environment) else False  # noqa: SIM210 - cheaper than bool() on the hot path
-        )
-
-    def any_true(record: Any, environment: Environment) -> bool:
-        # A plain loop: any() over a generator costs several times more per call.
-        for closure in closures:  # noqa: SIM110 - see above
-            if closure(record, environment):
-                return True
-        return False
-
-    return any_true
 
 
 class PythonCompiler:
@@ -334,10 +190,10 @@ class PythonCompiler:
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
 
             def concatenate_step(value: Any, record: Any, environment: Environment) -> Any:
-                return _joined(node, value, right(record, environment), environment)
+                return joined(node, value, right(record, environment), environment)
 
             return concatenate_step
-        calculate = _arithmetic(operator_text, left_kind, right_kind)
+        calculate = arithmetic_operation(operator_text, left_kind, right_kind)
 
         def arithmetic_step(value: Any, record: Any, environment: Environment) -> Any:
             second = right(record, environment)
@@ -368,12 +224,12 @@ class PythonCompiler:
         if operator_text == "&" or (operator_text == "+" and kinds.TEXT in (left_kind, right_kind)):
 
             def concatenate(record: Any, environment: Environment) -> Any:
-                return _joined(
+                return joined(
                     node, left(record, environment), right(record, environment), environment
                 )
 
             return concatenate
-        calculate = _arithmetic(operator_text, left_kind, right_kind)
+        calculate = arithmetic_operation(operator_text, left_kind, right_kind)
 
         def arithmetic(record: Any, environment: Environment) -> Any:
             first = left(record, environment)
@@ -492,147 +348,6 @@ class PythonCompiler:
             if closure is not None:
                 return closure
         arguments = tuple(self.node(argument) for argument in node.arguments)
-        implementation = spec.implementation
-        result_kind = self.checked.kinds[node]
         if spec.lazy:
-
-            def lazy_call(record: Any, environment: Environment) -> Any:
-                try:
-                    return implementation(record, environment, arguments)
-                except FormulaError as error:
-                    runtime_error(node, error)  # locates the error itself: re-raise it as it is
-                    raise
-                except (ArithmeticError, ValueError, OverflowError, TypeError) as error:
-                    raise runtime_error(node, error) from None
-
-            return lazy_call
-        propagate = spec.propagate_blank
-        with_environment = spec.needs_environment
-        textual = result_kind == kinds.TEXT
-        numeric = result_kind in kinds.NUMBER_KINDS
-
-        def call(record: Any, environment: Environment) -> Any:
-            values = [argument(record, environment) for argument in arguments]
-            if propagate and None in values:
-                return None
-            try:
-                if with_environment:
-                    result = implementation(environment, *values)
-                else:
-                    result = implementation(*values)
-            except FormulaError as error:
-                runtime_error(node, error)  # locates the error itself: re-raise it as it is
-                raise
-            except (ArithmeticError, ValueError, OverflowError, TypeError) as error:
-                raise runtime_error(node, error) from None
-            if textual:
-                if type(result) is str:
-                    return _built_text(node, result, environment)
-            elif numeric and result is not None and type(result) is not Decimal:
-                result = CONVERTERS[kinds.NUMBER](result)
-            return result
-
-        return call
-
-
-def _add_days_to_date(day: dt.date, days: Decimal) -> dt.date:
-    return day + dt.timedelta(days=int(days))
-
-
-def _add_days_to_datetime(moment: dt.datetime, days: Decimal) -> dt.datetime:
-    microseconds = DECIMAL_CONTEXT.multiply(days, SECONDS_PER_DAY * 1_000_000)
-    return moment + dt.timedelta(microseconds=int(microseconds.to_integral_value()))
-
-
-def _add_milliseconds_to_time(moment: dt.time, milliseconds: Decimal) -> dt.time:
-    base = dt.datetime.combine(dt.date(2000, 1, 1), moment)
-    shifted = base + dt.timedelta(milliseconds=int(milliseconds % 86_400_000))
-    return shifted.time()
-
-
-def _days_between_datetimes(first: dt.datetime, second: dt.datetime) -> Decimal:
-    delta = first - second
-    microseconds = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return DECIMAL_CONTEXT.divide(Decimal(microseconds), SECONDS_PER_DAY * 1_000_000)
-
-
-def _milliseconds_between_times(first: dt.time, second: dt.time) -> Decimal:
-    def milliseconds(value: dt.time) -> int:
-        seconds = (value.hour * 60 + value.minute) * 60 + value.second
-        return seconds * 1000 + value.microsecond // 1000
-
-    return Decimal(milliseconds(first) - milliseconds(second))
-
-
-def _divide(first: Decimal, second: Decimal) -> Decimal:
-    if not second:
-        raise FormulaRuntimeError("division by zero")
-    return DECIMAL_CONTEXT.divide(first, second)
-
-
-def _power(first: Decimal, second: Decimal) -> Decimal:
-    if abs(second) > 10_000 and abs(first) != 1:
-        raise FormulaRuntimeError("the exponent is too large")
-    return DECIMAL_CONTEXT.power(first, second)
-
-
-def _joined(node: ast.Node, first: Any, second: Any, environment: Environment) -> Any:
-    """``first & second``."""
-    return _built_text(node, (first or "") + (second or ""), environment)
-
-
-def _built_text(node: ast.Node, text: str, environment: Environment) -> str | None:
-    """Text a formula built (by ``&`` or a function): long results are charged to the step
-    budget, and capped; the empty text is blank."""
-    if len(text) > 1000:
-        environment.charge(len(text) // 100)
-        if len(text) > MAX_TEXT_LENGTH:
-            raise runtime_error(
-                node,
-                FormulaRuntimeError(f"the text would be longer than {MAX_TEXT_LENGTH} characters"),
-            )
-    return text or None
-
-
-def _arithmetic(operator_text: str, left: str, right: str) -> Callable[[Any, Any], Any]:
-    """Pick the operation for + - * / ^ from the checked operand kinds."""
-    temporal = (kinds.DATE, kinds.DATETIME, kinds.TIME)
-    if operator_text == "+":
-        if left == kinds.DATE or right == kinds.DATE:
-            return (
-                (lambda a, b: _add_days_to_date(a, b))
-                if left == kinds.DATE
-                else (lambda a, b: _add_days_to_date(b, a))
-            )
-        if left == kinds.DATETIME or right == kinds.DATETIME:
-            return (
-                (lambda a, b: _add_days_to_datetime(a, b))
-                if left == kinds.DATETIME
-                else (lambda a, b: _add_days_to_datetime(b, a))
-            )
-        if left == kinds.TIME or right == kinds.TIME:
-            return (
-                (lambda a, b: _add_milliseconds_to_time(a, b))
-                if left == kinds.TIME
-                else (lambda a, b: _add_milliseconds_to_time(b, a))
-            )
-        return DECIMAL_CONTEXT.add
-    if operator_text == "-":
-        if left in temporal and right in temporal:
-            if left == kinds.DATE:
-                return lambda a, b: Decimal((a - b).days)
-            if left == kinds.DATETIME:
-                return _days_between_datetimes
-            return _milliseconds_between_times
-        if left == kinds.DATE:
-            return lambda a, b: _add_days_to_date(a, -b)
-        if left == kinds.DATETIME:
-            return lambda a, b: _add_days_to_datetime(a, -b)
-        if left == kinds.TIME:
-            return lambda a, b: _add_milliseconds_to_time(a, -b)
-        return DECIMAL_CONTEXT.subtract
-    if operator_text == "*":
-        return DECIMAL_CONTEXT.multiply
-    if operator_text == "/":
-        return _divide
-    return _power
+            return lazy_call(node, spec, arguments)
+        return eager_call(node, spec, arguments, self.checked.kinds[node])

@@ -10,7 +10,7 @@ from typing import Any
 
 from trellis.rule_engine import ast, kinds
 from trellis.rule_engine.checker import CheckedFormula, TypeChecker
-from trellis.rule_engine.compiler import Junction, PythonCompiler
+from trellis.rule_engine.compiler import PythonCompiler
 from trellis.rule_engine.errors import (
     FormulaError,
     FormulaLimitError,
@@ -18,6 +18,7 @@ from trellis.rule_engine.errors import (
     FormulaTypeError,
 )
 from trellis.rule_engine.functions import FunctionRegistry, builtin_registry, is_builtin
+from trellis.rule_engine.junctions import Junction
 from trellis.rule_engine.limits import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_LENGTH,
@@ -124,7 +125,8 @@ class CompiledFormula:
         """``evaluate`` for a formula that shares one environment between calls.
 
         It behaves exactly like the method. With a root AND/OR of two or three
-        conditions, the combination is written out here rather than called.
+        conditions, the combination is written out (``_evaluate_two``,
+        ``_evaluate_three``) rather than called.
         """
         closure, environment, failed = (
             self._closure,
@@ -133,61 +135,9 @@ class CompiledFormula:
         )
         assert environment is not None  # called only for a formula that shares one
         if junction is not None and len(junction.operands) == 2:
-            first, second = junction.operands
-            if junction.operator == "AND":
-
-                def evaluate_and2(record, prior=None, is_new=False, now=None, globals=None):
-                    try:
-                        return (
-                            True  # noqa: SIM210 - cheaper than bool() on the hot path
-                            if first(record, environment) and second(record, environment)
-                            else False
-                        )
-                    except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
-                        return failed(error, record, prior, is_new, now, globals)
-
-                return evaluate_and2
-
-            def evaluate_or2(record, prior=None, is_new=False, now=None, globals=None):
-                try:
-                    return (
-                        True if first(record, environment) or second(record, environment) else False  # noqa: SIM210 - cheaper than bool() on the hot path
-                    )
-                except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
-                    return failed(error, record, prior, is_new, now, globals)
-
-            return evaluate_or2
+            return _evaluate_two(junction, environment, failed)
         if junction is not None and len(junction.operands) == 3:
-            first, second, third = junction.operands
-            if junction.operator == "AND":
-
-                def evaluate_and3(record, prior=None, is_new=False, now=None, globals=None):
-                    try:
-                        return (
-                            True  # noqa: SIM210 - cheaper than bool() on the hot path
-                            if first(record, environment)
-                            and second(record, environment)
-                            and third(record, environment)
-                            else False
-                        )
-                    except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
-                        return failed(error, record, prior, is_new, now, globals)
-
-                return evaluate_and3
-
-            def evaluate_or3(record, prior=None, is_new=False, now=None, globals=None):
-                try:
-                    return (
-                        True  # noqa: SIM210 - cheaper than bool() on the hot path
-                        if first(record, environment)
-                        or second(record, environment)
-                        or third(record, environment)
-                        else False
-                    )
-                except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
-                    return failed(error, record, prior, is_new, now, globals)
-
-            return evaluate_or3
+            return _evaluate_three(junction, environment, failed)
 
         def evaluate(record, prior=None, is_new=False, now=None, globals=None):
             try:
@@ -246,6 +196,72 @@ class CompiledFormula:
             raise
 
 
+def _evaluate_two(
+    junction: Junction, environment: Environment, failed: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``evaluate`` for a root AND/OR of two conditions, written out."""
+    first, second = junction.operands
+    if junction.operator == "AND":
+
+        def evaluate_and2(record, prior=None, is_new=False, now=None, globals=None):
+            try:
+                return (
+                    True  # noqa: SIM210 - cheaper than bool() on the hot path
+                    if first(record, environment) and second(record, environment)
+                    else False
+                )
+            except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
+                return failed(error, record, prior, is_new, now, globals)
+
+        return evaluate_and2
+
+    def evaluate_or2(record, prior=None, is_new=False, now=None, globals=None):
+        try:
+            return (
+                True if first(record, environment) or second(record, environment) else False  # noqa: SIM210 - cheaper than bool() on the hot path
+            )
+        except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
+            return failed(error, record, prior, is_new, now, globals)
+
+    return evaluate_or2
+
+
+def _evaluate_three(
+    junction: Junction, environment: Environment, failed: Callable[..., Any]
+) -> Callable[..., Any]:
+    """``evaluate`` for a root AND/OR of three conditions, written out."""
+    first, second, third = junction.operands
+    if junction.operator == "AND":
+
+        def evaluate_and3(record, prior=None, is_new=False, now=None, globals=None):
+            try:
+                return (
+                    True  # noqa: SIM210 - cheaper than bool() on the hot path
+                    if first(record, environment)
+                    and second(record, environment)
+                    and third(record, environment)
+                    else False
+                )
+            except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
+                return failed(error, record, prior, is_new, now, globals)
+
+        return evaluate_and3
+
+    def evaluate_or3(record, prior=None, is_new=False, now=None, globals=None):
+        try:
+            return (
+                True  # noqa: SIM210 - cheaper than bool() on the hot path
+                if first(record, environment)
+                or second(record, environment)
+                or third(record, environment)
+                else False
+            )
+        except Exception as error:  # noqa: BLE001 - a formula's failure becomes a FormulaError, never a raw exception
+            return failed(error, record, prior, is_new, now, globals)
+
+    return evaluate_or3
+
+
 def _needs_environment(checked: CheckedFormula, registry: FunctionRegistry) -> bool:
     """Whether evaluation reads or charges the per-call environment."""
     if checked.globals:
@@ -299,29 +315,8 @@ def compile_formula(
     try:
         root = parse(source, max_length=max_length, max_depth=max_depth)
         checked = TypeChecker(fields or {}, registry, global_types, allow_prior).check(root)
-        if checked.node_count > max_steps:
-            raise FormulaLimitError(
-                f"the formula has {checked.node_count} parts; the evaluation "
-                f"budget allows {max_steps}",
-                line=1,
-                column=1,
-            )
-        expected_kind = None
-        if expected_type is not None:
-            expected_kind = kinds.kind_of_field_type(expected_type)
-            if expected_kind is None:
-                raise ValueError(f"unknown expected_type {expected_type!r}")
-            if not _fits(checked.kind, expected_kind):
-                span = root.span
-                raise FormulaTypeError(
-                    f"the formula must return {kinds.label(expected_kind)}"
-                    + (" (TRUE or FALSE)" if expected_kind == kinds.CHECKBOX else "")
-                    + f", but it returns {kinds.label(checked.kind)}",
-                    line=span.line,
-                    column=span.column,
-                    end_line=span.end_line,
-                    end_column=span.end_column,
-                )
+        _check_step_budget(checked, max_steps)
+        _check_expected_type(root, checked, expected_type)
         closure, junction = PythonCompiler(checked, blank_mode).compile_root()
     except FormulaError as error:
         raise error.with_source(source) from None
@@ -342,6 +337,38 @@ def compile_formula(
         registry=registry,
         junction=junction,
     )
+
+
+def _check_step_budget(checked: CheckedFormula, max_steps: int) -> None:
+    """Reject a formula whose parts alone exceed the evaluation budget."""
+    if checked.node_count > max_steps:
+        raise FormulaLimitError(
+            f"the formula has {checked.node_count} parts; the evaluation budget allows {max_steps}",
+            line=1,
+            column=1,
+        )
+
+
+def _check_expected_type(
+    root: ast.Node, checked: CheckedFormula, expected_type: str | None
+) -> None:
+    """Reject a formula whose result does not fit the field type the caller needs."""
+    if expected_type is None:
+        return
+    expected_kind = kinds.kind_of_field_type(expected_type)
+    if expected_kind is None:
+        raise ValueError(f"unknown expected_type {expected_type!r}")
+    if not _fits(checked.kind, expected_kind):
+        span = root.span
+        raise FormulaTypeError(
+            f"the formula must return {kinds.label(expected_kind)}"
+            + (" (TRUE or FALSE)" if expected_kind == kinds.CHECKBOX else "")
+            + f", but it returns {kinds.label(checked.kind)}",
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+        )
 
 
 def check_formula(source: str, fields: Mapping[str, str] | None = None, **options: Any) -> str:

@@ -6,7 +6,7 @@ whose hashing and equality are Python-level, and builds lexer state objects;
 for a 100-character formula that was about 80 % of parse + check + compile.
 This runner uses the very same artefacts Lark produced: the terminals (in
 Lark's match order), the parse table and the reduction callbacks (our
-``_AstBuilder`` wrapped by Lark), resolved once into plain dicts, so that the
+``AstBuilder`` wrapped by Lark), resolved once into plain dicts, so that the
 language is still defined by ``grammar.lark`` alone.
 
 It only handles the success path. At the first lexing or parsing error it

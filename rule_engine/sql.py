@@ -46,9 +46,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from trellis.rule_engine import ast, kinds
-from trellis.rule_engine.compiler import junction_operands
 from trellis.rule_engine.errors import FormulaError, FormulaSqlError
 from trellis.rule_engine.functions.sql_helpers import integer
+from trellis.rule_engine.junctions import junction_operands
 from trellis.rule_engine.values import CONVERTERS, ensure_aware
 
 if TYPE_CHECKING:

@@ -47,29 +47,39 @@ def _nullvalue_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:
 
 
 def register(registry: FunctionRegistry) -> None:
-    def blank_test(compiler: Any, node: ast.FunctionCall) -> Any:
-        """A direct blank test on a field's raw value (no conversion needed)."""
-        argument = node.arguments[0]
-        if not isinstance(argument, ast.FieldReference):
-            return None
-        kind = compiler.checked.kinds[argument]
-        if kind == kinds.CHECKBOX or (kind in kinds.NUMBER_KINDS and compiler.blank_mode == "zero"):
-            return "never"
-        if kind == kinds.MULTI_PICKLIST:
-            return None
-        key = compiler.checked.fields[argument].path
-        lowered = key.lower()
+    """Register the blank tests and the blank substitutes."""
+    _register_isblank(registry)
+    _register_isnull(registry)
+    _register_substitutes(registry)
 
-        def raw(record: Any) -> Any:
-            value = record.get(key, MISSING)
-            if value is MISSING:
-                value = lookup_case_insensitive(record, lowered)
-            return value
 
-        return raw
+def _blank_test(compiler: Any, node: ast.FunctionCall) -> Any:
+    """A direct blank test on a field's raw value (no conversion needed)."""
+    argument = node.arguments[0]
+    if not isinstance(argument, ast.FieldReference):
+        return None
+    kind = compiler.checked.kinds[argument]
+    if kind == kinds.CHECKBOX or (kind in kinds.NUMBER_KINDS and compiler.blank_mode == "zero"):
+        return "never"
+    if kind == kinds.MULTI_PICKLIST:
+        return None
+    key = compiler.checked.fields[argument].path
+    lowered = key.lower()
+
+    def raw(record: Any) -> Any:
+        value = record.get(key, MISSING)
+        if value is MISSING:
+            value = lookup_case_insensitive(record, lowered)
+        return value
+
+    return raw
+
+
+def _register_isblank(registry: FunctionRegistry) -> None:
+    """ISBLANK: with direct tests on a field's raw value for it and for its NOT."""
 
     def specialise_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
-        raw = blank_test(compiler, node)
+        raw = _blank_test(compiler, node)
         if raw == "never":
             return lambda record, environment: False
         if raw is None:
@@ -86,7 +96,7 @@ def register(registry: FunctionRegistry) -> None:
         return isblank_field
 
     def specialise_not_isblank(compiler: Any, node: ast.FunctionCall) -> Any:
-        raw = blank_test(compiler, node)
+        raw = _blank_test(compiler, node)
         if raw == "never":
             return lambda record, environment: True
         if raw is None:
@@ -116,6 +126,10 @@ def register(registry: FunctionRegistry) -> None:
         description='TRUE when the value is blank (text "" included)',
     )
 
+
+def _register_isnull(registry: FunctionRegistry) -> None:
+    """ISNULL: as in Salesforce, text is never null."""
+
     def check_isnull(check: CallCheck) -> str:
         check.notes["text"] = check.argument_kinds[0] == kinds.TEXT
         return kinds.CHECKBOX
@@ -140,6 +154,10 @@ def register(registry: FunctionRegistry) -> None:
         sql=_isnull_sql,
         description="TRUE when a non-text value is blank; always FALSE for text (use ISBLANK)",
     )
+
+
+def _register_substitutes(registry: FunctionRegistry) -> None:
+    """BLANKVALUE and NULLVALUE: a substitute for a blank value."""
 
     def check_blankvalue(check: CallCheck) -> str:
         return unify_arguments(check, [0, 1], "the value and its substitute")

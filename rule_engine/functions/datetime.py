@@ -103,6 +103,18 @@ def _addmonths_sql(compiler: Any, node: Any, args: list) -> Any:
 
 
 def register(registry: FunctionRegistry) -> None:
+    """Register the date and time functions, one sub-family at a time."""
+    _register_clock(registry)
+    _register_dates(registry)
+    _register_datetimes_and_times(registry)
+    _register_parts(registry)
+    _register_addmonths(registry)
+    _register_unix_time(registry)
+
+
+def _register_clock(registry: FunctionRegistry) -> None:
+    """TODAY and NOW: the evaluation's clock."""
+
     @registry.function(
         "TODAY",
         args=[],
@@ -124,6 +136,10 @@ def register(registry: FunctionRegistry) -> None:
     )
     def now(environment: Any) -> dt.datetime:
         return environment.now
+
+
+def _register_dates(registry: FunctionRegistry) -> None:
+    """DATE and DATEVALUE: a date built from numbers, text or a date/time."""
 
     @registry.function(
         "DATE",
@@ -167,6 +183,10 @@ def register(registry: FunctionRegistry) -> None:
         description="The date of a date/time (UTC) or of YYYY-MM-DD text",
     )
 
+
+def _register_datetimes_and_times(registry: FunctionRegistry) -> None:
+    """DATETIMEVALUE and TIMEVALUE: a date/time or a time from text or another value."""
+
     def datetimevalue(value: Any) -> dt.datetime | None:
         if isinstance(value, str):
             return _parse_datetime_text(value)
@@ -200,6 +220,9 @@ def register(registry: FunctionRegistry) -> None:
         description="Time from HH:MM:SS.MS text or of a date/time (UTC)",
     )
 
+
+def _register_parts(registry: FunctionRegistry) -> None:
+    """YEAR, MONTH, DAY, ..., HOUR, MINUTE, SECOND: one part of a date or a time as a number."""
     date_hint = "; use DATEVALUE(...) to take the date of a date/time"
     for name, part, sql in (
         ("YEAR", lambda d: d.year, _date_part_sql("year")),
@@ -236,6 +259,10 @@ def register(registry: FunctionRegistry) -> None:
             description=f"{name.title()} of a time as a number",
         )
 
+
+def _register_addmonths(registry: FunctionRegistry) -> None:
+    """ADDMONTHS: calendar arithmetic that keeps month ends."""
+
     def check_addmonths(check: CallCheck) -> str:
         kind = _temporal_check("ADDMONTHS", (kinds.DATE, kinds.DATETIME), kinds.DATE)(check)
         check.require(1, "number")
@@ -258,6 +285,10 @@ def register(registry: FunctionRegistry) -> None:
         sql=_addmonths_sql,
         description="ADDMONTHS(date, months), keeping month ends",
     )
+
+
+def _register_unix_time(registry: FunctionRegistry) -> None:
+    """UNIXTIMESTAMP and FROMUNIXTIME: seconds since 1970 (UTC)."""
 
     def unixtimestamp(value: Any) -> Decimal:
         moment = to_datetime(value)

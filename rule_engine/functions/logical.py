@@ -67,6 +67,19 @@ def _includes_sql(compiler: Any, node: ast.FunctionCall, args: list) -> Any:
 
 
 def register(registry: FunctionRegistry) -> None:
+    """Register the logical functions, one sub-family at a time."""
+    _register_connectives(registry)
+    _register_if(registry)
+    _register_case(registry)
+    _register_isnumber(registry)
+    _register_record_state(registry)
+    _register_ispickval(registry)
+    _register_includes(registry)
+
+
+def _register_connectives(registry: FunctionRegistry) -> None:
+    """AND, OR, NOT: compiled like the operators &&, || and NOT."""
+
     def check_checkboxes(check: CallCheck) -> str:
         for index in range(len(check.argument_kinds)):
             check.require(index, "checkbox")
@@ -115,6 +128,10 @@ def register(registry: FunctionRegistry) -> None:
     # NOT(x) compiles exactly like the operator forms NOT x and !x.
     specialise(logical_not, lambda compiler, node: compiler.negation(node.arguments[0]))
 
+
+def _register_if(registry: FunctionRegistry) -> None:
+    """IF: only the chosen branch is evaluated."""
+
     def check_if(check: CallCheck) -> str:
         check.require(0, "checkbox")
         return unify_arguments(check, [1, 2], "the two results")
@@ -133,6 +150,10 @@ def register(registry: FunctionRegistry) -> None:
         sql=_if_sql,
         description="IF(condition, value_if_true, value_if_false)",
     )
+
+
+def _register_case(registry: FunctionRegistry) -> None:
+    """CASE: the result paired with the first value equal to the expression."""
 
     def check_case(check: CallCheck) -> str:
         count = len(check.argument_kinds)
@@ -177,6 +198,10 @@ def register(registry: FunctionRegistry) -> None:
         description="CASE(expression, value1, result1, ..., else_result)",
     )
 
+
+def _register_isnumber(registry: FunctionRegistry) -> None:
+    """ISNUMBER: whether a text reads as a number."""
+
     @registry.function(
         "ISNUMBER",
         args=["text"],
@@ -192,6 +217,10 @@ def register(registry: FunctionRegistry) -> None:
         except FormulaError:
             return False
         return True
+
+
+def _register_record_state(registry: FunctionRegistry) -> None:
+    """ISNEW, ISCHANGED, PRIORVALUE: the record compared with its prior state."""
 
     @registry.function(
         "ISNEW",
@@ -243,6 +272,10 @@ def register(registry: FunctionRegistry) -> None:
         description="The field's value before the current change",
     )
 
+
+def _register_ispickval(registry: FunctionRegistry) -> None:
+    """ISPICKVAL: a picklist field tested against one value."""
+
     def check_ispickval(check: CallCheck) -> str:
         if check.argument_kinds[0] not in (kinds.PICKLIST, kinds.NULL):
             raise check.error(
@@ -287,6 +320,10 @@ def register(registry: FunctionRegistry) -> None:
         sql_equality=True,
         description='ISPICKVAL(picklist_field, "value")',
     )
+
+
+def _register_includes(registry: FunctionRegistry) -> None:
+    """INCLUDES: a multi-select picklist field tested for one value."""
 
     def check_includes(check: CallCheck) -> str:
         if check.argument_kinds[0] not in (kinds.MULTI_PICKLIST, kinds.NULL):

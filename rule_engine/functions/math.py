@@ -62,6 +62,16 @@ def _extreme_sql(function_name: str) -> Any:
 
 
 def register(registry: FunctionRegistry) -> None:
+    """Register the math functions, one sub-family at a time."""
+    _register_arithmetic(registry)
+    _register_integer_rounding(registry)
+    _register_digit_rounding(registry)
+    _register_powers_and_logarithms(registry)
+
+
+def _register_arithmetic(registry: FunctionRegistry) -> None:
+    """ABS, MOD, MAX, MIN: magnitude, remainder and extremes."""
+
     @registry.function(
         "ABS",
         args=["number"],
@@ -71,6 +81,42 @@ def register(registry: FunctionRegistry) -> None:
     )
     def absolute(value: Decimal) -> Decimal:
         return abs(value)
+
+    @registry.function(
+        "MOD",
+        args=["number", "number"],
+        returns=_same_as_first,
+        sql=simple(func.mod),
+        description="Remainder of number / divisor, with the sign of number",
+    )
+    def mod(value: Decimal, divisor: Decimal) -> Decimal:
+        if not divisor:
+            raise FormulaRuntimeError("division by zero in MOD")
+        return DECIMAL_CONTEXT.remainder(value, divisor)
+
+    @registry.function(
+        "MAX",
+        args=["*number"],
+        returns=_common_number,
+        sql=_extreme_sql("greatest"),
+        description="The largest argument; blank if any is blank",
+    )
+    def maximum(*values: Decimal) -> Decimal:
+        return max(values)
+
+    @registry.function(
+        "MIN",
+        args=["*number"],
+        returns=_common_number,
+        sql=_extreme_sql("least"),
+        description="The smallest argument; blank if any is blank",
+    )
+    def minimum(*values: Decimal) -> Decimal:
+        return min(values)
+
+
+def _register_integer_rounding(registry: FunctionRegistry) -> None:
+    """CEILING, FLOOR, MCEILING, MFLOOR: rounding to a whole number."""
 
     @registry.function(
         "CEILING",
@@ -112,6 +158,10 @@ def register(registry: FunctionRegistry) -> None:
     def math_floor(value: Decimal) -> Decimal:
         return _integral(value, decimal.ROUND_FLOOR)
 
+
+def _register_digit_rounding(registry: FunctionRegistry) -> None:
+    """ROUND and TRUNC: rounding to a number of decimal digits."""
+
     @registry.function(
         "ROUND",
         args=["number", "number"],
@@ -135,37 +185,9 @@ def register(registry: FunctionRegistry) -> None:
             return None
         return round_half_away(value, _digits(digits), decimal.ROUND_DOWN)
 
-    @registry.function(
-        "MOD",
-        args=["number", "number"],
-        returns=_same_as_first,
-        sql=simple(func.mod),
-        description="Remainder of number / divisor, with the sign of number",
-    )
-    def mod(value: Decimal, divisor: Decimal) -> Decimal:
-        if not divisor:
-            raise FormulaRuntimeError("division by zero in MOD")
-        return DECIMAL_CONTEXT.remainder(value, divisor)
 
-    @registry.function(
-        "MAX",
-        args=["*number"],
-        returns=_common_number,
-        sql=_extreme_sql("greatest"),
-        description="The largest argument; blank if any is blank",
-    )
-    def maximum(*values: Decimal) -> Decimal:
-        return max(values)
-
-    @registry.function(
-        "MIN",
-        args=["*number"],
-        returns=_common_number,
-        sql=_extreme_sql("least"),
-        description="The smallest argument; blank if any is blank",
-    )
-    def minimum(*values: Decimal) -> Decimal:
-        return min(values)
+def _register_powers_and_logarithms(registry: FunctionRegistry) -> None:
+    """SQRT, EXP, LN, LOG and PI."""
 
     @registry.function(
         "SQRT",

@@ -45,6 +45,19 @@ def _text(value: Any) -> str:
 
 
 def register(registry: FunctionRegistry) -> None:
+    """Register the text functions, one sub-family at a time."""
+    _register_search(registry)
+    _register_slicing(registry)
+    _register_letters(registry)
+    _register_editing(registry)
+    _register_conversions(registry)
+    _register_patterns(registry)
+    _register_markup(registry)
+
+
+def _register_search(registry: FunctionRegistry) -> None:
+    """BEGINS, CONTAINS, FIND: where one text occurs in another."""
+
     @registry.function(
         "BEGINS",
         args=["text", "text"],
@@ -80,6 +93,10 @@ def register(registry: FunctionRegistry) -> None:
         if not search or not text or begin < 1 or begin > len(text):
             return 0
         return text.find(search, begin - 1) + 1
+
+
+def _register_slicing(registry: FunctionRegistry) -> None:
+    """LEFT, RIGHT, MID, LEN: parts of a text and its length."""
 
     @registry.function(
         "LEFT",
@@ -125,6 +142,10 @@ def register(registry: FunctionRegistry) -> None:
     def length(text: Any) -> int:
         return len(_text(text))
 
+
+def _register_letters(registry: FunctionRegistry) -> None:
+    """LOWER, UPPER, TRIM, REVERSE, INITCAP: the text recased, trimmed or reordered."""
+
     @registry.function(
         "LOWER",
         args=["text", "text?"],
@@ -144,6 +165,40 @@ def register(registry: FunctionRegistry) -> None:
     )
     def upper(text: str, locale: Any = None) -> str:
         return text.upper()
+
+    @registry.function(
+        "TRIM",
+        args=["text"],
+        returns="text",
+        sql=lambda c, n, a: func.btrim(a[0], " \t"),
+        description="Remove leading and trailing spaces and tabs",
+    )
+    def trim(text: str) -> str:
+        return text.strip(" \t")
+
+    @registry.function(
+        "REVERSE", args=["text"], returns="text", description="The characters in reverse order"
+    )
+    def reverse(text: str) -> str:
+        return text[::-1]
+
+    @registry.function(
+        "INITCAP",
+        args=["text"],
+        returns="text",
+        description="First letter of each word upper case, the rest lower case",
+    )
+    def initcap(text: str) -> str:
+        result = []
+        at_word_start = True
+        for char in text:
+            result.append(char.upper() if at_word_start else char.lower())
+            at_word_start = char.isspace()
+        return "".join(result)
+
+
+def _register_editing(registry: FunctionRegistry) -> None:
+    """LPAD, RPAD, SUBSTITUTE: characters added or replaced, within the length cap."""
 
     def pad(text: Any, length: Any, padding: Any, on_left: bool) -> str:
         text = _text(text)
@@ -197,15 +252,9 @@ def register(registry: FunctionRegistry) -> None:
             raise FormulaRuntimeError(f"the text would be longer than {MAX_TEXT_LENGTH} characters")
         return text.replace(old, new)
 
-    @registry.function(
-        "TRIM",
-        args=["text"],
-        returns="text",
-        sql=lambda c, n, a: func.btrim(a[0], " \t"),
-        description="Remove leading and trailing spaces and tabs",
-    )
-    def trim(text: str) -> str:
-        return text.strip(" \t")
+
+def _register_conversions(registry: FunctionRegistry) -> None:
+    """TEXT and VALUE: other values as text, and numbers read from text."""
 
     def check_text(check: CallCheck) -> str:
         kind = check.argument_kinds[0]
@@ -233,6 +282,10 @@ def register(registry: FunctionRegistry) -> None:
     )
     def value(text: str) -> Any:
         return parse_number(text)
+
+
+def _register_patterns(registry: FunctionRegistry) -> None:
+    """REGEX: a whole-text match against a bounded Java-style pattern."""
 
     def check_regex(check: CallCheck) -> str:
         """A constant pattern is compiled now, so that a rule whose pattern could never
@@ -279,25 +332,9 @@ def register(registry: FunctionRegistry) -> None:
         except TimeoutError:
             raise FormulaRuntimeError("the regular expression took too long on this text") from None
 
-    @registry.function(
-        "REVERSE", args=["text"], returns="text", description="The characters in reverse order"
-    )
-    def reverse(text: str) -> str:
-        return text[::-1]
 
-    @registry.function(
-        "INITCAP",
-        args=["text"],
-        returns="text",
-        description="First letter of each word upper case, the rest lower case",
-    )
-    def initcap(text: str) -> str:
-        result = []
-        at_word_start = True
-        for char in text:
-            result.append(char.upper() if at_word_start else char.lower())
-            at_word_start = char.isspace()
-        return "".join(result)
+def _register_markup(registry: FunctionRegistry) -> None:
+    """HYPERLINK and BR: HTML for formula fields shown on a page."""
 
     @registry.function(
         "HYPERLINK",

@@ -11,6 +11,7 @@ from lark.exceptions import UnexpectedInput
 
 from trellis.rule_engine import FormulaError, FormulaSyntaxError, ast, compile_formula
 from trellis.rule_engine import parser as parser_module
+from trellis.rule_engine.ast_builder import reset_depths
 from trellis.rule_engine.lalr import NoParse
 from trellis.rule_engine.parser import parse
 
@@ -191,7 +192,7 @@ def _both_parsers(source: str):
     """(runner result, Lark result): an AST shape, or the error each one stops with."""
     results = []
     for run_parser in (parser_module._runner().parse, parser_module._building_lark().parse):
-        parser_module._depths.values = {}
+        reset_depths()
         try:
             results.append(_shape(run_parser(source)))
         except (NoParse, UnexpectedInput):
