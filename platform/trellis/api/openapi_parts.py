@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.actor import TOKEN_SCOPES
-from trellis.api import automation_trigger, openapi_automations, webhooks
+from trellis.api import automation_trigger, openapi_automations, openapi_webhooks
 from trellis.api.meta import PURPOSES
 from trellis.api.openapi_schema import (
     API_NAME,
@@ -135,7 +135,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
             ["name"],
         ),
         **definition_schemas(registry),
-        **webhooks.openapi_schemas(),
+        **openapi_webhooks.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         "Revision": shape(
             {
@@ -222,7 +222,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
     )
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
-        **webhooks.openapi_paths(),
+        **openapi_webhooks.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         "/openapi.json": {
