@@ -165,6 +165,33 @@ def _connect(target: Target, addresses: list[str], deadline: float) -> _PinnedHT
     )
 
 
+def _send(
+    connection: _PinnedHTTPConnection,
+    sock: socket.socket,
+    method: str,
+    path: str,
+    body: bytes,
+    extra_headers: dict[str, str],
+    signature: dict[str, str],
+    deadline: float,
+) -> http.client.HTTPResponse:
+    """Send the request and wait for the status line, each step within the deadline."""
+    sock.settimeout(_remaining(deadline))
+    connection.request(
+        method,
+        path,
+        body=body,
+        headers={
+            **extra_headers,
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            **signature,
+        },
+    )
+    sock.settimeout(_remaining(deadline))
+    return connection.getresponse()
+
+
 def _read_excerpt(response: http.client.HTTPResponse, sock: socket.socket, deadline: float) -> str:
     """The start of the response body, as much as arrives before the deadline."""
     raw = b""
@@ -241,20 +268,10 @@ def deliver(
         connection = _connect(target, addresses, deadline)
         connection.connect()
         sock = connection.sock  # kept: the connection forgets it once the response closes
-        sock.settimeout(_remaining(deadline))
-        connection.request(
-            method,
-            target.path,
-            body=body,
-            headers={
-                **extra_headers,
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **signature_headers(secret, body),
-            },
+        signature = signature_headers(secret, body)
+        response = _send(
+            connection, sock, method, target.path, body, extra_headers, signature, deadline
         )
-        sock.settimeout(_remaining(deadline))
-        response = connection.getresponse()
         excerpt = _read_excerpt(response, sock, deadline)
         return finish(response.status, excerpt, _redirect_error(response))
     except DestinationRefused:
