@@ -157,20 +157,9 @@ def subscription_paths() -> dict[str, dict[str, Any]]:
     }
 
 
-def delivery_paths() -> dict[str, dict[str, Any]]:
-    """A subscription's delivery log: list, read one, replay one."""
-    tag, webhook_id, one = WEBHOOKS_TAG, webhook_id_parameter(), ONE
-    delivery_id = parameter(
-        "delivery_id",
-        "path",
-        {"type": "integer", "minimum": 0, "maximum": MAX_ID},
-        "The delivery's id.",
-    )
-    page = shape(
-        {"data": array(ref("WebhookDelivery")), "next_cursor": OPTIONAL_TEXT},
-        ["data", "next_cursor"],
-    )
-    filters = [
+def delivery_filters() -> list[dict[str, Any]]:
+    """The query parameters of the delivery log: by status, event or record, and paging."""
+    return [
         parameter("status", "query", {"enum": list(STATUSES)}),
         parameter(
             "event_id",
@@ -184,6 +173,22 @@ def delivery_paths() -> dict[str, dict[str, Any]]:
         ),
         parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
     ]
+
+
+def delivery_paths() -> dict[str, dict[str, Any]]:
+    """A subscription's delivery log: list, read one, replay one."""
+    tag, webhook_id, one = WEBHOOKS_TAG, webhook_id_parameter(), ONE
+    delivery_id = parameter(
+        "delivery_id",
+        "path",
+        {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+        "The delivery's id.",
+    )
+    page = shape(
+        {"data": array(ref("WebhookDelivery")), "next_cursor": OPTIONAL_TEXT},
+        ["data", "next_cursor"],
+    )
+    filters = delivery_filters()
     queued = shape({"id": INTEGER, "status": {"const": "queued"}}, ["id", "status"])
     return {
         f"{one}/deliveries": {
