@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from trellis.api.blueprint import create_blueprint
-from trellis.api.openapi import create_docs_blueprint
+from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
 from trellis.views import health, ui
 

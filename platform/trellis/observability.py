@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -69,23 +70,14 @@ def configure_logging(level: str, as_json: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Configure logging and give every request an id, security headers, metrics and an
+    access log line."""
     config = app.extensions["trellis"].config
     configure_logging(config.log_level, config.log_json)
     access_log = logging.getLogger("trellis.access")
     # One registry per app, so that several apps in one process (tests) do not clash.
     registry = CollectorRegistry()
-    requests_total = Counter(
-        "trellis_http_requests_total",
-        "HTTP requests.",
-        ["method", "endpoint", "status"],
-        registry=registry,
-    )
-    latency = Histogram(
-        "trellis_http_request_seconds",
-        "HTTP request latency.",
-        ["method", "endpoint"],
-        registry=registry,
-    )
+    metrics_for = _request_metrics(registry)
     app.extensions["trellis_metrics"] = registry
 
     @app.before_request
@@ -93,19 +85,6 @@ def init_app(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
-
-    # labels() validates and locks on every call; a route's children are reused instead.
-    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-
-    def metrics_for(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
-        key = (method, endpoint, status)
-        found = children.get(key)
-        if found is None:
-            found = children[key] = (
-                requests_total.labels(method, endpoint, status),
-                latency.labels(method, endpoint),
-            )
-        return found
 
     @app.after_request
     def finish_request(response: Response) -> Response:
@@ -129,6 +108,39 @@ def init_app(app: Flask) -> None:
                 },
             )
         return response
+
+
+def _request_metrics(
+    registry: CollectorRegistry,
+) -> Callable[[str, str, int], tuple[Any, Any]]:
+    """The request counter and latency histogram in ``registry``, as a lookup of one
+    route's pair of children by method, endpoint and status."""
+    requests_total = Counter(
+        "trellis_http_requests_total",
+        "HTTP requests.",
+        ["method", "endpoint", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "trellis_http_request_seconds",
+        "HTTP request latency.",
+        ["method", "endpoint"],
+        registry=registry,
+    )
+    # labels() validates and locks on every call; a route's children are reused instead.
+    children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def metrics_for(method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        key = (method, endpoint, status)
+        found = children.get(key)
+        if found is None:
+            found = children[key] = (
+                requests_total.labels(method, endpoint, status),
+                latency.labels(method, endpoint),
+            )
+        return found
+
+    return metrics_for
 
 
 def metrics_response(app: Flask) -> Response:

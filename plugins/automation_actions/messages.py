@@ -68,7 +68,7 @@ def check_url(url: str) -> Check:
     def check() -> None:
         from trellis.errors import ValidationError
         from trellis.state import get_state
-        from trellis.webhooks.outbound import DestinationRefused, check_destination
+        from trellis.webhooks.destinations import DestinationRefused, check_destination
 
         try:
             check_destination(url, allow_private=get_state().config.webhook_allow_private)
@@ -91,7 +91,8 @@ def post_json(
     """Deliver ``body`` through :func:`trellis.webhooks.outbound.deliver` (SSRF rules, signature,
     circuit breaker); a failed delivery fails the action."""
     from trellis.state import get_state
-    from trellis.webhooks.outbound import CircuitBreaker, deliver
+    from trellis.webhooks.circuit_breaker import CircuitBreaker
+    from trellis.webhooks.outbound import deliver
 
     delivery = deliver(
         url,

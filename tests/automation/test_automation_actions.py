@@ -20,7 +20,7 @@ from trellis.automation.execute import execute_run
 from trellis.outbox.dispatch import dispatch_pending
 from trellis.outbox.tasks import consumers_of
 from trellis.records.tables import records as records_table
-from trellis.webhooks.outbound import verify
+from trellis.webhooks.signing import verify
 
 SYNC_TASKS = {
     "api_name": "sync_tasks",

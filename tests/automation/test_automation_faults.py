@@ -23,7 +23,7 @@ from factories import CRM_OPPORTUNITY, CRM_TASK, add_automation, records, runs
 from helpers import wait_for
 
 from trellis.automation.event_runs import stale_runs
-from trellis.webhooks.outbound import verify
+from trellis.webhooks.signing import verify
 
 SECRET = "fault-test-secret"
 

@@ -17,7 +17,7 @@ from trellis.identity.tokens import create_token
 from trellis.identity.users import create_user
 from trellis.metadata.secrets import SECRET_MASK
 from trellis.metadata.tables import meta_objects
-from trellis.webhooks.outbound import verify
+from trellis.webhooks.signing import verify
 
 SECRET = "old-signing-secret"
 ROTATED = "new-signing-secret"

@@ -13,7 +13,7 @@ from factories import add_automation, records, runs
 from flask import Flask
 from helpers import assert_envelope, wait_for
 
-from trellis.webhooks.outbound import verify
+from trellis.webhooks.signing import verify
 
 
 def test_before_save_updates_the_record_in_the_same_save(crm: TenantFixture) -> None:

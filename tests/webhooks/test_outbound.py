@@ -26,15 +26,10 @@ import redis
 from trellis.config import load_config
 from trellis.errors import TrellisError
 from trellis.webhooks import outbound
-from trellis.webhooks.outbound import (
-    CircuitBreaker,
-    DestinationRefused,
-    check_destination,
-    deliver,
-    destination_of,
-    sign,
-    verify,
-)
+from trellis.webhooks.circuit_breaker import CircuitBreaker
+from trellis.webhooks.destinations import DestinationRefused, check_destination, destination_of
+from trellis.webhooks.outbound import deliver
+from trellis.webhooks.signing import sign, verify
 
 SECRET = "whsec-test"
 

@@ -14,7 +14,7 @@ from factories import CRM_OPPORTUNITY
 from flask import Flask
 from helpers import assert_envelope, wait_for
 
-from trellis.webhooks.outbound import verify
+from trellis.webhooks.signing import verify
 
 SECRET = "whsec-0123456789"
 

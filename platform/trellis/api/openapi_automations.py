@@ -34,7 +34,7 @@ AUTOMATION_TAG = "Automation"
 
 
 def openapi_schemas() -> dict[str, Any]:
-
+    """Automations as read, created, replaced and saved, and their runs."""
     meta = object_meta_schema()
     automation = inline_refs(meta["$defs"]["automation"], meta["$defs"])
     properties = {
@@ -49,6 +49,28 @@ def openapi_schemas() -> dict[str, Any]:
             "ends are refused when saving)."
         ),
     )
+    return {
+        "Automation": shape(
+            properties,
+            required,
+            description=(
+                "An automation: what triggers it, when it runs (before the save, in the same "
+                "transaction, or after it, on a worker) and its actions in order."
+            ),
+        ),
+        "AutomationInput": shape(properties, required),
+        "AutomationReplacement": shape(
+            properties,
+            automation["required"],
+            description=("The whole automation; its object and api_name cannot change."),
+        ),
+        "SavedAutomation": shape({**properties, "warnings": warnings}, required),
+        "AutomationRun": run_schema(),
+    }
+
+
+def run_schema() -> dict[str, Any]:
+    """``AutomationRun``: one entry of the run log."""
     run = {
         "id": INTEGER,
         "automation": API_NAME,
@@ -75,60 +97,21 @@ def openapi_schemas() -> dict[str, Any]:
         "duration_ms": {"type": ["integer", "null"], "description": "Of the last attempt."},
         "resume_at": {**OPTIONAL_MOMENT, "description": "When a waiting run continues."},
     }
-    return {
-        "Automation": shape(
-            properties,
-            required,
-            description=(
-                "An automation: what triggers it, when it runs (before the save, in the same "
-                "transaction, or after it, on a worker) and its actions in order."
-            ),
-        ),
-        "AutomationInput": shape(properties, required),
-        "AutomationReplacement": shape(
-            properties,
-            automation["required"],
-            description=("The whole automation; its object and api_name cannot change."),
-        ),
-        "SavedAutomation": shape({**properties, "warnings": warnings}, required),
-        "AutomationRun": shape(
-            run,
-            [name for name in run if name != "resume_at"],
-            description="One run of an after-save automation on one record change, with its log.",
-        ),
-    }
+    return shape(
+        run,
+        [name for name in run if name != "resume_at"],
+        description="One run of an after-save automation on one record change, with its log.",
+    )
 
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
+    """The automation definitions and the run log."""
+    return {**definition_paths(), **run_paths()}
 
+
+def definition_paths() -> dict[str, dict[str, Any]]:
+    """``/meta/automations``: list, create, read, replace and delete automations."""
     name = parameter("api_name", "path", API_NAME, "The automation's api_name (any case).")
-    run_id = parameter("run_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-    moment = {"type": "string", "format": "date-time"}
-    filters = [
-        parameter("status", "query", {"enum": list(STATUSES)}),
-        parameter("automation", "query", TEXT, "Runs of this automation (its api_name)."),
-        parameter("record_id", "query", UUID, "Runs triggered by this record."),
-        parameter("trigger", "query", TEXT, "created, updated, deleted, …"),
-        parameter("resume_at__gte", "query", moment, "Waiting runs that continue from then."),
-        parameter("resume_at__lte", "query", moment, "Waiting runs that continue until then."),
-        parameter(
-            "cursor",
-            "query",
-            {"type": "string", "pattern": "^[0-9]+$"},
-            "next_cursor of the previous page.",
-        ),
-        parameter(
-            "limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
-        ),
-    ]
-    page = shape(
-        {
-            "data": {"type": "array", "items": ref("AutomationRun")},
-            "next_cursor": {**OPTIONAL_TEXT, "description": "Null on the last page."},
-        },
-        ["data", "next_cursor"],
-    )
-    replayed = shape({"id": {"type": "integer"}, "status": {"const": "queued"}}, ["id", "status"])
     tag = AUTOMATION_TAG
     return {
         "/meta/automations": {
@@ -179,6 +162,46 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
                 parameters=[name],
             ),
         },
+    }
+
+
+def run_filters() -> list[dict[str, Any]]:
+    """The query parameters of the run log: by status, automation, record, trigger or
+    resume time, and paging."""
+    moment = {"type": "string", "format": "date-time"}
+    return [
+        parameter("status", "query", {"enum": list(STATUSES)}),
+        parameter("automation", "query", TEXT, "Runs of this automation (its api_name)."),
+        parameter("record_id", "query", UUID, "Runs triggered by this record."),
+        parameter("trigger", "query", TEXT, "created, updated, deleted, …"),
+        parameter("resume_at__gte", "query", moment, "Waiting runs that continue from then."),
+        parameter("resume_at__lte", "query", moment, "Waiting runs that continue until then."),
+        parameter(
+            "cursor",
+            "query",
+            {"type": "string", "pattern": "^[0-9]+$"},
+            "next_cursor of the previous page.",
+        ),
+        parameter(
+            "limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+        ),
+    ]
+
+
+def run_paths() -> dict[str, dict[str, Any]]:
+    """``/automation-runs``: the run log, one run, and replaying one."""
+    run_id = parameter("run_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+    filters = run_filters()
+    page = shape(
+        {
+            "data": {"type": "array", "items": ref("AutomationRun")},
+            "next_cursor": {**OPTIONAL_TEXT, "description": "Null on the last page."},
+        },
+        ["data", "next_cursor"],
+    )
+    replayed = shape({"id": {"type": "integer"}, "status": {"const": "queued"}}, ["id", "status"])
+    tag = AUTOMATION_TAG
+    return {
         "/automation-runs": {
             "get": operation(
                 "listAutomationRuns",

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pluggy
 from flask import Flask
 
 from trellis.api.request import RowIdConverter
@@ -40,6 +41,31 @@ def create_app(
     config = config.replace(database_url=database_url, redis_url=redis_url)
 
     ui_root = Path(trellis.ui_templates.__file__).parent
+    app = _flask_app(config, ui_root)
+    configured = [name.strip() for name in config.plugin_modules.split(",") if name.strip()]
+    plugin_manager = build_plugin_manager([*configured, *plugins])
+    folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
+    app.jinja_loader = jinja2.ChoiceLoader(
+        [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))]
+    )
+    app.extensions["trellis"] = _app_state(
+        config, plugin_manager, database_url, redis_url, redis_embedded
+    )
+    observability.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.url_map.converters["row_id"] = RowIdConverter
+    for blueprints in plugin_manager.hook.register_blueprints():
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint)
+    celery_app.celery_init_app(app)
+    plugin_manager.hook.startup(app=app)
+    return app
+
+
+def _flask_app(config: Config, ui_root: Path) -> Flask:
+    """The Flask app with the bundled UI's static files and templates and the session
+    cookie settings."""
     app = Flask(
         "trellis",
         instance_path=config.instance_path,
@@ -56,19 +82,25 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=config.session_hours * 3600,
     )
-    configured = [name.strip() for name in config.plugin_modules.split(",") if name.strip()]
-    plugin_manager = build_plugin_manager([*configured, *plugins])
-    folders = [folder for result in plugin_manager.hook.template_folders() for folder in result]
-    app.jinja_loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(folders), jinja2.FileSystemLoader(str(ui_root / "templates"))]
-    )
+    return app
+
+
+def _app_state(
+    config: Config,
+    plugin_manager: pluggy.PluginManager,
+    database_url: str,
+    redis_url: str,
+    redis_embedded: bool,
+) -> AppState:
+    """The app's shared state: connections, and the field types, formula functions and
+    automation actions the plugins register."""
     field_types = FieldTypeRegistry()
     plugin_manager.hook.register_field_types(registry=field_types)
     formula_functions = FunctionRegistry()
     plugin_manager.hook.register_formula_functions(registry=formula_functions)
     actions = ActionRegistry()
     plugin_manager.hook.register_automation_actions(registry=actions)
-    app.extensions["trellis"] = AppState(
+    return AppState(
         config=config,
         database=Database(database_url, config.db_app_role, config.db_pool_size),
         redis=connect(redis_url, config.redis_timeout_seconds),
@@ -85,13 +117,3 @@ def create_app(
             formula_compiler=FormulaCompiler,
         ),
     )
-    observability.init_app(app)
-    errors.init_app(app)
-    auth.init_app(app)
-    app.url_map.converters["row_id"] = RowIdConverter
-    for blueprints in plugin_manager.hook.register_blueprints():
-        for blueprint in blueprints:
-            app.register_blueprint(blueprint)
-    celery_app.celery_init_app(app)
-    plugin_manager.hook.startup(app=app)
-    return app

@@ -24,7 +24,9 @@ from trellis.metadata.compiled import ObjectSchema
 from trellis.outbox.consumers import EventHandler, Work, backoff_seconds
 from trellis.records.rules import RuleContext
 from trellis.records.tables import events
-from trellis.webhooks.outbound import CircuitBreaker, Delivery, DestinationRefused, deliver
+from trellis.webhooks.circuit_breaker import CircuitBreaker
+from trellis.webhooks.destinations import DestinationRefused
+from trellis.webhooks.outbound import Delivery, deliver
 from trellis.webhooks.subscriptions import (
     active_subscriptions,
     fan_out,

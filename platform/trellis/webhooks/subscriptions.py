@@ -24,7 +24,7 @@ from trellis.metadata.formula_checks import formula_errors
 from trellis.outbox.consumers import condition_met, event_views
 from trellis.records.rules import RuleContext
 from trellis.rule_engine import FormulaError
-from trellis.webhooks.outbound import DestinationRefused, check_destination
+from trellis.webhooks.destinations import DestinationRefused, check_destination
 
 _uuid = UUID(as_uuid=True)
 _timestamp = sa.DateTime(timezone=True)

@@ -10,8 +10,8 @@ from trellis.config import Config
 from trellis.hookspecs import hookimpl
 from trellis.outbox.consumers import backoff_seconds
 from trellis.state import get_state
+from trellis.webhooks.circuit_breaker import CircuitBreaker
 from trellis.webhooks.deliveries import WebhookDeliveries, send_delivery
-from trellis.webhooks.outbound import CircuitBreaker
 
 
 @hookimpl

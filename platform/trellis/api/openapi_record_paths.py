@@ -1,0 +1,240 @@
+"""The records endpoints of one object in the OpenAPI document: list, create, read,
+change, delete, restore, history, bulk and related records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trellis.api.openapi_list_parameters import list_parameters, page_of
+from trellis.api.openapi_schema import (
+    BOOLEAN,
+    ETAG,
+    READ,
+    REMOVE,
+    TEXT,
+    UUID,
+    WRITE,
+    array,
+    operation,
+    parameter,
+    ref,
+    shape,
+)
+from trellis.api.records import MAX_BULK
+from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.records.columns import Column
+
+
+def object_paths(
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    all_names: dict[str, dict[str, str]],
+    columns: dict[str, list[Column]],
+) -> dict[str, dict[str, Any]]:
+    """The records endpoints of one object (``listOpportunityRecords``...)."""
+    tag, names = obj.api_name, all_names[obj.api_name]
+    title, base = tag[0].upper() + tag[1:], f"/objects/{tag}"
+    one = f"{base}/records/{{record_id}}"
+    record_id = parameter("record_id", "path", UUID, "The record's id.")
+    paths = {
+        f"{base}/records": collection_operations(obj, names, columns[tag], title),
+        one: record_operations(tag, names, title, record_id),
+        **record_action_paths(one, tag, names, title, record_id),
+        f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
+    }
+    related = related_operation(obj, schema, all_names, columns, title, record_id)
+    if related is not None:
+        paths[f"{one}/related/{{relation}}"] = {"get": related}
+    return paths
+
+
+def collection_operations(
+    obj: ObjectSchema, names: dict[str, str], columns: list[Column], title: str
+) -> dict[str, Any]:
+    """``/objects/{tag}/records``: list and create."""
+    tag, record = obj.api_name, ref(names["record"])
+    return {
+        "get": operation(
+            f"list{title}Records",
+            "List records",
+            tag,
+            200,
+            page_of(record),
+            errors=READ,
+            parameters=list_parameters(obj, columns),
+        ),
+        "post": operation(
+            f"create{title}Record",
+            "Create a record",
+            tag,
+            201,
+            record,
+            errors=WRITE,
+            body=ref(names["input"]),
+            headers=ETAG,
+        ),
+    }
+
+
+def record_operations(
+    tag: str, names: dict[str, str], title: str, record_id: dict[str, Any]
+) -> dict[str, Any]:
+    """One record: read (with ``If-None-Match``), change and delete (with ``If-Match``)."""
+    record = ref(names["record"])
+    if_match = parameter(
+        "If-Match",
+        "header",
+        {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
+        'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
+    )
+    operations = {
+        "get": operation(
+            f"get{title}Record",
+            "Read a record",
+            tag,
+            200,
+            record,
+            errors=(404,),
+            headers=ETAG,
+            parameters=[
+                record_id,
+                parameter("If-None-Match", "header", TEXT, "An ETag; 304 if current."),
+            ],
+        ),
+        "patch": operation(
+            f"update{title}Record",
+            "Change some fields",
+            tag,
+            200,
+            record,
+            errors=(*WRITE, 412),
+            parameters=[record_id, if_match],
+            body=ref(names["patch"]),
+            headers=ETAG,
+        ),
+        "delete": operation(
+            f"delete{title}Record",
+            "Move to the recycle bin",
+            tag,
+            204,
+            errors=(*REMOVE, 412),
+            parameters=[record_id, if_match],
+        ),
+    }
+    operations["get"]["responses"]["304"] = {"description": "Not Modified", "headers": ETAG}
+    return operations
+
+
+def record_action_paths(
+    one: str, tag: str, names: dict[str, str], title: str, record_id: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``.../restore`` and ``.../history`` of one record."""
+    history_cursor = parameter(
+        "cursor",
+        "query",
+        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        "The previous page's `next_cursor`.",
+    )
+    return {
+        f"{one}/restore": {
+            "post": operation(
+                f"restore{title}Record",
+                "Restore from the recycle bin",
+                tag,
+                200,
+                ref(names["record"]),
+                errors=(403, 404, 409, 422),
+                parameters=[record_id],
+                headers=ETAG,
+            )
+        },
+        f"{one}/history": {
+            "get": operation(
+                f"list{title}RecordHistory",
+                "Field history, newest first",
+                tag,
+                200,
+                page_of(ref("HistoryEntry")),
+                errors=READ,
+                parameters=[record_id, history_cursor],
+            )
+        },
+    }
+
+
+def bulk_operation(tag: str, names: dict[str, str], title: str) -> dict[str, Any]:
+    bulk = shape({"ok": BOOLEAN, "results": array(ref("BulkResult"))}, ["ok", "results"])
+    return operation(
+        f"bulk{title}Records",
+        f"Create, change or delete up to {MAX_BULK} records",
+        tag,
+        200,
+        bulk,
+        errors=WRITE,
+        body=bulk_request(names),
+    )
+
+
+def bulk_request(names: dict[str, str]) -> dict[str, Any]:
+    item = {"anyOf": [ref(names["input"]), ref("RecordReference")]}
+    return shape(
+        {
+            "records": array(
+                item,
+                minItems=1,
+                maxItems=MAX_BULK,
+                description=(
+                    "create: new records; update: id, optional version and the changed fields; "
+                    "delete: id."
+                ),
+            ),
+            "operation": {"enum": ["create", "update", "delete"], "default": "create"},
+            "atomic": {
+                "type": "boolean",
+                "default": False,
+                "description": "All or nothing: any failure saves none (422).",
+            },
+        },
+        ["records"],
+    )
+
+
+def related_operation(
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    names: dict[str, dict[str, str]],
+    columns: dict[str, list[Column]],
+    title: str,
+    record_id: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Records whose lookups point at this record, by ``Object.LookupField`` relation."""
+    lookups = schema.referencing_lookups(obj.api_name)
+    if not lookups:
+        return None
+    sources = sorted(
+        {source.api_name: source for source, _ in lookups}.values(),
+        key=lambda source: source.api_name.lower(),
+    )
+    refs = [ref(names[source.api_name]["record"]) for source in sources]
+    relation = parameter(
+        "relation",
+        "path",
+        {"enum": sorted(f"{source.api_name}.{field.api_name}" for source, field in lookups)},
+    )
+    return operation(
+        f"list{title}RelatedRecords",
+        "Records that look up to this one",
+        obj.api_name,
+        200,
+        page_of(refs[0] if len(refs) == 1 else {"anyOf": refs}),
+        errors=READ,
+        parameters=[
+            record_id,
+            relation,
+            *(
+                list_parameters(sources[0], columns[sources[0].api_name])
+                if len(sources) == 1
+                else list_parameters(None, [])
+            ),
+        ],
+    )
