@@ -16,6 +16,8 @@ PRODUCT = ("platform", "metadata", "rule_engine", "plugins", "examples", "migrat
 MODULE_LINES = 400
 FUNCTION_LINES = 60
 REASON = "Long by nature:"
+# A released migration is history: its DDL reads best as written and is never edited.
+FUNCTION_RULE_EXEMPT = ("migrations/versions/",)
 
 
 def product_modules() -> list[Path]:
@@ -37,6 +39,8 @@ def test_no_module_is_over_the_limit() -> None:
 def test_long_functions_say_why() -> None:
     unexplained = []
     for path in product_modules():
+        if str(path.relative_to(ROOT)).startswith(FUNCTION_RULE_EXEMPT):
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
