@@ -89,6 +89,21 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
     ),
     Setting(
+        "trusted_proxy",
+        False,
+        "Behind one reverse proxy: trust its X-Forwarded-Proto/-For/-Host (so cookies are "
+        "Secure and HSTS is sent when the client used HTTPS). Leave off when clients reach "
+        "the app directly, or they could claim any address and scheme.",
+        _bool,
+    ),
+    Setting(
+        "password_min_length",
+        12,
+        "Shortest password accepted when one is set (common and one-character ones are "
+        "refused at any length).",
+        int,
+    ),
+    Setting(
         "login_attempts",
         5,
         "Failed logins allowed per account and per client address in the window.",

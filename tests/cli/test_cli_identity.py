@@ -176,3 +176,23 @@ def test_identity_commands_reject_bad_input_in_one_line(app: Flask, tenant: Tena
         if result.exit_code == 1:  # a usage error comes with click's usage lines
             assert result.output.strip().count("\n") == 0, result.output
     assert tenant.api("GET", "/api/v1/me").status_code == 200
+
+
+def test_user_create_and_reset_password_apply_the_password_policy(
+    app: Flask, tenant: TenantFixture
+) -> None:
+    create = ("user", "create", "--tenant", tenant.slug, "--email", "new@x.test", "--password")
+    for weak, problem in (("short one", "at least 12"), ("q" * 20, "repeated")):
+        refused = run(app, *create, weak)
+        assert refused.exit_code == 1 and "password" in refused.output and problem in refused.output
+    common = run(app, *create, "qwerty123456")
+    assert common.exit_code == 1 and "common" in common.output
+    listed = json.loads(run(app, "user", "list", "--tenant", tenant.slug, "--json").output)
+    assert [user["email"] for user in listed] == [tenant.admin_email]  # nothing written
+    assert run(app, *create, "a long new passphrase").exit_code == 0
+
+    reset = ("user", "reset-password", "--tenant", tenant.slug, "--password-stdin")
+    for weak in ("password1234", "xxxxxxxxxxxxxxxx"):
+        refused = run(app, *reset, tenant.admin_email, input=f"{weak}\n")
+        assert refused.exit_code == 1 and "password" in refused.output
+    assert login(app, tenant, tenant.admin_password)[1] == 302  # unchanged

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Request
+from flask import Flask, Request, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.engine import Connection, Row
 
@@ -40,6 +40,13 @@ class CookieSessions(SecureCookieSessionInterface):
             # Correctly signed but not a mapping (or a tagged value that does not parse): as
             # with a bad signature, the request simply has no session.
             return self.session_class()
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured so, and whenever the request came over HTTPS (seen
+        through a trusted proxy's X-Forwarded-Proto only where ``trusted_proxy`` is on):
+        a cookie set over TLS is never sent back in the clear."""
+        configured = super().get_cookie_secure(app)
+        return configured or (has_request_context() and request.is_secure)
 
 
 def cookie_session_ids(data: Mapping[str, Any]) -> tuple[str, uuid.UUID] | None:

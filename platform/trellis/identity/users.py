@@ -13,16 +13,16 @@ from sqlalchemy.engine import Connection, Row
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.identity.passwords import (
-    MIN_PASSWORD_LENGTH,
+    check_password,
     hash_password,
     needs_rehash,
+    password_problem,
     verify_password,
 )
 from trellis.identity.tables import api_tokens, user_sessions, users
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
-PASSWORD_TOO_SHORT = f"Use at least {MIN_PASSWORD_LENGTH} characters."
 
 
 def create_user(
@@ -40,8 +40,9 @@ def create_user(
     errors: dict[str, str] = {}
     if not EMAIL_PATTERN.fullmatch(email) or len(email) > 254:
         errors["email"] = "Enter a valid email address."
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = PASSWORD_TOO_SHORT
+    problem = password_problem(password) if password is not None else None
+    if problem is not None:
+        errors["password"] = problem
     if any(not ROLE_PATTERN.fullmatch(role) for role in roles):
         errors["roles"] = "Role names are lowercase letters, digits and underscores."
     if errors:
@@ -87,10 +88,7 @@ def set_password(connection: Connection, actor: Actor, email: str, password: str
     one may be signed in); API tokens are kept, revoke them separately."""
     actor.require_admin()
     user = require_user(connection, email)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            "The password could not be changed.", fields={"password": PASSWORD_TOO_SHORT}
-        )
+    check_password(password, "The password could not be changed.")
     connection.execute(
         users.update().where(users.c.id == user.id).values(password_hash=hash_password(password))
     )

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 import pluggy
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from trellis.api.request import RowIdConverter
 from trellis.automation.actions import ActionRegistry
@@ -32,6 +33,7 @@ def create_app(
     from trellis import errors, observability
     from trellis.identity import auth
     from trellis.runtime import celery_app
+    from trellis.views import security_headers
 
     if not isinstance(config, Config):
         config = load_config(config)
@@ -54,6 +56,7 @@ def create_app(
     observability.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    security_headers.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter
     for blueprints in plugin_manager.hook.register_blueprints():
         for blueprint in blueprints:
@@ -82,6 +85,12 @@ def _flask_app(config: Config, ui_root: Path) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=config.session_hours * 3600,
     )
+    if config.trusted_proxy:
+        # One proxy in front: its X-Forwarded-* say the client's scheme, address and host.
+        # Without it those headers are the client's word and are ignored.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=1, x_proto=1, x_host=1
+        )
     return app
 
 

@@ -88,10 +88,20 @@ def login() -> ResponseReturnValue:
         ), 401
     with contextlib.suppress(ServiceUnavailable):  # the counter expires with its window
         limiter.reset(keys[:1])
-    session.clear()  # a fresh session (and CSRF token) after login: no session fixation
+    _rotate_session()
     session.update(sid=secret, tid=str(tenant.id))
     session.permanent = True
     return redirect(url_for("ui.home"))
+
+
+def _rotate_session() -> None:
+    """Forget everything the session held before login, ending a browser session it
+    carried server-side: no session id or CSRF token from before a login is valid after
+    it (no session fixation)."""
+    ids = cookie_session_ids(session)
+    if ids is not None:
+        end_session(get_state().database, ids[1], ids[0])
+    session.clear()
 
 
 @blueprint.post("/logout")
