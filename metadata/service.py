@@ -370,4 +370,19 @@ class MetadataService:
             )
         )
         plan_indexes(self.connection, self.actor.tenant_id, self.schema())
+        hooks = self.cache.hooks
+        if hooks is not None:  # the audit trail, a layer above, records the revision
+            hooks.metadata_revision_recorded(
+                connection=self.connection,
+                actor=self.actor,
+                revision=number,
+                message=message,
+                objects=_object_names_of(changes),
+            )
         return number
+
+
+def _object_names_of(changes: list[tuple[uuid.UUID, dict | None, dict | None]]) -> list[str]:
+    """The api names of the objects a revision changes (as they are after it)."""
+    names = {(after or before or {}).get("api_name") for _, before, after in changes}
+    return sorted(name for name in names if isinstance(name, str))
