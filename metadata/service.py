@@ -348,6 +348,7 @@ class MetadataService:
         self, message: str, changes: list[tuple[uuid.UUID, dict | None, dict | None]]
     ) -> int:
         forget_revision(self.connection)
+        message = message.replace("\x00", "")[:500]  # PostgreSQL text cannot hold NUL
         number = self.connection.execute(
             sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0) + 1)
         ).scalar_one()
@@ -356,7 +357,7 @@ class MetadataService:
                 tenant_id=self.actor.tenant_id,
                 revision=number,
                 author_id=self.actor.user_id,
-                message=message.replace("\x00", "")[:500],  # PostgreSQL text cannot hold NUL
+                message=message,
                 changes=[
                     {
                         "object_id": str(object_id),

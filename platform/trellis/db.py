@@ -78,12 +78,16 @@ APPEND_ONLY_TABLES = ("audit_events",)
 
 
 def append_only_statements(role: str) -> list[str]:
-    """Take UPDATE, DELETE and TRUNCATE on the append-only tables from the app role (those
-    that exist yet: grants are refreshed after migrating to any revision)."""
+    """Take UPDATE, DELETE and TRUNCATE on the append-only tables from the app role.
+
+    Guarded: grants are refreshed after migrating to any revision (the table may not
+    exist yet), and a first migration runs before the role is created (the refresh
+    after it then revokes)."""
     quoted = checked_role_name(role)
     return [
         f"""DO $$ BEGIN
-              IF to_regclass('public.{table}') IS NOT NULL THEN
+              IF to_regclass('public.{table}') IS NOT NULL
+                 AND EXISTS (SELECT FROM pg_roles WHERE rolname = '{quoted}') THEN
                 REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{quoted}";
               END IF;
             END $$"""
