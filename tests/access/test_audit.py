@@ -241,3 +241,11 @@ def test_an_address_that_is_not_an_ip_is_left_out(app: Flask, tenant: TenantFixt
         record_audit(connection, tenant.actor, "test.event", address="unknown", user_agent="x")
     event = only(tenant, "test.event")
     assert event["address"] is None and event["user_agent"] == "x"
+
+
+def test_csv_cells_never_become_spreadsheet_formulas(app: Flask, tenant: TenantFixture) -> None:
+    with app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        record_audit(connection, tenant.actor, "test.event", user_agent="=HYPERLINK(1)")
+    response = tenant.api("GET", "/api/v1/audit?format=csv&action=test.event")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0]["user_agent"] == "'=HYPERLINK(1)"

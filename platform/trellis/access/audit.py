@@ -139,5 +139,20 @@ def events_csv(rows: Iterable[Row[Any]]) -> str:
     for row in rows:
         shown = event_json(row)
         shown["details"] = json.dumps(shown["details"], sort_keys=True)
-        writer.writerow(["" if shown[c] is None else shown[c] for c in CSV_COLUMNS])
+        writer.writerow([_cell(shown[column]) for column in CSV_COLUMNS])
     return out.getvalue()
+
+
+# Spreadsheets run a cell that starts with one of these as a formula; failed sign-ins
+# put text anyone types (an email, a user agent) into the export.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text, never evaluates (OWASP's advice: a
+    leading apostrophe)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
+    return value
