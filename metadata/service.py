@@ -348,6 +348,7 @@ class MetadataService:
         self, message: str, changes: list[tuple[uuid.UUID, dict | None, dict | None]]
     ) -> int:
         forget_revision(self.connection)
+        message = message.replace("\x00", "")[:500]  # PostgreSQL text cannot hold NUL
         number = self.connection.execute(
             sa.select(sa.func.coalesce(sa.func.max(metadata_revisions.c.revision), 0) + 1)
         ).scalar_one()
@@ -356,7 +357,7 @@ class MetadataService:
                 tenant_id=self.actor.tenant_id,
                 revision=number,
                 author_id=self.actor.user_id,
-                message=message.replace("\x00", "")[:500],  # PostgreSQL text cannot hold NUL
+                message=message,
                 changes=[
                     {
                         "object_id": str(object_id),
@@ -370,4 +371,19 @@ class MetadataService:
             )
         )
         plan_indexes(self.connection, self.actor.tenant_id, self.schema())
+        hooks = self.cache.hooks
+        if hooks is not None:  # the audit trail, a layer above, records the revision
+            hooks.metadata_revision_recorded(
+                connection=self.connection,
+                actor=self.actor,
+                revision=number,
+                message=message,
+                objects=_object_names_of(changes),
+            )
         return number
+
+
+def _object_names_of(changes: list[tuple[uuid.UUID, dict | None, dict | None]]) -> list[str]:
+    """The api names of the objects a revision changes (as they are after it)."""
+    names = {(after or before or {}).get("api_name") for _, before, after in changes}
+    return sorted(name for name in names if isinstance(name, str))

@@ -68,6 +68,30 @@ def app_role_statements(role: str) -> list[str]:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE "
         f'ON TABLES TO "{quoted}"',
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "{quoted}"',
+        *append_only_statements(role),
+    ]
+
+
+# Tables the application may add to and read but never change: the blanket grant above
+# would otherwise give their rights back every time grants are refreshed.
+APPEND_ONLY_TABLES = ("audit_events",)
+
+
+def append_only_statements(role: str) -> list[str]:
+    """Take UPDATE, DELETE and TRUNCATE on the append-only tables from the app role.
+
+    Guarded: grants are refreshed after migrating to any revision (the table may not
+    exist yet), and a first migration runs before the role is created (the refresh
+    after it then revokes)."""
+    quoted = checked_role_name(role)
+    return [
+        f"""DO $$ BEGIN
+              IF to_regclass('public.{table}') IS NOT NULL
+                 AND EXISTS (SELECT FROM pg_roles WHERE rolname = '{quoted}') THEN
+                REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM "{quoted}";
+              END IF;
+            END $$"""
+        for table in APPEND_ONLY_TABLES
     ]
 
 

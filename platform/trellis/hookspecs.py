@@ -76,3 +76,10 @@ def register_formula_functions(registry: Any) -> None:
 @hookspec
 def register_automation_actions(registry: Any) -> None:
     """Register automation action types (:class:`trellis.automation.actions.ActionType`)."""
+
+
+@hookspec
+def metadata_revision_recorded(
+    connection: Any, actor: Any, revision: int, message: str, objects: list[str]
+) -> None:
+    """Note a new metadata revision, in the transaction that records it."""

@@ -13,6 +13,7 @@ from trellis import hookspecs
 # Built-in behaviour, registered exactly like a third-party plugin would be.
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
+    "trellis.access.hooks",
     "trellis.runtime.tasks",
     "trellis.outbox.tasks",
     "trellis.automation.tasks",

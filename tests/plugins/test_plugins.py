@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Blueprint, Flask, render_template
 from helpers import assert_envelope
@@ -472,6 +473,37 @@ def test_hook_object_definition_checks(make_app, tenant) -> None:
     body = assert_envelope(refused, 422)
     assert "label" in body["errors"]
     assert tenant.api("GET", "/api/v1/meta/objects", app=app).get_json()["data"] == []
+
+
+class RevisionPlugin:
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, str, list[str], Any]] = []
+
+    @hookimpl
+    def metadata_revision_recorded(
+        self, connection: Any, actor: Any, revision: int, message: str, objects: list[str]
+    ) -> None:
+        in_transaction = connection.execute(
+            sa.text("SELECT count(*) FROM metadata_revisions WHERE revision = :r"), {"r": revision}
+        ).scalar()
+        self.seen.append((revision, message, objects, (actor.user_id, in_transaction)))
+
+
+def test_hook_metadata_revision_recorded(make_app, tenant) -> None:
+    plugin = RevisionPlugin()
+    app = make_app(plugins=[plugin])
+    definition = {
+        "api_name": "Lead",
+        "label": "Lead",
+        "fields": [{"api_name": "Name", "type": "text"}],
+    }
+    created = tenant.api("POST", "/api/v1/meta/objects?message=first", app=app, json=definition)
+    assert created.status_code == 201
+    refused = tenant.api("POST", "/api/v1/meta/objects", app=app, json={"api_name": "9"})
+    assert refused.status_code == 422
+    # Called once, for the saved change only, inside its transaction (the revision is
+    # visible there already).
+    assert [(r, o, who) for r, _, o, who in plugin.seen] == [(1, ["Lead"], (tenant.admin_id, 1))]
 
 
 def test_hook_check_object_change(make_app, tenant) -> None:

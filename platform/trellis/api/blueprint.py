@@ -6,6 +6,7 @@ import flask
 from flask import Blueprint, Response
 
 from trellis.api import (
+    audit,
     automation_runs,
     automation_trigger,
     me,
@@ -27,6 +28,7 @@ def create_blueprint() -> Blueprint:
     """The ``/api/v1`` blueprint with every resource's routes."""
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
     me.register(blueprint)
+    audit.register(blueprint)
     tokens.register(blueprint)
     meta.register(blueprint)
     meta_packages.register(blueprint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from trellis.access.audit import record_audit
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body, unstorable_text
 from trellis.errors import UnsupportedMediaType, ValidationError
@@ -24,7 +25,17 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 def export_view() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        package = export_package(metadata_service(connection, actor))
+        service = metadata_service(connection, actor)
+        package = export_package(service)
+        record_audit(
+            connection,
+            actor,
+            "metadata.exported",
+            target_type="metadata_revision",
+            target_id=str(service.schema().revision),
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
     wanted = request.accept_mimetypes.best_match(
         ["application/json", *YAML_TYPES], default="application/json"
     )

@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.actor import TOKEN_SCOPES
-from trellis.api import automation_trigger, openapi_automations, openapi_webhooks
+from trellis.api import (
+    automation_trigger,
+    openapi_audit,
+    openapi_automations,
+    openapi_webhooks,
+)
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
 from trellis.api.openapi_schema import (
     AUTH,
@@ -63,6 +68,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **token_schemas(scopes),
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
+        **openapi_audit.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
@@ -144,6 +150,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         **openapi_webhooks.openapi_paths(),
+        **openapi_audit.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         "/openapi.json": {

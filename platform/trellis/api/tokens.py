@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Row
 
+from trellis.access.audit import record_audit
 from trellis.actor import TOKEN_SCOPES
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
@@ -71,6 +72,16 @@ def create() -> ResponseReturnValue:
             scopes=scopes,
             expires_at=expires_at,
         )
+        record_audit(
+            connection,
+            actor,
+            "token.created",
+            target_type="api_token",
+            target_id=row.id,
+            details={"name": row.name, "user_id": str(row.user_id), "scopes": list(row.scopes)},
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
     return jsonify({**token_json(row), "token": token}), 201
 
 
@@ -82,6 +93,15 @@ def revoke(token_id: str) -> ResponseReturnValue:
         raise NotFound("No such active token.") from None
     with tenant_transaction() as (connection, actor):
         revoke_token(connection, actor, parsed)
+        record_audit(
+            connection,
+            actor,
+            "token.revoked",
+            target_type="api_token",
+            target_id=parsed,
+            address=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
     return "", 204
 
 

@@ -62,12 +62,22 @@ def metadata_group() -> None:
 )
 def metadata_export(tenant_slug: str, output_format: str) -> None:
     """Print the tenant's metadata package."""
+    from trellis.access.audit import record_audit
     from trellis.metadata.package_export import export_package
     from trellis.metadata.package_format import dump_package
     from trellis.metadata.service import MetadataService
 
     with tenant_transaction(tenant_slug) as (connection, actor):
-        package = export_package(MetadataService(connection, actor, app_state().metadata_cache))
+        service = MetadataService(connection, actor, app_state().metadata_cache)
+        package = export_package(service)
+        record_audit(
+            connection,
+            actor,
+            "metadata.exported",
+            target_type="metadata_revision",
+            target_id=str(service.schema().revision),
+            details={"via": "cli"},
+        )
     click.echo(dump_package(package, output_format), nl=False)
 
 

@@ -12,6 +12,7 @@ import uuid
 import click
 from flask.cli import AppGroup
 
+from trellis.access.audit import record_audit
 from trellis.actor import TOKEN_SCOPES
 from trellis.cli.base import app_state, tenant_transaction
 from trellis.cli.output import echo_listing, json_option
@@ -97,6 +98,14 @@ def user_deactivate(tenant_slug: str, email: str) -> None:
 
     with tenant_transaction(tenant_slug) as (connection, actor):
         user, sessions, tokens = deactivate_user(connection, actor, email)
+        record_audit(
+            connection,
+            actor,
+            "user.deactivated",
+            target_type="user",
+            target_id=user.id,
+            details={"email": user.email, "sessions": sessions, "tokens": tokens, "via": "cli"},
+        )
     click.echo(f"Deactivated {user.email}: ended {sessions} session(s), revoked {tokens} token(s).")
 
 
@@ -118,6 +127,14 @@ def user_reset_password(tenant_slug: str, email: str, password_stdin: bool) -> N
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     with tenant_transaction(tenant_slug) as (connection, actor):
         user = set_password(connection, actor, email, password)
+        record_audit(
+            connection,
+            actor,
+            "user.password_reset",
+            target_type="user",
+            target_id=user.id,
+            details={"email": user.email, "via": "cli"},
+        )
     click.echo(f"Changed the password of {user.email}.")
 
 
@@ -144,8 +161,21 @@ def token_create(tenant_slug: str, email: str, name: str, scopes: tuple[str, ...
 
     with tenant_transaction(tenant_slug) as (connection, actor):
         user = require_user(connection, email)
-        token, _ = create_token(
+        token, row = create_token(
             connection, actor, user_id=user.id, name=name, scopes=scopes or TOKEN_SCOPES
+        )
+        record_audit(
+            connection,
+            actor,
+            "token.created",
+            target_type="api_token",
+            target_id=row.id,
+            details={
+                "name": row.name,
+                "user_id": str(row.user_id),
+                "scopes": list(row.scopes),
+                "via": "cli",
+            },
         )
     click.echo("Store this token now; it is not shown again:", err=True)
     click.echo(token)
@@ -178,4 +208,12 @@ def token_revoke(tenant_slug: str, token_id: uuid.UUID) -> None:
 
     with tenant_transaction(tenant_slug) as (connection, actor):
         revoke_token(connection, actor, token_id)
+        record_audit(
+            connection,
+            actor,
+            "token.revoked",
+            target_type="api_token",
+            target_id=token_id,
+            details={"via": "cli"},
+        )
     click.echo(f"Revoked token {token_id}.")

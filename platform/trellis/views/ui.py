@@ -6,13 +6,16 @@ import contextlib
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Connection, Row
 
+from trellis.access.audit import record_audit
+from trellis.actor import Actor
 from trellis.errors import NotFound, ServiceUnavailable, wants_json
 from trellis.identity.auth import current_actor
 from trellis.identity.ratelimit import LoginLimiter
 from trellis.identity.sessions import cookie_session_ids, end_session, start_session
 from trellis.identity.tenants import get_tenant
-from trellis.identity.users import authenticate
+from trellis.identity.users import actor_for, authenticate, find_user
 from trellis.state import get_state
 
 blueprint = Blueprint("ui", __name__)
@@ -49,6 +52,27 @@ def login_unavailable(form: dict[str, str], error: ServiceUnavailable) -> Respon
     return page, 503, {"Retry-After": str(error.retry_after)}
 
 
+def audit_login(connection: Connection, tenant: Row, email: str, user: Row | None) -> None:
+    """Record a sign-in attempt in a known tenant. A failed one has no actor (nobody was
+    authenticated): the email typed is kept, and the account it names, if any, is the
+    target."""
+    target: Row | None = user
+    if user is not None:
+        actor = actor_for(user, tenant.slug)
+    else:
+        actor = Actor(tenant_id=tenant.id, tenant_slug=tenant.slug, user_id=None, email=email)
+        target = find_user(connection, email) if email else None
+    record_audit(
+        connection,
+        actor,
+        "login.succeeded" if user is not None else "login.failed",
+        target_type="user" if target is not None else None,
+        target_id=target.id if target is not None else None,
+        address=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if request.method == "GET":
@@ -76,6 +100,7 @@ def login() -> ResponseReturnValue:
                     client_address=request.remote_addr,
                     user_agent=request.user_agent.string,
                 )
+            audit_login(connection, tenant, form["email"], user)
     except NotFound:
         user = None
     if user is None:
