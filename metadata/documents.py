@@ -257,6 +257,7 @@ def diff_definitions(
     return changes
 
 
+@functools.cache
 def builtin_action_names() -> frozenset[str]:
     """Action types the object meta-schema describes (validated there, by name)."""
     branches = object_meta_schema()["$defs"]["action"]["oneOf"]

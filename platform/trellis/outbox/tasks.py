@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask import current_app
+
 from trellis.hookspecs import hookimpl
 from trellis.outbox.consumers import EventConsumer
 from trellis.outbox.dispatch import dispatch_pending, stale_work
@@ -28,7 +30,11 @@ def consumers_of(state: AppState) -> list[EventConsumer]:
 def register_celery_tasks(celery: Celery) -> None:
     def dispatch(sweep: bool) -> int:
         state = get_state()
-        consumers = consumers_of(state)
+        # The plugins are fixed when the app is built: ask them once, not per dispatch.
+        extensions = current_app.extensions
+        if "trellis.event_consumers" not in extensions:
+            extensions["trellis.event_consumers"] = consumers_of(state)
+        consumers: list[EventConsumer] = extensions["trellis.event_consumers"]
         work = dispatch_pending(state.database, state.metadata_cache, consumers)
         handed = sum(len(items) for items in work.values())
         if sweep:
