@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.errors import NotFound
+from trellis.metadata.access_documents import AccessMetadata
 from trellis.metadata.field_types import FieldType, FieldTypeRegistry
 from trellis.metadata.statements import StatementCache
-from trellis.metadata.tables import meta_objects, metadata_revisions
+from trellis.metadata.tables import meta_access, meta_objects, metadata_revisions
 
 # The typed SQL expression of a stored value, by the field type's ``sql_type``. Field
 # names are validated identifiers, so they are inlined: index definitions and queries
@@ -211,6 +212,9 @@ class TenantSchema:
     formula_compiler: Callable[[TenantSchema, Any], Any] | None = None
     _formulas: Any = dataclasses.field(default=None, repr=False)
     statements: StatementCache = dataclasses.field(default_factory=StatementCache, repr=False)
+    access: AccessMetadata = dataclasses.field(
+        default_factory=lambda: AccessMetadata.build(()), repr=False
+    )
 
     @property
     def formulas(self) -> Any:
@@ -328,7 +332,13 @@ class MetadataCache:
             )
             for row in rows
         }
+        documents = connection.execute(
+            sa.select(meta_access.c.kind, meta_access.c.definition).where(
+                meta_access.c.tenant_id == tenant_id, meta_access.c.deleted_at.is_(None)
+            )
+        )
         entry = TenantSchema(
+            access=AccessMetadata.build((row.kind, row.definition) for row in documents),
             revision=key[0],
             objects=objects,
             functions=self.functions,

@@ -12,6 +12,7 @@ from typing import Any
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.formulas import FormulaCompiler
+from trellis.metadata.sharing_checks import check_sharing
 from trellis.rule_engine import FormulaError, kinds
 
 
@@ -46,6 +47,20 @@ def check_object_formulas(
                 partial(compiler.compile, obj, rule["condition"], expected_type="checkbox"),
             )
         )
+    for index, rule in enumerate(obj.definition.get("sharing_rules", [])):
+        if "criteria" in rule:
+            condition = partial(
+                compiler.compile, obj, rule["criteria"], expected_type="checkbox", allow_prior=False
+            )
+            # The rule runs as SQL over every record: a formula that cannot is refused.
+            checks.append(
+                (
+                    f"sharing_rules.{index}.criteria",
+                    lambda condition=condition: condition().to_sql_condition(
+                        compiler.sql(obj, uuid.UUID(int=0))
+                    ),
+                )
+            )
     errors = _run_checks(checks)
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
@@ -143,6 +158,7 @@ def check_formulas(
         actions=schema.actions,
         hooks=schema.hooks,
         formula_compiler=FormulaCompiler,
+        access=schema.access,
     )
     errors = _fill_rollups(provisional, definition, registry)
     if errors:
@@ -160,6 +176,7 @@ def check_formulas(
             errors.update({prefix + place: messages for place, messages in error.fields.items()})
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
+    check_sharing(provisional, changed)
     if schema.hooks is not None:
         schema.hooks.check_object_change(
             schema=provisional,

@@ -6,6 +6,7 @@ makes formula fields, roll-ups and ``where=`` filters run in PostgreSQL over the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,10 @@ from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchem
 from trellis.rule_engine import CompiledFormula, FunctionRegistry, compile_formula
 
 MAX_PATH_DEPTH = 2  # Account.Owner.Email: two hops
+# The reader's access condition on a related record (an object's records under an
+# alias), or None where they may read every one: a formula reaching a parent or
+# summing children shows only what the reader may see (trellis.access.gate builds it).
+Gate = Callable[[ObjectSchema, str], "sa.ColumnElement[bool] | None"]
 SQL_TYPES: dict[str, sa.types.TypeEngine] = {
     "text": sa.Text(),
     "numeric": sa.Numeric(),
@@ -93,8 +98,14 @@ class FormulaCompiler:
             allow_prior=False,
         )
 
-    def sql(self, obj: ObjectSchema, tenant_id: uuid.UUID, table: str = "records") -> SqlResolver:
-        return SqlResolver(self, obj, tenant_id, table)
+    def sql(
+        self,
+        obj: ObjectSchema,
+        tenant_id: uuid.UUID,
+        table: str = "records",
+        gate: Gate | None = None,
+    ) -> SqlResolver:
+        return SqlResolver(self, obj, tenant_id, table, gate=gate)
 
 
 class SqlResolver:
@@ -108,6 +119,7 @@ class SqlResolver:
         table: str,
         depth: int = 0,
         stack: tuple[str, ...] = (),
+        gate: Gate | None = None,
     ) -> None:
         self.compiler = compiler
         self.obj = obj
@@ -115,6 +127,17 @@ class SqlResolver:
         self.table = table
         self.depth = depth
         self.stack = stack
+        self.gate = gate
+
+    def _nested(
+        self, obj: ObjectSchema, table: str, depth: int, stack: tuple[str, ...]
+    ) -> SqlResolver:
+        return SqlResolver(self.compiler, obj, self.tenant, table, depth, stack, self.gate)
+
+    def _gated(self, obj: ObjectSchema, alias: str) -> list[sa.ColumnElement]:
+        """The reader's access condition on a related record (none when unrestricted)."""
+        condition = self.gate(obj, alias) if self.gate is not None else None
+        return [] if condition is None else [condition]
 
     def __call__(self, path: str) -> sa.ColumnElement:
         head, _, rest = path.partition(".")
@@ -123,9 +146,7 @@ class SqlResolver:
         lookup = self.obj.field(head)
         target = self.compiler.schema.object(lookup.definition["target"])
         alias = f"ref_{self.depth + 1}"
-        inner = SqlResolver(self.compiler, target, self.tenant, alias, self.depth + 1, self.stack)(
-            rest
-        )
+        inner = self._nested(target, alias, self.depth + 1, self.stack)(rest)
         condition = sa.text(
             f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{target.id}' "
             f"AND {alias}.deleted_at IS NULL "
@@ -134,7 +155,7 @@ class SqlResolver:
         return (
             sa.select(inner)
             .select_from(sa.text(f"records AS {alias}"))
-            .where(condition)
+            .where(condition, *self._gated(target, alias))
             .scalar_subquery()
         )
 
@@ -158,9 +179,7 @@ class SqlResolver:
                 fields={f"fields.{field.api_name}.expression": [" → ".join((*self.stack, key))]},
             )
         formula = self.compiler.field_formula(self.obj, field)
-        inner = SqlResolver(
-            self.compiler, self.obj, self.tenant, self.table, self.depth, (*self.stack, key)
-        )
+        inner = self._nested(self.obj, self.table, self.depth, (*self.stack, key))
         expression = formula.to_sql(inner)
         return finish_number(expression, field.definition)
 
@@ -169,7 +188,7 @@ class SqlResolver:
         child = self.compiler.schema.object(definition["summarized_object"])
         relation = child.field(definition["relationship_field"])
         alias = f"child_{self.depth + 1}"
-        resolver = SqlResolver(self.compiler, child, self.tenant, alias, self.depth + 1, self.stack)
+        resolver = self._nested(child, alias, self.depth + 1, self.stack)
         function = definition["function"].upper()
         if function == "COUNT":
             aggregate = sa.func.count()
@@ -181,7 +200,8 @@ class SqlResolver:
                 f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{child.id}' "
                 f"AND {alias}.deleted_at IS NULL "
                 f"AND ({alias}.data->>'{relation.api_name}') = {self.table}.id::text"
-            )
+            ),
+            *self._gated(child, alias),
         ]
         if definition.get("filter"):
             condition = self.compiler.compile(

@@ -19,9 +19,11 @@ from trellis.metadata.formula_checks import check_formulas
 from trellis.metadata.indexes import plan_indexes
 from trellis.metadata.safety import check_data_loss
 from trellis.metadata.secrets import keep_secrets
-from trellis.metadata.tables import meta_objects, metadata_revisions
+from trellis.metadata.tables import meta_access, meta_objects, metadata_revisions
 
 MAX_REVISION = 2**31 - 1  # metadata_revisions.revision is an integer column
+# One document's change in a revision: its id, its definition before and after.
+Change = tuple[uuid.UUID, dict | None, dict | None]
 
 
 class MetadataService:
@@ -270,29 +272,31 @@ class MetadataService:
             .where(metadata_revisions.c.revision > revision)
             .order_by(metadata_revisions.c.revision)
         ).scalars()
-        restore: dict[str, dict[str, Any] | None] = {}
+        restore: dict[tuple[str, str], dict[str, Any] | None] = {}
         for changes in later:
             for change in changes:
-                restore.setdefault(change["object_id"], change["before"])
+                key = (change.get("kind", "object"), change["object_id"])
+                restore.setdefault(key, change["before"])
         if not restore:
             raise ValidationError(f"Nothing changed after revision {revision}.")
-        applied = []
-        for object_id, before in restore.items():
+        applied: dict[str, list[Change]] = {}
+        for (kind, document_id), before in restore.items():
+            table = meta_objects if kind == "object" else meta_access
             row = self.connection.execute(
-                sa.select(meta_objects).where(meta_objects.c.id == uuid.UUID(object_id))
+                sa.select(table).where(table.c.id == uuid.UUID(document_id))
             ).one()
             after_now = None if row.deleted_at is not None else row.definition
             self.connection.execute(
-                meta_objects.update()
-                .where(meta_objects.c.id == row.id)
+                table.update()
+                .where(table.c.id == row.id)
                 .values(
                     definition=before or row.definition,
                     updated_at=sa.func.now(),
                     deleted_at=sa.func.now() if before is None else None,
                 )
             )
-            applied.append((row.id, after_now, before))
-        return self._record_revision(message or f"Roll back to revision {revision}", applied)
+            applied.setdefault(kind, []).append((row.id, after_now, before))
+        return self.record_revision(message or f"Roll back to revision {revision}", applied)
 
     # -- helpers -------------------------------------------------------------------------
     def _lock(self) -> None:
@@ -344,9 +348,11 @@ class MetadataService:
     def _references_records(self, type_name: str) -> bool:
         return type_name in self.registry and self.registry.get(type_name).references_records
 
-    def _record_revision(
-        self, message: str, changes: list[tuple[uuid.UUID, dict | None, dict | None]]
-    ) -> int:
+    def _record_revision(self, message: str, changes: list[Change]) -> int:
+        return self.record_revision(message, {"object": changes})
+
+    def record_revision(self, message: str, changes: dict[str, list[Change]]) -> int:
+        """Record one revision of ``changes`` (by kind: object, role, permission_set)."""
         forget_revision(self.connection)
         message = message.replace("\x00", "")[:500]  # PostgreSQL text cannot hold NUL
         number = self.connection.execute(
@@ -360,13 +366,15 @@ class MetadataService:
                 message=message,
                 changes=[
                     {
+                        **({} if kind == "object" else {"kind": kind}),
                         "object_id": str(object_id),
                         "object": (after or before or {}).get("api_name"),
                         "before": before,
                         "after": after,
                         "diff": diff_definitions(before, after),
                     }
-                    for object_id, before, after in changes
+                    for kind, entries in changes.items()
+                    for object_id, before, after in entries
                 ],
             )
         )
@@ -378,12 +386,13 @@ class MetadataService:
                 actor=self.actor,
                 revision=number,
                 message=message,
-                objects=_object_names_of(changes),
+                objects=_object_names_of(changes.get("object", [])),
+                schema=self.schema(),
             )
         return number
 
 
-def _object_names_of(changes: list[tuple[uuid.UUID, dict | None, dict | None]]) -> list[str]:
+def _object_names_of(changes: list[Change]) -> list[str]:
     """The api names of the objects a revision changes (as they are after it)."""
     names = {(after or before or {}).get("api_name") for _, before, after in changes}
     return sorted(name for name in names if isinstance(name, str))

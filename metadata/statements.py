@@ -32,6 +32,8 @@ class Statement(enum.Enum):
     COLUMN = "column"  # a field (or path) as a SQL column of the list query
     LIST_PAGE = "list_page"  # a list page, per request shape
     LIST_COUNT = "list_count"  # a list's total count, per filter scope
+    SHARE_RULE = "share_rule"  # a sharing rule's INSERT … SELECT of its shares
+    ACCESS_SHAPE = "access_shape"  # what one set of rights restricts (trellis.access.gate)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -45,3 +45,20 @@ field_indexes = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
 )
+
+# Roles and permission sets: tenant-wide metadata documents, versioned through
+# metadata_revisions beside object definitions (a change there names its ``kind``).
+meta_access = sa.Table(
+    "meta_access",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column(
+        "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+    ),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("api_name", sa.Text, nullable=False),
+    sa.Column("definition", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+)

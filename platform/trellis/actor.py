@@ -23,6 +23,10 @@ class Actor:
     user_id: uuid.UUID | None
     email: str | None
     roles: tuple[str, ...] = ()
+    # The user's place in the role hierarchy and their permission sets (metadata names);
+    # trellis.access turns them into rights.
+    role: str | None = None
+    permission_sets: tuple[str, ...] = ()
     token_id: uuid.UUID | None = None
     # None: not a token, so the user's roles alone decide.
     scopes: tuple[str, ...] | None = None
@@ -51,6 +55,8 @@ class Actor:
             "tenant": {"id": str(self.tenant_id), "slug": self.tenant_slug},
             "user": {"id": str(self.user_id) if self.user_id else None, "email": self.email},
             "roles": list(self.roles),
+            "role": self.role,
+            "permission_sets": list(self.permission_sets),
             "token": (
                 {"id": str(self.token_id), "scopes": list(self.scopes or ())}
                 if self.token_id

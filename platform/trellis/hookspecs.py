@@ -80,6 +80,6 @@ def register_automation_actions(registry: Any) -> None:
 
 @hookspec
 def metadata_revision_recorded(
-    connection: Any, actor: Any, revision: int, message: str, objects: list[str]
+    connection: Any, actor: Any, revision: int, message: str, objects: list[str], schema: Any
 ) -> None:
     """Note a new metadata revision, in the transaction that records it."""

@@ -105,6 +105,42 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         == 201
     )
     run_schedules(state.database, state.metadata_cache)
+    # Access: a role and a permission set (metadata), a group, a user's closure, a
+    # sharing rule's share and its recompute job, a manual share.
+    from trellis.access.recompute import run_pending
+
+    assert (
+        tenant.api(
+            "POST", "/api/v1/meta/roles", json={"api_name": "rep", "label": "Rep"}
+        ).status_code
+        == 201
+    )
+    assert (
+        tenant.api(
+            "POST", "/api/v1/meta/permission-sets", json={"api_name": "extra", "label": "Extra"}
+        ).status_code
+        == 201
+    )
+    group = {"api_name": "team", "label": "Team", "members": [{"kind": "role", "member": "rep"}]}
+    assert tenant.api("POST", "/api/v1/groups", json=group).status_code == 201
+    assert (
+        tenant.api("PATCH", f"/api/v1/users/{tenant.admin_id}", json={"role": "rep"}).status_code
+        == 200
+    )
+    rule = {"name": "all", "criteria": "true", "share_with": {"group": "team"}, "access": "read"}
+    assert (
+        tenant.api(
+            "PUT", "/api/v1/meta/sharing-rules/Account", json={"sharing_rules": [rule]}
+        ).status_code
+        == 200
+    )
+    run_pending(state.database, state.metadata_cache)
+    shared = tenant.api(
+        "POST",
+        f"/api/v1/objects/Account/records/{account.get_json()['id']}/shares",
+        json={"role": "rep"},
+    )
+    assert shared.status_code == 201, shared.get_json()
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

@@ -6,6 +6,7 @@ import flask
 from flask import Blueprint, Response
 
 from trellis.api import (
+    access,
     audit,
     automation_runs,
     automation_trigger,
@@ -14,6 +15,7 @@ from trellis.api import (
     meta_automations,
     meta_packages,
     openapi,
+    record_shares,
     records,
     tokens,
     webhooks,
@@ -34,6 +36,8 @@ def create_blueprint() -> Blueprint:
     meta_packages.register(blueprint)
     meta_automations.register(blueprint)
     records.register(blueprint)
+    record_shares.register(blueprint)
+    access.register(blueprint)
     automation_runs.register(blueprint)
     automation_trigger.register(blueprint)
     webhooks.register(blueprint)

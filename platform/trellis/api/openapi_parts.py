@@ -56,6 +56,8 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
                 "tenant": shape({"id": UUID, "slug": TEXT}, ["id", "slug"]),
                 "user": shape({"id": OPTIONAL_UUID, "email": OPTIONAL_TEXT}, ["id", "email"]),
                 "roles": array(TEXT),
+                "role": {**OPTIONAL_TEXT, "description": "The user's place in the role hierarchy."},
+                "permission_sets": array(TEXT),
                 "token": {
                     "anyOf": [
                         {"type": "null"},
@@ -63,7 +65,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
                     ]
                 },
             },
-            ["tenant", "user", "roles", "token"],
+            ["tenant", "user", "roles", "role", "permission_sets", "token"],
         ),
         **token_schemas(scopes),
         **definition_schemas(registry),

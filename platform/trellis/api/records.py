@@ -58,9 +58,9 @@ def list_records(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
         query = parse_list_request(
-            service.obj, service.schema, actor.tenant_id, request.args.to_dict(flat=False)
+            service.obj, service.schema, service.access, request.args.to_dict(flat=False)
         )
-        return _json(list_page(connection, actor.tenant_id, service.schema, service.obj, query))
+        return _json(list_page(connection, service.access, service.schema, service.obj, query))
 
 
 def create_record(api_name: str) -> ResponseReturnValue:
@@ -147,11 +147,11 @@ def related_records(api_name: str, record_id: str, relation: str) -> ResponseRet
         query = parse_list_request(
             source,
             service.schema,
-            actor.tenant_id,
+            service.access,
             request.args.to_dict(flat=False),
             extra_filters=[parent_is],
         )
-        return _json(list_page(connection, actor.tenant_id, service.schema, source, query))
+        return _json(list_page(connection, service.access, service.schema, source, query))
 
 
 def _relation(service: RecordService, relation: str) -> tuple[Any, Any]:

@@ -38,6 +38,11 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    # The user's place in the role hierarchy, and the permission sets whose rights they
+    # hold (names of roles and permission sets, which are metadata).
+    sa.Column("role", sa.Text),
+    sa.Column("permission_sets", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("manager_id", UUID(as_uuid=True)),
     sa.Index("uq_users_tenant_email", "tenant_id", sa.func.lower(sa.column("email")), unique=True),
 )
 

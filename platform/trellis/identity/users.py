@@ -20,6 +20,7 @@ from trellis.identity.passwords import (
     verify_password,
 )
 from trellis.identity.tables import api_tokens, user_sessions, users
+from trellis.metadata.access_documents import STANDARD_USER
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -59,6 +60,8 @@ def create_user(
             display_name=display_name or email,
             password_hash=hash_password(password) if password else None,
             roles=roles,
+            # Not an administrator: read, create and edit on every object, within sharing.
+            permission_sets=[] if "admin" in roles else [STANDARD_USER],
         )
         .returning(*users.c)
     ).one()
@@ -143,7 +146,14 @@ def authenticate(connection: Connection, email: str, password: str) -> Row | Non
 
 
 # The user columns an Actor is made of (lookups on every request select just these).
-ACTOR_COLUMNS = (users.c.tenant_id, users.c.id, users.c.email, users.c.roles)
+ACTOR_COLUMNS = (
+    users.c.tenant_id,
+    users.c.id,
+    users.c.email,
+    users.c.roles,
+    users.c.role,
+    users.c.permission_sets,
+)
 
 
 def actor_for(
@@ -160,6 +170,8 @@ def actor_for(
         user_id=user.id,
         email=user.email,
         roles=roles,
+        role=user.role,
+        permission_sets=tuple(user.permission_sets),
         token_id=token_id,
         scopes=tuple(scopes) if scopes is not None else None,
     )

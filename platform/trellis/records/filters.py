@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 import decimal
 import functools
-import uuid
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.access.gate import Access
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
@@ -47,20 +47,23 @@ class Condition:
 def parse_filters(
     obj: ObjectSchema,
     schema: TenantSchema,
-    tenant_id: uuid.UUID,
+    access: Access,
     args: Mapping[str, list[str]],
     extra_filters: list[Condition] | None = None,
 ) -> list[Condition]:
     """The conditions of a list request's ``where=`` formulas and field filters, after
-    ``extra_filters``; a bad field, operator or value is a clear 400."""
+    ``extra_filters``; a bad field, operator or value is a clear 400. A ``where=``
+    formula reaching related records sees only those the actor may read."""
+    tenant_id = access.actor.tenant_id
     conditions = list(extra_filters or [])
+    resolver = schema.formulas.sql(
+        obj, tenant_id, gate=lambda related, alias: access.predicate(related, "read", alias)
+    )
     for source in args.get("where", []):
         conditions.append(
             Condition(
                 ("where", source),
-                functools.partial(
-                    where_filter, obj, schema, schema.formulas.sql(obj, tenant_id), source
-                ),
+                functools.partial(where_filter, obj, schema, resolver, source),
             )
         )
     for key, raw_values in args.items():
@@ -93,6 +96,37 @@ def parse_filters(
                     fields={key: str(error) or "Bad value."},
                 ) from None
     return conditions
+
+
+def check_readable_parameters(
+    obj: ObjectSchema, schema: TenantSchema, access: Access, args: Mapping[str, list[str]]
+) -> None:
+    """Refuse a list request that filters, sorts, projects or writes a ``where=`` formula
+    over a field the actor cannot read: such a field is unknown to them (a filter on it
+    would reveal its values one guess at a time)."""
+    hidden = {name.lower() for name in access.unreadable_fields(obj)}
+    if not hidden:
+        return
+    named: dict[str, str] = {}
+    for key in args:
+        if key not in CONTROL_PARAMETERS:
+            named[key.partition("__")[0].lower()] = key
+    for part in ",".join(args.get("sort", [])).split(","):
+        named[part.strip().lstrip("-+").lower()] = "sort"
+    for part in ",".join(args.get("fields", [])).split(","):
+        named[part.strip().lower()] = "fields"
+    for source in args.get("where", []):
+        try:
+            formula = schema.formulas.compile(
+                obj, source, expected_type="checkbox", allow_prior=False
+            )
+        except FormulaError:
+            continue  # reported, with its position, when the filter is built
+        for path in formula.references:
+            named[path.partition(".")[0].lower()] = "where"
+    refused = {place: "Unknown field." for name, place in named.items() if name in hidden}
+    if refused:
+        raise BadRequest(f"{obj.api_name} has no such field.", code="unknown_field", fields=refused)
 
 
 def where_filter(

@@ -15,13 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trellis.access.gate import Access
 from trellis.db import driver_execute, index_friendly_reads
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.columns import Column, cached_column
 from trellis.records.cursors import cursor_value, decode_cursor, encode_cursor, keyset_condition
-from trellis.records.filters import Condition, parse_filters
+from trellis.records.filters import Condition, check_readable_parameters, parse_filters
 from trellis.records.parameters import whole_number
 from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
@@ -44,13 +45,18 @@ class ListRequest:
 def parse_list_request(
     obj: ObjectSchema,
     schema: TenantSchema,
-    tenant_id: uuid.UUID,
+    access: Access,
     args: Mapping[str, list[str]],
     extra_filters: list[Condition] | None = None,
 ) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
-    (a ``where=`` formula's when its statement is first built, in :func:`list_page`)."""
-    conditions = parse_filters(obj, schema, tenant_id, args, extra_filters)
+    (a ``where=`` formula's when its statement is first built, in :func:`list_page`).
+    Fields that field-level security hides cannot be filtered or sorted on: they are
+    unknown to the actor."""
+    access.rights.require(obj.api_name, "read")
+    tenant_id = access.actor.tenant_id
+    check_readable_parameters(obj, schema, access, args)
+    conditions = parse_filters(obj, schema, access, args, extra_filters)
     sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
     sort = _parse_sort(obj, schema, tenant_id, sort_text)
     fields = _parse_fields(obj, args["fields"]) if args.get("fields") else None
@@ -115,17 +121,26 @@ def written_out(value: uuid.UUID) -> sa.BindParameter:
 
 def list_page(
     connection: Connection,
-    tenant_id: uuid.UUID,
+    access: Access,
     schema: TenantSchema,
     obj: ObjectSchema,
     request: ListRequest,
 ) -> str:
     """Run the page query and return the response body (JSON text).
 
-    One statement per request shape (filters and operators, sort, projection, limit),
-    built once per metadata revision; the filter values are its parameters.
+    One statement per request shape (filters and operators, sort, projection, limit)
+    and access shape, built once per metadata revision; the filter values and the
+    actor are its parameters. The access predicate is part of the page, its count and
+    its keyset, so all three count only what the actor may read.
     """
-    scope = (obj.id, tenant_id, request.deleted, tuple(each.key for each in request.conditions))
+    tenant_id = access.actor.tenant_id
+    scope = (
+        obj.id,
+        tenant_id,
+        request.deleted,
+        tuple(each.key for each in request.conditions),
+        access.shape,
+    )
     shape = (
         *scope,
         request.after.key if request.after else None,
@@ -136,9 +151,10 @@ def list_page(
     )
     statement = schema.statements.get(
         StatementKey(Statement.LIST_PAGE, obj.id, shape),
-        lambda: _page_statement(tenant_id, schema, obj, request),
+        lambda: _page_statement(access, schema, obj, request),
     )
     values = {name: value for each in request.conditions for name, value in each.values.items()}
+    values.update(access.parameters)
     if request.after is not None:
         values.update(request.after.values)
     with index_friendly_reads(connection):  # the query carries its tenant predicate
@@ -159,29 +175,31 @@ def list_page(
                 lambda: (
                     sa.select(sa.func.count())
                     .select_from(records)
-                    .where(*_scope(tenant_id, obj, request))
+                    .where(*_scope(access, obj, request))
                 ),
             )
             total_count = driver_execute(connection, count, values).fetchone()[0]
     return page_body((row[0] for row in rows), next_cursor, total_count)
 
 
-def _scope(tenant_id: uuid.UUID, obj: ObjectSchema, request: ListRequest) -> list[sa.ColumnElement]:
+def _scope(access: Access, obj: ObjectSchema, request: ListRequest) -> list[sa.ColumnElement]:
+    readable = access.predicate(obj, "read")
     return [
-        records.c.tenant_id == written_out(tenant_id),
+        records.c.tenant_id == written_out(access.actor.tenant_id),
         records.c.object_id == written_out(obj.id),
         records.c.deleted_at.is_not(None) if request.deleted else records.c.deleted_at.is_(None),
         *(each.build() for each in request.conditions),
+        *([] if readable is None else [readable]),
     ]
 
 
 def _page_statement(
-    tenant_id: uuid.UUID, schema: TenantSchema, obj: ObjectSchema, request: ListRequest
+    access: Access, schema: TenantSchema, obj: ObjectSchema, request: ListRequest
 ) -> sa.Select:
     """The page is chosen in an inner query (filters, keyset, order, limit: what the
     partial indexes serve) and only its rows are rendered as JSON by the outer one, so
     a filter matching thousands of rows never builds thousands of JSON documents."""
-    scope = _scope(tenant_id, obj, request)
+    scope = _scope(access, obj, request)
     order = [
         target.element.desc() if descending else target.element.asc()
         for target, descending in request.sort
@@ -198,7 +216,7 @@ def _page_statement(
         sa.literal_column(f"records.sort_{i}") for i in range(len(request.sort))
     ]
     columns = [
-        record_json_text(obj, schema, tenant_id, request.fields).label("json"),
+        record_json_text(obj, schema, access, request.fields).label("json"),
         *[value.label(f"sort_{i}") for i, value in enumerate(sorted_by)],
     ]
     if request.count:

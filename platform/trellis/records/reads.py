@@ -1,5 +1,8 @@
 """Reading one record by id: the row a write locks, or the JSON a read returns, with its
-statement built once per metadata revision."""
+statement built once per metadata revision and access shape.
+
+A record the actor may not read is not found (a 404 does not reveal that it exists); one
+they may read but not change as asked (``permission``) is refused with a 403."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trellis.access.gate import Access
 from trellis.db import driver_execute
-from trellis.errors import NotFound
+from trellis.errors import Forbidden, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.tables import records
@@ -25,33 +29,51 @@ def select_record(
     record_id: Any,
     kind: str,
     columns: Callable[[], Any],
+    access: Access,
     *,
     include_deleted: bool = False,
     for_update: bool = False,
+    permission: str | None = None,
 ) -> sa.Row:
-    """One record's ``columns()``, with a statement built once per revision and ``kind``."""
+    """One record's ``columns()`` if ``access`` may read it (and ``permission`` it: edit
+    or delete), with a statement built once per revision, ``kind`` and access shape."""
 
     def build() -> sa.Select:
-        query = sa.select(*columns()).where(
+        check = access.predicate(obj, permission) if permission else None
+        query = sa.select(
+            *columns(),
+            (sa.true() if check is None else sa.case((check, True), else_=False)).label(
+                "permitted"
+            ),
+        ).where(
             records.c.tenant_id == sa.bindparam("tenant_id"),
             records.c.object_id == obj.id,
             records.c.id == sa.bindparam("record_id"),
         )
+        readable = access.predicate(obj, "read")
+        if readable is not None:
+            query = query.where(readable)
         if not include_deleted:
             query = query.where(records.c.deleted_at.is_(None))
-        return query.with_for_update() if for_update else query
+        return query.with_for_update(of=records) if for_update else query
 
-    query = schema.statements.get(
-        StatementKey(Statement.RECORD_ROW, obj.id, (kind, include_deleted, for_update)),
-        build,
-    )
+    shape = (kind, include_deleted, for_update, permission, access.shape)
+    query = schema.statements.get(StatementKey(Statement.RECORD_ROW, obj.id, shape), build)
     row = driver_execute(
         connection,
         query,
-        {"tenant_id": tenant_id, "record_id": parse_record_id(record_id)},
+        {
+            "tenant_id": tenant_id,
+            "record_id": parse_record_id(record_id),
+            **access.parameters,
+        },
     ).fetchone()
     if row is None:
         raise NotFound(f"No {obj.api_name} record {record_id}.")
+    if not row.permitted:
+        raise Forbidden(
+            f"You may not {permission} this {obj.api_name} record.", code="no_record_access"
+        )
     return row
 
 

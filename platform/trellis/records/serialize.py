@@ -11,12 +11,12 @@ serialisation.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
+from trellis.access.gate import Access
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
 
@@ -32,23 +32,31 @@ PAIRS_PER_CALL = 40
 def record_json(
     obj: ObjectSchema,
     schema: TenantSchema,
-    tenant_id: uuid.UUID,
+    access: Access,
     fields: Iterable[str] | None = None,
 ) -> sa.ColumnElement:
-    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``),
-    built once per revision and projection."""
+    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``)
+    as ``access`` may read it: fields that field-level security hides are absent, and
+    formulas and roll-ups reach only related records the reader may read. Built once per
+    revision, projection and access shape."""
     fields = None if fields is None else tuple(fields)
     return schema.statements.get(
-        StatementKey(Statement.RECORD_JSON, obj.id, (tenant_id, fields)),
-        lambda: _record_json(obj, schema, tenant_id, fields),
+        StatementKey(Statement.RECORD_JSON, obj.id, (access.actor.tenant_id, fields, access.shape)),
+        lambda: _record_json(obj, schema, access, fields),
     )
 
 
 def _record_json(
-    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, fields: tuple[str, ...] | None
+    obj: ObjectSchema, schema: TenantSchema, access: Access, fields: tuple[str, ...] | None
 ) -> sa.ColumnElement:
-    resolver = schema.formulas.sql(obj, tenant_id)
+    resolver = schema.formulas.sql(
+        obj,
+        access.actor.tenant_id,
+        gate=lambda related, alias: access.predicate(related, "read", alias),
+    )
+    unreadable = access.unreadable_fields(obj)
     if fields is not None:
+        fields = tuple(name for name in fields if name not in unreadable)
         pairs = [
             (
                 name,
@@ -59,15 +67,19 @@ def _record_json(
             for name in fields
         ]
         return _build([("id", sa.literal_column("id"))] + pairs)
-    stored = [name for name, field in obj.fields.items() if field.type.stored]
+    stored = [
+        name for name, field in obj.fields.items() if field.type.stored and name not in unreadable
+    ]
     template = json.dumps(dict.fromkeys(stored))
-    hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields))
+    hidden = ", ".join(f"'{name}'" for name in sorted(obj.hidden_fields | unreadable))
     data = f"(data - ARRAY[{hidden}]::text[])" if hidden else "data"
     expression: sa.ColumnElement = sa.literal_column(
         f"('{template}'::jsonb || {data} || jsonb_build_object({SYSTEM_JSON}))", JSONB
     )
     computed = [
-        (name, resolver.field(name)) for name, field in obj.fields.items() if not field.type.stored
+        (name, resolver.field(name))
+        for name, field in obj.fields.items()
+        if not field.type.stored and name not in unreadable
     ]
     if computed:
         expression = expression.op("||")(_build(computed))
@@ -90,10 +102,10 @@ def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
 def record_json_text(
     obj: ObjectSchema,
     schema: TenantSchema,
-    tenant_id: uuid.UUID,
+    access: Access,
     fields: Iterable[str] | None = None,
 ) -> sa.ColumnElement:
-    return sa.cast(record_json(obj, schema, tenant_id, fields), sa.Text)
+    return sa.cast(record_json(obj, schema, access, fields), sa.Text)
 
 
 def page_body(rows: Iterable[str], next_cursor: str | None, total: int | None) -> str:

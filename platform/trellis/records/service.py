@@ -16,13 +16,15 @@ import sqlalchemy as sa
 from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection
 
+from trellis.access.gate import Access
+from trellis.access.sharing import sync_rule_shares
 from trellis.actor import Actor
 from trellis.db import driver_execute
-from trellis.errors import Conflict, PreconditionFailed, TrellisError, ValidationError
-from trellis.identity.tables import users
+from trellis.errors import Conflict, TrellisError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.auto_numbers import next_auto_numbers
+from trellis.records.owners import valid_owner
 from trellis.records.reads import select_record
 from trellis.records.references import check_references, referencing_ids, sync_refs
 from trellis.records.rules import RuleContext, apply_default_formulas, enforce
@@ -30,7 +32,7 @@ from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import records
 from trellis.records.uniqueness import check_unique
 from trellis.records.values import apply_defaults, is_blank, normalize_values, required_errors
-from trellis.records.writes import LOG, create_statement
+from trellis.records.writes import LOG, check_version, create_statement
 
 MAX_CASCADE_DEPTH = 10
 
@@ -43,6 +45,7 @@ class RecordService:
         schema: TenantSchema,
         obj: ObjectSchema,
         chain: dict[str, Any] | None = None,
+        access: Access | None = None,
     ) -> None:
         self.connection = connection
         self.actor = actor
@@ -50,10 +53,16 @@ class RecordService:
         self.obj = obj
         # Set when an automation writes: carried into events for recursion protection.
         self.chain = chain
+        # What the actor may read and change: checked here, for every channel.
+        self.access = access or Access.of(actor, schema)
 
     # -- reading -------------------------------------------------------------------------
     def _json(self) -> sa.ColumnElement:
-        return record_json_text(self.obj, self.schema, self.actor.tenant_id)
+        return record_json_text(self.obj, self.schema, self.access)
+
+    def locate(self, record_id: Any, permission: str | None = None) -> uuid.UUID:
+        """The id of a record the actor may read (and ``permission``: edit or delete)."""
+        return self._row(record_id, permission=permission).id
 
     def get(self, record_id: Any, *, include_deleted: bool = False) -> SavedRecord:
         return SavedRecord(self._row(record_id, include_deleted=include_deleted).json)
@@ -68,11 +77,17 @@ class RecordService:
             record_id,
             "json",
             lambda: (records.c.version, self._json().label("json")),
+            self.access,
         )
         return row.json, row.version
 
     def _row(
-        self, record_id: Any, *, include_deleted: bool = False, for_update: bool = False
+        self,
+        record_id: Any,
+        *,
+        include_deleted: bool = False,
+        for_update: bool = False,
+        permission: str | None = None,
     ) -> sa.Row:
         return select_record(
             self.connection,
@@ -89,12 +104,15 @@ class RecordService:
                 records.c.owner_id,
                 self._json().label("json"),
             ),
+            self.access,
             include_deleted=include_deleted,
             for_update=for_update,
+            permission=permission,
         )
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> SavedRecord:
+        self.access.rights.require(self.obj.api_name, "create")
         context = RuleContext(self.connection, self.actor, self.schema)
         return self._insert([self._prepare(values, context)])[0]
 
@@ -104,6 +122,7 @@ class RecordService:
         Every item is checked first, each failure its own; the valid ones are then
         written together in one statement. A failure the checks cannot foresee
         (a database constraint) raises, for the caller to roll back."""
+        self.access.rights.require(self.obj.api_name, "create")
         unique_in_batch: set[tuple[str, str]] = set()
         context = RuleContext(self.connection, self.actor, self.schema)
         prepared: list[dict[str, Any] | TrellisError] = []
@@ -123,11 +142,16 @@ class RecordService:
         data, system = normalize_values(
             self.obj, values, prior=None, system_actor=self.actor.user_id is None
         )
+        self.access.check_field_edits(
+            self.obj, [name for name, value in data.items() if not is_blank(value)]
+        )
         sent = set(data)
         apply_defaults(self.obj, data)
         apply_default_formulas(context, self.obj, data)
         data = {name: value for name, value in data.items() if not is_blank(value)}
-        owner_id = self._owner(system.get("owner_id", self.actor.user_id))
+        owner_id = valid_owner(
+            self.connection, self.actor, system.get("owner_id", self.actor.user_id)
+        )
         view_system = {
             "owner_id": owner_id,
             "created_by": self.actor.user_id,
@@ -188,19 +212,27 @@ class RecordService:
                     "id": [row["id"] for row in new],
                     "data": [Jsonb(row["data"]) for row in new],
                     "owner_id": [row["owner_id"] for row in new],
+                    **self.access.parameters,
                 },
             )
         }
+        sync_rule_shares(
+            self.connection, self.actor.tenant_id, self.schema, self.obj, [row["id"] for row in new]
+        )
         return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(
         self, record_id: Any, values: Any, *, expected_version: int | None = None
     ) -> SavedRecord:
-        current = self._row(record_id, for_update=True)
-        self._check_version(current, expected_version)
+        self.access.rights.require(self.obj.api_name, "edit")
+        current = self._row(record_id, for_update=True, permission="edit")
+        check_version(current, expected_version)
         prior = current.data
         changed, system = normalize_values(
             self.obj, values, prior=prior, system_actor=self.actor.user_id is None
+        )
+        self.access.check_field_edits(
+            self.obj, [name for name in changed if changed[name] != prior.get(name)]
         )
         merged = {**prior, **changed}
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
@@ -223,7 +255,9 @@ class RecordService:
         }
         updates: dict[str, Any] = {}
         if "owner_id" in system and str(system["owner_id"]) != str(current.owner_id):
-            updates["owner_id"] = self._owner(system["owner_id"])
+            # Transferring a record is for its owner, those above them, and modify all.
+            self._row(current.id, permission="delete")
+            updates["owner_id"] = valid_owner(self.connection, self.actor, system["owner_id"])
         if not changes and not updates:
             return self.get(current.id)
         new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
@@ -240,9 +274,11 @@ class RecordService:
                 updated_by=self.actor.user_id,
                 **updates,
             )
-            .returning(self._json())
+            .returning(self._json()),
+            self.access.parameters,
         ).scalar_one()
         sync_refs(self.connection, self.actor.tenant_id, self.obj, current.id, prior, merged)
+        sync_rule_shares(self.connection, self.actor.tenant_id, self.schema, self.obj, [current.id])
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]
         self._log(current.id, "updated", changes, record=merged, prior=prior)
@@ -257,8 +293,9 @@ class RecordService:
         _cascade_from: uuid.UUID | None = None,
     ) -> None:
         """Soft-delete (recycle bin), applying each referencing lookup's ``on_delete``."""
-        current = self._row(record_id, for_update=True)
-        self._check_version(current, expected_version)
+        self.access.rights.require(self.obj.api_name, "delete")
+        current = self._row(record_id, for_update=True, permission="delete")
+        check_version(current, expected_version)
         self._apply_on_delete(current.id, _depth)
         self.connection.execute(
             records.update()
@@ -274,7 +311,8 @@ class RecordService:
         self._log(current.id, "deleted", detail, prior=current.data)
 
     def restore(self, record_id: Any) -> SavedRecord:
-        current = self._row(record_id, include_deleted=True, for_update=True)
+        self.access.rights.require(self.obj.api_name, "delete")
+        current = self._row(record_id, include_deleted=True, for_update=True, permission="delete")
         if current.deleted_at is None:
             raise Conflict("The record is not deleted.")
         check_unique(
@@ -297,33 +335,7 @@ class RecordService:
         self._log(current.id, "restored", {}, record=current.data)
         return self.get(current.id)
 
-    # -- rules ---------------------------------------------------------------------------
-    def _check_version(self, row: sa.Row, expected: int | None) -> None:
-        if expected is not None and row.version != expected:
-            raise PreconditionFailed(
-                f"The record changed since you read it (now version {row.version}); "
-                "reload and retry.",
-                code="stale_version",
-            )
-
-    def _owner(self, owner_id: Any) -> uuid.UUID | None:
-        if owner_id is None:
-            return None
-        if owner_id == self.actor.user_id:
-            return owner_id  # authentication already found this user, active
-        try:
-            parsed = uuid.UUID(str(owner_id))
-        except ValueError:
-            raise ValidationError("Invalid owner.", fields={"owner_id": "Not a user id."}) from None
-        exists = self.connection.execute(
-            sa.select(users.c.id).where(
-                users.c.tenant_id == self.actor.tenant_id, users.c.id == parsed
-            )
-        ).first()
-        if exists is None:
-            raise ValidationError("Invalid owner.", fields={"owner_id": "No such user."})
-        return parsed
-
+    # -- cascades ------------------------------------------------------------------------
     def _apply_on_delete(self, record_id: uuid.UUID, depth: int) -> None:
         if depth > MAX_CASCADE_DEPTH:
             raise Conflict("Deleting this record would cascade too deep.")
@@ -334,7 +346,11 @@ class RecordService:
             if not referencing:
                 continue
             action = field.definition.get("on_delete", "set_null")
-            service = RecordService(self.connection, self.actor, self.schema, source)
+            # The delete was allowed: its cascade reaches records the actor may not see.
+            everything = Access.unrestricted(self.actor, self.schema)
+            service = RecordService(
+                self.connection, self.actor, self.schema, source, access=everything
+            )
             if action == "restrict":
                 raise Conflict(
                     f"{len(referencing)} {source.api_name} record(s) refer to this record "

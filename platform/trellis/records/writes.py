@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from trellis.errors import PreconditionFailed
 from trellis.records.tables import events, record_history, record_refs, records
 
 _UUID = UUID(as_uuid=True)
@@ -172,3 +173,12 @@ def _log_statement() -> sa.Select:
 #: Log one update, delete or restore. Parameters: ``record_id``, ``action``, ``changes``,
 #: ``record`` and ``prior`` (jsonb), and those of :func:`_logged`.
 LOG = _log_statement()
+
+
+def check_version(row: sa.Row, expected: int | None) -> None:
+    """Optimistic concurrency: refuse a write made against an older version."""
+    if expected is not None and row.version != expected:
+        raise PreconditionFailed(
+            f"The record changed since you read it (now version {row.version}); reload and retry.",
+            code="stale_version",
+        )
