@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from trellis.errors import ValidationError
+from trellis.metadata.documents import extra_keys
 
 KINDS = ("role", "permission_set")
 OBJECT_RIGHTS = ("read", "create", "edit", "delete", "view_all", "modify_all")
@@ -111,7 +112,7 @@ def validate_access_document(
     for error in jsonschema.Draft202012Validator(SCHEMAS[kind]).iter_errors(document):
         path = ".".join(str(part) for part in error.absolute_path) or "definition"
         errors.setdefault(path, []).append(
-            f"Unknown properties: {', '.join(_extra(error))}."
+            f"Unknown properties: {', '.join(extra_keys(error))}."
             if error.validator == "additionalProperties"
             else error.message
         )
@@ -133,11 +134,6 @@ def validate_access_document(
     if errors:
         raise ValidationError(f"The {kind.replace('_', ' ')} is not valid.", fields=errors)
     return dict(document)
-
-
-def _extra(error: jsonschema.ValidationError) -> list[str]:
-    allowed = set(error.schema.get("properties", {}))
-    return sorted(key for key in error.instance if key not in allowed)
 
 
 @dataclasses.dataclass(frozen=True)

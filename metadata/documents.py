@@ -71,7 +71,7 @@ def _schema_errors(schema: dict[str, Any], document: Any, prefix: str) -> dict[s
     for error in validator.iter_errors(document):
         path = ".".join(str(part) for part in (prefix, *error.absolute_path) if part != "")
         if error.validator == "additionalProperties":
-            message = f"Unknown properties: {', '.join(_extra_keys(error))}."
+            message = f"Unknown properties: {', '.join(extra_keys(error))}."
         elif error.validator == "pattern":
             message = "Use a letter, then letters, digits or underscores (at most 63)."
         else:
@@ -80,7 +80,7 @@ def _schema_errors(schema: dict[str, Any], document: Any, prefix: str) -> dict[s
     return errors
 
 
-def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
+def extra_keys(error: jsonschema.ValidationError) -> list[str]:
     # additionalProperties is raised only by an object schema over an object.
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     instance = error.instance if isinstance(error.instance, Mapping) else {}

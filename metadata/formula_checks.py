@@ -47,20 +47,17 @@ def check_object_formulas(
                 partial(compiler.compile, obj, rule["condition"], expected_type="checkbox"),
             )
         )
+
+    def _as_sql(compile_condition: Callable[[], Any]) -> Any:
+        return compile_condition().to_sql_condition(compiler.sql(obj, uuid.UUID(int=0)))
+
     for index, rule in enumerate(obj.definition.get("sharing_rules", [])):
         if "criteria" in rule:
             condition = partial(
                 compiler.compile, obj, rule["criteria"], expected_type="checkbox", allow_prior=False
             )
             # The rule runs as SQL over every record: a formula that cannot is refused.
-            checks.append(
-                (
-                    f"sharing_rules.{index}.criteria",
-                    lambda condition=condition: condition().to_sql_condition(
-                        compiler.sql(obj, uuid.UUID(int=0))
-                    ),
-                )
-            )
+            checks.append((f"sharing_rules.{index}.criteria", partial(_as_sql, condition)))
     errors = _run_checks(checks)
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")

@@ -195,7 +195,7 @@ class SqlResolver:
         else:
             value = resolver(child.field(definition["summarized_field"]).api_name)
             aggregate = getattr(sa.func, function.lower())(value)
-        conditions = [
+        conditions: list[Any] = [
             sa.text(
                 f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{child.id}' "
                 f"AND {alias}.deleted_at IS NULL "

@@ -24,7 +24,7 @@ from trellis.metadata.compiled import TenantSchema
 ASSIGNABLE = ("role", "permission_sets", "manager_id")
 
 
-def user_json(row: sa.Row) -> dict[str, Any]:
+def user_json(row: sa.Row[Any]) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "email": row.email,
@@ -45,7 +45,7 @@ def assign(
     schema: TenantSchema,
     user_id: uuid.UUID,
     changes: dict[str, Any],
-) -> sa.Row:
+) -> sa.Row[Any]:
     """Set any of ``role``, ``permission_sets`` and ``manager_id`` of a user."""
     actor.require_admin()
     errors: dict[str, str] = {}
@@ -75,11 +75,16 @@ def assign(
         values["manager_id"] = _manager(connection, user_id, changes["manager_id"], errors)
     if errors:
         raise ValidationError("The assignment is not valid.", fields=errors)
-    row = connection.execute(
+    statement = (
         users.update().where(users.c.id == user_id).values(**values).returning(*users.c)
-    ).first()
+        if values
+        else sa.select(users).where(users.c.id == user_id)
+    )
+    row = connection.execute(statement).first()
     if row is None:
         raise NotFound(f"No user {user_id}.")
+    if not values:
+        return row
     if "role" in values:
         rebuild_closure(connection, actor.tenant_id, schema.access)
         queue_membership_change(connection, actor.tenant_id, schema, "user role changed")

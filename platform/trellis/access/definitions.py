@@ -49,7 +49,7 @@ class AccessDefinitions:
         found = (access.roles if kind == "role" else access.permission_sets).get(name.lower())
         if found is None:
             raise NotFound(f"No {kind.replace('_', ' ')} {name!r}.")
-        return found
+        return dict(found)
 
     def save(self, kind: str, name: str | None, document: Any) -> dict[str, Any]:
         """Create (``name`` None) or replace the document named ``name``."""
@@ -101,7 +101,7 @@ class AccessDefinitions:
             f"{label} {document['api_name']}", {kind: [(document_id, before, document)]}
         )
         self._after_change(kind)
-        return document
+        return dict(document)
 
     def delete(self, kind: str, name: str) -> None:
         self.actor.require_admin()
@@ -135,7 +135,7 @@ class AccessDefinitions:
         )
         self._after_change(kind)
 
-    def _row(self, kind: str, name: str) -> sa.Row | None:
+    def _row(self, kind: str, name: str) -> sa.Row[Any] | None:
         return self.connection.execute(
             sa.select(meta_access).where(
                 meta_access.c.kind == kind,

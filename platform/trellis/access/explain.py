@@ -93,7 +93,7 @@ def _grants(
     access: Access,
     schema: TenantSchema,
     obj: ObjectSchema,
-    record: sa.Row,
+    record: sa.Row[Any],
     admin: bool,
 ) -> list[dict[str, Any]]:
     grants: list[dict[str, Any]] = []

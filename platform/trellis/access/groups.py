@@ -27,7 +27,7 @@ NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
 MEMBER_KINDS = ("user", "role", "role_and_subordinates", "group")
 
 
-def group_json(connection: Connection, row: sa.Row) -> dict[str, Any]:
+def group_json(connection: Connection, row: sa.Row[Any]) -> dict[str, Any]:
     members = connection.execute(
         sa.select(group_members.c.member_kind, group_members.c.member)
         .where(group_members.c.group_id == row.id)
@@ -47,7 +47,7 @@ def list_groups(connection: Connection) -> list[dict[str, Any]]:
     return [group_json(connection, row) for row in rows]
 
 
-def find_group(connection: Connection, name: str) -> sa.Row:
+def find_group(connection: Connection, name: str) -> sa.Row[Any]:
     row = connection.execute(
         sa.select(user_groups).where(sa.func.lower(user_groups.c.api_name) == name.lower())
     ).first()
@@ -67,9 +67,9 @@ def save_group(
     actor.require_admin()
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object.")
-    api_name = body.get("api_name", name)
+    api_name = str(body.get("api_name", name) or "")
     errors: dict[str, str] = {}
-    if not isinstance(api_name, str) or not NAME.fullmatch(api_name):
+    if not NAME.fullmatch(api_name):
         errors["api_name"] = "Use a letter, then letters, digits or underscores."
     label = body.get("label", api_name)
     if not isinstance(label, str) or not label.strip() or len(label) > 120:

@@ -35,11 +35,15 @@ STALE_SECONDS = 300
 def queue_recompute(
     connection: Connection, tenant_id: uuid.UUID, obj: ObjectSchema, reason: str
 ) -> int:
-    return connection.execute(
-        share_recomputes.insert()
-        .values(tenant_id=tenant_id, object_id=obj.id, reason=reason, fingerprint=fingerprint(obj))
-        .returning(share_recomputes.c.id)
-    ).scalar_one()
+    return int(
+        connection.execute(
+            share_recomputes.insert()
+            .values(
+                tenant_id=tenant_id, object_id=obj.id, reason=reason, fingerprint=fingerprint(obj)
+            )
+            .returning(share_recomputes.c.id)
+        ).scalar_one()
+    )
 
 
 def queue_changed_rules(

@@ -99,9 +99,11 @@ def _set_object_rights(permission_set: dict[str, Any], object_name: str) -> set[
     return granted
 
 
-def _field_entry(permission_set: dict[str, Any], object_name: str, field_name: str) -> dict:
+def _field_entry(
+    permission_set: dict[str, Any], object_name: str, field_name: str
+) -> dict[str, bool]:
     wanted = f"{object_name}.{field_name}".lower()
     for path, entry in permission_set.get("fields", {}).items():
         if path.lower() == wanted:
-            return entry
+            return dict(entry)
     return {}

@@ -8,6 +8,7 @@ from typing import Any
 from trellis.actor import TOKEN_SCOPES
 from trellis.api import (
     automation_trigger,
+    openapi_access,
     openapi_audit,
     openapi_automations,
     openapi_webhooks,
@@ -71,6 +72,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
+        **openapi_access.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
@@ -153,6 +155,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         **openapi_webhooks.openapi_paths(),
         **openapi_audit.openapi_paths(),
+        **openapi_access.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         "/openapi.json": {

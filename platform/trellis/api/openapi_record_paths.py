@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis.api.openapi_access import share_paths
 from trellis.api.openapi_list_parameters import list_parameters, page_of
 from trellis.api.openapi_schema import (
     BOOLEAN,
@@ -41,6 +42,7 @@ def object_paths(
         one: record_operations(tag, names, title, record_id),
         **record_action_paths(one, tag, names, title, record_id),
         f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
+        **share_paths(one, title, record_id),
     }
     related = related_operation(obj, schema, all_names, columns, title, record_id)
     if related is not None:

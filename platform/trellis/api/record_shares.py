@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Connection
 
 from trellis.access.manual_shares import add_share, list_shares, remove_share
+from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.records.service import RecordService
 from trellis.state import get_state
 
 
-def _service(connection, actor, api_name: str) -> RecordService:  # type: ignore[no-untyped-def]
+def _service(connection: Connection, actor: Actor, api_name: str) -> RecordService:
     schema = get_state().metadata_cache.get(connection, actor.tenant_id)
     return RecordService(connection, actor, schema, schema.object(api_name))
 

@@ -133,14 +133,8 @@ def list_page(
     actor are its parameters. The access predicate is part of the page, its count and
     its keyset, so all three count only what the actor may read.
     """
-    tenant_id = access.actor.tenant_id
-    scope = (
-        obj.id,
-        tenant_id,
-        request.deleted,
-        tuple(each.key for each in request.conditions),
-        access.shape,
-    )
+    conditions = tuple(each.key for each in request.conditions)
+    scope = (obj.id, access.actor.tenant_id, request.deleted, conditions, access.shape)
     shape = (
         *scope,
         request.after.key if request.after else None,

@@ -239,15 +239,8 @@ class RecordService:
         context = RuleContext(self.connection, self.actor, self.schema)
         view_system = {"id": current.id, "owner_id": current.owner_id, "version": current.version}
         automated = self._before_save(context, "record.updated", merged, prior, view_system)
-        enforce(
-            context,
-            self.obj,
-            merged,
-            prior,
-            set(changed),
-            view_system,
-            required_errors(self.obj, merged),
-        )
+        required = required_errors(self.obj, merged)
+        enforce(context, self.obj, merged, prior, set(changed), view_system, required)
         changes = {
             name: [prior.get(name), merged.get(name)]
             for name in {*changed, *automated}
