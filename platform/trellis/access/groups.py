@@ -77,6 +77,33 @@ def save_group(
     members = _members(connection, schema, body.get("members", []), errors)
     if errors:
         raise ValidationError("The group is not valid.", fields=errors)
+    group_id = _store_group(connection, actor, name, api_name, label, body)
+    if members:
+        connection.execute(
+            group_members.insert(),
+            [
+                {
+                    "tenant_id": actor.tenant_id,
+                    "group_id": group_id,
+                    "member_kind": kind,
+                    "member": member,
+                }
+                for kind, member in members
+            ],
+        )
+    _changed(connection, actor, schema, "group.saved", api_name, {"members": len(members)})
+    return group_json(connection, find_group(connection, api_name))
+
+
+def _store_group(
+    connection: Connection,
+    actor: Actor,
+    name: str | None,
+    api_name: str,
+    label: str,
+    body: dict[str, Any],
+) -> uuid.UUID:
+    """Insert the group (``name`` None) or update it, its members cleared; its id."""
     if name is None:
         if connection.execute(
             sa.select(user_groups.c.id).where(
@@ -109,21 +136,7 @@ def save_group(
             .values(label=label, description=str(body.get("description", row.description)))
         )
         connection.execute(group_members.delete().where(group_members.c.group_id == group_id))
-    if members:
-        connection.execute(
-            group_members.insert(),
-            [
-                {
-                    "tenant_id": actor.tenant_id,
-                    "group_id": group_id,
-                    "member_kind": kind,
-                    "member": member,
-                }
-                for kind, member in members
-            ],
-        )
-    _changed(connection, actor, schema, "group.saved", api_name, {"members": len(members)})
-    return group_json(connection, find_group(connection, api_name))
+    return uuid.UUID(str(group_id))
 
 
 def delete_group(connection: Connection, actor: Actor, schema: TenantSchema, name: str) -> None:

@@ -33,7 +33,9 @@ SHARING_MODELS = ["private", "read", "read_write", "controlled_by_parent"]
 
 
 def openapi_schemas() -> dict[str, Any]:
-    """Permission sets, roles, sharing settings, groups, users, shares, explanations."""
+    """Permission sets, roles, sharing settings, groups, users, shares, explanations.
+
+    Long by nature: a declarative table of schemas, one entry per resource."""
     definitions = object_meta_schema()["$defs"]
     principal = copy.deepcopy(definitions["principal"])
     principal["properties"] = {
@@ -221,7 +223,9 @@ def _documents(path: str, schema: str, title: str, plural: str) -> dict[str, dic
 
 def openapi_paths() -> dict[str, dict[str, Any]]:
     """Everything under ``/meta/permission-sets``, ``/meta/roles``, ``/meta/sharing-rules``,
-    ``/groups``, ``/users`` and ``/access``."""
+    ``/groups``, ``/users`` and ``/access``.
+
+    Long by nature: a declarative table of operations, one entry per endpoint."""
     api_name = parameter("api_name", "path", TEXT, "The object's api name.")
     group = parameter("name", "path", TEXT, "The group's api name.")
     user_id = parameter("user_id", "path", UUID, "The user's id.")
