@@ -7,9 +7,15 @@ from flask import Blueprint
 from trellis.api.blueprint import create_blueprint
 from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
-from trellis.views import health, ui
+from trellis.views import account, health, ui
 
 
 @hookimpl
 def register_blueprints() -> list[Blueprint]:
-    return [health.blueprint, ui.blueprint, create_blueprint(), create_docs_blueprint()]
+    return [
+        health.blueprint,
+        ui.blueprint,
+        account.blueprint,
+        create_blueprint(),
+        create_docs_blueprint(),
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from typing import TYPE_CHECKING, Any
 
+import pyotp
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.cli import ScriptInfo
@@ -66,3 +68,23 @@ def login(client, tenant: TenantFixture, password: str | None = None):
 def run_cli(app: Flask, *args: str) -> Result:
     """Run a ``trellis`` command against ``app`` (click's runner, in this process)."""
     return CliRunner().invoke(cli, list(args), obj=ScriptInfo(create_app=lambda: app))
+
+
+def totp_code(secret: str, offset: int = 0) -> str:
+    """The code of ``secret``'s current 30-second step, or of a step ``offset`` away (a
+    code is accepted one step either side of now, and never twice)."""
+    totp = pyotp.TOTP(secret)
+    return totp.generate_otp(totp.timecode(dt.datetime.now(dt.UTC)) + offset)
+
+
+def enable_mfa(client: Any, csrf: str) -> tuple[str, list[str]]:
+    """Enrol the browser session's user and confirm with a current code; return the
+    secret and the recovery codes."""
+    started = client.post("/api/v1/me/mfa", headers={"X-CSRF-Token": csrf})
+    assert started.status_code == 201, started.get_data(as_text=True)
+    secret = started.get_json()["secret"]
+    confirmed = client.post(
+        "/api/v1/me/mfa/confirm", json={"code": totp_code(secret)}, headers={"X-CSRF-Token": csrf}
+    )
+    assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
+    return secret, confirmed.get_json()["recovery_codes"]

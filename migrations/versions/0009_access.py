@@ -9,7 +9,7 @@ principals whose records the user reaches (self, groups, roles, and everyone bel
 role hierarchy), so the access predicate of a list is two index probes, not a walk.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from trellis.db import tenant_rls_statements
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

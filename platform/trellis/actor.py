@@ -30,6 +30,11 @@ class Actor:
     token_id: uuid.UUID | None = None
     # None: not a token, so the user's roles alone decide.
     scopes: tuple[str, ...] | None = None
+    # The browser session acted through, if any (MFA enrolment marks it verified).
+    session_id: uuid.UUID | None = None
+    # The tenant requires two-factor sign-in and this user has not enrolled yet: the
+    # session may enrol and sign out, nothing else (trellis.identity.auth).
+    mfa_enrolment_required: bool = False
 
     @property
     def is_admin(self) -> bool:

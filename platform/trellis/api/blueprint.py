@@ -14,9 +14,11 @@ from trellis.api import (
     meta,
     meta_automations,
     meta_packages,
+    mfa,
     openapi,
     record_shares,
     records,
+    tenant_security,
     tokens,
     webhooks,
 )
@@ -30,6 +32,8 @@ def create_blueprint() -> Blueprint:
     """The ``/api/v1`` blueprint with every resource's routes."""
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
     me.register(blueprint)
+    mfa.register(blueprint)
+    tenant_security.register(blueprint)
     audit.register(blueprint)
     tokens.register(blueprint)
     meta.register(blueprint)

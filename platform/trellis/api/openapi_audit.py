@@ -18,6 +18,7 @@ from trellis.api.openapi_schema import (
     ref,
     shape,
 )
+from trellis.identity.mfa import AUDIT_ACTIONS as MFA_ACTIONS
 
 AUDIT_TAG = "Audit"
 
@@ -27,7 +28,10 @@ def openapi_schemas() -> dict[str, Any]:
     event = {
         "id": INTEGER,
         "at": MOMENT,
-        "action": {"type": "string", "description": f"One of {', '.join(ACTIONS)}, or newer."},
+        "action": {
+            "type": "string",
+            "description": f"One of {', '.join((*ACTIONS, *MFA_ACTIONS))}, or newer.",
+        },
         "actor_id": OPTIONAL_UUID,
         "actor_email": OPTIONAL_TEXT,
         "target_type": OPTIONAL_TEXT,

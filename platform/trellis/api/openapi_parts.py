@@ -11,6 +11,7 @@ from trellis.api import (
     openapi_access,
     openapi_audit,
     openapi_automations,
+    openapi_mfa,
     openapi_webhooks,
 )
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
@@ -69,6 +70,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
             ["tenant", "user", "roles", "role", "permission_sets", "token"],
         ),
         **token_schemas(scopes),
+        **openapi_mfa.openapi_schemas(),
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
@@ -148,8 +150,8 @@ def record_schemas(messages: dict[str, Any]) -> dict[str, Any]:
 
 
 def static_paths() -> dict[str, dict[str, Any]]:
-    """The endpoints every tenant has: the actor, API tokens, the metadata API, webhooks,
-    manual automation runs."""
+    """The endpoints every tenant has: the actor, two-factor sign-in, API tokens, the
+    workspace's security settings, the metadata API, webhooks, manual automation runs."""
     package = {"type": "object"}
     return {
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
@@ -162,6 +164,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
             "get": operation("getOpenApiDocument", "This document", AUTH, 200, package)
         },
         **token_paths(),
+        **openapi_mfa.openapi_paths(),
         **meta_paths(),
     }
 

@@ -32,6 +32,7 @@ ERRORS = {
     413: ("PayloadTooLarge", "The body is larger than the server accepts."),
     415: ("UnsupportedMediaType", "Send the body as application/json."),
     422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
+    429: ("TooManyAttempts", "Too many failed sign-in attempts; retry after `Retry-After` s."),
     500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
 }
 READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)

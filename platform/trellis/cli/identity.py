@@ -46,6 +46,33 @@ def tenant_list(as_json: bool) -> None:
     echo_listing(rows, ("slug", "name", "active", "created_at", "id"), as_json)
 
 
+@tenant_group.command("require-mfa")
+@click.argument("slug")
+@click.option(
+    "--on/--off",
+    "required",
+    required=True,
+    help="Require two-factor sign-in of every user, or stop requiring it.",
+)
+def tenant_require_mfa(slug: str, required: bool) -> None:
+    """Require two-factor sign-in of a tenant's users (those without it may only enrol)."""
+    from trellis.identity.tenants import set_require_mfa
+
+    with tenant_transaction(slug) as (connection, actor):
+        previous = set_require_mfa(connection, actor, required)
+        if previous != required:
+            record_audit(
+                connection,
+                actor,
+                "tenant.mfa_required_changed",
+                target_type="tenant",
+                target_id=actor.tenant_id,
+                details={"require_mfa": required, "via": "cli"},
+            )
+    state = "now requires" if required else "no longer requires"
+    click.echo(f"Tenant {slug} {state} two-factor sign-in.")
+
+
 @click.group("user", cls=AppGroup)
 def user_group() -> None:
     """Manage users."""
@@ -136,6 +163,31 @@ def user_reset_password(tenant_slug: str, email: str, password_stdin: bool) -> N
             details={"email": user.email, "via": "cli"},
         )
     click.echo(f"Changed the password of {user.email}.")
+
+
+@user_group.command("reset-mfa")
+@_TENANT
+@click.argument("email")
+def user_reset_mfa(tenant_slug: str, email: str) -> None:
+    """Turn a user's two-factor sign-in off (a lost phone): they sign in with the password
+    and may enrol again."""
+    from trellis.identity.mfa import reset_mfa
+
+    with tenant_transaction(tenant_slug) as (connection, actor):
+        user, was_on = reset_mfa(connection, actor, email)
+        if was_on:
+            record_audit(
+                connection,
+                actor,
+                "mfa.disabled",
+                target_type="user",
+                target_id=user.id,
+                details={"email": user.email, "reset_by_administrator": True, "via": "cli"},
+            )
+    if was_on:
+        click.echo(f"Turned off two-factor sign-in for {user.email}.")
+    else:
+        click.echo(f"{user.email} had no two-factor sign-in; nothing changed.")
 
 
 @click.group("token", cls=AppGroup)

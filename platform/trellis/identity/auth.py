@@ -4,22 +4,41 @@ The actor is resolved once per request into ``g.actor``. Cookie-authenticated
 state-changing requests must carry the session's CSRF token (form field
 ``csrf_token`` or header ``X-CSRF-Token``); bearer requests carry no ambient
 credentials, so they need none.
+
+Where the tenant requires two-factor sign-in, a session of a user who has not enrolled
+reaches only :data:`ENROLMENT_ENDPOINTS`; every other request is refused with
+``mfa_enrolment_required`` (a browser page redirects to the enrolment page instead).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request, session
+from flask import Flask, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from trellis import request_transaction
 from trellis.actor import Actor
-from trellis.errors import Forbidden, Unauthorized
+from trellis.errors import Forbidden, Unauthorized, wants_json
 from trellis.identity.sessions import CookieSessions, cookie_session_ids, lookup_session
 from trellis.identity.tokens import lookup_token, token_tenant
 from trellis.state import get_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a session that must enrol in two-factor sign-in may still reach.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "api.mfa_status",
+        "api.mfa_start",
+        "api.mfa_confirm",
+        "ui.login",
+        "ui.login_code",
+        "ui.logout",
+        "account.security",
+        "account.security_enrol",
+        "account.security_confirm",
+    }
+)
 
 
 def current_actor() -> Actor | None:
@@ -82,6 +101,21 @@ def _load_actor() -> None:
         session.pop("tid", None)
 
 
+def enforce_enrolment() -> ResponseReturnValue | None:
+    """Keep a session that must enrol in two-factor sign-in to the enrolment endpoints."""
+    actor = g.get("actor")
+    if actor is None or not actor.mfa_enrolment_required:
+        return None
+    if request.endpoint in ENROLMENT_ENDPOINTS:
+        return None
+    if request.method in SAFE_METHODS and not wants_json():
+        return redirect(url_for("account.security"))
+    raise Forbidden(
+        "This workspace requires two-factor sign-in: set it up before anything else.",
+        code="mfa_enrolment_required",
+    )
+
+
 def init_app(app: Flask) -> None:
     request_transaction.init_app(app)
     app.session_interface = CookieSessions()
@@ -89,16 +123,16 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_actor"] = current_actor
 
     @app.before_request
-    def authenticate() -> None:
+    def authenticate() -> ResponseReturnValue | None:
         if request.endpoint in {"static", "health.healthz", "health.readyz", "health.metrics"}:
-            return
+            return None
         _load_actor()
-        if request.method in SAFE_METHODS:
-            return
-        if g.auth_method == "token":
-            require_actor().require_scope("write")
-        elif g.auth_method == "session" or not request.path.startswith("/api/"):
-            # Browser forms (login included, against login CSRF) and cookie-authenticated
-            # API calls need the token; an API call with no credentials at all gets its
-            # 401 from the view instead.
-            check_csrf()
+        if request.method not in SAFE_METHODS:
+            if g.auth_method == "token":
+                require_actor().require_scope("write")
+            elif g.auth_method == "session" or not request.path.startswith("/api/"):
+                # Browser forms (login included, against login CSRF) and cookie-authenticated
+                # API calls need the token; an API call with no credentials at all gets its
+                # 401 from the view instead.
+                check_csrf()
+        return enforce_enrolment()

@@ -4,6 +4,10 @@ Counting failures (not attempts) means a user who logs in correctly is never
 slowed down, while guessing is capped at ``attempts`` per window per account. An
 address gets ten times that, since offices share one address behind NAT.
 
+Second-factor codes count in the same windows as passwords (one budget of guesses per
+account, whichever factor is guessed), at sign-in and wherever a signed-in user proves
+the factor again (switching it off, new recovery codes).
+
 Every call goes through the app's :class:`~trellis.redis_client.RedisBreaker`, so with
 Redis down each method raises :class:`~trellis.errors.ServiceUnavailable` at once.
 """
@@ -16,6 +20,7 @@ import redis
 
 from trellis.errors import RateLimited
 from trellis.redis_client import RedisBreaker
+from trellis.state import get_state
 
 
 class LoginLimiter:
@@ -69,3 +74,20 @@ class LoginLimiter:
     def reset(self, keys: Sequence[str]) -> None:
         with self.breaker.guard():
             self.client.delete(*self._keys(keys))
+
+
+def login_limiter() -> LoginLimiter:
+    """The app's limiter for sign-in attempts."""
+    state = get_state()
+    return LoginLimiter(
+        state.redis,
+        breaker=state.redis_breaker,
+        attempts=state.config.login_attempts,
+        window_seconds=state.config.login_window_seconds,
+        prefix=f"{state.config.redis_namespace}:login",
+    )
+
+
+def account_key(tenant: str, email: str) -> str:
+    """The per-account part of the limiter's keys: the workspace and email as typed."""
+    return f"{tenant}:{email.lower()}"

@@ -2,6 +2,10 @@
 
 The signed cookie carries the tenant id and a random secret; the table keeps only
 the secret's digest, so a leaked table cannot be replayed as cookies.
+
+A user with two-factor sign-in gets a *pending* row at the password step: it lives a
+few minutes, authenticates no request, and only :func:`complete_pending` (after a good
+code) turns it into a session, under a new secret.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def cookie_session_ids(data: Mapping[str, Any]) -> tuple[str, uuid.UUID] | None:
         return None
 
 
+PENDING_MINUTES = 5
+
+
 def start_session(
     connection: Connection,
     user: Row,
@@ -69,25 +76,81 @@ def start_session(
     hours: int,
     client_address: str | None,
     user_agent: str | None,
+    pending: bool = False,
 ) -> str:
+    """A new session (or, with ``pending``, the password step of a two-factor sign-in)
+    for ``user``; return the secret its cookie carries."""
     secret = secrets.token_urlsafe(32)
+    lifetime = dt.timedelta(minutes=PENDING_MINUTES) if pending else dt.timedelta(hours=hours)
     connection.execute(
         user_sessions.insert().values(
             tenant_id=user.tenant_id,
             user_id=user.id,
             secret_hash=digest(secret),
-            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours),
+            expires_at=dt.datetime.now(dt.UTC) + lifetime,
             client_address=client_address,
             user_agent=(user_agent or "")[:400],
+            mfa_pending=pending,
         )
     )
     return secret
 
 
+def lookup_pending(connection: Connection, secret: str) -> Row | None:
+    """The user (with ``pending_id``, the row's id) of a live pending sign-in."""
+    return connection.execute(
+        sa.select(
+            users, user_sessions.c.id.label("pending_id"), tenants.c.slug.label("tenant_slug")
+        )
+        .join(
+            user_sessions,
+            sa.and_(
+                user_sessions.c.tenant_id == users.c.tenant_id,
+                user_sessions.c.user_id == users.c.id,
+            ),
+        )
+        .join(tenants, tenants.c.id == users.c.tenant_id)
+        .where(
+            user_sessions.c.secret_hash == digest(secret),
+            user_sessions.c.mfa_pending,
+            user_sessions.c.expires_at > sa.func.now(),
+            users.c.active,
+            tenants.c.active,
+        )
+    ).first()
+
+
+def complete_pending(connection: Connection, pending_id: uuid.UUID, *, hours: int) -> str | None:
+    """Turn a pending sign-in whose code was accepted into a session, under a new
+    secret; None if it was completed (or ended) meanwhile."""
+    secret = secrets.token_urlsafe(32)
+    completed = connection.execute(
+        user_sessions.update()
+        .where(user_sessions.c.id == pending_id, user_sessions.c.mfa_pending)
+        .values(
+            secret_hash=digest(secret),
+            mfa_pending=False,
+            mfa_verified_at=sa.func.now(),
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours),
+        )
+    )
+    return secret if completed.rowcount == 1 else None
+
+
 def lookup_session(connection: Connection, secret: str) -> Actor | None:
-    """The actor of a live browser session; ``connection`` is in the cookie's tenant."""
+    """The actor of a live browser session; ``connection`` is in the cookie's tenant.
+
+    A session of a user with two-factor sign-in counts only if it was verified with a
+    code (a pending row never does); a session of a user without it, in a tenant that
+    requires it, is marked as allowed to enrol and nothing else."""
     row = connection.execute(
-        sa.select(*ACTOR_COLUMNS, tenants.c.slug)
+        sa.select(
+            *ACTOR_COLUMNS,
+            tenants.c.slug,
+            tenants.c.require_mfa,
+            users.c.mfa_enabled_at,
+            user_sessions.c.id.label("session_id"),
+        )
         .join(
             user_sessions,
             sa.and_(
@@ -99,11 +162,20 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
         .where(
             user_sessions.c.secret_hash == digest(secret),
             user_sessions.c.expires_at > sa.func.now(),
+            sa.not_(user_sessions.c.mfa_pending),
+            sa.or_(users.c.mfa_enabled_at.is_(None), user_sessions.c.mfa_verified_at.isnot(None)),
             users.c.active,
             tenants.c.active,
         )
     ).first()
-    return actor_for(row, row.slug) if row is not None else None
+    if row is None:
+        return None
+    return actor_for(
+        row,
+        row.slug,
+        session_id=row.session_id,
+        mfa_enrolment_required=row.require_mfa and row.mfa_enabled_at is None,
+    )
 
 
 def end_session(database: Database, tenant_id: uuid.UUID, secret: str) -> None:

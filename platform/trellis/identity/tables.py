@@ -24,6 +24,7 @@ tenants = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 users = sa.Table(
@@ -43,6 +44,12 @@ users = sa.Table(
     sa.Column("role", sa.Text),
     sa.Column("permission_sets", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("manager_id", UUID(as_uuid=True)),
+    # Two-factor sign-in (trellis.identity.mfa): a secret without mfa_enabled_at is an
+    # enrolment waiting for its first code.
+    sa.Column("mfa_secret", sa.Text),
+    sa.Column("mfa_enabled_at", sa.DateTime(timezone=True)),
+    sa.Column("mfa_last_step", sa.BigInteger),
+    sa.Column("mfa_recovery_codes", ARRAY(sa.LargeBinary), nullable=False, server_default="{}"),
     sa.Index("uq_users_tenant_email", "tenant_id", sa.func.lower(sa.column("email")), unique=True),
 )
 
@@ -76,6 +83,9 @@ user_sessions = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("client_address", sa.Text),
     sa.Column("user_agent", sa.Text),
+    # The password step of a sign-in that still needs its second factor: no session yet.
+    sa.Column("mfa_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("mfa_verified_at", sa.DateTime(timezone=True)),
     sa.ForeignKeyConstraint(
         ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
     ),

@@ -8,6 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
+from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.identity.tables import tenants
 
@@ -43,3 +44,30 @@ def get_tenant(
 def list_tenants(connection: Connection) -> list[Row]:
     """Every tenant, active or not, by slug."""
     return list(connection.execute(sa.select(tenants).order_by(tenants.c.slug)))
+
+
+def set_require_mfa(connection: Connection, actor: Actor, required: bool) -> bool:
+    """Require (or stop requiring) two-factor sign-in of every user of the actor's tenant;
+    return the previous setting. Users without it may then only enrol until they do
+    (trellis.identity.auth); API tokens are not affected."""
+    actor.require_admin()
+    if not isinstance(required, bool):
+        raise ValidationError(
+            "require_mfa must be true or false.", fields={"require_mfa": "true or false"}
+        )
+    # tenants has no row-level security (it is the platform's table): the id is explicit.
+    previous = connection.execute(
+        sa.select(tenants.c.require_mfa).where(tenants.c.id == actor.tenant_id).with_for_update()
+    ).scalar_one()
+    connection.execute(
+        tenants.update().where(tenants.c.id == actor.tenant_id).values(require_mfa=required)
+    )
+    return bool(previous)
+
+
+def require_mfa_setting(connection: Connection, tenant_id: uuid.UUID) -> bool:
+    return bool(
+        connection.execute(
+            sa.select(tenants.c.require_mfa).where(tenants.c.id == tenant_id)
+        ).scalar_one()
+    )

@@ -162,6 +162,8 @@ def actor_for(
     *,
     token_id: uuid.UUID | None = None,
     scopes: Iterable[str] | None = None,
+    session_id: uuid.UUID | None = None,
+    mfa_enrolment_required: bool = False,
 ) -> Actor:
     roles = tuple(user.roles)
     return Actor(
@@ -174,4 +176,6 @@ def actor_for(
         permission_sets=tuple(user.permission_sets),
         token_id=token_id,
         scopes=tuple(scopes) if scopes is not None else None,
+        session_id=session_id,
+        mfa_enrolment_required=mfa_enrolment_required,
     )
