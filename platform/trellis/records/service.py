@@ -194,28 +194,28 @@ class RecordService:
         return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(
-        self, record_id: Any, values: Any, *, expected_version: int | None = None
+        self,
+        record_id: Any,
+        values: Any,
+        *,
+        expected_version: int | None = None,
+        erasure: bool = False,
     ) -> SavedRecord:
-        current = self._row(record_id, for_update=True)
+        """Change a live record. An ``erasure`` of a person's data (trellis.records.privacy)
+        also changes read-only fields and records in the recycle bin: no copy may stay."""
+        current = self._row(record_id, include_deleted=erasure, for_update=True)
         self._check_version(current, expected_version)
         prior = current.data
         changed, system = normalize_values(
-            self.obj, values, prior=prior, system_actor=self.actor.user_id is None
+            self.obj, values, prior=prior, system_actor=erasure or self.actor.user_id is None
         )
         merged = {**prior, **changed}
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
         context = RuleContext(self.connection, self.actor, self.schema)
         view_system = {"id": current.id, "owner_id": current.owner_id, "version": current.version}
         automated = self._before_save(context, "record.updated", merged, prior, view_system)
-        enforce(
-            context,
-            self.obj,
-            merged,
-            prior,
-            set(changed),
-            view_system,
-            required_errors(self.obj, merged),
-        )
+        required = required_errors(self.obj, merged)
+        enforce(context, self.obj, merged, prior, set(changed), view_system, required)
         changes = {
             name: [prior.get(name), merged.get(name)]
             for name in {*changed, *automated}
@@ -225,7 +225,7 @@ class RecordService:
         if "owner_id" in system and str(system["owner_id"]) != str(current.owner_id):
             updates["owner_id"] = self._owner(system["owner_id"])
         if not changes and not updates:
-            return self.get(current.id)
+            return self.get(current.id, include_deleted=erasure)
         new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
         tenant_id = self.actor.tenant_id
         check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
