@@ -14,6 +14,7 @@ from trellis.api import (
     meta_automations,
     meta_packages,
     openapi,
+    privacy,
     records,
     tokens,
     webhooks,
@@ -34,6 +35,7 @@ def create_blueprint() -> Blueprint:
     meta_packages.register(blueprint)
     meta_automations.register(blueprint)
     records.register(blueprint)
+    privacy.register(blueprint)
     automation_runs.register(blueprint)
     automation_trigger.register(blueprint)
     webhooks.register(blueprint)

@@ -10,6 +10,7 @@ from trellis.api import (
     automation_trigger,
     openapi_audit,
     openapi_automations,
+    openapi_privacy,
     openapi_webhooks,
 )
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
@@ -69,6 +70,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
+        **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
@@ -151,6 +153,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         **openapi_webhooks.openapi_paths(),
         **openapi_audit.openapi_paths(),
+        **openapi_privacy.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         "/openapi.json": {
