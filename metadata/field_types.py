@@ -12,6 +12,7 @@ hook third parties use.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -74,6 +75,17 @@ class FieldType:
     default_when_absent: ClassVar[Any] = None
     #: May be an object's ``name_field``, the text that names its records.
     usable_as_name: ClassVar[bool] = False
+    #: What erasing a person's data (trellis.records.privacy) does with values of this type:
+    #: ``"email"``, an email address: records about a person are found by it, and it is
+    #: blanked wherever it is theirs; ``"personal"``: blanked on the person's own record;
+    #: None: kept (a number, a picklist or a lookup describes a record, not who it is).
+    personal_data: ClassVar[str | None] = None
+
+    def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
+        """The value that replaces a person's in a field that may not be blank (a required
+        field, the record's name) of record ``record_id``; None when the type has none, so
+        such a field cannot be erased. Unique fields need a value of their own per record."""
+        return None
 
     def sequence_start(self, field: dict[str, Any]) -> int:
         """The first number a ``sequence`` field gives (the definition's ``start``, or 1)."""

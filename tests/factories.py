@@ -115,3 +115,105 @@ def records_by_object(app: Flask, tenant: TenantFixture) -> dict[str, list[dict[
     for row in rows:
         grouped.setdefault(row.api_name, []).append({"id": str(row.id), **row.data})
     return grouped
+
+
+# A small CRM for the privacy tests: a person's own record (a Contact), records that share
+# their email address (a Lead, an Account's billing address) and records that point at
+# them (an Opportunity, a Task).
+PRIVACY_OBJECTS = (
+    {
+        "api_name": "Account",
+        "label": "Account",
+        "fields": [
+            {"api_name": "Name", "type": "text", "required": True},
+            {"api_name": "BillingEmail", "type": "email"},
+        ],
+    },
+    {
+        "api_name": "Contact",
+        "label": "Contact",
+        "fields": [
+            {"api_name": "Name", "type": "text", "required": True},
+            {"api_name": "FirstName", "type": "text"},
+            {"api_name": "Email", "type": "email", "unique": True},
+            {"api_name": "Phone", "type": "phone"},
+            {"api_name": "Birthdate", "type": "date"},
+            {"api_name": "Notes", "type": "long_text"},
+            {"api_name": "LeadSource", "type": "picklist", "values": ["Web", "Referral"]},
+            {"api_name": "Score", "type": "number", "scale": 0},
+            {"api_name": "Account", "type": "lookup", "target": "Account"},
+        ],
+    },
+    {
+        "api_name": "Lead",
+        "label": "Lead",
+        "fields": [
+            {"api_name": "Name", "type": "text", "required": True},
+            {"api_name": "Email", "type": "email", "required": True},
+        ],
+    },
+    {
+        "api_name": "Opportunity",
+        "label": "Opportunity",
+        "fields": [
+            {"api_name": "Name", "type": "text", "required": True},
+            {"api_name": "Amount", "type": "currency"},
+            {"api_name": "Contact", "type": "lookup", "target": "Contact", "on_delete": "set_null"},
+        ],
+    },
+    {
+        "api_name": "Task",
+        "label": "Task",
+        "fields": [
+            {"api_name": "Subject", "type": "text", "required": True},
+            {"api_name": "Contact", "type": "lookup", "target": "Contact", "on_delete": "cascade"},
+        ],
+    },
+)
+PERSON_EMAIL = "Jane.Doe@Example.com"
+
+
+def setup_people(tenant: TenantFixture) -> dict[str, str]:
+    """The privacy CRM with Jane Doe's records and some that are not hers, by name."""
+    for definition in PRIVACY_OBJECTS:
+        response = tenant.api("POST", "/api/v1/meta/objects", json=definition)
+        assert response.status_code == 201, response.get_json()
+
+    def create(obj: str, **values: Any) -> str:
+        response = tenant.api("POST", f"/api/v1/objects/{obj}/records", json=values)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    ids = {"acme": create("Account", Name="Acme", BillingEmail="JANE.DOE@EXAMPLE.COM")}
+    ids["jane"] = create(
+        "Contact",
+        Name="Jane Doe",
+        FirstName="Jane",
+        Email=PERSON_EMAIL,
+        Phone="+1 555 0100",
+        Birthdate="1990-04-01",
+        Notes="Met at the trade fair",
+        LeadSource="Web",
+        Score=42,
+        Account=ids["acme"],
+    )
+    # Her history holds an older phone number and note.
+    changed = tenant.api(
+        "PATCH",
+        f"/api/v1/objects/Contact/records/{ids['jane']}",
+        json={"Phone": "+1 555 0199", "Notes": "Prefers mornings"},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    ids["bob"] = create("Contact", Name="Bob Roe", Email="bob@example.com", Account=ids["acme"])
+    ids["lead"] = create("Lead", Name="J. Doe", Email="jane.doe@example.com")
+    ids["binned_lead"] = create("Lead", Name="Doe, J.", Email="jane.doe@EXAMPLE.com")
+    assert (
+        tenant.api("DELETE", f"/api/v1/objects/Lead/records/{ids['binned_lead']}").status_code
+        == 204
+    )
+    ids["similar_lead"] = create("Lead", Name="Janet", Email="jane.doe@example.co")
+    ids["longer_lead"] = create("Lead", Name="Xavier", Email="xjane.doe@example.com")
+    ids["deal"] = create("Opportunity", Name="Fair deal", Amount=500, Contact=ids["jane"])
+    ids["other_deal"] = create("Opportunity", Name="Other deal", Contact=ids["bob"])
+    ids["task"] = create("Task", Subject="Follow-up call", Contact=ids["jane"])
+    return ids

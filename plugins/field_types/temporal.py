@@ -68,6 +68,8 @@ class DateType(TemporalType):
     name = "date"
     sql_type = "date"
     schema_format = "date"
+    # On a person's record a date is as likely as not their birthday.
+    personal_data = "personal"
 
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
         if value is None:

@@ -9,6 +9,7 @@ and a ``prepare`` step.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -38,6 +39,11 @@ PHONE_PATTERN = (
     r"(?: *(?:[xX]|[eE][xX][tT]\.?) *[0-9]{1,10})?"
 )
 
+#: What an erased person's text becomes where a field may not be blank (a name, say).
+ANONYMISED = "Anonymised"
+#: The domain of placeholder addresses: ``.invalid`` never resolves (RFC 2606).
+ANONYMISED_DOMAIN = "anonymised.invalid"
+
 _PORT = "(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 
 #: http or https, a host name (or bracketed IP v6 address), an optional port up
@@ -65,6 +71,7 @@ class TextLikeType(BuiltinFieldType):
     expected: ClassVar[str] = "text"
 
     operators = TEXT_OPERATORS
+    personal_data = "personal"
     properties: ClassVar[dict[str, Any]] = {
         "max_length": {
             "type": "integer",
@@ -116,6 +123,11 @@ class TextLikeType(BuiltinFieldType):
 
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:
         return self.normalizer(field)(value)
+
+    def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
+        """ "Anonymised" (with the record's id where values are unique), within the length."""
+        text = f"{ANONYMISED} {record_id.hex}" if field.get("unique") else ANONYMISED
+        return text[: self.max_length(field)]
 
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> str:
         """The trimmed text, unchecked: ``contains`` and ``startswith`` take fragments
@@ -185,6 +197,11 @@ class EmailType(TextLikeType):
     invalid_message = "Enter a valid email address, e.g. name@example.com."
     schema_format = "email"
     expected = "an email address"
+    personal_data = "email"
+
+    def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
+        """An address of the record's own that can never receive mail."""
+        return f"anonymised-{record_id.hex}@{ANONYMISED_DOMAIN}"
 
 
 class PhoneType(TextLikeType):
@@ -200,6 +217,11 @@ class PhoneType(TextLikeType):
     )
     expected = "a phone number"
 
+    def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
+        """Zeros, nobody's number (digits of the record's id after them where values are
+        unique)."""
+        return f"000 {record_id.int % 10**12:012d}" if field.get("unique") else "000"
+
 
 class UrlType(TextLikeType):
     """A web address; only http and https, so a stored link can never run script."""
@@ -213,6 +235,9 @@ class UrlType(TextLikeType):
     )
     schema_format = "uri"
     expected = "a web address"
+
+    def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
+        return f"https://{ANONYMISED_DOMAIN}/{record_id.hex}"
 
 
 TEXT_TYPES = (TextType, LongTextType, RichTextType, EmailType, PhoneType, UrlType)

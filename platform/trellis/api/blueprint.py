@@ -16,6 +16,7 @@ from trellis.api import (
     meta_packages,
     mfa,
     openapi,
+    privacy,
     record_shares,
     records,
     tenant_security,
@@ -40,6 +41,7 @@ def create_blueprint() -> Blueprint:
     meta_packages.register(blueprint)
     meta_automations.register(blueprint)
     records.register(blueprint)
+    privacy.register(blueprint)
     record_shares.register(blueprint)
     access.register(blueprint)
     automation_runs.register(blueprint)

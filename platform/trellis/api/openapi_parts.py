@@ -12,6 +12,7 @@ from trellis.api import (
     openapi_audit,
     openapi_automations,
     openapi_mfa,
+    openapi_privacy,
     openapi_webhooks,
 )
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
@@ -75,6 +76,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
         **openapi_access.openapi_schemas(),
+        **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
@@ -158,6 +160,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         **openapi_webhooks.openapi_paths(),
         **openapi_audit.openapi_paths(),
         **openapi_access.openapi_paths(),
+        **openapi_privacy.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         "/openapi.json": {

@@ -12,6 +12,7 @@ import click
 
 from trellis.cli.base import TrellisGroup, app_state, tenant_transaction
 from trellis.cli.identity import tenant_group, token_group, user_group
+from trellis.cli.privacy import privacy_group
 from trellis.cli.serving import beat, demo, serve, worker
 from trellis.config import SETTINGS
 from trellis.plugins_manager import build_plugin_manager
@@ -20,7 +21,7 @@ cli = TrellisGroup("trellis", help="Trellis: a low-code CRM platform.")
 click.version_option(
     package_name="trellis-crm", prog_name="trellis-crm", message="%(prog)s %(version)s"
 )(cli)
-for command in (tenant_group, user_group, token_group, serve, demo, worker, beat):
+for command in (tenant_group, user_group, token_group, privacy_group, serve, demo, worker, beat):
     cli.add_command(command)
 
 

@@ -222,14 +222,21 @@ class RecordService:
         return [SavedRecord(saved[row["id"]]) for row in new]
 
     def update(
-        self, record_id: Any, values: Any, *, expected_version: int | None = None
+        self,
+        record_id: Any,
+        values: Any,
+        *,
+        expected_version: int | None = None,
+        erasure: bool = False,
     ) -> SavedRecord:
+        """Change a live record. An ``erasure`` of a person's data (trellis.records.privacy)
+        also changes read-only fields and records in the recycle bin: no copy may stay."""
         self.access.rights.require(self.obj.api_name, "edit")
-        current = self._row(record_id, for_update=True, permission="edit")
+        current = self._row(record_id, include_deleted=erasure, for_update=True, permission="edit")
         check_version(current, expected_version)
         prior = current.data
         changed, system = normalize_values(
-            self.obj, values, prior=prior, system_actor=self.actor.user_id is None
+            self.obj, values, prior=prior, system_actor=erasure or self.actor.user_id is None
         )
         self.access.check_field_edits(
             self.obj, [name for name in changed if changed[name] != prior.get(name)]
@@ -252,7 +259,7 @@ class RecordService:
             self._row(current.id, permission="delete")
             updates["owner_id"] = valid_owner(self.connection, self.actor, system["owner_id"])
         if not changes and not updates:
-            return self.get(current.id)
+            return self.get(current.id, include_deleted=erasure)
         new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
         tenant_id = self.actor.tenant_id
         check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
