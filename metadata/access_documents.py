@@ -152,6 +152,14 @@ class AccessMetadata:
             target[definition["api_name"].lower()] = definition
         return cls(roles, sets)
 
+    def system_rights(self, permission_sets: Iterable[str]) -> frozenset[str]:
+        """The system rights (manage metadata, export, …) these permission sets grant."""
+        return frozenset(
+            right
+            for name in permission_sets
+            for right in self.permission_sets.get(name.lower(), {}).get("system", ())
+        )
+
     def role(self, name: str) -> dict[str, Any] | None:
         return self.roles.get(name.lower())
 

@@ -32,7 +32,7 @@ CHOICE_KEY_ORDER = ("value", "label", "active")
 
 def export_package(service: MetadataService) -> dict[str, Any]:
     """Every object of the tenant as stored, minus hidden fields and server-only keys."""
-    service.actor.require_admin()
+    service.actor.require_right("export")
     schema = service.schema()
     objects = sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
     return {

@@ -43,7 +43,7 @@ def import_package(
     a secret is never silently replaced or wiped. It runs in a SAVEPOINT, so any error
     imports nothing and a dry run is the real import, rolled back.
     """
-    service.actor.require_admin()
+    service.actor.require_right("import")
     check_document(package)
     definitions = package_objects(package)
     connection = service.connection

@@ -29,10 +29,18 @@ Change = tuple[uuid.UUID, dict | None, dict | None]
 class MetadataService:
     """Reads and writes one tenant's metadata inside the caller's transaction."""
 
-    def __init__(self, connection: Connection, actor: Actor, cache: MetadataCache) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        actor: Actor,
+        cache: MetadataCache,
+        right: str = "manage_metadata",
+    ) -> None:
         self.connection = connection
         self.actor = actor
         self.cache = cache
+        # The system right its changes need: automations are changed with their own.
+        self.right = right
         self.registry: FieldTypeRegistry = cache.registry
 
     # -- reading -------------------------------------------------------------------------
@@ -63,7 +71,7 @@ class MetadataService:
 
     # -- writing -------------------------------------------------------------------------
     def create_object(self, definition: Any, *, message: str = "") -> ObjectSchema:
-        self.actor.require_admin()
+        self.actor.require_right(self.right)
         self._lock()
         schema = self.schema()
         definition = keep_secrets(schema.actions, definition, None)
@@ -94,7 +102,7 @@ class MetadataService:
         self, api_name: str, definition: Any, *, force: bool = False, message: str = ""
     ) -> ObjectSchema:
         """Replace a whole definition (fields left out are hidden, not dropped)."""
-        self.actor.require_admin()
+        self.actor.require_right(self.right)
         self._lock()
         schema = self.schema()
         current = schema.object(api_name)
@@ -188,7 +196,7 @@ class MetadataService:
 
     def delete_object(self, api_name: str, *, force: bool = False) -> None:
         """Hide an object (its records stay, restorable by rolling back)."""
-        self.actor.require_admin()
+        self.actor.require_right(self.right)
         self._lock()
         schema = self.schema()
         current = schema.object(api_name)
@@ -225,7 +233,7 @@ class MetadataService:
 
     def purge_field(self, api_name: str, field_name: str) -> int:
         """Erase a deleted field's values from every record and drop it from the definition."""
-        self.actor.require_admin()
+        self.actor.require_right(self.right)
         self._lock()
         current = self.get_object(api_name)
         field = next(
@@ -264,7 +272,7 @@ class MetadataService:
 
     def rollback(self, revision: int, *, message: str = "") -> int:
         """Restore every object as it was at ``revision``, as a new revision."""
-        self.actor.require_admin()
+        self.actor.require_right(self.right)
         self._lock()
         self.revision(revision)
         later = self.connection.execute(

@@ -27,6 +27,8 @@ class Actor:
     # trellis.access turns them into rights.
     role: str | None = None
     permission_sets: tuple[str, ...] = ()
+    # The system rights those permission sets grant (resolved at authentication).
+    rights: frozenset[str] = frozenset()
     token_id: uuid.UUID | None = None
     # None: not a token, so the user's roles alone decide.
     scopes: tuple[str, ...] | None = None
@@ -50,6 +52,18 @@ class Actor:
     def require_admin(self) -> None:
         if not self.is_admin:
             raise Forbidden("This needs an administrator.")
+
+    def has_right(self, right: str) -> bool:
+        """A system right (``manage_metadata``, ``view_audit``…): administrators hold every
+        one; a token needs the admin scope to use any but ``api``."""
+        held = ADMIN_ROLE in self.roles or right in self.rights
+        return held and (right == "api" or self.has_scope("admin"))
+
+    def require_right(self, right: str) -> None:
+        if not self.has_right(right):
+            raise Forbidden(
+                f"This needs the {right.replace('_', ' ')} right.", code="no_system_right"
+            )
 
     def require_scope(self, scope: str) -> None:
         if not self.has_scope(scope):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from access_helpers import Member, create, member, recompute, roles, sharing
+from access_helpers import Member, create, member, roles, sharing
 from conftest import TenantFixture
 from helpers import assert_envelope
 
@@ -211,6 +211,7 @@ def test_criteria_rule_and_groups_grant_read_write_but_never_delete(
             "api_name": "deleter",
             "label": "Deleter",
             "all_objects": {"read": True, "edit": True, "delete": True},
+            "system": ["api"],
         },
     )
     tenant.api(
@@ -302,6 +303,7 @@ def test_field_level_security_hides_and_refuses(
             "api_name": "no_amount",
             "label": "No amount",
             "all_objects": {"read": True, "create": True, "edit": True},
+            "system": ["api"],
             "fields": {
                 "Account.Amount": {"read": False},
                 "Account.Name": {"read": True, "edit": False},
@@ -332,7 +334,7 @@ def test_field_level_security_hides_and_refuses(
 
 
 def test_object_rights_view_all_and_read_only(tenant: TenantFixture, org: dict) -> None:
-    people, accounts = org["people"], org["accounts"]
+    accounts = org["accounts"]
     reader = member(tenant, "reader", permission_sets=["read_only"])
     assert_envelope(
         reader.api("POST", "/api/v1/objects/Account/records", json={"Name": "x"}),
@@ -346,6 +348,7 @@ def test_object_rights_view_all_and_read_only(tenant: TenantFixture, org: dict) 
             "api_name": "auditor",
             "label": "Auditor",
             "objects": {"Account": {"view_all": True}},
+            "system": ["api"],
         },
     )
     auditor = member(tenant, "auditor", permission_sets=["auditor"])

@@ -47,7 +47,7 @@ def assign(
     changes: dict[str, Any],
 ) -> sa.Row[Any]:
     """Set any of ``role``, ``permission_sets`` and ``manager_id`` of a user."""
-    actor.require_admin()
+    actor.require_right("manage_users")
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     if "role" in changes:

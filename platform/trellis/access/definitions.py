@@ -54,7 +54,7 @@ class AccessDefinitions:
     def save(self, kind: str, name: str | None, document: Any) -> dict[str, Any]:
         """Create (``name`` None) or replace the document named ``name``."""
         assert kind in KINDS
-        self.actor.require_admin()
+        self.actor.require_right("manage_users")
         self.metadata._lock()
         schema = self.schema()
         if name is not None and isinstance(document, dict):
@@ -104,7 +104,7 @@ class AccessDefinitions:
         return dict(document)
 
     def delete(self, kind: str, name: str) -> None:
-        self.actor.require_admin()
+        self.actor.require_right("manage_users")
         self.metadata._lock()
         row = self._row(kind, name)
         if row is None:

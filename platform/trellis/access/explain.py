@@ -32,7 +32,7 @@ def explain(
     obj: ObjectSchema,
     record_id: uuid.UUID,
 ) -> dict[str, Any]:
-    actor.require_admin()
+    actor.require_right("manage_users")
     user = connection.execute(sa.select(users).where(users.c.id == user_id)).first()
     if user is None:
         raise NotFound(f"No user {user_id}.")

@@ -34,7 +34,7 @@ from trellis.access.rights import Rights
 from trellis.actor import Actor
 from trellis.errors import Forbidden
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.metadata.statements import Statement, StatementKey
+from trellis.metadata.statements import Statement, StatementCache, StatementKey
 
 OPERATIONS = ("read", "edit", "delete")
 LEVELS = {"read": 1, "edit": 2}
@@ -139,6 +139,27 @@ class Access:
             f"AND {parent_alias}.deleted_at IS NULL "
             f"AND {parent_alias}.id = ({alias}.data->>'{lookup.api_name}')::uuid "
             f"AND {inner})"
+        )
+
+    def visible_schema(self) -> TenantSchema:
+        """The metadata as this actor may know it, for documents that describe it (the
+        OpenAPI document): only objects they may read, without the fields field-level
+        security hides. Its statements are its own: nothing built for the whole schema
+        is shared with it."""
+        if self.everything:
+            return self.schema
+        objects = {}
+        for key, obj in self.schema.objects.items():
+            if not self.rights.has(obj.api_name, "read"):
+                continue
+            hidden = self.unreadable_fields(obj)
+            if hidden:
+                fields = {name: f for name, f in obj.fields.items() if name not in hidden}
+                lower = {name.lower(): name for name in fields}
+                obj = dataclasses.replace(obj, fields=fields, _by_lower=lower)
+            objects[key] = obj
+        return dataclasses.replace(
+            self.schema, objects=objects, statements=StatementCache(), _formulas=None
         )
 
     def unreadable_fields(self, obj: ObjectSchema) -> frozenset[str]:

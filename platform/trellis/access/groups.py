@@ -64,7 +64,7 @@ def save_group(
     body: Any,
 ) -> dict[str, Any]:
     """Create (``name`` None) or replace a group and its members."""
-    actor.require_admin()
+    actor.require_right("manage_users")
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object.")
     api_name = str(body.get("api_name", name) or "")
@@ -140,7 +140,7 @@ def _store_group(
 
 
 def delete_group(connection: Connection, actor: Actor, schema: TenantSchema, name: str) -> None:
-    actor.require_admin()
+    actor.require_right("manage_users")
     row = find_group(connection, name)
     using = [
         f"{obj.api_name}.{rule['name']}"

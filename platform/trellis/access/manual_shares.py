@@ -87,7 +87,8 @@ def add_share(
 ) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationError("Send a JSON object.")
-    level = LEVELS.get(body.get("access", "read"))
+    access = body.get("access", "read")
+    level = LEVELS.get(access) if isinstance(access, str) else None
     if level is None:
         raise ValidationError("Unknown access.", fields={"access": "read or read_write."})
     principal = principal_from(connection, schema, body)

@@ -16,12 +16,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from trellis.access.sharing import (
-    clear_rule_shares,
-    fingerprint,
-    rule_insert,
-    sharing_rules,
-)
+from trellis.access.sharing import fingerprint, sharing_rules, sync_rule_shares
 from trellis.access.tables import share_recomputes
 from trellis.db import Database
 from trellis.identity.tables import tenants
@@ -157,11 +152,7 @@ def _run(
             if not ids:
                 _finish(connection, job_id, "done")
                 return
-            clear_rule_shares(connection, tenant_id, obj.id, ids)
-            written = sum(
-                connection.execute(rule_insert(schema, obj, tenant_id, rule), {"ids": ids}).rowcount
-                for rule in sharing_rules(obj)
-            )
+            written = sync_rule_shares(connection, tenant_id, schema, obj, ids, recomputing=True)
             connection.execute(
                 share_recomputes.update()
                 .where(share_recomputes.c.id == job_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from trellis.actor import Actor
 from trellis.errors import Forbidden
-from trellis.metadata.access_documents import SYSTEM_RIGHTS, AccessMetadata
+from trellis.metadata.access_documents import AccessMetadata
 
 
 @dataclasses.dataclass
@@ -30,12 +30,6 @@ class Rights:
             return cls(True, ())
         found = (access.permission_sets.get(name.lower()) for name in actor.permission_sets)
         return cls(False, tuple(each for each in found if each is not None))
-
-    @property
-    def system(self) -> frozenset[str]:
-        if self.everything:
-            return frozenset(SYSTEM_RIGHTS)
-        return frozenset(right for each in self.sets for right in each.get("system", ()))
 
     def on_object(self, object_name: str) -> frozenset[str]:
         """The object rights (read, create, edit, delete, view_all, modify_all) held."""
@@ -77,12 +71,6 @@ class Rights:
             raise Forbidden(
                 f"You may not {right.replace('_', ' ')} {label or object_name} records.",
                 code="no_object_right",
-            )
-
-    def require_system(self, right: str) -> None:
-        if right not in self.system:
-            raise Forbidden(
-                f"This needs the {right.replace('_', ' ')} right.", code="no_system_right"
             )
 
 

@@ -92,20 +92,30 @@ def sync_rule_shares(
     schema: TenantSchema,
     obj: ObjectSchema,
     record_ids: Sequence[uuid.UUID],
+    *,
+    recomputing: bool = False,
 ) -> int:
-    """Replace the rule shares of ``record_ids`` with what the rules give them now; the
-    number of shares written. An object without rules costs nothing."""
+    """Replace the rule shares of ``record_ids`` with what the rules give them now. A
+    write to an object without rules costs nothing; a recomputation also clears the
+    shares of rules since removed, and returns how many shares the records now have."""
     rules = sharing_rules(obj)
-    if not rules or not record_ids:
+    if not record_ids or not (rules or recomputing):
         return 0
     ids = list(record_ids)
     clear_rule_shares(connection, tenant_id, obj.id, ids)
-    written = 0
     for rule in rules:
-        written += connection.execute(
-            rule_insert(schema, obj, tenant_id, rule), {"ids": ids}
-        ).rowcount
-    return written
+        connection.execute(rule_insert(schema, obj, tenant_id, rule), {"ids": ids})
+    if not recomputing:
+        return 0
+    return int(
+        connection.execute(
+            sa.select(sa.func.count()).where(
+                record_shares.c.tenant_id == tenant_id,
+                record_shares.c.record_id == sa.any_(sa.literal(ids, ARRAY(UUID(as_uuid=True)))),
+                record_shares.c.cause.startswith(RULE_CAUSE),
+            )
+        ).scalar_one()
+    )
 
 
 def clear_rule_shares(

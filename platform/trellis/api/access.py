@@ -44,13 +44,13 @@ def _definitions(connection: Any, actor: Any) -> AccessDefinitions:
 
 def list_documents(kind: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify({"data": _definitions(connection, actor).list(KIND_PATHS[kind])})
 
 
 def get_document(kind: str, name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify(_definitions(connection, actor).get(KIND_PATHS[kind], name))
 
 
@@ -103,7 +103,7 @@ def _job(row: Any) -> dict[str, Any]:
 
 def list_sharing() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         schema = metadata_service(connection, actor).schema()
         objects = sorted(schema.objects.values(), key=lambda o: o.api_name.lower())
         return jsonify({"data": [_sharing(connection, obj) for obj in objects]})
@@ -111,7 +111,7 @@ def list_sharing() -> ResponseReturnValue:
 
 def get_sharing(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         obj = metadata_service(connection, actor).get_object(api_name)
         return jsonify(_sharing(connection, obj))
 
@@ -133,13 +133,13 @@ def replace_sharing(api_name: str) -> ResponseReturnValue:
 
 def list_groups_view() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify({"data": list_groups(connection)})
 
 
 def get_group(name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify(group_json(connection, find_group(connection, name)))
 
 
@@ -166,7 +166,7 @@ def _user_id(raw: str) -> uuid.UUID:
 
 def list_users_view() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify({"data": [user_json(row) for row in list_users(connection)]})
 
 
@@ -197,13 +197,13 @@ def update_user_view(user_id: str) -> ResponseReturnValue:
 
 def get_user_view(user_id: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         return jsonify(user_json(get_user(connection, _user_id(user_id))))
 
 
 def list_recomputes() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         rows = connection.execute(
             sa.select(share_recomputes).order_by(share_recomputes.c.id.desc()).limit(100)
         )
@@ -215,7 +215,7 @@ def explain_view() -> ResponseReturnValue:
     if missing:
         raise BadRequest(f"Give {', '.join(missing)}.", fields=dict.fromkeys(missing, "Required."))
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_users")
         schema = metadata_service(connection, actor).schema()
         obj = schema.object(request.args["object"])
         try:

@@ -55,7 +55,7 @@ def _filters() -> dict[str, Any]:
 
 
 def list_audit() -> ResponseReturnValue:
-    require_actor().require_admin()
+    require_actor().require_right("view_audit")
     output = request.args.get("format", "json")
     if output not in {"json", "csv"}:
         raise BadRequest("format must be json or csv.", fields={"format": "json or csv"})

@@ -39,6 +39,7 @@ def run_json(row: Any) -> dict[str, Any]:
         "finished_at": row.finished_at.isoformat() if row.finished_at else None,
         "duration_ms": row.duration_ms,
         "resume_at": row.resume_at.isoformat() if row.resume_at else None,
+        "run_as": row.run_as,
     }
 
 
@@ -99,7 +100,7 @@ def get_run(run_id: int) -> ResponseReturnValue:
 def replay_run(run_id: int) -> ResponseReturnValue:
     """Queue a dead or failed run again; actions already done are not repeated."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         row = connection.execute(
             sa.select(automation_runs).where(automation_runs.c.id == run_id).with_for_update()
         ).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask
 from flask import Blueprint, Response
 
+from trellis.access.tasks import RECOMPUTE_TASK
 from trellis.api import (
     access,
     audit,
@@ -23,10 +24,12 @@ from trellis.api import (
     tokens,
     webhooks,
 )
-from trellis.api.context import schedule_event_dispatch
+from trellis.api.context import nudge_worker, schedule_event_dispatch
 from trellis.api.request import refuse_unstorable_parameters
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Changes that may queue a share recomputation (trellis.access.recompute).
+RECOMPUTING_PATHS = ("/api/v1/meta/", "/api/v1/groups", "/api/v1/users")
 
 
 def create_blueprint() -> Blueprint:
@@ -60,6 +63,14 @@ def create_blueprint() -> Blueprint:
             and flask.request.path.startswith("/api/v1/objects/")
         ):
             schedule_event_dispatch()
+        if (
+            flask.request.method in WRITE_METHODS
+            and response.status_code < 400
+            and flask.request.path.startswith(RECOMPUTING_PATHS)
+        ):
+            # Sharing rules, roles, groups or a user's role changed: recompute shares now
+            # rather than at the next beat.
+            nudge_worker(RECOMPUTE_TASK)
         return response
 
     return blueprint

@@ -29,8 +29,10 @@ def tenant_transaction() -> Iterator[tuple[Connection, Actor]]:
         yield connection, actor
 
 
-def metadata_service(connection: Connection, actor: Actor) -> MetadataService:
-    return MetadataService(connection, actor, get_state().metadata_cache)
+def metadata_service(
+    connection: Connection, actor: Actor, right: str = "manage_metadata"
+) -> MetadataService:
+    return MetadataService(connection, actor, get_state().metadata_cache, right)
 
 
 def flag(name: str) -> bool:

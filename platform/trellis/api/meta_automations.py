@@ -7,10 +7,11 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
+from trellis.actor import Actor
 from trellis.api.context import metadata_service, tenant_transaction
 from trellis.api.request import json_body
 from trellis.automation.cycles import cycle_warnings
-from trellis.errors import Conflict, NotFound, ValidationError
+from trellis.errors import Conflict, Forbidden, NotFound, ValidationError
 from trellis.metadata.secrets import redact_automation
 from trellis.metadata.service import MetadataService
 
@@ -56,11 +57,24 @@ def _save(
 
 def list_automations() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        service = metadata_service(connection, actor)
+        service = metadata_service(connection, actor, "manage_automations")
         found = sorted(
             _all(service), key=lambda item: (item[1].get("order", 0), item[1]["api_name"])
         )
         return jsonify({"data": [_json(service, name, a) for name, a in found]})
+
+
+def _owned_by_author(definition: dict[str, Any], actor: Actor) -> None:
+    """An automation that runs as its owner is owned by whoever saves it, unless an
+    administrator names another user: no one lends themselves another's rights."""
+    if definition.get("run_as") != "owner":
+        return
+    definition.setdefault("owner_id", str(actor.user_id) if actor.user_id else None)
+    if not actor.is_admin and definition["owner_id"] != str(actor.user_id):
+        raise Forbidden(
+            "Only an administrator can make an automation run as someone else.",
+            fields={"owner_id": "Leave it out: the automation runs as you."},
+        )
 
 
 def create_automation() -> ResponseReturnValue:
@@ -69,7 +83,8 @@ def create_automation() -> ResponseReturnValue:
         raise ValidationError("Name the automation's object.", fields={"object": "Required."})
     definition = {key: value for key, value in body.items() if key != "object"}
     with tenant_transaction() as (connection, actor):
-        service = metadata_service(connection, actor)
+        _owned_by_author(definition, actor)
+        service = metadata_service(connection, actor, "manage_automations")
         if any(
             a["api_name"].lower() == str(definition.get("api_name", "")).lower()
             for _, a in _all(service)
@@ -90,7 +105,7 @@ def create_automation() -> ResponseReturnValue:
 
 def get_automation(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        service = metadata_service(connection, actor)
+        service = metadata_service(connection, actor, "manage_automations")
         return jsonify(_json(service, *_find(service, api_name)))
 
 
@@ -98,7 +113,8 @@ def replace_automation(api_name: str) -> ResponseReturnValue:
     body = json_body()
     definition = {key: value for key, value in body.items() if key != "object"}
     with tenant_transaction() as (connection, actor):
-        service = metadata_service(connection, actor)
+        _owned_by_author(definition, actor)
+        service = metadata_service(connection, actor, "manage_automations")
         object_name, current = _find(service, api_name)
         if (
             body.get("object", object_name).lower() != object_name.lower()
@@ -116,7 +132,7 @@ def replace_automation(api_name: str) -> ResponseReturnValue:
 
 def delete_automation(api_name: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        service = metadata_service(connection, actor)
+        service = metadata_service(connection, actor, "manage_automations")
         object_name, current = _find(service, api_name)
         automations = [
             a for a in service.get_object(object_name).definition["automations"] if a is not current

@@ -49,7 +49,7 @@ def export_view() -> ResponseReturnValue:
 
 def import_view() -> ResponseReturnValue:
     # Refuse non-administrators before reading a possibly large body.
-    require_actor().require_admin()
+    require_actor().require_right("import")
     dry_run, force = flag("dry_run"), flag("force")
     package = _package_body()
     with tenant_transaction() as (connection, actor):

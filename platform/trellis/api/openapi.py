@@ -19,6 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
 from trellis.api.openapi_list_parameters import filter_columns
@@ -52,7 +53,9 @@ from trellis.state import get_state
 def build_document(
     schema: TenantSchema, registry: FieldTypeRegistry, actor: Actor
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of one tenant's API at its current metadata revision."""
+    """The OpenAPI 3.1 document of one tenant's API at its current metadata revision, as
+    ``actor`` may use it: objects they cannot read and fields hidden from them are absent."""
+    schema = Access.of(actor, schema).visible_schema()
     schemas, paths = static_schemas(registry), static_paths()
     names = component_names(schema, set(schemas))
     columns = {

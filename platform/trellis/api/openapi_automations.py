@@ -96,10 +96,14 @@ def run_schema() -> dict[str, Any]:
         "finished_at": OPTIONAL_MOMENT,
         "duration_ms": {"type": ["integer", "null"], "description": "Of the last attempt."},
         "resume_at": {**OPTIONAL_MOMENT, "description": "When a waiting run continues."},
+        "run_as": {
+            **OPTIONAL_TEXT,
+            "description": "Whose rights it ran with: `system`, or `user:<email>` (its owner).",
+        },
     }
     return shape(
         run,
-        [name for name in run if name != "resume_at"],
+        [name for name in run if name not in {"resume_at", "run_as"}],
         description="One run of an after-save automation on one record change, with its log.",
     )
 

@@ -82,7 +82,7 @@ def delivery_json(row: Any) -> dict[str, Any]:
 def list_webhooks() -> ResponseReturnValue:
     """Webhook subscriptions."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         rows = connection.execute(
             sa.select(webhook_subscriptions).order_by(
                 webhook_subscriptions.c.created_at, webhook_subscriptions.c.id
@@ -96,7 +96,7 @@ def create_webhook() -> ResponseReturnValue:
     """Subscribe a URL to record events."""
     body = json_body()
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         schema = _schema(connection, actor)
         values = check_subscription(
             schema, body, current=None, allow_private=get_state().config.webhook_allow_private
@@ -117,7 +117,7 @@ def create_webhook() -> ResponseReturnValue:
 def get_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """A webhook subscription."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         row = _subscription(connection, webhook_id)
         return jsonify(subscription_json(row, _schema(connection, actor)))
 
@@ -126,7 +126,7 @@ def change_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """Change a subscription; ``active: true`` turns a disabled one on again."""
     body = json_body()
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         schema = _schema(connection, actor)
         row = _subscription(connection, webhook_id, lock=True)
         current = {
@@ -155,7 +155,7 @@ def change_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
 def delete_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """Delete a subscription and its delivery log."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         _subscription(connection, webhook_id)
         connection.execute(
             webhook_subscriptions.delete().where(webhook_subscriptions.c.id == webhook_id)
@@ -186,7 +186,7 @@ def _filtered(query: sa.Select) -> tuple[sa.Select, int]:
 def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """A subscription's deliveries, newest first."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         _subscription(connection, webhook_id)
         query, limit = _filtered(
             sa.select(webhook_deliveries)
@@ -206,7 +206,7 @@ def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:
 def get_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue:
     """One delivery."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         row = connection.execute(
             sa.select(webhook_deliveries).where(_delivery_where(webhook_id, delivery_id))
         ).first()
@@ -218,7 +218,7 @@ def get_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue
 def replay_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue:
     """Send a delivery again, with the same delivery id and body."""
     with tenant_transaction() as (connection, actor):
-        actor.require_admin()
+        actor.require_right("manage_automations")
         where = _delivery_where(webhook_id, delivery_id)
         if replay(connection, where) is None:
             status = connection.execute(

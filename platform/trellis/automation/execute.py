@@ -21,8 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from trellis.actor import Actor, system_actor
+from trellis.actor import Actor
 from trellis.automation.actions import ActionFailed, ActionStep
+from trellis.automation.run_as import run_as
 from trellis.automation.tables import automation_runs
 from trellis.automation.waits import RunSkipped, check_before_continuing, resume_time
 from trellis.config import Config
@@ -62,12 +63,27 @@ def execute_run(
                 started_at=sa.func.coalesce(automation_runs.c.started_at, sa.func.now()),
             )
         )
-        automation = _automation(cache.get(connection, tenant_id), run)
-    actor = system_actor(tenant_id, run.slug)
+        schema = cache.get(connection, tenant_id)
+        automation = _automation(schema, run)
+        runs_as = run_as(
+            connection,
+            tenant_id,
+            run.slug,
+            automation,
+            schema.access,
+        )
+        connection.execute(
+            automation_runs.update()
+            .where(automation_runs.c.id == run_id)
+            .values(run_as=runs_as.label)
+        )
+    actor = runs_as.actor
     started = time.perf_counter()
     try:
         if automation is None:
             raise ActionFailed(f"Automation {run.automation} no longer exists.")
+        if runs_as.problem:
+            raise ActionFailed(runs_as.problem)
         actions = automation["actions"]
         for index, action in enumerate(actions):
             if index in run.actions_done:

@@ -32,6 +32,7 @@ automation_runs = sa.Table(
     sa.Column("execution_key", sa.Text),  # unique: scheduled tick or manual request
     sa.Column("resume_at", _timestamp),  # when a waiting run continues
     sa.Column("queued_at", _timestamp, server_default=sa.text("now()")),
+    sa.Column("run_as", sa.Text),  # system, or user:<email> for an owner's automation
 )
 
 automation_schedules = sa.Table(

@@ -16,12 +16,14 @@ import secrets
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.engine import Connection
 
 from trellis import request_transaction
 from trellis.actor import Actor
 from trellis.errors import Forbidden, Unauthorized, wants_json
 from trellis.identity.sessions import CookieSessions, cookie_session_ids, lookup_session
 from trellis.identity.tokens import lookup_token, token_tenant
+from trellis.identity.users import with_system_rights
 from trellis.state import get_state
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -79,7 +81,8 @@ def _load_actor() -> None:
         tenant_id = token_tenant(token) if scheme.lower() == "bearer" else None
         g.auth_method = "token" if scheme.lower() == "bearer" and token else None
         if tenant_id is not None:
-            g.actor = lookup_token(request_transaction.begin(database, tenant_id), token)
+            connection = request_transaction.begin(database, tenant_id)
+            g.actor = with_rights(connection, lookup_token(connection, token))
         if g.actor is None:
             request_transaction.release(commit=False)
             g.auth_error = (
@@ -92,13 +95,30 @@ def _load_actor() -> None:
     if ids is not None:
         g.auth_method = "session"
         connection = request_transaction.begin(database, ids[1])
-        g.actor = lookup_session(connection, ids[0])
+        g.actor = with_rights(connection, lookup_session(connection, ids[0]))
         if g.actor is None:
             request_transaction.release(commit=False)
     if g.actor is None and ("sid" in session or "tid" in session):
         # Dead or malformed: forget it, so the browser stops sending it.
         session.pop("sid", None)
         session.pop("tid", None)
+
+
+def with_rights(connection: Connection, actor: Actor | None) -> Actor | None:
+    """The actor with the system rights their permission sets grant (read from the
+    tenant's metadata, which the request has cached)."""
+    if actor is None or not actor.permission_sets:
+        return actor
+    return with_system_rights(
+        actor, get_state().metadata_cache.get(connection, actor.tenant_id).access
+    )
+
+
+def require_api_right() -> None:
+    """An API token acts for its user only while their permission sets grant the API."""
+    actor = g.get("actor")
+    if g.get("auth_method") == "token" and actor is not None and not actor.has_right("api"):
+        raise Forbidden("Your permission sets do not include API access.", code="no_system_right")
 
 
 def enforce_enrolment() -> ResponseReturnValue | None:
@@ -127,6 +147,7 @@ def init_app(app: Flask) -> None:
         if request.endpoint in {"static", "health.healthz", "health.readyz", "health.metrics"}:
             return None
         _load_actor()
+        require_api_right()
         if request.method not in SAFE_METHODS:
             if g.auth_method == "token":
                 require_actor().require_scope("write")

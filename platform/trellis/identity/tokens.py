@@ -46,7 +46,7 @@ def create_token(
 ) -> tuple[str, Row]:
     """Create a token for a user; return the plaintext (shown once) and the stored row."""
     if actor.user_id != user_id:
-        actor.require_admin()
+        actor.require_right("manage_users")
     scopes = sorted(set(scopes))
     unknown = set(scopes) - set(TOKEN_SCOPES)
     if unknown or not scopes:

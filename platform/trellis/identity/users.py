@@ -3,6 +3,7 @@ administrator, and password authentication."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Iterable
@@ -20,7 +21,7 @@ from trellis.identity.passwords import (
     verify_password,
 )
 from trellis.identity.tables import api_tokens, user_sessions, users
-from trellis.metadata.access_documents import STANDARD_USER
+from trellis.metadata.access_documents import STANDARD_USER, AccessMetadata
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ROLE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -35,7 +36,7 @@ def create_user(
     display_name: str = "",
     roles: Iterable[str] = (),
 ) -> Row:
-    actor.require_admin()
+    actor.require_right("manage_users")
     email = (email or "").strip()
     roles = sorted(set(roles))
     errors: dict[str, str] = {}
@@ -89,7 +90,7 @@ def list_users(connection: Connection) -> list[Row]:
 def set_password(connection: Connection, actor: Actor, email: str, password: str) -> Row:
     """Give a user a new password and end their browser sessions (whoever knew the old
     one may be signed in); API tokens are kept, revoke them separately."""
-    actor.require_admin()
+    actor.require_right("manage_users")
     user = require_user(connection, email)
     check_password(password, "The password could not be changed.")
     connection.execute(
@@ -106,7 +107,7 @@ def deactivate_user(connection: Connection, actor: Actor, email: str) -> tuple[R
     Sign-in and both lookups already ignore inactive users; deleting the sessions and
     revoking the tokens as well keeps the token list truthful, and a user made active
     again later does not find old credentials working again."""
-    actor.require_admin()
+    actor.require_right("manage_users")
     user = require_user(connection, email)
     connection.execute(users.update().where(users.c.id == user.id).values(active=False))
     sessions = _end_sessions(connection, user.id)
@@ -154,6 +155,13 @@ ACTOR_COLUMNS = (
     users.c.role,
     users.c.permission_sets,
 )
+
+
+def with_system_rights(actor: Actor, access: AccessMetadata) -> Actor:
+    """The actor with the system rights their permission sets grant."""
+    if not actor.permission_sets:
+        return actor
+    return dataclasses.replace(actor, rights=access.system_rights(actor.permission_sets))
 
 
 def actor_for(

@@ -271,3 +271,29 @@ def storable(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return value
+
+
+def before_save(
+    context: RuleContext,
+    obj: ObjectSchema,
+    event_type: str,
+    data: dict[str, Any],
+    prior: dict[str, Any] | None,
+    system: dict[str, Any],
+) -> set[str]:
+    """Announce a record about to be saved (the record lifecycle hook): before-save
+    automations and plugins change ``data`` in place; return the fields they changed."""
+    hooks = context.schema.hooks
+    if hooks is None:
+        return set()
+    changed: set[str] = set()
+    for names in hooks.before_record_save(
+        context=context,
+        obj=obj,
+        event_type=event_type,
+        data=data,
+        prior=prior,
+        system=system,
+    ):
+        changed |= names or set()
+    return changed

@@ -27,7 +27,7 @@ from trellis.records.auto_numbers import next_auto_numbers
 from trellis.records.owners import valid_owner
 from trellis.records.reads import select_record
 from trellis.records.references import check_references, referencing_ids, sync_refs
-from trellis.records.rules import RuleContext, apply_default_formulas, enforce
+from trellis.records.rules import RuleContext, apply_default_formulas, before_save, enforce
 from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import records
 from trellis.records.uniqueness import check_unique
@@ -157,7 +157,7 @@ class RecordService:
             "created_by": self.actor.user_id,
             "updated_by": self.actor.user_id,
         }
-        self._before_save(context, "record.created", data, None, view_system)
+        before_save(context, self.obj, "record.created", data, None, view_system)
         enforce(context, self.obj, data, None, sent, view_system, required_errors(self.obj, data))
         record_id = uuid.uuid4()
         tenant_id = self.actor.tenant_id
@@ -166,31 +166,6 @@ class RecordService:
         # Last: a refused record takes no number.
         data.update(next_auto_numbers(self.connection, tenant_id, self.obj))
         return {"id": record_id, "data": data, "owner_id": owner_id}
-
-    def _before_save(
-        self,
-        context: RuleContext,
-        event_type: str,
-        data: dict[str, Any],
-        prior: dict[str, Any] | None,
-        system: dict[str, Any],
-    ) -> set[str]:
-        """Announce a record about to be saved (the record lifecycle hook): before-save
-        automations and plugins change ``data`` in place; return the fields they changed."""
-        hooks = self.schema.hooks
-        if hooks is None:
-            return set()
-        changed: set[str] = set()
-        for names in hooks.before_record_save(
-            context=context,
-            obj=self.obj,
-            event_type=event_type,
-            data=data,
-            prior=prior,
-            system=system,
-        ):
-            changed |= names or set()
-        return changed
 
     def _insert(self, new: list[dict[str, Any]]) -> list[SavedRecord]:
         """Write prepared records, their history and their events: one statement."""
@@ -245,7 +220,7 @@ class RecordService:
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
         context = RuleContext(self.connection, self.actor, self.schema)
         view_system = {"id": current.id, "owner_id": current.owner_id, "version": current.version}
-        automated = self._before_save(context, "record.updated", merged, prior, view_system)
+        automated = before_save(context, self.obj, "record.updated", merged, prior, view_system)
         required = required_errors(self.obj, merged)
         enforce(context, self.obj, merged, prior, set(changed), view_system, required)
         changes = {
@@ -264,9 +239,23 @@ class RecordService:
         tenant_id = self.actor.tenant_id
         check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
         check_unique(self.connection, tenant_id, self.obj, new_values, current.id)
+        row = self._store(current.id, prior, merged, updates)
+        if "owner_id" in updates:
+            changes["owner_id"] = [None, str(updates["owner_id"])]
+        self._log(current.id, "updated", changes, record=merged, prior=prior)
+        return SavedRecord(row)
+
+    def _store(
+        self,
+        record_id: uuid.UUID,
+        prior: dict[str, Any],
+        merged: dict[str, Any],
+        updates: dict[str, Any],
+    ) -> str:
+        """Write an update, its references and rule shares; the record's JSON."""
         row = self.connection.execute(
             records.update()
-            .where(records.c.tenant_id == self.actor.tenant_id, records.c.id == current.id)
+            .where(records.c.tenant_id == self.actor.tenant_id, records.c.id == record_id)
             .values(
                 data=merged,
                 version=records.c.version + 1,
@@ -277,12 +266,9 @@ class RecordService:
             .returning(self._json()),
             self.access.parameters,
         ).scalar_one()
-        sync_refs(self.connection, self.actor.tenant_id, self.obj, current.id, prior, merged)
-        sync_rule_shares(self.connection, self.actor.tenant_id, self.schema, self.obj, [current.id])
-        if "owner_id" in updates:
-            changes["owner_id"] = [None, str(updates["owner_id"])]
-        self._log(current.id, "updated", changes, record=merged, prior=prior)
-        return SavedRecord(row)
+        sync_refs(self.connection, self.actor.tenant_id, self.obj, record_id, prior, merged)
+        sync_rule_shares(self.connection, self.actor.tenant_id, self.schema, self.obj, [record_id])
+        return str(row)
 
     def delete(
         self,

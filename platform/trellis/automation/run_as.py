@@ -1,0 +1,50 @@
+"""Whose rights an automation's actions run with: the platform's (``run_as: system``, the
+default: every right) or its owner's (``run_as: owner``: their permission sets and
+sharing, so the automation can do no more than that user could by hand). Each run records
+which, for its log."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from trellis.actor import Actor, system_actor
+from trellis.identity.tables import users
+from trellis.identity.users import ACTOR_COLUMNS, actor_for, with_system_rights
+from trellis.metadata.access_documents import AccessMetadata
+
+
+@dataclasses.dataclass(frozen=True)
+class RunAs:
+    actor: Actor
+    label: str  # system, or user:<email>
+    problem: str | None = None  # why the run cannot start
+
+
+def run_as(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    tenant_slug: str,
+    automation: dict[str, Any] | None,
+    access: AccessMetadata,
+) -> RunAs:
+    """The actor of a run of ``automation``, with the system rights ``access`` gives an
+    owner, as authentication would."""
+    platform = system_actor(tenant_id, tenant_slug)
+    if automation is None or automation.get("run_as", "system") == "system":
+        return RunAs(platform, "system")
+    try:
+        owner_id = uuid.UUID(str(automation.get("owner_id")))
+    except ValueError:
+        return RunAs(platform, "owner", "The automation names no owner to run as.")
+    owner = connection.execute(
+        sa.select(*ACTOR_COLUMNS, users.c.active).where(users.c.id == owner_id)
+    ).first()
+    if owner is None or not owner.active:
+        return RunAs(platform, f"user:{owner_id}", "The automation's owner is not an active user.")
+    actor = with_system_rights(actor_for(owner, tenant_slug), access)
+    return RunAs(actor, f"user:{owner.email}")
