@@ -266,3 +266,14 @@ def builtin_action_names() -> frozenset[str]:
         for branch in branches
         if "const" in branch["properties"]["type"]
     )
+
+
+def keep_removed_fields(before: dict[str, Any], after: Any) -> Any:
+    """Fields left out of a replacement are hidden, never dropped with their data."""
+    if not isinstance(after, dict) or not isinstance(after.get("fields"), list):
+        return after
+    named = {str(f.get("api_name", "")).lower() for f in after["fields"] if isinstance(f, dict)}
+    missing = [
+        {**f, "deleted": True} for f in before["fields"] if f["api_name"].lower() not in named
+    ]
+    return {**after, "fields": [*after["fields"], *missing]}

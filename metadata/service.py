@@ -13,7 +13,12 @@ from sqlalchemy.engine import Connection
 from trellis.actor import Actor
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema, forget_revision
-from trellis.metadata.documents import diff_definitions, object_meta_schema, validate_object
+from trellis.metadata.documents import (
+    diff_definitions,
+    keep_removed_fields,
+    object_meta_schema,
+    validate_object,
+)
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formula_checks import check_formulas
 from trellis.metadata.indexes import plan_indexes
@@ -113,7 +118,7 @@ class MetadataService:
             )
         # Secrets are write-only: one left out (or sent back masked) keeps its stored value.
         definition = keep_secrets(schema.actions, definition, current.definition)
-        definition = self._keep_removed_fields(current.definition, definition)
+        definition = keep_removed_fields(current.definition, definition)
         definition = validate_object(
             definition, self.registry, known_objects=self._object_names(schema)
         )
@@ -321,17 +326,6 @@ class MetadataService:
     @staticmethod
     def _object_names(schema: TenantSchema) -> list[str]:
         return [obj.api_name for obj in schema.objects.values()]
-
-    @staticmethod
-    def _keep_removed_fields(before: dict[str, Any], after: Any) -> Any:
-        """Fields left out of a replacement are hidden, never dropped with their data."""
-        if not isinstance(after, dict) or not isinstance(after.get("fields"), list):
-            return after
-        named = {str(f.get("api_name", "")).lower() for f in after["fields"] if isinstance(f, dict)}
-        missing = [
-            {**f, "deleted": True} for f in before["fields"] if f["api_name"].lower() not in named
-        ]
-        return {**after, "fields": [*after["fields"], *missing]}
 
     def _check_immutable_fields(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         old = {f["api_name"].lower(): f for f in before["fields"]}

@@ -3,6 +3,7 @@ each user may see them, and automations that run as their owner."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from access_helpers import create, member
@@ -175,3 +176,55 @@ def test_the_worker_recomputes_shares_after_a_rule_change(crm: TenantFixture) ->
     )
     assert settings["recompute"]["shares"] == 1
     assert len(reader.ids("Opportunity")) == 1
+
+
+def test_a_users_webhook_sees_only_what_they_may_read(crm: TenantFixture, receiver: Any) -> None:
+    url, handler = receiver
+    crm.api("PUT", "/api/v1/meta/sharing-rules/Opportunity", json={"sharing_model": "private"})
+    permission_set(
+        crm,
+        "integrator",
+        all_objects={"read": True, "create": True, "edit": True},
+        fields={"Opportunity.Amount": {"read": False}},
+        system=["api", "manage_automations"],
+    )
+    integrator = member(crm, "integrator", permission_sets=["integrator"])
+    response = integrator.api(
+        "POST",
+        "/api/v1/webhooks",
+        json={"url": url, "secret": "a secret of length", "objects": ["Opportunity"]},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    create(crm, "Opportunity", Name="Theirs", Amount=10, owner_id=str(integrator.id))
+    create(crm, "Opportunity", Name="Hidden", Amount=20)  # the admin's: out of reach
+    create(crm, "Opportunity", Name="Also theirs", Amount=30, owner_id=str(integrator.id))
+    # Events are dispatched in order: once the last one arrived, the hidden one was decided.
+    wait_for(lambda: any(b"Also theirs" in delivery["body"] for delivery in handler.deliveries))
+    bodies = [json.loads(delivery["body"]) for delivery in handler.deliveries]
+    assert sorted(body["record"]["Name"] for body in bodies) == ["Also theirs", "Theirs"]
+    assert all("Amount" not in body["record"] for body in bodies)
+
+
+def test_bulk_deletes_are_audited_and_refused_deletes_change_nothing(
+    tenant: TenantFixture,
+) -> None:
+    assert tenant.api("POST", "/api/v1/meta/objects", json=ACCOUNT).status_code == 201
+    ids = [create(tenant, "Account", Name=f"A{n}") for n in range(3)]
+    standard = member(tenant, "standard")
+    refused = standard.api(
+        "POST",
+        "/api/v1/objects/Account/bulk",
+        json={"operation": "delete", "records": [{"id": ids[0]}]},
+    ).get_json()
+    assert refused["results"][0]["status"] == 403
+    assert len(tenant.api("GET", "/api/v1/objects/Account/records").get_json()["data"]) == 3
+    done = tenant.api(
+        "POST",
+        "/api/v1/objects/Account/bulk",
+        json={"operation": "delete", "records": [{"id": ids[0]}, {"id": ids[1]}]},
+    ).get_json()
+    assert done["ok"] is True
+    [event] = tenant.api(
+        "GET", "/api/v1/audit", query_string={"action": "records.bulk_deleted"}
+    ).get_json()["data"]
+    assert event["details"]["count"] == 2 and event["target_type"] == "Account"

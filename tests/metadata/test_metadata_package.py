@@ -519,9 +519,9 @@ def test_api_needs_an_administrator(app: Flask, tenant: TenantFixture) -> None:
         token, _ = create_token(
             connection, tenant.actor, user_id=user.id, name="clerk", scopes=("read", "write")
         )
-    assert_envelope(tenant.api("GET", "/api/v1/meta/package", token=token), 403, "forbidden")
+    assert_envelope(tenant.api("GET", "/api/v1/meta/package", token=token), 403, "no_system_right")
     refused = tenant.api("POST", "/api/v1/meta/package", token=token, json=PACKAGE)
-    assert_envelope(refused, 403, "forbidden")
+    assert_envelope(refused, 403, "no_system_right")
     assert tenant.api("GET", "/api/v1/meta/objects").get_json()["data"] == []
     assert_envelope(tenant.app.test_client().get("/api/v1/meta/package"), 401)
 

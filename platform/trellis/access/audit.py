@@ -30,6 +30,14 @@ ACTIONS = (
     "metadata.changed",
     "metadata.exported",
     "audit.exported",
+    "user.access_changed",
+    "group.saved",
+    "group.deleted",
+    "record.shared",
+    "record.unshared",
+    "records.bulk_deleted",
+    "privacy.exported",
+    "privacy.erased",
 )
 CSV_COLUMNS = (
     "id",

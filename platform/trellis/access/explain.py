@@ -21,6 +21,7 @@ from trellis.access.tables import access_closure, record_shares
 from trellis.actor import ADMIN_ROLE, Actor
 from trellis.errors import NotFound
 from trellis.identity.tables import users
+from trellis.identity.users import actor_for
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 
 
@@ -45,16 +46,7 @@ def explain(
     ).first()
     if record is None:
         raise NotFound(f"No {obj.api_name} record {record_id}.")
-    subject = Actor(
-        tenant_id=actor.tenant_id,
-        tenant_slug=actor.tenant_slug,
-        user_id=user.id,
-        email=user.email,
-        roles=tuple(user.roles),
-        role=user.role,
-        permission_sets=tuple(user.permission_sets),
-    )
-    access = Access.of(subject, schema)
+    access = Access.of(actor_for(user, actor.tenant_slug), schema)
     return {
         "user": {"id": str(user.id), "email": user.email, "role": user.role},
         "object": obj.api_name,
@@ -64,28 +56,11 @@ def explain(
         if not access.everything
         else ["all"],
         **{
-            f"can_{operation}": _passes(connection, access, obj, record_id, operation)
+            f"can_{operation}": access.permits(connection, obj, record_id, operation)
             for operation in ("read", "edit", "delete")
         },
         "grants": _grants(connection, access, schema, obj, record, ADMIN_ROLE in user.roles),
     }
-
-
-def _passes(
-    connection: Connection, access: Access, obj: ObjectSchema, record_id: uuid.UUID, operation: str
-) -> bool:
-    right = {"read": "read", "edit": "edit", "delete": "delete"}[operation]
-    if not access.rights.has(obj.api_name, right):
-        return False
-    predicate = access.predicate(obj, operation)
-    if predicate is None:
-        return True
-    query = (
-        sa.select(sa.literal(True))
-        .select_from(sa.text("records"))
-        .where(sa.text("records.id = :record"), predicate)
-    )
-    return bool(connection.execute(query, {"record": record_id, **access.parameters}).scalar())
 
 
 def _grants(

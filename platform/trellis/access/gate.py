@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.engine import Connection
 
 from trellis.access.rights import Rights
 from trellis.actor import Actor
@@ -161,6 +162,23 @@ class Access:
         return dataclasses.replace(
             self.schema, objects=objects, statements=StatementCache(), _formulas=None
         )
+
+    def permits(
+        self, connection: Connection, obj: ObjectSchema, record_id: uuid.UUID, operation: str
+    ) -> bool:
+        """Whether the actor may ``operation`` (read, edit, delete) one record: the
+        object right, then the same predicate every read path uses."""
+        if not self.rights.has(obj.api_name, operation):
+            return False
+        predicate = self.predicate(obj, operation)
+        if predicate is None:
+            return True
+        query = (
+            sa.select(sa.literal(True))
+            .select_from(sa.text("records"))
+            .where(sa.text("records.id = :record"), predicate)
+        )
+        return bool(connection.execute(query, {"record": record_id, **self.parameters}).scalar())
 
     def unreadable_fields(self, obj: ObjectSchema) -> frozenset[str]:
         """The fields of ``obj`` field-level security hides from the actor."""

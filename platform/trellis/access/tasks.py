@@ -16,7 +16,7 @@ RECOMPUTE_TASK = "trellis.recompute_shares"
 
 @hookimpl
 def register_celery_tasks(celery: Any) -> None:
-    @celery.task(name=RECOMPUTE_TASK, shared=False)
+    @celery.task(name=RECOMPUTE_TASK, shared=False)  # type: ignore[untyped-decorator]  # Celery is untyped
     def recompute_shares() -> int:
         """Run every queued share recomputation; the number of jobs finished."""
         state = get_state()

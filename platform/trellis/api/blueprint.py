@@ -29,7 +29,13 @@ from trellis.api.request import refuse_unstorable_parameters
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Changes that may queue a share recomputation (trellis.access.recompute).
-RECOMPUTING_PATHS = ("/api/v1/meta/", "/api/v1/groups", "/api/v1/users")
+# (Other metadata writes that change rules are left to the beat: most queue nothing.)
+RECOMPUTING_PATHS = (
+    "/api/v1/meta/sharing-rules",
+    "/api/v1/meta/roles",
+    "/api/v1/groups",
+    "/api/v1/users",
+)
 
 
 def create_blueprint() -> Blueprint:

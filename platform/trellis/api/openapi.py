@@ -53,9 +53,7 @@ from trellis.state import get_state
 def build_document(
     schema: TenantSchema, registry: FieldTypeRegistry, actor: Actor
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of one tenant's API at its current metadata revision, as
-    ``actor`` may use it: objects they cannot read and fields hidden from them are absent."""
-    schema = Access.of(actor, schema).visible_schema()
+    """The OpenAPI 3.1 document of a tenant's API, of ``schema`` as ``actor`` may see it."""
     schemas, paths = static_schemas(registry), static_paths()
     names = component_names(schema, set(schemas))
     columns = {
@@ -150,7 +148,9 @@ def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[s
 def openapi_document() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         schema = get_state().metadata_cache.get(connection, actor.tenant_id)
-    document = build_document(schema, get_state().field_types, actor)
+    # Objects the actor cannot read and fields hidden from them are absent.
+    visible = Access.of(actor, schema).visible_schema()
+    document = build_document(visible, get_state().field_types, actor)
     for path, operations in undescribed_paths(current_app, document["paths"]).items():
         document["paths"].setdefault(path, {}).update(operations)
     return jsonify(document)

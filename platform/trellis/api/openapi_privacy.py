@@ -31,7 +31,9 @@ _MATCHED_BY = array(
 
 def openapi_schemas() -> dict[str, Any]:
     """The subject, an exported record, the export, and an erasure (its request and its
-    report, which the preview of a request without ``confirm`` shares)."""
+    report, which the preview of a request without ``confirm`` shares).
+
+    Long by nature: a declarative table of schemas."""
     subject = {"email": OPTIONAL_TEXT, "object": OPTIONAL_TEXT, "record": OPTIONAL_UUID}
     record = {
         "object": TEXT,

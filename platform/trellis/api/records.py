@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from trellis.access.audit import record_audit
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
@@ -210,6 +211,15 @@ def bulk(api_name: str) -> ResponseReturnValue:
                 code="bulk_failed",
                 fields=_bulk_errors(results),
                 extra={"results": results},
+            )
+        deleted = [result["id"] for result in results if result["ok"]]
+        if operation == "delete" and deleted:
+            record_audit(
+                connection,
+                actor,
+                "records.bulk_deleted",
+                target_type=service.obj.api_name,
+                details={"count": len(deleted), "ids": [str(each) for each in deleted]},
             )
     return _json(_bulk_body(not failed, results))
 

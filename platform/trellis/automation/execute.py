@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from trellis.actor import Actor
 from trellis.automation.actions import ActionFailed, ActionStep
-from trellis.automation.run_as import run_as
+from trellis.automation.run_as import RunAs, run_as
 from trellis.automation.tables import automation_runs
 from trellis.automation.waits import RunSkipped, check_before_continuing, resume_time
 from trellis.config import Config
@@ -54,30 +54,8 @@ def execute_run(
             return run.status if run else "missing"
         if run.status == "waiting" and run.resume_at > dt.datetime.now(dt.UTC):
             return "waiting"  # a stray message; the beat resumes it when it is time
-        connection.execute(
-            automation_runs.update()
-            .where(automation_runs.c.id == run_id)
-            .values(
-                status="running",
-                attempts=automation_runs.c.attempts + 1,
-                started_at=sa.func.coalesce(automation_runs.c.started_at, sa.func.now()),
-            )
-        )
-        schema = cache.get(connection, tenant_id)
-        automation = _automation(schema, run)
-        runs_as = run_as(
-            connection,
-            tenant_id,
-            run.slug,
-            automation,
-            schema.access,
-        )
-        connection.execute(
-            automation_runs.update()
-            .where(automation_runs.c.id == run_id)
-            .values(run_as=runs_as.label)
-        )
-    actor = runs_as.actor
+        automation, runs_as = _start(connection, cache, tenant_id, run)
+    actor = runs_as.actor  # the platform, or the automation's owner
     started = time.perf_counter()
     try:
         if automation is None:
@@ -114,6 +92,28 @@ def execute_run(
             database, tenant_id, run_id, started, config.automation_max_attempts, error=str(error)
         )
     return _finish(database, tenant_id, run_id, started, config.automation_max_attempts)
+
+
+def _start(
+    connection: Any, cache: MetadataCache, tenant_id: uuid.UUID, run: Any
+) -> tuple[dict[str, Any] | None, RunAs]:
+    """Mark the run running; its automation and whose rights it runs with (recorded on
+    the run, for its log)."""
+    schema = cache.get(connection, tenant_id)
+    automation = _automation(schema, run)
+    runs_as = run_as(connection, tenant_id, run.slug, automation, schema.access)
+    table = automation_runs.c
+    connection.execute(
+        automation_runs.update()
+        .where(table.id == run.id)
+        .values(
+            status="running",
+            attempts=table.attempts + 1,
+            started_at=sa.func.coalesce(table.started_at, sa.func.now()),
+            run_as=runs_as.label,
+        )
+    )
+    return automation, runs_as
 
 
 def _automation(schema: TenantSchema, run: Any) -> dict[str, Any] | None:

@@ -9,12 +9,10 @@ import dataclasses
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor, system_actor
-from trellis.identity.tables import users
-from trellis.identity.users import ACTOR_COLUMNS, actor_for, with_system_rights
+from trellis.identity.users import user_actor
 from trellis.metadata.access_documents import AccessMetadata
 
 
@@ -41,10 +39,7 @@ def run_as(
         owner_id = uuid.UUID(str(automation.get("owner_id")))
     except ValueError:
         return RunAs(platform, "owner", "The automation names no owner to run as.")
-    owner = connection.execute(
-        sa.select(*ACTOR_COLUMNS, users.c.active).where(users.c.id == owner_id)
-    ).first()
-    if owner is None or not owner.active:
+    owner = user_actor(connection, owner_id, tenant_slug, access)
+    if owner is None:
         return RunAs(platform, f"user:{owner_id}", "The automation's owner is not an active user.")
-    actor = with_system_rights(actor_for(owner, tenant_slug), access)
-    return RunAs(actor, f"user:{owner.email}")
+    return RunAs(owner, f"user:{owner.email}")

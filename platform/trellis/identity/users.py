@@ -157,6 +157,17 @@ ACTOR_COLUMNS = (
 )
 
 
+def user_actor(
+    connection: Connection, user_id: uuid.UUID, tenant_slug: str, access: AccessMetadata
+) -> Actor | None:
+    """The active user ``user_id`` as an actor with their system rights, as they would be
+    signed in (automations running as their owner, webhooks of a user's subscription)."""
+    user = connection.execute(
+        sa.select(*ACTOR_COLUMNS).where(users.c.id == user_id, users.c.active)
+    ).first()
+    return None if user is None else with_system_rights(actor_for(user, tenant_slug), access)
+
+
 def with_system_rights(actor: Actor, access: AccessMetadata) -> Actor:
     """The actor with the system rights their permission sets grant."""
     if not actor.permission_sets:

@@ -24,9 +24,11 @@ from trellis.metadata.compiled import ObjectSchema
 from trellis.outbox.consumers import EventHandler, Work, backoff_seconds
 from trellis.records.rules import RuleContext
 from trellis.records.tables import events
+from trellis.state import get_state
 from trellis.webhooks.circuit_breaker import CircuitBreaker
 from trellis.webhooks.destinations import DestinationRefused
 from trellis.webhooks.outbound import Delivery, deliver
+from trellis.webhooks.readers import subscription_reader, visible_payload
 from trellis.webhooks.subscriptions import (
     active_subscriptions,
     fan_out,
@@ -49,9 +51,14 @@ class WebhookDeliveries:
 
     def start_batch(self, connection: Any, context: RuleContext) -> EventHandler:
         subscriptions = active_subscriptions(connection)  # once per batch, not per event
+        slug = context.actor.tenant_slug
+        readers = {
+            subscription.id: subscription_reader(connection, context.schema, subscription, slug)
+            for subscription in subscriptions
+        }
 
         def deliveries(obj: ObjectSchema, event: Any) -> list[int]:
-            return fan_out(connection, context, obj, event, subscriptions)
+            return fan_out(connection, context, obj, event, subscriptions, readers)
 
         return deliveries
 
@@ -131,7 +138,7 @@ def _request(connection: Any, delivery: Any) -> tuple[Any, dict[str, Any]]:
     ).one()
     event = connection.execute(sa.select(events).where(events.c.id == delivery.event_id)).one()
     payload = event.payload
-    return subscription, {
+    body = {
         "id": str(delivery.id),
         "subscription_id": str(subscription.id),
         "event_id": event.id,
@@ -144,6 +151,16 @@ def _request(connection: Any, delivery: Any) -> tuple[Any, dict[str, Any]]:
         "actor_id": str(event.actor_id) if event.actor_id else None,
         "occurred_at": event.created_at.isoformat(),
     }
+    if subscription.created_by is None:
+        return subscription, body
+    # A user's subscription: what its creator may read now, in this body too.
+    schema = get_state().metadata_cache.get(connection, delivery.tenant_id)
+    slug = connection.execute(
+        sa.select(tenants.c.slug).where(tenants.c.id == delivery.tenant_id)
+    ).scalar_one()
+    reader = subscription_reader(connection, schema, subscription, slug)
+    obj = schema.objects.get(str(payload.get("object", "")).lower())
+    return subscription, body if obj is None else visible_payload(reader, obj, body)
 
 
 def _finish(connection: Any, config: Config, delivery: Any, outcome: Delivery) -> tuple[str, int]:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from trellis.access.gate import Access
 from trellis.db import metadata
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
@@ -203,7 +204,12 @@ def active_subscriptions(connection: Any) -> list[Any]:
 
 
 def fan_out(
-    connection: Any, context: RuleContext, obj: ObjectSchema, event: Any, subscriptions: list[Any]
+    connection: Any,
+    context: RuleContext,
+    obj: ObjectSchema,
+    event: Any,
+    subscriptions: list[Any],
+    readers: Mapping[Any, Access | None],
 ) -> list[int]:
     """Write a delivery for each subscription ``event`` matches; return the queued ids.
 
@@ -218,6 +224,9 @@ def fan_out(
             subscription.objects and str(obj.id) not in subscription.objects
         ):
             continue
+        reader = readers.get(subscription.id)
+        if reader is not None and not reader.permits(connection, obj, event.record_id, "read"):
+            continue  # the subscription's creator may not read this record
         status, error = "queued", None
         if subscription.filter:
             views = views or event_views(context, obj, event.payload)
