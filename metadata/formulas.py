@@ -61,6 +61,7 @@ class FormulaCompiler:
         self.functions = functions
         self._types: dict[str, dict[str, str]] = {}
         self._cache: dict[tuple, CompiledFormula] = {}
+        self._globals: dict[str, str] | None = None
 
     def types(self, obj: ObjectSchema) -> dict[str, str]:
         if obj.api_name not in self._types:
@@ -85,8 +86,25 @@ class FormulaCompiler:
                 expected_type=expected_type,
                 functions=self.functions,
                 allow_prior=allow_prior,
+                global_types=self.global_types(),
             )
         return self._cache[key]
+
+    def global_types(self) -> dict[str, str]:
+        """``$User.<Field>`` for every field of the platform's User object (its records
+        are the users; see trellis.records.users), beside the built-in globals."""
+        if self._globals is None:
+            user = self.schema.objects.get("user")
+            self._globals = (
+                {
+                    f"$User.{name}": field.type.formula_type(field.definition)
+                    for name, field in user.fields.items()
+                    if name != "Email"  # $User.Email is built in, from the account
+                }
+                if user is not None and user.definition.get("managed_by") == "users"
+                else {}
+            )
+        return self._globals
 
     def field_formula(self, obj: ObjectSchema, field: CompiledField) -> CompiledFormula:
         definition = field.definition

@@ -20,6 +20,7 @@ from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound
 from trellis.identity.users import create_user, get_user, list_users
 from trellis.metadata.compiled import ObjectSchema
+from trellis.records.users import sync_users
 from trellis.state import get_state
 
 KIND_PATHS = {"permission-sets": "permission_set", "roles": "role"}
@@ -157,6 +158,11 @@ def delete_group_view(name: str) -> ResponseReturnValue:
     return "", 204
 
 
+def _sync_users(connection: Any, actor: Any) -> None:
+    """Keep the User object's records in step with the accounts just changed."""
+    sync_users(connection, get_state().metadata_cache, actor.tenant_id, actor.tenant_slug)
+
+
 def _user_id(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
@@ -185,6 +191,7 @@ def create_user_view() -> ResponseReturnValue:
         changes = {key: body[key] for key in ASSIGNMENT_KEYS if key in body}
         if changes:
             row = assign(connection, actor, schema, row.id, changes)
+        _sync_users(connection, actor)
         return jsonify(user_json(row)), 201
 
 
@@ -192,7 +199,9 @@ def update_user_view(user_id: str) -> ResponseReturnValue:
     body = _body_of(ASSIGNMENT_KEYS)
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
-        return jsonify(user_json(assign(connection, actor, schema, _user_id(user_id), body)))
+        row = assign(connection, actor, schema, _user_id(user_id), body)
+        _sync_users(connection, actor)
+        return jsonify(user_json(row))
 
 
 def get_user_view(user_id: str) -> ResponseReturnValue:

@@ -16,6 +16,7 @@ from trellis.access.audit import record_audit
 from trellis.actor import TOKEN_SCOPES
 from trellis.cli.base import app_state, tenant_transaction
 from trellis.cli.output import echo_listing, json_option
+from trellis.records.users import sync_users
 
 
 @click.group("tenant", cls=AppGroup)
@@ -100,6 +101,7 @@ def user_create(tenant_slug: str, email: str, password: str | None, name: str, a
             display_name=name,
             roles=["admin"] if admin else [],
         )
+        sync_users(connection, app_state().metadata_cache, actor.tenant_id, actor.tenant_slug)
     click.echo(f"Created user {user.email} ({user.id}).")
 
 
@@ -133,6 +135,7 @@ def user_deactivate(tenant_slug: str, email: str) -> None:
             target_id=user.id,
             details={"email": user.email, "sessions": sessions, "tokens": tokens, "via": "cli"},
         )
+        sync_users(connection, app_state().metadata_cache, actor.tenant_id, actor.tenant_slug)
     click.echo(f"Deactivated {user.email}: ended {sessions} session(s), revoked {tokens} token(s).")
 
 

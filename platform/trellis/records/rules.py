@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -28,6 +28,32 @@ from trellis.rule_engine import FormulaError
 RECORD_ERRORS = "_record"  # envelope key of errors that belong to no single field
 
 
+class ActorGlobals(Mapping[str, Any]):
+    """The ``$``-globals of a save. The acting user's User record is read only when a
+    formula asks for a global beyond the built-in ones: most saves never do."""
+
+    def __init__(self, base: dict[str, Any], load: Callable[[], dict[str, Any]]) -> None:
+        self._values = base
+        self._load: Callable[[], dict[str, Any]] | None = load
+
+    def _complete(self) -> dict[str, Any]:
+        if self._load is not None:
+            self._values = {**self._load(), **self._values}
+            self._load = None
+        return self._values
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._values:
+            return self._values[key]
+        return self._complete()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._complete())
+
+    def __len__(self) -> int:
+        return len(self._complete())
+
+
 class RuleContext:
     """What formulas may read during one save: related records, globals, the clock."""
 
@@ -36,14 +62,31 @@ class RuleContext:
         self.actor = actor
         self.schema = schema
         self.now = dt.datetime.now(dt.UTC)
-        self.globals = {
-            "$User.Id": str(actor.user_id) if actor.user_id else None,
-            "$User.Email": actor.email,
-            "$Profile.Name": "admin" if actor.is_admin else "standard",
-            "$Organization.Id": str(actor.tenant_id),
-            "$Organization.Name": actor.tenant_slug,
-        }
+        self.globals = ActorGlobals(
+            {
+                "$User.Id": str(actor.user_id) if actor.user_id else None,
+                "$User.Email": actor.email,
+                "$Profile.Name": "admin" if actor.is_admin else "standard",
+                "$Organization.Id": str(actor.tenant_id),
+                "$Organization.Name": actor.tenant_slug,
+            },
+            self._user_record,
+        )
         self._related: dict[uuid.UUID, RecordView | None] = {}
+
+    def _user_record(self) -> dict[str, Any]:
+        """``$User.<Field>``: the acting user's User record (trellis.records.users)."""
+        user = self.schema.objects.get("user")
+        if self.actor.user_id is None or user is None or not user.definition.get("managed_by"):
+            return {}
+        data = self.connection.execute(
+            sa.select(records.c.data).where(
+                records.c.tenant_id == self.actor.tenant_id,
+                records.c.object_id == user.id,
+                records.c.id == self.actor.user_id,
+            )
+        ).scalar()
+        return {f"$User.{name}": (data or {}).get(name) for name in user.fields if name != "Email"}
 
     def view(
         self, obj: ObjectSchema, data: Mapping[str, Any], system: Mapping[str, Any] | None = None

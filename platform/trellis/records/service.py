@@ -31,6 +31,7 @@ from trellis.records.rules import RuleContext, apply_default_formulas, before_sa
 from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import records
 from trellis.records.uniqueness import check_unique
+from trellis.records.users import check_managed_edits, refuse_managed
 from trellis.records.values import apply_defaults, is_blank, normalize_values, required_errors
 from trellis.records.writes import LOG, check_version, create_statement
 
@@ -112,6 +113,7 @@ class RecordService:
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> SavedRecord:
+        refuse_managed(self.obj)
         self.access.rights.require(self.obj.api_name, "create")
         context = RuleContext(self.connection, self.actor, self.schema)
         return self._insert([self._prepare(values, context)])[0]
@@ -122,6 +124,7 @@ class RecordService:
         Every item is checked first, each failure its own; the valid ones are then
         written together in one statement. A failure the checks cannot foresee
         (a database constraint) raises, for the caller to roll back."""
+        refuse_managed(self.obj)
         self.access.rights.require(self.obj.api_name, "create")
         unique_in_batch: set[tuple[str, str]] = set()
         context = RuleContext(self.connection, self.actor, self.schema)
@@ -213,9 +216,9 @@ class RecordService:
         changed, system = normalize_values(
             self.obj, values, prior=prior, system_actor=erasure or self.actor.user_id is None
         )
-        self.access.check_field_edits(
-            self.obj, [name for name in changed if changed[name] != prior.get(name)]
-        )
+        edited = [name for name in changed if changed[name] != prior.get(name)]
+        check_managed_edits(self.obj, edited)
+        self.access.check_field_edits(self.obj, edited)
         merged = {**prior, **changed}
         merged = {name: value for name, value in merged.items() if not is_blank(value)}
         context = RuleContext(self.connection, self.actor, self.schema)
@@ -279,6 +282,7 @@ class RecordService:
         _cascade_from: uuid.UUID | None = None,
     ) -> None:
         """Soft-delete (recycle bin), applying each referencing lookup's ``on_delete``."""
+        refuse_managed(self.obj)
         self.access.rights.require(self.obj.api_name, "delete")
         current = self._row(record_id, for_update=True, permission="delete")
         check_version(current, expected_version)
