@@ -7,9 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trellis.metadata.package_format import PACKAGE_VERSION
+import sqlalchemy as sa
+
+from trellis.metadata.package_format import ACCESS_KINDS, PACKAGE_VERSION
 from trellis.metadata.secrets import redact_definition
 from trellis.metadata.service import MetadataService
+from trellis.metadata.tables import meta_access
 
 #: Keys the API adds to definitions; they never belong in a package.
 SERVER_ONLY_KEYS = frozenset({"id", "index"})
@@ -28,6 +31,7 @@ FIELD_KEY_ORDER = (
     "default",
 )
 CHOICE_KEY_ORDER = ("value", "label", "active")
+ACCESS_KEY_ORDER = ("api_name", "label", "description", "parent")
 
 
 def export_package(service: MetadataService) -> dict[str, Any]:
@@ -35,10 +39,23 @@ def export_package(service: MetadataService) -> dict[str, Any]:
     service.actor.require_right("export")
     schema = service.schema()
     objects = sorted(schema.objects.values(), key=lambda obj: obj.api_name.lower())
-    return {
+    package: dict[str, Any] = {
         "trellis_package": PACKAGE_VERSION,
         "objects": [export_definition(obj.definition, schema.actions) for obj in objects],
     }
+    # Roles and permission sets the tenant defined (the built-in defaults only if changed).
+    stored = service.connection.execute(
+        sa.select(meta_access.c.kind, meta_access.c.definition)
+        .where(meta_access.c.deleted_at.is_(None))
+        .order_by(sa.func.lower(meta_access.c.api_name))
+    ).all()
+    for key, kind in ACCESS_KINDS.items():
+        documents = [
+            _ordered(row.definition, ACCESS_KEY_ORDER) for row in stored if row.kind == kind
+        ]
+        if documents:
+            package[key] = documents
+    return package
 
 
 def export_definition(definition: dict[str, Any], actions: Any) -> dict[str, Any]:

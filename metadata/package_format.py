@@ -14,7 +14,9 @@ import yaml
 from trellis.errors import BadRequest, ValidationError
 
 PACKAGE_VERSION = 1
-PACKAGE_KINDS = ("objects",)
+PACKAGE_KINDS = ("objects", "roles", "permission_sets")
+# The package keys of access metadata, by the kind meta_access stores them under.
+ACCESS_KINDS = {"roles": "role", "permission_sets": "permission_set"}
 #: Optional top-level keys that describe the package and are not applied.
 DESCRIPTIVE_KEYS = ("name", "description")
 MAX_OBJECTS = 1000
@@ -151,6 +153,12 @@ def package_objects(package: Any) -> list[dict[str, Any]]:
             errors[name] = [f"{name} appears twice in the package."]
         else:
             seen[name.lower()] = name
+    for key in ACCESS_KINDS:
+        documents = package.get(key, [])
+        if not isinstance(documents, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("api_name"), str) for d in documents
+        ):
+            errors[key] = ["A list of definitions, each with an api_name."]
     if errors:
         raise ValidationError("The package is invalid.", fields=errors)
     return objects

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from access_helpers import create, member
+from access_helpers import create, member, roles
 from conftest import TenantFixture
 from factories import add_automation, runs
 from helpers import assert_envelope, wait_for
@@ -228,3 +228,36 @@ def test_bulk_deletes_are_audited_and_refused_deletes_change_nothing(
         "GET", "/api/v1/audit", query_string={"action": "records.bulk_deleted"}
     ).get_json()["data"]
     assert event["details"]["count"] == 2 and event["target_type"] == "Account"
+
+
+def test_roles_and_permission_sets_travel_in_packages(
+    tenant: TenantFixture, other_tenant: TenantFixture
+) -> None:
+    # Exported by name, the rep comes before the role above it: the import reorders.
+    roles(tenant, ("zeta_boss", None), ("alpha_rep", "zeta_boss"))
+    permission_set(tenant, "auditor", all_objects={"read": True}, system=["api", "view_audit"])
+    rule = {
+        "name": "up",
+        "owned_by": {"role": "alpha_rep"},
+        "share_with": {"role": "zeta_boss"},
+        "access": "read",
+    }
+    account = {**ACCOUNT, "sharing_model": "private", "sharing_rules": [rule]}
+    created = tenant.api("POST", "/api/v1/meta/objects", json=account)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    package = tenant.api("GET", "/api/v1/meta/package").get_json()
+    assert [role["api_name"] for role in package["roles"]] == ["alpha_rep", "zeta_boss"]
+    assert [each["api_name"] for each in package["permission_sets"]] == ["auditor"]
+
+    dry = other_tenant.api("POST", "/api/v1/meta/package?dry_run=true", json=package).get_json()
+    assert {(e["kind"], e["api_name"], e["action"]) for e in dry["access"]} == {
+        ("role", "zeta_boss", "create"),
+        ("role", "alpha_rep", "create"),
+        ("permission_set", "auditor", "create"),
+    }
+    assert other_tenant.api("GET", "/api/v1/meta/roles").get_json()["data"] == []
+    done = other_tenant.api("POST", "/api/v1/meta/package", json=package)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert other_tenant.api("GET", "/api/v1/meta/package").get_json() == package
+    again = other_tenant.api("POST", "/api/v1/meta/package", json=package).get_json()
+    assert again["changed"] is False

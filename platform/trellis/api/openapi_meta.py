@@ -345,9 +345,17 @@ def package_paths() -> dict[str, dict[str, Any]]:
     force = parameter("force", "query", BOOLEAN, "Go ahead even though values would be lost.")
     message = parameter("message", "query", TEXT, "A note for the revision history.")
     package = {"type": "object"}
+    access = shape(
+        {
+            "kind": {"enum": ["role", "permission_set"]},
+            "api_name": TEXT,
+            "action": {"enum": ["create", "update", "unchanged"]},
+        },
+        ["kind", "api_name", "action"],
+    )
     imported = shape(
-        {"dry_run": BOOLEAN, "changed": BOOLEAN, "plan": array(package)},
-        ["dry_run", "changed", "plan"],
+        {"dry_run": BOOLEAN, "changed": BOOLEAN, "plan": array(package), "access": array(access)},
+        ["dry_run", "changed", "plan", "access"],
     )
     return {
         "/meta/package": {

@@ -92,9 +92,9 @@ def metadata_import(
     tenant_slug: str, package_file: BinaryIO, dry_run: bool, force: bool, message: str
 ) -> None:
     """Make the tenant's objects match a package (YAML, or JSON for *.json; - for stdin)."""
+    from trellis.access.packages import import_with_access
     from trellis.api.context import schedule_index_build
     from trellis.metadata.package_format import parse_package
-    from trellis.metadata.package_import import import_package
     from trellis.metadata.package_plan import plan_changed, plan_report
     from trellis.metadata.service import MetadataService
 
@@ -103,13 +103,16 @@ def metadata_import(
         package_file.read(), "json" if name.lower().endswith(".json") else "yaml"
     )
     with tenant_transaction(tenant_slug) as (connection, actor):
-        plan = import_package(
+        plan, access = import_with_access(
             MetadataService(connection, actor, app_state().metadata_cache),
             package,
             dry_run=dry_run,
             force=force,
             message=message,
         )
+    for entry in access:
+        if entry["action"] != "unchanged":
+            click.echo(f"{entry['action']} {entry['kind'].replace('_', ' ')} {entry['api_name']}")
     if plan_changed(plan) and not dry_run:
         schedule_index_build(actor.tenant_id)
     for line in plan_report(plan, dry_run=dry_run):

@@ -1,0 +1,95 @@
+"""Roles and permission sets in metadata packages: imported before the objects (whose
+sharing rules may name the roles), through the same service as the API, so each change
+is validated, versioned and rebuilds the closure. Unchanged documents are left alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from trellis.access.definitions import AccessDefinitions
+from trellis.actor import Actor
+from trellis.errors import NotFound
+from trellis.metadata.compiled import MetadataCache
+from trellis.metadata.package_format import ACCESS_KINDS
+from trellis.metadata.package_import import import_package
+from trellis.metadata.service import MetadataService
+
+
+def import_with_access(
+    service: MetadataService,
+    package: Any,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    message: str = "",
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Import a whole package, all or nothing: roles and permission sets first (sharing
+    rules name roles), then the objects. The object plan and the access plan; a dry run
+    is the real import, rolled back."""
+    connection = service.connection
+    savepoint = connection.begin_nested()
+    try:
+        access = import_access(connection, service.actor, service.cache, package)
+        plan = import_package(service, package, force=force, message=message)
+    except Exception:
+        savepoint.rollback()
+        service.schema()  # rolled-back revisions never serve from the cache
+        raise
+    if dry_run:
+        savepoint.rollback()
+        service.schema()
+    else:
+        savepoint.commit()
+    return plan, access
+
+
+def import_access(
+    connection: Connection, actor: Actor, cache: MetadataCache, package: Any
+) -> list[dict[str, Any]]:
+    """Make the tenant's roles and permission sets match the package's; the plan, one
+    entry per document: ``{"kind", "api_name", "action": create|update|unchanged}``."""
+    if not isinstance(package, dict):
+        return []
+    definitions = AccessDefinitions(connection, actor, cache)
+    plan = []
+    for key, kind in ACCESS_KINDS.items():
+        documents = package.get(key) or []
+        if kind == "role":
+            documents = _parents_first(documents)
+        for document in documents:
+            name = document["api_name"]
+            try:
+                current: dict[str, Any] | None = definitions.get(kind, name)
+            except NotFound:
+                current = None
+            if current == document:
+                action = "unchanged"
+            else:
+                definitions.save(kind, None if current is None else name, document)
+                action = "create" if current is None else "update"
+            plan.append({"kind": kind, "api_name": name, "action": action})
+    return plan
+
+
+def _parents_first(roles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Roles ordered so each comes after the role above it (a loop keeps its order, and
+    is refused when saved)."""
+    by_name = {str(role["api_name"]).lower(): role for role in roles}
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(role: dict[str, Any], trail: frozenset[str]) -> None:
+        name = str(role["api_name"]).lower()
+        if name in seen or name in trail:
+            return
+        parent = by_name.get(str(role.get("parent") or "").lower())
+        if parent is not None:
+            visit(parent, trail | {name})
+        seen.add(name)
+        ordered.append(role)
+
+    for role in roles:
+        visit(role, frozenset())
+    return ordered
