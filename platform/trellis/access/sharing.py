@@ -57,7 +57,8 @@ def rule_insert(
             conditions.append(
                 sa.text(
                     "r.owner_id IN (SELECT c.user_id FROM access_closure c "
-                    f"WHERE c.tenant_id = '{tenant_id}' AND c.memberships @> ARRAY[CAST(:owned_by AS text)])"
+                    f"WHERE c.tenant_id = '{tenant_id}' "
+                    "AND c.memberships @> ARRAY[CAST(:owned_by AS text)])"
                 ).bindparams(owned_by=principal_of(rule["owned_by"]))
             )
         else:

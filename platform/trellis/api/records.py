@@ -113,6 +113,8 @@ def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
         if before_id is not None:
             query = query.where(record_history.c.id < before_id)
         rows = connection.execute(query.order_by(record_history.c.id.desc()).limit(51)).all()
+        # Changes of fields the reader cannot read are not theirs to see.
+        hidden = service.access.unreadable_fields(service.obj)
     page = rows[:50]
     return jsonify(
         {
@@ -120,7 +122,9 @@ def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
                 {
                     "id": row.id,
                     "action": row.action,
-                    "changes": row.changes,
+                    "changes": {
+                        name: change for name, change in row.changes.items() if name not in hidden
+                    },
                     "actor_id": str(row.actor_id) if row.actor_id else None,
                     "created_at": row.created_at.isoformat(),
                 }
