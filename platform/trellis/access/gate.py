@@ -3,7 +3,9 @@
 Every read path adds the predicate to its own statement (list pages, counts, cursors,
 ``where=`` filters, related lists, roll-ups and cross-object formula references), so a
 page, its count and its cursor are right without fetching and filtering; single reads
-and writes use the same predicate. A record passes when:
+and writes use the same predicate. Without the read right on an object no record of it
+passes a read, however it is reached (a roll-up, a formula, a ``where=`` path).
+Otherwise a record passes when:
 
 - the actor may bypass sharing on its object (administrator, view all for reads, modify
   all for every operation), or the object's org-wide default opens the operation to all
@@ -88,11 +90,18 @@ class Access:
     ) -> sa.ColumnElement[bool] | None:
         """The SQL condition over ``alias`` (a records row of ``obj``) that passes exactly
         the records the actor may ``operation``; None when every record passes."""
+        if operation == "read" and not self.rights.has(obj.api_name, "read"):
+            return sa.false()
         sql = self._sql(obj, operation, alias, 0)
         if sql is None:
             return None
         bound = sa.text(sql).bindparams(sa.bindparam("access_user", None, type_=UUID(as_uuid=True)))
         return bound  # type: ignore[return-value]  # a text clause used as a condition
+
+    def readable(self, obj: ObjectSchema, alias: str) -> sa.ColumnElement[bool] | None:
+        """The read predicate over ``alias``, as metadata.formulas' ``Gate``: what
+        formulas, roll-ups and ``where=`` filters apply to the related records they reach."""
+        return self.predicate(obj, "read", alias)
 
     def _sql(self, obj: ObjectSchema, operation: str, alias: str, depth: int) -> str | None:
         if self.bypasses(obj, operation):
@@ -226,4 +235,9 @@ class Access:
             for obj in self.schema.objects.values()
             if self.unreadable_fields(obj)
         )
-        return ("restricted", restricted, hidden)
+        unreadable = tuple(
+            obj.api_name
+            for obj in self.schema.objects.values()
+            if not self.rights.has(obj.api_name, "read")
+        )
+        return ("restricted", restricted, hidden, unreadable)

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from trellis.access.gate import Access
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
 from trellis.metadata.formulas import SQL_TYPES, SqlResolver
@@ -92,11 +93,12 @@ def column(obj: ObjectSchema, name: str, resolver: SqlResolver) -> Column:
     )
 
 
-def cached_column(
-    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, name: str
-) -> Column:
-    """:func:`column`, made once per revision and name."""
+def cached_column(obj: ObjectSchema, schema: TenantSchema, access: Access, name: str) -> Column:
+    """:func:`column`, made once per revision, name and access shape: a formula or roll-up
+    filtered or sorted on reaches only the related records the reader may read, as it
+    does when shown."""
+    tenant_id = access.actor.tenant_id
     return schema.statements.get(
-        StatementKey(Statement.COLUMN, obj.id, (tenant_id, name)),
-        lambda: column(obj, name, schema.formulas.sql(obj, tenant_id)),
+        StatementKey(Statement.COLUMN, obj.id, (tenant_id, name, access.shape)),
+        lambda: column(obj, name, schema.formulas.sql(obj, tenant_id, gate=access.readable)),
     )

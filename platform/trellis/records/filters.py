@@ -56,9 +56,7 @@ def parse_filters(
     formula reaching related records sees only those the actor may read."""
     tenant_id = access.actor.tenant_id
     conditions = list(extra_filters or [])
-    resolver = schema.formulas.sql(
-        obj, tenant_id, gate=lambda related, alias: access.predicate(related, "read", alias)
-    )
+    resolver = schema.formulas.sql(obj, tenant_id, gate=access.readable)
     for source in args.get("where", []):
         conditions.append(
             Condition(
@@ -71,7 +69,7 @@ def parse_filters(
             continue
         name, _, operator = key.partition("__")
         try:
-            target = cached_column(obj, schema, tenant_id, name)
+            target = cached_column(obj, schema, access, name)
         except NotFound:
             raise BadRequest(
                 f"{obj.api_name} has no field {name!r} to filter on.",
@@ -104,9 +102,9 @@ def check_readable_parameters(
     """Refuse a list request that filters, sorts, projects or writes a ``where=`` formula
     over a field the actor cannot read: such a field is unknown to them (a filter on it
     would reveal its values one guess at a time)."""
-    hidden = {name.lower() for name in access.unreadable_fields(obj)}
-    if not hidden:
+    if access.everything:
         return
+    hidden = {name.lower() for name in access.unreadable_fields(obj)}
     named: dict[str, str] = {}
     for key in args:
         if key not in CONTROL_PARAMETERS:
@@ -115,6 +113,7 @@ def check_readable_parameters(
         named[part.strip().lstrip("-+").lower()] = "sort"
     for part in ",".join(args.get("fields", [])).split(","):
         named[part.strip().lower()] = "fields"
+    refused = {place: "Unknown field." for name, place in named.items() if name in hidden}
     for source in args.get("where", []):
         try:
             formula = schema.formulas.compile(
@@ -122,11 +121,29 @@ def check_readable_parameters(
             )
         except FormulaError:
             continue  # reported, with its position, when the filter is built
-        for path in formula.references:
-            named[path.partition(".")[0].lower()] = "where"
-    refused = {place: "Unknown field." for name, place in named.items() if name in hidden}
+        if not all(_readable_path(schema, access, obj, path) for path in formula.references):
+            refused["where"] = "Unknown field."
     if refused:
         raise BadRequest(f"{obj.api_name} has no such field.", code="unknown_field", fields=refused)
+
+
+def _readable_path(schema: TenantSchema, access: Access, obj: ObjectSchema, path: str) -> bool:
+    """Whether the actor may read every field along a formula path (``Deal.Account.Name``):
+    a hidden field of a related record is as unknown as one of the record itself."""
+    current = obj
+    names = path.split(".")
+    for index, name in enumerate(names):
+        field = current.find(name)
+        if field is None:  # a system field (``id``): readable by all
+            return True
+        if field.api_name in access.unreadable_fields(current):
+            return False
+        if index + 1 < len(names):
+            target = schema.objects.get(str(field.definition.get("target", "")).lower())
+            if target is None:
+                return True
+            current = target
+    return True
 
 
 def where_filter(

@@ -54,11 +54,10 @@ def parse_list_request(
     Fields that field-level security hides cannot be filtered or sorted on: they are
     unknown to the actor."""
     access.rights.require(obj.api_name, "read")
-    tenant_id = access.actor.tenant_id
     check_readable_parameters(obj, schema, access, args)
     conditions = parse_filters(obj, schema, access, args, extra_filters)
     sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
-    sort = _parse_sort(obj, schema, tenant_id, sort_text)
+    sort = _parse_sort(obj, schema, access, sort_text)
     fields = _parse_fields(obj, args["fields"]) if args.get("fields") else None
     limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
     after = (
@@ -72,7 +71,7 @@ def parse_list_request(
 
 
 def _parse_sort(
-    obj: ObjectSchema, schema: TenantSchema, tenant_id: uuid.UUID, sort_text: str
+    obj: ObjectSchema, schema: TenantSchema, access: Access, sort_text: str
 ) -> list[tuple[Column, bool]]:
     """The ``sort=`` keys as (column, descending), ending with ``id`` as the tie-breaker."""
     sort = []
@@ -80,7 +79,7 @@ def _parse_sort(
         descending = part.startswith("-")
         name = part.lstrip("-+").strip()
         try:
-            target = cached_column(obj, schema, tenant_id, name)
+            target = cached_column(obj, schema, access, name)
         except NotFound:
             raise BadRequest(
                 f"Cannot sort by {name!r}.",
@@ -92,7 +91,7 @@ def _parse_sort(
         sort.append((target, descending))
     if not any(target.name == "id" for target, _ in sort):
         # The tie-breaker follows the first key's direction, so one index scan serves it.
-        sort.append((cached_column(obj, schema, tenant_id, "id"), sort[0][1] if sort else False))
+        sort.append((cached_column(obj, schema, access, "id"), sort[0][1] if sort else False))
     return sort
 
 

@@ -1,8 +1,9 @@
 """Reading one record by id: the row a write locks, or the JSON a read returns, with its
 statement built once per metadata revision and access shape.
 
-A record the actor may not read is not found (a 404 does not reveal that it exists); one
-they may read but not change as asked (``permission``) is refused with a 403."""
+Without the read right on the object every record is refused with a 403, as its list
+is; a record the actor may not read is not found (a 404 does not reveal that it exists);
+one they may read but not change as asked (``permission``) is refused with a 403."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def select_record(
 ) -> sa.Row:
     """One record's ``columns()`` if ``access`` may read it (and ``permission`` it: edit
     or delete), with a statement built once per revision, ``kind`` and access shape."""
+    access.rights.require(obj.api_name, "read")
 
     def build() -> sa.Select:
         check = access.predicate(obj, permission) if permission else None

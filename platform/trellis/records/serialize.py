@@ -49,11 +49,7 @@ def record_json(
 def _record_json(
     obj: ObjectSchema, schema: TenantSchema, access: Access, fields: tuple[str, ...] | None
 ) -> sa.ColumnElement:
-    resolver = schema.formulas.sql(
-        obj,
-        access.actor.tenant_id,
-        gate=lambda related, alias: access.predicate(related, "read", alias),
-    )
+    resolver = schema.formulas.sql(obj, access.actor.tenant_id, gate=access.readable)
     unreadable = access.unreadable_fields(obj)
     if fields is not None:
         fields = tuple(name for name in fields if name not in unreadable)
