@@ -61,7 +61,8 @@ class World:
 
 
 def permission_set(tenant: TenantFixture, name: str, **document: Any) -> None:
-    body = {"api_name": name, "label": name, **document}
+    """A permission set; its holders use the API (their tests act through tokens)."""
+    body = {"api_name": name, "label": name, "system": ["api"], **document}
     response = tenant.api("POST", "/api/v1/meta/permission-sets", json=body)
     assert response.status_code == 201, response.get_data(as_text=True)
 

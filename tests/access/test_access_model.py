@@ -380,7 +380,7 @@ def build(tenant: TenantFixture, world: World) -> tuple[list[Member], list[str]]
         201,
     )
     for name, rights in (("viewer", {"view_all": True}), ("modifier", {"modify_all": True})):
-        body = {"api_name": name, "label": name, "objects": {OBJECT: rights}}
+        body = {"api_name": name, "label": name, "objects": {OBJECT: rights}, "system": ["api"]}
         _ok(tenant.api("POST", "/api/v1/meta/permission-sets", json=body), 201)
     for name, parent in world.roles:
         body = {"api_name": name, "label": name, "parent": parent}

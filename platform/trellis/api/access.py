@@ -178,6 +178,15 @@ def list_users_view() -> ResponseReturnValue:
 
 def create_user_view() -> ResponseReturnValue:
     body = _body_of(("email", "password", "display_name", "admin", *ASSIGNMENT_KEYS))
+    wrong = {
+        name: "Text."
+        for name in ("email", "password", "display_name")
+        if body.get(name) is not None and not isinstance(body[name], str)
+    }
+    if not isinstance(body.get("admin", False), bool):
+        wrong["admin"] = "true or false."
+    if wrong:
+        raise BadRequest("Some values have the wrong type.", fields=wrong)
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
         row = create_user(
