@@ -57,7 +57,8 @@ def rule_insert(
             conditions.append(
                 sa.text(
                     "r.owner_id IN (SELECT c.user_id FROM access_closure c "
-                    f"WHERE c.tenant_id = '{tenant_id}' AND c.memberships @> ARRAY[CAST(:owned_by AS text)])"
+                    f"WHERE c.tenant_id = '{tenant_id}' "
+                    "AND c.memberships @> ARRAY[CAST(:owned_by AS text)])"
                 ).bindparams(owned_by=principal_of(rule["owned_by"]))
             )
         else:
@@ -65,7 +66,7 @@ def rule_insert(
                 obj, rule["criteria"], expected_type="checkbox", allow_prior=False
             )
             conditions.append(formula.to_sql_condition(schema.formulas.sql(obj, tenant_id, "r")))
-        rows = (
+        rows: sa.Select[*tuple[Any, ...]] = (
             sa.select(
                 sa.literal_column("r.tenant_id"),
                 sa.literal_column("r.id"),
@@ -78,7 +79,12 @@ def rule_insert(
             .where(*conditions)
         )
         columns = ["tenant_id", "record_id", "principal", "cause", "object_id", "access"]
-        return record_shares.insert().from_select(columns, rows)
+        # SQLAlchemy keeps an INSERT's row count only when asked; jobs report it.
+        return (
+            record_shares.insert()
+            .from_select(columns, rows)
+            .execution_options(preserve_rowcount=True)
+        )
 
     return schema.statements.get(
         StatementKey(Statement.SHARE_RULE, obj.id, (tenant_id, rule["name"])), build
