@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from access_helpers import Member, create, member, roles, sharing
+from access_helpers import Member, create, member, recompute, roles, sharing
 from conftest import TenantFixture
 from helpers import assert_envelope
 
@@ -173,6 +173,28 @@ def test_owner_rule_shares_a_role_subtree_for_reading(tenant: TenantFixture, org
     # Removing the rule takes the shares away once recomputed.
     sharing(tenant, "Account", sharing_model="private", sharing_rules=[])
     assert people["west"].ids("Account") == {accounts["west"]}
+
+
+def test_a_recompute_job_reports_the_shares_it_wrote(tenant: TenantFixture, org: dict) -> None:
+    rule = {
+        "name": "east_to_west",
+        "owned_by": {"role": "east_manager", "subordinates": True},
+        "share_with": {"role": "west_rep"},
+        "access": "read",
+    }
+    response = tenant.api(
+        "PUT",
+        "/api/v1/meta/sharing-rules/Account",
+        json={"sharing_model": "private", "sharing_rules": [rule]},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    queued = tenant.api("GET", "/api/v1/access/recomputes").get_json()["data"][0]
+    assert (queued["status"], queued["done"], queued["shares"]) == ("queued", 0, 0)
+    assert recompute(tenant) >= 1
+    job = tenant.api("GET", "/api/v1/access/recomputes").get_json()["data"][0]
+    # Three accounts; the east rep's and the manager's are owned inside the subtree.
+    assert (job["id"], job["status"]) == (queued["id"], "done")
+    assert (job["total"], job["done"], job["shares"]) == (3, 3, 2)
 
 
 def test_criteria_rule_and_groups_grant_read_write_but_never_delete(

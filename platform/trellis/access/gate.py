@@ -114,11 +114,12 @@ class Access:
             "AND c.user_id = :access_user)"
         )
         # A user whose closure was never built (new, with no role or group yet) still
-        # reaches their own records and what is shared with them directly.
-        owned = (
-            f"{alias}.owner_id = :access_user "
-            f"OR {alias}.owner_id = ANY({closure.format(column='owners')}::uuid[])"
-        )
+        # reaches their own records and what is shared with them directly. The owners
+        # are a set (a hashed subplan), not ``= ANY(array)``: PostgreSQL searches an
+        # array parameter linearly for every row, which made a count over 1M records
+        # for a user above 100 owners take twice as long (benchmarks/access_bench.py).
+        owners = closure.format(column="owners").replace("c.owners", "unnest(c.owners)", 1)
+        owned = f"{alias}.owner_id = :access_user OR {alias}.owner_id IN {owners}"
         if operation == "delete":
             return f"({owned})"
         principals = (

@@ -79,7 +79,12 @@ def rule_insert(
             .where(*conditions)
         )
         columns = ["tenant_id", "record_id", "principal", "cause", "object_id", "access"]
-        return record_shares.insert().from_select(columns, rows)
+        # SQLAlchemy keeps an INSERT's row count only when asked; jobs report it.
+        return (
+            record_shares.insert()
+            .from_select(columns, rows)
+            .execution_options(preserve_rowcount=True)
+        )
 
     return schema.statements.get(
         StatementKey(Statement.SHARE_RULE, obj.id, (tenant_id, rule["name"])), build
