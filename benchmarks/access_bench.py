@@ -166,22 +166,6 @@ def step(message: str, started: float) -> None:
 
 
 # -- setup ------------------------------------------------------------------------------
-def create_app(database_url: str, redis_url: str) -> Any:
-    from trellis.config import load_config
-    from trellis.runtime.app import create_app as trellis_app
-
-    # A Redis namespace of its own: no worker listens on it, so the index builds and the
-    # share recomputations wait for this script to run them.
-    settings = {
-        "database_url": database_url,
-        "redis_url": redis_url,
-        "redis_namespace": f"access-bench-{uuid.uuid4().hex[:8]}",
-        "instance_path": "/tmp/access-bench",
-        "log_level": "WARNING",
-    }
-    return trellis_app(load_config(settings, environ={}))
-
-
 def role_tree() -> list[tuple[str, str | None]]:
     """(role, parent), parents first: ceo, vp_1, director_1_1, manager_1_1_1, rep_1_1_1_1…"""
     tree: list[tuple[str, str | None]] = [("ceo", None)]
@@ -368,26 +352,6 @@ def time_variants(calls: dict[tuple[str, str], Any], args: argparse.Namespace) -
     return timings
 
 
-def explain(app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int) -> tuple:
-    """``EXPLAIN (ANALYZE, BUFFERS)`` execution times as the app runs the page query, and
-    the last plan."""
-    from trellis.db import index_friendly_reads
-
-    database = app.extensions["trellis"].database
-    statement, parameters = query
-    times, plan = [], []
-    for _ in range(runs):
-        with database.tenant(tenant_id) as connection, index_friendly_reads(connection):
-            plan = [
-                row[0]
-                for row in connection.exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
-                )
-            ]
-        times.extend(float(line.split()[2]) for line in plan if line.startswith("Execution Time"))
-    return times, plan
-
-
 def report_latency(timings: dict, totals: dict[str, int], records: int) -> None:
     print()
     print(
@@ -448,7 +412,10 @@ def measure(app: Any, tenant_id: uuid.UUID, tokens: dict[str, str], args: argpar
     if totals["ceo"] != totals["admin"]:
         print(f"CHECK FAILED: the ceo counts {totals['ceo']:,}, the admin {totals['admin']:,}")
     timings = time_variants(calls, args)
-    explained = {key: explain(app, tenant_id, q, args.explain_runs) for key, q in captured.items()}
+    explained = {
+        key: where_bench.explain(app, tenant_id, q, args.explain_runs, options="ANALYZE, BUFFERS")
+        for key, q in captured.items()
+    }
     return timings, totals, explained
 
 
@@ -459,7 +426,7 @@ def main() -> None:
     where_bench.admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
     url = sa.make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
-    app = create_app(url, args.redis_url)
+    app = where_bench.create_app(url, args.redis_url, "access-bench")
     try:
         tenant_id, tokens, initial = setup(app, args.records)
         timings, totals, explained = measure(app, tenant_id, tokens, args)

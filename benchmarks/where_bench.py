@@ -108,19 +108,19 @@ def admin_execute(server_url: str, statement: str) -> None:
     admin.dispose()
 
 
-def create_app(database_url: str, redis_url: str) -> Any:
+def create_app(database_url: str, redis_url: str, name: str = "where-bench") -> Any:
     from trellis.config import load_config
     from trellis.runtime.app import create_app as trellis_app
 
-    # A Redis namespace of its own: no worker listens on it, so the index builds the
-    # metadata API enqueues wait for us to run them here.
+    # A Redis namespace of its own: no worker listens on it, so the index builds (and
+    # share recomputations) the API enqueues wait for the script to run them.
     return trellis_app(
         load_config(
             {
                 "database_url": database_url,
                 "redis_url": redis_url,
-                "redis_namespace": f"where-bench-{uuid.uuid4().hex[:8]}",
-                "instance_path": "/tmp/where-bench",
+                "redis_namespace": f"{name}-{uuid.uuid4().hex[:8]}",
+                "instance_path": f"/tmp/{name}",
                 "log_level": "WARNING",
             },
             environ={},
@@ -250,7 +250,12 @@ def time_requests(calls: dict[str, Any], iterations: int, warmup: int) -> dict[s
 
 
 def explain(
-    app: Any, tenant_id: uuid.UUID, query: tuple[str, Any], runs: int, under_rls: bool = False
+    app: Any,
+    tenant_id: uuid.UUID,
+    query: tuple[str, Any],
+    runs: int,
+    under_rls: bool = False,
+    options: str = "ANALYZE",
 ) -> tuple[list[float], list[str]]:
     """Execution times of ``EXPLAIN (ANALYZE)`` in the tenant scope, and the last plan:
     as the app runs list queries (``index_friendly_reads``, where this Trellis has it),
@@ -268,7 +273,7 @@ def explain(
                 plan = [
                     row[0]
                     for row in connection.exec_driver_sql(
-                        "EXPLAIN (ANALYZE) " + statement, parameters
+                        f"EXPLAIN ({options}) " + statement, parameters
                     )
                 ]
         times.extend(float(line.split()[2]) for line in plan if line.startswith("Execution Time"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,23 +29,33 @@ MEMBER_KINDS = ("user", "role", "role_and_subordinates", "group")
 
 
 def group_json(connection: Connection, row: sa.Row[Any]) -> dict[str, Any]:
-    members = connection.execute(
-        sa.select(group_members.c.member_kind, group_members.c.member)
-        .where(group_members.c.group_id == row.id)
-        .order_by(group_members.c.member_kind, group_members.c.member)
-    )
-    return {
-        "id": str(row.id),
-        "api_name": row.api_name,
-        "label": row.label,
-        "description": row.description,
-        "members": [{"kind": kind, "member": member} for kind, member in members],
-    }
+    return _groups_json(connection, [row])[0]
 
 
 def list_groups(connection: Connection) -> list[dict[str, Any]]:
-    rows = connection.execute(sa.select(user_groups).order_by(user_groups.c.api_name))
-    return [group_json(connection, row) for row in rows]
+    rows = connection.execute(sa.select(user_groups).order_by(user_groups.c.api_name)).all()
+    return _groups_json(connection, rows)
+
+
+def _groups_json(connection: Connection, rows: Sequence[sa.Row[Any]]) -> list[dict[str, Any]]:
+    """The groups with their members, read in one query whatever their number."""
+    members: dict[Any, list[dict[str, str]]] = {row.id: [] for row in rows}
+    for group_id, kind, member in connection.execute(
+        sa.select(group_members.c.group_id, group_members.c.member_kind, group_members.c.member)
+        .where(group_members.c.group_id.in_(list(members)))
+        .order_by(group_members.c.member_kind, group_members.c.member)
+    ):
+        members[group_id].append({"kind": kind, "member": member})
+    return [
+        {
+            "id": str(row.id),
+            "api_name": row.api_name,
+            "label": row.label,
+            "description": row.description,
+            "members": members[row.id],
+        }
+        for row in rows
+    ]
 
 
 def find_group(connection: Connection, name: str) -> sa.Row[Any]:
