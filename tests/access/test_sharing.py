@@ -415,3 +415,32 @@ def test_explain_names_every_grant(tenant: TenantFixture, org: dict) -> None:
     query = {"user": str(people["east"].id), "object": "Account", "record": accounts["east"]}
     denied = people["east"].api("GET", "/api/v1/access/explain", query_string=query)
     assert denied.status_code == 403
+
+
+def test_a_count_adds_owned_and_shared_records_once(tenant: TenantFixture, org: dict) -> None:
+    """A restricted count is counted in parts (owned, then shared but not owned): a record
+    shared with its own owner, or with the owner's manager, counts once; a user whose
+    closure was never built counts as themselves."""
+    people, accounts = org["people"], org["accounts"]
+
+    def counted(who: Member) -> tuple[int, set[str]]:
+        response = who.api("GET", "/api/v1/objects/Account/records", query_string={"count": "1"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        return body["total"], {row["id"] for row in body["data"]}
+
+    own = create(tenant, "Account", Name="outsider account", owner_id=str(people["outsider"].id))
+    for account, user in ((accounts["east"], "outsider"), (own, "outsider"), (own, "manager")):
+        shares = f"/api/v1/objects/Account/records/{account}/shares"
+        response = tenant.api("POST", shares, json={"user": str(people[user].id)})
+        assert response.status_code == 201, response.get_data(as_text=True)
+    database = tenant.app.extensions["trellis"].database
+    with database.tenant(tenant.id) as connection:
+        connection.execute(
+            sa.text("DELETE FROM access_closure WHERE user_id = :user"),
+            {"user": people["outsider"].id},
+        )
+    assert counted(people["outsider"]) == (2, {accounts["east"], own})
+    # The manager reaches east's and their own through the hierarchy, and own by its share.
+    assert counted(people["manager"]) == (3, {accounts["east"], accounts["manager"], own})
+    assert counted(people["west"]) == (1, {accounts["west"]})
