@@ -119,7 +119,7 @@ class Database:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f'SET ROLE "{self.app_role}"')
             # JIT compilation pays off for long analytical queries, not for these: a
-            # restricted count over 1M records spent 259 ms of its time compiling
+            # restricted count over 1M records spent 259 ms of its 2.8 s compiling
             # (benchmarks/access_bench.py --plans).
             cursor.execute("SET jit = off")
         dbapi_connection.commit()
@@ -202,7 +202,6 @@ def driver_execute(
     parameters: dict[str, Any],
     *,
     named: bool = True,
-    prepare: bool | None = None,
 ) -> Any:
     """Run a statement built once (module level, or per metadata revision) straight on the
     psycopg connection, in the connection's transaction; returns the cursor, whose rows
@@ -215,7 +214,7 @@ def driver_execute(
     work itself. The SQL is still SQLAlchemy's, compiled once per statement object.
     """
     sql, defaults = _driver_sql(connection, statement)
-    return _run(connection, sql, {**defaults, **parameters}, named=named, prepare=prepare)
+    return _run(connection, sql, {**defaults, **parameters}, named=named)
 
 
 def _driver_sql(connection: Connection, statement: sa.ClauseElement) -> tuple[str, dict[str, Any]]:
@@ -230,13 +229,7 @@ def _driver_sql(connection: Connection, statement: sa.ClauseElement) -> tuple[st
     return found
 
 
-def _run(
-    connection: Connection,
-    sql: str,
-    parameters: dict[str, Any],
-    named: bool = True,
-    prepare: bool | None = None,
-) -> Any:
+def _run(connection: Connection, sql: str, parameters: dict[str, Any], named: bool = True) -> Any:
     driver = connection.connection.driver_connection
     # connection.connection reconnects an invalidated connection, so a driver is there.
     assert driver is not None
@@ -245,9 +238,7 @@ def _run(
     for listener in connection.dispatch.before_cursor_execute:
         listener(connection, cursor, sql, parameters, None, False)
     try:
-        # prepare=False plans with the values every time: for statements whose best plan
-        # depends on them (a restricted count); None lets psycopg prepare a frequent one.
-        return cursor.execute(sql, parameters, prepare=prepare)
+        return cursor.execute(sql, parameters)
     except psycopg.Error as error:
         # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to
         # clear 4xx answers; a dropped connection is marked so the pool discards it.

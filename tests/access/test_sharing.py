@@ -418,9 +418,9 @@ def test_explain_names_every_grant(tenant: TenantFixture, org: dict) -> None:
 
 
 def test_a_count_adds_owned_and_shared_records_once(tenant: TenantFixture, org: dict) -> None:
-    """A restricted count is counted in parts (owned, then shared but not owned): a record
-    shared with its own owner, or with the owner's manager, counts once; a user whose
-    closure was never built counts as themselves."""
+    """The shares a record carries on its row (kept by triggers on record_shares) count a
+    record once, however many shares reach the reader; a user whose closure was never
+    built reaches what they own and what is shared with them; a deleted share closes."""
     people, accounts = org["people"], org["accounts"]
 
     def counted(who: Member) -> tuple[int, set[str]]:
@@ -444,3 +444,7 @@ def test_a_count_adds_owned_and_shared_records_once(tenant: TenantFixture, org: 
     # The manager reaches east's and their own through the hierarchy, and own by its share.
     assert counted(people["manager"]) == (3, {accounts["east"], accounts["manager"], own})
     assert counted(people["west"]) == (1, {accounts["west"]})
+    principal = f"user:{people['outsider'].id}"
+    shares = f"/api/v1/objects/Account/records/{accounts['east']}/shares/{principal}"
+    assert tenant.api("DELETE", shares).status_code == 204
+    assert counted(people["outsider"]) == (1, {own})

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Connection
 
 from trellis.access.rights import Rights
@@ -40,7 +40,8 @@ from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementCache, StatementKey
 
 OPERATIONS = ("read", "edit", "delete")
-LEVELS = {"read": 1, "edit": 2}
+# The records column holding the principals shared at least the access an operation needs.
+SHARED_COLUMN = {"read": "shared_read", "edit": "shared_edit"}
 # The parent of a controlled-by-parent record is checked for edit when its detail changes.
 PARENT_OPERATION = {"read": "read", "edit": "edit", "delete": "edit"}
 MAX_PARENT_DEPTH = 5
@@ -126,60 +127,11 @@ class Access:
             f"coalesce({closure.format(column='principals')}, "
             "ARRAY['user:' || CAST(:access_user AS text)])"
         )
-        shared = (
-            f"EXISTS (SELECT FROM record_shares s WHERE s.tenant_id = '{tenant}' "
-            f"AND s.record_id = {alias}.id AND s.access >= {LEVELS[operation]} "
-            f"AND s.principal = ANY({principals}))"
-        )
+        # The record's share principals are on its row (migration 0011): an overlap
+        # of two short arrays, where a probe of record_shares per row made a rep's page
+        # three times an administrator's (benchmarks/access_bench.py).
+        shared = f"{alias}.{SHARED_COLUMN[operation]} && {principals}"
         return f"({owned} OR {shared})"
-
-    def count_parts(
-        self, obj: ObjectSchema, alias: str = "records"
-    ) -> list[sa.ColumnElement[bool] | None]:
-        """Disjoint conditions whose counts add up to the count of the records the actor
-        may read; ``[None]`` when every record passes, ``[predicate]`` when it does not
-        split.
-
-        Under sharing a readable record is one the actor's owners own, or one shared with
-        their principals that they do not own. Counted as one condition, that OR is a
-        scan of every record of the object with a share probe for each (2.7 s for a rep at
-        1M records); counted apart, the first is an index-only scan of the owners' entries
-        and the second starts from the shares (benchmarks/access_bench.py). The parts take
-        the closure as arrays (:meth:`count_parameters`), so the planner, given their
-        values, can pick the plan for this actor's reach: run them unprepared.
-        """
-        predicate = self.predicate(obj, "read", alias)
-        if predicate is None or self.everything or sharing_model(obj) == "controlled_by_parent":
-            return [predicate]
-        if not self.rights.has(obj.api_name, "read"):
-            return [predicate]
-        owned = f"{alias}.owner_id = ANY(:access_owners)"
-        shared = (
-            f"({owned}) IS NOT TRUE AND {alias}.id IN (SELECT s.record_id FROM record_shares s "
-            f"WHERE s.tenant_id = '{self.actor.tenant_id}' AND s.object_id = '{obj.id}' "
-            "AND s.access >= 1 AND s.principal = ANY(:access_principals))"
-        )
-        owners = sa.bindparam("access_owners", None, type_=ARRAY(UUID(as_uuid=True)))
-        principals = sa.bindparam("access_principals", None, type_=ARRAY(sa.Text))
-        return [
-            sa.text(owned).bindparams(owners),  # type: ignore[list-item]  # text as a condition
-            sa.text(shared).bindparams(owners, principals),  # type: ignore[list-item]
-        ]
-
-    def count_parameters(self, connection: Connection) -> dict[str, Any]:
-        """:attr:`parameters` and the actor's closure as the arrays :meth:`count_parts`
-        reads (a user whose closure was never built owns and is shared as themselves)."""
-        user = self.actor.user_id
-        row = connection.execute(
-            sa.text(
-                "SELECT owners, principals FROM access_closure "
-                "WHERE tenant_id = :tenant AND user_id = :user"
-            ),
-            {"tenant": self.actor.tenant_id, "user": user},
-        ).first()
-        owners = {user, *(row.owners if row is not None else ())}
-        principals = row.principals if row is not None else [f"user:{user}"]
-        return {**self.parameters, "access_owners": list(owners), "access_principals": principals}
 
     def _parent_sql(self, obj: ObjectSchema, operation: str, alias: str, depth: int) -> str | None:
         """A detail record passes when its parent (the ``sharing_parent`` lookup) does."""

@@ -147,16 +147,12 @@ def list_page(
         lambda: _page_statement(access, schema, obj, request),
     )
     values = {name: value for each in request.conditions for name, value in each.values.items()}
-    split = request.count and len(access.count_parts(obj)) > 1
-    values.update(access.count_parameters(connection) if split else access.parameters)
+    values.update(access.parameters)
     if request.after is not None:
         values.update(request.after.values)
     with index_friendly_reads(connection):  # the query carries its tenant predicate
-        # Rows are (json, sort values…, total when counted). A split count is planned
-        # for this actor's closure (Access.count_parts), so it is not prepared.
-        prepare = False if split else None
-        rows = driver_execute(connection, statement, values, named=False, prepare=prepare)
-        rows = rows.fetchall()
+        # Rows are (json, sort values…, total when counted).
+        rows = driver_execute(connection, statement, values, named=False).fetchall()
         next_cursor = None
         if len(rows) > request.limit:
             rows = rows[: request.limit]
@@ -169,20 +165,18 @@ def list_page(
         if request.count and not rows and request.after is not None:
             count = schema.statements.get(
                 StatementKey(Statement.LIST_COUNT, obj.id, scope),
-                lambda: sa.select(_count(access, obj, request)),
+                lambda: (
+                    sa.select(sa.func.count())
+                    .select_from(records)
+                    .where(*_scope(access, obj, request))
+                ),
             )
-            total_count = driver_execute(connection, count, values, prepare=prepare).fetchone()[0]
+            total_count = driver_execute(connection, count, values).fetchone()[0]
     return page_body((row[0] for row in rows), next_cursor, total_count)
 
 
-def _scope(
-    access: Access,
-    obj: ObjectSchema,
-    request: ListRequest,
-    readable: sa.ColumnElement[bool] | None,
-) -> list[sa.ColumnElement]:
-    """The page's conditions: tenant, object, deletion, filters and ``readable``, the
-    access condition (the read predicate, or a part of it for a count)."""
+def _scope(access: Access, obj: ObjectSchema, request: ListRequest) -> list[sa.ColumnElement]:
+    readable = access.predicate(obj, "read")
     return [
         records.c.tenant_id == written_out(access.actor.tenant_id),
         records.c.object_id == written_out(obj.id),
@@ -192,29 +186,13 @@ def _scope(
     ]
 
 
-def _count(access: Access, obj: ObjectSchema, request: ListRequest) -> sa.ColumnElement[int]:
-    """The number of records the page's conditions pass: the sum of a count per part
-    of the access condition (Access.count_parts)."""
-    counts = [
-        sa.select(sa.func.count())
-        .select_from(records)
-        .where(*_scope(access, obj, request, part))
-        .scalar_subquery()
-        for part in access.count_parts(obj)
-    ]
-    total: sa.ColumnElement[int] = counts[0]
-    for each in counts[1:]:
-        total = total + each
-    return total
-
-
 def _page_statement(
     access: Access, schema: TenantSchema, obj: ObjectSchema, request: ListRequest
 ) -> sa.Select:
     """The page is chosen in an inner query (filters, keyset, order, limit: what the
     partial indexes serve) and only its rows are rendered as JSON by the outer one, so
     a filter matching thousands of rows never builds thousands of JSON documents."""
-    scope = _scope(access, obj, request, access.predicate(obj, "read"))
+    scope = _scope(access, obj, request)
     order = [
         target.element.desc() if descending else target.element.asc()
         for target, descending in request.sort
@@ -235,7 +213,8 @@ def _page_statement(
         *[value.label(f"sort_{i}") for i, value in enumerate(sorted_by)],
     ]
     if request.count:
-        columns.append(_count(access, obj, request).label("total"))
+        total = sa.select(sa.func.count()).select_from(records).where(*scope).scalar_subquery()
+        columns.append(total.label("total"))
     outer_order = [
         value.desc() if descending else value.asc()
         for value, (_, descending) in zip(sorted_by, request.sort, strict=True)

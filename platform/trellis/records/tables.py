@@ -4,7 +4,7 @@ counters."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from trellis.db import metadata
 
@@ -25,6 +25,10 @@ records = sa.Table(
     sa.Column("updated_by", _uuid),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("deleted_at", _timestamp),
+    # The principals of the record's shares (read, read/write), kept by triggers on
+    # record_shares (migration 0011), so the access gate checks the row it reads.
+    sa.Column("shared_read", ARRAY(sa.Text)),
+    sa.Column("shared_edit", ARRAY(sa.Text)),
 )
 
 record_refs = sa.Table(
