@@ -133,6 +133,8 @@ class ObjectSchema:
     hidden_fields: frozenset[str]  # deleted fields whose values are kept
     _by_lower: dict[str, str]
     writes: WritePlan
+    #: The field whose value names a record (on screens, in links): see _name_field.
+    name_field: str
 
     @classmethod
     def build(
@@ -157,11 +159,8 @@ class ObjectSchema:
             hidden_fields=frozenset(hidden),
             _by_lower={name.lower(): name for name in fields},
             writes=WritePlan.build(definition, fields),
+            name_field=_name_field(definition, fields),
         )
-
-    @property
-    def name_field(self) -> str | None:
-        return self.definition.get("name_field")
 
     def find(self, name: str) -> CompiledField | None:
         """An active field by API name, case-insensitively, or None."""
@@ -195,6 +194,15 @@ class ObjectSchema:
 
     def lookups(self) -> tuple[CompiledField, ...]:
         return self.writes.lookups
+
+
+def _name_field(definition: dict[str, Any], fields: dict[str, CompiledField]) -> str:
+    """The definition's ``name_field``, else the first active text or auto-number field,
+    else ``id``: every object names its records by something."""
+    if definition.get("name_field") in fields:
+        return str(definition["name_field"])
+    nameable = (name for name, field in fields.items() if field.type.usable_as_name)
+    return next(nameable, "id")
 
 
 @dataclasses.dataclass

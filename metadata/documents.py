@@ -151,7 +151,10 @@ def validate_object(
 def _check_name_field(
     definition: dict[str, Any], registry: FieldTypeRegistry, errors: dict[str, list[str]]
 ) -> None:
-    """The name field is a type ``usable_as_name``; a text field called Name is the default."""
+    """The name field is a type ``usable_as_name``; a text field called Name is the default.
+    ``id``, what the API shows for an object with no such field, is as good as leaving it
+    out. Left out, the records are named by the first text or auto-number field, chosen
+    anew on each revision (trellis.metadata.compiled.ObjectSchema.name_field)."""
 
     def nameable(field: dict[str, Any] | None) -> bool:
         return (
@@ -166,13 +169,19 @@ def _check_name_field(
         if not field.get("deleted")
     }
     name_field = definition.get("name_field")
+    if isinstance(name_field, str) and name_field.lower() == "id":
+        del definition["name_field"]
+        name_field = None
     if name_field is None:
         if nameable(fields.get("name")):
             definition["name_field"] = fields["name"]["api_name"]
         return
     field = fields.get(name_field.lower())
     if field is None or not nameable(field):
-        errors["name_field"] = ["Name a text or auto-number field of this object."]
+        errors["name_field"] = [
+            "Name an active text or auto-number field of this object (the name field "
+            "cannot be deleted or become another type: choose another one first)."
+        ]
     else:
         definition["name_field"] = field["api_name"]
 

@@ -5,6 +5,7 @@ makes formula fields, roll-ups and ``where=`` filters run in PostgreSQL over the
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,54 @@ SQL_TYPES: dict[str, sa.types.TypeEngine] = {
     "jsonb": JSONB(),
     "uuid": sa.Uuid(),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class PathStep:
+    """One name of a field path: the object it is read on and the field (or, for the last
+    name only, the system column: ``field`` None) it names there."""
+
+    obj: ObjectSchema
+    name: str  # the field's api_name, or the system column, as spelled in metadata
+    field: CompiledField | None
+
+
+class UnknownPath(ValueError):
+    """A path that names no field, goes on from a field that is not a lookup, or is deeper
+    than :data:`MAX_PATH_DEPTH`; the message says which."""
+
+
+class PathTooDeep(UnknownPath):
+    """A path through more lookups than :data:`MAX_PATH_DEPTH` (known before any name is
+    looked up, so saying so reveals nothing about the fields)."""
+
+
+def resolve_path(
+    schema: TenantSchema, obj: ObjectSchema, path: str, depth: int = MAX_PATH_DEPTH
+) -> tuple[PathStep, ...]:
+    """The steps of ``Account.Owner.Email`` read from ``obj`` (names case-insensitive):
+    every name but the last a lookup, at most ``depth`` of them, the last a field or system
+    column of the record reached. These are the paths a formula may read
+    (:func:`field_types`); the SQL that reads them is :meth:`SqlResolver.related`."""
+    names = path.split(".")
+    if len(names) > depth + 1:
+        raise PathTooDeep(f"a path goes through at most {depth} lookups")
+    steps: list[PathStep] = []
+    current = obj
+    for index, name in enumerate(names):
+        if index == len(names) - 1 and name.lower() in SYSTEM_COLUMNS:
+            steps.append(PathStep(current, name.lower(), None))
+            break
+        field = current.find(name)
+        if field is None:
+            raise UnknownPath(f"{current.api_name} has no field {name!r}")
+        steps.append(PathStep(current, field.api_name, field))
+        if index < len(names) - 1:
+            target = schema.objects.get(str(field.definition.get("target", "")).lower())
+            if not field.type.references_records or target is None:
+                raise UnknownPath(f"{current.api_name}.{field.api_name} is not a lookup")
+            current = target
+    return tuple(steps)
 
 
 def field_types(
@@ -157,23 +206,31 @@ class SqlResolver:
         condition = self.gate(obj, alias) if self.gate is not None else None
         return [] if condition is None else [condition]
 
-    def __call__(self, path: str) -> sa.ColumnElement:
-        head, _, rest = path.partition(".")
-        if not rest:
-            return self.field(head)
-        lookup = self.obj.field(head)
+    def related(self, lookup_name: str) -> tuple[SqlResolver, list[Any]]:
+        """The record a lookup of this row points at: a resolver over it (as ``ref_<n>``,
+        one deeper than this row) and the conditions that find it, the reader's access
+        gate included. Cross-object paths and record expansions read it this way."""
+        lookup = self.obj.field(lookup_name)
         target = self.compiler.schema.object(lookup.definition["target"])
         alias = f"ref_{self.depth + 1}"
-        inner = self._nested(target, alias, self.depth + 1, self.stack)(rest)
         condition = sa.text(
             f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{target.id}' "
             f"AND {alias}.deleted_at IS NULL "
             f"AND {alias}.id = ({self.table}.data->>'{lookup.api_name}')::uuid"
         )
+        nested = self._nested(target, alias, self.depth + 1, self.stack)
+        conditions: list[Any] = [condition, *self._gated(target, alias)]
+        return nested, conditions
+
+    def __call__(self, path: str) -> sa.ColumnElement:
+        head, _, rest = path.partition(".")
+        if not rest:
+            return self.field(head)
+        related, conditions = self.related(head)
         return (
-            sa.select(inner)
-            .select_from(sa.text(f"records AS {alias}"))
-            .where(condition, *self._gated(target, alias))
+            sa.select(related(rest))
+            .select_from(sa.text(f"records AS {related.table}"))
+            .where(*conditions)
             .scalar_subquery()
         )
 

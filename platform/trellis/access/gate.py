@@ -37,6 +37,7 @@ from trellis.access.rights import Rights
 from trellis.actor import Actor
 from trellis.errors import Forbidden
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.metadata.formulas import PathStep
 from trellis.metadata.statements import Statement, StatementCache, StatementKey
 
 OPERATIONS = ("read", "edit", "delete")
@@ -193,6 +194,15 @@ class Access:
     def unreadable_fields(self, obj: ObjectSchema) -> frozenset[str]:
         """The fields of ``obj`` field-level security hides from the actor."""
         return self.rights.unreadable(obj.api_name, obj.fields)
+
+    def can_read_path(self, steps: Iterable[PathStep]) -> bool:
+        """Whether field-level security lets the actor read every field along a path
+        (``Deal.Account.Name``): a hidden field of a related record is as unknown to them
+        as one of the record itself. System columns are readable by all."""
+        return all(
+            step.field is None or step.name not in self.unreadable_fields(step.obj)
+            for step in steps
+        )
 
     def can_edit_field(self, obj: ObjectSchema, name: str) -> bool:
         return "edit" in self.rights.on_field(obj.api_name, name)

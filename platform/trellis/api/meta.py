@@ -24,14 +24,16 @@ def _actions() -> Any:
 
 
 def object_json(connection: Any, obj: ObjectSchema) -> dict[str, Any]:
-    """An object as the API shows it: index states on its fields, action secrets masked."""
+    """An object as the API shows it: index states on its fields, action secrets masked,
+    and always its ``name_field`` (``id`` for an object with no text or auto-number field
+    to name its records by)."""
     status = index_status(connection, obj.id)
     fields = [
         {**field, "index": status.get(field["api_name"])} if field["api_name"] in status else field
         for field in obj.definition["fields"]
     ]
     shown = redact_definition(_actions(), obj.definition)
-    return {**shown, "fields": fields, "id": str(obj.id)}
+    return {**shown, "name_field": obj.name_field, "fields": fields, "id": str(obj.id)}
 
 
 def list_objects() -> ResponseReturnValue:

@@ -62,7 +62,7 @@ def build_document(
     }
     for obj in sorted_objects(schema):
         own = names[obj.api_name]
-        schemas[own["record"]] = record_schema(obj)
+        schemas[own["record"]] = record_schema(obj, schema, names)
         schemas[own["input"]] = input_schema(obj, partial=False)
         schemas[own["patch"]] = input_schema(obj, partial=True)
         paths.update(object_paths(obj, schema, names, columns))

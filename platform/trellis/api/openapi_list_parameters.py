@@ -19,6 +19,7 @@ from trellis.api.openapi_schema import (
 )
 from trellis.errors import TrellisError
 from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
+from trellis.metadata.formulas import MAX_PATH_DEPTH
 from trellis.records.columns import Column, column
 from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT
 from trellis.rule_engine import FormulaError
@@ -69,9 +70,44 @@ def names_pattern(names: list[str], signed: bool) -> str:
     return f"^{one}(?:,{one})*$"
 
 
-def list_parameters(obj: ObjectSchema | None, columns: list[Column]) -> list[dict[str, Any]]:
+def fields_pattern(obj: ObjectSchema, schema: TenantSchema) -> str:
+    """``fields=`` as the records API takes it: the record's own fields (and system
+    fields), and paths through its lookups (``Account.Name``, ``Account.Owner.Email``)."""
+    own = "|".join(map(re.escape, [*SYSTEM_COLUMNS, *obj.fields]))
+    lookups = [
+        field.api_name
+        for field in obj.lookups()
+        if str(field.definition["target"]).lower() in schema.objects
+    ]
+    one = f"(?:{own})"
+    if lookups:
+        name = "[A-Za-z][A-Za-z0-9_]{0,62}"
+        through = "|".join(map(re.escape, lookups))
+        one = f"(?:{own}|(?:{through})(?:\\.{name}){{1,{MAX_PATH_DEPTH}}})"
+    return f"^{one}(?:,{one})*$"
+
+
+def fields_parameter(obj: ObjectSchema | None, schema: TenantSchema | None) -> dict[str, Any]:
+    """``fields=``, documented once for lists, related lists and single reads."""
+    pattern = dict(TEXT)
+    if obj is not None and schema is not None:
+        pattern["pattern"] = fields_pattern(obj, schema)
+    return parameter(
+        "fields",
+        "query",
+        pattern,
+        "Comma-separated fields to return with the system fields, e.g. `Name,Amount`. A "
+        "lookup named alone is its record's id; naming fields of its record through it "
+        f"(`Account.Name`, at most {MAX_PATH_DEPTH} lookups deep) returns it as an object of "
+        "`id` and those fields instead, or `id` alone when you may not read that record.",
+    )
+
+
+def list_parameters(
+    obj: ObjectSchema | None, columns: list[Column], schema: TenantSchema | None = None
+) -> list[dict[str, Any]]:
     """Sort, projection and paging parameters, and ``obj``'s filters when it is given."""
-    sort, fields = dict(TEXT), dict(TEXT)
+    sort = dict(TEXT)
     if obj is not None:
         sort["pattern"] = names_pattern(
             [
@@ -81,7 +117,6 @@ def list_parameters(obj: ObjectSchema | None, columns: list[Column]) -> list[dic
             ],
             signed=True,
         )
-        fields["pattern"] = names_pattern(["id", *obj.fields], signed=False)
     limit = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
     return [
         parameter(
@@ -91,7 +126,7 @@ def list_parameters(obj: ObjectSchema | None, columns: list[Column]) -> list[dic
             "Comma-separated fields, `-` for descending, "
             "e.g. `-Amount,Name` (default `-created_at`).",
         ),
-        parameter("fields", "query", fields, "Comma-separated fields to return with id."),
+        fields_parameter(obj, schema),
         parameter("limit", "query", limit, "Records per page."),
         parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
         parameter("count", "query", BOOLEAN, "Also return `total`, the number of matches."),

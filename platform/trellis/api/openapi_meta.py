@@ -64,7 +64,7 @@ def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         "ObjectDefinitionInput": shape(properties, meta["required"]),
         "ObjectDefinition": shape(
             {**properties, "id": {**UUID, "readOnly": True}},
-            [*meta["required"], "plural_label", "id"],
+            [*meta["required"], "plural_label", "name_field", "id"],
         ),
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from trellis.api.openapi_access import share_paths
-from trellis.api.openapi_list_parameters import list_parameters, page_of
+from trellis.api.openapi_list_parameters import fields_parameter, list_parameters, page_of
 from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
@@ -38,8 +38,8 @@ def object_paths(
     one = f"{base}/records/{{record_id}}"
     record_id = parameter("record_id", "path", UUID, "The record's id.")
     paths = {
-        f"{base}/records": collection_operations(obj, names, columns[tag], title),
-        one: record_operations(tag, names, title, record_id),
+        f"{base}/records": collection_operations(obj, schema, names, columns[tag], title),
+        one: record_operations(obj, schema, names, title, record_id),
         **record_action_paths(one, tag, names, title, record_id),
         f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
         **share_paths(one, title, record_id),
@@ -51,7 +51,11 @@ def object_paths(
 
 
 def collection_operations(
-    obj: ObjectSchema, names: dict[str, str], columns: list[Column], title: str
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    names: dict[str, str],
+    columns: list[Column],
+    title: str,
 ) -> dict[str, Any]:
     """``/objects/{tag}/records``: list and create."""
     tag, record = obj.api_name, ref(names["record"])
@@ -63,7 +67,7 @@ def collection_operations(
             200,
             page_of(record),
             errors=READ,
-            parameters=list_parameters(obj, columns),
+            parameters=list_parameters(obj, columns, schema),
         ),
         "post": operation(
             f"create{title}Record",
@@ -79,10 +83,15 @@ def collection_operations(
 
 
 def record_operations(
-    tag: str, names: dict[str, str], title: str, record_id: dict[str, Any]
+    obj: ObjectSchema,
+    schema: TenantSchema,
+    names: dict[str, str],
+    title: str,
+    record_id: dict[str, Any],
 ) -> dict[str, Any]:
-    """One record: read (with ``If-None-Match``), change and delete (with ``If-Match``)."""
-    record = ref(names["record"])
+    """One record: read (with ``fields=`` and ``If-None-Match``), change and delete (with
+    ``If-Match``)."""
+    tag, record = obj.api_name, ref(names["record"])
     if_match = parameter(
         "If-Match",
         "header",
@@ -96,11 +105,18 @@ def record_operations(
             tag,
             200,
             record,
-            errors=(404,),
+            errors=READ,
             headers=ETAG,
             parameters=[
                 record_id,
-                parameter("If-None-Match", "header", TEXT, "An ETag; 304 if current."),
+                fields_parameter(obj, schema),
+                parameter(
+                    "If-None-Match",
+                    "header",
+                    TEXT,
+                    "An ETag; 304 if current (never with lookups expanded by `fields=`: "
+                    "their records change on their own).",
+                ),
             ],
         ),
         "patch": operation(
@@ -234,7 +250,7 @@ def related_operation(
             record_id,
             relation,
             *(
-                list_parameters(sources[0], columns[sources[0].api_name])
+                list_parameters(sources[0], columns[sources[0].api_name], schema)
                 if len(sources) == 1
                 else list_parameters(None, [])
             ),

@@ -9,6 +9,7 @@ from typing import Any
 from trellis.api.openapi_schema import (
     OPTIONAL_UUID,
     SYSTEM_FIELDS,
+    ref,
     shape,
     without_null,
 )
@@ -39,28 +40,47 @@ def is_writable(field: CompiledField) -> bool:
 
 
 def field_schema(field: CompiledField) -> dict[str, Any]:
-    schema = {
-        **field.type.json_schema(field.definition),
-        "title": field.definition.get("label", field.api_name),
-    }
+    return {**field.type.json_schema(field.definition), **field_annotations(field)}
+
+
+def field_annotations(field: CompiledField) -> dict[str, Any]:
+    """A field's title, help text and whether it is read only, for its schema."""
+    found: dict[str, Any] = {"title": field.definition.get("label", field.api_name)}
     help_text = field.definition.get("help_text") or field.definition.get("description")
     if help_text:
-        schema["description"] = help_text
+        found["description"] = help_text
     if not is_writable(field):
-        schema["readOnly"] = True
-    return schema
+        found["readOnly"] = True
+    return found
 
 
-def record_schema(obj: ObjectSchema) -> dict[str, Any]:
-    properties = {name: {**schema, "readOnly": True} for name, schema in SYSTEM_FIELDS.items()}
-    properties.update({name: field_schema(field) for name, field in obj.fields.items()})
+def read_schema(
+    field: CompiledField, schema: TenantSchema, names: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """A field as reads return it: a lookup is its record's id, or (``fields=`` naming
+    fields through it) an object of ``id`` and some of the related record's fields, which
+    the related object's record schema describes (all but ``id`` optional)."""
+    target = schema.objects.get(str(field.definition.get("target", "")).lower())
+    if not field.type.references_records or target is None:
+        return field_schema(field)
+    branches = [field.type.json_schema(field.definition), ref(names[target.api_name]["record"])]
+    return {"anyOf": branches, **field_annotations(field)}
+
+
+def record_schema(
+    obj: ObjectSchema, schema: TenantSchema, names: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    properties = {name: {**each, "readOnly": True} for name, each in SYSTEM_FIELDS.items()}
+    properties.update(
+        {name: read_schema(field, schema, names) for name, field in obj.fields.items()}
+    )
     return shape(
         properties,
         ["id"],
         title=obj.definition["label"],
         description=(
             f"{obj.definition.get('description') or obj.definition['label']}. Reads return every "
-            "field (null when blank); a list with `fields=` returns id and the fields named."
+            "field (null when blank); with `fields=`, the system fields and the fields named."
         ),
     )
 

@@ -16,6 +16,7 @@ from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.filters import Condition
 from trellis.records.parameters import whole_number
+from trellis.records.projection import parse_projection
 from trellis.records.query import list_page, parse_list_request
 from trellis.records.reads import parse_record_id
 from trellis.records.serialize import SavedRecord
@@ -73,8 +74,15 @@ def create_record(api_name: str) -> ResponseReturnValue:
 
 def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
-        text, version = _service(connection, actor, api_name).get_json(record_id)
-    if request.headers.get("If-None-Match") == f'"{version}"':
+        service = _service(connection, actor, api_name)
+        projection = parse_projection(
+            service.obj, service.schema, service.access, request.args.getlist("fields")
+        )
+        text, version = service.get_json(record_id, projection)
+    # The ETag is the record's version: it does not change when a related record shown
+    # in an expanded lookup does, so such a response is never answered "not modified".
+    expands = projection is not None and bool(projection.expanded)
+    if request.headers.get("If-None-Match") == f'"{version}"' and not expands:
         return Response(status=304, headers={"ETag": f'"{version}"'})
     return _json(text, version=version)
 

@@ -16,7 +16,7 @@ from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
 from trellis.metadata.formula_checks import formula_errors
-from trellis.metadata.formulas import SqlResolver
+from trellis.metadata.formulas import SqlResolver, UnknownPath, resolve_path
 from trellis.records.columns import Column, cached_column
 from trellis.rule_engine import FormulaError
 
@@ -99,9 +99,10 @@ def parse_filters(
 def check_readable_parameters(
     obj: ObjectSchema, schema: TenantSchema, access: Access, args: Mapping[str, list[str]]
 ) -> None:
-    """Refuse a list request that filters, sorts, projects or writes a ``where=`` formula
-    over a field the actor cannot read: such a field is unknown to them (a filter on it
-    would reveal its values one guess at a time)."""
+    """Refuse a list request that filters, sorts or writes a ``where=`` formula over a
+    field the actor cannot read: such a field is unknown to them (a filter on it would
+    reveal its values one guess at a time). ``fields=`` is checked as it is parsed
+    (trellis.records.projection)."""
     if access.everything:
         return
     hidden = {name.lower() for name in access.unreadable_fields(obj)}
@@ -111,8 +112,6 @@ def check_readable_parameters(
             named[key.partition("__")[0].lower()] = key
     for part in ",".join(args.get("sort", [])).split(","):
         named[part.strip().lstrip("-+").lower()] = "sort"
-    for part in ",".join(args.get("fields", [])).split(","):
-        named[part.strip().lower()] = "fields"
     refused = {place: "Unknown field." for name, place in named.items() if name in hidden}
     for source in args.get("where", []):
         try:
@@ -128,22 +127,12 @@ def check_readable_parameters(
 
 
 def _readable_path(schema: TenantSchema, access: Access, obj: ObjectSchema, path: str) -> bool:
-    """Whether the actor may read every field along a formula path (``Deal.Account.Name``):
-    a hidden field of a related record is as unknown as one of the record itself."""
-    current = obj
-    names = path.split(".")
-    for index, name in enumerate(names):
-        field = current.find(name)
-        if field is None:  # a system field (``id``): readable by all
-            return True
-        if field.api_name in access.unreadable_fields(current):
-            return False
-        if index + 1 < len(names):
-            target = schema.objects.get(str(field.definition.get("target", "")).lower())
-            if target is None:
-                return True
-            current = target
-    return True
+    """Whether the actor may read every field along a formula path (``Deal.Account.Name``)."""
+    try:
+        steps = resolve_path(schema, obj, path)
+    except UnknownPath:
+        return True  # the compiler has accepted it: nothing here to hide
+    return access.can_read_path(steps)
 
 
 def where_filter(

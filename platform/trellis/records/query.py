@@ -24,6 +24,7 @@ from trellis.records.columns import Column, cached_column
 from trellis.records.cursors import cursor_value, decode_cursor, encode_cursor, keyset_condition
 from trellis.records.filters import Condition, check_readable_parameters, parse_filters
 from trellis.records.parameters import whole_number
+from trellis.records.projection import Projection, parse_projection
 from trellis.records.serialize import page_body, record_json_text
 from trellis.records.tables import records
 
@@ -35,7 +36,7 @@ class ListRequest:
     conditions: list[Condition]
     sort: list[tuple[Column, bool]]  # (column, descending)
     sort_text: str
-    fields: list[str] | None
+    fields: Projection | None  # fields=, or None for every field
     limit: int
     after: Condition | None  # the keyset condition of a cursor
     count: bool
@@ -51,14 +52,14 @@ def parse_list_request(
 ) -> ListRequest:
     """Turn query parameters into a :class:`ListRequest`; any mistake is a clear 400
     (a ``where=`` formula's when its statement is first built, in :func:`list_page`).
-    Fields that field-level security hides cannot be filtered or sorted on: they are
-    unknown to the actor."""
+    Fields that field-level security hides cannot be filtered, sorted on or asked for in
+    ``fields=``: they are unknown to the actor."""
     access.rights.require(obj.api_name, "read")
     check_readable_parameters(obj, schema, access, args)
     conditions = parse_filters(obj, schema, access, args, extra_filters)
     sort_text = args.get("sort", ["-created_at"])[-1] or "-created_at"
     sort = _parse_sort(obj, schema, access, sort_text)
-    fields = _parse_fields(obj, args["fields"]) if args.get("fields") else None
+    fields = parse_projection(obj, schema, access, args.get("fields", []))
     limit = whole_number(args.get("limit", [str(DEFAULT_LIMIT)])[-1], "limit", 1, MAX_LIMIT)
     after = (
         keyset_condition(sort, decode_cursor(args["cursor"][-1], sort_text, len(sort)))
@@ -95,21 +96,6 @@ def _parse_sort(
     return sort
 
 
-def _parse_fields(obj: ObjectSchema, raw: list[str]) -> list[str]:
-    """The ``fields=`` projection as API names (``id`` is always returned, so dropped)."""
-    fields = []
-    for name in ",".join(raw).split(","):
-        if name.strip() and name.strip() != "id":
-            if not obj.has_field(name.strip()):
-                raise BadRequest(
-                    f"{obj.api_name} has no field {name.strip()!r}.",
-                    code="unknown_field",
-                    fields={"fields": "Unknown field."},
-                )
-            fields.append(obj.field(name.strip()).api_name)
-    return fields
-
-
 def written_out(value: uuid.UUID) -> sa.BindParameter:
     """A value rendered into the SQL text rather than sent as a parameter. The partial
     field indexes name their tenant and object as literals; psycopg prepares a statement
@@ -138,7 +124,7 @@ def list_page(
         *scope,
         request.after.key if request.after else None,
         tuple((target.name, descending) for target, descending in request.sort),
-        None if request.fields is None else tuple(request.fields),
+        request.fields,
         request.limit,
         request.count,
     )

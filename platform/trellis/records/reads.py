@@ -8,7 +8,7 @@ one they may read but not change as asked (``permission``) is refused with a 403
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ def select_record(
     schema: TenantSchema,
     obj: ObjectSchema,
     record_id: Any,
-    kind: str,
+    kind: Hashable,
     columns: Callable[[], Any],
     access: Access,
     *,

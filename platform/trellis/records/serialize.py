@@ -1,7 +1,9 @@
 """Records as JSON, built by PostgreSQL.
 
 A record is a flat object: the system fields plus every active custom field (blank
-ones as ``null``), computed fields (formulas, roll-ups) included. Building it in SQL
+ones as ``null``), computed fields (formulas, roll-ups) included; or, with a
+:class:`~trellis.records.projection.Projection`, the system fields and the fields it
+names, lookups it expands as objects of their record's fields. Building it in SQL
 lets list pages stream rows straight into the response body with no decode/encode
 round trip in Python, computes formulas and roll-ups where the data lives, and
 gives reads, lists, creates and updates (through ``RETURNING``) one identical
@@ -17,8 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.access.gate import Access
-from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.metadata.compiled import SYSTEM_COLUMNS, ObjectSchema, TenantSchema
+from trellis.metadata.formulas import SqlResolver
 from trellis.metadata.statements import Statement, StatementKey
+from trellis.records.projection import Projection
 
 SYSTEM_JSON = (
     "'id', id, 'version', version, 'created_at', created_at, "
@@ -33,36 +37,29 @@ def record_json(
     obj: ObjectSchema,
     schema: TenantSchema,
     access: Access,
-    fields: Iterable[str] | None = None,
+    projection: Projection | None = None,
 ) -> sa.ColumnElement:
-    """A ``jsonb`` expression for one ``records`` row of ``obj`` (all fields, or ``fields``)
-    as ``access`` may read it: fields that field-level security hides are absent, and
-    formulas and roll-ups reach only related records the reader may read. Built once per
-    revision, projection and access shape."""
-    fields = None if fields is None else tuple(fields)
+    """A ``jsonb`` expression for one ``records`` row of ``obj`` (every field, or the system
+    fields and ``projection``) as ``access`` may read it: fields that field-level security
+    hides are absent, and formulas, roll-ups and expanded lookups reach only related
+    records the reader may read. Built once per revision, projection and access shape."""
     return schema.statements.get(
-        StatementKey(Statement.RECORD_JSON, obj.id, (access.actor.tenant_id, fields, access.shape)),
-        lambda: _record_json(obj, schema, access, fields),
+        StatementKey(
+            Statement.RECORD_JSON, obj.id, (access.actor.tenant_id, projection, access.shape)
+        ),
+        lambda: _record_json(obj, schema, access, projection),
     )
 
 
 def _record_json(
-    obj: ObjectSchema, schema: TenantSchema, access: Access, fields: tuple[str, ...] | None
+    obj: ObjectSchema, schema: TenantSchema, access: Access, projection: Projection | None
 ) -> sa.ColumnElement:
     resolver = schema.formulas.sql(obj, access.actor.tenant_id, gate=access.readable)
     unreadable = access.unreadable_fields(obj)
-    if fields is not None:
-        fields = tuple(name for name in fields if name not in unreadable)
-        pairs = [
-            (
-                name,
-                resolver.field(name)
-                if obj.fields[name].type.computed
-                else sa.literal_column(f"data->'{name}'"),
-            )
-            for name in fields
-        ]
-        return _build([("id", sa.literal_column("id"))] + pairs)
+    if projection is not None:
+        system = sa.literal_column(f"jsonb_build_object({SYSTEM_JSON})", JSONB)
+        pairs = _pairs(resolver, projection)
+        return system.op("||")(_build(pairs)) if pairs else system
     stored = [
         name for name, field in obj.fields.items() if field.type.stored and name not in unreadable
     ]
@@ -82,6 +79,45 @@ def _record_json(
     return expression
 
 
+def _pairs(resolver: SqlResolver, projection: Projection) -> list[tuple[str, sa.ColumnElement]]:
+    """(name, value) of each projected field of the resolver's row; stored values as
+    stored, computed ones computed, expanded lookups as objects. The projection was
+    checked against field-level security as it was parsed."""
+    pairs = []
+    for name in projection.fields:
+        nested = projection.expansion(name)
+        value: sa.ColumnElement
+        if nested is not None:
+            value = _expanded(resolver, name, nested)
+        elif name in SYSTEM_COLUMNS or resolver.obj.fields[name].type.computed:
+            value = resolver.field(name)
+        else:
+            value = sa.literal_column(f"{resolver.table}.data->'{name}'")
+        pairs.append((name, value))
+    return pairs
+
+
+def _expanded(resolver: SqlResolver, lookup: str, projection: Projection) -> sa.ColumnElement:
+    """A lookup as ``{"id": …}`` and the projected fields of its record, read by a
+    correlated subquery through the reader's access gate: a record they may not read (or
+    one in the recycle bin) is ``{"id": …}`` alone; a blank lookup stays null."""
+    related, conditions = resolver.related(lookup)
+    body = _build([("id", sa.literal_column(f"{related.table}.id")), *_pairs(related, projection)])
+    found = (
+        sa.select(body)
+        .select_from(sa.text(f"records AS {related.table}"))
+        .where(*conditions)
+        .scalar_subquery()
+    )
+    stored = f"{resolver.table}.data->'{lookup}'"
+    return sa.case(
+        (sa.literal_column(f"({resolver.table}.data->>'{lookup}')").is_(None), sa.null()),
+        else_=sa.func.coalesce(
+            found, sa.literal_column(f"jsonb_build_object('id', {stored})", JSONB), type_=JSONB
+        ),
+    )
+
+
 def _build(pairs: list[tuple[str, sa.ColumnElement]]) -> sa.ColumnElement:
     parts: list[sa.ColumnElement] = []
     for start in range(0, len(pairs), PAIRS_PER_CALL):
@@ -99,9 +135,9 @@ def record_json_text(
     obj: ObjectSchema,
     schema: TenantSchema,
     access: Access,
-    fields: Iterable[str] | None = None,
+    projection: Projection | None = None,
 ) -> sa.ColumnElement:
-    return sa.cast(record_json(obj, schema, access, fields), sa.Text)
+    return sa.cast(record_json(obj, schema, access, projection), sa.Text)
 
 
 def page_body(rows: Iterable[str], next_cursor: str | None, total: int | None) -> str:

@@ -25,6 +25,7 @@ from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.records.auto_numbers import next_auto_numbers
 from trellis.records.owners import valid_owner
+from trellis.records.projection import Projection
 from trellis.records.reads import select_record
 from trellis.records.references import check_references, referencing_ids, sync_refs
 from trellis.records.rules import RuleContext, apply_default_formulas, before_save, enforce
@@ -58,8 +59,8 @@ class RecordService:
         self.access = access or Access.of(actor, schema)
 
     # -- reading -------------------------------------------------------------------------
-    def _json(self) -> sa.ColumnElement:
-        return record_json_text(self.obj, self.schema, self.access)
+    def _json(self, projection: Projection | None = None) -> sa.ColumnElement:
+        return record_json_text(self.obj, self.schema, self.access, projection)
 
     def locate(self, record_id: Any, permission: str | None = None) -> uuid.UUID:
         """The id of a record the actor may read (and ``permission``: edit or delete)."""
@@ -68,16 +69,17 @@ class RecordService:
     def get(self, record_id: Any, *, include_deleted: bool = False) -> SavedRecord:
         return SavedRecord(self._row(record_id, include_deleted=include_deleted).json)
 
-    def get_json(self, record_id: Any) -> tuple[str, int]:
-        """The record's JSON text and version (for the ETag)."""
+    def get_json(self, record_id: Any, projection: Projection | None = None) -> tuple[str, int]:
+        """The record's JSON text (every field, or ``projection``) and version (for the
+        ETag)."""
         row = select_record(
             self.connection,
             self.actor.tenant_id,
             self.schema,
             self.obj,
             record_id,
-            "json",
-            lambda: (records.c.version, self._json().label("json")),
+            ("json", projection),
+            lambda: (records.c.version, self._json(projection).label("json")),
             self.access,
         )
         return row.json, row.version
