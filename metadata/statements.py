@@ -34,6 +34,8 @@ class Statement(enum.Enum):
     LIST_COUNT = "list_count"  # a list's total count, per filter scope
     SHARE_RULE = "share_rule"  # a sharing rule's INSERT … SELECT of its shares
     ACCESS_SHAPE = "access_shape"  # what one set of rights restricts (trellis.access.gate)
+    NAME_SEARCH = "name_search"  # records whose name has the words, per word count
+    RECENT_RECORDS = "recent_records"  # a user's recently viewed records, as they may read
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ from flask import Blueprint
 from trellis.api.blueprint import create_blueprint
 from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
-from trellis.views import account, health, ui
+from trellis.views import account, health, objects, search, shell, ui
 
 
 @hookimpl
@@ -15,6 +15,9 @@ def register_blueprints() -> list[Blueprint]:
     return [
         health.blueprint,
         ui.blueprint,
+        shell.blueprint,
+        search.blueprint,
+        objects.blueprint,
         account.blueprint,
         create_blueprint(),
         create_docs_blueprint(),

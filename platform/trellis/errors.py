@@ -144,6 +144,9 @@ def error_response(
                 # The id the X-Request-ID header and the log lines carry, so a user can
                 # quote it and an operator find the request.
                 request_id=g.get("request_id"),
+                # A failure of our own shows the bare top bar: the shell's queries
+                # could fail the same way.
+                plain_shell=status >= 500,
             ),
             mimetype="text/html",
         )
@@ -190,5 +193,7 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.path})
         return error_response(
-            500, "internal_error", "Something went wrong on our side; the request id identifies it."
+            500,
+            "internal_error",
+            "An unexpected error on our side stopped this request; the request id identifies it.",
         )

@@ -7,6 +7,9 @@ fixtures create no rows fails loudly instead of passing vacuously.
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from conftest import TenantFixture
@@ -141,6 +144,15 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         json={"role": "rep"},
     )
     assert shared.status_code == 201, shared.get_json()
+    # A recently viewed record, as a record page remembers it.
+    from trellis.records.recent import remember_view
+
+    with database.tenant(tenant.id) as connection:
+        schema = state.metadata_cache.get(connection, tenant.id)
+        viewer = dataclasses.replace(tenant.actor, user_id=tenant.admin_id)
+        remember_view(
+            connection, viewer, schema.object("Account"), uuid.UUID(account.get_json()["id"])
+        )
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

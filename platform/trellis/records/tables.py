@@ -1,5 +1,5 @@
-"""Records, references between them, field history, the events outbox and auto-number
-counters."""
+"""Records, references between them, field history, the events outbox, auto-number
+counters and each user's recently viewed records."""
 
 from __future__ import annotations
 
@@ -75,4 +75,14 @@ auto_number_counters = sa.Table(
     sa.Column("object_id", _uuid, primary_key=True),
     sa.Column("field", sa.Text, primary_key=True),
     sa.Column("last_value", sa.BigInteger, nullable=False),
+)
+
+recent_records = sa.Table(
+    "recent_records",
+    metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("user_id", _uuid, primary_key=True),
+    sa.Column("record_id", _uuid, primary_key=True),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("viewed_at", _timestamp, nullable=False, server_default=sa.text("now()")),
 )

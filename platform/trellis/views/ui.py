@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection, Row
 from trellis.access.audit import record_audit
 from trellis.actor import Actor
 from trellis.errors import NotFound, ServiceUnavailable, wants_json
-from trellis.identity.auth import current_actor
 from trellis.identity.mfa import check_second_factor
 from trellis.identity.ratelimit import account_key, login_limiter
 from trellis.identity.sessions import (
@@ -25,6 +24,7 @@ from trellis.identity.sessions import (
 from trellis.identity.tenants import get_tenant
 from trellis.identity.users import actor_for, authenticate, find_user
 from trellis.state import get_state
+from trellis.views.home import home_page
 
 blueprint = Blueprint("ui", __name__)
 
@@ -37,10 +37,7 @@ UNAVAILABLE = "Sign-in is unavailable for a moment. Try again shortly."
 
 @blueprint.get("/")
 def home() -> ResponseReturnValue:
-    actor = current_actor()
-    if actor is None:
-        return redirect(url_for("ui.login"))
-    return render_template("home.html", actor=actor)
+    return home_page()
 
 
 def login_unavailable(form: dict[str, str], error: ServiceUnavailable) -> ResponseReturnValue:
