@@ -355,6 +355,32 @@ def test_field_level_security_hides_and_refuses(
     assert stored == ("east account", 1)
 
 
+def test_a_create_answers_as_its_creator_may_read(tenant: TenantFixture, org: dict) -> None:
+    """Whoever created a record of the object before them: the create statement is
+    cached per access shape, as reads are."""
+    response = tenant.api(
+        "POST",
+        "/api/v1/meta/permission-sets",
+        json={
+            "api_name": "no_amount",
+            "label": "No amount",
+            "all_objects": {"read": True, "create": True, "edit": True},
+            "system": ["api"],
+            "fields": {"Account.Amount": {"read": False}},
+        },
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    writer = member(tenant, "writer", permission_sets=["no_amount"])
+    accounts = "/api/v1/objects/Account/records"
+    first = tenant.api("POST", accounts, json={"Name": "admin's", "Amount": 5}).get_json()
+    assert first["Amount"] == 5 and first["OpenTasks"] == 0
+    created = writer.api("POST", accounts, json={"Name": "writer's"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert "Amount" not in created.get_json() and created.get_json()["Name"] == "writer's"
+    again = tenant.api("POST", accounts, json={"Name": "admin's again"}).get_json()
+    assert "Amount" in again
+
+
 def test_object_rights_view_all_and_read_only(tenant: TenantFixture, org: dict) -> None:
     accounts = org["accounts"]
     reader = member(tenant, "reader", permission_sets=["read_only"])

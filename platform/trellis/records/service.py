@@ -175,7 +175,8 @@ class RecordService:
         if not new:
             return []
         statement = self.schema.statements.get(
-            StatementKey(Statement.CREATE, self.obj.id),
+            # Its RETURNING is the record as this actor may read it (trellis.records.serialize).
+            StatementKey(Statement.CREATE, self.obj.id, self.access.shape),
             lambda: create_statement(
                 self._json(), tuple(field.api_name for field in self.obj.lookups())
             ),
