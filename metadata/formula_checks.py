@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from trellis.errors import TrellisError, ValidationError
+from trellis.metadata.acting_user import refuse_acting_user
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.formulas import FormulaCompiler
 from trellis.metadata.sharing_checks import check_sharing
@@ -49,14 +50,16 @@ def check_object_formulas(
         )
 
     def _as_sql(compile_condition: Callable[[], Any]) -> Any:
-        return compile_condition().to_sql_condition(compiler.sql(obj, uuid.UUID(int=0)))
+        condition = compile_condition().to_sql_condition(compiler.sql(obj, uuid.UUID(int=0)))
+        return refuse_acting_user(condition, "A sharing rule")
 
     for index, rule in enumerate(obj.definition.get("sharing_rules", [])):
         if "criteria" in rule:
             condition = partial(
                 compiler.compile, obj, rule["criteria"], expected_type="checkbox", allow_prior=False
             )
-            # The rule runs as SQL over every record: a formula that cannot is refused.
+            # The rule runs as SQL over every record, for no reader in particular: a
+            # formula that cannot, or that reads the acting user, is refused.
             checks.append((f"sharing_rules.{index}.criteria", partial(_as_sql, condition)))
     errors = _run_checks(checks)
     if errors:
@@ -184,7 +187,10 @@ def check_formulas(
 
 def _has_formulas(obj: ObjectSchema) -> bool:
     keys = ("required_when", "read_only_when", "visible_when", "default_formula")
-    return bool(obj.definition.get("validation_rules") or obj.definition.get("automations")) or any(
+    definition = obj.definition
+    if any("criteria" in rule for rule in definition.get("sharing_rules", [])):
+        return True  # a criteria rule may read another object's fields (Owner.Region)
+    return bool(definition.get("validation_rules") or definition.get("automations")) or any(
         not field.type.stored or any(field.definition.get(key) for key in keys)
         for field in obj.fields.values()
     )

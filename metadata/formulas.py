@@ -1,6 +1,7 @@
 """The formula language applied to an object's metadata: the map of field paths to types
-(cross-object paths through lookups included), compiled formulas, and the SQL resolver that
-makes formula fields, roll-ups and ``where=`` filters run in PostgreSQL over the JSONB records.
+(cross-object paths through lookups and ``Owner`` included), compiled formulas, and the SQL
+resolver that makes formula fields, roll-ups and ``where=`` filters run in PostgreSQL over the
+JSONB records, reading the acting user's ``$``-globals from the statement's parameters.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from trellis.errors import ValidationError
+from trellis.metadata.acting_user import BUILT_IN_USER_GLOBALS, PARAMETER_GLOBALS, actor_user
 from trellis.metadata.compiled import SYSTEM_COLUMNS, CompiledField, ObjectSchema, TenantSchema
+from trellis.metadata.user_paths import OWNER_COLUMN, OWNER_PATH, owner_target, user_object
 from trellis.rule_engine import CompiledFormula, FunctionRegistry, compile_formula
 
 MAX_PATH_DEPTH = 2  # Account.Owner.Email: two hops
@@ -36,8 +39,9 @@ SQL_TYPES: dict[str, sa.types.TypeEngine] = {
 
 @dataclasses.dataclass(frozen=True)
 class PathStep:
-    """One name of a field path: the object it is read on and the field (or, for the last
-    name only, the system column: ``field`` None) it names there."""
+    """One name of a field path: the object it is read on and the field it names there;
+    ``field`` is None for a system column (the last name only) and for ``Owner`` (the
+    owner's User record, through the ``owner_id`` column)."""
 
     obj: ObjectSchema
     name: str  # the field's api_name, or the system column, as spelled in metadata
@@ -70,6 +74,12 @@ def resolve_path(
         if index == len(names) - 1 and name.lower() in SYSTEM_COLUMNS:
             steps.append(PathStep(current, name.lower(), None))
             break
+        owner = owner_target(schema, current) if index < len(names) - 1 else None
+        if owner is not None and name.lower() == OWNER_PATH.lower():
+            # The owner's User record, through the owner_id system column.
+            steps.append(PathStep(current, OWNER_PATH, None))
+            current = owner
+            continue
         field = current.find(name)
         if field is None:
             raise UnknownPath(f"{current.api_name} has no field {name!r}")
@@ -95,6 +105,9 @@ def field_types(
                 target = schema.objects.get(field.definition["target"].lower())
                 if target is not None:
                     walk(target, f"{prefix}{name}.", level + 1)
+        owner = owner_target(schema, current)
+        if owner is not None and level < depth:
+            walk(owner, f"{prefix}{OWNER_PATH}.", level + 1)
         if prefix:
             types[prefix + "id"] = "lookup"
 
@@ -143,14 +156,14 @@ class FormulaCompiler:
         """``$User.<Field>`` for every field of the platform's User object (its records
         are the users; see trellis.records.users), beside the built-in globals."""
         if self._globals is None:
-            user = self.schema.objects.get("user")
+            user = user_object(self.schema)
             self._globals = (
                 {
                     f"$User.{name}": field.type.formula_type(field.definition)
                     for name, field in user.fields.items()
-                    if name != "Email"  # $User.Email is built in, from the account
+                    if name not in BUILT_IN_USER_GLOBALS  # from the account
                 }
-                if user is not None and user.definition.get("managed_by") == "users"
+                if user is not None
                 else {}
             )
         return self._globals
@@ -206,23 +219,30 @@ class SqlResolver:
         condition = self.gate(obj, alias) if self.gate is not None else None
         return [] if condition is None else [condition]
 
-    def related(self, lookup_name: str) -> tuple[SqlResolver, list[Any]]:
-        """The record a lookup of this row points at: a resolver over it (as ``ref_<n>``,
-        one deeper than this row) and the conditions that find it, the reader's access
-        gate included. Cross-object paths and record expansions read it this way."""
-        lookup = self.obj.field(lookup_name)
-        target = self.compiler.schema.object(lookup.definition["target"])
+    def related(self, name: str) -> tuple[SqlResolver, list[Any]]:
+        """The record a lookup of this row (or its ``Owner``, the owner's User record)
+        points at: a resolver over it (as ``ref_<n>``, one deeper than this row) and the
+        conditions that find it, the reader's access gate included. Cross-object paths
+        and record expansions read it this way."""
+        owner = owner_target(self.compiler.schema, self.obj)
+        if owner is not None and name.lower() == OWNER_PATH.lower():
+            target, key = owner, f"{self.table}.{OWNER_COLUMN}"
+        else:
+            lookup = self.obj.field(name)
+            target = self.compiler.schema.object(lookup.definition["target"])
+            key = f"({self.table}.data->>'{lookup.api_name}')::uuid"
         alias = f"ref_{self.depth + 1}"
         condition = sa.text(
             f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{target.id}' "
-            f"AND {alias}.deleted_at IS NULL "
-            f"AND {alias}.id = ({self.table}.data->>'{lookup.api_name}')::uuid"
+            f"AND {alias}.deleted_at IS NULL AND {alias}.id = {key}"
         )
         nested = self._nested(target, alias, self.depth + 1, self.stack)
         conditions: list[Any] = [condition, *self._gated(target, alias)]
         return nested, conditions
 
     def __call__(self, path: str) -> sa.ColumnElement:
+        if path.startswith("$"):
+            return self.global_value(path)
         head, _, rest = path.partition(".")
         if not rest:
             return self.field(head)
@@ -231,6 +251,36 @@ class SqlResolver:
             sa.select(related(rest))
             .select_from(sa.text(f"records AS {related.table}"))
             .where(*conditions)
+            .scalar_subquery()
+        )
+
+    def global_value(self, name: str) -> sa.ColumnElement:
+        """A ``$``-global (by its declared name) over the statement's actor parameters
+        (trellis.metadata.acting_user); ``$User.<Field>`` reads the acting user's User
+        record, which is theirs to read whatever the gate says of other records."""
+        if name == "$User.Id":
+            return sa.cast(actor_user(), sa.Text)
+        if name in PARAMETER_GLOBALS:
+            return sa.bindparam(PARAMETER_GLOBALS[name], None, type_=sa.Text)
+        if name == "$Organization.Id":
+            return sa.literal(str(self.tenant), sa.Text)
+        group, _, field_name = name.partition(".")
+        user = user_object(self.compiler.schema)
+        field = user.find(field_name) if user is not None and group == "$User" else None
+        if user is None or field is None:
+            return sa.cast(sa.null(), sa.Text)  # declared, but nobody's: blank, as in Python
+        alias = f"user_{self.depth + 1}"
+        value = self._nested(user, alias, self.depth + 1, self.stack).field(field.api_name)
+        if field.type.formula_type(field.definition) == "checkbox":
+            value = sa.func.coalesce(value, sa.false())  # as RecordView gives it: never blank
+        condition = sa.text(
+            f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{user.id}' "
+            f"AND {alias}.deleted_at IS NULL"
+        )
+        return (
+            sa.select(value)
+            .select_from(sa.text(f"records AS {alias}"))
+            .where(condition, sa.literal_column(f"{alias}.id") == actor_user())
             .scalar_subquery()
         )
 

@@ -52,6 +52,8 @@ class CompiledFormula:
         self.blank_mode = blank_mode
         self.return_type = return_type
         self.references: frozenset[str] = checked.references
+        # The ``$``-globals read, by their declared names (``$User.Region``).
+        self.global_references: frozenset[str] = frozenset(checked.globals.values())
         self.uses_prior = checked.uses_prior
         self.registry = registry
         self._closure = closure
@@ -156,7 +158,10 @@ class CompiledFormula:
         now: dt.datetime | None = None,
         globals: Mapping[str, Any] | None = None,
     ) -> Any:
-        """A SQLAlchemy Core expression computing the same value in PostgreSQL."""
+        """A SQLAlchemy Core expression computing the same value in PostgreSQL.
+
+        ``resolve(path)`` gives each field's typed expression, and each ``$``-global's
+        that ``globals`` has no value for."""
         return self._compile_sql(resolve, now, globals, condition=False)
 
     def to_sql_condition(

@@ -2,7 +2,9 @@
 
 Formula fields become filterable and sortable, and ``where=`` filters run in
 the database. ``resolve(path)`` (from the records layer) returns a typed
-expression per field; this module applies the formula's blank rules on top
+expression per field, and per ``$``-global that ``globals`` gives no value for
+(so that the acting user can be a bind parameter of a statement built once for
+every user); this module applies the formula's blank rules on top
 (SQL NULL is blank, '' is blank text, AND/OR treat blank as FALSE) so that
 the SQL result equals ``CompiledFormula.evaluate`` on the same record.
 Literals always travel as bound parameters.
@@ -208,15 +210,15 @@ class SqlCompiler:
 
     def _resolved(self, node: ast.FieldReference) -> Any:
         """The record layer's typed expression for a field, before any blank rule."""
-        info = self.checked.fields[node]
+        return self._resolve(self.checked.fields[node].path, "field", node)
+
+    def _resolve(self, path: str, what: str, node: ast.Node) -> Any:
         try:
-            return self.resolve(info.path)
+            return self.resolve(path)
         except FormulaError:
             raise
         except Exception as error:  # noqa: BLE001 - the caller's resolver may raise anything
-            raise self.error(
-                f"field '{info.path}' is not available in SQL ({error})", node
-            ) from None
+            raise self.error(f"{what} '{path}' is not available in SQL ({error})", node) from None
 
     def _field(self, node: ast.FieldReference) -> Any:
         info = self.checked.fields[node]
@@ -238,14 +240,21 @@ class SqlCompiler:
         return expression
 
     def _global(self, node: ast.GlobalReference) -> Any:
+        """A value ``globals`` gives, as a bound literal; otherwise the expression
+        ``resolve`` gives for the name (a bind parameter, a subquery) standing for the
+        value Python evaluation would be given, so only blank text needs a rule."""
         name = self.checked.globals[node]
         kind = self.kind(node)
-        value = self.globals.get(name)
-        if value is None:
-            lowered = name.lower()
-            value = next((v for k, v in self.globals.items() if k.lower() == lowered), None)
         if kind not in _SQL_TYPES:
             raise self.error(f"{name} cannot be used in SQL", node)
+        lowered = name.lower()
+        given = next((k for k in self.globals if k.lower() == lowered), None)
+        if given is None:
+            expression = self._resolve(name, "global", node)
+            return (
+                func.nullif(expression, "") if kind in (kinds.TEXT, kinds.PICKLIST) else expression
+            )
+        value = self.globals[given]
         value = CONVERTERS[kind](value) if value not in (None, "") else None
         return literal(value, _SQL_TYPES[kind]()) if value is not None else null()
 

@@ -155,7 +155,8 @@ class UpdateRelated(ActionType):
             .where(*scope)
             .order_by(records.c.id)
             .limit(MAX_RELATED + 1)
-            .with_for_update(of=records)
+            .with_for_update(of=records),
+            step.context.parameters,  # the filter reads $User as the action's formulas do
         ).all()
         if len(rows) > MAX_RELATED:
             raise ActionFailed(

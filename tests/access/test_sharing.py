@@ -355,6 +355,32 @@ def test_field_level_security_hides_and_refuses(
     assert stored == ("east account", 1)
 
 
+def test_a_create_answers_as_its_creator_may_read(tenant: TenantFixture, org: dict) -> None:
+    """Whoever created a record of the object before them: the create statement is
+    cached per access shape, as reads are."""
+    response = tenant.api(
+        "POST",
+        "/api/v1/meta/permission-sets",
+        json={
+            "api_name": "no_amount",
+            "label": "No amount",
+            "all_objects": {"read": True, "create": True, "edit": True},
+            "system": ["api"],
+            "fields": {"Account.Amount": {"read": False}},
+        },
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    writer = member(tenant, "writer", permission_sets=["no_amount"])
+    accounts = "/api/v1/objects/Account/records"
+    first = tenant.api("POST", accounts, json={"Name": "admin's", "Amount": 5}).get_json()
+    assert first["Amount"] == 5 and first["OpenTasks"] == 0
+    created = writer.api("POST", accounts, json={"Name": "writer's"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert "Amount" not in created.get_json() and created.get_json()["Name"] == "writer's"
+    again = tenant.api("POST", accounts, json={"Name": "admin's again"}).get_json()
+    assert "Amount" in again
+
+
 def test_object_rights_view_all_and_read_only(tenant: TenantFixture, org: dict) -> None:
     accounts = org["accounts"]
     reader = member(tenant, "reader", permission_sets=["read_only"])
@@ -448,3 +474,186 @@ def test_a_count_adds_owned_and_shared_records_once(tenant: TenantFixture, org: 
     shares = f"/api/v1/objects/Account/records/{accounts['east']}/shares/{principal}"
     assert tenant.api("DELETE", shares).status_code == 204
     assert counted(people["outsider"]) == (1, {own})
+
+
+def _user_field(tenant: TenantFixture, **definition: Any) -> None:
+    response = tenant.api("POST", "/api/v1/meta/objects/User/fields", json=definition)
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def _set_user(tenant: TenantFixture, who: Member, **values: Any) -> None:
+    response = tenant.api("PATCH", f"/api/v1/objects/User/records/{who.id}", json=values)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def _desk(tenant: TenantFixture, *members: Member) -> None:
+    response = tenant.api(
+        "POST",
+        "/api/v1/groups",
+        json={
+            "api_name": "desk",
+            "label": "Desk",
+            "members": [{"kind": "user", "member": str(each.id)} for each in members],
+        },
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def _queued(tenant: TenantFixture) -> list[str]:
+    jobs = tenant.api("GET", "/api/v1/access/recomputes").get_json()["data"]
+    return [job["reason"] for job in jobs if job["status"] == "queued"]
+
+
+def _shared_by(tenant: TenantFixture, criteria: str) -> None:
+    sharing(
+        tenant,
+        "Account",
+        sharing_model="private",
+        sharing_rules=[
+            {
+                "name": "owners",
+                "criteria": criteria,
+                "share_with": {"group": "desk"},
+                "access": "read",
+            }
+        ],
+    )
+
+
+def test_criteria_rule_reads_the_owners_user_record(tenant: TenantFixture, org: dict) -> None:
+    people, accounts = org["people"], org["accounts"]
+    outsider = people["outsider"]
+    _user_field(tenant, api_name="Region", type="picklist", values=["EMEA", "Americas"])
+    _user_field(tenant, api_name="Department", type="text")
+    _set_user(tenant, people["east"], Region="EMEA")
+    _set_user(tenant, people["west"], Region="Americas")
+    _desk(tenant, outsider)
+    _shared_by(tenant, 'ISPICKVAL(Owner.Region, "EMEA")')
+    assert outsider.ids("Account") == {accounts["east"]}
+    # The owner's User record changes: a recompute is queued in the same write, and the
+    # records keep their shares until it has run.
+    _set_user(tenant, people["west"], Region="EMEA")
+    assert _queued(tenant) == ["users' records changed"]
+    assert outsider.ids("Account") == {accounts["east"]}
+    assert recompute(tenant) == 1
+    assert outsider.ids("Account") == {accounts["east"], accounts["west"]}
+    _set_user(tenant, people["east"], Region="Americas")
+    recompute(tenant)
+    assert outsider.ids("Account") == {accounts["west"]}
+    assert people["east"].ids("Account") == {accounts["east"]}  # still the owner's own
+    # A field the rule does not read changes nothing.
+    _set_user(tenant, people["west"], Department="Sales")
+    assert _queued(tenant) == []
+    # A record given to an owner in EMEA is shared in the transfer's own transaction.
+    manager_account = f"/api/v1/objects/Account/records/{accounts['manager']}"
+    moved = tenant.api("PATCH", manager_account, json={"owner_id": str(people["west"].id)})
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    assert outsider.ids("Account") == {accounts["west"], accounts["manager"]}
+    assert outsider.ids("Account", where='TEXT(Owner.Region) = "EMEA"') == {
+        accounts["west"],
+        accounts["manager"],
+    }
+    # The User field cannot go while the rule reads it.
+    removed = tenant.api("DELETE", "/api/v1/meta/objects/User/fields/Region")
+    errors = assert_envelope(removed, 422)["errors"]
+    assert "objects.Account.sharing_rules.0.criteria" in errors, errors
+
+
+def test_criteria_rule_follows_the_owners_manager_from_the_account(
+    tenant: TenantFixture, org: dict
+) -> None:
+    """A manager set on a user's account reaches their User record, and the rule reads
+    the manager's record in turn: both changes recompute."""
+    people, accounts = org["people"], org["accounts"]
+    outsider = people["outsider"]
+    _user_field(tenant, api_name="Region", type="text")
+    _set_user(tenant, people["ceo"], Region="EMEA")
+    _desk(tenant, outsider)
+    _shared_by(tenant, 'Owner.Manager.Region = "EMEA"')
+    assert outsider.ids("Account") == set()
+    assigned = tenant.api(
+        "PATCH", f"/api/v1/users/{people['west'].id}", json={"manager_id": str(people["ceo"].id)}
+    )
+    assert assigned.status_code == 200, assigned.get_data(as_text=True)
+    assert "users' records changed" in _queued(tenant)
+    recompute(tenant)
+    assert outsider.ids("Account") == {accounts["west"]}
+    _set_user(tenant, people["ceo"], Region="Americas")
+    assert _queued(tenant) == ["users' records changed"]
+    recompute(tenant)
+    assert outsider.ids("Account") == set()
+
+
+def test_criteria_rules_cannot_read_the_acting_user(tenant: TenantFixture, org: dict) -> None:
+    _user_field(tenant, api_name="Region", type="text")
+    _desk(tenant, org["people"]["outsider"])
+    formula = {
+        "api_name": "OwnedByMe",
+        "type": "formula",
+        "return_type": "checkbox",
+        "expression": "owner_id = $User.Id",
+    }
+    added = tenant.api("POST", "/api/v1/meta/objects/Account/fields", json=formula)
+    assert added.status_code == 201, added.get_data(as_text=True)
+    for criteria in ('$User.Region = "EMEA"', "OwnedByMe", "$Profile.Name = 'admin'"):
+        response = tenant.api(
+            "PUT",
+            "/api/v1/meta/sharing-rules/Account",
+            json={
+                "sharing_model": "private",
+                "sharing_rules": [
+                    {
+                        "name": "mine",
+                        "criteria": criteria,
+                        "share_with": {"group": "desk"},
+                        "access": "read",
+                    }
+                ],
+            },
+        )
+        errors = assert_envelope(response, 422)["errors"]
+        assert "no acting user" in errors["sharing_rules.0.criteria"][0], errors
+    unknown = tenant.api(
+        "PUT",
+        "/api/v1/meta/sharing-rules/Account",
+        json={
+            "sharing_rules": [
+                {
+                    "name": "x",
+                    "criteria": 'Owner.Nope = "x"',
+                    "share_with": {"group": "desk"},
+                    "access": "read",
+                }
+            ]
+        },
+    )
+    assert "sharing_rules.0.criteria" in assert_envelope(unknown, 422)["errors"]
+    saved = tenant.api("GET", "/api/v1/meta/sharing-rules/Account").get_json()
+    assert saved["sharing_rules"] == [] and saved["sharing_model"] == "private"
+    assert org["people"]["outsider"].ids("Account") == set()
+
+
+def test_user_fields_read_through_formula_fields_recompute(
+    tenant: TenantFixture, org: dict
+) -> None:
+    people, accounts = org["people"], org["accounts"]
+    _user_field(tenant, api_name="Region", type="text")
+    _user_field(tenant, api_name="Department", type="text")
+    formula = {
+        "api_name": "OwnerRegion",
+        "type": "formula",
+        "return_type": "text",
+        "expression": "Owner.Region",
+    }
+    added = tenant.api("POST", "/api/v1/meta/objects/Account/fields", json=formula)
+    assert added.status_code == 201, added.get_data(as_text=True)
+    _desk(tenant, people["outsider"])
+    _shared_by(tenant, 'OwnerRegion = "EMEA"')
+    _set_user(tenant, people["west"], Department="Sales")
+    assert _queued(tenant) == []
+    _set_user(tenant, people["west"], Region="EMEA")
+    assert _queued(tenant) == ["users' records changed"]
+    recompute(tenant)
+    assert people["outsider"].ids("Account") == {accounts["west"]}
+    row = people["outsider"].api("GET", f"/api/v1/objects/Account/records/{accounts['west']}")
+    assert row.get_json()["OwnerRegion"] == "EMEA"

@@ -394,3 +394,41 @@ def test_without_a_fixed_now_the_clock_is_postgresqls(formula_sql_engine):
 def test_only_checkbox_formulas_are_conditions():
     with pytest.raises(ValueError, match="checkbox"):
         compile_formula("Amount + 1", FIELDS).to_sql_condition(_stored)
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "sql_type", "values"),
+    [
+        ('IF($User.Id = Name, "me", "not me")', "$User.Id", Text, ["Acme Corp", "x", "", None]),
+        ("$User.Active", "$User.Active", Boolean, [True, False, None]),
+        ("$User.Quota * 2", "$User.Quota", Numeric, [Decimal("2.5"), None]),
+    ],
+)
+def test_globals_with_no_value_are_the_resolvers(
+    formula_sql_engine, source, name, sql_type, values
+):
+    """A global ``globals`` gives no value for is asked of ``resolve``, so that a statement
+    built once can read it from a parameter; it then equals Python evaluation given the
+    parameter's value, blank included."""
+    types = {"$User.Active": "checkbox", "$User.Quota": "number"}
+    formula = compile_formula(source, FIELDS, global_types=types)
+    assert formula.global_references == {name}
+
+    def resolve(path: str):
+        if path == name:
+            return bindparam("who", type_=sql_type())
+        return cast(literal_column("'Acme Corp'"), Text)
+
+    expression = formula.to_sql(resolve)
+    for value in values:
+        expected = formula.evaluate({"Name": "Acme Corp"}, globals={name: value})
+        with formula_sql_engine.connect() as connection:
+            got = connection.execute(select(expression), {"who": value}).scalar_one()
+        assert expected == got, (source, value, expected, got)
+
+
+def test_a_global_the_resolver_cannot_give_is_a_sql_error():
+    formula = compile_formula("$User.Email = Name", FIELDS)
+    with pytest.raises(FormulaSqlError, match=r"global '\$User\.Email' is not available in SQL"):
+        formula.to_sql(_stored)
+    assert "u-1" in _render(formula.to_sql(_stored, globals={"$User.Email": "u-1"}))

@@ -30,12 +30,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.engine import Connection
 
 from trellis.access.rights import Rights
 from trellis.actor import Actor
 from trellis.errors import Forbidden
+from trellis.metadata.acting_user import actor_parameters, actor_user
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import PathStep
 from trellis.metadata.statements import Statement, StatementCache, StatementKey
@@ -76,7 +76,9 @@ class Access:
 
     @property
     def parameters(self) -> dict[str, Any]:
-        return {"access_user": self.actor.user_id}
+        """The values of the statements' actor parameters: the gate's, and the acting
+        user's ``$``-globals that formulas computed in the statement read."""
+        return actor_parameters(self.actor)
 
     def bypasses(self, obj: ObjectSchema, operation: str) -> bool:
         """Whether sharing does not apply to ``operation`` on ``obj`` for this actor."""
@@ -97,7 +99,7 @@ class Access:
         sql = self._sql(obj, operation, alias, 0)
         if sql is None:
             return None
-        bound = sa.text(sql).bindparams(sa.bindparam("access_user", None, type_=UUID(as_uuid=True)))
+        bound = sa.text(sql).bindparams(actor_user())
         return bound  # type: ignore[return-value]  # a text clause used as a condition
 
     def readable(self, obj: ObjectSchema, alias: str) -> sa.ColumnElement[bool] | None:

@@ -1,7 +1,8 @@
 """Share recomputation jobs: a whole object's rule shares rebuilt in the background.
 
-A change to an object's sharing rules, to the role tree or to group memberships queues a
-job in ``share_recomputes`` in the transaction of the change. Workers take queued jobs
+A change to an object's sharing rules, to the role tree, to group memberships or to the
+User record fields its criteria rules read (``Owner.Region``) queues a job in
+``share_recomputes`` in the transaction of the change. Workers take queued jobs
 (the beat task every few seconds, or :func:`run_pending` directly) and work through the
 object's records in id order, one batch per transaction, recording progress and the last
 record done, so a killed worker's job resumes where it stopped. Until a job finishes, the
@@ -21,6 +22,7 @@ from trellis.access.tables import share_recomputes
 from trellis.db import Database
 from trellis.identity.tables import tenants
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
+from trellis.metadata.user_paths import user_fields_read
 
 BATCH = 5000
 # A running job untouched this long belonged to a worker that died: it is taken again.
@@ -73,6 +75,24 @@ def queue_membership_change(
         queue_recompute(connection, tenant_id, obj, reason)
         for obj in schema.objects.values()
         if any("owned_by" in rule for rule in sharing_rules(obj))
+    ]
+
+
+def queue_user_changes(
+    connection: Connection, tenant_id: uuid.UUID, schema: TenantSchema, changed: Iterable[str]
+) -> list[int]:
+    """Queue a job for each object whose criteria rules read one of the ``changed``
+    fields of User records (``Owner.Region``): the records they share were not written,
+    but their owners' records were."""
+    changed = set(changed)
+    return [
+        queue_recompute(connection, tenant_id, obj, "users' records changed")
+        for obj in schema.objects.values()
+        if any(
+            "criteria" in rule
+            and not changed.isdisjoint(user_fields_read(schema, obj, rule["criteria"]))
+            for rule in sharing_rules(obj)
+        )
     ]
 
 

@@ -1,7 +1,8 @@
 """Automation runs from record events: the automation engine as an outbox consumer.
 
 For every event the dispatcher claims, each after-save automation of the event's object
-whose condition the event's snapshot meets gets one ``automation_runs`` row per
+whose condition the event's snapshot meets (``$User`` being the user who made the
+change) gets one ``automation_runs`` row per
 event × automation (unique, so a re-dispatch cannot double a run), written in the
 dispatch transaction. Runs are then handed to ``trellis.run_automation``; a run whose
 hand-off was lost stays ``queued``, and one whose worker died stays ``running``:
@@ -22,6 +23,7 @@ from trellis.automation.tables import automation_runs
 from trellis.automation.triggers import automations_for
 from trellis.db import Database
 from trellis.identity.tables import tenants
+from trellis.identity.users import user_actor
 from trellis.metadata.compiled import ObjectSchema
 from trellis.outbox.consumers import EventHandler, Work, condition_met, event_views
 from trellis.records.rules import RuleContext
@@ -39,10 +41,13 @@ class AutomationRuns:
     task: str = "trellis.run_automation"
 
     def start_batch(self, connection: Any, context: RuleContext) -> EventHandler:
+        contexts: dict[uuid.UUID, RuleContext] = {}
+
         def queue_runs(obj: ObjectSchema, event: Any) -> list[int]:
             run_ids: list[int] = []
             for automation in automations_for(obj, event.type, "after_save"):
-                status, error = _judge(context, obj, automation, event.payload, self.max_depth)
+                judging = _changed_by(context, contexts, event.actor_id)
+                status, error = _judge(judging, obj, automation, event.payload, self.max_depth)
                 if status is None:
                     continue
                 run_id = connection.execute(
@@ -68,6 +73,23 @@ class AutomationRuns:
 
     def stale(self, database: Database) -> Work:
         return stale_runs(database, max_attempts=self.max_attempts)
+
+
+def _changed_by(
+    context: RuleContext, contexts: dict[uuid.UUID, RuleContext], user_id: uuid.UUID | None
+) -> RuleContext:
+    """The batch's context as the user who made a change (their $User), as a before-save
+    condition sees it; the platform's for a change of its own or of a user since gone."""
+    if user_id is None:
+        return context
+    if user_id not in contexts:
+        actor = user_actor(
+            context.connection, user_id, context.actor.tenant_slug, context.schema.access
+        )
+        contexts[user_id] = (
+            context if actor is None else RuleContext(context.connection, actor, context.schema)
+        )
+    return contexts[user_id]
 
 
 def _judge(

@@ -14,6 +14,7 @@ after the last action done when the beat resumes it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -30,6 +31,7 @@ from trellis.config import Config
 from trellis.db import Database
 from trellis.errors import NotFound, TrellisError
 from trellis.identity.tables import tenants
+from trellis.identity.users import user_actor
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.records.rules import RecordView, RuleContext
 from trellis.records.tables import events, records
@@ -71,12 +73,12 @@ def execute_run(
                 and actions[index - 1]["type"] == "wait"
                 and actions[index - 1].get("recheck_condition")
             ):
-                _recheck(database, cache, actor, run, automation)
+                _recheck(database, cache, runs_as.formulas_actor, run, automation)
             if action["type"] == "wait":
                 if _wait(database, cache, actor, run, index, action, automation):
                     return "waiting"
                 continue
-            _perform(database, cache, config, actor, run, index, action)
+            _perform(database, cache, config, runs_as, run, index, action)
     except RunSkipped as skipped:
         return _finish(
             database,
@@ -102,6 +104,15 @@ def _start(
     schema = cache.get(connection, tenant_id)
     automation = _automation(schema, run)
     runs_as = run_as(connection, tenant_id, run.slug, automation, schema.access)
+    if run.event_id is not None:
+        # The formulas of a run a change triggered read $User as its condition was
+        # judged: as the user who made the change (trellis.automation.event_runs).
+        triggered_by = connection.execute(
+            sa.select(events.c.actor_id).where(events.c.id == run.event_id)
+        ).scalar()
+        if triggered_by is not None:
+            user = user_actor(connection, triggered_by, run.slug, schema.access)
+            runs_as = dataclasses.replace(runs_as, user=user)
     table = automation_runs.c
     connection.execute(
         automation_runs.update()
@@ -136,12 +147,14 @@ def _perform(
     database: Database,
     cache: MetadataCache,
     config: Config,
-    actor: Actor,
+    runs_as: RunAs,
     run: Any,
     index: int,
     action: dict[str, Any],
 ) -> None:
-    """Do one action through its registered type (see :mod:`trellis.automation.actions`)."""
+    """Do one action through its registered type (see :mod:`trellis.automation.actions`),
+    with the run's rights and its formulas' $User."""
+    actor = runs_as.actor
     with database.tenant(actor.tenant_id) as connection:
         schema = cache.get(connection, actor.tenant_id)
         action_type = schema.actions.get(action["type"]) if schema.actions else None
@@ -150,7 +163,7 @@ def _perform(
                 f"The action type {action['type']!r} is not installed (was its plugin removed?)."
             )
         obj = schema.by_id(run.object_id)
-        context = RuleContext(connection, actor, schema)
+        context = RuleContext(connection, runs_as.formulas_actor, schema)
         view, chain = _trigger_record(connection, context, obj, run)
         after_commit = action_type.perform(
             ActionStep(

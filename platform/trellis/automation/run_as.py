@@ -21,6 +21,14 @@ class RunAs:
     actor: Actor
     label: str  # system, or user:<email>
     problem: str | None = None  # why the run cannot start
+    # Whose $User the run's formulas read, when not the actor's: the user whose change
+    # triggered the run.
+    user: Actor | None = None
+
+    @property
+    def formulas_actor(self) -> Actor:
+        """The actor whose ``$``-globals the run's formulas read."""
+        return self.user or self.actor
 
 
 def run_as(

@@ -15,6 +15,7 @@ from typing import Any
 from trellis.automation.actions import fail
 from trellis.automation.schedule import ScheduleError, next_tick, time_zone
 from trellis.automation.waits import interval
+from trellis.metadata.acting_user import refuse_acting_user
 from trellis.metadata.compiled import ObjectSchema
 
 Check = Callable[[], Any]
@@ -70,12 +71,16 @@ def trigger_checks(
             ),
         )
     if automation.get("filter"):
-        # Compiled to SQL as the tick will: a filter that cannot run there is refused now.
+        # Compiled to SQL as the tick will: a filter that cannot run there, or that reads
+        # the acting user (a tick has none), is refused now.
         yield (
             f"{place}.filter",
-            lambda: compiler.compile(
-                obj, automation["filter"], expected_type="checkbox", allow_prior=False
-            ).to_sql_condition(compiler.sql(obj, uuid.UUID(int=0))),
+            lambda: refuse_acting_user(
+                compiler.compile(
+                    obj, automation["filter"], expected_type="checkbox", allow_prior=False
+                ).to_sql_condition(compiler.sql(obj, uuid.UUID(int=0))),
+                "A scheduled automation's filter",
+            ),
         )
 
 

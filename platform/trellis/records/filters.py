@@ -13,10 +13,12 @@ import sqlalchemy as sa
 
 from trellis.access.gate import Access
 from trellis.errors import BadRequest, NotFound
+from trellis.metadata.acting_user import BUILT_IN_USER_GLOBALS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
 from trellis.metadata.formula_checks import formula_errors
 from trellis.metadata.formulas import SqlResolver, UnknownPath, resolve_path
+from trellis.metadata.user_paths import user_object
 from trellis.records.columns import Column, cached_column
 from trellis.rule_engine import FormulaError
 
@@ -120,7 +122,9 @@ def check_readable_parameters(
             )
         except FormulaError:
             continue  # reported, with its position, when the filter is built
-        if not all(_readable_path(schema, access, obj, path) for path in formula.references):
+        if not all(
+            _readable_path(schema, access, obj, path) for path in formula.references
+        ) or not all(_readable_global(schema, access, name) for name in formula.global_references):
             refused["where"] = "Unknown field."
     if refused:
         raise BadRequest(f"{obj.api_name} has no such field.", code="unknown_field", fields=refused)
@@ -133,6 +137,18 @@ def _readable_path(schema: TenantSchema, access: Access, obj: ObjectSchema, path
     except UnknownPath:
         return True  # the compiler has accepted it: nothing here to hide
     return access.can_read_path(steps)
+
+
+def _readable_global(schema: TenantSchema, access: Access, name: str) -> bool:
+    """Whether the actor may read the field of their own User record that ``$User.<Field>``
+    names (field-level security applies to it as to anyone's; ``$User.Id`` and
+    ``$User.Email`` come from the account and are theirs)."""
+    group, _, field_name = name.partition(".")
+    user = user_object(schema)
+    if group != "$User" or user is None or field_name in BUILT_IN_USER_GLOBALS:
+        return True
+    field = user.find(field_name)
+    return field is None or field.api_name not in access.unreadable_fields(user)
 
 
 def where_filter(

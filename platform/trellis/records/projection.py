@@ -91,7 +91,7 @@ def _projection(paths: list[tuple[PathStep, ...]], *, top: bool) -> Projection:
     nested: dict[str, list[tuple[PathStep, ...]]] = {}
     for steps in paths:
         head = steps[0]
-        if head.field is None and (top or head.name == "id"):
+        if head.field is None and len(steps) == 1 and (top or head.name == "id"):
             continue
         fields[head.name] = None
         if len(steps) > 1:

@@ -20,7 +20,9 @@ from sqlalchemy.engine import Connection
 
 from trellis.actor import Actor
 from trellis.errors import ValidationError
+from trellis.metadata.acting_user import actor_globals, actor_parameters
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
+from trellis.metadata.user_paths import OWNER_COLUMN, is_owner_path, user_object
 from trellis.records.tables import records
 from trellis.records.values import is_blank
 from trellis.rule_engine import FormulaError
@@ -29,29 +31,33 @@ RECORD_ERRORS = "_record"  # envelope key of errors that belong to no single fie
 
 
 class ActorGlobals(Mapping[str, Any]):
-    """The ``$``-globals of a save. The acting user's User record is read only when a
-    formula asks for a global beyond the built-in ones: most saves never do."""
+    """The ``$``-globals of a save. ``$User.<Field>`` reads the acting user's User record,
+    fetched on first use (most saves never do), with its values as the formula engine
+    reads any record's (formula fields computed)."""
 
-    def __init__(self, base: dict[str, Any], load: Callable[[], dict[str, Any]]) -> None:
-        self._values = base
-        self._load: Callable[[], dict[str, Any]] | None = load
-
-    def _complete(self) -> dict[str, Any]:
-        if self._load is not None:
-            self._values = {**self._load(), **self._values}
-            self._load = None
-        return self._values
+    def __init__(
+        self,
+        base: dict[str, Any],
+        user: ObjectSchema | None,
+        record: Callable[[], RecordView | None],
+    ) -> None:
+        self._base = base
+        names = () if user is None else user.fields
+        self._fields = {f"$User.{name}": name for name in names if f"$User.{name}" not in base}
+        self._record = record
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._values:
-            return self._values[key]
-        return self._complete()[key]
+        if key in self._base:
+            return self._base[key]
+        name = self._fields[key]
+        record = self._record()
+        return None if record is None else record.get(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._complete())
+        return iter({**self._base, **dict.fromkeys(self._fields)})
 
     def __len__(self) -> int:
-        return len(self._complete())
+        return len(self._base) + len(self._fields)
 
 
 class RuleContext:
@@ -62,31 +68,17 @@ class RuleContext:
         self.actor = actor
         self.schema = schema
         self.now = dt.datetime.now(dt.UTC)
-        self.globals = ActorGlobals(
-            {
-                "$User.Id": str(actor.user_id) if actor.user_id else None,
-                "$User.Email": actor.email,
-                "$Profile.Name": "admin" if actor.is_admin else "standard",
-                "$Organization.Id": str(actor.tenant_id),
-                "$Organization.Name": actor.tenant_slug,
-            },
-            self._user_record,
-        )
+        self.user = user_object(schema)
+        self.globals = ActorGlobals(actor_globals(actor), self.user, self._user_record)
+        # The same actor, for the formulas of this save that run as SQL (roll-ups).
+        self.parameters = actor_parameters(actor)
         self._related: dict[uuid.UUID, RecordView | None] = {}
 
-    def _user_record(self) -> dict[str, Any]:
-        """``$User.<Field>``: the acting user's User record (trellis.records.users)."""
-        user = self.schema.objects.get("user")
-        if self.actor.user_id is None or user is None or not user.definition.get("managed_by"):
-            return {}
-        data = self.connection.execute(
-            sa.select(records.c.data).where(
-                records.c.tenant_id == self.actor.tenant_id,
-                records.c.object_id == user.id,
-                records.c.id == self.actor.user_id,
-            )
-        ).scalar()
-        return {f"$User.{name}": (data or {}).get(name) for name in user.fields if name != "Email"}
+    def _user_record(self) -> RecordView | None:
+        """The acting user's User record (trellis.records.users), if they have one."""
+        if self.actor.user_id is None or self.user is None:
+            return None
+        return self.related(self.user, str(self.actor.user_id))
 
     def view(
         self, obj: ObjectSchema, data: Mapping[str, Any], system: Mapping[str, Any] | None = None
@@ -159,12 +151,7 @@ class RecordView(Mapping[str, Any]):
     def get(self, path: str, default: Any = None) -> Any:
         head, _, rest = path.partition(".")
         if rest:
-            target_id = self.data.get(head)
-            field = self.obj.fields.get(head)
-            if target_id is None or field is None or not field.type.references_records:
-                return None
-            target = self.context.schema.object(field.definition["target"])
-            related = self.context.related(target, target_id)
+            related = self._follow(head)
             return None if related is None else related.get(rest)
         if head in self.system:
             value = self.system[head]
@@ -178,6 +165,20 @@ class RecordView(Mapping[str, Any]):
             return self._computed[head]
         return field.type.to_formula_value(self.data.get(head), field.definition)
 
+    def _follow(self, head: str) -> RecordView | None:
+        """The record a lookup (or ``Owner``, the owner's User record) leads to."""
+        schema = self.context.schema
+        if is_owner_path(schema, self.obj, head):
+            owner_id, user = self.system.get(OWNER_COLUMN), self.context.user
+            if owner_id is None or user is None:
+                return None
+            return self.context.related(user, str(owner_id))
+        target_id = self.data.get(head)
+        field = self.obj.fields.get(head)
+        if target_id is None or field is None or not field.type.references_records:
+            return None
+        return self.context.related(schema.object(field.definition["target"]), target_id)
+
     def _compute(self, field: Any) -> Any:
         definition = field.definition
         if field.type.aggregates:
@@ -190,7 +191,8 @@ class RecordView(Mapping[str, Any]):
                 .select_from(records)
                 .where(
                     records.c.tenant_id == self.context.actor.tenant_id, records.c.id == record_id
-                )
+                ),
+                self.context.parameters,
             ).scalar()
         formula = self.context.schema.formulas.field_formula(self.obj, field)
         value = formula.evaluate(self, now=self.context.now, globals=self.context.globals)

@@ -32,7 +32,7 @@ from trellis.records.rules import RuleContext, apply_default_formulas, before_sa
 from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import records
 from trellis.records.uniqueness import check_unique
-from trellis.records.users import check_managed_edits, refuse_managed
+from trellis.records.users import check_managed_edits, refuse_managed, user_record_changed
 from trellis.records.values import apply_defaults, is_blank, normalize_values, required_errors
 from trellis.records.writes import LOG, check_version, create_statement
 
@@ -177,7 +177,8 @@ class RecordService:
         if not new:
             return []
         statement = self.schema.statements.get(
-            StatementKey(Statement.CREATE, self.obj.id),
+            # Its RETURNING is the record as this actor may read it (trellis.records.serialize).
+            StatementKey(Statement.CREATE, self.obj.id, self.access.shape),
             lambda: create_statement(
                 self._json(), tuple(field.api_name for field in self.obj.lookups())
             ),
@@ -245,6 +246,7 @@ class RecordService:
         check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
         check_unique(self.connection, tenant_id, self.obj, new_values, current.id)
         row = self._store(current.id, prior, merged, updates)
+        user_record_changed(self.connection, tenant_id, self.schema, self.obj, changes)
         if "owner_id" in updates:
             changes["owner_id"] = [None, str(updates["owner_id"])]
         self._log(current.id, "updated", changes, record=merged, prior=prior)

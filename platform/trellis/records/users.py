@@ -5,9 +5,11 @@ or changed through the API or the command line, and keeps one record per user, w
 id is the user's id, in step with the account: ``Name``, ``Email``, ``Manager`` (a
 lookup to User, from the user's manager) and ``Active``. Those fields are the
 platform's; fields an administrator adds (department, region, quota…) are theirs, and
-every formula reads them as ``$User.<Field>`` of the acting user, or through any lookup
-to User. User records are created and removed only with their users, and have no owner,
-so only administrators (and modify all) change the added fields.
+every formula reads them as ``$User.<Field>`` of the acting user, as ``Owner.<Field>`` of
+a record's owner, or through any lookup to User. User records are created and removed
+only with their users, and have no owner, so only administrators (and modify all)
+change the added fields. A change to a User record that criteria sharing rules read
+queues their recomputation in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from trellis.access.recompute import queue_user_changes
 from trellis.actor import system_actor
 from trellis.errors import Forbidden
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.metadata.service import MetadataService
+from trellis.metadata.user_paths import MANAGED_BY, user_object
 
-MANAGED_BY = "users"
 MANAGED_FIELDS = ("Name", "Email", "Manager", "Active")
 USER_OBJECT: dict[str, Any] = {
     "api_name": "User",
@@ -41,13 +44,6 @@ USER_OBJECT: dict[str, Any] = {
         {"api_name": "Active", "type": "checkbox"},
     ],
 }
-
-
-def user_object(schema: TenantSchema) -> ObjectSchema | None:
-    """The platform's User object, if the workspace has it (an object of its own that
-    happens to be called User is not it)."""
-    found = schema.objects.get("user")
-    return found if found is not None and found.definition.get("managed_by") == MANAGED_BY else None
 
 
 def refuse_managed(obj: ObjectSchema) -> None:
@@ -72,6 +68,19 @@ def check_managed_edits(obj: ObjectSchema, edited: Iterable[str]) -> None:
         )
 
 
+def user_record_changed(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    schema: TenantSchema,
+    obj: ObjectSchema,
+    changed: Iterable[str],
+) -> None:
+    """After a write to a record of ``obj``: when it is a User record, recompute the
+    shares of criteria rules that read the changed fields of their records' owners."""
+    if obj.definition.get("managed_by") == MANAGED_BY:
+        queue_user_changes(connection, tenant_id, schema, changed)
+
+
 def sync_users(
     connection: Connection, cache: MetadataCache, tenant_id: uuid.UUID, tenant_slug: str
 ) -> ObjectSchema | None:
@@ -86,7 +95,7 @@ def sync_users(
         obj = service.create_object(dict(USER_OBJECT), message="The User object")
     managed = ", ".join(f"'{name}'" for name in MANAGED_FIELDS)
     # One statement each: the accounts' values over the records' own fields.
-    connection.execute(
+    written = connection.execute(
         sa.text(
             "INSERT INTO records (tenant_id, id, object_id, data, owner_id) "
             "SELECT u.tenant_id, u.id, :object, jsonb_strip_nulls(jsonb_build_object("
@@ -95,10 +104,15 @@ def sync_users(
             "ON CONFLICT (tenant_id, id) DO UPDATE SET "
             f"data = (records.data - ARRAY[{managed}]) || EXCLUDED.data, "
             "version = records.version + 1, updated_at = now() "
-            f"WHERE records.data - ARRAY[{managed}] || EXCLUDED.data IS DISTINCT FROM records.data"
+            f"WHERE records.data - ARRAY[{managed}] || EXCLUDED.data IS DISTINCT FROM records.data "
+            # xmax is 0 on a row just inserted, and set on one this statement updated.
+            "RETURNING records.xmax <> 0 AS changed"
         ),
         {"object": obj.id, "tenant": tenant_id},
-    )
+    ).scalars()
+    if any(written):
+        # A user's account changed: criteria sharing rules reading it see it now.
+        queue_user_changes(connection, tenant_id, schema, MANAGED_FIELDS)
     connection.execute(
         sa.text(
             "DELETE FROM record_refs WHERE tenant_id = :tenant AND source_object_id = :object "
