@@ -720,10 +720,17 @@ def whole_path(case: schemathesis.Case) -> schemathesis.Case:
     send the call to another route than the one under test."""
     if case.path_parameters:
         case.path_parameters = {
-            name: value.replace("#", "%23").replace("?", "%3F") if isinstance(value, str) else value
-            for name, value in case.path_parameters.items()
+            name: _escaped(value) for name, value in case.path_parameters.items()
         }
     return case
+
+
+def _escaped(value: Any) -> Any:
+    # A value of the wrong type (a list where a string belongs) goes into the URL as its
+    # text, ``['?']``, so it is escaped as that text.
+    if isinstance(value, list | dict | tuple):
+        value = str(value)
+    return value.replace("#", "%23").replace("?", "%3F") if isinstance(value, str) else value
 
 
 @records_api.parametrize()
