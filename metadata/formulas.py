@@ -224,13 +224,7 @@ class SqlResolver:
         points at: a resolver over it (as ``ref_<n>``, one deeper than this row) and the
         conditions that find it, the reader's access gate included. Cross-object paths
         and record expansions read it this way."""
-        owner = owner_target(self.compiler.schema, self.obj)
-        if owner is not None and name.lower() == OWNER_PATH.lower():
-            target, key = owner, f"{self.table}.{OWNER_COLUMN}"
-        else:
-            lookup = self.obj.field(name)
-            target = self.compiler.schema.object(lookup.definition["target"])
-            key = f"({self.table}.data->>'{lookup.api_name}')::uuid"
+        target, key = self.related_key(name)
         alias = f"ref_{self.depth + 1}"
         condition = sa.text(
             f"{alias}.tenant_id = '{self.tenant}' AND {alias}.object_id = '{target.id}' "
@@ -239,6 +233,16 @@ class SqlResolver:
         nested = self._nested(target, alias, self.depth + 1, self.stack)
         conditions: list[Any] = [condition, *self._gated(target, alias)]
         return nested, conditions
+
+    def related_key(self, name: str) -> tuple[ObjectSchema, str]:
+        """The object a lookup (or ``Owner``) of this row points at, and the SQL of the
+        related record's id over this row (NULL when the lookup is blank)."""
+        owner = owner_target(self.compiler.schema, self.obj)
+        if owner is not None and name.lower() == OWNER_PATH.lower():
+            return owner, f"{self.table}.{OWNER_COLUMN}"
+        lookup = self.obj.field(name)
+        target = self.compiler.schema.object(lookup.definition["target"])
+        return target, f"({self.table}.data->>'{lookup.api_name}')::uuid"
 
     def __call__(self, path: str) -> sa.ColumnElement:
         if path.startswith("$"):

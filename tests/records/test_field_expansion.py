@@ -350,3 +350,19 @@ def test_the_openapi_document_types_expanded_lookups(tenant: TenantFixture, worl
             validator.validate(row)
     bad = {"id": world["deals"]["acme"], "Account": {"Name": "no id"}}
     assert not validator.is_valid(bad)
+
+
+def test_owner_expands_to_the_owners_user_record(tenant: TenantFixture, world: dict) -> None:
+    """``Owner.Name`` reads the owner's User record (the owner_id column's relation),
+    as the screens show an owner by name; a field the User object lacks is refused."""
+    rep = world["rep"]
+    listed = rows(tenant, "Name,Owner.Name,Owner.Email", url="/api/v1/objects/Account/records")
+    owners = {row["Name"]: row["Owner"] for row in listed}
+    assert owners["Globex"]["id"] == str(rep.id) == listed[1]["owner_id"]
+    assert owners["Globex"]["Email"] == f"rep@{tenant.slug}.test"
+    assert set(owners["Globex"]) == {"id", "Name", "Email"}
+    assert_envelope(
+        tenant.api("GET", "/api/v1/objects/Account/records", query_string={"fields": "Owner.Nope"}),
+        400,
+        "unknown_field",
+    )

@@ -109,11 +109,11 @@ def _expanded(resolver: SqlResolver, lookup: str, projection: Projection) -> sa.
         .where(*conditions)
         .scalar_subquery()
     )
-    stored = f"{resolver.table}.data->'{lookup}'"
+    _, key = resolver.related_key(lookup)
     return sa.case(
-        (sa.literal_column(f"({resolver.table}.data->>'{lookup}')").is_(None), sa.null()),
+        (sa.literal_column(f"({key})").is_(None), sa.null()),
         else_=sa.func.coalesce(
-            found, sa.literal_column(f"jsonb_build_object('id', {stored})", JSONB), type_=JSONB
+            found, sa.literal_column(f"jsonb_build_object('id', {key})", JSONB), type_=JSONB
         ),
     )
 
