@@ -22,6 +22,7 @@ from trellis.metadata.documents import (
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formula_checks import check_formulas
 from trellis.metadata.indexes import plan_indexes
+from trellis.metadata.layouts import without_field
 from trellis.metadata.safety import check_data_loss
 from trellis.metadata.secrets import keep_secrets
 from trellis.metadata.tables import meta_access, meta_objects, metadata_revisions
@@ -191,12 +192,21 @@ class MetadataService:
         )
 
     def delete_field(self, api_name: str, field_name: str, *, message: str = "") -> ObjectSchema:
-        """Hide a field; its values stay in the records until purged."""
-        return self.change_field(
-            api_name,
-            field_name,
-            {"deleted": True},
-            message=message or f"Delete {api_name}.{field_name}",
+        """Hide a field; its values stay in the records until purged. It leaves its
+        object's layout in the same revision (a layout of another object that lists it
+        in a related list must be changed first, as a formula reading it must)."""
+        current = self.get_object(api_name)
+        existing = current.definition_field(field_name)
+        fields = [
+            {**field, "deleted": True} if field is existing else field
+            for field in current.definition["fields"]
+        ]
+        definition = {**current.definition, "fields": fields}
+        layout = current.definition.get("layout")
+        if isinstance(layout, dict):
+            definition["layout"] = without_field(layout, existing["api_name"])
+        return self.replace_object(
+            api_name, definition, message=message or f"Delete {api_name}.{field_name}"
         )
 
     def delete_object(self, api_name: str, *, force: bool = False) -> None:
