@@ -11,6 +11,7 @@ resolves (a child object deleted since), so a page never fails for a stale entry
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
@@ -26,6 +27,19 @@ DEFAULT_COLUMNS = 4
 PATH_NAMES = ("stage", "status")
 #: Types that make poor highlights or columns: long, multi-line values.
 LONG_TYPES = frozenset({"long_text", "rich_text"})
+#: Which (formula) types a generated related list shows first: lower comes first.
+COLUMN_PREFERENCE = {
+    "email": 0,
+    "phone": 0,
+    "currency": 1,
+    "date": 1,
+    "datetime": 2,
+    "picklist": 2,
+    "number": 3,
+    "percent": 3,
+    "lookup": 4,
+    "checkbox": 5,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,9 +203,7 @@ def default_layout(schema: TenantSchema, obj: ObjectSchema) -> Layout:
         RelatedList(
             source,
             lookup,
-            plural(source)
-            if sources.count(source.api_name) == 1
-            else f"{plural(source)} ({field_label(lookup)})",
+            related_label(source, lookup, alone=sources.count(source.api_name) == 1),
             default_columns(source, lookup),
         )
         for source, lookup in sorted(lookups, key=lambda pair: plural(pair[0]).lower())
@@ -216,23 +228,53 @@ def default_layout(schema: TenantSchema, obj: ObjectSchema) -> Layout:
     return Layout((Tab(DETAILS_TAB, "Details", tuple(sections), related),), highlights, path)
 
 
+def _column_rank(field: CompiledField) -> int:
+    kind = field.type.formula_type(field.definition)
+    return COLUMN_PREFERENCE.get(field.type.name, COLUMN_PREFERENCE.get(kind, 9))
+
+
+def related_label(child: ObjectSchema, lookup: CompiledField, *, alone: bool) -> str:
+    """A generated related list's title: the lookup's relationship name in words
+    (``ChildAccounts``: "Child accounts"), else the child's plural label, with the
+    lookup's label when the child has more than one lookup to the page's object."""
+    relationship = str(lookup.definition.get("relationship_name") or "")
+    if relationship:
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", " ", relationship).split()
+        return " ".join([words[0], *(word.lower() for word in words[1:])])
+    return plural(child) if alone else f"{plural(child)} ({field_label(lookup)})"
+
+
 def default_columns(child: ObjectSchema, lookup: CompiledField) -> tuple[CompiledField, ...]:
-    """A related list's columns when none are named: the child's name field, then its
-    first short fields other than the lookup to the parent."""
+    """A related list's columns when none are named: the child's name field, then the
+    short fields that tell its records apart best (contact details, amounts and dates,
+    then choices, then the rest, each in definition order), not the lookup to the
+    parent."""
     name = child.find(child.name_field)
-    rest = [
-        field
-        for field in child.fields.values()
-        if field is not name and field is not lookup and field.type.name not in LONG_TYPES
-    ]
+    rest = sorted(
+        (
+            field
+            for field in child.fields.values()
+            if field is not name and field is not lookup and field.type.name not in LONG_TYPES
+        ),
+        key=_column_rank,
+    )
     return tuple(([name] if name is not None else []) + rest)[:DEFAULT_COLUMNS]
 
 
-def without_field(layout: dict[str, Any], name: str) -> dict[str, Any]:
-    """A stored layout with field ``name`` taken out of its sections and highlights (a
-    deleted field leaves its object's layout, as it leaves its lists and forms)."""
-    lowered = name.lower()
+def without_field(definition: dict[str, Any], field: dict[str, Any]) -> dict[str, Any]:
+    """The definition with ``field`` (one of its fields) deleted, and taken out of the
+    layout's sections, highlights and path: a deleted field leaves its object's layout,
+    as it leaves lists and forms. (A layout of another object that lists it in a related
+    list must be changed first, as a formula reading it must.)"""
+    fields = [{**each, "deleted": True} if each is field else each for each in definition["fields"]]
+    changed = {**definition, "fields": fields}
+    layout = definition.get("layout")
+    if isinstance(layout, dict):
+        changed["layout"] = _layout_without(layout, field["api_name"].lower())
+    return changed
 
+
+def _layout_without(layout: dict[str, Any], lowered: str) -> dict[str, Any]:
     def keep(entry: str | dict[str, Any]) -> bool:
         return (entry if isinstance(entry, str) else entry["field"]).lower() != lowered
 

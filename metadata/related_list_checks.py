@@ -53,7 +53,7 @@ def _check_related_list(
         ]
         return
     # Stored in the names' own spelling (only the saved object's entries are written).
-    spelled = {"object": child.api_name, "lookup": lookup.api_name}
+    spelled: dict[str, Any] = {"object": child.api_name, "lookup": lookup.api_name}
     columns = entry.get("columns", [])
     for number, name in enumerate(columns):
         column = child.find(name)

@@ -192,19 +192,9 @@ class MetadataService:
         )
 
     def delete_field(self, api_name: str, field_name: str, *, message: str = "") -> ObjectSchema:
-        """Hide a field; its values stay in the records until purged. It leaves its
-        object's layout in the same revision (a layout of another object that lists it
-        in a related list must be changed first, as a formula reading it must)."""
+        """Hide a field (its values stay until purged) and take it off the layout."""
         current = self.get_object(api_name)
-        existing = current.definition_field(field_name)
-        fields = [
-            {**field, "deleted": True} if field is existing else field
-            for field in current.definition["fields"]
-        ]
-        definition = {**current.definition, "fields": fields}
-        layout = current.definition.get("layout")
-        if isinstance(layout, dict):
-            definition["layout"] = without_field(layout, existing["api_name"])
+        definition = without_field(current.definition, current.definition_field(field_name))
         return self.replace_object(
             api_name, definition, message=message or f"Delete {api_name}.{field_name}"
         )
