@@ -119,6 +119,10 @@ def field_form(api_name: str, record_id: str, field_name: str) -> ResponseReturn
         obj = readable_object(current, api_name)
         page = build_page(current, obj, record_id, _tab_of(current, obj, field_name))
         item = _editable_item(page, field_name)
+    if not wants_fragment("field"):
+        # Opened as a page (a bookmark, no JavaScript): the page, with the field's form.
+        page.editing = item.item.name
+        return render_page(page)
     return render_template("record/field_row.html", page=page, shown=item, editing=True)
 
 
