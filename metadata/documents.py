@@ -19,6 +19,7 @@ import jsonschema
 
 from trellis.errors import ValidationError
 from trellis.metadata.field_types import FieldTypeRegistry, FieldValueError
+from trellis.metadata.layout_checks import check_layout
 
 SCHEMA_PATH = Path(__file__).with_name("object.schema.json")
 # System fields every record has; no custom field may take these names, nor names
@@ -142,6 +143,7 @@ def validate_object(
         _check_name_field(definition, registry, errors)
         _check_rules(definition, errors)
         _check_automations(definition, errors)
+        check_layout(definition, registry, errors)
     if errors:
         raise ValidationError("The object definition is invalid.", fields=errors)
     definition.setdefault("plural_label", definition["label"])

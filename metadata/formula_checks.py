@@ -13,6 +13,7 @@ from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.acting_user import refuse_acting_user
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.formulas import FormulaCompiler
+from trellis.metadata.related_list_checks import check_related_lists
 from trellis.metadata.sharing_checks import check_sharing
 from trellis.rule_engine import FormulaError, kinds
 
@@ -177,6 +178,7 @@ def check_formulas(
     if errors:
         raise ValidationError("Some formulas are invalid.", fields=errors, code="formula_error")
     check_sharing(provisional, changed)
+    check_related_lists(provisional, changed)
     if schema.hooks is not None:
         schema.hooks.check_object_change(
             schema=provisional,

@@ -22,6 +22,7 @@ from trellis.metadata.documents import (
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.metadata.formula_checks import check_formulas
 from trellis.metadata.indexes import plan_indexes
+from trellis.metadata.layouts import without_field
 from trellis.metadata.safety import check_data_loss
 from trellis.metadata.secrets import keep_secrets
 from trellis.metadata.tables import meta_access, meta_objects, metadata_revisions
@@ -191,12 +192,11 @@ class MetadataService:
         )
 
     def delete_field(self, api_name: str, field_name: str, *, message: str = "") -> ObjectSchema:
-        """Hide a field; its values stay in the records until purged."""
-        return self.change_field(
-            api_name,
-            field_name,
-            {"deleted": True},
-            message=message or f"Delete {api_name}.{field_name}",
+        """Hide a field (its values stay until purged) and take it off the layout."""
+        current = self.get_object(api_name)
+        definition = without_field(current.definition, current.definition_field(field_name))
+        return self.replace_object(
+            api_name, definition, message=message or f"Delete {api_name}.{field_name}"
         )
 
     def delete_object(self, api_name: str, *, force: bool = False) -> None:

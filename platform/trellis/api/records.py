@@ -15,13 +15,12 @@ from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.filters import Condition
+from trellis.records.history import history_page
 from trellis.records.parameters import whole_number
 from trellis.records.projection import parse_projection
 from trellis.records.query import list_page, parse_list_request
-from trellis.records.reads import parse_record_id
 from trellis.records.serialize import SavedRecord
 from trellis.records.service import RecordService
-from trellis.records.tables import record_history
 from trellis.state import get_state
 
 MAX_BULK = 200
@@ -114,32 +113,22 @@ def record_history_view(api_name: str, record_id: str) -> ResponseReturnValue:
     before = request.args.get("cursor")
     before_id = None if before is None else whole_number(before, "cursor")
     with tenant_transaction() as (connection, actor):
-        service = _service(connection, actor, api_name)
-        current = service.get(record_id, include_deleted=True)
-        query = sa.select(record_history).where(
-            record_history.c.record_id == parse_record_id(current["id"])
+        entries, next_cursor = history_page(
+            _service(connection, actor, api_name), record_id, before_id
         )
-        if before_id is not None:
-            query = query.where(record_history.c.id < before_id)
-        rows = connection.execute(query.order_by(record_history.c.id.desc()).limit(51)).all()
-        # History holds old values too: the fields hidden from the actor stay hidden.
-        hidden = service.access.unreadable_fields(service.obj)
-    page = rows[:50]
     return jsonify(
         {
             "data": [
                 {
-                    "id": row.id,
-                    "action": row.action,
-                    "changes": {
-                        name: change for name, change in row.changes.items() if name not in hidden
-                    },
-                    "actor_id": str(row.actor_id) if row.actor_id else None,
-                    "created_at": row.created_at.isoformat(),
+                    "id": entry.id,
+                    "action": entry.action,
+                    "changes": entry.changes,
+                    "actor_id": str(entry.actor_id) if entry.actor_id else None,
+                    "created_at": entry.created_at.isoformat(),
                 }
-                for row in page
+                for entry in entries
             ],
-            "next_cursor": str(page[-1].id) if len(rows) > 50 else None,
+            "next_cursor": str(next_cursor) if next_cursor is not None else None,
         }
     )
 

@@ -2,11 +2,9 @@
 ``/o/<Object>/<id>`` (a record page), which the navigation, search results and recent
 records link to.
 
-The screens themselves are not built yet: both rules answer 404 once the object and
-the reader's right to read it are checked (an object they may not read is 403, as the
-API's list is). The record page, when it lands, reads its record through the gate (not
-found when unreadable) and records the view with
-:func:`trellis.records.recent.remember_view`.
+The list view is not built yet: it answers 404 once the object and the reader's right to
+read it are checked (an object they may not read is 403, as the API's list is). The
+record page and its actions are trellis.views.record_page and trellis.views.record_edits.
 """
 
 from __future__ import annotations
@@ -15,17 +13,10 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from trellis.errors import NotFound
-from trellis.metadata.compiled import ObjectSchema
-from trellis.views.shell import Screen, plural_label, screen
+from trellis.views import record_edits, record_page
+from trellis.views.shell import plural_label, readable_object, screen
 
 blueprint = Blueprint("objects", __name__, url_prefix="/o")
-
-
-def readable_object(current: Screen, api_name: str) -> ObjectSchema:
-    """The object named in the URL, if the reader may read its records."""
-    obj = current.schema.object(api_name)
-    current.access.rights.require(obj.api_name, "read", str(obj.definition["label"]))
-    return obj
 
 
 @blueprint.get("/<api_name>")
@@ -35,8 +26,6 @@ def list_view(api_name: str) -> ResponseReturnValue:
     raise NotFound(f"The {plural_label(obj)} list is not available yet.", code="not_built")
 
 
-@blueprint.get("/<api_name>/<record_id>")
-def record_page(api_name: str, record_id: str) -> ResponseReturnValue:
-    with screen() as current:
-        obj = readable_object(current, api_name)
-    raise NotFound(f"{obj.definition['label']} pages are not available yet.", code="not_built")
+# -- the record page and its actions -----------------------------------------------------
+blueprint.add_url_rule("/<api_name>/<record_id>", "record_page", record_page.show)
+record_edits.register(blueprint)

@@ -66,6 +66,14 @@ def plural_label(obj: ObjectSchema) -> str:
     return str(obj.definition.get("plural_label") or obj.definition.get("label") or obj.api_name)
 
 
+def readable_object(current: Screen, api_name: str) -> ObjectSchema:
+    """The object named in a screen's URL, if the reader may read its records (a 403
+    otherwise, as the API's list answers; an unknown object is a 404)."""
+    obj = current.schema.object(api_name)
+    current.access.rights.require(obj.api_name, "read", str(obj.definition["label"]))
+    return obj
+
+
 def navigation(schema: TenantSchema, access: Access) -> list[ObjectSchema]:
     """The objects the reader may read, as the navigation lists them: the workspace's
     own alphabetically by plural label, then the platform's (Users)."""
