@@ -48,6 +48,10 @@ def test_system_rights_come_from_permission_sets(tenant: TenantFixture) -> None:
         "no_system_right",
     )
     assert_envelope(standard.api("GET", "/api/v1/audit"), 403, "no_system_right")
+    # The run log quotes records of every object: only for those who manage automations.
+    assert_envelope(standard.api("GET", "/api/v1/automation-runs"), 403, "no_system_right")
+    assert_envelope(standard.api("GET", "/api/v1/automation-runs/1"), 403, "no_system_right")
+    assert tenant.api("GET", "/api/v1/automation-runs").status_code == 200
     # The builder manages metadata, not users.
     assert_envelope(builder.api("GET", "/api/v1/users"), 403, "no_system_right")
     # A token narrowed to read and write scopes holds no management right.

@@ -67,7 +67,10 @@ def list_runs() -> ResponseReturnValue:
     if request.args.get("cursor") is not None:
         query = query.where(automation_runs.c.id < whole_number(request.args["cursor"], "cursor"))
     limit = whole_number(request.args.get("limit", "50"), "limit", 1, 200)
-    with tenant_transaction() as (connection, _):
+    with tenant_transaction() as (connection, actor):
+        # The run log quotes records and errors of every object: it is for those who
+        # manage automations, as replays are.
+        actor.require_right("manage_automations")
         rows = connection.execute(query.limit(limit + 1)).all()
     page = rows[:limit]
     return jsonify(
@@ -88,7 +91,8 @@ def _moment(name: str, raw: str) -> dt.datetime:
 
 
 def get_run(run_id: int) -> ResponseReturnValue:
-    with tenant_transaction() as (connection, _):
+    with tenant_transaction() as (connection, actor):
+        actor.require_right("manage_automations")
         row = connection.execute(
             sa.select(automation_runs).where(automation_runs.c.id == run_id)
         ).first()

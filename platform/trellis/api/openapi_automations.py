@@ -213,7 +213,7 @@ def run_paths() -> dict[str, dict[str, Any]]:
                 tag,
                 200,
                 page,
-                errors=(400,),
+                errors=(400, 403),
                 parameters=filters,
             )
         },
@@ -224,7 +224,7 @@ def run_paths() -> dict[str, dict[str, Any]]:
                 tag,
                 200,
                 ref("AutomationRun"),
-                errors=(404,),
+                errors=(403, 404),
                 parameters=[run_id],
             )
         },
