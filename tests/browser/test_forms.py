@@ -274,3 +274,34 @@ def test_forms_without_the_right_are_the_friendly_error_page(
         assert response.status == 403
         assert page.get_by_role("heading", level=1).inner_text() == "You do not have access"
     assert_accessible(page)
+
+
+def test_without_javascript_the_form_still_creates_a_record(
+    browser: Any, live_server: str, world: FormWorld, sign_in: Any
+) -> None:
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, world.tenant.slug, world.email("rep"), world.password)
+        page.goto("/o/Gadget/new")
+        page.get_by_label("Gadget name").fill("Plain")
+        page.get_by_label("Stage").select_option("Retired")
+        # The lookup is a plain list of the makers the rep may read.
+        maker = page.get_by_role("combobox", name="Maker")
+        assert maker.evaluate("node => node.tagName") == "SELECT"
+        assert maker.locator("option").all_inner_texts() == [
+            "None",
+            "Acme Labs",
+            "Acme Works",
+            "Globex",
+        ]
+        maker.select_option(label="Globex")
+        page.get_by_role("button", name="Save").click()
+        # The server applied the condition: the field is shown, and required.
+        assert "Why retired: This field is required." in summary(page).inner_text()
+        page.get_by_label("Why retired").fill("Superseded")
+        page.get_by_role("button", name="Save").click()
+        record = world.read(saved_id(page))
+        assert (record["RetiredWhy"], record["Maker"]) == ("Superseded", world.makers["Globex"])
+    finally:
+        context.close()
