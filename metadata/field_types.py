@@ -80,11 +80,22 @@ class FieldType:
     #: blanked wherever it is theirs; ``"personal"``: blanked on the person's own record;
     #: None: kept (a number, a picklist or a lookup describes a record, not who it is).
     personal_data: ClassVar[str | None] = None
+    #: The built-in form widget that edits values of this type (``text``, ``textarea``,
+    #: ``rich_text``, ``email``, ``phone``, ``url``, ``number``, ``currency``, ``percent``,
+    #: ``date``, ``datetime``, ``time``, ``checkbox``, ``picklist``, ``multi_picklist``,
+    #: ``lookup``: see trellis.views.widgets); None: the widget of its :meth:`formula_type`,
+    #: else a one-line text input.
+    widget: ClassVar[str | None] = None
 
     def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
         """The value that replaces a person's in a field that may not be blank (a required
         field, the record's name) of record ``record_id``; None when the type has none, so
         such a field cannot be erased. Unique fields need a value of their own per record."""
+        return None
+
+    def choices(self, field: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The values a user picks from, in order, as ``{"value", "label", "active"}``
+        dicts (forms offer the active ones); None when values are not chosen from a list."""
         return None
 
     def sequence_start(self, field: dict[str, Any]) -> int:

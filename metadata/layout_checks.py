@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.metadata.field_types import FieldTypeRegistry
+from trellis.metadata.field_types import FieldType, FieldTypeRegistry
 
 #: The system columns a layout may show, with their labels on the page.
 SYSTEM_ITEMS = {"owner_id": "Owner", "created_at": "Created", "updated_at": "Last modified"}
@@ -54,12 +54,18 @@ def check_layout(definition: dict[str, Any], registry: FieldTypeRegistry, errors
                 layout["highlights"][index] = found["api_name"]
     if "path" in layout:
         found = _own_field(fields, layout["path"], "layout.path", errors)
-        if found is not None and found["type"] != "picklist":
+        if found is not None and not can_be_path(registry.get(found["type"]), found):
             errors.setdefault("layout.path", []).append(
                 f"The path shows a picklist's values; {found['api_name']} is a {found['type']}."
             )
         elif found is not None:
             layout["path"] = found["api_name"]
+
+
+def can_be_path(field_type: FieldType, definition: dict[str, Any]) -> bool:
+    """Whether a field's values can be a path's stages: one value picked from a list
+    (a picklist, or a plugin type that edits like one)."""
+    return field_type.widget == "picklist" and field_type.choices(definition) is not None
 
 
 def _checked_item(

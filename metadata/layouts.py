@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
-from trellis.metadata.layout_checks import SYSTEM_ITEMS
+from trellis.metadata.layout_checks import SYSTEM_ITEMS, can_be_path
 
 DETAILS_TAB = "details"
 DEFAULT_RELATED_SORT = "-created_at"
@@ -112,7 +112,7 @@ def layout_of(schema: TenantSchema, obj: ObjectSchema) -> Layout:
         highlights=tuple(
             field for field in (obj.find(name) for name in stored.get("highlights", [])) if field
         ),
-        path=path if path is not None and path.type.name == "picklist" else None,
+        path=path if path is not None and can_be_path(path.type, path.definition) else None,
         defined=True,
     )
 
@@ -213,7 +213,7 @@ def default_layout(schema: TenantSchema, obj: ObjectSchema) -> Layout:
             field
             for wanted in PATH_NAMES
             for field in fields
-            if field.type.name == "picklist"
+            if can_be_path(field.type, field.definition)
             and wanted in {field.api_name.lower(), field_label(field).lower()}
         ),
         None,

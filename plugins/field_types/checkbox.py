@@ -19,6 +19,7 @@ class CheckboxType(BuiltinFieldType):
     """A boolean stored as JSON ``true``/``false``."""
 
     name = "checkbox"
+    widget = "checkbox"
     sql_type = "boolean"
     default_when_absent = False
     # Never blank, so ``isnull`` and ``in`` would be meaningless.

@@ -140,6 +140,9 @@ class ChoiceType(BuiltinFieldType):
 
         return match
 
+    def choices(self, field: dict[str, Any]) -> list[dict[str, Any]] | None:
+        return picklist_values(field)
+
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> str | None:
         """One value; inactive values are allowed so old records can still be found."""
         return self.matcher(field, active_only=False)(raw)
@@ -157,6 +160,7 @@ class PicklistType(ChoiceType):
     """One value from the list."""
 
     name = "picklist"
+    widget = "picklist"
     operators = EQUALITY_OPERATORS
 
     def normalizer(self, field: dict[str, Any]) -> Callable[[Any], str | None]:
@@ -185,6 +189,7 @@ class MultiPicklistType(ChoiceType):
     """
 
     name = "multi_picklist"
+    widget = "multi_picklist"
     sql_type = "jsonb"
     operators = ("contains", "isnull")
     sortable = False

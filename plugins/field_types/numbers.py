@@ -168,12 +168,14 @@ class NumberType(DecimalType):
     """A plain number (quantities, scores)."""
 
     name = "number"
+    widget = "number"
 
 
 class CurrencyType(DecimalType):
     """An amount of money in the tenant's currency; two decimals by default."""
 
     name = "currency"
+    widget = "currency"
 
 
 class PercentType(DecimalType):
@@ -185,6 +187,7 @@ class PercentType(DecimalType):
     """
 
     name = "percent"
+    widget = "percent"
 
 
 NUMBER_TYPES = (NumberType, CurrencyType, PercentType)

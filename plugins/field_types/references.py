@@ -25,6 +25,7 @@ class LookupType(BuiltinFieldType):
     """A record id in canonical form: lowercase, hyphenated (what ``str(uuid)`` gives)."""
 
     name = "lookup"
+    widget = "lookup"
     references_records = True
     operators = EQUALITY_OPERATORS
     properties: ClassVar[dict[str, Any]] = {

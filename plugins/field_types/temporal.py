@@ -66,6 +66,7 @@ class DateType(TemporalType):
     """A calendar day with no time or zone (a birthday, a close date)."""
 
     name = "date"
+    widget = "date"
     sql_type = "date"
     schema_format = "date"
     # On a person's record a date is as likely as not their birthday.
@@ -105,6 +106,7 @@ class DateTimeType(TemporalType):
     """An instant, stored in UTC; input needs an explicit offset or ``Z``."""
 
     name = "datetime"
+    widget = "datetime"
     sql_type = "timestamptz"
     schema_format = "date-time"
 
@@ -161,6 +163,7 @@ class TimeType(TemporalType):
     """
 
     name = "time"
+    widget = "time"
     sql_type = "time"
 
     def normalize(self, value: Any, field: dict[str, Any]) -> str | None:

@@ -156,6 +156,7 @@ class TextType(TextLikeType):
 
     name = "text"
     usable_as_name = True
+    widget = "text"
 
 
 class LongTextType(TextLikeType):
@@ -166,6 +167,7 @@ class LongTextType(TextLikeType):
     """
 
     name = "long_text"
+    widget = "textarea"
     default_max_length = 32768
     sortable = False
     operators = ("contains", "isnull")
@@ -181,6 +183,7 @@ class RichTextType(LongTextType):
     """
 
     name = "rich_text"
+    widget = "rich_text"
     default_max_length = MAX_TEXT_LENGTH
 
     def prepare(self, text: str) -> str:
@@ -191,6 +194,7 @@ class EmailType(TextLikeType):
     """An email address, kept as typed (trimmed): the local part may be case-sensitive."""
 
     name = "email"
+    widget = "email"
     default_max_length = 254
     configurable_length = False
     pattern = EMAIL_PATTERN
@@ -208,6 +212,7 @@ class PhoneType(TextLikeType):
     """A phone number as people write it; not reformatted, since formats vary by country."""
 
     name = "phone"
+    widget = "phone"
     default_max_length = 40
     configurable_length = False
     pattern = PHONE_PATTERN
@@ -227,6 +232,7 @@ class UrlType(TextLikeType):
     """A web address; only http and https, so a stored link can never run script."""
 
     name = "url"
+    widget = "url"
     default_max_length = 2048
     configurable_length = False
     pattern = URL_PATTERN

@@ -232,3 +232,69 @@ def test_built_in_functions_carry_their_sql_forms_on_their_definitions() -> None
     in_sql = "IF CASE ISBLANK ISNULL BLANKVALUE ISPICKVAL INCLUDES LEFT TEXT ROUND MAX ADDMONTHS"
     assert [name for name in in_sql.split() if registry.get(name).sql is None] == []
     assert [name for name in registry if registry.get(name).sql_equality] == ["ISPICKVAL"]
+
+
+class Stars(FieldType):
+    """A plugin type edited with the built-in number widget."""
+
+    name = "acme_stars"
+    sql_type = "numeric"
+    widget = "number"
+
+    def marshmallow_field(self, field: dict) -> marshmallow.fields.Field:
+        return marshmallow.fields.Integer(allow_none=True)
+
+
+class Mood(FieldType):
+    """A plugin type whose values are picked from a list of its own: the picklist widget."""
+
+    name = "acme_mood"
+    widget = "picklist"
+
+    def marshmallow_field(self, field: dict) -> marshmallow.fields.Field:
+        return marshmallow.fields.String(
+            allow_none=True, validate=marshmallow.validate.OneOf(["calm", "keen"])
+        )
+
+    def choices(self, field: dict) -> list[dict[str, Any]]:
+        return [
+            {"value": "calm", "label": "Calm", "active": True},
+            {"value": "keen", "label": "Keen", "active": True},
+        ]
+
+
+class WidgetPlugin:
+    @hookimpl
+    def register_field_types(self, registry: Any) -> None:
+        registry.register(Stars())
+        registry.register(Mood())
+
+
+def test_plugin_types_are_edited_with_the_built_in_widgets_they_name(make_app, tenant) -> None:
+    from helpers import csrf_token, login
+
+    client = make_app(plugins=[WidgetPlugin()]).test_client()
+    definition = {
+        "api_name": "Review",
+        "label": "Review",
+        "fields": [
+            {"api_name": "Name", "type": "text"},
+            {"api_name": "Stars", "type": "acme_stars"},
+            {"api_name": "Mood", "type": "acme_mood"},
+        ],
+    }
+    created = client.post("/api/v1/meta/objects", headers=tenant.headers(), json=definition)
+    assert created.status_code == 201, created.get_json()
+    login(client, tenant)
+    page = client.get("/o/Review/new").get_data(as_text=True)
+    assert re.search(r'<input type="number" id="field-Stars" name="Stars"[^>]* step="1"', page)
+    assert re.search(r'<select id="field-Mood" name="Mood"', page)
+    assert '<option value="keen">Keen</option>' in page
+    saved = client.post(
+        "/o/Review/new",
+        data={"csrf_token": csrf_token(page), "Name": "Fine", "Stars": "4", "Mood": "keen"},
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    record_id = saved.headers["Location"].rsplit("/", 1)[1]
+    record = client.get(f"/api/v1/objects/Review/records/{record_id}", headers=tenant.headers())
+    assert (record.get_json()["Stars"], record.get_json()["Mood"]) == (4, "keen")

@@ -24,8 +24,9 @@ from trellis.api import (
     tokens,
     webhooks,
 )
-from trellis.api.context import nudge_worker, schedule_event_dispatch
+from trellis.api.context import nudge_worker
 from trellis.api.request import refuse_unstorable_parameters
+from trellis.outbox.nudges import schedule_event_dispatch
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Changes that may queue a share recomputation (trellis.access.recompute).

@@ -15,7 +15,6 @@ from trellis.actor import Actor
 from trellis.errors import BadRequest, ServiceUnavailable
 from trellis.identity.auth import require_actor
 from trellis.metadata.service import MetadataService
-from trellis.outbox.nudges import ListNudges, Nudger, nudge_key
 from trellis.state import get_state
 
 log = logging.getLogger(__name__)
@@ -68,16 +67,3 @@ def nudge_worker(task: str, *args: str | int) -> None:
 
 def schedule_index_build(tenant_id: uuid.UUID) -> None:
     nudge_worker("trellis.build_indexes", str(tenant_id))
-
-
-def schedule_event_dispatch() -> None:
-    """Dispatch committed outbox events soon; many writes share one message."""
-    from flask import current_app
-
-    extensions = current_app.extensions
-    if "trellis.nudger" not in extensions:
-        state = get_state()
-        extensions["trellis.nudger"] = Nudger(
-            ListNudges(state.redis, nudge_key(state.config.redis_namespace))
-        )
-    extensions["trellis.nudger"].request("trellis.dispatch_new_events")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from trellis.api.context import schedule_event_dispatch, tenant_transaction
+from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest
 from trellis.identity.auth import require_actor
+from trellis.outbox.nudges import schedule_event_dispatch
 from trellis.records.privacy.erase import ANONYMISE, erase_person
 from trellis.records.privacy.export import export_person
 from trellis.records.privacy.rights import require_privacy_officer

@@ -26,6 +26,9 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import bootsteps
+from flask import current_app
+
+from trellis.state import get_state
 
 # At most this many names wait on the list: with no worker listening it stays small, and
 # it expires: a nudge nobody took within the hour is moot (the periodic sweep did the work).
@@ -75,6 +78,19 @@ class Nudger:
                     self._send(task)
                 except Exception:
                     log.warning("could not enqueue %s", task, exc_info=True)
+
+
+def schedule_event_dispatch() -> None:
+    """After a request's record writes committed: have their outbox events dispatched
+    now rather than at the next periodic sweep; many writes share one message. Every
+    channel that writes records (the API, the screens) calls this."""
+    extensions = current_app.extensions
+    if "trellis.nudger" not in extensions:
+        state = get_state()
+        extensions["trellis.nudger"] = Nudger(
+            ListNudges(state.redis, nudge_key(state.config.redis_namespace))
+        )
+    extensions["trellis.nudger"].request("trellis.dispatch_new_events")
 
 
 def nudge_key(namespace: str) -> str:

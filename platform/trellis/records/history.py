@@ -1,8 +1,13 @@
 """A record's history as its reader may see it: the field-level changes of every create,
-update, delete and restore, newest first, in pages, for the API and the record page.
+update, delete and restore, newest first, in pages, for the API and the record page; and,
+for a form, where the record stood when it was opened and what has changed since, so a save
+made against an older version can say what someone else changed.
 
 History holds old values too, so the fields field-level security hides from the reader
-are left out of every change, as they are left out of the record.
+are left out of every change, as they are left out of the record. Every write of a record
+logs one history row in its own transaction, after locking the record, so the rows of one
+record are numbered in the order their writes happened: the rows after the newest one a
+reader saw are exactly the writes made since.
 """
 
 from __future__ import annotations
@@ -13,12 +18,15 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
 
 from trellis.records.reads import parse_record_id
 from trellis.records.service import RecordService
 from trellis.records.tables import record_history
 
 PAGE_SIZE = 50
+# A form lists at most this many later writes.
+MAX_LATER_WRITES = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,3 +65,38 @@ def history_page(
         for row in rows[:limit]
     ]
     return page, (page[-1].id if len(rows) > limit else None)
+
+
+def latest_change(connection: Connection, tenant_id: uuid.UUID, record_id: uuid.UUID) -> int:
+    """The number of the record's newest history row (0 when it has none)."""
+    newest = connection.execute(
+        sa.select(sa.func.max(record_history.c.id)).where(
+            record_history.c.tenant_id == tenant_id, record_history.c.record_id == record_id
+        )
+    ).scalar()
+    return int(newest or 0)
+
+
+def changes_after(
+    connection: Connection, tenant_id: uuid.UUID, record_id: uuid.UUID, after: int
+) -> list[Row[Any]]:
+    """The record's history rows after row ``after``, oldest first: ``id``, ``action``,
+    ``changes`` (field: [old, new]), ``actor_id`` and ``created_at``."""
+    return list(
+        connection.execute(
+            sa.select(
+                record_history.c.id,
+                record_history.c.action,
+                record_history.c.changes,
+                record_history.c.actor_id,
+                record_history.c.created_at,
+            )
+            .where(
+                record_history.c.tenant_id == tenant_id,
+                record_history.c.record_id == record_id,
+                record_history.c.id > after,
+            )
+            .order_by(record_history.c.id)
+            .limit(MAX_LATER_WRITES)
+        )
+    )

@@ -29,6 +29,7 @@ from trellis.views.record_data import service_for
 from trellis.views.record_layout import ShownItem
 from trellis.views.record_page import RecordPage, build_page, render_page, wants_fragment
 from trellis.views.shell import Screen, plural_label, readable_object, screen
+from trellis.views.widgets import read_input, record_value, widget_for
 
 CONFLICT = (
     "Someone changed this record after you opened it. Reload the page to see their change, "
@@ -139,12 +140,8 @@ def submitted_value(item: ShownItem) -> Any:
     """The form's value as the records API takes it; the field type checks it."""
     field = item.field
     assert field is not None
-    if field.type.name == "checkbox":
-        return "true" in request.form.getlist("value")
-    if field.type.name == "multi_picklist":
-        return request.form.getlist("value")
-    value = request.form.get("value", "")
-    return None if value.strip() == "" else value
+    widget = widget_for(field)
+    return record_value(widget, read_input(widget, request.form, "value"))
 
 
 def save_field(api_name: str, record_id: str, field_name: str) -> ResponseReturnValue:

@@ -102,14 +102,17 @@ def signed_in_actor() -> Actor:
 
 
 @contextlib.contextmanager
-def screen() -> Iterator[Screen]:
-    """The signed-in actor's tenant transaction, their metadata and rights, and the shell."""
+def screen(with_shell: bool = True) -> Iterator[Screen]:
+    """The signed-in actor's tenant transaction, their metadata and rights, and the shell
+    (an empty one ``with_shell=False``: for the JSON and fragments scripts ask for, which
+    show no shell)."""
     actor = signed_in_actor()
     state = get_state()
     with request_transaction.tenant(state.database, actor.tenant_id) as connection:
         schema = state.metadata_cache.get(connection, actor.tenant_id)
         access = Access.of(actor, schema)
-        yield Screen(connection, actor, schema, access, load_shell(connection, schema, access))
+        shell = load_shell(connection, schema, access) if with_shell else Shell([], [])
+        yield Screen(connection, actor, schema, access, shell)
 
 
 def app_shell() -> Shell | None:
