@@ -228,6 +228,20 @@ def test_a_related_list_shows_children_and_new_opens_the_form_with_the_lookup(
     assert first.get_attribute("href") == f"/o/Opportunity/{expected['data'][0]['id']}"
     assert_accessible(page)
     screenshot(page, "record-account")
+    # New opens the child's form with the lookup filled in; saving it lands on the new
+    # record's page, and the account's related list shows it.
+    new.click()
+    page.wait_for_url(f"**/o/Opportunity/new?Account={account_id}")
+    assert page.locator('input[name="Account"]').input_value() == account_id
+    assert page.get_by_role("combobox", name="Account").input_value() == world.account["Name"]
+    page.get_by_label("Opportunity name").fill("Opened from the related list")
+    page.get_by_label("Stage").select_option("Qualification")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/o/Opportunity/*")
+    assert page.get_by_role("heading", level=1).inner_text() == "Opened from the related list"
+    page.goto(record_url("Account", world.account))
+    titles = opportunities.locator("tbody tr td.cell-title > a").all_inner_texts()
+    assert "Opened from the related list" in titles
 
 
 def test_history_shows_a_change_made_through_the_api(
