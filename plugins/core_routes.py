@@ -7,7 +7,7 @@ from flask import Blueprint
 from trellis.api.blueprint import create_blueprint
 from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
-from trellis.views import account, health, objects, search, shell, ui
+from trellis.views import account, health, list_actions, list_screen, objects, search, shell, ui
 
 
 @hookimpl
@@ -18,6 +18,8 @@ def register_blueprints() -> list[Blueprint]:
         shell.blueprint,
         search.blueprint,
         objects.blueprint,
+        list_screen.blueprint,
+        list_actions.blueprint,
         account.blueprint,
         create_blueprint(),
         create_docs_blueprint(),

@@ -72,7 +72,44 @@ def visible_views(connection: Connection, access: Access, obj: ObjectSchema) -> 
     """The views the reader may pick, as stored (not yet :func:`for_reader`): ``all`` and
     ``mine`` (or the shared views that replace them), the other shared views, then the
     reader's own, each group by label."""
-    stored = _stored(connection, access, obj)
+    return _arranged(obj, access, _stored(connection, access, obj))
+
+
+def views_and_choice(
+    connection: Connection, access: Access, obj: ObjectSchema, view_name: str
+) -> tuple[list[ListView], tuple[ViewColumn, ...] | None]:
+    """:func:`visible_views` and the reader's :func:`column_choice` for ``view_name``, in
+    one statement: a list screen reads both for every page it shows."""
+    actor, table = access.actor, list_views.c
+    mine: sa.ColumnElement[bool] = table.owner_id.is_(None)
+    if actor.user_id is not None:
+        mine = sa.or_(mine, table.owner_id == actor.user_id)
+    views = sa.select(
+        sa.literal("view").label("kind"),
+        table.id,
+        table.owner_id,
+        table.api_name,
+        table.label,
+        table.definition,
+        table.updated_at,
+    ).where(table.tenant_id == actor.tenant_id, table.object_id == obj.id, mine)
+    chosen = list_view_preferences.c
+    choice = sa.select(
+        sa.literal("choice"),
+        sa.null().cast(table.id.type),
+        sa.null().cast(table.owner_id.type),
+        sa.null().cast(sa.Text),
+        sa.null().cast(sa.Text),
+        chosen.columns,
+        chosen.updated_at,
+    ).where(*_choice_of(actor, obj, view_name))
+    rows = connection.execute(sa.union_all(views, choice)).all()
+    stored = [_from_row(row) for row in rows if row.kind == "view"]
+    columns = next((row.definition for row in rows if row.kind == "choice"), None)
+    return _arranged(obj, access, stored), _readable_choice(obj, access, columns)
+
+
+def _arranged(obj: ObjectSchema, access: Access, stored: list[ListView]) -> list[ListView]:
     shared = {view.api_name.lower(): view for view in stored if view.shared}
     first = [shared.pop(view.api_name, view) for view in generated_views(obj, access)]
     by_label = sorted(stored, key=lambda view: view.label.lower())
@@ -254,6 +291,12 @@ def column_choice(
     stored = connection.execute(
         sa.select(list_view_preferences.c.columns).where(*_choice_of(access.actor, obj, view_name))
     ).scalar()
+    return _readable_choice(obj, access, stored)
+
+
+def _readable_choice(
+    obj: ObjectSchema, access: Access, stored: list[dict[str, Any]] | None
+) -> tuple[ViewColumn, ...] | None:
     if not stored:
         return None
     columns = tuple(

@@ -1,12 +1,11 @@
-"""The URL rules of the generated record screens: ``/o/<Object>`` (its list view) and
-``/o/<Object>/<id>`` (a record page), which the navigation, search results and recent
-records link to.
+"""The URL rules of the generated record screens: ``/o/<Object>`` (its list view,
+trellis.views.list_screen) and ``/o/<Object>/<id>`` (a record page), which the
+navigation, search results and recent records link to.
 
-The screens themselves are not built yet: both rules answer 404 once the object and
-the reader's right to read it are checked (an object they may not read is 403, as the
-API's list is). The record page, when it lands, reads its record through the gate (not
-found when unreadable) and records the view with
-:func:`trellis.records.recent.remember_view`.
+An object the reader may not read is 403, as the API's list is. The record page is not
+built yet: it answers 404 once the object and the reader's right are checked. When it
+lands, it reads its record through the gate (not found when unreadable) and records the
+view with :func:`trellis.records.recent.remember_view`.
 """
 
 from __future__ import annotations
@@ -15,24 +14,19 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from trellis.errors import NotFound
-from trellis.metadata.compiled import ObjectSchema
-from trellis.views.shell import Screen, plural_label, screen
+from trellis.views import list_screen
+
+# Other screens find it here too.
+from trellis.views.shell import readable_object as readable_object
+from trellis.views.shell import screen
 
 blueprint = Blueprint("objects", __name__, url_prefix="/o")
-
-
-def readable_object(current: Screen, api_name: str) -> ObjectSchema:
-    """The object named in the URL, if the reader may read its records."""
-    obj = current.schema.object(api_name)
-    current.access.rights.require(obj.api_name, "read", str(obj.definition["label"]))
-    return obj
 
 
 @blueprint.get("/<api_name>")
 def list_view(api_name: str) -> ResponseReturnValue:
     with screen() as current:
-        obj = readable_object(current, api_name)
-    raise NotFound(f"The {plural_label(obj)} list is not available yet.", code="not_built")
+        return list_screen.list_page(current, readable_object(current, api_name))
 
 
 @blueprint.get("/<api_name>/<record_id>")

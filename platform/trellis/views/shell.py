@@ -119,6 +119,13 @@ def app_shell() -> Shell | None:
     return shell
 
 
+def readable_object(current: Screen, api_name: str) -> ObjectSchema:
+    """The object a screen's URL names, if the reader may read its records (else 403)."""
+    obj = current.schema.object(api_name)
+    current.access.rights.require(obj.api_name, "read", str(obj.definition["label"]))
+    return obj
+
+
 def current_object() -> str | None:
     """The API name of the object the page is about, to mark it in the navigation."""
     return (request.view_args or {}).get("api_name")
