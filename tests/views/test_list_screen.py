@@ -318,3 +318,48 @@ def test_unknown_views_objects_and_rights(rep: Any, world: ListWorld) -> None:
     assert 'href="/o/Deal/new"' not in text
     assert "Margin" in text  # readers may read every field
     assert client.get("/o/Secret").status_code == 404
+
+
+def test_my_view_lists_what_the_reader_owns(rep: Any, world: ListWorld) -> None:
+    created = world.rep.api("POST", "/api/v1/objects/Deal/records", json={"Name": "Rep's own"})
+    assert created.status_code == 201
+    response = rep.get("/o/Deal?view=mine&count=1")
+    text = html.unescape(response.get_data(as_text=True))
+    assert Page(text).column("Deal name") == ["Rep's own"]
+    assert "Owner is me" in text and "1–1 of 1" in " ".join(text.split())
+
+
+def test_a_stale_page_link_shows_the_first_page(rep: Any) -> None:
+    response = rep.get("/o/Deal?sort=Amount&cursor=not-a-cursor&start=51")
+    assert response.status_code == 400
+    text = html.unescape(response.get_data(as_text=True))
+    assert "That page link is out of date; here is the first page." in text
+    page = Page(text)
+    assert amounts(page)[:2] == [1000, 2000]
+    assert rep.get("/o/Deal?limit=7").status_code == 400
+
+
+def test_an_administrator_saves_the_shared_view_for_everyone(
+    tenant: TenantFixture, world: ListWorld, rep: Any
+) -> None:
+    admin = tenant.app.test_client()
+    sign_in(admin, tenant, tenant.admin_email, tenant.admin_password)
+    token = csrf_token(admin.get("/o/Deal").get_data(as_text=True))
+    saved = admin.post(
+        "/o/Deal/list/views",
+        data={"csrf_token": token, "state": "sort=-Amount", "action": "save"},
+    )
+    assert saved.status_code == 303 and saved.headers["Location"] == "/o/Deal"
+    assert amounts(get(rep, "/o/Deal"))[0] == 120000, "everyone's All Deals is sorted so"
+    shared = admin.post(
+        "/o/Deal/list/views",
+        data={
+            "csrf_token": token,
+            "state": "Stage=Closed+Won",
+            "action": "save_as",
+            "label": "Won",
+            "visibility": "shared",
+        },
+    )
+    assert shared.status_code == 303
+    assert set(get(rep, "/o/Deal?view=won").column("Stage")) == {"Closed Won"}

@@ -32,9 +32,9 @@ SYSTEM_FIELDS = {
     "updated_at": ("Last modified", "datetime"),
     "version": ("Version", "number"),
     "id": ("Id", "text"),
-    "owner_id": ("Owner id", "text"),
-    "created_by": ("Created by id", "text"),
-    "updated_by": ("Last modified by id", "text"),
+    "owner_id": ("Owner", "text"),
+    "created_by": ("Created by", "text"),
+    "updated_by": ("Last modified by", "text"),
 }
 # A column's width when the view gives none, by the kind of value it shows (pixels).
 DEFAULT_WIDTHS = {

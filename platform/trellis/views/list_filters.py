@@ -132,7 +132,12 @@ def filter_row(
     except BadRequest:
         return None
     field, label = _field(obj, column.name)
-    control = "datetime" if field is None else _control(field, column, schema)
+    if field is not None:
+        control = _control(field, column, schema)
+    elif is_user_column(schema, column):  # the owner, creator or last editor
+        control = "user"
+    else:  # another system column: a moment, the version or the id
+        control = {"timestamptz": "datetime", "numeric": "number"}.get(column.sql_type, "text")
     operator, value = (current.operator, current.value) if current else ("", "")
     if operator == "isnull":
         operator, value = (NOT_EMPTY if value == "false" else "isnull"), ""
