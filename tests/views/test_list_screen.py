@@ -363,3 +363,16 @@ def test_an_administrator_saves_the_shared_view_for_everyone(
     )
     assert shared.status_code == 303
     assert set(get(rep, "/o/Deal?view=won").column("Stage")) == {"Closed Won"}
+
+
+def test_a_long_value_is_cut_short_with_the_whole_of_it_as_its_title(
+    rep: Any, world: ListWorld
+) -> None:
+    long_name = "Deal " + "very " * 30 + "long"
+    created = world.rep.api("POST", "/api/v1/objects/Deal/records", json={"Name": long_name})
+    assert created.status_code == 201
+    text = rep.get("/o/Deal?q=very").get_data(as_text=True)
+    assert f'title="{long_name}"' in text
+    assert re.search(
+        r'<td class="list-cell cell-record" title="[^"]+"><span class="cell-label"', text
+    )

@@ -198,17 +198,22 @@ function setUpResizing(results) {
   }
   const cols = new Map(Array.from(table.querySelectorAll("col[data-column]")).map((col) => [col.dataset.column, col]));
   const headers = Array.from(table.querySelectorAll("th[data-column]"));
-  // Widths as shown (the table fills the card), held in pixels from now on, so that a
-  // resize moves one column's edge and nothing else.
   const fixTableWidth = () => {
     const total = headers.reduce((sum, header) => sum + parseFloat(cols.get(header.dataset.column).style.width), 0);
     table.style.width = `${Math.round(total)}px`;
   };
-  const shown = headers.map((header) => header.getBoundingClientRect().width);
-  headers.forEach((header, index) => {
-    cols.get(header.dataset.column).style.width = `${shown[index]}px`; // all measured first
-  });
-  fixTableWidth();
+  // At the first resize the widths as shown (the table fills the card) are held in
+  // pixels, so that a resize moves one column's edge and nothing else.
+  const hold = () => {
+    if (table.style.width) {
+      return;
+    }
+    const shown = headers.map((header) => header.getBoundingClientRect().width);
+    headers.forEach((header, index) => {
+      cols.get(header.dataset.column).style.width = `${shown[index]}px`; // all measured first
+    });
+    fixTableWidth();
+  };
   for (const header of headers) {
     const col = cols.get(header.dataset.column);
     const handle = document.createElement("span");
@@ -228,6 +233,7 @@ function setUpResizing(results) {
     handle.setAttribute("aria-valuenow", String(Math.round(header.getBoundingClientRect().width)));
     handle.addEventListener("pointerdown", (event) => {
       event.preventDefault();
+      hold();
       const startX = event.clientX;
       const startWidth = header.getBoundingClientRect().width;
       handle.setPointerCapture(event.pointerId);
@@ -246,6 +252,7 @@ function setUpResizing(results) {
       const step = { ArrowLeft: -WIDTH_STEP, ArrowRight: WIDTH_STEP }[event.key];
       if (step) {
         event.preventDefault();
+        hold();
         setWidth(header.getBoundingClientRect().width + step);
         saveWidths(table);
       }
