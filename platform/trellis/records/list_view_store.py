@@ -78,8 +78,9 @@ def visible_views(connection: Connection, access: Access, obj: ObjectSchema) -> 
 def views_and_choice(
     connection: Connection, access: Access, obj: ObjectSchema, view_name: str
 ) -> tuple[list[ListView], tuple[ViewColumn, ...] | None]:
-    """:func:`visible_views` and the reader's :func:`column_choice` for ``view_name``, in
-    one statement: a list screen reads both for every page it shows."""
+    """:func:`visible_views` and the columns the reader chose for ``view_name`` (without
+    those they may no longer read; None when they chose none), in one statement: a list
+    screen reads both for every page it shows."""
     actor, table = access.actor, list_views.c
     mine: sa.ColumnElement[bool] = table.owner_id.is_(None)
     if actor.user_id is not None:
@@ -117,13 +118,20 @@ def _arranged(obj: ObjectSchema, access: Access, stored: list[ListView]) -> list
     return first + rest + [view for view in by_label if not view.shared]
 
 
-def find_view(connection: Connection, access: Access, obj: ObjectSchema, api_name: str) -> ListView:
-    """The view the reader knows by ``api_name`` (their own first), as stored."""
-    views = visible_views(connection, access, obj)
+def pick_view(views: list[ListView], api_name: str) -> ListView | None:
+    """The view named ``api_name`` among ``views``: the reader's own first."""
     for view in sorted(views, key=lambda view: view.shared):
         if view.api_name.lower() == api_name.lower():
             return view
-    raise NotFound(f"{obj.api_name} has no list view {api_name!r}.", code="unknown_list_view")
+    return None
+
+
+def find_view(connection: Connection, access: Access, obj: ObjectSchema, api_name: str) -> ListView:
+    """The view the reader knows by ``api_name`` (their own first), as stored."""
+    found = pick_view(visible_views(connection, access, obj), api_name)
+    if found is None:
+        raise NotFound(f"{obj.api_name} has no list view {api_name!r}.", code="unknown_list_view")
+    return found
 
 
 def reader_view(
@@ -281,17 +289,6 @@ def _choice_of(
         table.view == view_name.lower(),
         table.user_id == (actor.user_id or uuid.UUID(int=0)),
     )
-
-
-def column_choice(
-    connection: Connection, access: Access, obj: ObjectSchema, view_name: str
-) -> tuple[ViewColumn, ...] | None:
-    """The columns the reader chose for a view, without those they may no longer read;
-    None when they chose none (or none of them is left)."""
-    stored = connection.execute(
-        sa.select(list_view_preferences.c.columns).where(*_choice_of(access.actor, obj, view_name))
-    ).scalar()
-    return _readable_choice(obj, access, stored)
 
 
 def _readable_choice(

@@ -21,7 +21,7 @@ from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema
 from trellis.records.cursors import cursor_value, encode_cursor
 from trellis.records.list_view_checks import for_reader, reversed_sort
-from trellis.records.list_view_store import may_share, views_and_choice
+from trellis.records.list_view_store import may_share, pick_view, views_and_choice
 from trellis.records.list_views import ALL_VIEW, ListView, ViewColumn
 from trellis.records.query import list_page, parse_list_request
 from trellis.views.list_columns import ScreenColumn, projection_paths, screen_columns
@@ -105,14 +105,6 @@ def view_groups(views: list[ListView]) -> list[tuple[str, list[ListView]]]:
     return [(title, members) for title, members in groups if members]
 
 
-def find_view(views: list[ListView], api_name: str) -> ListView | None:
-    """The reader's own view of that name first, else the shared one."""
-    for view in sorted(views, key=lambda view: view.shared):
-        if view.api_name.lower() == api_name.lower():
-            return view
-    return None
-
-
 def view_and_state(
     current: Screen, obj: ObjectSchema, args: MultiDict[str, str]
 ) -> tuple[list[ListView], ListState, dict[str, str], tuple[ViewColumn, ...] | None]:
@@ -120,7 +112,7 @@ def view_and_state(
     wrong in the URL, and the columns the reader chose for that view (if any)."""
     name = args.get("view") or ALL_VIEW
     views, choice = views_and_choice(current.connection, current.access, obj, name)
-    stored = find_view(views, name)
+    stored = pick_view(views, name)
     if stored is None:
         raise NotFound(
             f"{plural_label(obj)} has no list view named {name}.", code="unknown_list_view"

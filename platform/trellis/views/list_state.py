@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -229,7 +228,3 @@ def api_arguments(
 def sort_keys(sort: str) -> list[tuple[str, bool]]:
     """``-Amount,Name`` as ``[("Amount", True), ("Name", False)]``."""
     return [(key.lstrip("-"), key.startswith("-")) for key in sort.split(",")]
-
-
-def arguments_as_multidict(arguments: Mapping[str, list[str]]) -> MultiDict[str, str]:
-    return MultiDict([(key, value) for key, values in arguments.items() for value in values])
