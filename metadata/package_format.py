@@ -14,7 +14,7 @@ import yaml
 from trellis.errors import BadRequest, ValidationError
 
 PACKAGE_VERSION = 1
-PACKAGE_KINDS = ("objects", "roles", "permission_sets")
+PACKAGE_KINDS = ("objects", "roles", "permission_sets", "list_views")
 # The package keys of access metadata, by the kind meta_access stores them under.
 ACCESS_KINDS = {"roles": "role", "permission_sets": "permission_set"}
 #: Optional top-level keys that describe the package and are not applied.
@@ -159,6 +159,14 @@ def package_objects(package: Any) -> list[dict[str, Any]]:
             isinstance(d, dict) and isinstance(d.get("api_name"), str) for d in documents
         ):
             errors[key] = ["A list of definitions, each with an api_name."]
+    views = package.get("list_views", [])
+    if not isinstance(views, list) or not all(
+        isinstance(v, dict)
+        and isinstance(v.get("object"), str)
+        and isinstance(v.get("api_name"), str)
+        for v in views
+    ):
+        errors["list_views"] = ["A list of shared list views, each with an object and an api_name."]
     if errors:
         raise ValidationError("The package is invalid.", fields=errors)
     return objects

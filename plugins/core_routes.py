@@ -7,7 +7,17 @@ from flask import Blueprint
 from trellis.api.blueprint import create_blueprint
 from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
-from trellis.views import account, health, objects, record_forms, search, shell, ui
+from trellis.views import (
+    account,
+    health,
+    list_actions,
+    list_screen,
+    objects,
+    record_forms,
+    search,
+    shell,
+    ui,
+)
 
 
 @hookimpl
@@ -19,6 +29,8 @@ def register_blueprints() -> list[Blueprint]:
         search.blueprint,
         objects.blueprint,
         record_forms.blueprint,
+        list_screen.blueprint,
+        list_actions.blueprint,
         account.blueprint,
         create_blueprint(),
         create_docs_blueprint(),

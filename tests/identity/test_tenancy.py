@@ -153,6 +153,17 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         remember_view(
             connection, viewer, schema.object("Account"), uuid.UUID(account.get_json()["id"])
         )
+    # A list view, and a user's choice of columns for one.
+    view = {"api_name": "named", "label": "Named", "columns": ["Name"]}
+    assert tenant.api("POST", "/api/v1/objects/Account/list-views", json=view).status_code == 201
+    from trellis.access.gate import Access
+    from trellis.records.list_view_store import save_column_choice
+
+    with database.tenant(tenant.id) as connection:
+        schema = state.metadata_cache.get(connection, tenant.id)
+        viewer = dataclasses.replace(tenant.actor, user_id=tenant.admin_id)
+        access = Access.of(viewer, schema)
+        save_column_choice(connection, access, schema.object("Account"), "all", ["Name"])
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

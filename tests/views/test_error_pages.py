@@ -33,7 +33,7 @@ def page_of(response: Any, status: int) -> str:
     [
         ("/o/Nothing", 404, "Page not found"),
         ("/o/Secret", 403, "You may not read Secret records."),
-        ("/o/Account", 404, "The Accounts list is not available yet."),
+        ("/o/Account?view=nothing", 404, "Accounts has no list view named nothing."),
         ("/o/Deal/anything", 404, "No record anything."),
         ("/no/such/page", 404, "Page not found"),
     ],

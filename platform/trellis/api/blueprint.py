@@ -11,6 +11,7 @@ from trellis.api import (
     audit,
     automation_runs,
     automation_trigger,
+    list_views,
     me,
     meta,
     meta_automations,
@@ -51,6 +52,7 @@ def create_blueprint() -> Blueprint:
     meta_packages.register(blueprint)
     meta_automations.register(blueprint)
     records.register(blueprint)
+    list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)
     access.register(blueprint)

@@ -11,14 +11,13 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.access.audit import record_audit
-from trellis.access.packages import import_with_access
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body, unstorable_text
 from trellis.errors import UnsupportedMediaType, ValidationError
 from trellis.identity.auth import require_actor
-from trellis.metadata.package_export import export_package
 from trellis.metadata.package_format import dump_package, parse_package
 from trellis.metadata.package_plan import plan_changed
+from trellis.records.list_view_packages import export_with_list_views, import_with_list_views
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
@@ -26,7 +25,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 def export_view() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
-        package = export_package(service)
+        package = export_with_list_views(service)
         record_audit(
             connection,
             actor,
@@ -53,17 +52,27 @@ def import_view() -> ResponseReturnValue:
     dry_run, force = flag("dry_run"), flag("force")
     package = _package_body()
     with tenant_transaction() as (connection, actor):
-        plan, access = import_with_access(
+        plan, access, views = import_with_list_views(
             metadata_service(connection, actor),
             package,
             dry_run=dry_run,
             force=force,
             message=request.args.get("message", ""),
         )
-    changed = plan_changed(plan) or any(entry["action"] != "unchanged" for entry in access)
+    changed = plan_changed(plan) or any(
+        entry["action"] != "unchanged" for entry in (*access, *views)
+    )
     if changed and not dry_run:
         schedule_index_build(actor.tenant_id)
-    return jsonify({"dry_run": dry_run, "changed": changed, "plan": plan, "access": access})
+    return jsonify(
+        {
+            "dry_run": dry_run,
+            "changed": changed,
+            "plan": plan,
+            "access": access,
+            "list_views": views,
+        }
+    )
 
 
 def _package_body() -> object:

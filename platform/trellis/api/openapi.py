@@ -23,6 +23,7 @@ from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
 from trellis.api.openapi_list_parameters import filter_columns
+from trellis.api.openapi_list_views import openapi_schemas
 from trellis.api.openapi_parts import (
     static_paths,
     static_schemas,
@@ -54,7 +55,7 @@ def build_document(
     schema: TenantSchema, registry: FieldTypeRegistry, actor: Actor
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of a tenant's API, of ``schema`` as ``actor`` may see it."""
-    schemas, paths = static_schemas(registry), static_paths()
+    schemas, paths = {**static_schemas(registry), **openapi_schemas()}, static_paths()
     names = component_names(schema, set(schemas))
     columns = {
         obj.api_name: filter_columns(obj, schema, actor.tenant_id)

@@ -353,9 +353,23 @@ def package_paths() -> dict[str, dict[str, Any]]:
         },
         ["kind", "api_name", "action"],
     )
+    views = shape(
+        {
+            "kind": {"const": "list_view"},
+            "api_name": {**TEXT, "description": "Object.view"},
+            "action": {"enum": ["create", "update", "unchanged"]},
+        },
+        ["kind", "api_name", "action"],
+    )
     imported = shape(
-        {"dry_run": BOOLEAN, "changed": BOOLEAN, "plan": array(package), "access": array(access)},
-        ["dry_run", "changed", "plan", "access"],
+        {
+            "dry_run": BOOLEAN,
+            "changed": BOOLEAN,
+            "plan": array(package),
+            "access": array(access),
+            "list_views": array(views),
+        },
+        ["dry_run", "changed", "plan", "access", "list_views"],
     )
     return {
         "/meta/package": {

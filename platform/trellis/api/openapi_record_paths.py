@@ -7,6 +7,7 @@ from typing import Any
 
 from trellis.api.openapi_access import share_paths
 from trellis.api.openapi_list_parameters import fields_parameter, list_parameters, page_of
+from trellis.api.openapi_list_views import list_view_paths
 from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
@@ -43,6 +44,7 @@ def object_paths(
         **record_action_paths(one, tag, names, title, record_id),
         f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
         **share_paths(one, title, record_id),
+        **list_view_paths(tag, title),
     }
     related = related_operation(obj, schema, all_names, columns, title, record_id)
     if related is not None:

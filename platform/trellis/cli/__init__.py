@@ -64,13 +64,13 @@ def metadata_group() -> None:
 def metadata_export(tenant_slug: str, output_format: str) -> None:
     """Print the tenant's metadata package."""
     from trellis.access.audit import record_audit
-    from trellis.metadata.package_export import export_package
     from trellis.metadata.package_format import dump_package
     from trellis.metadata.service import MetadataService
+    from trellis.records.list_view_packages import export_with_list_views
 
     with tenant_transaction(tenant_slug) as (connection, actor):
         service = MetadataService(connection, actor, app_state().metadata_cache)
-        package = export_package(service)
+        package = export_with_list_views(service)
         record_audit(
             connection,
             actor,
@@ -92,25 +92,25 @@ def metadata_import(
     tenant_slug: str, package_file: BinaryIO, dry_run: bool, force: bool, message: str
 ) -> None:
     """Make the tenant's objects match a package (YAML, or JSON for *.json; - for stdin)."""
-    from trellis.access.packages import import_with_access
     from trellis.api.context import schedule_index_build
     from trellis.metadata.package_format import parse_package
     from trellis.metadata.package_plan import plan_changed, plan_report
     from trellis.metadata.service import MetadataService
+    from trellis.records.list_view_packages import import_with_list_views
 
     name = str(getattr(package_file, "name", "") or "")
     package = parse_package(
         package_file.read(), "json" if name.lower().endswith(".json") else "yaml"
     )
     with tenant_transaction(tenant_slug) as (connection, actor):
-        plan, access = import_with_access(
+        plan, access, views = import_with_list_views(
             MetadataService(connection, actor, app_state().metadata_cache),
             package,
             dry_run=dry_run,
             force=force,
             message=message,
         )
-    for entry in access:
+    for entry in (*access, *views):
         if entry["action"] != "unchanged":
             click.echo(f"{entry['action']} {entry['kind'].replace('_', ' ')} {entry['api_name']}")
     if plan_changed(plan) and not dry_run:

@@ -1,5 +1,5 @@
 """Records, references between them, field history, the events outbox, auto-number
-counters and each user's recently viewed records."""
+counters, each user's recently viewed records, and list views."""
 
 from __future__ import annotations
 
@@ -85,4 +85,35 @@ recent_records = sa.Table(
     sa.Column("record_id", _uuid, primary_key=True),
     sa.Column("object_id", _uuid, nullable=False),
     sa.Column("viewed_at", _timestamp, nullable=False, server_default=sa.text("now()")),
+)
+
+
+# -- list views (migration 0013) ------------------------------------------------------
+# A view with no owner is shared; one with an owner is that user's private view.
+list_views = sa.Table(
+    "list_views",
+    metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("id", _uuid, primary_key=True, server_default=sa.text("gen_random_uuid()")),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("owner_id", _uuid),
+    sa.Column("api_name", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("definition", JSONB, nullable=False),
+    sa.Column("created_by", _uuid),
+    sa.Column("updated_by", _uuid),
+    sa.Column("created_at", _timestamp, nullable=False, server_default=sa.text("now()")),
+    sa.Column("updated_at", _timestamp, nullable=False, server_default=sa.text("now()")),
+)
+
+# A user's columns (order and widths) for a view, by the view's lower-case api_name.
+list_view_preferences = sa.Table(
+    "list_view_preferences",
+    metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("user_id", _uuid, primary_key=True),
+    sa.Column("object_id", _uuid, primary_key=True),
+    sa.Column("view", sa.Text, primary_key=True),
+    sa.Column("columns", JSONB, nullable=False),
+    sa.Column("updated_at", _timestamp, nullable=False, server_default=sa.text("now()")),
 )

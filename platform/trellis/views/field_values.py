@@ -6,7 +6,9 @@ multi-picklists, a lookup's id or, when its name was asked for, ``{"id": …, "<
 A field type shows by its own name, or by its formula type (a formula returning currency
 shows as currency, and so does a plugin type whose formula type is ``currency``); an
 unknown kind shows as text. Everything is escaped; rich text was sanitised when saved
-and is sanitised again here, as it may predate that.
+and is sanitised again here, as it may predate that. Markup is built from escaped parts with
+f-strings (markupsafe's C ``escape``), not ``Markup.format``, whose Python-level formatter
+cost most of a list page's rendering (hundreds of values; benchmarks/screens_bench.py).
 """
 
 from __future__ import annotations
@@ -54,11 +56,11 @@ def _text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
 
 
 def _long_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<span class="value-long">{}</span>').format(str(value))
+    return Markup(f'<span class="value-long">{escape(str(value))}</span>')
 
 
 def _rich_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<div class="value-rich">{}</div>').format(Markup(nh3.clean(str(value))))
+    return Markup(f'<div class="value-rich">{nh3.clean(str(value))}</div>')
 
 
 def _number(value: Any, scale: int | None) -> str:
@@ -75,18 +77,18 @@ def _scale(field: CompiledField, default: int | None) -> int | None:
 
 
 def _decimal(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<span class="value-number">{}</span>').format(
-        _number(value, _scale(field, None))
+    return Markup(
+        f'<span class="value-number">{escape(_number(value, _scale(field, None)))}</span>'
     )
 
 
 def _currency(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<span class="value-number">{}</span>').format(_number(value, _scale(field, 2)))
+    return Markup(f'<span class="value-number">{escape(_number(value, _scale(field, 2)))}</span>')
 
 
 def _percent(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<span class="value-number">{}%</span>').format(
-        _number(value, _scale(field, None))
+    return Markup(
+        f'<span class="value-number">{escape(_number(value, _scale(field, None)))}%</span>'
     )
 
 
@@ -98,20 +100,20 @@ def _checkbox(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
 
 def _date(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     date = dt.date.fromisoformat(str(value))
-    return Markup('<time datetime="{}">{}</time>').format(date.isoformat(), display.day(date))
+    return Markup(f'<time datetime="{date.isoformat()}">{escape(display.day(date))}</time>')
 
 
 def _datetime(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     moment = dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        moment.isoformat(), display.timestamp(moment), display.timestamp(moment)
-    )
+    shown = display.timestamp(moment)
+    shown_text = escape(shown)
+    return Markup(f'<time datetime="{moment.isoformat()}" title="{shown_text}">{shown_text}</time>')
 
 
 def _choice(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<span class="badge">{}</span>').format(str(value))
+    return Markup(f'<span class="badge">{escape(str(value))}</span>')
 
 
 def _choices(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
@@ -120,19 +122,21 @@ def _choices(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
 
 
 def _email(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup('<a href="mailto:{0}">{0}</a>').format(str(value))
+    text = escape(str(value))
+    return Markup(f'<a href="mailto:{text}">{text}</a>')
 
 
 def _phone(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     digits = "".join(ch for ch in str(value) if ch.isdigit() or ch == "+")
-    return Markup('<a href="tel:{}">{}</a>').format(digits, str(value))
+    return Markup(f'<a href="tel:{escape(digits)}">{escape(str(value))}</a>')
 
 
 def _url(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     text = str(value)
     if not text.lower().startswith(("http://", "https://")):
         return escape(text)  # never a javascript: link
-    return Markup('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>').format(text)
+    link = escape(text)
+    return Markup(f'<a href="{link}" rel="noopener noreferrer" target="_blank">{link}</a>')
 
 
 def _lookup(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
@@ -142,16 +146,16 @@ def _lookup(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     if target is None:
         return escape(str(value))
     if not isinstance(value, dict):
-        return Markup('<a href="{}">{}</a>').format(
-            record_url(target.api_name, str(value)), str(value)
-        )
+        return _link(record_url(target.api_name, str(value)), str(value))
     name_field = target.name_field or "id"
     if set(value) == {"id"}:
         return RESTRICTED
     name = value.get(name_field) or "Untitled"
-    return Markup('<a href="{}">{}</a>').format(
-        record_url(target.api_name, str(value["id"])), str(name)
-    )
+    return _link(record_url(target.api_name, str(value["id"])), str(name))
+
+
+def _link(url: str, text: str) -> Markup:
+    return Markup(f'<a href="{escape(url)}">{escape(text)}</a>')
 
 
 _SHOW: dict[str, Callable[[TenantSchema, CompiledField, Any], Markup]] = {

@@ -1,0 +1,127 @@
+"""The list screen, ``/o/<Object>?view=<api_name>`` (its URL rule is in
+trellis.views.objects), and what its script asks for under ``/o/<Object>/list/``:
+
+- ``rows``: the results (table, pager) of the same URL state, as an HTML fragment, for
+  the type-ahead search and the pager;
+- ``count``: ``{"total": n}``, the count the page shows once it has loaded, so a page
+  never waits for a count over a million records.
+
+Everything works without JavaScript: the filter panel is a GET form whose answer is a
+redirect to the URL naming its filters, the search a GET form, sort and pages links.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from trellis.metadata.compiled import ObjectSchema
+from trellis.views.list_columns import chooser_items, table_body
+from trellis.views.list_filters import describe, filter_panel, panel_filters, sort_choice
+from trellis.views.list_page import ListPage, load_page, view_and_state, view_groups
+from trellis.views.list_page import count_rows as count_of
+from trellis.views.list_state import PAGE_SIZES
+from trellis.views.shell import Screen, readable_object, screen
+
+blueprint = Blueprint("list_screen", __name__, url_prefix="/o")
+# How the page's messages name the parts of the URL they are about ("" for none).
+PLACES = {
+    "q": "Search",
+    "sort": "Sort",
+    "limit": "Rows per page",
+    "cursor": "",
+    "list": "",
+    "form": "",
+}
+# "Clear filters": the view as saved, with no search.
+CLEARED = {"filters": (), "custom_filters": False, "search": ""}
+
+
+def _is_panel(args: MultiDict[str, str]) -> bool:
+    return "apply" in args
+
+
+def list_page(current: Screen, obj: ObjectSchema) -> ResponseReturnValue:
+    """The list screen in the state its URL names (400 with the page and its messages
+    when part of the URL is wrong)."""
+    if _is_panel(request.args):
+        return redirect(applied_url(current, obj, request.args), 303)
+    page = load_page(current, obj, request.args)
+    return render_template("lists/list.html", **screen_context(current, page)), _status(page)
+
+
+def _status(page: ListPage) -> int:
+    return 400 if page.errors else 200
+
+
+def screen_context(current: Screen, page: ListPage) -> dict[str, object]:
+    """What the list templates show beside the page itself."""
+    state, obj, access = page.state, page.obj, current.access
+    chips = []
+    for each in state.filters:
+        rest = tuple(other for other in state.filters if other != each)
+        remove = state.url(page.base_url, filters=rest, custom_filters=rest != state.view.filters)
+        chips.append((describe(obj, current.schema, access, each), remove))
+    clear = state.narrowed or state.custom_filters
+    return {
+        "page": page,
+        "schema": current.schema,
+        "actor": current.actor,
+        "panel": filter_panel(
+            obj,
+            current.schema,
+            access,
+            (*state.filters, *state.rejected),
+            page.columns,
+            page.errors,
+        ),
+        "chooser": chooser_items(obj, current.schema, access, page.view_columns),
+        "groups": view_groups(page.views),
+        "chips": chips,
+        "clear_url": state.url(page.base_url, **CLEARED) if clear else None,
+        "messages": [
+            message_of(obj, key, message) for key, message in page.errors.items() if key != "form"
+        ],
+        "form_error": page.errors.get("form"),
+        "page_sizes": PAGE_SIZES,
+        "table_body": table_body(page.columns, current.schema, obj.api_name, page.rows.data),
+    }
+
+
+def message_of(obj: ObjectSchema, key: str, message: str) -> str:
+    """A problem with part of the page, named as the screen names that part."""
+    if key in PLACES:
+        return f"{PLACES[key]}: {message}" if PLACES[key] else message
+    field = obj.find(key.partition("__")[0])
+    label = str(field.definition.get("label") or field.api_name) if field is not None else key
+    return f"{label}: {message}"
+
+
+def applied_url(current: Screen, obj: ObjectSchema, args: MultiDict[str, str]) -> str:
+    """Where an applied filter panel goes: the list in the same view, with the panel's
+    filters, sort and page size (checked when that URL is shown)."""
+    _, state, _, _ = view_and_state(current, obj, args)
+    state = state.with_filters(panel_filters(obj, args))
+    sort = sort_choice(args)
+    changes: dict[str, object] = {}
+    if sort is not None and sort != state.sort.split(",")[0]:  # a new first key
+        changes.update(sort=sort, custom_sort=sort != state.view.sort)
+    return state.url(f"/o/{obj.api_name}", **changes)
+
+
+@blueprint.get("/<api_name>/list/rows")
+def rows(api_name: str) -> ResponseReturnValue:
+    """The results of the URL's state, as the fragment the page's script swaps in."""
+    with screen() as current:
+        page = load_page(current, readable_object(current, api_name), request.args)
+        html = render_template("lists/results.html", **screen_context(current, page))
+    return html, _status(page)
+
+
+@blueprint.get("/<api_name>/list/count")
+def count(api_name: str) -> ResponseReturnValue:
+    """``{"total": n}``: how many rows the URL's state lists (null when it is wrong)."""
+    with screen() as current:
+        total = count_of(current, readable_object(current, api_name), request.args)
+    return jsonify({"total": total})
