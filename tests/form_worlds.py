@@ -22,6 +22,7 @@ from typing import Any
 from access_helpers import PASSWORD, Member, create, member
 from access_worlds import permission_set
 from conftest import TenantFixture
+from screen_worlds import sign_in
 
 RETIRED = 'ISPICKVAL(Stage, "Retired")'
 MAKER = {
@@ -135,3 +136,14 @@ def build_form_world(tenant: TenantFixture) -> FormWorld:
     }
     makers["Acme Hidden"] = create(tenant, "Maker", Name="Acme Hidden")
     return FormWorld(tenant, rep, viewer, PASSWORD, makers)
+
+
+def signed_in(world: FormWorld, name: str | None = None) -> Any:
+    """A test client signed in as the administrator (or the member ``name``)."""
+    client = world.tenant.app.test_client()
+    tenant = world.tenant
+    if name is None:
+        sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    else:
+        sign_in(client, tenant, world.email(name), world.password)
+    return client

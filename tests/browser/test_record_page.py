@@ -275,7 +275,7 @@ def test_inline_edit_saves_a_field_and_shows_an_invalid_value_s_error(
     page = admin_page
     page.goto(record_url("Opportunity", world.deal))
     page.get_by_role("link", name="Edit Next step").click()
-    field = page.get_by_label("Next step", exact=True)
+    field = page.get_by_role("textbox", name="Next step", exact=True)
     focused(page, "document.activeElement.id", "inline-NextStep")
     assert field.input_value() == "Send the proposal"
     field.fill("Call the CFO")
@@ -287,13 +287,16 @@ def test_inline_edit_saves_a_field_and_shows_an_invalid_value_s_error(
     assert saved["NextStep"] == "Call the CFO" and saved["version"] == world.deal["version"] + 1
     # An invalid amount: the rule's message under the input, nothing saved.
     page.get_by_role("link", name="Edit Amount").click()
-    amount = page.get_by_label("Amount", exact=True)
+    amount = page.get_by_role("spinbutton", name="Amount", exact=True)
     amount.fill("-5")
     page.get_by_role("button", name="Save").click()
     error = page.locator("#inline-Amount-error")
     error.wait_for()
     assert error.inner_text() == "The amount cannot be negative."
-    assert page.get_by_label("Amount", exact=True).get_attribute("aria-invalid") == "true"
+    assert (
+        page.get_by_role("spinbutton", name="Amount", exact=True).get_attribute("aria-invalid")
+        == "true"
+    )
     focused(page, "document.activeElement.id", "inline-Amount")
     assert_accessible(page)
     screenshot(page, "record-inline-error")
@@ -303,11 +306,96 @@ def test_inline_edit_saves_a_field_and_shows_an_invalid_value_s_error(
     # Someone else saves meanwhile: the page's version is stale, and it says so.
     page.get_by_role("link", name="Edit Next step").click()
     api_json(world.tenant, "PATCH", f"{OPPORTUNITIES}/{world.deal['id']}", json={"NextStep": "X"})
-    page.get_by_label("Next step", exact=True).fill("Mine")
+    page.get_by_role("textbox", name="Next step", exact=True).fill("Mine")
     page.get_by_role("button", name="Save").click()
     page.locator("#inline-NextStep-error").wait_for()
     assert "Someone changed this record" in page.locator("#inline-NextStep-error").inner_text()
     assert api_json(world.tenant, "GET", f"{OPPORTUNITIES}/{world.deal['id']}")["NextStep"] == "X"
+
+
+def test_a_lookup_is_edited_in_place_with_the_form_s_type_ahead(
+    world: CrmWorld, admin_page: Any, assert_accessible: Any, screenshot: Any
+) -> None:
+    contact = api_json(
+        world.tenant,
+        "GET",
+        "/api/v1/objects/Contact/records",
+        query_string={"sort": "Name", "limit": "1"},
+    )["data"][0]
+    page = admin_page
+    page.goto(record_url("Opportunity", world.deal))
+    page.get_by_role("link", name="Edit Primary contact").click()
+    picker = page.get_by_role("combobox", name="Primary contact", exact=True)
+    focused(page, "document.activeElement.id", "inline-PrimaryContact")
+    page.keyboard.type(contact["Name"].split()[0])
+    options = page.get_by_role("listbox", name="Primary contact").get_by_role("option")
+    options.first.wait_for()
+    assert contact["Name"] in options.all_inner_texts()
+    assert_accessible(page)
+    screenshot(page, "record-inline-lookup")
+    # Escape closes the list first, and only then cancels the edit.
+    page.keyboard.press("Escape")
+    assert picker.get_attribute("aria-expanded") == "false" and picker.is_visible()
+    page.keyboard.press("Escape")
+    focused(page, "document.activeElement.getAttribute('title')", "Edit Primary contact")
+    # Picked by keyboard and saved with Enter, it shows as a link to the contact.
+    page.get_by_role("link", name="Edit Primary contact").click()
+    focused(page, "document.activeElement.id", "inline-PrimaryContact")
+    page.keyboard.type(contact["Name"])
+    options.first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert picker.input_value() == contact["Name"]
+    page.keyboard.press("Enter")
+    link = page.locator("#field-PrimaryContact .field-text a")
+    link.wait_for()
+    assert link.inner_text() == contact["Name"]
+    assert link.get_attribute("href") == record_url("Contact", contact)
+    saved = api_json(world.tenant, "GET", f"{OPPORTUNITIES}/{world.deal['id']}")
+    assert saved["PrimaryContact"] == contact["id"]
+
+
+def test_choices_a_checkbox_a_time_and_rich_text_are_edited_in_place(
+    world: CrmWorld, admin_page: Any, assert_accessible: Any, screenshot: Any
+) -> None:
+    page = admin_page
+    page.goto(record_url("Opportunity", world.deal))
+    # Several choices: the form's group of checkboxes, named by the field's label.
+    page.get_by_role("link", name="Edit Competitors").click()
+    group = page.get_by_role("group", name="Competitors")
+    group.get_by_label("HubSpot").check()
+    group.get_by_label("Zoho").check()
+    assert_accessible(page)
+    screenshot(page, "record-inline-choices")
+    page.get_by_role("button", name="Save").click()
+    badges = page.locator("#field-Competitors .field-text .badge")
+    badges.first.wait_for()
+    assert badges.all_inner_texts() == ["HubSpot", "Zoho"]
+    # A checkbox, labelled as on the form.
+    page.get_by_role("link", name="Edit Private").click()
+    page.get_by_role("checkbox", name="Private").check()
+    page.get_by_role("button", name="Save").click()
+    page.locator("#field-Private .field-text", has_text="Yes").wait_for()
+    # A date and time in the browser's own zone, as the form takes it.
+    page.get_by_role("link", name="Edit Last contacted").click()
+    assert page.locator("#inline-LastContactedAt-zone").inner_text().startswith("Your time zone")
+    page.get_by_label("Last contacted").fill("2026-01-15T09:30")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#field-LastContactedAt .field-text time").wait_for()
+    # Rich text with the form's toolbar.
+    page.get_by_role("link", name="Edit Proposal notes").click()
+    page.get_by_role("toolbar", name="Formatting").wait_for()
+    editor = page.get_by_role("textbox", name="Proposal notes")
+    focused(page, "document.activeElement.id", "inline-ProposalNotes-editor")
+    editor.type("Bring the pricing sheet")
+    assert_accessible(page)
+    screenshot(page, "record-inline-rich-text")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#field-ProposalNotes .value-rich", has_text="Bring the pricing sheet").wait_for()
+    saved = api_json(world.tenant, "GET", f"{OPPORTUNITIES}/{world.deal['id']}")
+    assert saved["Competitors"] == ["HubSpot", "Zoho"] and saved["Private"] is True
+    assert saved["LastContactedAt"].startswith("2026-01-15T")
+    assert "Bring the pricing sheet" in saved["ProposalNotes"]
 
 
 def test_a_field_the_user_cannot_read_is_absent_and_one_they_cannot_edit_has_no_pencil(

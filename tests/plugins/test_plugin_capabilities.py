@@ -270,9 +270,8 @@ class WidgetPlugin:
         registry.register(Mood())
 
 
-def test_plugin_types_are_edited_with_the_built_in_widgets_they_name(make_app, tenant) -> None:
-    from helpers import csrf_token, login
-
+def _review_client(make_app: Any, tenant: Any) -> Any:
+    """A client of an app with the widget plugin, and a Review object of its types."""
     client = make_app(plugins=[WidgetPlugin()]).test_client()
     definition = {
         "api_name": "Review",
@@ -285,6 +284,13 @@ def test_plugin_types_are_edited_with_the_built_in_widgets_they_name(make_app, t
     }
     created = client.post("/api/v1/meta/objects", headers=tenant.headers(), json=definition)
     assert created.status_code == 201, created.get_json()
+    return client
+
+
+def test_plugin_types_are_edited_with_the_built_in_widgets_they_name(make_app, tenant) -> None:
+    from helpers import csrf_token, login
+
+    client = _review_client(make_app, tenant)
     login(client, tenant)
     page = client.get("/o/Review/new").get_data(as_text=True)
     assert re.search(r'<input type="number" id="field-Stars" name="Stars"[^>]* step="1"', page)
@@ -298,3 +304,38 @@ def test_plugin_types_are_edited_with_the_built_in_widgets_they_name(make_app, t
     record_id = saved.headers["Location"].rsplit("/", 1)[1]
     record = client.get(f"/api/v1/objects/Review/records/{record_id}", headers=tenant.headers())
     assert (record.get_json()["Stars"], record.get_json()["Mood"]) == (4, "keen")
+
+
+def test_plugin_types_are_edited_in_place_with_the_same_widgets(make_app, tenant) -> None:
+    from helpers import csrf_token, login
+
+    client = _review_client(make_app, tenant)
+    made = client.post(
+        "/api/v1/objects/Review/records",
+        headers=tenant.headers(),
+        json={"Name": "Fine", "Stars": 3, "Mood": "calm"},
+    )
+    record_id = made.get_json()["id"]
+    login(client, tenant)
+    fragment = {"X-Trellis-Fragment": "field"}
+    stars = client.get(f"/o/Review/{record_id}/fields/Stars/edit", headers=fragment)
+    assert stars.status_code == 200
+    assert re.search(
+        r'<input type="number" id="inline-Stars" name="Stars"[^>]* value="3" step="1"',
+        stars.get_data(as_text=True),
+    )
+    mood = client.get(f"/o/Review/{record_id}/fields/Mood/edit", headers=fragment)
+    assert re.search(r'<select id="inline-Mood" name="Mood"', mood.get_data(as_text=True))
+    assert '<option value="calm" selected>Calm</option>' in mood.get_data(as_text=True)
+    page = client.get(f"/o/Review/{record_id}").get_data(as_text=True)
+    assert '<span class="badge">Calm</span>' in page  # shown by its label
+    form = mood.get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', form)
+    assert version is not None
+    saved = client.post(
+        f"/o/Review/{record_id}/fields/Mood",
+        data={"csrf_token": csrf_token(form), "version": version.group(1), "Mood": "keen"},
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    record = client.get(f"/api/v1/objects/Review/records/{record_id}", headers=tenant.headers())
+    assert record.get_json()["Mood"] == "keen"

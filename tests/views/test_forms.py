@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from conftest import TenantFixture
-from form_worlds import FormWorld, build_form_world
+from form_worlds import FormWorld, build_form_world, signed_in
 from helpers import csrf_token
-from screen_worlds import sign_in
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from trellis.metadata.compiled import CompiledField
@@ -24,15 +24,9 @@ def world(tenant: TenantFixture) -> FormWorld:
     return build_form_world(tenant)
 
 
-def signed_in(world: FormWorld, name: str | None = None) -> Any:
-    """A test client signed in as the administrator (or the member ``name``)."""
-    client = world.tenant.app.test_client()
-    tenant = world.tenant
-    if name is None:
-        sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
-    else:
-        sign_in(client, tenant, world.email(name), world.password)
-    return client
+def words(html: str) -> str:
+    """What a piece of a page says: its text without markup, one space apart."""
+    return " ".join(Markup(html).striptags().split())
 
 
 def post_form(client: Any, path: str, values: dict[str, Any], **extra: Any) -> Any:
@@ -320,12 +314,14 @@ def test_a_save_against_an_older_version_shows_their_changes_and_keeps_yours(
     page = response.get_data(as_text=True)
     assert "Someone else changed this record" in page
     assert f'<a href="{path}">Reload</a>' in page
-    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>([^<]+)(.*?)</td>\s*<td>([^<]+)', page)
-    listed = {
-        label: (theirs.strip(), yours.strip(), "Kept" in kept)
-        for label, theirs, kept, yours in rows
+    # Values as the record page shows them (Units is a number), "Kept" by the one kept.
+    assert '<td><span class="value-number">5</span> <span class="badge badge-soon">Kept' in page
+    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>', page)
+    listed = {label: (words(theirs), words(yours)) for label, theirs, yours in rows}
+    assert listed == {
+        "Gadget name": ("Theirs", "Mine Kept"),
+        "Units": ("5 Kept", "1"),
     }
-    assert listed == {"Gadget name": ("Theirs", "Mine", False), "Units": ("5", "1", True)}
     # The form holds my name and their units, and the record's current version.
     assert 'id="field-Name" name="Name" data-control aria-required="true" value="Mine"' in page
     assert re.search(r'id="field-Units"[^>]* value="5"', page)
@@ -335,6 +331,39 @@ def test_a_save_against_an_older_version_shows_their_changes_and_keeps_yours(
     assert again.status_code == 303
     saved = world.read(record_id)
     assert (saved["Name"], saved["Units"]) == ("Mine", 5)
+
+
+def test_read_only_fields_and_their_changes_show_values_as_the_record_page_does(
+    world: FormWorld,
+) -> None:
+    globex, hidden = world.makers["Globex"], world.makers["Acme Hidden"]
+    record_id = world.gadget(Name="Shown", Stage="Idea", Units=3, Price=2.5, Maker=globex)
+    rep = signed_in(world, "rep")
+    path = f"/o/Gadget/{record_id}/edit"
+    page = rep.get(path).get_data(as_text=True)
+    assert '<div class="form-static" id="field-Total"><span class="value-number">7.50</span>' in (
+        page
+    )
+    assert '<div class="form-static" id="field-Code">G-001</div>' in page
+    # Meanwhile the gadget moves to a maker the rep may not read, and to another stage.
+    changed = world.tenant.api(
+        "PATCH",
+        f"/api/v1/objects/Gadget/records/{record_id}",
+        json={"Maker": hidden, "Stage": "Built"},
+    )
+    assert changed.status_code == 200
+    hidden_inputs = dict(re.findall(r'<input type="hidden" name="(_\w+)" value="([^"]*)"', page))
+    mine = {"Name": "Mine", "Stage": "Idea", "Units": "3", "Maker": globex}
+    response = rep.post(path, data={"csrf_token": csrf_token(page), **hidden_inputs, **mine})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    cells = r'<th scope="row">([^<]+)</th>\s*<td>(.*?)</td>\s*<td>(.*?)</td>'
+    rows = {label: (theirs, yours) for label, theirs, yours in re.findall(cells, page)}
+    theirs, yours = rows["Maker"]
+    assert theirs.startswith('<span class="value-restricted">Restricted record</span>')
+    assert yours == f'<a href="/o/Maker/{globex}">Globex</a>'
+    assert rows["Stage"][0].startswith('<span class="badge">Built</span>')
+    assert "Acme Hidden" not in page
 
 
 class Rating(FieldType):
@@ -414,19 +443,6 @@ def test_a_widget_shows_a_stored_value_as_its_input_takes_it(
     widget: str, stored: Any, shown: Any
 ) -> None:
     assert input_value(WIDGETS[widget], stored) == shown
-
-
-def test_read_only_values_read_as_words() -> None:
-    from trellis.views.field_text import moment_text, number_text
-
-    assert number_text(1234.5, 2) == "1,234.50"
-    assert number_text(80.0, None) == "80"
-    assert number_text(0.125, None) == "0.125"
-    assert number_text(25, 0, percent=True) == "25%"
-    assert moment_text("date", "2026-01-31") == "31 Jan 2026"
-    assert moment_text("datetime", "2026-01-31T09:05:00Z") == "31 Jan 2026, 09:05 UTC"
-    assert moment_text("time", "09:30:00") == "09:30"
-    assert moment_text("date", "someday") == "someday"
 
 
 def test_a_form_save_runs_automations_and_writes_history_as_the_api_does(

@@ -6,7 +6,12 @@
 //
 // Keyboard: typing searches; Down and Up move through the suggestions (Down opens the
 // list); Enter picks the highlighted record; Escape closes the list, or clears the
-// field when it is closed. Leaving the field without picking keeps the record it had.
+// field when it is closed (except inside [data-escape-cancels], where Escape cancels
+// the whole edit: the record page's edit in place). Leaving the field without picking
+// keeps the record it had.
+//
+// Lookups on the page when it loads are enhanced at once; enhanceLookups(root) does the
+// same for markup added later (the record page's edit in place).
 
 const DEBOUNCE_MS = 200;
 let counter = 0;
@@ -37,9 +42,11 @@ function highlighted(name, text) {
 function enhance(box) {
   const original = box.querySelector("select, input");
   const url = box.dataset.lookupUrl;
-  if (!original || !url) {
+  if (!original || !url || box.dataset.lookupReady) {
     return;
   }
+  box.dataset.lookupReady = "";
+  const escapeCancels = Boolean(box.closest("[data-escape-cancels]"));
   const listId = `lookup-list-${++counter}`;
   const startName =
     original.tagName === "SELECT" && original.value
@@ -196,7 +203,7 @@ function enhance(box) {
       if (isOpen()) {
         event.preventDefault();
         close();
-      } else if (input.value) {
+      } else if (input.value && !escapeCancels) {
         event.preventDefault();
         choose({ id: "", name: "" });
       }
@@ -210,6 +217,10 @@ function enhance(box) {
   });
 }
 
-for (const box of document.querySelectorAll("[data-lookup]")) {
-  enhance(box);
+export function enhanceLookups(root) {
+  for (const box of root.querySelectorAll("[data-lookup]")) {
+    enhance(box);
+  }
 }
+
+enhanceLookups(document);

@@ -3,9 +3,14 @@
 // stages are one-button forms. With them:
 // - the tabs ([data-tabs]) are a tablist: arrow keys, Home and End move between them,
 //   Enter, Space or a click shows a tab in place (its panel fetched alone);
-// - a pencil with [data-inline-edit] turns its field into a small form in place: Save
-//   posts it (a success brings the page up to date, an error shows under the input),
-//   Cancel or Escape puts the value back; the focus stays where the person works.
+// - a pencil with [data-inline-edit] turns its field into a small form in place, with
+//   the record forms' widget for the field and its enhancements (lookup type-ahead,
+//   local times, rich text): Save posts it (a success brings the page up to date, an
+//   error shows under the input), Cancel or Escape puts the value back; the focus stays
+//   where the person works.
+
+import { enhanceLookups } from "./lookup.js";
+import { enhanceWidgets } from "./record_form.js";
 
 const FRAGMENT = "X-Trellis-Fragment";
 const record = document.querySelector("[data-record]");
@@ -111,8 +116,14 @@ function restore(item) {
   }
 }
 
+function enhanceEditor(item) {
+  enhanceWidgets(item);
+  enhanceLookups(item);
+}
+
+// The widget's control (a script may have replaced the one the server sent).
 function focusInput(item) {
-  const input = item.querySelector("input:not([type=hidden]), select, textarea");
+  const input = item.querySelector("[data-control]") || item.querySelector("input:not([type=hidden]), select, textarea");
   if (input) {
     input.focus();
   }
@@ -128,6 +139,7 @@ async function openEditor(pencil) {
   const editor = parse(await response.text()).querySelector("[data-field-item]");
   originals.set(item.id, item);
   item.replaceWith(editor);
+  enhanceEditor(editor);
   focusInput(editor);
 }
 
@@ -160,12 +172,17 @@ async function saveField(form) {
     return;
   }
   item.replaceWith(editor);
+  enhanceEditor(editor);
   focusInput(editor);
 }
 
 function setUpInlineEdit() {
   if (!record) {
     return;
+  }
+  // An editor the page came with (opened or sent back without script).
+  for (const form of record.querySelectorAll("[data-inline-form]")) {
+    enhanceEditor(form.closest("[data-field-item]"));
   }
   record.addEventListener("click", (event) => {
     const pencil = event.target.closest("[data-inline-edit]");
@@ -192,7 +209,8 @@ function setUpInlineEdit() {
   });
   record.addEventListener("keydown", (event) => {
     const form = event.target.closest("[data-inline-form]");
-    if (form && event.key === "Escape") {
+    // A control may use Escape itself first (a lookup closes its list).
+    if (form && event.key === "Escape" && !event.defaultPrevented) {
       event.preventDefault();
       restore(form.closest("[data-field-item]"));
     }

@@ -8,6 +8,8 @@
 // - rich text ([data-rich-text]) is edited in place, with a small toolbar;
 // - the error summary ([data-error-summary]) takes the focus, and its links focus
 //   their field even where the field's own control is replaced by a script.
+// enhanceWidgets(root) gives the times and rich text of any markup holding the form
+// widgets the same treatment (the record page's edit in place uses them).
 
 const DEBOUNCE_MS = 250;
 
@@ -252,10 +254,14 @@ function setUpErrorSummary(form) {
   });
 }
 
+export function enhanceWidgets(root) {
+  setUpLocalTimes(root);
+  setUpRichText(root);
+}
+
 const recordForm = document.querySelector("form[data-record-form]");
 if (recordForm) {
-  setUpLocalTimes(recordForm);
-  setUpRichText(recordForm);
+  enhanceWidgets(recordForm);
   setUpConditions(recordForm);
   setUpErrorSummary(recordForm);
 }

@@ -1,14 +1,17 @@
 """A record's field value as the screens show it: one function for lists, record pages,
-related lists and read-only form fields, so a value reads the same everywhere.
+related lists, history, read-only form fields and the changes someone else made, so a
+value reads the same everywhere.
 
 The value is the one the records API returns (JSON: numbers, ISO dates, lists for
-multi-picklists, a lookup's id or, when its name was asked for, ``{"id": …, "<name>": …}``).
-A field type shows by its own name, or by its formula type (a formula returning currency
-shows as currency, and so does a plugin type whose formula type is ``currency``); an
-unknown kind shows as text. Everything is escaped; rich text was sanitised when saved
-and is sanitised again here, as it may predate that. Markup is built from escaped parts with
-f-strings (markupsafe's C ``escape``), not ``Markup.format``, whose Python-level formatter
-cost most of a list page's rendering (hundreds of values; benchmarks/screens_bench.py).
+multi-picklists, a lookup's id or, when its name was asked for, ``{"id": …, "<name>": …}``;
+:func:`named` makes that expansion from an id and a name known separately). How a value
+shows is asked of its field type, never by the type's name: a type whose values are
+record ids shows as a link named by the related record, one whose values are chosen from
+a list as its choices' labels, any other as its widget (trellis.views.widgets: the type's
+own, else its formula type's) suggests, so a formula returning currency shows as
+currency, and so does a plugin type edited as one; an unknown kind shows as text.
+Everything is escaped. Rich text is sanitised here again (nh3, as the rich text type
+does when it saves): a value may predate that, or be what a user typed and not yet saved.
 """
 
 from __future__ import annotations
@@ -23,9 +26,18 @@ from markupsafe import Markup, escape
 
 from trellis.metadata.compiled import CompiledField, TenantSchema
 from trellis.views import display
+from trellis.views.widgets import widget_for
 
 EMPTY = Markup('<span class="value-empty" aria-label="empty">—</span>')
 RESTRICTED = Markup('<span class="value-restricted">Restricted record</span>')
+NUMBER_KINDS = frozenset({"number", "currency", "percent"})
+
+
+def _html(template: str, *values: Any) -> Markup:
+    """``template`` filled with the escaped ``values``. Not ``Markup.format``: its
+    Python-level formatter cost most of a list page's rendering (hundreds of values,
+    benchmarks/screens_bench.py); ``str.format`` over markupsafe's C ``escape`` does not."""
+    return Markup(template.format(*(escape(value) for value in values)))
 
 
 def record_url(api_name: str, record_id: str) -> str:
@@ -36,10 +48,7 @@ def show(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     """``value`` of ``field`` as HTML, empty values as a dash."""
     if value is None or value == "" or value == []:
         return EMPTY
-    kind = (
-        field.type.name if field.type.name in _SHOW else field.type.formula_type(field.definition)
-    )
-    shower = _SHOW.get(kind, _text)
+    shower = _SHOW.get(_kind(field), _text)
     try:
         return shower(schema, field, value)
     except (TypeError, ValueError, decimal.InvalidOperation):
@@ -51,45 +60,80 @@ def plain(schema: TenantSchema, field: CompiledField, value: Any) -> str:
     return Markup(show(schema, field, value)).striptags()
 
 
+def named(schema: TenantSchema, field: CompiledField, record_id: Any, name: str | None) -> Any:
+    """A lookup's value as the records API expands it, from the related record's id and
+    its ``name`` known separately (None: a record the reader may not read, which then
+    shows as restricted). Blank stays blank."""
+    if record_id is None or record_id == "":
+        return record_id
+    if name is None:
+        return {"id": str(record_id)}
+    target = schema.objects.get(str(field.definition.get("target", "")).lower())
+    if target is None or target.name_field == "id":
+        return str(record_id)  # named by its id: it links as itself
+    return {"id": str(record_id), target.name_field: name}
+
+
+def is_numeric(field: CompiledField) -> bool:
+    """Whether the field's values show as numbers (a table aligns them at the end)."""
+    return _kind(field) in NUMBER_KINDS
+
+
+def sanitized_html(text: str) -> Markup:
+    """Rich text safe to put in a page: nh3's allow-list, as the rich text type stores."""
+    return Markup(nh3.clean(text))  # nh3 has removed anything unsafe
+
+
+def _kind(field: CompiledField) -> str:
+    if field.type.references_records:
+        return "lookup"
+    if field.type.choices(field.definition) is not None:
+        return "choice"
+    return widget_for(field).name
+
+
 def _text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     return escape(str(value))
 
 
 def _long_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(f'<span class="value-long">{escape(str(value))}</span>')
+    return _html('<span class="value-long">{}</span>', str(value))
 
 
 def _rich_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(f'<div class="value-rich">{nh3.clean(str(value))}</div>')
+    return _html('<div class="value-rich">{}</div>', sanitized_html(str(value)))
 
 
 def _number(value: Any, scale: int | None) -> str:
+    """``1,234.50`` with the field's decimals (half away from zero, as numbers are
+    rounded when saved), or as many as the value has."""
+    if isinstance(value, bool):
+        raise TypeError("not a number")
     number = decimal.Decimal(str(value))
     if scale is None:
         text = f"{number:,f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
-    return f"{number:,.{scale}f}"
+    rounded = number.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP)
+    return f"{rounded:,.{scale}f}"
 
 
 def _scale(field: CompiledField, default: int | None) -> int | None:
     scale = field.definition.get("scale", default)
-    return int(scale) if scale is not None else None
+    return scale if isinstance(scale, int) and not isinstance(scale, bool) else default
 
 
 def _decimal(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(
-        f'<span class="value-number">{escape(_number(value, _scale(field, None)))}</span>'
-    )
+    return _html('<span class="value-number">{}</span>', _number(value, _scale(field, None)))
 
 
 def _currency(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(f'<span class="value-number">{escape(_number(value, _scale(field, 2)))}</span>')
+    """Money has cents unless its field says otherwise."""
+    return _html('<span class="value-number">{}</span>', _number(value, _scale(field, 2)))
 
 
 def _percent(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(
-        f'<span class="value-number">{escape(_number(value, _scale(field, None)))}%</span>'
-    )
+    """As stored: 25 is ``25%``."""
+    return _html('<span class="value-number">{}%</span>', _number(value, _scale(field, None)))
 
 
 def _checkbox(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
@@ -100,43 +144,56 @@ def _checkbox(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
 
 def _date(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     date = dt.date.fromisoformat(str(value))
-    return Markup(f'<time datetime="{date.isoformat()}">{escape(display.day(date))}</time>')
+    return _html('<time datetime="{}">{}</time>', date.isoformat(), display.day(date))
 
 
 def _datetime(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+    """In UTC, the zone the server knows (``12 Mar, 14:05 UTC``), the full moment as a
+    tooltip."""
     moment = dt.datetime.fromisoformat(str(value))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    shown = display.timestamp(moment)
-    shown_text = escape(shown)
-    return Markup(f'<time datetime="{moment.isoformat()}" title="{shown_text}">{shown_text}</time>')
+    moment = moment.astimezone(dt.UTC)
+    shown = f"{display.day(moment.date())}, {moment:%H:%M} UTC"
+    return _html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        display.timestamp(moment),
+        shown,
+    )
 
 
-def _choice(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return Markup(f'<span class="badge">{escape(str(value))}</span>')
+def _time(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+    """A time of day, its seconds only when it has some (``09:30``)."""
+    moment = dt.time.fromisoformat(str(value))
+    shown = f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
+    return _html('<time datetime="{}">{}</time>', moment.isoformat(), shown)
 
 
 def _choices(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+    """Each chosen value as a badge, by its label (a value no longer listed as itself)."""
+    choices = field.type.choices(field.definition) or []
+    labels = {entry["value"]: entry["label"] for entry in choices}
     values = value if isinstance(value, list) else [value]
-    return Markup(" ").join(_choice(schema, field, each) for each in values)
+    return Markup(" ").join(
+        _html('<span class="badge">{}</span>', str(labels.get(each, each))) for each in values
+    )
 
 
 def _email(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    text = escape(str(value))
-    return Markup(f'<a href="mailto:{text}">{text}</a>')
+    return _html('<a href="mailto:{0}">{0}</a>', str(value))
 
 
 def _phone(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     digits = "".join(ch for ch in str(value) if ch.isdigit() or ch == "+")
-    return Markup(f'<a href="tel:{escape(digits)}">{escape(str(value))}</a>')
+    return _html('<a href="tel:{}">{}</a>', digits, str(value))
 
 
 def _url(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     text = str(value)
     if not text.lower().startswith(("http://", "https://")):
         return escape(text)  # never a javascript: link
-    link = escape(text)
-    return Markup(f'<a href="{link}" rel="noopener noreferrer" target="_blank">{link}</a>')
+    return _html('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>', text)
 
 
 def _lookup(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
@@ -146,22 +203,18 @@ def _lookup(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     if target is None:
         return escape(str(value))
     if not isinstance(value, dict):
-        return _link(record_url(target.api_name, str(value)), str(value))
+        return _html('<a href="{}">{}</a>', record_url(target.api_name, str(value)), str(value))
     name_field = target.name_field or "id"
     if set(value) == {"id"}:
         return RESTRICTED
     name = value.get(name_field) or "Untitled"
-    return _link(record_url(target.api_name, str(value["id"])), str(name))
+    return _html('<a href="{}">{}</a>', record_url(target.api_name, str(value["id"])), str(name))
 
 
-def _link(url: str, text: str) -> Markup:
-    return Markup(f'<a href="{escape(url)}">{escape(text)}</a>')
-
-
+# By the kind :func:`_kind` names: a capability's, else a widget's.
 _SHOW: dict[str, Callable[[TenantSchema, CompiledField, Any], Markup]] = {
     "text": _text,
-    "auto_number": _text,
-    "long_text": _long_text,
+    "textarea": _long_text,
     "rich_text": _rich_text,
     "number": _decimal,
     "currency": _currency,
@@ -169,8 +222,9 @@ _SHOW: dict[str, Callable[[TenantSchema, CompiledField, Any], Markup]] = {
     "checkbox": _checkbox,
     "date": _date,
     "datetime": _datetime,
-    "time": _text,
-    "picklist": _choice,
+    "time": _time,
+    "choice": _choices,
+    "picklist": _choices,
     "multi_picklist": _choices,
     "email": _email,
     "phone": _phone,

@@ -14,12 +14,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.engine import Row
 
 from trellis.errors import NotFound, TrellisError
 from trellis.identity.users import get_user
-from trellis.views.field_text import field_text
+from trellis.views import field_values
 from trellis.views.form_model import Control, RecordForm, same_value
 from trellis.views.lookup_options import record_name
 from trellis.views.widgets import record_value, widget_for
@@ -74,8 +74,8 @@ class TheirChange:
     holds now (``theirs`` where the user had left the field alone)."""
 
     label: str
-    theirs: str | Markup
-    yours: str | Markup
+    theirs: Markup
+    yours: Markup
     kept: str
 
 
@@ -121,19 +121,21 @@ def stale_save(
     return StaleSave(changes, _who(form, last), last.created_at if last else None), merged
 
 
-def _words(form: RecordForm, name: str, value: Any, *, typed: bool = False) -> str | Markup:
-    """A stored value, or one the user ``typed``, in words."""
+def _words(form: RecordForm, name: str, value: Any, *, typed: bool = False) -> Markup:
+    """A stored value, or one the user ``typed``, as the screens show it."""
     field = form.obj.fields[name]
+    schema = form.current.schema
     if typed:
         try:
             value = field.normalize(value)
         except ValueError:
-            return str(value)  # not a valid value yet: as the user typed it
-    related = None
+            return escape(str(value))  # not a valid value yet: as the user typed it
     if field.type.references_records and value:
-        target = form.current.schema.object(field.definition["target"])
-        related = record_name(form.current, target, str(value))
-    return field_text(field, value, related)
+        target = schema.object(field.definition["target"])
+        value = field_values.named(
+            schema, field, value, record_name(form.current, target, str(value))
+        )
+    return field_values.show(schema, field, value)
 
 
 def _who(form: RecordForm, row: Row[Any] | None) -> str | None:

@@ -14,7 +14,7 @@ An edit sends only what the user changed, as a client of the API would.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import url_for
@@ -25,7 +25,8 @@ from trellis.metadata.compiled import CONDITION_KEYS, CompiledField, ObjectSchem
 from trellis.metadata.field_types import FieldValueError
 from trellis.records.conditions import FieldConditions, form_conditions
 from trellis.records.users import MANAGED_FIELDS
-from trellis.views.field_text import field_text, sanitized_html, scale_of
+from trellis.views import field_values
+from trellis.views.field_values import sanitized_html
 from trellis.views.lookup_options import LISTED_RECORDS, Option, first_records, record_name
 from trellis.views.shell import Screen
 from trellis.views.widgets import Widget, input_value, read_input, record_value, widget_for
@@ -35,13 +36,14 @@ NO_CONDITIONS = FieldConditions()
 
 @dataclasses.dataclass
 class Control:
-    """One field of a form as its widget renders it."""
+    """One field of a form as its widget renders it (on a record form, or edited in place
+    on the record page, whose controls' ids start ``inline-`` instead of ``field-``)."""
 
     field: CompiledField
     widget: Widget
     editable: bool
     value: Any = ""
-    #: The value in words, for a read-only field.
+    #: The value as the screens show it (trellis.views.field_values), for a read-only field.
     text: str | Markup = ""
     conditions: FieldConditions = NO_CONDITIONS
     errors: list[str] = dataclasses.field(default_factory=list)
@@ -52,6 +54,8 @@ class Control:
     listed: bool = True
     #: Where a lookup's type-ahead asks for records by name.
     search_url: str | None = None
+    #: What the ids of the control and its parts start with.
+    prefix: str = "field"
 
     @property
     def name(self) -> str:
@@ -59,7 +63,7 @@ class Control:
 
     @property
     def id(self) -> str:
-        return f"field-{self.name}"
+        return f"{self.prefix}-{self.name}"
 
     @property
     def label(self) -> str:
@@ -100,13 +104,23 @@ class Control:
     @property
     def step(self) -> str:
         """A number input's step: one unit of the field's last decimal."""
-        scale = scale_of(self.field)
+        scale = stored_scale(self.field)
         return "1" if not scale else f"0.{'0' * (scale - 1)}1"
 
     @property
     def html(self) -> Markup:
         """Rich text, sanitised, to edit in place."""
         return sanitized_html(str(self.value or ""))
+
+
+def stored_scale(field: CompiledField) -> int | None:
+    """The decimals a number field keeps: its definition's scale, else the default its
+    type declares (values are rounded to it when saved); money has cents."""
+    declared = field.type.properties.get("scale", {}).get("default")
+    scale = field.definition.get("scale", declared)
+    if isinstance(scale, int) and not isinstance(scale, bool):
+        return scale
+    return 2 if field.type.formula_type(field.definition) == "currency" else None
 
 
 def same_value(field: CompiledField, value: Any, stored: Any) -> bool:
@@ -216,46 +230,71 @@ class RecordForm:
             name = field.api_name
             editable = name in self.editable
             value = typed.get(name) if editable else self.stored(name)
-            control = Control(
+            control = control_for(
+                self.current,
+                self.obj,
                 field,
-                widget_for(field),
-                editable,
+                value,
+                editable=editable,
                 conditions=conditions.get(name, NO_CONDITIONS),
-                errors=list(errors.get(name, [])),
+                errors=errors.get(name, []),
             )
-            self._fill(control, value)
+            if not editable:
+                control.text = self._shown(field, value, control.record_name)
             controls.append(control)
         return controls
 
-    def _fill(self, control: Control, value: Any) -> None:
-        """The control's value, words and choices."""
-        field = control.field
-        control.value = input_value(control.widget, value)
-        if control.widget.name == "rich_text":
-            # What the user typed comes back sanitised, as it would be saved.
-            control.value = str(sanitized_html(control.value))
-        if field.type.references_records and value:
-            target = self.current.schema.object(field.definition["target"])
-            control.record_name = record_name(self.current, target, str(value))
-        if control.editable and field.type.references_records:
-            target = self.current.schema.object(field.definition["target"])
-            control.options, more = first_records(self.current, target, LISTED_RECORDS)
-            control.listed = not more
-            control.search_url = url_for(
-                "record_forms.lookup_matches", api_name=self.obj.api_name, field_name=field.api_name
-            )
-        choices = field.type.choices(field.definition)
-        if control.editable and choices is not None:
-            chosen = set(value) if isinstance(value, list) else {value}
-            control.options = [
-                Option(entry["value"], entry["label"])
-                for entry in choices
-                if entry["active"] or entry["value"] in chosen
-            ]
-        if not control.editable:
-            control.text = self._words(field, value, control.record_name)
-
-    def _words(self, field: CompiledField, value: Any, name: str | None) -> str | Markup:
+    def _shown(self, field: CompiledField, value: Any, name: str | None) -> str | Markup:
         if value is None and self.record is None and field.type.computed:
             return "Assigned when saved" if field.type.sequence else "Calculated when saved"
-        return field_text(field, value, name)
+        schema = self.current.schema
+        if field.type.references_records:
+            value = field_values.named(schema, field, value, name)
+        return field_values.show(schema, field, value)
+
+
+def control_for(
+    current: Screen,
+    obj: ObjectSchema,
+    field: CompiledField,
+    value: Any,
+    *,
+    editable: bool = True,
+    conditions: FieldConditions = NO_CONDITIONS,
+    errors: Sequence[str] = (),
+    prefix: str = "field",
+) -> Control:
+    """The control of ``obj``'s ``field`` holding ``value`` (stored, or as typed): what its
+    widget's input holds, a lookup's record by name, and the records or choices to pick
+    from. The record forms and the record page's edit in place both build theirs here."""
+    control = Control(
+        field,
+        widget_for(field),
+        editable,
+        conditions=conditions,
+        errors=list(errors),
+        prefix=prefix,
+    )
+    control.value = input_value(control.widget, value)
+    if control.widget.name == "rich_text":
+        # What the user typed comes back sanitised, as it would be saved.
+        control.value = str(sanitized_html(control.value))
+    if field.type.references_records and value:
+        target = current.schema.object(field.definition["target"])
+        control.record_name = record_name(current, target, str(value))
+    if editable and field.type.references_records:
+        target = current.schema.object(field.definition["target"])
+        control.options, more = first_records(current, target, LISTED_RECORDS)
+        control.listed = not more
+        control.search_url = url_for(
+            "record_forms.lookup_matches", api_name=obj.api_name, field_name=field.api_name
+        )
+    choices = field.type.choices(field.definition)
+    if editable and choices is not None:
+        chosen = set(value) if isinstance(value, list) else {value}
+        control.options = [
+            Option(entry["value"], entry["label"])
+            for entry in choices
+            if entry["active"] or entry["value"] in chosen
+        ]
+    return control

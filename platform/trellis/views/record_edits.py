@@ -3,8 +3,9 @@ access (so rules, field-level security, sharing, history and automations hold):
 
 - ``POST /o/<Object>/<id>/path``: move the record to another stage of its path;
 - ``GET /o/<Object>/<id>/fields/<Field>/edit`` and ``POST /o/<Object>/<id>/fields/<Field>``:
-  edit one field in place (record.js asks for the form as a fragment and posts it back;
-  a success answers the page anew, an error the form with its message);
+  edit one field in place, with the widget the record forms use for it, sent and read
+  the same way (record.js asks for the form as a fragment and posts it back; a success
+  answers the page anew, an error the form with its message and what the user sent);
 - ``GET`` and ``POST /o/<Object>/<id>/delete``: the confirmation page, and the delete.
 
 Every write carries the version the page showed: a record changed since is a conflict
@@ -120,11 +121,11 @@ def field_form(api_name: str, record_id: str, field_name: str) -> ResponseReturn
         obj = readable_object(current, api_name)
         page = build_page(current, obj, record_id, _tab_of(current, obj, field_name))
         item = _editable_item(page, field_name)
+        page.edit(item)
     if not wants_fragment("field"):
         # Opened as a page (a bookmark, no JavaScript): the page, with the field's form.
-        page.editing = item.item.name
         return render_page(page)
-    return render_template("record/field_row.html", page=page, shown=item, editing=True)
+    return render_template("record/field_row.html", page=page, shown=item)
 
 
 def _tab_of(current: Screen, obj: ObjectSchema, field_name: str) -> str | None:
@@ -136,12 +137,14 @@ def _tab_of(current: Screen, obj: ObjectSchema, field_name: str) -> str | None:
     return None
 
 
-def submitted_value(item: ShownItem) -> Any:
-    """The form's value as the records API takes it; the field type checks it."""
+def submitted(item: ShownItem) -> tuple[Any, Any]:
+    """What the form sent for the field, as typed (to show again) and as the records API
+    takes it (the field type checks it), read as the record forms read it."""
     field = item.field
     assert field is not None
     widget = widget_for(field)
-    return record_value(widget, read_input(widget, request.form, "value"))
+    typed = read_input(widget, request.form, field.api_name)
+    return typed, record_value(widget, typed)
 
 
 def save_field(api_name: str, record_id: str, field_name: str) -> ResponseReturnValue:
@@ -150,7 +153,7 @@ def save_field(api_name: str, record_id: str, field_name: str) -> ResponseReturn
         tab = _tab_of(current, obj, field_name)
         page = build_page(current, obj, record_id, tab)
         item = _editable_item(page, field_name)
-        value = submitted_value(item)
+        typed, value = submitted(item)
         errors: list[str] = []
         status = 422
         if item.item.required and is_blank(value):
@@ -165,18 +168,11 @@ def save_field(api_name: str, record_id: str, field_name: str) -> ResponseReturn
             if error is not None:
                 errors, status = messages(error, item.item.name), _status(error)
         if errors:
-            page.editing, page.errors = item.item.name, errors
+            page.edit(item, errors, {item.item.name: typed})
             if wants_fragment("field"):
                 # A fragment is swapped in whatever it says, so it answers 200: the form
                 # with its error here, the page anew after a save.
-                attempted = {**page.record, item.item.name: value}
-                return render_template(
-                    "record/field_row.html",
-                    page=page,
-                    shown=item,
-                    editing=True,
-                    attempted=attempted,
-                )
+                return render_template("record/field_row.html", page=page, shown=item)
             return render_page(page, status)
         if wants_fragment("field"):
             fresh = build_page(current, obj, record_id, tab)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import render_template, request
@@ -19,10 +20,12 @@ from flask.typing import ResponseReturnValue
 from trellis.metadata.compiled import CompiledField, ObjectSchema
 from trellis.metadata.layout_checks import HISTORY_TAB
 from trellis.metadata.layouts import Layout, LayoutItem, field_label, layout_of
+from trellis.records.conditions import FieldConditions
 from trellis.records.history import HistoryEntry
 from trellis.records.recent import remember_view
 from trellis.records.rules import RuleContext
 from trellis.views import field_values
+from trellis.views.form_model import Control, control_for
 from trellis.views.record_data import (
     History,
     RelatedRows,
@@ -33,6 +36,7 @@ from trellis.views.record_data import (
     user_names,
 )
 from trellis.views.record_layout import (
+    ShownItem,
     ShownTab,
     conditions,
     editable_in_place,
@@ -66,9 +70,9 @@ class RecordPage:
     users: dict[str, str] = dataclasses.field(default_factory=dict)
     history: History | None = None
     runs: list[Any] | None = None
-    # The field being edited in place (a form posted without JavaScript came back).
+    # The field being edited in place (see edit) and its control.
     editing: str | None = None
-    errors: list[str] = dataclasses.field(default_factory=list)
+    editor: Control | None = None
     path_errors: list[str] = dataclasses.field(default_factory=list)
 
     @property
@@ -108,6 +112,36 @@ class RecordPage:
         """A field's value as HTML: the record's own, or the one given (a related row's)."""
         shown = value[0] if value else self.record.get(field.api_name)
         return field_values.show(self.current.schema, field, shown)
+
+    def numeric(self, field: CompiledField) -> bool:
+        return field_values.is_numeric(field)
+
+    def edit(
+        self, shown: ShownItem, errors: Sequence[str] = (), sent: Mapping[str, Any] | None = None
+    ) -> None:
+        """Open ``shown``'s editor in place: the record forms' control for the field,
+        holding what the user ``sent`` for it (by field, after a refused save: with the
+        ``errors``), else the record's value (a lookup's id, not its expansion). Built
+        while the screen's connection is open: a lookup's records are read for it."""
+        field = shown.field
+        assert field is not None
+        name = shown.item.name
+        if sent is not None and name in sent:
+            value = sent[name]
+        else:
+            value = self.record.get(name)
+            if field.type.references_records and isinstance(value, dict):
+                value = value.get("id")
+        self.editing = name
+        self.editor = control_for(
+            self.current,
+            self.obj,
+            field,
+            value,
+            conditions=FieldConditions(required=shown.item.required),
+            errors=errors,
+            prefix="inline",
+        )
 
     def changes(self, entry: HistoryEntry) -> list[tuple[CompiledField, Any, Any]]:
         """An update's changed fields as (field, old, new), lookups by the related
