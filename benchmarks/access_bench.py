@@ -47,6 +47,7 @@ import uuid
 from typing import Any
 
 import where_bench  # a sibling script: benchmarks/ is on sys.path when run as a script
+from where_bench import step
 
 DATABASE = "trellis_access_bench"
 OBJECT = {**where_bench.OBJECT, "sharing_model": "private"}
@@ -151,18 +152,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--explain-runs", type=int, default=3)
     parser.add_argument("--plans", action="store_true", help="print every EXPLAIN plan")
-    parser.add_argument(
-        "--server-url",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        help="an existing database on the server, to create the scratch one from",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    where_bench.add_scratch_arguments(parser)
     return parser.parse_args()
-
-
-def step(message: str, started: float) -> None:
-    print(f"setup: {message} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 # -- setup ------------------------------------------------------------------------------
@@ -442,17 +433,7 @@ def main() -> None:
         )
         print(f"  shares afterwards: {shares}")
     finally:
-        state = app.extensions["trellis"]
-        state.database.dispose()
-        namespace = state.config.redis_namespace
-        for key in state.redis.scan_iter(f"{namespace}*"):
-            state.redis.delete(key)
-        if args.keep:
-            print(f"kept database {DATABASE}")
-        else:
-            where_bench.admin_execute(
-                args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-            )
+        where_bench.clean_up(app, args, DATABASE)
 
 
 if __name__ == "__main__":

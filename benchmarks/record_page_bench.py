@@ -129,13 +129,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=1_000_000, help="opportunities")
     parser.add_argument("--iterations", type=int, default=300, help="timed rounds")
     parser.add_argument("--warmup", type=int, default=30)
-    parser.add_argument(
-        "--server-url",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        help="an existing database on the server, to create the scratch one from",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    where_bench.add_scratch_arguments(parser)
     return parser.parse_args()
 
 

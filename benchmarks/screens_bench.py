@@ -94,13 +94,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=200, help="timed requests per side")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--count-iterations", type=int, default=20)
-    parser.add_argument(
-        "--server-url",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-        help="an existing database on the server, to create the scratch one from",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    where_bench.add_scratch_arguments(parser)
     return parser.parse_args()
 
 
@@ -270,17 +264,7 @@ def main() -> None:
         add_accounts(app, tenant_id, token, args.accounts)
         measure(app, tenant_id, token, args)
     finally:
-        state = app.extensions["trellis"]
-        state.database.dispose()
-        namespace = state.config.redis_namespace
-        for key in state.redis.scan_iter(f"{namespace}*"):
-            state.redis.delete(key)
-        if args.keep:
-            print(f"kept database {DATABASE}")
-        else:
-            where_bench.admin_execute(
-                args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-            )
+        where_bench.clean_up(app, args, DATABASE)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--explain-runs", type=int, default=7)
+    add_scratch_arguments(parser)
+    return parser.parse_args()
+
+
+# -- the scratch database every in-process benchmark runs on ------------------------------
+def add_scratch_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--server-url``, ``--redis-url`` and ``--keep``, as every benchmark here takes them."""
     parser.add_argument(
         "--server-url",
         default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -95,7 +102,24 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    return parser.parse_args()
+
+
+def clean_up(app: Any, args: argparse.Namespace, database: str) -> None:
+    """Close the app's connections, delete its Redis keys and drop its scratch database
+    (kept with ``--keep``)."""
+    state = app.extensions["trellis"]
+    state.database.dispose()
+    namespace = state.config.redis_namespace
+    for key in state.redis.scan_iter(f"{namespace}*"):
+        state.redis.delete(key)
+    if args.keep:
+        print(f"kept database {database}")
+    else:
+        admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def step(message: str, started: float) -> None:
+    print(f"setup: {message} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 # -- setup ------------------------------------------------------------------------------
@@ -387,15 +411,7 @@ def main() -> None:
         }
         report(timings, explained, queries, args)
     finally:
-        state = app.extensions["trellis"]
-        state.database.dispose()
-        namespace = state.config.redis_namespace
-        for key in state.redis.scan_iter(f"{namespace}*"):
-            state.redis.delete(key)
-        if args.keep:
-            print(f"kept database {DATABASE}")
-        else:
-            admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        clean_up(app, args, DATABASE)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,21 @@ _SHARED = """
       WHERE x.tenant_id = c.tenant_id AND x.record_id = c.record_id AND x.access >= {level})
 """
 
+# Sets the principals of every record named in ``source`` (the changed shares, or all).
+_SYNC = f"""
+UPDATE records r
+   SET shared_read = s.readers, shared_edit = s.editors
+  FROM (SELECT c.tenant_id, c.record_id,
+               {_SHARED.format(level=1)} AS readers,
+               {_SHARED.format(level=2)} AS editors
+          FROM (SELECT DISTINCT tenant_id, record_id FROM {{source}}) c) s
+ WHERE r.tenant_id = s.tenant_id AND r.id = s.record_id
+"""
+
 SYNC_FUNCTION = f"""
 CREATE FUNCTION records_sync_shares() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE records r
-       SET shared_read = s.readers, shared_edit = s.editors
-      FROM (SELECT c.tenant_id, c.record_id,
-                   {_SHARED.format(level=1)} AS readers,
-                   {_SHARED.format(level=2)} AS editors
-              FROM (SELECT DISTINCT tenant_id, record_id FROM changed_shares) c) s
-     WHERE r.tenant_id = s.tenant_id AND r.id = s.record_id;
+    {_SYNC.format(source="changed_shares")};
     RETURN NULL;
 END $$
 """
@@ -51,15 +56,7 @@ TRIGGERS = {
     "delete": "DELETE ON record_shares REFERENCING OLD TABLE AS changed_shares",
 }
 
-BACKFILL = f"""
-UPDATE records r
-   SET shared_read = s.readers, shared_edit = s.editors
-  FROM (SELECT c.tenant_id, c.record_id,
-               {_SHARED.format(level=1)} AS readers,
-               {_SHARED.format(level=2)} AS editors
-          FROM (SELECT DISTINCT tenant_id, record_id FROM record_shares) c) s
- WHERE r.tenant_id = s.tenant_id AND r.id = s.record_id
-"""
+BACKFILL = _SYNC.format(source="record_shares")
 
 
 def upgrade() -> None:

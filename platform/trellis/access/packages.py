@@ -4,6 +4,8 @@ is validated, versioned and rebuilds the closure. Unchanged documents are left a
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -28,11 +30,19 @@ def import_with_access(
     """Import a whole package, all or nothing: roles and permission sets first (sharing
     rules name roles), then the objects. The object plan and the access plan; a dry run
     is the real import, rolled back."""
-    connection = service.connection
-    savepoint = connection.begin_nested()
-    try:
-        access = import_access(connection, service.actor, service.cache, package)
+    with all_or_nothing(service, dry_run=dry_run):
+        access = import_access(service.connection, service.actor, service.cache, package)
         plan = import_package(service, package, force=force, message=message)
+    return plan, access
+
+
+@contextlib.contextmanager
+def all_or_nothing(service: MetadataService, *, dry_run: bool = False) -> Iterator[None]:
+    """Run the enclosed imports in one savepoint: rolled back on an error, and after a
+    dry run, which is the real import undone."""
+    savepoint = service.connection.begin_nested()
+    try:
+        yield
     except Exception:
         savepoint.rollback()
         service.schema()  # rolled-back revisions never serve from the cache
@@ -42,7 +52,6 @@ def import_with_access(
         service.schema()
     else:
         savepoint.commit()
-    return plan, access
 
 
 def import_access(

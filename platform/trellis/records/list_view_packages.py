@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.access.gate import Access
-from trellis.access.packages import import_with_access
+from trellis.access.packages import all_or_nothing, import_with_access
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.package_export import export_package
@@ -76,20 +76,9 @@ def import_with_list_views(
     """Import a whole package, all or nothing: access metadata and objects
     (:func:`~trellis.access.packages.import_with_access`), then the shared list views.
     The object, access and list view plans; a dry run is the real import, rolled back."""
-    connection = service.connection
-    savepoint = connection.begin_nested()
-    try:
+    with all_or_nothing(service, dry_run=dry_run):
         plan, access = import_with_access(service, package, force=force, message=message)
-        views = import_list_views(connection, service, package)
-    except Exception:
-        savepoint.rollback()
-        service.schema()  # rolled-back revisions never serve from the cache
-        raise
-    if dry_run:
-        savepoint.rollback()
-        service.schema()
-    else:
-        savepoint.commit()
+        views = import_list_views(service.connection, service, package)
     return plan, access, views
 
 
