@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from access_helpers import create, member, roles
 from conftest import TenantFixture
 from factories import add_automation, runs
@@ -239,8 +240,9 @@ def test_roles_and_permission_sets_travel_in_packages(
     tenant: TenantFixture, other_tenant: TenantFixture
 ) -> None:
     # Exported by name, the rep comes before the role above it: the import reorders.
+    # The object's sharing rule names roles and the permission set names the object, so
+    # a fresh tenant needs roles, then objects, then permission sets.
     roles(tenant, ("zeta_boss", None), ("alpha_rep", "zeta_boss"))
-    permission_set(tenant, "auditor", all_objects={"read": True}, system=["api", "view_audit"])
     rule = {
         "name": "up",
         "owned_by": {"role": "alpha_rep"},
@@ -250,6 +252,13 @@ def test_roles_and_permission_sets_travel_in_packages(
     account = {**ACCOUNT, "sharing_model": "private", "sharing_rules": [rule]}
     created = tenant.api("POST", "/api/v1/meta/objects", json=account)
     assert created.status_code == 201, created.get_data(as_text=True)
+    permission_set(
+        tenant,
+        "auditor",
+        all_objects={"read": True},
+        objects={"Account": {"read": True, "edit": True}},
+        system=["api", "view_audit"],
+    )
     package = tenant.api("GET", "/api/v1/meta/package").get_json()
     assert [role["api_name"] for role in package["roles"]] == ["alpha_rep", "zeta_boss"]
     assert [each["api_name"] for each in package["permission_sets"]] == ["auditor"]
@@ -266,3 +275,22 @@ def test_roles_and_permission_sets_travel_in_packages(
     assert other_tenant.api("GET", "/api/v1/meta/package").get_json() == package
     again = other_tenant.api("POST", "/api/v1/meta/package", json=package).get_json()
     assert again["changed"] is False
+
+
+@pytest.mark.parametrize(
+    "key, documents",
+    [
+        ("permission_sets", [{"label": "No name"}]),
+        ("permission_sets", {"api_name": "not_a_list"}),
+        ("roles", [{"api_name": 7}]),
+        ("roles", ["boss"]),
+    ],
+)
+def test_a_misshapen_access_list_is_a_422_and_imports_nothing(
+    tenant: TenantFixture, key: str, documents: Any
+) -> None:
+    package = {"trellis_package": 1, "objects": [ACCOUNT], key: documents}
+    refused = tenant.api("POST", "/api/v1/meta/package", json=package)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert key in refused.get_json()["errors"]
+    assert tenant.api("GET", "/api/v1/meta/objects/Account").status_code == 404

@@ -1,6 +1,7 @@
-"""Roles and permission sets in metadata packages: imported before the objects (whose
-sharing rules may name the roles), through the same service as the API, so each change
-is validated, versioned and rebuilds the closure. Unchanged documents are left alone."""
+"""Roles and permission sets in metadata packages, imported through the same service as
+the API, so each change is validated, versioned and rebuilds the closure. Roles go in
+before the objects (whose sharing rules name roles) and permission sets after them (they
+name objects and fields). Unchanged documents are left alone."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from trellis.access.definitions import AccessDefinitions
 from trellis.actor import Actor
 from trellis.errors import NotFound
 from trellis.metadata.compiled import MetadataCache
-from trellis.metadata.package_format import ACCESS_KINDS
+from trellis.metadata.package_format import ACCESS_KINDS, check_document, package_objects
 from trellis.metadata.package_import import import_package
 from trellis.metadata.service import MetadataService
 
@@ -27,13 +28,18 @@ def import_with_access(
     force: bool = False,
     message: str = "",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Import a whole package, all or nothing: roles and permission sets first (sharing
-    rules name roles), then the objects. The object plan and the access plan; a dry run
-    is the real import, rolled back."""
+    """Import a whole package, all or nothing: roles, then the objects, then the
+    permission sets. The object plan and the access plan; a dry run is the real import,
+    rolled back. The package's shape is checked before anything is written."""
+    service.actor.require_right("import")
+    check_document(package)
+    package_objects(package)
+    args = (service.connection, service.actor, service.cache, package)
     with all_or_nothing(service, dry_run=dry_run):
-        access = import_access(service.connection, service.actor, service.cache, package)
+        roles = import_access(*args, key="roles")
         plan = import_package(service, package, force=force, message=message)
-    return plan, access
+        permission_sets = import_access(*args, key="permission_sets")
+    return plan, roles + permission_sets
 
 
 @contextlib.contextmanager
@@ -55,30 +61,29 @@ def all_or_nothing(service: MetadataService, *, dry_run: bool = False) -> Iterat
 
 
 def import_access(
-    connection: Connection, actor: Actor, cache: MetadataCache, package: Any
+    connection: Connection, actor: Actor, cache: MetadataCache, package: Any, *, key: str
 ) -> list[dict[str, Any]]:
-    """Make the tenant's roles and permission sets match the package's; the plan, one
-    entry per document: ``{"kind", "api_name", "action": create|update|unchanged}``."""
-    if not isinstance(package, dict):
-        return []
+    """Make the tenant's documents under ``key`` (``roles`` or ``permission_sets``) match
+    the package's, whose shape :func:`package_objects` has checked; the plan, one entry
+    per document: ``{"kind", "api_name", "action": create|update|unchanged}``."""
+    kind = ACCESS_KINDS[key]
     definitions = AccessDefinitions(connection, actor, cache)
+    documents = package.get(key) or []
+    if kind == "role":
+        documents = _parents_first(documents)
     plan = []
-    for key, kind in ACCESS_KINDS.items():
-        documents = package.get(key) or []
-        if kind == "role":
-            documents = _parents_first(documents)
-        for document in documents:
-            name = document["api_name"]
-            try:
-                current: dict[str, Any] | None = definitions.get(kind, name)
-            except NotFound:
-                current = None
-            if current == document:
-                action = "unchanged"
-            else:
-                definitions.save(kind, None if current is None else name, document)
-                action = "create" if current is None else "update"
-            plan.append({"kind": kind, "api_name": name, "action": action})
+    for document in documents:
+        name = document["api_name"]
+        try:
+            current: dict[str, Any] | None = definitions.get(kind, name)
+        except NotFound:
+            current = None
+        if current == document:
+            action = "unchanged"
+        else:
+            definitions.save(kind, None if current is None else name, document)
+            action = "create" if current is None else "update"
+        plan.append({"kind": kind, "api_name": name, "action": action})
     return plan
 
 
