@@ -18,6 +18,7 @@ from trellis.views import (
     shell,
     ui,
 )
+from trellis.views.setup import routes as setup
 
 
 @hookimpl
@@ -32,6 +33,7 @@ def register_blueprints() -> list[Blueprint]:
         list_screen.blueprint,
         list_actions.blueprint,
         account.blueprint,
+        setup.blueprint,
         create_blueprint(),
         create_docs_blueprint(),
     ]
