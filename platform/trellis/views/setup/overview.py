@@ -6,12 +6,12 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from trellis.views.setup.screen import blueprint, setup_screen
-from trellis.views.setup.sections import GROUPS, sections_for
+from trellis.views.setup.sections import Section
+
+SECTIONS: tuple[Section, ...] = ()
 
 
 @blueprint.get("/")
 def overview() -> ResponseReturnValue:
-    with setup_screen(None) as current:
-        sections = sections_for(current.actor)
-        groups = [(group, [s for s in sections if s.group == group]) for group in GROUPS]
-        return render_template("setup/overview.html", groups=[(g, s) for g, s in groups if s])
+    with setup_screen(None):
+        return render_template("setup/overview.html")

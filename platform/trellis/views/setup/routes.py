@@ -1,11 +1,28 @@
-"""Setup's blueprint with every screen's routes on it: each module here adds its routes
-when imported, so this is the one list of Setup's screens the app registers."""
+"""Setup's blueprint with every screen's routes on it: each module listed here adds its
+routes when imported and declares its sidebar sections, so this is the one list of
+Setup's screens."""
 
 from __future__ import annotations
 
+from trellis.actor import Actor
 from trellis.views.setup import overview
 from trellis.views.setup.screen import blueprint
+from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
 SCREENS = (overview,)
+SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
-__all__ = ["SCREENS", "blueprint"]
+
+def grouped_sections(actor: Actor) -> list[tuple[str, list[Section]]]:
+    """The sections ``actor`` may use, by group, leaving out empty groups."""
+    mine = sections_for(SECTIONS, actor)
+    groups = [(group, [section for section in mine if section.group == group]) for group in GROUPS]
+    return [(group, sections) for group, sections in groups if sections]
+
+
+@blueprint.app_context_processor
+def setup_context() -> dict[str, object]:
+    return {"may_open_setup": may_open_setup, "setup_sections": grouped_sections}
+
+
+__all__ = ["SECTIONS", "blueprint"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from flask import Blueprint
 
 from trellis.errors import Forbidden
-from trellis.views.setup.sections import may_open_setup, sections_for
+from trellis.views.setup.sections import may_open_setup
 from trellis.views.shell import Screen, screen, signed_in_actor
 
 blueprint = Blueprint("setup", __name__, url_prefix="/setup")
@@ -27,8 +27,3 @@ def setup_screen(right: str | None, *, with_shell: bool = True) -> Iterator[Scre
         actor.require_right(right)
     with screen(with_shell=with_shell) as current:
         yield current
-
-
-@blueprint.app_context_processor
-def setup_context() -> dict[str, object]:
-    return {"may_open_setup": may_open_setup, "setup_sections": sections_for}
