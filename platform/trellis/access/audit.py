@@ -38,6 +38,10 @@ ACTIONS = (
     "records.bulk_deleted",
     "privacy.exported",
     "privacy.erased",
+    "webhook.created",
+    "webhook.changed",
+    "webhook.deleted",
+    "webhook.replayed",
 )
 CSV_COLUMNS = (
     "id",
