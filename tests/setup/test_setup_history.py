@@ -86,7 +86,7 @@ def test_a_rollback_is_previewed_then_restores_the_definition(
     relabel(tenant, "Deal size")
     sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
     preview = page(client, f"/setup/metadata/revisions/{created}/rollback")
-    assert "Roll back to revision" in preview and "1 document" in preview
+    assert "Roll back to revision" in preview and "This changes <strong>1 document<" in preview
     assert 'class="change-old">Deal size<' in preview
     # The preview is a dry run: nothing changed, no revision was written.
     before = latest(tenant)
