@@ -96,21 +96,42 @@ def test_a_preview_writes_nothing_and_apply_imports_the_same_text(
     assert "Invoice" not in labels(tenant)
     assert labels(tenant)["Opportunity"]["Amount"] != "Deal size"
 
-    applied = client.post(
-        "/setup/package/apply",
-        data={
-            "csrf_token": token,
-            "package": hidden(shown, "package"),
-            "format": hidden(shown, "format"),
-            "message": hidden(shown, "message"),
-        },
-    )
+    form = {
+        "csrf_token": token,
+        "package": hidden(shown, "package"),
+        "format": hidden(shown, "format"),
+        "message": hidden(shown, "message"),
+        "previewed": hidden(shown, "previewed"),
+    }
+    assert form["previewed"] == str(before)
+    applied = client.post("/setup/package/apply", data=form)
     assert applied.status_code == 302
     assert labels(tenant)["Opportunity"]["Amount"] == "Deal size"
     assert "Invoice" in labels(tenant)
     assert revision(tenant) > before
     assert "Q3" in tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"][0]["message"]
     assert "was imported" in client.get("/setup/package", headers=HTML).get_data(as_text=True)
+
+
+def test_apply_refuses_a_preview_the_metadata_has_moved_past(
+    client: Any, tenant: TenantFixture
+) -> None:
+    token = signed_in(client, tenant)
+    text = changed_package(tenant)
+    preview = client.post("/setup/package/preview", data={"csrf_token": token, "package": text})
+    previewed = hidden(preview.get_data(as_text=True), "previewed")
+    moved = tenant.api(
+        "PATCH", "/api/v1/meta/objects/Opportunity/fields/Segment", json={"label": "Market"}
+    )
+    assert moved.status_code == 200
+    before = revision(tenant)
+    stale = client.post(
+        "/setup/package/apply",
+        data={"csrf_token": token, "package": text, "previewed": previewed},
+    )
+    assert stale.status_code == 409
+    assert "preview the package again" in stale.get_data(as_text=True)
+    assert revision(tenant) == before and "Invoice" not in labels(tenant)
 
 
 def test_an_uploaded_file_is_previewed(client: Any, tenant: TenantFixture) -> None:

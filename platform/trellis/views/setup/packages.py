@@ -111,7 +111,12 @@ def package_preview() -> ResponseReturnValue:
         except (BadRequest, Conflict, ValidationError) as error:
             return _refused(error, text)
         return render_template(
-            "setup/metadata/package_preview.html", section="package", submitted=text, **outcome
+            "setup/metadata/package_preview.html",
+            section="package",
+            submitted=text,
+            # The revision the preview was made against: apply refuses to run on another.
+            previewed=current.schema.revision,
+            **outcome,
         )
 
 
@@ -122,6 +127,14 @@ def package_apply() -> ResponseReturnValue:
         text = None
         try:
             text = submitted_package()
+            if request.form.get("previewed", str(current.schema.revision)) != str(
+                current.schema.revision
+            ):
+                raise Conflict(
+                    "The metadata changed after the preview: preview the package again to "
+                    "see what it would change now.",
+                    code="stale_preview",
+                )
             outcome = _import(current, text, dry_run=False)
         except (BadRequest, Conflict, ValidationError) as error:
             return _refused(error, text)
