@@ -118,7 +118,8 @@ def _long_text(schema: TenantSchema, field: CompiledField) -> Display:
 
 
 def _rich_text(schema: TenantSchema, field: CompiledField) -> Display:
-    return lambda value: '<div class="value-rich">' + sanitized_html(str(value)) + "</div>"
+    # str(): a Markup operand would escape the tags around it.
+    return lambda value: f'<div class="value-rich">{str(sanitized_html(str(value)))}</div>'
 
 
 def _number(value: Any, scale: int | None) -> str:
