@@ -127,6 +127,7 @@ def test_each_kind_of_field_is_added_from_its_own_form(client: Any, tenant: Tena
     assert 'name="values_new"' not in number_form
     picklist_form = client.get(url, query_string={"type": "picklist"}).get_data(as_text=True)
     assert 'name="values_new"' in picklist_form and 'name="precision"' not in picklist_form
+    assert '<option value="picklist" selected>' in picklist_form
     formula_form = client.get(url, query_string={"type": "formula"}).get_data(as_text=True)
     assert re.search(
         r'<textarea id="field-expression"[^>]*data-formula-editor data-object="Account"',
@@ -230,11 +231,15 @@ def test_picklist_values_are_reordered_and_deactivated_without_javascript(
 def test_a_type_change_previews_the_values_that_will_not_convert(
     client: Any, tenant: TenantFixture
 ) -> None:
-    _make(tenant, "Account", {"api_name": "Code", "type": "text"})
+    _make(tenant, "Account", {"api_name": "Code", "type": "text", "help_text": "Kept"})
     for name, code in (("A", "12"), ("B", "7.5"), ("C", "twelve"), ("D", "n/a"), ("E", None)):
         create(tenant, "Account", Name=name, Code=code)
     _admin(client, tenant)
     url = "/setup/objects/Account/fields/Code"
+    # The form for the new type keeps the common settings and chooses the new type.
+    retyped = client.get(url, query_string={"type": "number"}).get_data(as_text=True)
+    assert '<option value="number" selected>' in retyped and ">Kept</textarea>" in retyped
+    assert "You are changing the type" in retyped
     change = {"label": "Code", "type": "number", "precision": "15", "scale": "2"}
     preview = _post(client, url, change)
     assert preview.status_code == 200
@@ -347,3 +352,35 @@ def test_every_change_is_a_revision_in_the_audit_trail(client: Any, tenant: Tena
     logged = [entry["details"]["message"] for entry in audit["data"]]
     assert set(messages[:5]) <= set(logged)
     assert all(entry["actor_id"] == str(tenant.admin_id) for entry in audit["data"][:5])
+
+
+def test_a_name_field_of_another_type_asks_for_its_settings(
+    client: Any, tenant: TenantFixture
+) -> None:
+    _admin(client, tenant)
+    form = client.get("/setup/objects/new", query_string={"name_type": "auto_number"})
+    page = form.get_data(as_text=True)
+    assert 'name="name_format"' in page and '<option value="auto_number" selected>' in page
+    # Without JavaScript, Apply redraws the form for the chosen type and saves nothing.
+    redrawn = _post(
+        client,
+        "/setup/objects/new",
+        {"label": "Ticket", "name_type": "auto_number", "_retype": "1"},
+    )
+    assert redrawn.status_code == 200 and 'name="name_format"' in redrawn.get_data(as_text=True)
+    created = _post(
+        client,
+        "/setup/objects/new",
+        {
+            "label": "Ticket",
+            "name_type": "auto_number",
+            "name_format": "T-{0000}",
+            "sharing_model": "read",
+        },
+    )
+    assert created.status_code == 303, created.get_data(as_text=True)
+    name = _fields(tenant, "Ticket")["Name"]
+    assert (name["type"], name["format"]) == ("auto_number", "T-{0000}")
+    assert create(tenant, "Ticket")
+    listed = tenant.api("GET", "/api/v1/objects/Ticket/records").get_json()["data"]
+    assert [row["Name"] for row in listed] == ["T-0001"]

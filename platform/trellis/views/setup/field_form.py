@@ -56,7 +56,8 @@ def _rule_controls(field_type: FieldType) -> list[Control]:
                 "read_only", "Read only", "checkbox", help="Shown on forms, never edited there."
             )
         )
-        if getattr(field_type, "accepts_default", True):
+        # A default is typed as text: not for a reference to a record.
+        if getattr(field_type, "accepts_default", True) and not field_type.references_records:
             controls.append(
                 Control("default", "Default value", "text", help="What a new record starts with.")
             )
@@ -135,7 +136,7 @@ def build_form(
             help="How formulas and the API name the field; it cannot change later.",
             max_length=63,
         ),
-        Control("type", "Type", "select", required=True, options=type_options(registry)),
+        Control("type", "Type", "select", type_name, required=True, options=type_options(registry)),
         Control(
             "help_text",
             "Help text",
@@ -170,6 +171,8 @@ def fill(form: FieldForm, field: dict[str, Any]) -> None:
     """Show a definition (saved, or a new field's defaults) on the form."""
     specs = form.field_type.properties
     for control in form.controls():
+        if control.name == "type":
+            continue  # the form's type, chosen before filling it
         if control.kind == "values":
             control.rows = rows_of(field.get(control.name) or [])
         elif control.name in field:

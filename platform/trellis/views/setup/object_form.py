@@ -174,15 +174,19 @@ def settings_form(obj: ObjectSchema) -> ObjectForm:
             help="The text that names each record.",
         ),
         _sharing(str(definition.get("sharing_model") or DEFAULT_SHARING)),
-        Control(
-            "sharing_parent",
-            "Parent (for controlled by parent)",
-            "select",
-            definition.get("sharing_parent", ""),
-            options=parents,
-            help="A required lookup: its record's access is this record's access.",
-        ),
     ]
+    # A parent is a required lookup: offered once the object has one (or names one).
+    if parents or definition.get("sharing_parent"):
+        controls.append(
+            Control(
+                "sharing_parent",
+                "Parent (for controlled by parent)",
+                "select",
+                definition.get("sharing_parent", ""),
+                options=parents,
+                help="A required lookup: its record's access is this record's access.",
+            )
+        )
     return ObjectForm(controls)
 
 
