@@ -157,3 +157,4 @@ def test_many_fields_and_long_labels_stay_readable(
     page.goto("/setup/objects/Region/fields/new?type=formula")
     expect(page.locator("textarea[data-formula-editor][data-object=Region]").first).to_be_visible()
     _shot(page, screenshot, "setup-field-formula")
+    page.goto("/setup/objects/Region/fields/new?type=rollup")

@@ -174,6 +174,21 @@ def test_each_kind_of_field_is_added_from_its_own_form(client: Any, tenant: Tena
     for name in added:
         assert f'href="/setup/objects/Account/fields/{name}"' in detail
     assert "Building" in detail or "Ready" in detail
+    # A changed lookup keeps its target, which its form shows but does not change.
+    edit = client.get("/setup/objects/Account/fields/Parent").get_data(as_text=True)
+    assert '<p class="form-static" id="field-target"><code>Account</code></p>' in edit
+    renamed = _post(
+        client,
+        "/setup/objects/Account/fields/Parent",
+        {"label": "Parent account", "type": "lookup", "on_delete": "cascade"},
+    )
+    assert renamed.status_code == 303, renamed.get_data(as_text=True)
+    parent = _fields(tenant, "Account")["Parent"]
+    assert (parent["label"], parent["target"], parent["on_delete"]) == (
+        "Parent account",
+        "Account",
+        "cascade",
+    )
 
 
 def test_a_refused_field_keeps_the_input_and_adds_nothing(

@@ -55,6 +55,8 @@ class Control:
     purpose: str | None = None
     rows: list[ValueRow] = dataclasses.field(default_factory=list)
     new_values: str = ""
+    # What a select's empty choice says (an optional select only).
+    blank: str = "None"
 
     @property
     def id(self) -> str:
@@ -147,8 +149,16 @@ def property_control(
         control.kind, control.options = "select", _object_options(schema)
     elif relation is not None:
         control.kind, control.options = "select", relation
+        if not relation and obj is not None:
+            control.help = (
+                f"No object looks up to {_label(obj)} yet: give one a lookup to it first."
+            )
+        elif name == "summarized_object" and obj is not None:
+            control.help = f"An object whose records look up to {_label(obj)}."
     elif "enum" in spec:
         control.kind, control.options = "select", _enum_options(spec["enum"])
+        if field_type.aggregates and name == "return_type":
+            control.blank = "From the summarised field"
     elif json_type == "integer":
         control.kind, control.minimum, control.maximum = (
             "integer",

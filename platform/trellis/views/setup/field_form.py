@@ -212,7 +212,11 @@ def read(form: FieldForm, posted: MultiDict[str, str]) -> dict[str, Any]:
             control.value = form.type_name
             continue
         if control.kind == "static":
-            control.value = _text((form.existing or {}).get(control.name, ""))
+            # Shown, not changed (a lookup's target): saved as it is.
+            kept = (form.existing or {}).get(control.name)
+            control.value = _text(kept)
+            if kept is not None:
+                field[control.name] = kept
             continue
         value = _read_control(control, posted)
         if value is not None:
