@@ -115,6 +115,28 @@ def test_a_type_change_is_confirmed_with_what_it_removes(
     tag = tenant.api("GET", "/api/v1/meta/objects/Asset/fields/Tag").get_json()
     assert tag["type"] == "number"
 
+    # A refused field: the errors next to their settings and in a summary that takes focus.
+    page.goto("/setup/objects/Asset/fields/new?type=number")
+    page.locator("#field-label").fill("Ratio")
+    page.get_by_label("Precision (total digits)").fill("2")
+    page.get_by_label("Decimal places").fill("4")
+    page.get_by_role("button", name="Add field").click()
+    summary = page.get_by_role("alert").filter(has_text="could not be saved")
+    expect(summary).to_be_focused()
+    expect(page.locator("#field-scale-error")).to_contain_text("cannot be more than precision")
+    assert_accessible(page)
+    _shot(page, screenshot, "setup-field-errors")
+
+    # Deleting says how many records hold a value first.
+    page.goto("/setup/objects/Asset")
+    page.get_by_role("link", name="Delete Tag").click()
+    expect(page.get_by_text("2 records hold a value")).to_be_visible()
+    assert_accessible(page)
+    _shot(page, screenshot, "setup-field-delete")
+    page.get_by_role("button", name="Delete the field").click()
+    expect(page.get_by_text("Deleted the field Tag.")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit Tag")).to_have_count(0)
+
 
 def test_many_fields_and_long_labels_stay_readable(
     admin_page: Any, tenant: TenantFixture, assert_accessible: Any, screenshot: Any

@@ -399,3 +399,41 @@ def test_a_name_field_of_another_type_asks_for_its_settings(
     assert create(tenant, "Ticket")
     listed = tenant.api("GET", "/api/v1/objects/Ticket/records").get_json()["data"]
     assert [row["Name"] for row in listed] == ["T-0001"]
+
+
+def test_the_fields_table_shows_each_index_state_and_why_one_failed(
+    client: Any, tenant: TenantFixture
+) -> None:
+    import sqlalchemy as sa
+
+    _make(
+        tenant,
+        "Account",
+        {"api_name": "Code", "type": "text", "unique": True},
+        {"api_name": "Rank", "type": "number", "indexed": True},
+        {"api_name": "Notes", "type": "text"},
+    )
+    database = tenant.app.extensions["trellis"].database
+    with database.owner() as connection:
+        for field, status, error in (
+            ("Code", "failed", "could not create unique index: Key (Code)=(A1) is duplicated."),
+            ("Rank", "ready", None),
+        ):
+            connection.execute(
+                sa.text(
+                    "UPDATE field_indexes SET status = :status, error = :error "
+                    "WHERE tenant_id = :tenant AND field = :field"
+                ),
+                {"status": status, "error": error, "tenant": tenant.id, "field": field},
+            )
+    _admin(client, tenant)
+    page = client.get("/setup/objects/Account", headers=HTML).get_data(as_text=True)
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for name in ("Code", "Rank", "Notes")
+        if f'fields/{name}"' in row
+    }
+    assert "Failed" in rows["Code"] and "Key (Code)=(A1) is duplicated." in rows["Code"]
+    assert "Ready" in rows["Rank"]
+    assert "None" in rows["Notes"] and "badge" not in rows["Notes"]
