@@ -265,6 +265,9 @@ def test_a_type_change_previews_the_values_that_will_not_convert(
     assert 'name="_misfits" value="2"' in page and 'name="_confirm"' in page
     # Nothing changed yet.
     assert _fields(tenant, "Account")["Code"]["type"] == "text"
+    # Back to the form: the form for the new type again, as it was typed.
+    back = client.post(url, data={"csrf_token": csrf_token(page), **change, "_back": "1"})
+    assert back.status_code == 200 and 'name="precision" value="15"' in back.get_data(as_text=True)
     confirmed = client.post(
         url, data={"csrf_token": csrf_token(page), **change, "_misfits": "2", "_confirm": "yes"}
     )
@@ -437,3 +440,33 @@ def test_the_fields_table_shows_each_index_state_and_why_one_failed(
     assert "Failed" in rows["Code"] and "Key (Code)=(A1) is duplicated." in rows["Code"]
     assert "Ready" in rows["Rank"]
     assert "None" in rows["Notes"] and "badge" not in rows["Notes"]
+
+
+def test_removing_a_picklist_value_records_hold_is_confirmed_first(
+    client: Any, tenant: TenantFixture
+) -> None:
+    _make(tenant, "Account", {"api_name": "Tier", "type": "picklist", "values": ["Gold", "Silver"]})
+    create(tenant, "Account", Name="A", Tier="Gold")
+    create(tenant, "Account", Name="B", Tier="Silver")
+    _admin(client, tenant)
+    url = "/setup/objects/Account/fields/Tier"
+    # Gold's value cleared: the row is left out, and one record holds it.
+    change = {
+        "label": "Tier",
+        "type": "picklist",
+        "values_key": ["0", "1"],
+        "values_0_value": "",
+        "values_1_value": "Silver",
+        "values_1_active": "on",
+    }
+    preview = _post(client, url, change)
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "1 record has a value that will not convert" in page and "<code>Gold</code>" in page
+    assert "The type changes" not in page
+    assert _fields(tenant, "Account")["Tier"]["values"] == ["Gold", "Silver"]
+    confirmed = client.post(
+        url, data={"csrf_token": csrf_token(page), **change, "_misfits": "1", "_confirm": "yes"}
+    )
+    assert confirmed.status_code == 303
+    assert _fields(tenant, "Account")["Tier"]["values"] == ["Silver"]

@@ -57,6 +57,9 @@ class Control:
     new_values: str = ""
     # What a select's empty choice says (an optional select only).
     blank: str = "None"
+    # The control naming a formula's object when it is not this field's (a roll-up's
+    # filter is over the summarised object): the script follows its choice.
+    object_from: str | None = None
 
     @property
     def id(self) -> str:
@@ -145,6 +148,7 @@ def property_control(
         control.purpose = "formula_field" if name == "expression" else "filter"
         if name == "filter":
             control.formula_object = None  # over the summarised object: the form sets it
+            control.object_from = "summarized_object"
     elif field_type.references_records and name == "target":
         control.kind, control.options = "select", _object_options(schema)
     elif relation is not None:
