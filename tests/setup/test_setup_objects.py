@@ -470,3 +470,29 @@ def test_removing_a_picklist_value_records_hold_is_confirmed_first(
     )
     assert confirmed.status_code == 303
     assert _fields(tenant, "Account")["Tier"]["values"] == ["Silver"]
+
+
+def test_refused_settings_say_why_and_change_nothing(client: Any, tenant: TenantFixture) -> None:
+    _make(tenant, "Account")
+    _admin(client, tenant)
+    url = "/setup/objects/Account"
+    refused = _post(
+        client,
+        url,
+        {"label": "Account", "sharing_model": "controlled_by_parent", "name_field": "Name"},
+    )
+    assert refused.status_code == 422
+    assert "Name a required lookup field" in refused.get_data(as_text=True)
+    blank = _post(client, url, {"label": "", "sharing_model": "read"})
+    assert blank.status_code == 422 and "Give the object a label." in blank.get_data(as_text=True)
+    assert _object(tenant, "Account").get("sharing_model", "read_write") == "read_write"
+    saved = _post(
+        client, url, {"label": "Client", "plural_label": "Clients", "sharing_model": "read"}
+    )
+    assert saved.status_code == 303
+    account = _object(tenant, "Account")
+    assert (account["label"], account["plural_label"], account["sharing_model"]) == (
+        "Client",
+        "Clients",
+        "read",
+    )

@@ -85,8 +85,7 @@ def object_detail(api_name: str) -> ResponseReturnValue:
         if request.method == "GET":
             return _render(current, obj, form)
         read_settings(form, request.form)
-        if not form.values()["label"]:
-            form.control("label").errors.append("Give the object a label.")  # type: ignore[union-attr]
+        if form.refuse_blank_label():
             return _render(current, obj, form, 422)
         try:
             with savepoint(current):

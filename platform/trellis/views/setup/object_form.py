@@ -30,6 +30,15 @@ class ObjectForm:
     def values(self) -> dict[str, Any]:
         return {c.name: c.value for c in self.controls}
 
+    def refuse_blank_label(self) -> bool:
+        """Note a blank label on its control (the service would only say "too short");
+        whether it was blank."""
+        label = self.control("label")
+        if label is None or label.value:
+            return False
+        label.errors.append("Give the object a label.")
+        return True
+
 
 def _sharing(value: str) -> Control:
     return Control(

@@ -70,8 +70,7 @@ def new_object() -> ResponseReturnValue:
         # A changed name type (without JavaScript: its Apply button) shows its settings.
         if request.method == "GET" or "_retype" in request.form:
             return _render_create(form)
-        if not form.values()["label"]:
-            form.control("label").errors.append("Give the object a label.")  # type: ignore[union-attr]
+        if form.refuse_blank_label():
             return _render_create(form, 422)
         definition = created_definition(form, registry)
         try:
