@@ -29,7 +29,10 @@ def test_an_object_is_built_with_a_picklist_and_a_number_field(
 ) -> None:
     page = admin_page
     page.goto("/setup/objects")
-    page.get_by_role("link", name="New object").first.click()
+    expect(page.get_by_text("No objects yet")).to_be_visible()
+    assert_accessible(page)
+    _shot(page, screenshot, "setup-objects-empty")
+    page.get_by_role("link", name="New object").click()
     page.locator("#field-label").fill("Support ticket")
     # The API name follows the label until the admin edits it.
     expect(page.get_by_label("API name")).to_have_value("Support_ticket")
