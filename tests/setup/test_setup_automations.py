@@ -261,3 +261,25 @@ def test_a_dead_run_is_replayed_after_its_cause_is_fixed(crm: TenantFixture) -> 
     assert event["target_id"] == str(dead["id"])
     again = post(client, f"/setup/automation-runs/{dead['id']}/replay", {})
     assert again.status_code == 409
+
+
+def test_each_action_form_comes_from_its_schema(client: Any, tenant: TenantFixture) -> None:
+    """A plugin's action (the example chat action) gets its form as the built-ins do;
+    a wait gets a group of numbers."""
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    html = post(
+        client,
+        "/setup/automations/new",
+        {"action_count": "0", "new_action": "chat.post_message", "op": "add"},
+    ).get_data(as_text=True)
+    assert "<h3>Chat: post message" in html
+    assert 'type="text" id="control-actions-0-url" name="actions-0-url"' in html
+    assert '<textarea id="control-actions-0-text" name="actions-0-text"' in html
+    assert 'type="password" id="control-actions-0-secret"' in html
+    html = post(
+        client,
+        "/setup/automations/new",
+        {"action_count": "0", "new_action": "wait", "op": "add"},
+    ).get_data(as_text=True)
+    assert 'name="actions-0-duration-days"' in html and 'step="1"' in html
+    assert 'type="checkbox" id="control-actions-0-recheck_condition"' in html

@@ -33,6 +33,8 @@ class BuilderAction:
     origin: int | None
     values: dict[str, Any]
     errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # An action of a type no longer installed: no form; kept as stored (see keep_opaque).
+    opaque: bool = False
 
     def definition(self) -> dict[str, Any]:
         return {"type": self.type, **self.values}
@@ -54,14 +56,32 @@ class Builder:
         return bool(self.errors or self.problems or any(a.errors for a in self.actions))
 
 
-def loaded(object_name: str, automation: Mapping[str, Any]) -> Builder:
+def loaded(
+    object_name: str, automation: Mapping[str, Any], kinds: Mapping[str, ActionKind]
+) -> Builder:
     """The builder over a stored automation (as shown: secrets masked)."""
     settings = {key: value for key, value in automation.items() if key != "actions"}
     actions = [
-        BuilderAction(str(action["type"]), index, {k: v for k, v in action.items() if k != "type"})
+        BuilderAction(
+            str(action["type"]),
+            index,
+            {k: v for k, v in action.items() if k != "type"},
+            opaque=action["type"] not in kinds,
+        )
         for index, action in enumerate(automation.get("actions", []))
     ]
     return Builder(object_name, settings, actions)
+
+
+def keep_opaque(builder: Builder, stored: Mapping[str, Any] | None) -> None:
+    """An action whose type is not installed is saved as it was stored, wherever it
+    was moved (the service lets an unchanged one through)."""
+    stored_actions = (stored or {}).get("actions", [])
+    for action in builder.actions:
+        origin = action.origin
+        if action.opaque and origin is not None and origin < len(stored_actions):
+            before = stored_actions[origin]
+            action.values = {k: v for k, v in before.items() if k != "type"}
 
 
 def posted(form: Mapping[str, str], kinds: Mapping[str, ActionKind]) -> Builder:
@@ -84,14 +104,16 @@ def posted(form: Mapping[str, str], kinds: Mapping[str, ActionKind]) -> Builder:
     actions = []
     for index in range(_count(form)):
         prefix = f"actions-{index}"
-        kind = kinds.get(form.get(f"{prefix}-type", ""))
+        name = form.get(f"{prefix}-type", "")
+        raw_origin = form.get(f"{prefix}-origin", "")
+        origin = int(raw_origin) if raw_origin.isdigit() else None
+        kind = kinds.get(name)
         if kind is None:
+            if origin is not None:
+                actions.append(BuilderAction(name, origin, {}, opaque=True))
             continue
         values, problems = automation_controls.parse(kind.schema, form, prefix)
-        origin = form.get(f"{prefix}-origin", "")
-        actions.append(
-            BuilderAction(kind.name, int(origin) if origin.isdigit() else None, values, problems)
-        )
+        actions.append(BuilderAction(kind.name, origin, values, problems))
     return Builder(form.get("object", ""), settings, actions, errors)
 
 
@@ -126,6 +148,8 @@ def checked(builder: Builder, kinds: Mapping[str, ActionKind]) -> bool:
     """Check each action against its own type's schema, so a problem is shown at its
     property; True when nothing is wrong so far (the service then checks everything)."""
     for action in builder.actions:
+        if action.opaque:
+            continue
         for path, messages in action_errors(kinds[action.type], action.definition(), "").items():
             # An error about the action as a whole comes keyed "definition".
             action.errors.setdefault("" if path == "definition" else path, []).extend(messages)
@@ -141,7 +165,7 @@ def carry_secrets(builder: Builder, stored: Mapping[str, Any] | None, secrets: A
         if origin is None or origin == index or origin >= len(stored_actions):
             continue
         before = stored_actions[origin]
-        if before.get("type") != action.type:
+        if action.opaque or before.get("type") != action.type:
             continue
         for key in secrets(action.type):
             if action.values.get(key, SECRET_MASK) == SECRET_MASK and key in before:

@@ -68,7 +68,8 @@ def kind_of(schema: Mapping[str, Any], secret: bool) -> str:
         return "group" if schema.get("properties") else "map"
     if schema.get("x-formula"):
         return "formula"
-    if int(schema.get("maxLength", 0)) > LONG_TEXT:
+    # Long free text (a message body) gets a text area; an address with a pattern does not.
+    if int(schema.get("maxLength", 0)) > LONG_TEXT and "pattern" not in schema:
         return "textarea"
     return "text"
 

@@ -42,7 +42,13 @@ def setting_options() -> dict[str, list[str]]:
 def _action_views(current: Screen, builder: Builder, kinds: dict[str, ActionKind]) -> list[Any]:
     views = []
     for index, action in enumerate(builder.actions):
-        kind = kinds[action.type]
+        kind = kinds.get(action.type) or ActionKind(
+            action.type,
+            action.type,
+            "This action type is not installed: it is kept as it is.",
+            {},
+            (),
+        )
         controls = automation_controls.controls(
             kind.schema, action.values, f"actions-{index}", kind.secrets, action.errors
         )
@@ -93,7 +99,8 @@ def render_builder(
 def new_automation() -> ResponseReturnValue:
     with setup_screen(RIGHT) as current:
         first = request.args.get("object", "")
-        builder = builder_state.loaded(first, NEW_AUTOMATION)
+        kinds = action_kinds(current.schema.actions)
+        builder = builder_state.loaded(first, NEW_AUTOMATION, kinds)
         return render_builder(current, builder, None)
 
 
@@ -104,7 +111,8 @@ def edit_automation(api_name: str) -> ResponseReturnValue:
         shown = definitions.automation_json(
             service, *definitions.find_automation(service, api_name)
         )
-        builder = builder_state.loaded(shown.pop("object"), shown)
+        kinds = action_kinds(current.schema.actions)
+        builder = builder_state.loaded(shown.pop("object"), shown, kinds)
         return render_builder(current, builder, shown["api_name"])
 
 
@@ -131,6 +139,7 @@ def _post(editing: str | None) -> ResponseReturnValue:
             return render_builder(current, builder, editing)
         if not builder_state.checked(builder, kinds):
             return render_builder(current, builder, editing, 422)
+        builder_state.keep_opaque(builder, stored)
         builder_state.carry_secrets(builder, stored, lambda name: kinds[name].secrets)
         definition = builder.definition()
         if stored is not None and stored.get("owner_id") and definition.get("run_as") == "owner":
