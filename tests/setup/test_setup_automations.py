@@ -283,3 +283,9 @@ def test_each_action_form_comes_from_its_schema(client: Any, tenant: TenantFixtu
     ).get_data(as_text=True)
     assert 'name="actions-0-duration-days"' in html and 'step="1"' in html
     assert 'type="checkbox" id="control-actions-0-recheck_condition"' in html
+    more = post(
+        client,
+        "/setup/automations/new",
+        {"action_count": "1", "actions-0-type": "update_fields", "op": "refresh"},
+    ).get_data(as_text=True)
+    assert 'name="actions-0-values-key-3"' in more

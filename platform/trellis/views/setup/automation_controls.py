@@ -80,6 +80,7 @@ def controls(
     prefix: str,
     secrets: tuple[str, ...] = (),
     errors: Mapping[str, list[str]] | None = None,
+    blank: int = BLANK_ROWS,
 ) -> list[Control]:
     """The controls of ``schema``'s properties (but ``type``), holding ``values``;
     ``errors`` keyed by property path relative to ``values`` (``url``, ``values.Amount``)."""
@@ -98,13 +99,17 @@ def controls(
             help=str(sub.get("description", "")),
             options=tuple(str(option) for option in sub.get("enum", ())),
         )
-        _fill(control, sub, values.get(key), errors)
+        _fill(control, sub, values.get(key), errors, blank)
         found.append(control)
     return found
 
 
 def _fill(
-    control: Control, schema: Mapping[str, Any], value: Any, errors: Mapping[str, list[str]]
+    control: Control,
+    schema: Mapping[str, Any],
+    value: Any,
+    errors: Mapping[str, list[str]],
+    blank: int,
 ) -> None:
     key = control.key
     control.errors = list(errors.get(key, ()))
@@ -115,11 +120,11 @@ def _fill(
         nested = {
             p.removeprefix(f"{key}."): m for p, m in errors.items() if p.startswith(f"{key}.")
         }
-        control.children = controls(schema, value or {}, control.name, errors=nested)
+        control.children = controls(schema, value or {}, control.name, errors=nested, blank=blank)
     elif control.kind == "map":
         control.field_keys = "propertyNames" in schema
         control.rows = [(str(k), str(v)) for k, v in (value or {}).items()]
-        control.rows += [("", "")] * BLANK_ROWS
+        control.rows += [("", "")] * blank
         control.help = control.help or (
             "Each value is a formula." if schema.get("additionalProperties") else ""
         )

@@ -39,7 +39,9 @@ def setting_options() -> dict[str, list[str]]:
     return {key: list(properties[key]["enum"]) for key in builder_state.CHOICE_SETTINGS}
 
 
-def _action_views(current: Screen, builder: Builder, kinds: dict[str, ActionKind]) -> list[Any]:
+def _action_views(
+    current: Screen, builder: Builder, kinds: dict[str, ActionKind], blank: int
+) -> list[Any]:
     views = []
     for index, action in enumerate(builder.actions):
         kind = kinds.get(action.type) or ActionKind(
@@ -50,7 +52,7 @@ def _action_views(current: Screen, builder: Builder, kinds: dict[str, ActionKind
             (),
         )
         controls = automation_controls.controls(
-            kind.schema, action.values, f"actions-{index}", kind.secrets, action.errors
+            kind.schema, action.values, f"actions-{index}", kind.secrets, action.errors, blank
         )
         # Field names suggested for field-value maps: the action's object's, if it
         # names one, else the automation's.
@@ -76,7 +78,11 @@ def _field_names(current: Screen) -> dict[str, list[str]]:
 
 
 def render_builder(
-    current: Screen, builder: Builder, editing: str | None, status: int = 200
+    current: Screen,
+    builder: Builder,
+    editing: str | None,
+    status: int = 200,
+    blank: int = automation_controls.BLANK_ROWS,
 ) -> ResponseReturnValue:
     kinds = action_kinds(current.schema.actions)
     objects = sorted(current.schema.objects.values(), key=lambda obj: obj.api_name.lower())
@@ -86,7 +92,7 @@ def render_builder(
             builder=builder,
             editing=editing,
             kinds=kinds,
-            actions=_action_views(current, builder, kinds),
+            actions=_action_views(current, builder, kinds, blank),
             objects=objects,
             field_names=_field_names(current),
             options=setting_options(),
@@ -136,7 +142,11 @@ def _post(editing: str | None) -> ResponseReturnValue:
             builder.settings["api_name"] = stored["api_name"] if stored else editing
         operation = request.form.get("op", "save")
         if builder_state.apply(builder, operation, request.form.get("new_action", ""), kinds):
-            return render_builder(current, builder, editing)
+            # "More value rows" offers more blank rows than the usual two.
+            more = 2 * automation_controls.BLANK_ROWS if operation == "refresh" else None
+            return render_builder(
+                current, builder, editing, blank=more or automation_controls.BLANK_ROWS
+            )
         if not builder_state.checked(builder, kinds):
             return render_builder(current, builder, editing, 422)
         builder_state.keep_opaque(builder, stored)
