@@ -289,3 +289,10 @@ def test_each_action_form_comes_from_its_schema(client: Any, tenant: TenantFixtu
         {"action_count": "1", "actions-0-type": "update_fields", "op": "refresh"},
     ).get_data(as_text=True)
     assert 'name="actions-0-values-key-3"' in more
+    empty = post(
+        client,
+        "/setup/automations/new",
+        {"api_name": "nothing", "object": "User", "trigger": "created", "timing": "after_save"},
+    )
+    assert empty.status_code == 422
+    assert "Add at least one action." in empty.get_data(as_text=True)

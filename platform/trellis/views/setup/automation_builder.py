@@ -147,6 +147,8 @@ def apply(builder: Builder, operation: str, new_type: str, kinds: Mapping[str, A
 def checked(builder: Builder, kinds: Mapping[str, ActionKind]) -> bool:
     """Check each action against its own type's schema, so a problem is shown at its
     property; True when nothing is wrong so far (the service then checks everything)."""
+    if not builder.actions:
+        builder.errors.setdefault("actions", []).append("Add at least one action.")
     for action in builder.actions:
         if action.opaque:
             continue
