@@ -5,11 +5,29 @@ Setup's screens."""
 from __future__ import annotations
 
 from trellis.actor import Actor
-from trellis.views.setup import field_delete, fields, object_detail, objects, overview
+from trellis.views.setup import (
+    automation_form,
+    automations,
+    field_delete,
+    fields,
+    object_detail,
+    objects,
+    overview,
+    run_log,
+)
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
-SCREENS = (overview, objects, object_detail, fields, field_delete)
+SCREENS = (
+    overview,
+    objects,
+    object_detail,
+    fields,
+    field_delete,
+    automations,
+    automation_form,
+    run_log,
+)
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
 
