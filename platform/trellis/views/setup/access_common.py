@@ -62,6 +62,11 @@ def fresh_schema(current: Screen) -> Any:
     return get_state().metadata_cache.get(current.connection, current.actor.tenant_id)
 
 
+def objects_by_label(schema: Any) -> list[Any]:
+    """The tenant's objects, as the Access screens list them."""
+    return sorted(schema.objects.values(), key=lambda o: str(o.definition.get("label")).lower())
+
+
 def sync_user_records(current: Screen) -> None:
     """Keep the User object's records in step with accounts just changed, as the users
     API does after each change."""

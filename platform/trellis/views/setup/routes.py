@@ -5,11 +5,37 @@ Setup's screens."""
 from __future__ import annotations
 
 from trellis.actor import Actor
-from trellis.views.setup import overview, user_actions, user_form, users
+from trellis.views.setup import (
+    audit_trail,
+    explain,
+    groups,
+    overview,
+    permission_set_fields,
+    permission_sets,
+    roles,
+    sharing,
+    sharing_rules,
+    user_actions,
+    user_form,
+    users,
+)
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
-SCREENS = (overview, users, user_form, user_actions)
+SCREENS = (
+    overview,
+    users,
+    user_form,
+    user_actions,
+    groups,
+    roles,
+    permission_sets,
+    permission_set_fields,
+    sharing,
+    sharing_rules,
+    explain,
+    audit_trail,
+)
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
 
