@@ -151,11 +151,11 @@ def redeem_link(connection: Connection, token: str, password: str) -> OpenLink:
     ).rowcount
     if used != 1:
         raise NotFound("This link was already used.", code="link_not_valid")
-    connection.execute(
-        users.update()
-        .where(users.c.id == link.user.id)
-        .values(password_hash=hash_password(password))
-    )
+    values: dict[str, object] = {"password_hash": hash_password(password)}
+    if link.user.mfa_enabled_at is None:
+        # Signed in by the link at once (with two-factor sign-in, the code step is that).
+        values["last_login_at"] = sa.func.now()
+    connection.execute(users.update().where(users.c.id == link.user.id).values(**values))
     connection.execute(user_sessions.delete().where(user_sessions.c.user_id == link.user.id))
     return link
 

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from trellis.access.explain import explain
 from trellis.errors import NotFound
 from trellis.identity.users import list_users
-from trellis.views.lookup_options import matching_records
+from trellis.views.lookup_options import matching_records, record_name
 from trellis.views.setup.access_common import objects_by_label
 from trellis.views.setup.explain_steps import steps, verdict
 from trellis.views.setup.screen import blueprint, setup_screen
@@ -87,5 +87,6 @@ def explain_access() -> ResponseReturnValue:
             verdict=verdict(explanation) if explanation else [],
             problem=problem,
             emails=emails,
+            name=record_name(current, obj, args["record"]) if explanation and obj else None,
         )
         return page, 404 if problem and args["record"] else 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from trellis.views.setup.sharing import MODEL_LABELS
+from trellis.views.setup.sharing import MODELS
 
 ACCESS_WORDS = {"all": "full access", "read": "read", "read_write": "read and edit"}
 
@@ -76,10 +76,7 @@ def steps(explanation: dict[str, Any], emails: dict[str, str]) -> list[Step]:
             ),
             "info" if rights else "limit",
         ),
-        Step(
-            "Org-wide default",
-            MODEL_LABELS.get(explanation["sharing_model"], explanation["sharing_model"]),
-        ),
+        Step("Org-wide default", _model_words(explanation["sharing_model"])),
     ]
     grants = [g for g in explanation["grants"] if g["kind"] != "org_wide_default"]
     found += [_grant(grant, emails) for grant in explanation["grants"]]
@@ -92,6 +89,13 @@ def steps(explanation: dict[str, Any], emails: dict[str, str]) -> list[Step]:
             )
         )
     return found
+
+
+def _model_words(model: str) -> str:
+    for key, label, hint in MODELS:
+        if key == model:
+            return f"{label}: {hint[0].lower()}{hint[1:]}"
+    return model
 
 
 def verdict(explanation: dict[str, Any]) -> list[tuple[str, bool]]:
