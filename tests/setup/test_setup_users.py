@@ -17,7 +17,7 @@ from conftest import TenantFixture
 from helpers import csrf_token
 from screen_worlds import sign_in
 
-from trellis.identity.tables import sign_in_links, user_sessions
+from trellis.identity.tables import sign_in_links, user_sessions, users
 
 HTML = {"Accept": "text/html"}
 NEW_PASSWORD = "violet harbour lantern"
@@ -255,3 +255,23 @@ def test_users_need_the_manage_users_right(client: Any, tenant: TenantFixture) -
     refused = post(client, "/setup/users/new", {"email": f"sneaky@{tenant.slug}.test"})
     assert refused.status_code == 403
     assert tenant.api("GET", "/api/v1/users").get_json()["data"][-1]["email"] != "sneaky"
+
+
+def test_a_user_with_two_factor_sign_in_still_gives_a_code_after_the_link(
+    client: Any, tenant: TenantFixture
+) -> None:
+    worker = member(tenant, "worker")
+    with tenant.app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        connection.execute(
+            users.update()
+            .where(users.c.id == worker.id)
+            .values(mfa_secret="JBSWY3DPEHPK3PXP", mfa_enabled_at=sa.func.now())
+        )
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    html = post(client, f"/setup/users/{worker.id}/reset").get_data(as_text=True)
+    token = LINK.search(html).group(1)  # type: ignore[union-attr]
+    done, browser = accept(tenant.app, token)
+    assert done.status_code == 302 and done.headers["Location"] == "/login/code"
+    assert browser.get("/api/v1/me").status_code == 401
+    assert audit(tenant, "user.link_used")[0]["target_id"] == str(worker.id)
+    assert not [e for e in audit(tenant, "login.succeeded") if e["target_id"] == str(worker.id)]
