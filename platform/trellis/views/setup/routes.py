@@ -8,7 +8,11 @@ from trellis.actor import Actor
 from trellis.views.setup import (
     audit_trail,
     explain,
+    field_delete,
+    fields,
     groups,
+    object_detail,
+    objects,
     overview,
     permission_set_fields,
     permission_sets,
@@ -24,6 +28,10 @@ from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sectio
 
 SCREENS = (
     overview,
+    objects,
+    object_detail,
+    fields,
+    field_delete,
     users,
     user_form,
     user_actions,
