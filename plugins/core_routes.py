@@ -10,6 +10,7 @@ from trellis.hookspecs import hookimpl
 from trellis.views import (
     account,
     health,
+    invite_page,
     list_actions,
     list_screen,
     objects,
@@ -35,6 +36,7 @@ def register_blueprints() -> list[Blueprint]:
         list_screen.blueprint,
         list_actions.blueprint,
         account.blueprint,
+        invite_page.blueprint,
         setup.blueprint,
         create_blueprint(),
         create_docs_blueprint(),

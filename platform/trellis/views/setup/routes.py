@@ -6,14 +6,25 @@ from __future__ import annotations
 
 from trellis.actor import Actor
 from trellis.views.setup import (
+    audit_trail,
     automation_form,
     automations,
+    explain,
     field_delete,
     fields,
+    groups,
     object_detail,
     objects,
     overview,
+    permission_set_fields,
+    permission_sets,
+    roles,
     run_log,
+    sharing,
+    sharing_rules,
+    user_actions,
+    user_form,
+    users,
 )
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
@@ -27,6 +38,17 @@ SCREENS = (
     automations,
     automation_form,
     run_log,
+    users,
+    user_form,
+    user_actions,
+    groups,
+    roles,
+    permission_sets,
+    permission_set_fields,
+    sharing,
+    sharing_rules,
+    explain,
+    audit_trail,
 )
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
