@@ -199,7 +199,8 @@ def _register_case(registry: FunctionRegistry) -> None:
         max_arguments=None,
         sql=_case_sql,
         signature="CASE(expression, value1, result1, ..., else_result)",
-        description="The result paired with the first value equal to the expression, else else_result",
+        description="The result paired with the first value equal to the expression, "
+        "else else_result",
     )
 
 
