@@ -94,5 +94,8 @@ def formula_records(api_name: str) -> ResponseReturnValue:
         obj = current.schema.object(api_name)
         options, more = matching_records(current, obj, request.args.get("q", ""))
         return jsonify(
-            {"data": [{"id": option.value, "name": option.label} for option in options], "more": more}
+            {
+                "data": [{"id": option.value, "name": option.label} for option in options],
+                "more": more,
+            }
         )

@@ -56,9 +56,7 @@ def validation_rule_objects() -> ResponseReturnValue:
         chosen = request.args.get("object")
         if chosen:  # the picker's form, without script
             return redirect(_list_url(current.schema.object(chosen)), 303)
-        return render_template(
-            "setup/rules/objects.html", objects=_objects(current), label=_label
-        )
+        return render_template("setup/rules/objects.html", objects=_objects(current), label=_label)
 
 
 @blueprint.get("/validation-rules/<api_name>/")
