@@ -152,3 +152,49 @@ def test_the_rule_list_reorders_by_dragging_and_by_buttons(
     handle.drag_to(second, target_position={"x": 5, "y": box["height"] - 4})
     expect(page.get_by_role("status").filter(has_text="reordered")).to_be_visible()
     assert [rule["name"] for rule in world.rules()] == ["Third", "Second", "First"]
+
+
+def test_the_rule_form_edits_a_rule_and_shows_a_refused_save(
+    admin_page: Any, world: FormulaWorld, assert_accessible: Any, screenshot: Any
+) -> None:
+    world.set_rules(
+        [
+            {
+                "name": "Partner_discount",
+                "condition": 'AND(Discount > 0.4, NOT(CONTAINS(Name, "Partner")))',
+                "message": "Discounts above 40% are for partner deals only.",
+                "error_field": "Discount",
+                "description": "Sales policy 2026.",
+            }
+        ]
+    )
+    page = admin_page
+    page.goto("/setup/validation-rules/")
+    assert_accessible(page)
+    screenshot(page, "validation-rule-objects")
+    page.get_by_role("link", name="Deal", exact=True).click()
+    page.get_by_role("link", name="Edit Partner_discount").click()
+    expect(page.locator(".formula-status")).to_contain_text("Valid formula")
+    assert page.get_by_label("Show the message at").input_value() == "Discount"
+    assert_accessible(page)
+    screenshot(page, "validation-rule-form")
+    # Saved with a broken formula anyway (no waiting for the check): the server refuses
+    # it at the field, and the editor underlines it again.
+    editor(page).fill("Discount >")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_role("alert")).to_contain_text("The rule was not saved")
+    expect(page.locator("#rule-condition-error")).to_contain_text("a value is missing")
+    # The live check then speaks for the formula, underlined; the server's copy is retired.
+    expect(page.locator(".formula-status")).to_contain_text("a value is missing")
+    expect(page.locator("[data-formula-error]")).to_have_count(1)
+    expect(page.locator("#rule-condition-error")).to_be_hidden()
+    assert_accessible(page)
+    screenshot(page, "validation-rule-form-refused")
+    assert world.rules()[0]["condition"].startswith("AND(Discount > 0.4")
+    page.get_by_role("link", name="Deal rules").click()
+    page.get_by_role("link", name="Delete Partner_discount").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete rule Partner_discount?")
+    screenshot(page, "validation-rule-delete")
+    page.get_by_role("button", name="Delete rule").click()
+    expect(page.get_by_text("No rules on Deal")).to_be_visible()
+    assert world.rules() == []

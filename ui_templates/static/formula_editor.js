@@ -127,6 +127,20 @@ function enhance(textarea) {
 
   let timer = 0;
   let asked = 0;
+  // The error the server gave when the form was refused: once the live check speaks for
+  // the formula as it is now, that older message would only repeat or contradict it.
+  function retireServerErrors() {
+    const ids = (textarea.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    const kept = ids.filter((described) => {
+      const element = document.getElementById(described);
+      if (element?.classList.contains("field-error")) {
+        element.hidden = true;
+        return false;
+      }
+      return true;
+    });
+    textarea.setAttribute("aria-describedby", kept.join(" "));
+  }
   function showStatus(parts, kind) {
     status.className = `formula-status formula-status-${kind}`;
     status.replaceChildren(...parts);
@@ -176,6 +190,9 @@ function enhance(textarea) {
       return; // a newer check is on its way
     }
     const { ok, answer } = result;
+    if (ok) {
+      retireServerErrors();
+    }
     if (ok && answer.valid) {
       error = null;
       textarea.removeAttribute("aria-invalid");

@@ -9,6 +9,7 @@ from trellis.api.meta import PURPOSES
 from trellis.api.openapi_schema import (
     API_NAME,
     BOOLEAN,
+    INTEGER,
     META,
     OPTIONAL_TEXT,
     TEXT,
@@ -42,26 +43,49 @@ FORMULA_EVALUATE = (
 )
 
 
+def formula_error() -> dict[str, Any]:
+    """A formula's error as the check and the evaluation give it: where it is (line and
+    column, 1-based; offsets into the expression, end exclusive) and the name meant."""
+    return shape(
+        {
+            "type": {"enum": ["syntax", "type", "runtime", "limit", "sql", "error"]},
+            "message": TEXT,
+            "line": {"type": ["integer", "null"]},
+            "column": {"type": ["integer", "null"]},
+            "end_line": {"type": ["integer", "null"]},
+            "end_column": {"type": ["integer", "null"]},
+            "snippet": TEXT,
+            "offsets": {"type": ["array", "null"], "items": INTEGER},
+            "suggestion": {**OPTIONAL_TEXT, "description": "The field or function meant."},
+        },
+        ["message"],
+        closed=False,
+    )
+
+
+FORMULA_BODY = {
+    "object": {**API_NAME, "description": "The object it runs on."},
+    "expression": {**TEXT, "description": "The formula."},
+    "purpose": {"enum": list(PURPOSES), "default": "validation_rule"},
+    "return_type": {
+        **OPTIONAL_TEXT,
+        "description": "The type it must have, overriding the purpose's.",
+    },
+}
+
+
 def formula_paths() -> dict[str, dict[str, Any]]:
-    """The field types a formula can use and the formula check."""
+    """The field types a formula can use, the formula check and trying a formula."""
     checked = shape(
         {
             "valid": BOOLEAN,
             "return_type": TEXT,
             "references": array(TEXT),
-            "error": shape({"message": TEXT}, ["message"], closed=False),
+            "error": formula_error(),
         },
         ["valid"],
     )
-    formula_body = {
-        "object": {**API_NAME, "description": "The object it runs on."},
-        "expression": {**TEXT, "description": "The formula."},
-        "purpose": {"enum": list(PURPOSES), "default": "validation_rule"},
-        "return_type": {
-            **OPTIONAL_TEXT,
-            "description": "The type it must have, overriding the purpose's.",
-        },
-    }
+    formula_body = FORMULA_BODY
     evaluated = shape(
         {
             "valid": BOOLEAN,
@@ -71,7 +95,7 @@ def formula_paths() -> dict[str, dict[str, Any]]:
                 "items": TEXT,
                 "description": "Numbers as exact text, dates and times in ISO 8601.",
             },
-            "error": shape({"message": TEXT}, ["message"], closed=False),
+            "error": formula_error(),
         },
         ["valid"],
     )
