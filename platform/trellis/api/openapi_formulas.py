@@ -74,19 +74,9 @@ FORMULA_BODY = {
 }
 
 
-def formula_paths() -> dict[str, dict[str, Any]]:
-    """The field types a formula can use, the formula check and trying a formula."""
-    checked = shape(
-        {
-            "valid": BOOLEAN,
-            "return_type": TEXT,
-            "references": array(TEXT),
-            "error": formula_error(),
-        },
-        ["valid"],
-    )
-    formula_body = FORMULA_BODY
-    evaluated = shape(
+def evaluation() -> dict[str, Any]:
+    """What trying a formula answers: its value, or the error."""
+    return shape(
         {
             "valid": BOOLEAN,
             "return_type": TEXT,
@@ -99,6 +89,20 @@ def formula_paths() -> dict[str, dict[str, Any]]:
         },
         ["valid"],
     )
+
+
+def formula_paths() -> dict[str, dict[str, Any]]:
+    """The field types a formula can use, the formula check and trying a formula."""
+    checked = shape(
+        {
+            "valid": BOOLEAN,
+            "return_type": TEXT,
+            "references": array(TEXT),
+            "error": formula_error(),
+        },
+        ["valid"],
+    )
+    formula_body, evaluated = FORMULA_BODY, evaluation()
     return {
         "/meta/field-types": {
             "get": operation("listFieldTypes", "Field types", META, 200, data_of(ref("FieldType")))
