@@ -36,6 +36,7 @@ ACTIONS = (
     "record.shared",
     "record.unshared",
     "records.bulk_deleted",
+    "automation_run.replayed",
     "privacy.exported",
     "privacy.erased",
 )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import uuid
 from collections.abc import Iterator
 
 from flask import request
@@ -12,12 +10,13 @@ from sqlalchemy.engine import Connection
 
 from trellis import request_transaction
 from trellis.actor import Actor
-from trellis.errors import BadRequest, ServiceUnavailable
+from trellis.errors import BadRequest
 from trellis.identity.auth import require_actor
 from trellis.metadata.service import MetadataService
+from trellis.outbox.worker_nudges import nudge_worker, schedule_index_build
 from trellis.state import get_state
 
-log = logging.getLogger(__name__)
+__all__ = ["flag", "metadata_service", "nudge_worker", "schedule_index_build", "tenant_transaction"]
 
 
 @contextlib.contextmanager
@@ -39,31 +38,3 @@ def flag(name: str) -> bool:
     if raw not in {"true", "false", "1", "0", "yes", "no"}:
         raise BadRequest(f"{name} must be true or false.", fields={name: "true or false"})
     return raw in {"true", "1", "yes"}
-
-
-def nudge_worker(task: str, *args: str | int) -> None:
-    """Ask a worker to run ``task`` now, for work already recorded in PostgreSQL (planned
-    indexes, outbox events). If Redis is down nothing is lost: the periodic tasks
-    (index reconciliation, the outbox sweep) pick the work up later, so the request
-    does not wait for Redis: one quick try, and none while the breaker is open."""
-    from flask import current_app
-
-    try:
-        with get_state().redis_breaker.guard():
-            current_app.extensions["celery"].send_task(
-                task,
-                args=list(args),
-                # Nobody waits for a nudge's result: without this Celery would subscribe to
-                # it in the result store first, retrying for many seconds if Redis is down.
-                ignore_result=True,
-                # One immediate retry (a connection Redis closed), not kombu's default three.
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0},
-            )
-    except ServiceUnavailable:
-        log.info("Redis unavailable: %s left to the periodic sweep", task)
-    except Exception:
-        log.warning("could not enqueue %s", task, exc_info=True)
-
-
-def schedule_index_build(tenant_id: uuid.UUID) -> None:
-    nudge_worker("trellis.build_indexes", str(tenant_id))

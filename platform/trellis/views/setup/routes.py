@@ -5,11 +5,33 @@ Setup's screens."""
 from __future__ import annotations
 
 from trellis.actor import Actor
-from trellis.views.setup import formulas, overview, validation_rules
+from trellis.views.setup import (
+    automation_form,
+    automations,
+    field_delete,
+    fields,
+    formulas,
+    object_detail,
+    objects,
+    overview,
+    run_log,
+    validation_rules,
+)
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
-SCREENS = (overview, validation_rules, formulas)
+SCREENS = (
+    overview,
+    objects,
+    object_detail,
+    fields,
+    field_delete,
+    validation_rules,
+    automations,
+    automation_form,
+    run_log,
+    formulas,
+)
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
 
