@@ -12,6 +12,7 @@ from trellis.views.setup import (
     explain,
     field_delete,
     fields,
+    formulas,
     groups,
     object_detail,
     objects,
@@ -25,6 +26,7 @@ from trellis.views.setup import (
     user_actions,
     user_form,
     users,
+    validation_rules,
 )
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
@@ -35,6 +37,7 @@ SCREENS = (
     object_detail,
     fields,
     field_delete,
+    validation_rules,
     automations,
     automation_form,
     run_log,
@@ -49,6 +52,7 @@ SCREENS = (
     sharing_rules,
     explain,
     audit_trail,
+    formulas,
 )
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
