@@ -180,5 +180,7 @@ class AccessMetadata:
         if self.role(parent) is None:
             return f"No role {parent!r}."
         if name.lower() in (role.lower() for role in self.ancestors(parent)):
-            return "A role cannot sit below itself."
+            if name.lower() == parent.lower():
+                return "A role cannot sit below itself."
+            return f"{parent} sits below {name} already: moving {name} under it would make a loop."
         return None

@@ -236,7 +236,11 @@ def diff_definitions(
     if before is None or after is None:
         return [{"change": "object created" if before is None else "object deleted"}]
     changes: list[dict[str, Any]] = []
-    for key in sorted((set(before) | set(after)) - {"fields"}):
+    # An object's fields are a list of field definitions, compared field by field; a
+    # permission set's ``fields`` (field-level security, by ``Object.Field``) is a
+    # mapping, compared as any other property.
+    by_field = all(isinstance(d.get("fields", []), list) for d in (before, after))
+    for key in sorted((set(before) | set(after)) - ({"fields"} if by_field else set())):
         if before.get(key) != after.get(key):
             changes.append(
                 {
@@ -246,6 +250,8 @@ def diff_definitions(
                     "new": after.get(key),
                 }
             )
+    if not by_field:
+        return changes
     old_fields = {f["api_name"]: f for f in before.get("fields", [])}
     new_fields = {f["api_name"]: f for f in after.get("fields", [])}
     for name in new_fields.keys() - old_fields.keys():

@@ -36,6 +36,7 @@ class Statement(enum.Enum):
     ACCESS_SHAPE = "access_shape"  # what one set of rights restricts (trellis.access.gate)
     NAME_SEARCH = "name_search"  # records whose name has the words, per word count
     RECENT_RECORDS = "recent_records"  # a user's recently viewed records, as they may read
+    READER_VIEW = "reader_view"  # a list view as readers of one access shape see it
 
 
 @dataclasses.dataclass(frozen=True)

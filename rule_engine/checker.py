@@ -45,7 +45,7 @@ class CheckedFormula:
     notes: dict[ast.Node, dict] = field(default_factory=dict)
 
 
-def _error(message: str, node: ast.Node) -> FormulaTypeError:
+def _error(message: str, node: ast.Node, suggestion: str | None = None) -> FormulaTypeError:
     span = node.span
     return FormulaTypeError(
         message,
@@ -53,12 +53,17 @@ def _error(message: str, node: ast.Node) -> FormulaTypeError:
         column=span.column,
         end_line=span.end_line,
         end_column=span.end_column,
+        suggestion=suggestion,
     )
 
 
-def _suggestion(name: str, candidates: Mapping[str, str]) -> str:
+def _closest(name: str, candidates: Mapping[str, str]) -> str | None:
     matches = difflib.get_close_matches(name.lower(), list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{candidates[matches[0]]}'?" if matches else ""
+    return candidates[matches[0]] if matches else None
+
+
+def _hint(suggestion: str | None) -> str:
+    return f"; did you mean '{suggestion}'?" if suggestion else ""
 
 
 def _picklist_message(where: str, node: ast.Node) -> FormulaTypeError:
@@ -154,11 +159,13 @@ class TypeChecker:
             candidates = {key: canonical for key, (canonical, _) in self.field_index.items()}
             for alias in kinds.SYSTEM_FIELD_ALIASES:
                 candidates.setdefault(alias, alias)
+            suggestion = None
             if node.path.upper() in self.registry:
                 hint = f"; {node.path.upper()} is a function: call it as {node.path.upper()}(...)"
             else:
-                hint = _suggestion(node.path, candidates)
-            raise _error(f"unknown field '{node.path}'{hint}", node)
+                suggestion = _closest(node.path, candidates)
+                hint = _hint(suggestion)
+            raise _error(f"unknown field '{node.path}'{hint}", node, suggestion)
         canonical, field_type = found
         kind = kinds.kind_of_field_type(field_type)
         if kind is None:
@@ -173,7 +180,8 @@ class TypeChecker:
         found = self.global_index.get(node.name.lower())
         if found is None:
             candidates = {key: name for key, (name, _) in self.global_index.items()}
-            raise _error(f"unknown global '{node.name}'{_suggestion(node.name, candidates)}", node)
+            suggestion = _closest(node.name, candidates)
+            raise _error(f"unknown global '{node.name}'{_hint(suggestion)}", node, suggestion)
         name, field_type = found
         kind = kinds.kind_of_field_type(field_type)
         if kind is None:
@@ -282,6 +290,7 @@ class TypeChecker:
                 column=node.name_span.column,
                 end_line=node.name_span.end_line,
                 end_column=node.name_span.end_column,
+                suggestion=suggestion,
             )
         count = len(node.arguments)
         if count < spec.min_arguments or (

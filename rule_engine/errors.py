@@ -24,6 +24,7 @@ class FormulaError(Exception):
         end_line: int | None = None,
         end_column: int | None = None,
         source: str | None = None,
+        suggestion: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,6 +33,25 @@ class FormulaError(Exception):
         self.end_line = end_line
         self.end_column = end_column
         self.source = source
+        # The name meant, for an unknown field, function or global that is close to one
+        # (the message says it too): an editor offers it as a fix.
+        self.suggestion = suggestion
+
+    @property
+    def offsets(self) -> tuple[int, int] | None:
+        """The error's span as character offsets into the source (end exclusive), or
+        None without a position: what an editor underlines."""
+        if self.source is None or self.line is None or self.column is None:
+            return None
+        starts = [0]
+        for line in self.source.splitlines(keepends=True):
+            starts.append(starts[-1] + len(line))
+        if not 1 <= self.line <= len(starts):
+            return None
+        start = min(starts[self.line - 1] + self.column - 1, len(self.source))
+        end_line, end_column = self.end_line or self.line, self.end_column or self.column + 1
+        end = starts[end_line - 1] + end_column - 1 if 1 <= end_line <= len(starts) else start
+        return start, max(start, min(end, len(self.source)))
 
     @property
     def snippet(self) -> str:
@@ -79,6 +99,8 @@ class FormulaError(Exception):
             "end_line": self.end_line,
             "end_column": self.end_column,
             "snippet": self.snippet,
+            "offsets": list(self.offsets) if self.offsets else None,
+            "suggestion": self.suggestion,
         }
 
     def __str__(self) -> str:

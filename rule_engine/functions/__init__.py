@@ -15,6 +15,14 @@ from trellis.rule_engine.functions.registry import (
 
 #: The modules of the built-in library, each with ``register(registry)``.
 FAMILIES = (logical, blanks, text, math, datetime_functions)
+# How a function picker groups each family's functions; a plugin's are "Other".
+FAMILY_LABELS = {
+    logical: "Logical",
+    blanks: "Logical",
+    text: "Text",
+    math: "Math",
+    datetime_functions: "Date and time",
+}
 
 __all__ = [
     "FAMILIES",
@@ -23,6 +31,7 @@ __all__ = [
     "FunctionSpec",
     "Parameter",
     "builtin_registry",
+    "catalogue",
     "is_builtin",
     "new_registry",
 ]
@@ -55,3 +64,35 @@ def is_builtin(spec: FunctionSpec) -> bool:
         getattr(theirs, "__module__", None),
         getattr(theirs, "__qualname__", None),
     )
+
+
+@functools.cache
+def _categories() -> dict[str, str]:
+    """Each built-in function's group, by the family that registers it."""
+    found: dict[str, str] = {}
+    for module in FAMILIES:
+        registry = FunctionRegistry()
+        module.register(registry)
+        found.update(dict.fromkeys(registry, FAMILY_LABELS[module]))
+    return found
+
+
+def catalogue(registry: FunctionRegistry) -> list[dict[str, str]]:
+    """Every function of ``registry`` as a formula editor's function picker lists it:
+    name, signature, help text and group, by name. Generated from the registry, so a
+    plugin's functions are listed with the built-ins."""
+    entries = []
+    for name in registry:
+        spec = registry.get(name)
+        assert spec is not None
+        signature, help_text = spec.usage()
+        category = _categories().get(name, "Other") if is_builtin(spec) else "Other"
+        entries.append(
+            {
+                "name": name,
+                "signature": signature,
+                "description": help_text,
+                "category": category,
+            }
+        )
+    return entries

@@ -152,6 +152,7 @@ def _register_isnull(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         sql=_isnull_sql,
+        signature="ISNULL(value)",
         description="TRUE when a non-text value is blank; always FALSE for text (use ISBLANK)",
     )
 
@@ -174,7 +175,8 @@ def _register_substitutes(registry: FunctionRegistry) -> None:
         min_arguments=2,
         max_arguments=2,
         sql=_blankvalue_sql,
-        description="BLANKVALUE(value, substitute): the substitute when blank",
+        signature="BLANKVALUE(value, substitute)",
+        description="The substitute when the value is blank, else the value",
     )
 
     def nullvalue(record: Any, environment: Any, thunks: tuple) -> Any:
@@ -195,6 +197,7 @@ def _register_substitutes(registry: FunctionRegistry) -> None:
         min_arguments=2,
         max_arguments=2,
         sql=_nullvalue_sql,
-        description="NULLVALUE(value, substitute); text is "
-        "returned unchanged as in Salesforce (use BLANKVALUE)",
+        signature="NULLVALUE(value, substitute)",
+        description="The substitute when a non-text value is blank; text is "
+        "returned unchanged, as in Salesforce (use BLANKVALUE)",
     )

@@ -24,6 +24,16 @@ from trellis.rule_engine.functions.sql_helpers import integer
 from trellis.rule_engine.values import UTC, ensure_aware, integer_argument, to_datetime
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+# How the help text names the part each date function reads.
+DATE_PARTS = {
+    "YEAR": "year",
+    "MONTH": "month",
+    "DAY": "day of the month",
+    "WEEKDAY": "day of the week",
+    "DAYOFYEAR": "day of the year",
+    "ISOWEEK": "ISO 8601 week",
+    "ISOYEAR": "ISO 8601 week-numbering year",
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -146,7 +156,7 @@ def _register_dates(registry: FunctionRegistry) -> None:
         args=["number", "number", "number"],
         returns="date",
         sql=lambda c, n, a: func.make_date(*[integer(x) for x in a]),
-        description="DATE(year, month, day); an error for an invalid date",
+        description="DATE(year, month, day): the date; an error for an invalid date",
     )
     def date(year: Decimal, month: Decimal, day: Decimal) -> dt.date:
         try:
@@ -180,6 +190,7 @@ def _register_dates(registry: FunctionRegistry) -> None:
         max_arguments=1,
         check=_temporal_check("DATEVALUE", (kinds.TEXT, kinds.DATETIME, kinds.DATE), kinds.DATE),
         sql=_datevalue_sql,
+        signature="DATEVALUE(datetime_or_text)",
         description="The date of a date/time (UTC) or of YYYY-MM-DD text",
     )
 
@@ -200,6 +211,7 @@ def _register_datetimes_and_times(registry: FunctionRegistry) -> None:
         check=_temporal_check(
             "DATETIMEVALUE", (kinds.TEXT, kinds.DATE, kinds.DATETIME), kinds.DATETIME
         ),
+        signature="DATETIMEVALUE(text_or_date)",
         description="Date/time from YYYY-MM-DD HH:MM:SS text (UTC) or a date",
     )
 
@@ -217,6 +229,7 @@ def _register_datetimes_and_times(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         check=_temporal_check("TIMEVALUE", (kinds.TEXT, kinds.DATETIME), kinds.TIME),
+        signature="TIMEVALUE(text_or_datetime)",
         description="Time from HH:MM:SS.MS text or of a date/time (UTC)",
     )
 
@@ -240,7 +253,8 @@ def _register_parts(registry: FunctionRegistry) -> None:
             max_arguments=1,
             check=_temporal_check(name, (kinds.DATE,), kinds.NUMBER, date_hint),
             sql=sql,
-            description=f"{name.title()} of a date as a number"
+            signature=f"{name}(date)",
+            description=f"The {DATE_PARTS[name]} of a date as a number"
             + (" (1 = Sunday)" if name == "WEEKDAY" else ""),
         )
 
@@ -256,7 +270,8 @@ def _register_parts(registry: FunctionRegistry) -> None:
             min_arguments=1,
             max_arguments=1,
             check=_temporal_check(name, (kinds.TIME,), kinds.NUMBER, time_hint),
-            description=f"{name.title()} of a time as a number",
+            signature=f"{name}(time)",
+            description=f"The {name.lower()} of a time as a number",
         )
 
 
@@ -283,7 +298,8 @@ def _register_addmonths(registry: FunctionRegistry) -> None:
         max_arguments=2,
         check=check_addmonths,
         sql=_addmonths_sql,
-        description="ADDMONTHS(date, months), keeping month ends",
+        signature="ADDMONTHS(date, months)",
+        description="The date a number of months later, keeping month ends",
     )
 
 
@@ -302,6 +318,7 @@ def _register_unix_time(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         check=_temporal_check("UNIXTIMESTAMP", (kinds.DATE, kinds.DATETIME), kinds.NUMBER),
+        signature="UNIXTIMESTAMP(date_or_datetime)",
         description="Seconds since 1970-01-01 00:00:00 UTC",
     )
 

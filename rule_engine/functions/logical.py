@@ -102,6 +102,7 @@ def _register_connectives(registry: FunctionRegistry) -> None:
         max_arguments=None,
         returns=kinds.CHECKBOX,
         sql=None,
+        signature="AND(condition, ...)",
         description="TRUE when every argument is TRUE (blank counts as FALSE)",
     )
     registry.register(
@@ -112,6 +113,7 @@ def _register_connectives(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=None,
         returns=kinds.CHECKBOX,
+        signature="OR(condition, ...)",
         description="TRUE when any argument is TRUE (blank counts as FALSE)",
     )
 
@@ -148,7 +150,8 @@ def _register_if(registry: FunctionRegistry) -> None:
         min_arguments=3,
         max_arguments=3,
         sql=_if_sql,
-        description="IF(condition, value_if_true, value_if_false)",
+        signature="IF(condition, value_if_true, value_if_false)",
+        description="value_if_true when the condition is TRUE, else value_if_false",
     )
 
 
@@ -195,7 +198,9 @@ def _register_case(registry: FunctionRegistry) -> None:
         min_arguments=4,
         max_arguments=None,
         sql=_case_sql,
-        description="CASE(expression, value1, result1, ..., else_result)",
+        signature="CASE(expression, value1, result1, ..., else_result)",
+        description="The result paired with the first value equal to the expression, "
+        "else else_result",
     )
 
 
@@ -249,6 +254,7 @@ def _register_record_state(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         uses_prior=True,
+        signature="ISCHANGED(field)",
         description="TRUE when the field differs from its prior value",
     )
 
@@ -269,6 +275,7 @@ def _register_record_state(registry: FunctionRegistry) -> None:
         min_arguments=1,
         max_arguments=1,
         uses_prior=True,
+        signature="PRIORVALUE(field)",
         description="The field's value before the current change",
     )
 
@@ -318,7 +325,8 @@ def _register_ispickval(registry: FunctionRegistry) -> None:
         returns=kinds.CHECKBOX,
         sql=lambda c, n, a: text_or_empty(a[0]) == text_or_empty(a[1]),
         sql_equality=True,
-        description='ISPICKVAL(picklist_field, "value")',
+        signature='ISPICKVAL(picklist_field, "value")',
+        description="TRUE when the picklist field has the value",
     )
 
 
@@ -346,5 +354,6 @@ def _register_includes(registry: FunctionRegistry) -> None:
         propagate_blank=False,
         returns=kinds.CHECKBOX,
         sql=_includes_sql,
-        description='INCLUDES(multi_picklist_field, "value")',
+        signature='INCLUDES(multi_picklist_field, "value")',
+        description="TRUE when the multi-select picklist field includes the value",
     )

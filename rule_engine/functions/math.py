@@ -167,7 +167,7 @@ def _register_digit_rounding(registry: FunctionRegistry) -> None:
         args=["number", "number"],
         returns=_same_as_first,
         sql=lambda c, n, a: func.round(a[0], integer(a[1])),
-        description="ROUND(number, digits): half away from zero",
+        description="ROUND(number, digits): rounded to digits decimals, half away from zero",
     )
     def round_(value: Decimal, digits: Decimal) -> Decimal:
         return round_half_away(value, _digits(digits))
@@ -178,7 +178,7 @@ def _register_digit_rounding(registry: FunctionRegistry) -> None:
         returns=_same_as_first,
         propagate_blank=False,
         sql=lambda c, n, a: func.trunc(a[0], integer(a[1]) if len(a) > 1 else 0),
-        description="TRUNC(number[, digits]): drop digits towards zero",
+        description="TRUNC(number[, digits]): drop the decimals past digits, towards zero",
     )
     def trunc(value: Decimal | None, digits: Decimal | None = None) -> Decimal | None:
         if value is None:

@@ -99,6 +99,38 @@ class FunctionSpec:
     sql: Callable[..., Any] | None = None
     sql_equality: bool = False
     description: str = ""
+    # How the function is called, for editors' help (``IF(condition, value_if_true,
+    # value_if_false)``); derived from ``parameters`` when not given (see usage()).
+    signature: str = ""
+
+    def usage(self) -> tuple[str, str]:
+        """The signature and help text an editor shows: the declared signature, else a
+        ``NAME(...)`` the description starts with, else one built from the parameters."""
+        if self.signature:
+            return self.signature, self.description
+        prefix = f"{self.name}("
+        if self.description.upper().startswith(prefix):
+            close = self.description.find(")")
+            if close > 0:
+                rest = self.description[close + 1 :].lstrip(":; ,")
+                # A sentence, unless it starts with a parameter's name (num_chars).
+                if "_" not in rest.partition(" ")[0]:
+                    rest = rest[:1].upper() + rest[1:]
+                return self.description[: close + 1], rest
+        return f"{self.name}({', '.join(self._parameter_names())})", self.description
+
+    def _parameter_names(self) -> list[str]:
+        if self.parameters is None:
+            count = self.min_arguments if self.max_arguments is None else self.max_arguments
+            return ["value"] * count + (["..."] if self.max_arguments is None else [])
+        names = []
+        for parameter in self.parameters:
+            name = parameter.description.replace("|", "_or_")
+            if parameter.variadic:
+                names.extend([name, "..."])
+            else:
+                names.append(f"[{name}]" if parameter.optional else name)
+        return names
 
     def result_kind(self, argument_kinds: list[str]) -> str:
         return self.returns(argument_kinds) if callable(self.returns) else self.returns

@@ -124,7 +124,7 @@ def _register_slicing(registry: FunctionRegistry) -> None:
         args=["text", "number", "number"],
         returns="text",
         sql=_mid_sql,
-        description="MID(text, start, num_chars), start is 1-based",
+        description="MID(text, start, num_chars): num_chars characters from start (1-based)",
     )
     def mid(text: str, start: Any, count: Any) -> str:
         begin = max(1, integer_argument(start, "start position", 10**9))
@@ -270,6 +270,7 @@ def _register_conversions(registry: FunctionRegistry) -> None:
         max_arguments=1,
         returns=kinds.TEXT,
         sql=_text_sql,
+        signature="TEXT(value)",
         description="Text form of a number, date (YYYY-MM-DD), date/time "
         "(YYYY-MM-DD HH:MM:SSZ, UTC), time or picklist value",
     )

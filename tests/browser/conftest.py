@@ -155,7 +155,12 @@ def _screenshot(page: Any, name: str) -> list[Path]:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})
         path = ARTIFACTS / f"{name}-{width}.png"
+        # From the top: a full-page capture of a scrolled page draws sticky parts (the
+        # Setup sidebar) where the scroll left them.
+        scrolled = page.evaluate("[window.scrollX, window.scrollY]")
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(path), full_page=True, animations="disabled")
+        page.evaluate("([x, y]) => window.scrollTo(x, y)", scrolled)
         saved.append(path)
     page.set_viewport_size(original)
     return saved

@@ -161,11 +161,14 @@ def test_a_hidden_field_and_a_restricted_lookup(
     assert "12.5%" not in page.content()
     page.get_by_text("Filters", exact=True).click()
     panel = page.locator("[data-filter-form]")
+    expect(panel).to_be_visible()  # fetched as the panel opens
     assert panel.get_by_label("Margin", exact=True).count() == 0
     add = panel.get_by_label("Add a filter on")
     assert "Margin" not in add.locator("option").all_inner_texts()
     page.get_by_text("Columns", exact=True).click()
-    assert page.locator("[data-column-chooser]").get_by_role("checkbox", name="Margin").count() == 0
+    chooser = page.locator("[data-column-chooser]")
+    expect(chooser.get_by_role("checkbox", name="Deal name")).to_be_visible()
+    assert chooser.get_by_role("checkbox", name="Margin").count() == 0
     accounts = rows(page).locator("td:nth-child(5)")
     assert accounts.count() == 50
     restricted = page.locator("td .value-restricted")
@@ -208,5 +211,5 @@ def test_on_a_phone_rows_are_cards(
     expect(page.locator("[data-list-range]")).to_have_text(re.compile(r"1–1\b"))
     page.get_by_text("Filters", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    assert page.get_by_label("Sort by").is_visible()
+    expect(page.get_by_label("Sort by")).to_be_visible()  # the panel is fetched as it opens
     assert_accessible(page)

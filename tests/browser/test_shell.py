@@ -168,8 +168,17 @@ def test_home_shows_recent_records_and_open_tasks(
     page.set_viewport_size({"width": 1280, "height": 800})
     page.locator("summary", has_text="Recent").click()
     menu = page.locator("details[open]")
+    # The menu fetches its list as it opens.
+    menu.locator(".menu-item-title").first.wait_for()
     assert menu.get_by_role("link").all_inner_texts()[0].startswith(listed[-1]["Name"])
+    assert menu.get_by_role("link", name="All recent records").is_visible()
     screenshot(page, "recent-menu")
+    menu.get_by_role("link", name="All recent records").click()
+    page.wait_for_url("**/recent")
+    rows = page.get_by_role("region", name="Recent records").get_by_role("link")
+    assert rows.all_inner_texts() == [account["Name"] for account in reversed(listed)]
+    assert_accessible(page)
+    screenshot(page, "recent-page")
 
 
 @pytest.mark.parametrize(

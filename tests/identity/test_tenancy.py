@@ -16,6 +16,7 @@ from conftest import TenantFixture
 from flask import Flask
 
 from trellis.db import APPEND_ONLY_TABLES
+from trellis.identity.links import issue_link
 from trellis.identity.sessions import start_session
 from trellis.identity.tables import users
 
@@ -35,6 +36,7 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
     with database.tenant(tenant.id) as connection:
         user = connection.execute(sa.select(users).where(users.c.id == tenant.admin_id)).one()
         start_session(connection, user, hours=1, client_address="127.0.0.1", user_agent="t")
+        issue_link(connection, tenant.actor, tenant.admin_id, "invite")
     # Metadata, revisions, planned indexes, records, refs, history, events, counters:
     for definition in (
         {

@@ -376,3 +376,28 @@ def test_a_long_value_is_cut_short_with_the_whole_of_it_as_its_title(
     assert re.search(
         r'<td class="list-cell cell-record" title="[^"]+"><span class="cell-label"', text
     )
+
+
+def test_panels_come_when_opened_and_in_place_when_the_url_opens_one(rep: Any) -> None:
+    closed = rep.get("/o/Deal?q=acme").get_data(as_text=True)
+    assert "data-filter-form" not in closed and "data-column-chooser" not in closed
+    # Without JavaScript each closed panel links to the page with it open.
+    assert 'href="/o/Deal?q=acme&amp;panel=filters"' in closed
+    assert 'data-url="/o/Deal/list/panel/columns"' in closed
+    opened = rep.get("/o/Deal?q=acme&panel=columns").get_data(as_text=True)
+    assert "data-column-chooser" in opened and "data-filter-form" not in opened
+    # The script fetches a panel's body for the address's state.
+    body = rep.get("/o/Deal/list/panel/filters?q=acme")
+    assert body.status_code == 200
+    fragment = body.get_data(as_text=True)
+    assert "data-filter-form" in fragment and 'name="q" value="acme"' in fragment
+    assert 'aria-label="Objects"' not in fragment and "<details" not in fragment
+    assert "Margin" not in fragment  # field-level security, as in the page
+    assert rep.get("/o/Deal/list/panel/nothing").status_code == 404
+    assert rep.get("/o/Nothing/list/panel/filters").status_code == 404
+
+
+def test_a_wrong_filter_opens_the_filter_panel_with_its_error(rep: Any) -> None:
+    text = rep.get("/o/Deal?Amount__gte=lots").get_data(as_text=True)
+    assert "data-filter-form" in text
+    assert re.search(r'data-panel="filters" open', text)

@@ -4,11 +4,12 @@ the access gate with the name as the reader may see it."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from access_worlds import permission_set
 from conftest import TenantFixture
-from screen_worlds import build_screens_world, reading
+from screen_worlds import build_screens_world, reading, sign_in
 
 from trellis.actor import system_actor
 from trellis.records.recent import KEEP, recent_views, remember_view
@@ -145,3 +146,29 @@ def test_recent_records_are_of_one_tenant(
         admin.remember("Account", theirs.ids["globex"])
     assert [str(row.record_id) for row in _rows(tenant)] == [mine.ids["acme"]]
     assert _recent(other_tenant, other_tenant.admin_email) == [(theirs.ids["globex"], "Globex Ltd")]
+
+
+def test_the_recent_menu_and_page_list_the_readers_own_views(
+    tenant: TenantFixture, client: Any
+) -> None:
+    world = build_screens_world(tenant)
+    with reading(tenant, world.rep_email) as rep:
+        rep.remember("Deal", world.ids["rep_deal"])
+    with reading(tenant, tenant.admin_email) as admin:
+        admin.remember("Account", world.ids["globex"])
+    sign_in(client, tenant, world.rep_email, world.password)
+    menu = client.get("/recent/menu", headers={"Accept": "text/html"})
+    assert menu.status_code == 200
+    fragment = menu.get_data(as_text=True)
+    assert "Acme expansion" in fragment and "Globex" not in fragment
+    assert 'aria-label="Objects"' not in fragment  # a fragment, with no shell
+    page = client.get("/recent", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f'href="/o/Deal/{world.ids["rep_deal"]}">Acme expansion</a>' in page
+    # Every page's Recent menu links here until it fetches its list.
+    assert 'data-url="/recent/menu"' in page
+
+
+def test_an_empty_recent_menu_says_what_it_will_hold(tenant: TenantFixture, client: Any) -> None:
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    fragment = client.get("/recent/menu").get_data(as_text=True)
+    assert "Records you open appear here." in fragment

@@ -8,7 +8,10 @@
 // - the column chooser moves columns in place, by its buttons or by dragging;
 // - columns resize by dragging a header's edge, or with the arrow keys on it;
 // - the "add a filter" row offers the operators of the field chosen;
-// - deleting a view asks first ([data-confirm]).
+// - deleting a view asks first ([data-confirm]);
+// - a panel the page did not render ([data-panel-body][data-url]) is fetched for the
+//   address's state when it first opens, in place of its link that reloads the page
+//   with the panel open.
 
 const screen = document.querySelector("[data-list-screen]");
 const SEARCH_DELAY = 250;
@@ -290,8 +293,8 @@ function announceMove(chooser, item) {
   }
 }
 
-function setUpChooser() {
-  const chooser = screen.querySelector("[data-column-chooser]");
+function setUpChooser(root) {
+  const chooser = root.querySelector("[data-column-chooser]");
   const list = chooser && chooser.querySelector("[data-chooser-list]");
   if (!list) {
     return;
@@ -363,8 +366,8 @@ function setUpChooser() {
 }
 
 // -- the filter panel's "add a filter" row -------------------------------------------------
-function setUpAddFilter() {
-  const row = screen.querySelector("[data-filter-add]");
+function setUpAddFilter(root) {
+  const row = root.querySelector("[data-filter-add]");
   if (!row) {
     return;
   }
@@ -382,12 +385,48 @@ function setUpAddFilter() {
   offer();
 }
 
-function setUpConfirmations() {
-  for (const form of screen.querySelectorAll("form[data-confirm]")) {
+function setUpConfirmations(root) {
+  for (const form of root.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) {
         event.preventDefault();
       }
+    });
+  }
+}
+
+// -- panels fetched when first opened ------------------------------------------------------
+function setUpPanel(root) {
+  setUpChooser(root);
+  setUpAddFilter(root);
+  setUpConfirmations(root);
+}
+
+function setUpPanels(root) {
+  setUpPanel(root);
+  for (const panel of root.querySelectorAll("details[data-panel]")) {
+    let loading = false;
+    panel.addEventListener("toggle", async () => {
+      const placeholder = panel.querySelector("[data-panel-body][data-url]");
+      if (!panel.open || !placeholder || loading) {
+        return;
+      }
+      loading = true;
+      try {
+        const response = await fetch(`${placeholder.dataset.url}${window.location.search}`, {
+          headers: { Accept: "text/html" },
+        });
+        if (response.ok) {
+          const template = document.createElement("template");
+          template.innerHTML = await response.text(); // our own escaped HTML fragment
+          const body = template.content.firstElementChild;
+          placeholder.replaceWith(body);
+          setUpPanel(body);
+        }
+      } catch (error) {
+        // Offline or the server is away: the panel's link still reloads the page with it.
+      }
+      loading = false;
     });
   }
 }
@@ -397,7 +436,5 @@ if (screen) {
   setUpSearch();
   setUpPaging();
   setUpResults(screen.querySelector("[data-list-results]"));
-  setUpChooser();
-  setUpAddFilter();
-  setUpConfirmations();
+  setUpPanels(screen);
 }

@@ -2,7 +2,9 @@
 // search is a GET form and the navigation is a list of links. With them:
 // - on a phone the navigation folds behind the Menu button ([data-nav-toggle]);
 // - one menu ([data-menu]) is open at a time, and Escape or a click outside closes it;
-// - "/" moves the focus to the search box ([data-search-input]), as in most web apps.
+// - "/" moves the focus to the search box ([data-search-input]), as in most web apps;
+// - the Recent menu ([data-recent-menu]) fetches its list when it first opens, in place
+//   of its link to the recent records page.
 
 const root = document.documentElement;
 root.classList.add("js");
@@ -71,6 +73,32 @@ function setUpSearchShortcut() {
   });
 }
 
+function setUpRecentMenu() {
+  const menu = document.querySelector("details[data-recent-menu]");
+  const list = menu && menu.querySelector("[data-recent-list]");
+  if (!list) {
+    return;
+  }
+  let loaded = false;
+  menu.addEventListener("toggle", async () => {
+    if (!menu.open || loaded) {
+      return;
+    }
+    loaded = true;
+    try {
+      const response = await fetch(menu.dataset.url, { headers: { Accept: "text/html" } });
+      if (response.ok) {
+        list.innerHTML = await response.text(); // our own escaped HTML fragment
+        return;
+      }
+    } catch (error) {
+      // Offline or the server is away: the link to the recent records page stays.
+    }
+    loaded = false;
+  });
+}
+
 setUpNavigationToggle();
+setUpRecentMenu();
 setUpMenus();
 setUpSearchShortcut();

@@ -25,7 +25,10 @@ ACTIONS = (
     "login.failed",
     "token.created",
     "token.revoked",
+    "user.invited",
+    "user.link_used",
     "user.deactivated",
+    "user.reactivated",
     "user.password_reset",
     "metadata.changed",
     "metadata.exported",
@@ -36,6 +39,7 @@ ACTIONS = (
     "record.shared",
     "record.unshared",
     "records.bulk_deleted",
+    "automation_run.replayed",
     "privacy.exported",
     "privacy.erased",
     "webhook.created",
@@ -102,6 +106,7 @@ def list_events(
     *,
     action: str | None = None,
     actor_id: uuid.UUID | None = None,
+    target_type: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     before_id: int | None = None,
@@ -115,6 +120,8 @@ def list_events(
         conditions.append(audit_events.c.action == action)
     if actor_id is not None:
         conditions.append(audit_events.c.actor_id == actor_id)
+    if target_type is not None:
+        conditions.append(audit_events.c.target_type == target_type)
     if since is not None:
         conditions.append(audit_events.c.at >= since)
     if until is not None:

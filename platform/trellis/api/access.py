@@ -14,6 +14,7 @@ from trellis.access.assignments import assign, user_json
 from trellis.access.definitions import AccessDefinitions
 from trellis.access.explain import explain
 from trellis.access.groups import delete_group, find_group, group_json, list_groups, save_group
+from trellis.access.sharing_settings import SHARING_KEYS, replace_sharing_settings
 from trellis.access.tables import share_recomputes
 from trellis.api.context import metadata_service, tenant_transaction
 from trellis.api.request import json_body
@@ -24,7 +25,6 @@ from trellis.records.users import sync_users
 from trellis.state import get_state
 
 KIND_PATHS = {"permission-sets": "permission_set", "roles": "role"}
-SHARING_KEYS = ("sharing_model", "sharing_parent", "sharing_rules")
 ASSIGNMENT_KEYS = ("role", "permission_sets", "manager_id")
 
 
@@ -123,12 +123,9 @@ def replace_sharing(api_name: str) -> ResponseReturnValue:
     body = _body_of(SHARING_KEYS)
     with tenant_transaction() as (connection, actor):
         service = metadata_service(connection, actor)
-        current = service.get_object(api_name)
-        definition = {k: v for k, v in current.definition.items() if k not in SHARING_KEYS}
-        definition.update({k: v for k, v in body.items() if v is not None})
-        obj = service.replace_object(
-            current.api_name, definition, message=f"Sharing of {current.api_name}"
-        )
+        # A PUT replaces the settings whole: a key left out is cleared.
+        changes = {key: body.get(key) for key in SHARING_KEYS}
+        obj = replace_sharing_settings(service, api_name, changes)
         return jsonify(_sharing(connection, obj))
 
 

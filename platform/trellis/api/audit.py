@@ -49,6 +49,7 @@ def _filters() -> dict[str, Any]:
     return {
         "action": request.args.get("action"),
         "actor_id": actor_id,
+        "target_type": request.args.get("target_type"),
         "since": _moment("since"),
         "until": _moment("until"),
     }

@@ -15,6 +15,7 @@ from trellis.api import (
     me,
     meta,
     meta_automations,
+    meta_formulas,
     meta_packages,
     mfa,
     openapi,
@@ -51,6 +52,7 @@ def create_blueprint() -> Blueprint:
     meta.register(blueprint)
     meta_packages.register(blueprint)
     meta_automations.register(blueprint)
+    meta_formulas.register(blueprint)
     records.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)

@@ -13,8 +13,10 @@ from trellis.actor import Actor
 from trellis.errors import BadRequest
 from trellis.identity.auth import require_actor
 from trellis.metadata.service import MetadataService
-from trellis.outbox.worker_nudge import nudge_worker, schedule_index_build
+from trellis.outbox.worker_nudges import nudge_worker, schedule_index_build
 from trellis.state import get_state
+
+__all__ = ["flag", "metadata_service", "nudge_worker", "schedule_index_build", "tenant_transaction"]
 
 
 @contextlib.contextmanager
@@ -36,6 +38,3 @@ def flag(name: str) -> bool:
     if raw not in {"true", "false", "1", "0", "yes", "no"}:
         raise BadRequest(f"{name} must be true or false.", fields={name: "true or false"})
     return raw in {"true", "1", "yes"}
-
-
-__all__ = ["flag", "metadata_service", "nudge_worker", "schedule_index_build", "tenant_transaction"]

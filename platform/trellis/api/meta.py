@@ -183,9 +183,9 @@ PURPOSES: dict[str, dict[str, Any]] = {
 }
 
 
-def check_formula() -> ResponseReturnValue:
-    """Live feedback for formula editors: the inferred type, or the error with its position."""
-    body = json_body()
+def formula_options(body: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The purpose, expression and compile options a formula request asks for (the check's
+    and the evaluation's), or a 400 saying what is wrong."""
     purpose, expression = body.get("purpose", "validation_rule"), body.get("expression")
     if not isinstance(purpose, str) or purpose not in PURPOSES:
         raise BadRequest("Unknown purpose.", fields={"purpose": f"One of {', '.join(PURPOSES)}."})
@@ -204,6 +204,13 @@ def check_formula() -> ResponseReturnValue:
     options = dict(PURPOSES[purpose])
     if body.get("return_type") is not None:
         options["expected_type"] = body["return_type"]
+    return purpose, expression, options
+
+
+def check_formula() -> ResponseReturnValue:
+    """Live feedback for formula editors: the inferred type, or the error with its position."""
+    body = json_body()
+    purpose, expression, options = formula_options(body)
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
         obj = schema.object(body["object"])

@@ -49,6 +49,7 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
     parameters = [
         parameter("action", "query", TEXT, "Events of one action, e.g. `login.failed`."),
         parameter("actor", "query", {"type": "string", "format": "uuid"}, "Events of one user."),
+        parameter("target_type", "query", TEXT, "Events about one kind of target, e.g. `user`."),
         parameter("since", "query", moment, "Events at or after this moment."),
         parameter("until", "query", moment, "Events before this moment."),
         parameter(

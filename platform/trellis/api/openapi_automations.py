@@ -170,8 +170,8 @@ def definition_paths() -> dict[str, dict[str, Any]]:
 
 
 def run_filters() -> list[dict[str, Any]]:
-    """The query parameters of the run log: by status, automation, record, trigger or
-    resume time, and paging."""
+    """The query parameters of the run log: by status, automation, record, trigger,
+    creation or resume time, and paging."""
     moment = {"type": "string", "format": "date-time"}
     return [
         parameter("status", "query", {"enum": list(STATUSES)}),
@@ -180,6 +180,8 @@ def run_filters() -> list[dict[str, Any]]:
         parameter("trigger", "query", TEXT, "created, updated, deleted, …"),
         parameter("resume_at__gte", "query", moment, "Waiting runs that continue from then."),
         parameter("resume_at__lte", "query", moment, "Waiting runs that continue until then."),
+        parameter("created_at__gte", "query", moment, "Runs created from then."),
+        parameter("created_at__lte", "query", moment, "Runs created until then."),
         parameter(
             "cursor",
             "query",

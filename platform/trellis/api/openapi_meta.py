@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trellis.api.meta import PURPOSES
+from trellis.api.openapi_formulas import formula_paths
 from trellis.api.openapi_schema import (
     API_NAME,
     BOOLEAN,
@@ -28,17 +28,6 @@ from trellis.api.openapi_schema import (
 )
 from trellis.metadata.documents import object_meta_schema
 from trellis.metadata.field_types import FieldTypeRegistry
-
-# The check answers with the type the formula has; it is invalid unless that is the
-# type its use needs: a checkbox (true/false) for these purposes, any for the others.
-FORMULA_CHECK = (
-    "`purpose` says where the formula will be used and so the type it must have: "
-    + ", ".join(f"`{name}`" for name, options in PURPOSES.items() if "expected_type" in options)
-    + " (the default is `validation_rule`) expect a checkbox (true/false); "
-    + ", ".join(f"`{name}`" for name, options in PURPOSES.items() if "expected_type" not in options)
-    + " accept any type. `return_type` (a field type, such as `currency`) sets the type "
-    "it must have instead."
-)
 
 
 def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
@@ -293,49 +282,6 @@ def revision_paths() -> dict[str, dict[str, Any]]:
                 errors=(403, 404, 409, 422),
                 parameters=number,
             )
-        },
-    }
-
-
-def formula_paths() -> dict[str, dict[str, Any]]:
-    """The field types a formula can use and the formula check."""
-    checked = shape(
-        {
-            "valid": BOOLEAN,
-            "return_type": TEXT,
-            "references": array(TEXT),
-            "error": shape({"message": TEXT}, ["message"], closed=False),
-        },
-        ["valid"],
-    )
-    return {
-        "/meta/field-types": {
-            "get": operation("listFieldTypes", "Field types", META, 200, data_of(ref("FieldType")))
-        },
-        "/meta/formulas/check": {
-            "post": {
-                **operation(
-                    "checkFormula",
-                    "Check a formula: its type, or the error and where it is",
-                    META,
-                    200,
-                    checked,
-                    errors=(400, 404, 413, 415, 422),
-                    body=shape(
-                        {
-                            "object": {**API_NAME, "description": "The object it runs on."},
-                            "expression": {**TEXT, "description": "The formula."},
-                            "purpose": {"enum": list(PURPOSES), "default": "validation_rule"},
-                            "return_type": {
-                                **OPTIONAL_TEXT,
-                                "description": "The type it must have, overriding the purpose's.",
-                            },
-                        },
-                        ["object", "expression"],
-                    ),
-                ),
-                "description": FORMULA_CHECK,
-            }
         },
     }
 

@@ -22,10 +22,11 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
-from trellis.db import Database
+from trellis.db import Database, driver_execute
 from trellis.identity.tables import tenants, user_sessions, users
 from trellis.identity.tokens import digest
 from trellis.identity.users import ACTOR_COLUMNS, actor_for
+from trellis.metadata.compiled import note_revision, revision_key_columns
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -137,39 +138,46 @@ def complete_pending(connection: Connection, pending_id: uuid.UUID, *, hours: in
     return secret if completed.rowcount == 1 else None
 
 
+# Built once, as the token lookup is: it runs on every screen request.
+_LOOKUP = (
+    sa.select(
+        *ACTOR_COLUMNS,
+        tenants.c.slug,
+        tenants.c.require_mfa,
+        users.c.mfa_enabled_at,
+        user_sessions.c.id.label("session_id"),
+    )
+    .join(
+        user_sessions,
+        sa.and_(
+            user_sessions.c.tenant_id == users.c.tenant_id,
+            user_sessions.c.user_id == users.c.id,
+        ),
+    )
+    .join(tenants, tenants.c.id == users.c.tenant_id)
+    .where(
+        user_sessions.c.secret_hash == sa.bindparam("secret_hash"),
+        user_sessions.c.expires_at > sa.func.now(),
+        sa.not_(user_sessions.c.mfa_pending),
+        sa.or_(users.c.mfa_enabled_at.is_(None), user_sessions.c.mfa_verified_at.isnot(None)),
+        users.c.active,
+        tenants.c.active,
+    )
+    # Every screen reads the tenant's metadata revision next: one statement, not two.
+    .add_columns(*revision_key_columns(users.c.tenant_id))
+)
+
+
 def lookup_session(connection: Connection, secret: str) -> Actor | None:
     """The actor of a live browser session; ``connection`` is in the cookie's tenant.
 
     A session of a user with two-factor sign-in counts only if it was verified with a
     code (a pending row never does); a session of a user without it, in a tenant that
     requires it, is marked as allowed to enrol and nothing else."""
-    row = connection.execute(
-        sa.select(
-            *ACTOR_COLUMNS,
-            tenants.c.slug,
-            tenants.c.require_mfa,
-            users.c.mfa_enabled_at,
-            user_sessions.c.id.label("session_id"),
-        )
-        .join(
-            user_sessions,
-            sa.and_(
-                user_sessions.c.tenant_id == users.c.tenant_id,
-                user_sessions.c.user_id == users.c.id,
-            ),
-        )
-        .join(tenants, tenants.c.id == users.c.tenant_id)
-        .where(
-            user_sessions.c.secret_hash == digest(secret),
-            user_sessions.c.expires_at > sa.func.now(),
-            sa.not_(user_sessions.c.mfa_pending),
-            sa.or_(users.c.mfa_enabled_at.is_(None), user_sessions.c.mfa_verified_at.isnot(None)),
-            users.c.active,
-            tenants.c.active,
-        )
-    ).first()
+    row = driver_execute(connection, _LOOKUP, {"secret_hash": digest(secret)}).fetchone()
     if row is None:
         return None
+    note_revision(connection, row.tenant_id, row.metadata_revision, row.metadata_revision_at)
     return actor_for(
         row,
         row.slug,

@@ -90,3 +90,22 @@ user_sessions = sa.Table(
         ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
     ),
 )
+
+# One-time sign-in links (trellis.identity.links): an invitation or a password reset.
+sign_in_links = sa.Table(
+    "sign_in_links",
+    metadata,
+    sa.Column("tenant_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, server_default=NEW_UUID),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("secret_hash", sa.LargeBinary, nullable=False, unique=True),
+    sa.Column("created_by", UUID(as_uuid=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Column("voided", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+    ),
+)

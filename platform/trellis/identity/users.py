@@ -20,7 +20,7 @@ from trellis.identity.passwords import (
     password_problem,
     verify_password,
 )
-from trellis.identity.tables import api_tokens, user_sessions, users
+from trellis.identity.tables import api_tokens, sign_in_links, user_sessions, users
 from trellis.metadata.access_documents import STANDARD_USER, AccessMetadata
 
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -109,14 +109,33 @@ def deactivate_user(connection: Connection, actor: Actor, email: str) -> tuple[R
     again later does not find old credentials working again."""
     actor.require_right("manage_users")
     user = require_user(connection, email)
+    if user.id == actor.user_id:
+        # Nobody locks themselves out: another administrator does it, if it must be done.
+        raise Conflict("You cannot deactivate your own account.", code="own_account")
     connection.execute(users.update().where(users.c.id == user.id).values(active=False))
     sessions = _end_sessions(connection, user.id)
+    # A link handed out before (an invitation, a reset) must not bring them back.
+    connection.execute(
+        sign_in_links.update()
+        .where(sign_in_links.c.user_id == user.id, sign_in_links.c.used_at.is_(None))
+        .values(used_at=sa.func.now(), voided=True)
+    )
     tokens = connection.execute(
         api_tokens.update()
         .where(api_tokens.c.user_id == user.id, api_tokens.c.revoked_at.is_(None))
         .values(revoked_at=sa.func.now())
     ).rowcount
     return user, sessions, tokens
+
+
+def reactivate_user(connection: Connection, actor: Actor, email: str) -> Row:
+    """Let a deactivated user sign in again, with their password as it was; the sessions
+    and API tokens ended at deactivation stay ended."""
+    actor.require_right("manage_users")
+    user = require_user(connection, email)
+    return connection.execute(
+        users.update().where(users.c.id == user.id).values(active=True).returning(*users.c)
+    ).one()
 
 
 def _end_sessions(connection: Connection, user_id: uuid.UUID) -> int:

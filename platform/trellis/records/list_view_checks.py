@@ -14,6 +14,7 @@ from trellis.access.gate import Access
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import UnknownPath, resolve_path
+from trellis.metadata.statements import Statement, StatementKey
 from trellis.metadata.user_paths import user_object
 from trellis.records.columns import Column, cached_column
 from trellis.records.list_views import (
@@ -270,7 +271,19 @@ def reversed_sort(sort: str) -> str:
 def for_reader(obj: ObjectSchema, schema: TenantSchema, access: Access, view: ListView) -> ListView:
     """``view`` as one reader sees it: without the columns and filters they may not read
     (or that no longer fit the metadata), sorted newest first if they may not read the
-    sort."""
+    sort. Worked out once per revision, stored view version and access shape: every list
+    page needs it, and checking each column and filter again cost a list screen more than
+    its query of the views (benchmarks/screens_bench.py)."""
+    version = (view.api_name, view.id, view.owner_id, view.updated_at, access.shape)
+    return schema.statements.get(
+        StatementKey(Statement.READER_VIEW, obj.id, version),
+        lambda: _for_reader(obj, schema, access, view),
+    )
+
+
+def _for_reader(
+    obj: ObjectSchema, schema: TenantSchema, access: Access, view: ListView
+) -> ListView:
     columns = tuple(
         dataclasses.replace(column, field=path)
         for column in view.columns

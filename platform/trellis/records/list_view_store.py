@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Row
 from trellis.access.audit import record_audit
 from trellis.access.gate import Access
 from trellis.actor import Actor
+from trellis.db import driver_execute
 from trellis.errors import BadRequest, Conflict, Forbidden, NotFound
 from trellis.metadata.compiled import ObjectSchema
 from trellis.records.list_view_checks import for_reader, parse_columns, parse_view, readable_path
@@ -75,16 +76,8 @@ def visible_views(connection: Connection, access: Access, obj: ObjectSchema) -> 
     return _arranged(obj, access, _stored(connection, access, obj))
 
 
-def views_and_choice(
-    connection: Connection, access: Access, obj: ObjectSchema, view_name: str
-) -> tuple[list[ListView], tuple[ViewColumn, ...] | None]:
-    """:func:`visible_views` and the columns the reader chose for ``view_name`` (without
-    those they may no longer read; None when they chose none), in one statement: a list
-    screen reads both for every page it shows."""
-    actor, table = access.actor, list_views.c
-    mine: sa.ColumnElement[bool] = table.owner_id.is_(None)
-    if actor.user_id is not None:
-        mine = sa.or_(mine, table.owner_id == actor.user_id)
+def _views_and_choice_statement() -> sa.CompoundSelect[Any]:
+    table, chosen = list_views.c, list_view_preferences.c
     views = sa.select(
         sa.literal("view").label("kind"),
         table.id,
@@ -93,8 +86,11 @@ def views_and_choice(
         table.label,
         table.definition,
         table.updated_at,
-    ).where(table.tenant_id == actor.tenant_id, table.object_id == obj.id, mine)
-    chosen = list_view_preferences.c
+    ).where(
+        table.tenant_id == sa.bindparam("tenant_id"),
+        table.object_id == sa.bindparam("object_id"),
+        sa.or_(table.owner_id.is_(None), table.owner_id == sa.bindparam("user_id")),
+    )
     choice = sa.select(
         sa.literal("choice"),
         sa.null().cast(table.id.type),
@@ -103,8 +99,35 @@ def views_and_choice(
         sa.null().cast(sa.Text),
         chosen.columns,
         chosen.updated_at,
-    ).where(*_choice_of(actor, obj, view_name))
-    rows = connection.execute(sa.union_all(views, choice)).all()
+    ).where(
+        chosen.tenant_id == sa.bindparam("tenant_id"),
+        chosen.object_id == sa.bindparam("object_id"),
+        chosen.view == sa.bindparam("view"),
+        chosen.user_id == sa.bindparam("user_id"),
+    )
+    return sa.union_all(views, choice)
+
+
+# Built once: every list screen runs it, and building it cost more than running it.
+_VIEWS_AND_CHOICE = _views_and_choice_statement()
+# Who owns no view and chose no columns: an actor without a user (the system).
+NOBODY = uuid.UUID(int=0)
+
+
+def views_and_choice(
+    connection: Connection, access: Access, obj: ObjectSchema, view_name: str
+) -> tuple[list[ListView], tuple[ViewColumn, ...] | None]:
+    """:func:`visible_views` and the columns the reader chose for ``view_name`` (without
+    those they may no longer read; None when they chose none), in one statement: a list
+    screen reads both for every page it shows."""
+    actor = access.actor
+    parameters = {
+        "tenant_id": actor.tenant_id,
+        "object_id": obj.id,
+        "user_id": actor.user_id or NOBODY,
+        "view": view_name.lower(),
+    }
+    rows = driver_execute(connection, _VIEWS_AND_CHOICE, parameters).fetchall()
     stored = [_from_row(row) for row in rows if row.kind == "view"]
     columns = next((row.definition for row in rows if row.kind == "choice"), None)
     return _arranged(obj, access, stored), _readable_choice(obj, access, columns)
@@ -222,7 +245,8 @@ def save_changes(
             label=view.label,
             definition=view.definition(),
             updated_by=actor.user_id,
-            updated_at=sa.func.now(),
+            # The moment, not the transaction's start: the version readers' caches key on.
+            updated_at=sa.func.clock_timestamp(),
         )
         .returning(*list_views.c)
     ).one()
@@ -287,7 +311,7 @@ def _choice_of(
         table.tenant_id == actor.tenant_id,
         table.object_id == obj.id,
         table.view == view_name.lower(),
-        table.user_id == (actor.user_id or uuid.UUID(int=0)),
+        table.user_id == (actor.user_id or NOBODY),
     )
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import html
 from collections.abc import Callable
 from typing import Any
 
 import nh3
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from trellis.metadata.compiled import CompiledField, TenantSchema
 from trellis.views import display
@@ -33,26 +34,42 @@ RESTRICTED = Markup('<span class="value-restricted">Restricted record</span>')
 NUMBER_KINDS = frozenset({"number", "currency", "percent"})
 
 
-def _html(template: str, *values: Any) -> Markup:
-    """``template`` filled with the escaped ``values``. Not ``Markup.format``: its
-    Python-level formatter cost most of a list page's rendering (hundreds of values,
-    benchmarks/screens_bench.py); ``str.format`` over markupsafe's C ``escape`` does not."""
-    return Markup(template.format(*(escape(value) for value in values)))
+def _html(template: str, *values: Any) -> str:
+    """``template`` filled with the escaped ``values``, as HTML text. Plain ``str`` work,
+    not ``Markup.format`` nor a ``Markup`` per value: a list page shows hundreds of
+    values, and making those objects cost most of its cells' rendering
+    (benchmarks/screens_bench.py). Callers wrap the finished HTML once."""
+    return template.format(*(html.escape(str(value)) for value in values))
 
 
 def record_url(api_name: str, record_id: str) -> str:
     return f"/o/{api_name}/{record_id}"
 
 
+# A value as escaped HTML text (wrapped in Markup by whoever hands it to a template).
+Display = Callable[[Any], str]
+
+
 def show(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     """``value`` of ``field`` as HTML, empty values as a dash."""
-    if value is None or value == "" or value == []:
-        return EMPTY
-    shower = _SHOW.get(_kind(field), _text)
-    try:
-        return shower(schema, field, value)
-    except (TypeError, ValueError, decimal.InvalidOperation):
-        return _text(schema, field, value)  # a value older than its field's type
+    return Markup(displayer(schema, field)(value))  # escaped by the displayer
+
+
+def displayer(schema: TenantSchema, field: CompiledField) -> Display:
+    """:func:`show` for the values of one field, as HTML text: what the field decides
+    (its kind, its choices' labels, its target, its decimals) worked out once, for a
+    column of many."""
+    shows = _SHOW.get(_kind(field), _text)(schema, field)
+
+    def display(value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return EMPTY
+        try:
+            return shows(value)
+        except (TypeError, ValueError, decimal.InvalidOperation):
+            return html.escape(str(value))  # a value older than its field's type
+
+    return display
 
 
 def plain(schema: TenantSchema, field: CompiledField, value: Any) -> str:
@@ -92,16 +109,17 @@ def _kind(field: CompiledField) -> str:
     return widget_for(field).name
 
 
-def _text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return escape(str(value))
+def _text(schema: TenantSchema, field: CompiledField) -> Display:
+    return lambda value: html.escape(str(value))
 
 
-def _long_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return _html('<span class="value-long">{}</span>', str(value))
+def _long_text(schema: TenantSchema, field: CompiledField) -> Display:
+    return lambda value: _html('<span class="value-long">{}</span>', str(value))
 
 
-def _rich_text(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return _html('<div class="value-rich">{}</div>', sanitized_html(str(value)))
+def _rich_text(schema: TenantSchema, field: CompiledField) -> Display:
+    # str(): a Markup operand would escape the tags around it.
+    return lambda value: f'<div class="value-rich">{str(sanitized_html(str(value)))}</div>'
 
 
 def _number(value: Any, scale: int | None) -> str:
@@ -122,32 +140,38 @@ def _scale(field: CompiledField, default: int | None) -> int | None:
     return scale if isinstance(scale, int) and not isinstance(scale, bool) else default
 
 
-def _decimal(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return _html('<span class="value-number">{}</span>', _number(value, _scale(field, None)))
+def _numbers(template: str, default_scale: int | None) -> Callable[..., Display]:
+    def shows(schema: TenantSchema, field: CompiledField) -> Display:
+        scale = _scale(field, default_scale)
+        return lambda value: _html(template, _number(value, scale))
+
+    return shows
 
 
-def _currency(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    """Money has cents unless its field says otherwise."""
-    return _html('<span class="value-number">{}</span>', _number(value, _scale(field, 2)))
+_decimal = _numbers('<span class="value-number">{}</span>', None)
+# Money has cents unless its field says otherwise.
+_currency = _numbers('<span class="value-number">{}</span>', 2)
+# As stored: 25 is ``25%``.
+_percent = _numbers('<span class="value-number">{}%</span>', None)
+
+_YES = Markup('<span class="value-check" aria-label="Yes">✓ Yes</span>')
+_NO = Markup('<span class="value-check value-check-off">No</span>')
 
 
-def _percent(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    """As stored: 25 is ``25%``."""
-    return _html('<span class="value-number">{}%</span>', _number(value, _scale(field, None)))
+def _checkbox(schema: TenantSchema, field: CompiledField) -> Display:
+    return lambda value: _YES if value is True else _NO
 
 
-def _checkbox(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    if value is True:
-        return Markup('<span class="value-check" aria-label="Yes">✓ Yes</span>')
-    return Markup('<span class="value-check value-check-off">No</span>')
-
-
-def _date(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _show_date(value: Any) -> str:
     date = dt.date.fromisoformat(str(value))
     return _html('<time datetime="{}">{}</time>', date.isoformat(), display.day(date))
 
 
-def _datetime(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _date(schema: TenantSchema, field: CompiledField) -> Display:
+    return _show_date
+
+
+def _show_datetime(value: Any) -> str:
     """In UTC, the zone the server knows (``12 Mar, 14:05 UTC``), the full moment as a
     tooltip."""
     moment = dt.datetime.fromisoformat(str(value))
@@ -163,56 +187,80 @@ def _datetime(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
     )
 
 
-def _time(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _datetime(schema: TenantSchema, field: CompiledField) -> Display:
+    return _show_datetime
+
+
+def _show_time(value: Any) -> str:
     """A time of day, its seconds only when it has some (``09:30``)."""
     moment = dt.time.fromisoformat(str(value))
     shown = f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"
     return _html('<time datetime="{}">{}</time>', moment.isoformat(), shown)
 
 
-def _choices(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _time(schema: TenantSchema, field: CompiledField) -> Display:
+    return _show_time
+
+
+def _choices(schema: TenantSchema, field: CompiledField) -> Display:
     """Each chosen value as a badge, by its label (a value no longer listed as itself)."""
     choices = field.type.choices(field.definition) or []
     labels = {entry["value"]: entry["label"] for entry in choices}
-    values = value if isinstance(value, list) else [value]
-    return Markup(" ").join(
-        _html('<span class="badge">{}</span>', str(labels.get(each, each))) for each in values
-    )
+
+    def shows(value: Any) -> str:
+        values = value if isinstance(value, list) else [value]
+        return " ".join(
+            _html('<span class="badge">{}</span>', labels.get(each, each)) for each in values
+        )
+
+    return shows
 
 
-def _email(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
-    return _html('<a href="mailto:{0}">{0}</a>', str(value))
+def _email(schema: TenantSchema, field: CompiledField) -> Display:
+    return lambda value: _html('<a href="mailto:{0}">{0}</a>', str(value))
 
 
-def _phone(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _show_phone(value: Any) -> str:
     digits = "".join(ch for ch in str(value) if ch.isdigit() or ch == "+")
     return _html('<a href="tel:{}">{}</a>', digits, str(value))
 
 
-def _url(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _phone(schema: TenantSchema, field: CompiledField) -> Display:
+    return _show_phone
+
+
+def _show_url(value: Any) -> str:
     text = str(value)
     if not text.lower().startswith(("http://", "https://")):
-        return escape(text)  # never a javascript: link
+        return html.escape(text)  # never a javascript: link
     return _html('<a href="{0}" rel="noopener noreferrer" target="_blank">{0}</a>', text)
 
 
-def _lookup(schema: TenantSchema, field: CompiledField, value: Any) -> Markup:
+def _url(schema: TenantSchema, field: CompiledField) -> Display:
+    return _show_url
+
+
+def _lookup(schema: TenantSchema, field: CompiledField) -> Display:
     """A link named by the related record's name field; a record the reader may not
     read (an expansion with its id alone) says so, and a bare id links as itself."""
     target = schema.objects.get(str(field.definition.get("target", "")).lower())
     if target is None:
-        return escape(str(value))
-    if not isinstance(value, dict):
-        return _html('<a href="{}">{}</a>', record_url(target.api_name, str(value)), str(value))
-    name_field = target.name_field or "id"
-    if set(value) == {"id"}:
-        return RESTRICTED
-    name = value.get(name_field) or "Untitled"
-    return _html('<a href="{}">{}</a>', record_url(target.api_name, str(value["id"])), str(name))
+        return lambda value: html.escape(str(value))
+    api_name, name_field = target.api_name, target.name_field or "id"
+
+    def shows(value: Any) -> str:
+        if not isinstance(value, dict):
+            return _html('<a href="{}">{}</a>', record_url(api_name, str(value)), str(value))
+        if set(value) == {"id"}:
+            return RESTRICTED
+        name = value.get(name_field) or "Untitled"
+        return _html('<a href="{}">{}</a>', record_url(api_name, str(value["id"])), str(name))
+
+    return shows
 
 
 # By the kind :func:`_kind` names: a capability's, else a widget's.
-_SHOW: dict[str, Callable[[TenantSchema, CompiledField, Any], Markup]] = {
+_SHOW: dict[str, Callable[[TenantSchema, CompiledField], Display]] = {
     "text": _text,
     "textarea": _long_text,
     "rich_text": _rich_text,

@@ -22,6 +22,8 @@ from trellis.access.gate import Access
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.names import readable_name_field
 from trellis.records.query import list_page, parse_list_request
+from trellis.records.recent import recent_views
+from trellis.views.recent import RECENT_SHOWN
 from trellis.views.shell import screen
 
 TASK_OBJECT = "Task"
@@ -90,5 +92,6 @@ def open_tasks(
 
 def home_page() -> ResponseReturnValue:
     with screen() as current:
+        recent = recent_views(current.connection, current.access, current.schema, RECENT_SHOWN)
         tasks = open_tasks(current.connection, current.access, current.schema)
-    return render_template("home.html", actor=current.actor, shell=current.shell, tasks=tasks)
+    return render_template("home.html", actor=current.actor, recent=recent, tasks=tasks)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 from collections.abc import Iterable
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from trellis.access.gate import Access
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
@@ -109,8 +110,9 @@ class ScreenColumn:  # frozen, with cached properties: a dataclass gives it a __
             current = current.get(name) if isinstance(current, dict) else None
         return current
 
-    def text(self, schema: TenantSchema, value: Any) -> str:
-        """The value as plain text (a truncated cell's title, the record link's words)."""
+    def text(self, value: Any, display: field_values.Display) -> str:
+        """The value as plain text (a truncated cell's title, the record link's words);
+        ``display`` is the column's :func:`~trellis.views.field_values.displayer`."""
         if value in (None, "", []):
             return ""
         kind = self.kind
@@ -120,18 +122,20 @@ class ScreenColumn:  # frozen, with cached properties: a dataclass gives it a __
             return str(value.get(self.name_key or "id") or "") if len(value) > 1 else ""
         if kind == "multi_picklist" and isinstance(value, list):
             return ", ".join(str(each) for each in value)
-        return field_values.plain(schema, self.field, value)
+        return Markup(display(value)).striptags()
 
-    def cell(self, schema: TenantSchema, api_name: str, row: dict[str, Any]) -> tuple[Markup, str]:
-        """The cell's content and, for a value that may be cut short, its whole text; the
-        record-opening column links to ``/o/<api_name>/<id>``."""
+    def cell(
+        self, api_name: str, row: dict[str, Any], display: field_values.Display
+    ) -> tuple[str, str]:
+        """The cell's content as HTML text and, for a value that may be cut short, its
+        whole text; the record-opening column links to ``/o/<api_name>/<id>``."""
         value = self.value(row)
-        title = self.text(schema, value) if self.kind in CLIPPED_KINDS else ""
+        title = self.text(value, display) if self.kind in CLIPPED_KINDS else ""
         if not self.opens_record:
-            return field_values.show(schema, self.field, value), title
+            return display(value), title
         url = field_values.record_url(api_name, str(row["id"]))
-        words = title or self.text(schema, value) or "Untitled"
-        return Markup(f'<a href="{escape(url)}">{escape(words)}</a>'), title
+        words = title or self.text(value, display) or "Untitled"
+        return f'<a href="{html.escape(url)}">{html.escape(words)}</a>', title
 
 
 def table_body(
@@ -139,22 +143,26 @@ def table_body(
 ) -> Markup:
     """The table's rows, each cell with its label (which a phone shows beside the value)
     and its whole text as a title where it may be cut short. Written here rather than in
-    the template: a page of 200 rows is thousands of cells, and this is several times
-    faster than the same loop in Jinja (benchmarks/screens_bench.py)."""
+    the template, and each column's displayer made once: a page of 200 rows is thousands
+    of cells, and this is several times faster than the same loop in Jinja
+    (benchmarks/screens_bench.py)."""
     starts = []
     for column in columns:
         classes = "list-cell" + (" cell-number" if column.numeric else "")
         classes += " cell-record" if column.opens_record else ""
-        label = f'<span class="cell-label" aria-hidden="true">{escape(column.label)}</span>'
-        starts.append((f'<td class="{classes}"', f'>{label}<span class="cell-value">'))
+        label = f'<span class="cell-label" aria-hidden="true">{html.escape(column.label)}</span>'
+        display = field_values.displayer(schema, column.field)
+        starts.append(
+            (column, display, f'<td class="{classes}"', f'>{label}<span class="cell-value">')
+        )
     parts = []
     for row in rows:
         parts.append("<tr>")
-        for column, (start, rest) in zip(columns, starts, strict=True):
-            shown, title = column.cell(schema, api_name, row)
+        for column, display, start, rest in starts:
+            shown, title = column.cell(api_name, row, display)
             parts += [
                 start,
-                f' title="{escape(title)}"' if title else "",
+                f' title="{html.escape(title)}"' if title else "",
                 rest,
                 shown,
                 "</span></td>",

@@ -16,6 +16,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from trellis.errors import NotFound
 from trellis.metadata.compiled import ObjectSchema
 from trellis.views.list_columns import chooser_items, table_body
 from trellis.views.list_filters import describe, filter_panel, panel_filters, sort_choice
@@ -55,8 +56,14 @@ def _status(page: ListPage) -> int:
     return 400 if page.errors else 200
 
 
-def screen_context(current: Screen, page: ListPage) -> dict[str, object]:
-    """What the list templates show beside the page itself."""
+def screen_context(
+    current: Screen, page: ListPage, panels: frozenset[str] | None = None
+) -> dict[str, object]:
+    """What the list templates show beside the page itself. The panels (filters,
+    columns, save) are rendered in ``panels``, by default those the page opens: the one
+    its URL names, and the filters when they have errors. The others are fetched when
+    opened (:func:`panel`): most page views open none, and the filter panel alone, with
+    its options for every field, cost a list page more to build than its rows."""
     state, obj, access = page.state, page.obj, current.access
     chips = []
     for each in state.filters:
@@ -64,19 +71,22 @@ def screen_context(current: Screen, page: ListPage) -> dict[str, object]:
         remove = state.url(page.base_url, filters=rest, custom_filters=rest != state.view.filters)
         chips.append((describe(obj, current.schema, access, each), remove))
     clear = state.narrowed or state.custom_filters
+    opened = set(panels if panels is not None else {state.panel} - {""})
+    filters = None
+    if "filters" in opened or (panels is None and page.errors):
+        shown = (*state.filters, *state.rejected)
+        filters = filter_panel(obj, current.schema, access, shown, page.columns, page.errors)
+        if any(row.error for row in filters.rows):
+            opened.add("filters")
     return {
         "page": page,
         "schema": current.schema,
         "actor": current.actor,
-        "panel": filter_panel(
-            obj,
-            current.schema,
-            access,
-            (*state.filters, *state.rejected),
-            page.columns,
-            page.errors,
-        ),
-        "chooser": chooser_items(obj, current.schema, access, page.view_columns),
+        "open_panels": frozenset(opened),
+        "panel": filters,
+        "chooser": chooser_items(obj, current.schema, access, page.view_columns)
+        if "columns" in opened
+        else None,
         "groups": view_groups(page.views),
         "chips": chips,
         "clear_url": state.url(page.base_url, **CLEARED) if clear else None,
@@ -116,6 +126,26 @@ def rows(api_name: str) -> ResponseReturnValue:
     with screen() as current:
         page = load_page(current, readable_object(current, api_name), request.args)
         html = render_template("lists/results.html", **screen_context(current, page))
+    return html, _status(page)
+
+
+PANELS = {
+    "filters": "lists/filter_body.html",
+    "columns": "lists/column_body.html",
+    "save": "lists/save_body.html",
+}
+
+
+@blueprint.get("/<api_name>/list/panel/<name>")
+def panel(api_name: str, name: str) -> ResponseReturnValue:
+    """A panel's body for the URL's state, as the fragment the page's script puts in the
+    panel when it first opens."""
+    template = PANELS.get(name)
+    if template is None:
+        raise NotFound(f"No list panel {name!r}.")
+    with screen(with_shell=False) as current:
+        page = load_page(current, readable_object(current, api_name), request.args)
+        html = render_template(template, **screen_context(current, page, frozenset({name})))
     return html, _status(page)
 
 

@@ -1,5 +1,6 @@
 """The app shell every signed-in page shares (base.html): the objects the user may read
-as navigation, their recent records, the search box and the user menu.
+as navigation, the search box, the Recent menu (fetched when opened: views/recent.py)
+and the user menu.
 
 A screen opens its tenant transaction with :func:`screen`, which loads the shell in
 that same transaction; pages that do not (the account page, error pages) get it from
@@ -20,12 +21,8 @@ from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.identity.auth import current_actor
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.records.recent import RecentRecord, recent_views
 from trellis.state import get_state
 from trellis.views import display
-
-# The Recent menu and the home page show the same newest views.
-RECENT_SHOWN = 10
 
 blueprint = Blueprint("shell", __name__)
 for _filter in (
@@ -48,7 +45,6 @@ class NavItem:
 @dataclasses.dataclass(frozen=True)
 class Shell:
     navigation: list[NavItem]
-    recent: list[RecentRecord]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,11 +80,8 @@ def navigation(schema: TenantSchema, access: Access) -> list[ObjectSchema]:
     )
 
 
-def load_shell(connection: Connection, schema: TenantSchema, access: Access) -> Shell:
-    shell = Shell(
-        [NavItem(obj.api_name, plural_label(obj)) for obj in navigation(schema, access)],
-        recent_views(connection, access, schema, RECENT_SHOWN),
-    )
+def load_shell(schema: TenantSchema, access: Access) -> Shell:
+    shell = Shell([NavItem(obj.api_name, plural_label(obj)) for obj in navigation(schema, access)])
     g.app_shell = shell
     return shell
 
@@ -111,7 +104,7 @@ def screen(with_shell: bool = True) -> Iterator[Screen]:
     with request_transaction.tenant(state.database, actor.tenant_id) as connection:
         schema = state.metadata_cache.get(connection, actor.tenant_id)
         access = Access.of(actor, schema)
-        shell = load_shell(connection, schema, access) if with_shell else Shell([], [])
+        shell = load_shell(schema, access) if with_shell else Shell([])
         yield Screen(connection, actor, schema, access, shell)
 
 
@@ -125,7 +118,7 @@ def app_shell() -> Shell | None:
         state = get_state()
         with request_transaction.tenant(state.database, actor.tenant_id) as connection:
             schema = state.metadata_cache.get(connection, actor.tenant_id)
-            load_shell(connection, schema, Access.of(actor, schema))
+            load_shell(schema, Access.of(actor, schema))
     shell: Shell = g.app_shell
     return shell
 

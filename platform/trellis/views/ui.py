@@ -111,13 +111,13 @@ def login() -> ResponseReturnValue:
             "login.html", form=form, error="Unknown workspace, email or password."
         ), 401
     tenant_id, secret, pending = signed_in
-    _rotate_session()
+    rotate_session()
     if pending:
         session[PENDING_KEY] = {"sid": secret, "tid": str(tenant_id), "account": account}
         return redirect(url_for("ui.login_code"))
     with contextlib.suppress(ServiceUnavailable):  # the counter expires with its window
         limiter.reset(keys[:1])
-    _start_browser_session(secret, tenant_id)
+    start_browser_session(secret, tenant_id)
     return redirect(url_for("ui.home"))
 
 
@@ -150,7 +150,7 @@ def _password_step(form: dict[str, str], password: str) -> tuple[uuid.UUID, str,
     return tenant.id, secret, pending
 
 
-def _start_browser_session(secret: str, tenant_id: uuid.UUID) -> None:
+def start_browser_session(secret: str, tenant_id: uuid.UUID) -> None:
     session.clear()
     session.update(sid=secret, tid=str(tenant_id))
     session.permanent = True
@@ -198,7 +198,7 @@ def login_code() -> ResponseReturnValue:
         return redirect(url_for("ui.login"))
     with contextlib.suppress(ServiceUnavailable):
         limiter.reset(keys[:1])
-    _start_browser_session(secret, uuid.UUID(pending["tid"]))
+    start_browser_session(secret, uuid.UUID(pending["tid"]))
     return redirect(url_for("ui.home"))
 
 
@@ -225,7 +225,7 @@ def _code_step(pending: dict[str, str], code: str) -> tuple[str, str | None]:
     return "ok", secret
 
 
-def _rotate_session() -> None:
+def rotate_session() -> None:
     """Forget everything the session held before login, ending a browser session it
     carried server-side: no session id or CSRF token from before a login is valid after
     it (no session fixation)."""

@@ -16,7 +16,7 @@ from trellis.errors import BadRequest, Conflict, TrellisError, ValidationError
 from trellis.metadata.package_format import dump_package
 from trellis.metadata.package_plan import plan_changed
 from trellis.metadata.service import MetadataService
-from trellis.outbox.worker_nudge import schedule_index_build
+from trellis.outbox.worker_nudges import schedule_index_build
 from trellis.records.list_view_packages import export_with_list_views, import_with_list_views
 from trellis.state import get_state
 from trellis.views.setup.metadata_diff import DocumentDiff, lines_of

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from trellis.errors import ValidationError
 from trellis.metadata.service import MetadataService
-from trellis.outbox.worker_nudge import schedule_index_build
+from trellis.outbox.worker_nudges import schedule_index_build
 from trellis.state import get_state
 from trellis.views.setup.metadata_diff import changed_names, people, revision_documents
 from trellis.views.setup.metadata_rollback import rollback_preview

@@ -5,11 +5,63 @@ Setup's screens."""
 from __future__ import annotations
 
 from trellis.actor import Actor
-from trellis.views.setup import overview, packages, revisions, tokens, webhooks
+from trellis.views.setup import (
+    audit_trail,
+    automation_form,
+    automations,
+    explain,
+    field_delete,
+    fields,
+    formulas,
+    groups,
+    object_detail,
+    objects,
+    overview,
+    packages,
+    permission_set_fields,
+    permission_sets,
+    revisions,
+    roles,
+    run_log,
+    sharing,
+    sharing_rules,
+    tokens,
+    user_actions,
+    user_form,
+    users,
+    validation_rules,
+    webhooks,
+)
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
-SCREENS = (overview, revisions, packages, tokens, webhooks)
+SCREENS = (
+    overview,
+    objects,
+    object_detail,
+    fields,
+    field_delete,
+    validation_rules,
+    automations,
+    automation_form,
+    run_log,
+    users,
+    user_form,
+    user_actions,
+    groups,
+    roles,
+    permission_sets,
+    permission_set_fields,
+    sharing,
+    sharing_rules,
+    explain,
+    audit_trail,
+    formulas,
+    revisions,
+    packages,
+    tokens,
+    webhooks,
+)
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
 

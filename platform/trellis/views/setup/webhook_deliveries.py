@@ -10,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from trellis.errors import Conflict
-from trellis.outbox.worker_nudge import nudge_worker
+from trellis.outbox.worker_nudges import nudge_worker
 from trellis.views.setup.screen import blueprint, setup_screen
 from trellis.webhooks import manage
 from trellis.webhooks.deliveries import REPLAYABLE

@@ -1,5 +1,6 @@
-"""Asking a worker to start recorded work now (planned indexes, outbox events, a
-webhook delivery), for every caller that records such work: the API and the screens."""
+"""Asking a worker to run a task now, for work already recorded in PostgreSQL: shared by
+the API and the screens (both plan index builds, for one), so the two channels nudge
+the same way."""
 
 from __future__ import annotations
 
@@ -37,4 +38,5 @@ def nudge_worker(task: str, *args: str | int) -> None:
 
 
 def schedule_index_build(tenant_id: uuid.UUID) -> None:
+    """After a metadata change committed: build the indexes it planned."""
     nudge_worker("trellis.build_indexes", str(tenant_id))
