@@ -42,6 +42,10 @@ ACTIONS = (
     "automation_run.replayed",
     "privacy.exported",
     "privacy.erased",
+    "webhook.created",
+    "webhook.changed",
+    "webhook.deleted",
+    "webhook.replayed",
 )
 CSV_COLUMNS = (
     "id",

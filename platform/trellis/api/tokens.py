@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Row
 
-from trellis.access.audit import record_audit
-from trellis.actor import TOKEN_SCOPES
+from trellis.access.api_tokens import Origin, check_request, issue_token, withdraw_token
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
-from trellis.errors import Forbidden, NotFound, ValidationError
+from trellis.errors import Forbidden, NotFound
 from trellis.identity.auth import require_actor
-from trellis.identity.tokens import create_token, list_tokens, revoke_token
+from trellis.identity.tokens import list_tokens
 
 
 def token_json(row: Row) -> dict:
@@ -37,51 +35,18 @@ def index() -> ResponseReturnValue:
         return jsonify({"data": [token_json(row) for row in list_tokens(connection, actor)]})
 
 
+def _origin() -> Origin:
+    return Origin(request.remote_addr, request.user_agent.string)
+
+
 def create() -> ResponseReturnValue:
     actor = require_actor()
-    user_id = actor.user_id
-    if user_id is None:  # the platform's own actor: no request authenticates as it
+    if actor.user_id is None:  # the platform's own actor: no request authenticates as it
         raise Forbidden("API tokens belong to users.")
     body = json_body()
-    expires_at = None
-    if body.get("expires_in_days") is not None:
-        days = body["expires_in_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-            raise ValidationError(
-                "Invalid expiry.", fields={"expires_in_days": "A whole number of days, 1–3650."}
-            )
-        expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
-    scopes = body.get("scopes", list(TOKEN_SCOPES))
-    name = body.get("name")
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise ValidationError("Invalid scopes.", fields={"scopes": "A list of scope names."})
-    if not isinstance(name, str):
-        raise ValidationError("A token needs a name.", fields={"name": "Required text."})
-    # A token can never carry more than the token that creates it.
-    if actor.scopes is not None and not set(scopes) <= set(actor.scopes):
-        raise ValidationError(
-            "A token cannot grant scopes its creator lacks.",
-            fields={"scopes": f"At most {', '.join(actor.scopes)}."},
-        )
+    check_request(actor, body)  # refused before a transaction is opened
     with tenant_transaction() as (connection, actor):
-        token, row = create_token(
-            connection,
-            actor,
-            user_id=user_id,
-            name=name,
-            scopes=scopes,
-            expires_at=expires_at,
-        )
-        record_audit(
-            connection,
-            actor,
-            "token.created",
-            target_type="api_token",
-            target_id=row.id,
-            details={"name": row.name, "user_id": str(row.user_id), "scopes": list(row.scopes)},
-            address=request.remote_addr,
-            user_agent=request.user_agent.string,
-        )
+        token, row = issue_token(connection, actor, body, origin=_origin())
     return jsonify({**token_json(row), "token": token}), 201
 
 
@@ -92,16 +57,7 @@ def revoke(token_id: str) -> ResponseReturnValue:
     except ValueError:
         raise NotFound("No such active token.") from None
     with tenant_transaction() as (connection, actor):
-        revoke_token(connection, actor, parsed)
-        record_audit(
-            connection,
-            actor,
-            "token.revoked",
-            target_type="api_token",
-            target_id=parsed,
-            address=request.remote_addr,
-            user_agent=request.user_agent.string,
-        )
+        withdraw_token(connection, actor, parsed, origin=_origin())
     return "", 204
 
 

@@ -1,8 +1,9 @@
 """``/api/v1/webhooks``: subscriptions to record events, their delivery log and replay.
 
-Subscriptions hold a signing secret and name where record data goes, so every
-endpoint here is for administrators (with the ``admin`` scope), reads included. The
-secret is write-only: set on create, rotated with PATCH, never shown again.
+Subscriptions hold a signing secret and name where record data goes, so every endpoint
+here is for administrators (with the ``admin`` scope), reads included. The secret is
+write-only: set on create, rotated with PATCH, never shown again. The work is done by
+:mod:`trellis.webhooks.manage`, which the Setup screens share.
 """
 
 from __future__ import annotations
@@ -18,42 +19,24 @@ from sqlalchemy.engine import Connection
 from trellis.actor import Actor
 from trellis.api.context import nudge_worker, tenant_transaction
 from trellis.api.request import json_body
-from trellis.errors import BadRequest, Conflict, NotFound
+from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import TenantSchema
 from trellis.records.parameters import whole_number
 from trellis.state import get_state
-from trellis.webhooks.deliveries import replay
-from trellis.webhooks.subscriptions import (
-    EDITABLE,
-    check_subscription,
-    subscription_json,
-    webhook_deliveries,
-    webhook_subscriptions,
-)
+from trellis.webhooks import manage
+from trellis.webhooks.subscriptions import subscription_json, webhook_deliveries
 
 STATUSES = ("queued", "sending", "succeeded", "failed", "dead", "skipped")
 MAX_LIMIT = 200
-MAX_ID = 2**63 - 1  # delivery ids are bigints; a larger one in a URL names nothing
+MAX_ID = manage.MAX_ID
 
 
 def _schema(connection: Connection, actor: Actor) -> TenantSchema:
     return get_state().metadata_cache.get(connection, actor.tenant_id)
 
 
-def _subscription(connection: Connection, webhook_id: uuid.UUID, *, lock: bool = False) -> Any:
-    query = sa.select(webhook_subscriptions).where(webhook_subscriptions.c.id == webhook_id)
-    row = connection.execute(query.with_for_update() if lock else query).first()
-    if row is None:
-        raise NotFound(f"No webhook subscription {webhook_id}.")
-    return row
-
-
-def _delivery_where(webhook_id: uuid.UUID, delivery_id: int) -> Any:
-    if delivery_id > MAX_ID:
-        raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
-    return sa.and_(
-        webhook_deliveries.c.subscription_id == webhook_id, webhook_deliveries.c.id == delivery_id
-    )
+def _origin() -> manage.Origin:
+    return manage.Origin(request.remote_addr, request.user_agent.string)
 
 
 def delivery_json(row: Any) -> dict[str, Any]:
@@ -82,12 +65,7 @@ def delivery_json(row: Any) -> dict[str, Any]:
 def list_webhooks() -> ResponseReturnValue:
     """Webhook subscriptions."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
-        rows = connection.execute(
-            sa.select(webhook_subscriptions).order_by(
-                webhook_subscriptions.c.created_at, webhook_subscriptions.c.id
-            )
-        ).all()
+        rows = manage.subscriptions(connection, actor)
         schema = _schema(connection, actor)
     return jsonify({"data": [subscription_json(row, schema) for row in rows]})
 
@@ -96,29 +74,23 @@ def create_webhook() -> ResponseReturnValue:
     """Subscribe a URL to record events."""
     body = json_body()
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
+        actor.require_right(manage.RIGHT)
         schema = _schema(connection, actor)
-        values = check_subscription(
-            schema, body, current=None, allow_private=get_state().config.webhook_allow_private
+        row = manage.create_subscription(
+            connection,
+            actor,
+            schema,
+            body,
+            allow_private=get_state().config.webhook_allow_private,
+            origin=_origin(),
         )
-        row = connection.execute(
-            webhook_subscriptions.insert()
-            .values(
-                tenant_id=actor.tenant_id,
-                created_by=actor.user_id,
-                updated_by=actor.user_id,
-                **values,
-            )
-            .returning(*webhook_subscriptions.c)
-        ).one()
     return jsonify(subscription_json(row, schema)), 201
 
 
 def get_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """A webhook subscription."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
-        row = _subscription(connection, webhook_id)
+        row = manage.subscription(connection, actor, webhook_id)
         return jsonify(subscription_json(row, _schema(connection, actor)))
 
 
@@ -126,40 +98,24 @@ def change_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """Change a subscription; ``active: true`` turns a disabled one on again."""
     body = json_body()
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
+        actor.require_right(manage.RIGHT)
         schema = _schema(connection, actor)
-        row = _subscription(connection, webhook_id, lock=True)
-        current = {
-            key: value for key, value in subscription_json(row, schema).items() if key in EDITABLE
-        }
-        values = check_subscription(
+        changed = manage.change_subscription(
+            connection,
+            actor,
             schema,
+            webhook_id,
             body,
-            current={**current, "secret": row.secret},
             allow_private=get_state().config.webhook_allow_private,
+            origin=_origin(),
         )
-        if values["active"] and not row.active:
-            # Switched on again: the failures that switched it off are forgiven.
-            values.update(disabled_reason=None, consecutive_failures=0)
-        elif not values["active"] and row.active:
-            values["disabled_reason"] = None  # switched off by a person, not by failures
-        changed = connection.execute(
-            webhook_subscriptions.update()
-            .where(webhook_subscriptions.c.id == webhook_id)
-            .values(updated_by=actor.user_id, updated_at=sa.func.now(), **values)
-            .returning(*webhook_subscriptions.c)
-        ).one()
     return jsonify(subscription_json(changed, schema))
 
 
 def delete_webhook(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """Delete a subscription and its delivery log."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
-        _subscription(connection, webhook_id)
-        connection.execute(
-            webhook_subscriptions.delete().where(webhook_subscriptions.c.id == webhook_id)
-        )
+        manage.delete_subscription(connection, actor, webhook_id, origin=_origin())
     return "", 204
 
 
@@ -186,8 +142,7 @@ def _filtered(query: sa.Select) -> tuple[sa.Select, int]:
 def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:
     """A subscription's deliveries, newest first."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
-        _subscription(connection, webhook_id)
+        manage.subscription(connection, actor, webhook_id)
         query, limit = _filtered(
             sa.select(webhook_deliveries)
             .where(webhook_deliveries.c.subscription_id == webhook_id)
@@ -206,9 +161,9 @@ def list_deliveries(webhook_id: uuid.UUID) -> ResponseReturnValue:
 def get_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue:
     """One delivery."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
+        actor.require_right(manage.RIGHT)
         row = connection.execute(
-            sa.select(webhook_deliveries).where(_delivery_where(webhook_id, delivery_id))
+            sa.select(webhook_deliveries).where(manage.delivery_where(webhook_id, delivery_id))
         ).first()
     if row is None:
         raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
@@ -218,17 +173,7 @@ def get_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue
 def replay_delivery(webhook_id: uuid.UUID, delivery_id: int) -> ResponseReturnValue:
     """Send a delivery again, with the same delivery id and body."""
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_automations")
-        where = _delivery_where(webhook_id, delivery_id)
-        if replay(connection, where) is None:
-            status = connection.execute(
-                sa.select(webhook_deliveries.c.status).where(where)
-            ).scalar()
-            if status is None:
-                raise NotFound(f"No delivery {delivery_id} of webhook subscription {webhook_id}.")
-            raise Conflict(
-                f"A {status} delivery cannot be replayed; failed, dead and succeeded ones can."
-            )
+        manage.replay_delivery(connection, actor, webhook_id, delivery_id, origin=_origin())
     # A queued delivery whose hand-off is lost is re-sent by the outbox sweep.
     nudge_worker("trellis.deliver_webhook", str(actor.tenant_id), delivery_id)
     return jsonify({"id": delivery_id, "status": "queued"}), 202

@@ -17,16 +17,20 @@ from trellis.views.setup import (
     object_detail,
     objects,
     overview,
+    packages,
     permission_set_fields,
     permission_sets,
+    revisions,
     roles,
     run_log,
     sharing,
     sharing_rules,
+    tokens,
     user_actions,
     user_form,
     users,
     validation_rules,
+    webhooks,
 )
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
@@ -53,6 +57,10 @@ SCREENS = (
     explain,
     audit_trail,
     formulas,
+    revisions,
+    packages,
+    tokens,
+    webhooks,
 )
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
