@@ -269,3 +269,19 @@ def test_webhooks_need_the_right_to_manage_automations(client: Any, tenant: Tena
     deleted = client.post(f"/setup/webhooks/{hook['id']}/delete", data={"csrf_token": token})
     assert deleted.status_code == 403
     assert len(stored(tenant)) == 1
+
+
+def test_the_user_menu_links_a_user_with_the_api_right_to_their_tokens(
+    client: Any, tenant: TenantFixture
+) -> None:
+    permission_set(tenant, "caller", all_objects={"read": True}, system=["api"])
+    permission_set(tenant, "clerk", all_objects={"read": True}, system=[])
+    member(tenant, "caller", permission_sets=["caller"])
+    member(tenant, "clerk", permission_sets=["clerk"])
+    link = 'href="/setup/tokens">API tokens</a>'
+    sign_in(client, tenant, f"caller@{tenant.slug}.test", PASSWORD)
+    assert link in client.get("/").get_data(as_text=True)
+    assert client.get("/setup/tokens").status_code == 200
+    other = tenant.app.test_client()
+    sign_in(other, tenant, f"clerk@{tenant.slug}.test", PASSWORD)
+    assert link not in other.get("/").get_data(as_text=True)
