@@ -5,11 +5,11 @@ Setup's screens."""
 from __future__ import annotations
 
 from trellis.actor import Actor
-from trellis.views.setup import overview
+from trellis.views.setup import layouts, list_views, overview
 from trellis.views.setup.screen import blueprint
 from trellis.views.setup.sections import GROUPS, Section, may_open_setup, sections_for
 
-SCREENS = (overview,)
+SCREENS = (overview, layouts, list_views)
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
 
 

@@ -1,0 +1,210 @@
+"""Setup's layout editor: a layout built in the editor (posted as its JSON) is saved
+through the metadata service, with a revision and an audit entry; a layout the checks
+refuse is answered 422 with its problems and changes nothing; the preview shows a real
+record in the unsaved layout."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from access_helpers import PASSWORD, create, member
+from access_worlds import permission_set
+from conftest import TenantFixture
+from helpers import csrf_token
+from screen_worlds import sign_in
+
+HTML = {"Accept": "text/html"}
+ACCOUNT = {
+    "api_name": "Account",
+    "label": "Account",
+    "plural_label": "Accounts",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True},
+        {"api_name": "Industry", "type": "picklist", "values": ["Retail", "Energy"]},
+        {"api_name": "Phone", "type": "phone"},
+        {"api_name": "Notes", "type": "long_text"},
+    ],
+}
+CONTACT = {
+    "api_name": "Contact",
+    "label": "Contact",
+    "plural_label": "Contacts",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True},
+        {"api_name": "Account", "type": "lookup", "target": "Account"},
+        {"api_name": "Email", "type": "email"},
+        {"api_name": "Title", "type": "text"},
+    ],
+}
+
+
+def build_world(tenant: TenantFixture) -> dict[str, str]:
+    for definition in (ACCOUNT, CONTACT):
+        response = tenant.api("POST", "/api/v1/meta/objects", json=definition)
+        assert response.status_code == 201, response.get_data(as_text=True)
+    acme = create(tenant, "Account", Name="Acme Corporation", Industry="Retail", Phone="555-0100")
+    create(tenant, "Contact", Name="Ada Lovelace", Account=acme, Email="ada@acme.test")
+    return {"acme": acme}
+
+
+def two_sections() -> dict[str, Any]:
+    return {
+        "tabs": [
+            {
+                "name": "details",
+                "label": "Details",
+                "sections": [
+                    {
+                        "label": "Basics",
+                        "columns": 2,
+                        "fields": ["Name", {"field": "Industry", "required": True}],
+                    },
+                    {"label": "Contact details", "columns": 1, "fields": ["Phone", "created_at"]},
+                ],
+                "related_lists": [
+                    {"object": "Contact", "lookup": "Account", "columns": ["Name", "Email"]}
+                ],
+            }
+        ],
+        "highlights": ["Industry"],
+    }
+
+
+def layout_of(tenant: TenantFixture) -> Any:
+    return tenant.api("GET", "/api/v1/meta/objects/Account").get_json().get("layout")
+
+
+def post_layout(client: Any, layout: Any, **extra: str) -> Any:
+    page = client.get("/setup/layouts/Account", headers=HTML).get_data(as_text=True)
+    text = layout if isinstance(layout, str) else json.dumps(layout)
+    return client.post(
+        "/setup/layouts/Account",
+        data={"csrf_token": csrf_token(page), "layout": text, **extra},
+        headers=HTML,
+    )
+
+
+def revisions(tenant: TenantFixture) -> list[dict[str, Any]]:
+    return tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"]
+
+
+def test_the_editor_opens_on_the_generated_layout(client: Any, tenant: TenantFixture) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    index = client.get("/setup/layouts", headers=HTML).get_data(as_text=True)
+    assert 'href="/setup/layouts/Account"' in index and "Generated" in index
+    page = client.get("/setup/layouts/Account", headers=HTML)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    text = re.search(r'<textarea[^>]*name="layout"[^>]*>(.*?)</textarea>', html, re.S)
+    assert text is not None
+    draft = json.loads(text.group(1).replace("&#34;", '"').replace("&quot;", '"'))
+    assert draft["tabs"][0]["sections"][0]["fields"][:2] == ["Name", "Industry"]
+    assert "Tab: Details" in html  # the read-only view without the script
+
+
+def test_a_layout_with_two_sections_is_saved_with_a_revision_and_audit(
+    client: Any, tenant: TenantFixture
+) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    before = len(revisions(tenant))
+    saved = post_layout(client, two_sections(), message="Two sections")
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    layout = layout_of(tenant)
+    sections = layout["tabs"][0]["sections"]
+    assert [section["label"] for section in sections] == ["Basics", "Contact details"]
+    assert sections[0]["fields"][1] == {"field": "Industry", "required": True}
+    assert sections[1]["columns"] == 1
+    assert layout["tabs"][0]["related_lists"][0]["columns"] == ["Name", "Email"]
+    history = revisions(tenant)
+    assert len(history) == before + 1 and history[0]["message"] == "Two sections"
+    audit = tenant.api("GET", "/api/v1/audit").get_json()["data"]
+    assert any(
+        entry["action"] == "metadata.changed"
+        and entry["target_id"] == str(history[0]["revision"])
+        and entry["details"]["message"] == "Two sections"
+        and entry["actor_id"] == str(tenant.admin_id)
+        for entry in audit
+    )
+
+
+def test_an_unknown_or_duplicate_field_is_refused_and_changes_nothing(
+    client: Any, tenant: TenantFixture
+) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    before = len(revisions(tenant))
+    unknown = two_sections()
+    unknown["tabs"][0]["sections"][1]["fields"].append("Fax")
+    refused = post_layout(client, unknown)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "The layout was not saved" in html
+    assert "section “Contact details”, field Fax" in html and "No field &#39;Fax&#39;." in html
+    duplicate = two_sections()
+    duplicate["tabs"][0]["sections"][1]["fields"].append("Name")
+    refused = post_layout(client, duplicate)
+    assert refused.status_code == 422
+    assert "Name is on the layout already." in refused.get_data(as_text=True)
+    # The posted draft comes back to work on, not the stored layout.
+    assert "Contact details" in refused.get_data(as_text=True)
+    assert layout_of(tenant) is None and len(revisions(tenant)) == before
+
+
+def test_a_related_list_of_a_wrong_column_and_bad_json_are_refused(
+    client: Any, tenant: TenantFixture
+) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    wrong = two_sections()
+    wrong["tabs"][0]["related_lists"][0]["columns"] = ["Name", "Salary"]
+    refused = post_layout(client, wrong)
+    assert refused.status_code == 422
+    assert "Contact has no field &#39;Salary&#39;." in refused.get_data(as_text=True)
+    broken = post_layout(client, "{not json")
+    assert broken.status_code == 422
+    assert "The layout is not valid JSON" in broken.get_data(as_text=True)
+    assert layout_of(tenant) is None
+
+
+def test_the_preview_shows_a_real_record_in_the_unsaved_layout(
+    client: Any, tenant: TenantFixture
+) -> None:
+    ids = build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    page = client.get("/setup/layouts/Account", headers=HTML).get_data(as_text=True)
+    shown = client.post(
+        "/setup/layouts/Account/preview",
+        data={
+            "csrf_token": csrf_token(page),
+            "layout": json.dumps(two_sections()),
+            "record": ids["acme"],
+            "tab": "details",
+        },
+        headers={**HTML, "X-Trellis-Fragment": "preview"},
+    )
+    assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert "Acme Corporation" in html and "Contact details" in html and "555-0100" in html
+    assert "Ada Lovelace" in html  # the related list, read through the list query
+    assert "/edit" not in html  # read only: no edit controls
+    assert layout_of(tenant) is None
+
+
+def test_without_the_right_the_editor_is_refused(client: Any, tenant: TenantFixture) -> None:
+    build_world(tenant)
+    permission_set(tenant, "worker", all_objects={"read": True, "edit": True})
+    member(tenant, "worker", permission_sets=["worker"])
+    sign_in(client, tenant, f"worker@{tenant.slug}.test", PASSWORD)
+    assert client.get("/setup/layouts/Account", headers=HTML).status_code == 403
+    token = csrf_token(client.get("/", headers=HTML).get_data(as_text=True))
+    refused = client.post(
+        "/setup/layouts/Account",
+        data={"csrf_token": token, "layout": json.dumps(two_sections())},
+        headers=HTML,
+    )
+    assert refused.status_code == 403
+    assert layout_of(tenant) is None
