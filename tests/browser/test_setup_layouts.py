@@ -96,3 +96,77 @@ def test_the_preview_shows_a_real_record_in_the_unsaved_layout(
     assert_accessible(page)
     page.locator("[data-layout-preview]").scroll_into_view_if_needed()
     screenshot(page, "setup-layout-preview")
+
+
+def test_the_list_view_editor_creates_a_shared_view(
+    admin_page: Any,
+    world: dict[str, str],
+    tenant: TenantFixture,
+    assert_accessible: Any,
+    screenshot: Any,
+) -> None:
+    page = admin_page
+    page.goto("/setup/list-views/Account")
+    page.get_by_role("link", name="New view").click()
+    page.get_by_label("Label").fill("Retail accounts")
+    assert page.get_by_label("API name").input_value() == "retail_accounts"
+    # A new view starts with the generated view's columns; Notes off, Phone first.
+    page.get_by_label("Notes", exact=True).uncheck()
+    page.get_by_role("button", name="Move Phone up").click()
+    page.get_by_role("button", name="Move Phone up").click()
+    page.get_by_label("Field").first.select_option(label="Industry")
+    # The conditions narrow to those the field takes: a picklist is never "greater than".
+    conditions = page.get_by_label("Condition").first
+    assert conditions.locator("option[value=gt]").get_attribute("disabled") is not None
+    conditions.select_option("eq")
+    page.get_by_label("Value").first.fill("Retail")
+    assert_accessible(page)
+    screenshot(page, "setup-list-view-editor")
+    page.get_by_role("button", name="Save view").last.click()
+    page.wait_for_url("**/setup/list-views/Account")
+    assert "Saved the view “Retail accounts”" in page.locator(".flash").inner_text()
+    view = next(
+        each
+        for each in tenant.api("GET", "/api/v1/objects/Account/list-views").get_json()["data"]
+        if each["api_name"] == "retail_accounts"
+    )
+    assert [column["field"] for column in view["columns"]] == ["Phone", "Name", "Industry"]
+    assert view["filters"] == [{"field": "Industry", "operator": "eq", "value": "Retail"}]
+    assert_accessible(page)
+    screenshot(page, "setup-list-views")
+
+
+def test_a_refused_save_marks_what_is_wrong_and_keeps_the_draft(
+    admin_page: Any,
+    world: dict[str, str],
+    tenant: TenantFixture,
+    assert_accessible: Any,
+    screenshot: Any,
+) -> None:
+    page = admin_page
+    page.goto("/setup/layouts/Account")
+    page.locator("[data-layout-editor]").wait_for()
+    page.get_by_label("Section label").first.fill("Company")
+    # Someone deletes a field the draft shows while it is being arranged.
+    deleted = tenant.api("DELETE", "/api/v1/meta/objects/Account/fields/Notes")
+    assert deleted.status_code == 204, deleted.get_data(as_text=True)
+    page.get_by_role("button", name="Save layout").click()
+    page.wait_for_load_state()
+    summary = page.get_by_role("alert")
+    assert "The layout was not saved" in summary.inner_text()
+    assert "field Notes: Notes is deleted; take it off the layout." in summary.inner_text()
+    marked = page.locator(".le-field.has-problem")
+    assert marked.get_attribute("data-field") == "Notes"
+    assert "take it off the layout" in marked.inner_text()
+    # The draft is kept: the section is still called Company.
+    assert page.get_by_label("Section label").first.input_value() == "Company"
+    assert tenant.api("GET", "/api/v1/meta/objects/Account").get_json().get("layout") is None
+    assert_accessible(page)
+    screenshot(page, "setup-layout-refused")
+    # Taking it off and saving again works.
+    page.get_by_role("button", name="Notes: settings and moves").click()
+    page.get_by_role("button", name="Remove from layout").click()
+    page.get_by_role("button", name="Save layout").click()
+    page.wait_for_url("**/setup/layouts/Account")
+    layout = tenant.api("GET", "/api/v1/meta/objects/Account").get_json()["layout"]
+    assert layout["tabs"][0]["sections"][0]["label"] == "Company"

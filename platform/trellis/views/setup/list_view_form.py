@@ -16,7 +16,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from trellis.metadata.compiled import ObjectSchema
-from trellis.records.list_views import DEFAULT_SORT, MAX_FILTERS, ListView
+from trellis.records.list_views import DEFAULT_SORT, MAX_FILTERS, ListView, default_columns
 from trellis.views.list_actions import chosen_columns
 from trellis.views.list_columns import ChooserItem, chooser_items
 from trellis.views.list_filters import (
@@ -96,7 +96,9 @@ def blank_lines(lines: list[FilterLine], wanted: int = 1) -> list[FilterLine]:
 
 def form_of_view(current: Screen, obj: ObjectSchema, view: ListView | None) -> ViewForm:
     """The form for a stored (or generated) view, or for a new one (None)."""
-    columns = chooser_items(obj, current.schema, current.access, view.columns if view else ())
+    # A new view starts from the columns the generated "All" view shows.
+    chosen = view.columns if view else default_columns(obj, current.access)
+    columns = chooser_items(obj, current.schema, current.access, chosen)
     lines = []
     for index, each in enumerate(view.filters if view else ()):
         operator = each.operator

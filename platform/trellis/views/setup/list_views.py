@@ -16,8 +16,8 @@ from flask.typing import ResponseReturnValue
 from trellis.errors import BadRequest, Conflict
 from trellis.metadata.compiled import ObjectSchema
 from trellis.records import list_view_store
-from trellis.records.list_views import ListView
-from trellis.views.list_filters import filter_row
+from trellis.records.list_views import CURRENT_USER, ListView
+from trellis.views.list_filters import describe
 from trellis.views.setup.list_view_form import (
     ViewForm,
     form_of_view,
@@ -75,13 +75,12 @@ def object_list_views(api_name: str) -> ResponseReturnValue:
 
 
 def _describe(current: Screen, obj: ObjectSchema, view: ListView) -> str:
-    """A view's filters in words, for its row in the table."""
+    """A view's filters in words, for its row in the table (as the list's chips say
+    them, the viewer for ``$User.Id``)."""
     words = []
-    for index, each in enumerate(view.filters):
-        row = filter_row(obj, current.schema, current.access, index, each.field, each)
-        operator = dict(row.operators).get(row.operator, each.operator) if row else each.operator
-        label = row.label if row else each.field
-        words.append(f"{label} {operator} {row.value if row else each.value}".strip())
+    for each in view.filters:
+        text = describe(obj, current.schema, current.access, each)
+        words.append(f"{text[:-2]}the viewer" if each.value == CURRENT_USER else text)
     return "; ".join(words) if words else "All records"
 
 
