@@ -93,6 +93,13 @@ def test_the_preview_shows_a_real_record_in_the_unsaved_layout(
     assert "Company" in panel.locator(".record-section-title").all_inner_texts()
     assert "Ada Lovelace" in panel.inner_text()
     assert tenant.api("GET", "/api/v1/meta/objects/Account").get_json().get("layout") is None
+    # A new tab's address follows its label until it is saved; the preview offers it.
+    page.get_by_role("button", name="Add tab").click()
+    page.get_by_label("Tab label").fill("Activity")
+    page.get_by_label("Tab label").press("Tab")
+    assert "?tab=activity" in page.locator(".le-tab-settings").inner_text()
+    assert page.locator("[data-preview-tab] option").all_inner_texts() == ["Details", "Activity"]
+    page.get_by_role("button", name="Details", exact=True).click()
     assert_accessible(page)
     page.locator("[data-layout-preview]").scroll_into_view_if_needed()
     screenshot(page, "setup-layout-preview")

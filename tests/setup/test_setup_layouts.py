@@ -23,12 +23,19 @@ def layout_of(tenant: TenantFixture) -> Any:
     return tenant.api("GET", "/api/v1/meta/objects/Account").get_json().get("layout")
 
 
-def post_layout(client: Any, layout: Any, **extra: str) -> Any:
+def opened(client: Any) -> dict[str, str]:
+    """The editor's form as opened: its CSRF token and the mark of the stored layout."""
     page = client.get("/setup/layouts/Account", headers=HTML).get_data(as_text=True)
+    base = re.search(r'name="base" value="([0-9a-f]+)"', page)
+    assert base is not None
+    return {"csrf_token": csrf_token(page), "base": base.group(1)}
+
+
+def post_layout(client: Any, layout: Any, form: dict[str, str] | None = None, **extra: str) -> Any:
     text = layout if isinstance(layout, str) else json.dumps(layout)
     return client.post(
         "/setup/layouts/Account",
-        data={"csrf_token": csrf_token(page), "layout": text, **extra},
+        data={**(form or opened(client)), "layout": text, **extra},
         headers=HTML,
     )
 
@@ -155,3 +162,45 @@ def test_without_the_right_the_editor_is_refused(client: Any, tenant: TenantFixt
     )
     assert refused.status_code == 403
     assert layout_of(tenant) is None
+
+
+def test_a_save_over_someone_elses_is_caught_then_may_replace_it(
+    client: Any, tenant: TenantFixture
+) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    form = opened(client)
+    theirs = {"tabs": [{"name": "main", "label": "Main", "sections": []}]}
+    changed = tenant.api("GET", "/api/v1/meta/objects/Account").get_json()
+    changed = {key: changed[key] for key in ("api_name", "label", "plural_label", "fields")}
+    saved = tenant.api("PUT", "/api/v1/meta/objects/Account", json={**changed, "layout": theirs})
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    refused = post_layout(client, two_sections(), form)
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    assert "Someone else saved this layout after you opened it." in html
+    assert layout_of(tenant)["tabs"][0]["name"] == "main"
+    # The page sent back knows their layout: saving again replaces it, knowingly.
+    again = {
+        "csrf_token": csrf_token(html),
+        "base": re.search(r'name="base" value="([0-9a-f]+)"', html).group(1),
+    }
+    assert post_layout(client, two_sections(), again).status_code == 303
+    assert layout_of(tenant)["tabs"][0]["sections"][0]["label"] == "Basics"
+
+
+def test_the_generated_layout_comes_back_after_asking(client: Any, tenant: TenantFixture) -> None:
+    build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    assert post_layout(client, two_sections()).status_code == 303
+    confirm = client.get("/setup/layouts/Account/reset", headers=HTML)
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert "Use the generated layout for accounts?" in text and "rolled back" in text
+    assert layout_of(tenant) is not None
+    reset = client.post(
+        "/setup/layouts/Account/reset", data={"csrf_token": csrf_token(text)}, headers=HTML
+    )
+    assert reset.status_code == 303
+    assert layout_of(tenant) is None
+    assert revisions(tenant)[0]["message"] == "Use the generated page layout of Account"

@@ -19,7 +19,8 @@ const RESERVED_TAB = "history";
 const fields = new Map((data ? data.fields : []).map((field) => [field.name.toLowerCase(), field]));
 const candidates = new Map((data ? data.related : []).map((each) => [each.key.toLowerCase(), each]));
 let state = null;
-const ui = { tab: 0, open: null, problems: [], status: null, dragging: null };
+// fresh: the names of tabs added here, unsaved (their name follows their label).
+const ui = { tab: 0, open: null, target: null, problems: [], status: null, dragging: null, dirty: false, fresh: new Set() };
 
 // -- the document --------------------------------------------------------------------------
 function entryIn(entry) {
@@ -64,6 +65,7 @@ function documentOf() {
 
 function sync() {
   text.value = JSON.stringify(documentOf(), null, 2);
+  ui.dirty = true;
 }
 
 // A change: apply it, forget where the refused save's problems were (they may have moved),
@@ -137,9 +139,9 @@ function takeOff(name) {
   }
 }
 
-function freeTabName(label) {
+function freeTabName(label, renamed = null) {
   const base = label.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^[^a-z]+|_+$/g, "").slice(0, 30) || "tab";
-  const taken = new Set(state.tabs.map((tab) => tab.name));
+  const taken = new Set(state.tabs.filter((tab) => tab !== renamed).map((tab) => tab.name));
   let name = base === RESERVED_TAB ? `${base}_tab` : base;
   for (let number = 2; taken.has(name); number += 1) {
     name = `${base}_${number}`;
@@ -189,7 +191,9 @@ function renderTabs() {
     disabled: state.tabs.length >= 10,
     onclick: () => change(() => {
       const label = `Tab ${state.tabs.length + 1}`;
-      state.tabs.push({ name: freeTabName(label), label, sections: [{ label: "New section", columns: 2, fields: [] }], related_lists: [] });
+      const name = freeTabName(label);
+      ui.fresh.add(name);
+      state.tabs.push({ name, label, sections: [{ label: "New section", columns: 2, fields: [] }], related_lists: [] });
       ui.tab = state.tabs.length - 1;
     }, "Added a tab."),
   }, "Add tab");
@@ -206,7 +210,15 @@ function renderTab(tab, ti) {
       h("input", {
         id: labelId, value: tab.label, maxlength: 80, required: true, dataset: { key: `tab:${ti}:label` },
         oninput: (event) => { tab.label = event.target.value; sync(); root.querySelector(`[data-key="tab:${ti}"]`).firstChild.textContent = tab.label; },
-        onchange: () => render(),
+        onchange: () => {
+          if (ui.fresh.has(tab.name)) { // not saved yet: its address follows its label
+            ui.fresh.delete(tab.name);
+            tab.name = freeTabName(tab.label, tab);
+            ui.fresh.add(tab.name);
+            sync();
+          }
+          render();
+        },
       }),
       h("p", { class: "hint" }, `In the page address as ?tab=${tab.name}`),
     ),
@@ -587,6 +599,7 @@ function start() {
     return;
   }
   ui.problems = data.problems || [];
+  ui.dirty = ui.problems.length > 0; // a refused draft is not saved yet
   ui.status = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
   const firstProblem = ui.problems.find((problem) => problem.tab !== null);
   if (firstProblem) {
@@ -599,10 +612,20 @@ function start() {
   root.addEventListener("drop", onDrop);
   root.addEventListener("dragleave", (event) => { if (!root.contains(event.relatedTarget)) { clearDropMarks(); } });
   form.addEventListener("submit", (event) => {
+    const dirty = ui.dirty;
     sync();
     if (event.submitter && event.submitter.matches("[data-preview-button]")) {
       event.preventDefault();
+      ui.dirty = dirty;
       showPreview();
+    } else {
+      ui.dirty = false; // saving: leaving the page is what it should do
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (ui.dirty) {
+      event.preventDefault();
+      event.returnValue = "";
     }
   });
   render();

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 from typing import Any
 
@@ -185,3 +186,10 @@ def editable_shape(draft: Any) -> bool:
 def shown_json(draft: Any) -> str:
     """The draft as the JSON box shows it."""
     return json.dumps(draft, indent=2, ensure_ascii=False)
+
+
+def stored_mark(obj: ObjectSchema) -> str:
+    """A mark of the layout the object stores now (or of its having none): the editor
+    sends back the one it started from, so a save over someone else's is caught."""
+    stored = json.dumps(obj.definition.get("layout"), sort_keys=True)
+    return hashlib.sha256(stored.encode()).hexdigest()[:16]

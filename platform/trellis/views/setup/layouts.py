@@ -26,6 +26,7 @@ from trellis.views.setup.layout_draft import (
     problems,
     shown_json,
     starting_draft,
+    stored_mark,
     with_draft,
 )
 from trellis.views.setup.layout_palette import palette_fields, placed_names, related_candidates
@@ -36,6 +37,10 @@ from trellis.views.shell import Screen, plural_label
 
 RIGHT = "manage_metadata"
 FRAGMENT_HEADER = "X-Trellis-Fragment"
+OVERTAKEN = (
+    "Someone else saved this layout after you opened it. Saving again replaces their "
+    "change with yours; open the page afresh to start from theirs."
+)
 SECTIONS: tuple[Section, ...] = (
     Section(
         "layouts",
@@ -88,6 +93,9 @@ def save_layout(api_name: str) -> ResponseReturnValue:
         draft, wrong = parse_draft(text)
         if wrong is not None:
             return _editor(current, obj, None, text, [Problem(wrong, "The layout")], status=422)
+        if request.form.get("base") != stored_mark(obj):
+            overtaken = Problem(OVERTAKEN, "The layout")
+            return _editor(current, obj, draft, text, [overtaken], status=409)
         message = request.form.get("message", "").strip()[:200]
         service = MetadataService(current.connection, current.actor, get_state().metadata_cache)
         try:
@@ -101,6 +109,24 @@ def save_layout(api_name: str) -> ResponseReturnValue:
             found = problems(error.fields, draft, error.message)
             return _editor(current, obj, draft, text, found, status=422)
     flash(f"Saved the page layout of {plural_label(obj)}.")
+    return redirect(url_for("setup.layout_editor", api_name=obj.api_name), 303)
+
+
+@blueprint.route("/layouts/<api_name>/reset", methods=["GET", "POST"])
+def reset_layout(api_name: str) -> ResponseReturnValue:
+    """Give the object back its generated layout (asking first)."""
+    with setup_screen(RIGHT) as current:
+        obj = current.schema.object(api_name)
+        if request.method == "GET" or not isinstance(obj.definition.get("layout"), dict):
+            status = 200 if request.method == "GET" else 409
+            page = render_template("setup/layouts/reset.html", obj=obj, plural=plural_label(obj))
+            return page, status
+        definition = {key: value for key, value in obj.definition.items() if key != "layout"}
+        service = MetadataService(current.connection, current.actor, get_state().metadata_cache)
+        service.replace_object(
+            obj.api_name, definition, message=f"Use the generated page layout of {obj.api_name}"
+        )
+    flash(f"{plural_label(obj)} use the generated page layout again.")
     return redirect(url_for("setup.layout_editor", api_name=obj.api_name), 303)
 
 
@@ -147,6 +173,7 @@ def _editor(
         "label": str(obj.definition.get("label") or obj.api_name),
         "plural": plural_label(obj),
         "defined": isinstance(obj.definition.get("layout"), dict),
+        "base": stored_mark(obj),
         "draft": draft if editable else None,
         "text": text,
         "labels": {field["name"].lower(): field["label"] for field in fields},
