@@ -57,6 +57,9 @@ def test_the_editor_opens_on_the_generated_layout(client: Any, tenant: TenantFix
     draft = json.loads(text.group(1).replace("&#34;", '"').replace("&quot;", '"'))
     assert draft["tabs"][0]["sections"][0]["fields"][:2] == ["Name", "Industry"]
     assert "Tab: Details" in html  # the read-only view without the script
+    # A page about Account's metadata does not mark the Accounts list in the navigation.
+    assert 'href="/o/Account" aria-current="page"' not in html
+    assert 'href="/setup/layouts" aria-current="page"' in html
 
 
 def test_a_layout_with_two_sections_is_saved_with_a_revision_and_audit(
