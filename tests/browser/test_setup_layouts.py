@@ -93,6 +93,16 @@ def test_the_preview_shows_a_real_record_in_the_unsaved_layout(
     assert "Company" in panel.locator(".record-section-title").all_inner_texts()
     assert "Ada Lovelace" in panel.inner_text()
     assert tenant.api("GET", "/api/v1/meta/objects/Account").get_json().get("layout") is None
+    # Off the layout and back by keyboard: the palette adds it to the section chosen.
+    page.get_by_role("button", name="Phone: settings and moves").click()
+    page.get_by_role("button", name="Remove from layout").click()
+    palette = page.locator("[data-drop-palette]")
+    assert palette.locator(".le-field[data-field='Phone']").count() == 1
+    page.get_by_label("Add to").select_option(label="Details › System information")
+    page.get_by_role("button", name="Add Phone").focus()
+    page.keyboard.press("Enter")
+    system = page.locator("[data-drop-section='0:1']")
+    assert system.locator(".le-field[data-field='Phone']").count() == 1
     # A new tab's address follows its label until it is saved; the preview offers it.
     page.get_by_role("button", name="Add tab").click()
     page.get_by_label("Tab label").fill("Activity")

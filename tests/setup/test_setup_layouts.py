@@ -151,6 +151,31 @@ def test_the_preview_shows_a_real_record_in_the_unsaved_layout(
     assert layout_of(tenant) is None
 
 
+def test_without_javascript_the_preview_fills_the_editor_page(
+    client: Any, tenant: TenantFixture
+) -> None:
+    ids = build_world(tenant)
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    shown = client.post(
+        "/setup/layouts/Account/preview",
+        data={**opened(client), "layout": json.dumps(two_sections()), "record": ids["acme"]},
+        headers=HTML,
+    )
+    assert shown.status_code == 200
+    html = shown.get_data(as_text=True)
+    assert "<h1>Account page layout</h1>" in html  # the whole editor page
+    assert 'data-preview-record="' + ids["acme"] + '"' in html
+    # The draft previewed is kept in the form, to save or change further.
+    assert "Contact details" in html.split('name="layout"', 1)[1]
+    broken = client.post(
+        "/setup/layouts/Account/preview",
+        data={**opened(client), "layout": json.dumps({"tabs": []}), "record": ids["acme"]},
+        headers={**HTML, "X-Trellis-Fragment": "preview"},
+    )
+    assert broken.status_code == 200  # the panel says why, the page stays usable
+    assert "The layout cannot be previewed as it is" in broken.get_data(as_text=True)
+
+
 def test_without_the_right_the_editor_is_refused(client: Any, tenant: TenantFixture) -> None:
     build_world(tenant)
     permission_set(tenant, "worker", all_objects={"read": True, "edit": True})
