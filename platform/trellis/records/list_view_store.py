@@ -288,6 +288,22 @@ def delete_view(connection: Connection, access: Access, obj: ObjectSchema, api_n
     _audit(connection, access.actor, obj, current, "deleted")
 
 
+def column_choices(
+    connection: Connection, access: Access, obj: ObjectSchema, view: ListView
+) -> int:
+    """How many users chose their own columns for ``view`` (forgotten when it is
+    deleted): a delete's confirmation says so."""
+    table = list_view_preferences.c
+    query = sa.select(sa.func.count()).where(
+        table.tenant_id == access.actor.tenant_id,
+        table.object_id == obj.id,
+        table.view == view.api_name.lower(),
+    )
+    if not view.shared:
+        query = query.where(table.user_id == access.actor.user_id)
+    return int(connection.execute(query).scalar_one())
+
+
 def _audit(
     connection: Connection, actor: Actor, obj: ObjectSchema, view: ListView, change: str
 ) -> None:

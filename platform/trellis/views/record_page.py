@@ -186,11 +186,15 @@ def build_page(
     obj: ObjectSchema,
     record_id: str,
     tab_name: str | None,
+    *,
+    layout: Layout | None = None,
     **state: Any,
 ) -> RecordPage:
     """Read what the page shows for the reader: the record (a 404 if they may not read
-    it), what they may do with it, and the selected tab's contents."""
-    layout = readable_layout(layout_of(current.schema, obj), obj, current.access)
+    it), what they may do with it, and the selected tab's contents; in the object's
+    layout, or in ``layout`` (the layout editor's preview of an unsaved one)."""
+    chosen = layout if layout is not None else layout_of(current.schema, obj)
+    layout = readable_layout(chosen, obj, current.access)
     record, version = read_record(current, obj, record_id, shown_fields(layout))
     key = uuid.UUID(str(record["id"]))
     access, connection = current.access, current.connection

@@ -124,7 +124,10 @@ def app_shell() -> Shell | None:
 
 
 def current_object() -> str | None:
-    """The API name of the object the page is about, to mark it in the navigation."""
+    """The API name of the object the page is about, to mark it in the navigation (not
+    on Setup's pages about an object: they are about its metadata, not its records)."""
+    if request.blueprint == "setup":
+        return None
     return (request.view_args or {}).get("api_name")
 
 
