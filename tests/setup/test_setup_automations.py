@@ -296,3 +296,20 @@ def test_each_action_form_comes_from_its_schema(client: Any, tenant: TenantFixtu
     )
     assert empty.status_code == 422
     assert "Add at least one action." in empty.get_data(as_text=True)
+
+
+def test_a_blank_api_name_is_made_from_the_label_or_asked_for(crm: TenantFixture) -> None:
+    client = signed_in(crm)
+    unnamed = {**FOLLOW_UP, "api_name": "", "label": "Follow up new deals!", "op": "save"}
+    saved = post(client, "/setup/automations/new", unnamed)
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    assert automation(crm, "Follow_up_new_deals").get_json()["label"] == "Follow up new deals!"
+
+    # With no label either, the form says so at the API name, and nothing is saved.
+    refused = post(client, "/setup/automations/new", {**unnamed, "label": "", "active": ""})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert '<p class="field-error" id="setting-api_name-error">Enter an API name' in html
+    assert "is a required property" not in html
+    listing = crm.api("GET", "/api/v1/meta/automations").get_json()["data"]
+    assert [each["api_name"] for each in listing] == ["Follow_up_new_deals"]

@@ -1,6 +1,10 @@
 // The automation builder: actions may be dragged into order as well as moved with
 // their buttons. A drop renumbers the actions' inputs (actions-<n>-...), so the form
-// posts them in their new order; each keeps its origin, and with it its secrets.
+// posts them in their new order; each keeps its origin, and with it its secrets. A new
+// automation's API name is suggested from its label as it is typed.
+import { suggestApiNames } from "./api_names.js";
+
+suggestApiNames(document);
 const list = document.querySelector("[data-action-list]");
 
 function renumber() {

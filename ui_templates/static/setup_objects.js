@@ -8,35 +8,7 @@
 //   which comes back with the value moved); the order of the rows is the order saved;
 // - a formula over another object ([data-object-from]) follows the select naming it.
 
-function apiNameFrom(label) {
-  let name = label.normalize("NFKD").replace(/[^\x00-\x7F]/g, "");
-  name = name.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").replace(/_+/g, "_");
-  if (!name) {
-    return "";
-  }
-  if (!/^[A-Za-z]/.test(name)) {
-    name = `X${name}`;
-  }
-  return name.slice(0, 63).replace(/_+$/, "");
-}
-
-function suggestApiNames(root) {
-  for (const target of root.querySelectorAll("[data-api-name-from]")) {
-    const source = document.getElementById(target.dataset.apiNameFrom);
-    if (!source) {
-      continue;
-    }
-    let touched = target.value !== "" && target.value !== apiNameFrom(source.value);
-    target.addEventListener("input", () => {
-      touched = target.value !== "";
-    });
-    source.addEventListener("input", () => {
-      if (!touched) {
-        target.value = apiNameFrom(source.value);
-      }
-    });
-  }
-}
+import { suggestApiNames } from "./api_names.js";
 
 function redrawOnRetype(root) {
   for (const select of root.querySelectorAll("select[data-retype]")) {

@@ -13,6 +13,7 @@ from typing import Any
 from trellis.automation.action_schemas import ActionKind, action_errors
 from trellis.metadata.secrets import SECRET_MASK
 from trellis.views.setup import automation_controls
+from trellis.views.setup.naming import api_name_from
 
 # The automation's own settings, as the form names them.
 TEXT_SETTINGS = ("api_name", "label", "description", "schedule", "timezone")
@@ -147,6 +148,7 @@ def apply(builder: Builder, operation: str, new_type: str, kinds: Mapping[str, A
 def checked(builder: Builder, kinds: Mapping[str, ActionKind]) -> bool:
     """Check each action against its own type's schema, so a problem is shown at its
     property; True when nothing is wrong so far (the service then checks everything)."""
+    _name_from_label(builder)
     if not builder.actions:
         builder.errors.setdefault("actions", []).append("Add at least one action.")
     for action in builder.actions:
@@ -156,6 +158,20 @@ def checked(builder: Builder, kinds: Mapping[str, ActionKind]) -> bool:
             # An error about the action as a whole comes keyed "definition".
             action.errors.setdefault("" if path == "definition" else path, []).extend(messages)
     return not builder.has_errors
+
+
+def _name_from_label(builder: Builder) -> None:
+    """An automation left without an API name takes one made from its label, as
+    api_names.js suggests while the label is typed; with neither, say so at the name."""
+    if builder.settings.get("api_name"):
+        return
+    name = api_name_from(str(builder.settings.get("label", "")))
+    if name:
+        builder.settings["api_name"] = name
+    else:
+        builder.errors.setdefault("api_name", []).append(
+            "Enter an API name, or a label to make it from."
+        )
 
 
 def carry_secrets(builder: Builder, stored: Mapping[str, Any] | None, secrets: Any) -> None:
