@@ -124,19 +124,6 @@ class ScreenColumn:  # frozen, with cached properties: a dataclass gives it a __
             return ", ".join(str(each) for each in value)
         return Markup(display(value)).striptags()
 
-    def cell(
-        self, api_name: str, row: dict[str, Any], display: field_values.Display
-    ) -> tuple[str, str]:
-        """The cell's content as HTML text and, for a value that may be cut short, its
-        whole text; the record-opening column links to ``/o/<api_name>/<id>``."""
-        value = self.value(row)
-        title = self.text(value, display) if self.kind in CLIPPED_KINDS else ""
-        if not self.opens_record:
-            return display(value), title
-        url = field_values.record_url(api_name, str(row["id"]))
-        words = title or self.text(value, display) or "Untitled"
-        return f'<a href="{html.escape(url)}">{html.escape(words)}</a>', title
-
 
 def table_body(
     columns: list[ScreenColumn], schema: TenantSchema, api_name: str, rows: list[dict[str, Any]]
@@ -155,7 +142,9 @@ def table_body(
 def _cell_writer(
     column: ScreenColumn, schema: TenantSchema, api_name: str
 ) -> Callable[[dict[str, Any]], str]:
-    """A function writing ``column``'s cell of a row as HTML text."""
+    """A function writing ``column``'s cell of a row as HTML text. The record-opening
+    column links to ``/o/<api_name>/<id>``; a value that may be cut short carries its
+    whole text as the cell's title."""
     classes = "list-cell" + (" cell-number" if column.numeric else "")
     classes += " cell-record" if column.opens_record else ""
     start = f'<td class="{classes}"'
@@ -164,20 +153,30 @@ def _cell_writer(
         '<span class="cell-value">'
     )
     display = field_values.displayer(schema, column.field)
-    if column.kind in CLIPPED_KINDS or column.opens_record:
+    steps = column.steps
+    value_of = (lambda row: row.get(steps[0])) if len(steps) == 1 else column.value
+    clipped = column.kind in CLIPPED_KINDS
+    if column.opens_record:
+
+        def opening(row: dict[str, Any]) -> str:
+            words = html.escape(column.text(value_of(row), display))
+            title = f' title="{words}"' if words and clipped else ""
+            # A record id is a UUID the database wrote: nothing in it to escape.
+            url = field_values.record_url(api_name, row["id"])
+            return f'{start}{title}{rest}<a href="{url}">{words or "Untitled"}</a></span></td>'
+
+        return opening
+    if clipped:
 
         def titled(row: dict[str, Any]) -> str:
-            shown, title = column.cell(api_name, row, display)
-            if title:
-                return f'{start} title="{html.escape(title)}"{rest}{shown}</span></td>'
-            return f"{start}{rest}{shown}</span></td>"
+            value = value_of(row)
+            words = html.escape(column.text(value, display))
+            title = f' title="{words}"' if words else ""
+            return f"{start}{title}{rest}{display(value)}</span></td>"
 
         return titled
-    plain_start, steps = start + rest, column.steps
-    if len(steps) == 1:
-        name = steps[0]
-        return lambda row: f"{plain_start}{display(row.get(name))}</span></td>"
-    return lambda row: f"{plain_start}{display(column.value(row))}</span></td>"
+    plain_start = start + rest
+    return lambda row: f"{plain_start}{display(value_of(row))}</span></td>"
 
 
 def _system_field(name: str) -> CompiledField:
