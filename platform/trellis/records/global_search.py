@@ -120,6 +120,7 @@ def search_records(
     )
     values = {f"word_{index}": f"{word}:*" for index, word in enumerate(words)}
     values["any_word"] = " | ".join(values.values())
+    values["key_word"] = f"{max(words, key=len)}:*"
     with index_friendly_reads(connection):  # every branch carries its tenant predicate
         rows = connection.execute(statement, {**values, **access.parameters}).all()
     pattern = word_starts(words)
@@ -186,19 +187,39 @@ def _branch(
     records the gate passes."""
     tenant = access.actor.tenant_id
     terms = search_terms.alias("terms")
+    names = [field.api_name for field in fields]
     name_field = readable_name_field(obj, access)
     weight = sa.case((terms.c.field == name_field, NAME_WEIGHT), else_=1.0)
-    matched = (
-        sa.select(
-            terms.c.record_id,
-            sa.func.sum(sa.func.ts_rank(terms.c.terms, _query("any_word")) * weight).label("rank"),
-            sa.func.array_agg(terms.c.field).label("fields"),
+    matched = sa.select(
+        terms.c.record_id,
+        sa.func.sum(sa.func.ts_rank(terms.c.terms, _query("any_word")) * weight).label("rank"),
+        sa.func.array_agg(terms.c.field).label("fields"),
+    )
+    if word_count > 1:
+        # The records with the key word (the longest: likely the rarest) are the
+        # candidates, found in the GIN index; only their rows are then read (by primary
+        # key) for the other words, which may be in other fields. Reading every row with
+        # any of the words instead grouped a million rows for "deal 12345" when every
+        # name holds "Deal" (benchmarks/search_bench.py).
+        key = search_terms.alias("key_terms")
+        candidates = (
+            sa.select(key.c.record_id)
+            .where(*_scope(key, tenant, obj, names), key.c.terms.op("@@")(_query("key_word")))
+            .distinct()
+            .subquery("candidates")
         )
-        .where(
-            terms.c.tenant_id == written_out(tenant),
-            terms.c.object_id == written_out(obj.id),
-            terms.c.field.in_([field.api_name for field in fields]),
-            terms.c.terms.op("@@")(_query("any_word")),
+        matched = matched.select_from(
+            candidates.join(
+                terms,
+                sa.and_(
+                    terms.c.tenant_id == written_out(tenant),
+                    terms.c.record_id == candidates.c.record_id,
+                ),
+            )
+        )
+    matched_rows = (
+        matched.where(
+            *_scope(terms, tenant, obj, names), terms.c.terms.op("@@")(_query("any_word"))
         )
         .group_by(terms.c.record_id)
         .having(
@@ -211,6 +232,25 @@ def _branch(
         )
         .subquery("matched")
     )
+    return _visible(access, branch, obj, matched_rows, per_object)
+
+
+def _scope(
+    terms: Any, tenant: uuid.UUID, obj: ObjectSchema, names: list[str]
+) -> tuple[sa.ColumnElement[bool], ...]:
+    """The rows of ``obj``'s fields ``names`` (tenant and object written out)."""
+    return (
+        terms.c.tenant_id == written_out(tenant),
+        terms.c.object_id == written_out(obj.id),
+        terms.c.field.in_(names),
+    )
+
+
+def _visible(
+    access: Access, branch: int, obj: ObjectSchema, matched: sa.Subquery, per_object: int
+) -> sa.Subquery:
+    """The matched records the gate lets the reader read, best first, one page and one."""
+    tenant = access.actor.tenant_id
     name_text = name_sql(obj, access)
     name = sa.literal_column(name_text, sa.Text) if name_text else sa.null()
     readable = access.predicate(obj, "read")
