@@ -9,8 +9,8 @@
   records service as an edit of the grouping field with the version the card showed
   (validation rules, field-level security, sharing, history and automations hold). A
   form without JavaScript is answered with the board again and what happened; a
-  script asking for JSON gets the columns' new totals, or the error envelope whose
-  message says why the move was refused.
+  script asking for JSON gets the card's new version and the columns' new totals, or
+  ``ok: false`` with the message that says why the move was refused.
 """
 
 from __future__ import annotations
@@ -89,8 +89,10 @@ def move(api_name: str, view_name: str) -> ResponseReturnValue:
     if refused is not None:
         said = " ".join(messages(refused, board.group_by))
         if wants_json():
+            # Answered as the record page answers a refused edit in place: the screen's
+            # own outcome to show (the card goes back), with the status it would have.
             status = 409 if isinstance(refused, PreconditionFailed) else refused.status
-            raise TrellisError(said, status=status, code=refused.code)
+            return jsonify({"ok": False, "status": status, "code": refused.code, "error": said})
         flash(f"{name} was not moved. {said}")
         return redirect(board_url(obj, view), 303)
     if wants_json():
