@@ -21,6 +21,7 @@ from trellis.records.boards import (
     BoardColumn,
     CardPage,
     board_totals,
+    board_values,
     card_arguments,
     column_cards,
 )
@@ -149,9 +150,11 @@ def load_board(
     name: str | None,
     only: str | None = None,
     cursor: str | None = None,
+    totals: bool = True,
 ) -> BoardPage:
     """The board the URL names; with ``only`` (a column's key), that column alone, its
-    cards after ``cursor``."""
+    cards after ``cursor``. Without ``totals`` the columns are not counted: more cards
+    appended to a column need none, and the count is a scan of every listed record."""
     view, boards = find_board(current, obj, name)
     board = view.board
     assert board is not None
@@ -159,8 +162,13 @@ def load_board(
     title, fields = _card_columns(current, obj, board)
     paths = projection_paths(obj, schema, access, [c for c in [title, *fields] if c])
     user_id = current.actor.user_id
-    shown, totals = [], column_totals(current, obj, view)
-    for column, total in totals:
+    counted = (
+        column_totals(current, obj, view)
+        if totals
+        else [(BoardColumn(value, label), None) for value, label in board_values(obj, board)]
+    )
+    shown = []
+    for column, total in counted:
         if only is not None and (column.value or "") != only:
             continue
         arguments = card_arguments(view.filters, board, column.value, user_id, paths, view.sort)
@@ -179,7 +187,7 @@ def load_board(
         _label(obj.fields[board.summary_field]) if board.summary_field else None,
         access.rights.has(obj.api_name, "edit") and access.can_edit_field(obj, board.group_by),
         schema,
-        [(column.value or "", column.label) for column, _ in totals],
+        [(column.value or "", column.label) for column, _ in counted],
     )
     for each in shown:
         if each.cards.next_cursor:

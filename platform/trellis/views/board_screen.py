@@ -63,8 +63,9 @@ def column(api_name: str, view_name: str) -> ResponseReturnValue:
     with screen() as current:
         obj = readable_object(current, api_name)
         key, cursor = request.args.get("value", ""), request.args.get("cursor") or None
-        page = load_board(current, obj, view_name, only=key, cursor=cursor)
-        template = "boards/cards.html" if wants_fragment("cards") else "boards/column.html"
+        fragment = wants_fragment("cards")
+        page = load_board(current, obj, view_name, key, cursor, totals=not fragment)
+        template = "boards/cards.html" if fragment else "boards/column.html"
         return render_template(template, page=page, shown=page.columns[0])
 
 
