@@ -9,7 +9,7 @@ from typing import Any
 
 from board_worlds import build_board_world
 from conftest import TenantFixture
-from helpers import csrf_token
+from helpers import post_form as post
 from screen_worlds import sign_in
 
 HTML = {"Accept": "text/html"}
@@ -33,11 +33,6 @@ def board_form(**changes: Any) -> dict[str, Any]:
     }
     form.update(changes)
     return form
-
-
-def post(client: Any, url: str, form: dict[str, Any]) -> Any:
-    token = csrf_token(client.get(url, headers=HTML).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **form}, headers=HTML)
 
 
 def test_a_board_is_built_edited_and_removed_in_setup(client: Any, tenant: TenantFixture) -> None:
