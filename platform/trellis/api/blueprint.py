@@ -22,6 +22,7 @@ from trellis.api import (
     privacy,
     record_shares,
     records,
+    search,
     tenant_security,
     tokens,
     webhooks,
@@ -54,6 +55,7 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     meta_formulas.register(blueprint)
     records.register(blueprint)
+    search.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)
