@@ -38,6 +38,7 @@ class Statement(enum.Enum):
     GLOBAL_SEARCH = "global_search"  # records with the words in fields the reader may read
     RECENT_RECORDS = "recent_records"  # a user's recently viewed records, as they may read
     READER_VIEW = "reader_view"  # a list view as readers of one access shape see it
+    BOARD_TOTALS = "board_totals"  # a board's count and sum per column, per filter scope
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,7 @@ from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
 from trellis.views import (
     account,
+    board_screen,
     health,
     invite_page,
     list_actions,
@@ -34,6 +35,7 @@ def register_blueprints() -> list[Blueprint]:
         objects.blueprint,
         record_forms.blueprint,
         list_screen.blueprint,
+        board_screen.blueprint,
         list_actions.blueprint,
         account.blueprint,
         invite_page.blueprint,

@@ -1,12 +1,11 @@
 """Shared list views in metadata packages: a ``list_views`` key beside the objects.
 
 Each entry names its ``object`` and carries the view as the API takes it (``api_name``,
-``label``, ``columns``, ``filters``, ``sort``); private views are users' own and never
-travel. An import makes each shared view match its entry (after the objects, whose
-fields the views name), leaves the tenant's other views alone, and is all or nothing
-with the rest of the package: :func:`import_with_list_views` wraps the objects' and
-access metadata's import in one savepoint.
-"""
+``label``, ``columns``, ``filters``, ``sort`` and, for a board, ``board``); private
+views are users' own and never travel. An import makes each shared view match its entry
+(after the objects, whose fields the views name), leaves the tenant's other views alone,
+and is all or nothing with the rest of the package: :func:`import_with_list_views` wraps
+the objects' and access metadata's import in one savepoint."""
 
 from __future__ import annotations
 
@@ -58,6 +57,8 @@ def export_with_list_views(service: MetadataService) -> dict[str, Any]:
         if definition["filters"]:
             document["filters"] = definition["filters"]
         document["sort"] = definition["sort"]
+        if definition.get("board"):
+            document["board"] = definition["board"]
         documents.append(document)
     if documents:
         package["list_views"] = sorted(
@@ -125,7 +126,7 @@ def _checked(
             "A package carries shared views only.", fields={"visibility": "shared"}
         )
     # The entry is the whole view: what it leaves out takes the defaults, not what is stored.
-    body = {"filters": [], "sort": DEFAULT_SORT, **body}
+    body = {"filters": [], "sort": DEFAULT_SORT, "board": None, **body}
     current = stored_shared_view(connection, access, obj, str(document["api_name"]))
     if current is None:
         view = parse_view(obj, access.schema, access, {**body, "visibility": "shared"})
