@@ -11,6 +11,7 @@ from trellis.api import (
     audit,
     automation_runs,
     automation_trigger,
+    imports,
     list_views,
     me,
     meta,
@@ -54,6 +55,7 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     meta_formulas.register(blueprint)
     records.register(blueprint)
+    imports.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)
