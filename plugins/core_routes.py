@@ -10,6 +10,7 @@ from trellis.hookspecs import hookimpl
 from trellis.views import (
     account,
     health,
+    import_screen,
     invite_page,
     list_actions,
     list_screen,
@@ -35,6 +36,7 @@ def register_blueprints() -> list[Blueprint]:
         record_forms.blueprint,
         list_screen.blueprint,
         list_actions.blueprint,
+        import_screen.blueprint,
         account.blueprint,
         invite_page.blueprint,
         setup.blueprint,

@@ -77,13 +77,25 @@ def new_import(tenant: TenantFixture, csv_text: str, **body: Any) -> str:
     return job_id
 
 
-def upload(tenant: TenantFixture, job_id: str, csv_text: str | bytes) -> Any:
+def upload(
+    tenant: TenantFixture, job_id: str, csv_text: str | bytes, token: str | None = None
+) -> Any:
+    """PUT the file (as ``token``'s user, by default the administrator)."""
     data = csv_text.encode() if isinstance(csv_text, str) else csv_text
     return tenant.api(
         "PUT",
         f"/api/v1/imports/{job_id}/file?name=contacts.csv",
         data=data,
         headers={"Content-Type": "text/csv"},
+        token=token,
+    )
+
+
+def set_mapping(
+    tenant: TenantFixture, job_id: str, mapping: list[dict[str, Any]], token: str | None = None
+) -> Any:
+    return tenant.api(
+        "PUT", f"/api/v1/imports/{job_id}/mapping", json={"mapping": mapping}, token=token
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import assert_envelope
-from import_worlds import contacts, new_import, setup_contacts, upload
+from import_worlds import contacts, new_import, set_mapping, setup_contacts, upload
 
 GOOD = "Full name,email,AGE,Account,Score\nAda,ada@example.com,36,Acme,1\n"
 MIXED = (
@@ -33,13 +33,8 @@ def test_the_mapping_is_suggested_by_label_and_api_name(tenant: Any) -> None:
         # A formula is computed: never suggested, and refused when mapped.
         {"column": "Score", "field": None, "match": None},
     ]
-    refused = tenant.api(
-        "PUT",
-        f"/api/v1/imports/{job_id}/mapping",
-        json={
-            "mapping": [{"column": "Score", "field": "Score"}, {"column": "AGE", "field": "Nope"}]
-        },
-    )
+    wanted = [{"column": "Score", "field": "Score"}, {"column": "AGE", "field": "Nope"}]
+    refused = set_mapping(tenant, job_id, wanted)
     body = assert_envelope(refused, 422, "bad_mapping")
     assert "Score" in body["errors"] and "AGE" in body["errors"]
     # Nothing changed: the stored mapping is still the suggestion.

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from helpers import wait_for
-from import_worlds import contacts, new_import, setup_contacts
+from import_worlds import contacts, new_import, set_mapping, setup_contacts
 
 from trellis.imports.run import run_job
 
@@ -81,7 +81,7 @@ def test_an_upsert_by_a_unique_field_updates_and_inserts(importer: Any) -> None:
     for entry in mapping:
         if entry["field"] == "Account":
             entry["match"] = "Code"  # the account by its unique code, not its name
-    response = importer.api("PUT", f"/api/v1/imports/{job_id}/mapping", json={"mapping": mapping})
+    response = set_mapping(importer, job_id, mapping)
     assert response.status_code == 200, response.get_json()
     result = finish(importer, job_id)
     assert (result["created"], result["updated"], result["rejected"]) == (1, 1, 0)
