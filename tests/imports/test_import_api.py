@@ -8,6 +8,9 @@ from typing import Any
 from helpers import assert_envelope
 from import_worlds import contacts, new_import, set_mapping, setup_contacts, upload
 
+from trellis.identity.users import user_actor
+from trellis.imports.service import ImportService
+
 GOOD = "Full name,email,AGE,Account,Score\nAda,ada@example.com,36,Acme,1\n"
 MIXED = (
     "Full name,Email,Age,Account\n"
@@ -54,7 +57,7 @@ def test_a_dry_run_reports_each_bad_row_and_writes_nothing(tenant: Any) -> None:
     assert "Full name: This field is required." in reasons[2]
     assert reasons[3].startswith("Age:")
     assert "Contacts are adults." in reasons[4]
-    assert "Email: Another Contact already has this value." in reasons[5]
+    assert "Email: row 1 of the file has this value." in reasons[5]
     assert "no Account named 'Initech'" in reasons[6]
     assert contacts(tenant) == []
     history = tenant.api("GET", "/api/v1/imports/" + job_id).get_json()
@@ -76,3 +79,19 @@ def test_bad_files_are_refused_whole(tenant: Any) -> None:
     assert_envelope(upload(tenant, job_id, too_large), 413, "file_too_large")
     # The first file is still the job's.
     assert tenant.api("GET", f"/api/v1/imports/{job_id}").get_json()["total_rows"] == 1
+
+
+def test_a_dry_run_in_batches_still_finds_values_the_file_repeats(tenant: Any, app: Any) -> None:
+    setup_contacts(tenant)
+    text = "Full name,Email\nAda,ada@example.com\nBob,bob@example.com\nCy,ada@example.com\n"
+    job_id = new_import(tenant, text)
+    state = app.extensions["trellis"]
+    with state.database.tenant(tenant.id) as connection:
+        schema = state.metadata_cache.get(connection, tenant.id)
+        actor = user_actor(connection, tenant.admin_id, tenant.slug, schema.access)
+        assert actor is not None
+        # Batches of one row, each rolled back: the third row's email is the first's.
+        result = ImportService(connection, actor, schema).dry_run(job_id, 1, state.database)
+    assert (result["would_create"], result["rejected"]) == (2, 1)
+    assert result["errors"] == [{"row": 3, "reason": "Email: row 1 of the file has this value."}]
+    assert contacts(tenant) == []

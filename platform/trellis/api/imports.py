@@ -76,7 +76,9 @@ def set_mapping(job_id: str) -> ResponseReturnValue:
 def dry_run(job_id: str) -> ResponseReturnValue:
     """Check every row as the import would write it, writing nothing."""
     with _service() as service:
-        return jsonify(service.dry_run(job_id, get_state().config.import_batch_rows))
+        return jsonify(
+            service.dry_run(job_id, get_state().config.import_batch_rows, get_state().database)
+        )
 
 
 def start_import(job_id: str) -> ResponseReturnValue:

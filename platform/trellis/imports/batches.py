@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 from trellis.errors import TrellisError
 from trellis.imports.cells import Row, find_existing, label, read_cells, resolve_lookups
 from trellis.imports.mapping import Column
+from trellis.metadata.compiled import ObjectSchema
 from trellis.records.service import RecordService
+from trellis.records.uniqueness import stored_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +45,25 @@ class Outcome:
         self.rejected.extend(other.rejected)
 
 
+class Repeats:
+    """The unique fields' values earlier batches of a dry run held: those batches were
+    rolled back, so the records service cannot see them, but a real import would."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def reject(self, obj: ObjectSchema, rows: list[Row]) -> None:
+        for row in rows:
+            for field in obj.writes.unique:
+                value = row.values.get(field.api_name)
+                if row.errors or value is None:
+                    continue
+                key = (field.api_name, stored_text(value))
+                first = self.seen.setdefault(key, row.number)
+                if first != row.number:
+                    row.errors.append(f"{label(field)}: row {first} of the file has this value.")
+
+
 def reason(service: RecordService, error: TrellisError) -> str:
     """An error of the records service as one line: its message and each field's
     problem, fields named by label."""
@@ -54,10 +75,16 @@ def reason(service: RecordService, error: TrellisError) -> str:
 
 
 def write_batch(
-    connection: Connection, service: RecordService, plan: Plan, rows: list[Row]
+    connection: Connection,
+    service: RecordService,
+    plan: Plan,
+    rows: list[Row],
+    repeats: Repeats | None = None,
 ) -> Outcome:
     """Write ``rows``: each is created, updated or rejected with the reason."""
     read_cells(rows, plan.columns, plan.width)
+    if repeats is not None:
+        repeats.reject(service.obj, rows)
     resolve_lookups(connection, service.access, service.schema, rows, plan.columns)
     find_existing(connection, service.access, service.obj, rows, plan.key_field)
     outcome = Outcome()

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 from trellis.access.gate import Access
 from trellis.actor import Actor
+from trellis.db import Database
 from trellis.errors import Conflict, ValidationError
-from trellis.imports.batches import Outcome, Plan, write_batch
+from trellis.imports.batches import Outcome, Plan, Repeats, write_batch
 from trellis.imports.cells import Row
 from trellis.imports.csv_file import parse_csv, write_csv
 from trellis.imports.jobs import load_job, update_job
@@ -133,22 +134,24 @@ class ImportService:
         update_job(self.connection, job, mapping=entries)
         return self.job(job.id)
 
-    def dry_run(self, job_id: Any, batch_rows: int) -> dict[str, Any]:
-        """What the import would do, row by row, with every check of a real write, in a
-        savepoint rolled back afterwards: nothing is written."""
+    def dry_run(self, job_id: Any, batch_rows: int, database: Database) -> dict[str, Any]:
+        """What the import would do, row by row, with every check of a real write, each
+        batch in a transaction of its own that is rolled back: nothing is written, and
+        no transaction holds the locks of a whole file's unique values. Values the file
+        repeats across batches are caught by :func:`reject_repeats`."""
         job = self._uploaded(self.job(job_id))
         plan = self.plan(job)
-        total = Outcome()
-        savepoint = self.connection.begin_nested()
-        try:
-            service = self.records(job)
-            rows = file_rows(job)
-            for start in range(0, len(rows), batch_rows):
-                total.add(
-                    write_batch(self.connection, service, plan, rows[start : start + batch_rows])
-                )
-        finally:
-            savepoint.rollback()
+        total, seen = Outcome(), Repeats()
+        rows = file_rows(job)
+        for start in range(0, len(rows), batch_rows):
+            connection = database.connect(self.actor.tenant_id)
+            try:
+                service = ImportService(connection, self.actor, self.schema)
+                batch = rows[start : start + batch_rows]
+                total.add(write_batch(connection, service.records(job), plan, batch, seen))
+            finally:
+                connection.rollback()
+                connection.close()
         return {
             "rows": job.total_rows,
             "would_create": total.created,

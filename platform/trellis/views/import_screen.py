@@ -172,7 +172,9 @@ def job_action(api_name: str, job_id: str) -> ResponseReturnValue:
         try:
             job = service.set_mapping(job.id, mapping_from_form(job.headers))
             if request.form.get("action") != "start":
-                result = service.dry_run(job.id, get_state().config.import_batch_rows)
+                result = service.dry_run(
+                    job.id, get_state().config.import_batch_rows, get_state().database
+                )
                 return _job_page(current, obj, job, dry_run=result)
             job = service.start(job.id)
         except TrellisError as error:
