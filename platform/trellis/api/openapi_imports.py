@@ -87,12 +87,88 @@ def openapi_schemas() -> dict[str, Any]:
     }
 
 
+def _read(operation_id: str, summary: str, schema: str) -> dict[str, Any]:
+    return operation(
+        operation_id,
+        summary,
+        IMPORTS_TAG,
+        200,
+        ref(schema),
+        errors=(400, 403, 404, 422),
+        parameters=[JOB],
+    )
+
+
+def _step(operation_id: str, summary: str, status: int, schema: str, **extra: Any) -> dict:
+    return operation(
+        operation_id,
+        summary,
+        IMPORTS_TAG,
+        status,
+        ref(schema),
+        errors=WRITE,
+        parameters=[JOB],
+        **extra,
+    )
+
+
 def openapi_paths() -> dict[str, dict[str, Any]]:
     """``/imports`` and the steps of one job."""
     created = shape(
         {"object": API_NAME, "mode": {"enum": ["insert", "upsert"]}, "key_field": TEXT},
         ["object"],
     )
+    upload, rejected = _file_operations()
+    mapping = shape({"mapping": array(ref("ImportColumn"))}, ["mapping"])
+    create = operation(
+        "createImport",
+        "Create an import job (the import right, create and for upserts edit rights)",
+        IMPORTS_TAG,
+        201,
+        ref("ImportJob"),
+        errors=WRITE,
+        body=created,
+    )
+    return {
+        "/imports": {"post": create},
+        "/imports/{job_id}": {
+            "get": _read("getImport", "The job: state, counts, progress", "ImportJob")
+        },
+        "/imports/{job_id}/file": {"put": upload},
+        "/imports/{job_id}/mapping": {
+            "get": _read(
+                "getImportMapping", "The columns, the mapping and the suggestion", "ImportMapping"
+            ),
+            "put": _step(
+                "setImportMapping",
+                "Set which column fills which field",
+                200,
+                "ImportJob",
+                body=mapping,
+            ),
+        },
+        "/imports/{job_id}/dry-run": {
+            "post": _step(
+                "dryRunImport",
+                "Check every row as the import would, writing nothing",
+                200,
+                "ImportDryRun",
+            )
+        },
+        "/imports/{job_id}/start": {
+            "post": _step("startImport", "Start the background job", 202, "ImportJob")
+        },
+        "/imports/{job_id}/result": {
+            "get": _read(
+                "getImportResult", "The counts and the rejected rows' file", "ImportResult"
+            )
+        },
+        "/imports/{job_id}/rejected": {"get": rejected},
+    }
+
+
+def _file_operations() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two operations whose bodies are CSV: the upload and the rejected rows."""
     upload = operation(
         "uploadImportFile",
         f"Upload the CSV file (UTF-8, header row first, at most {MAX_FILE_BYTES:,} bytes)",
@@ -112,81 +188,4 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
         parameters=[JOB],
     )
     rejected["responses"]["200"]["content"] = {"text/csv": {"schema": TEXT}}
-    step: dict[str, Any] = {"errors": WRITE, "parameters": [JOB]}
-    return {
-        "/imports": {
-            "post": operation(
-                "createImport",
-                "Create an import job (the import right, create and for upserts edit rights)",
-                IMPORTS_TAG,
-                201,
-                ref("ImportJob"),
-                errors=WRITE,
-                body=created,
-            )
-        },
-        "/imports/{job_id}": {
-            "get": operation(
-                "getImport",
-                "The job: state, counts, progress",
-                IMPORTS_TAG,
-                200,
-                ref("ImportJob"),
-                errors=(400, 403, 404),
-                parameters=[JOB],
-            )
-        },
-        "/imports/{job_id}/file": {"put": upload},
-        "/imports/{job_id}/mapping": {
-            "get": operation(
-                "getImportMapping",
-                "The columns, the mapping and the suggestion",
-                IMPORTS_TAG,
-                200,
-                ref("ImportMapping"),
-                errors=(400, 403, 404, 422),
-                parameters=[JOB],
-            ),
-            "put": operation(
-                "setImportMapping",
-                "Set which column fills which field",
-                IMPORTS_TAG,
-                200,
-                ref("ImportJob"),
-                body=shape({"mapping": array(ref("ImportColumn"))}, ["mapping"]),
-                **step,
-            ),
-        },
-        "/imports/{job_id}/dry-run": {
-            "post": operation(
-                "dryRunImport",
-                "Check every row as the import would, writing nothing",
-                IMPORTS_TAG,
-                200,
-                ref("ImportDryRun"),
-                **step,
-            )
-        },
-        "/imports/{job_id}/start": {
-            "post": operation(
-                "startImport",
-                "Start the background job",
-                IMPORTS_TAG,
-                202,
-                ref("ImportJob"),
-                **step,
-            )
-        },
-        "/imports/{job_id}/result": {
-            "get": operation(
-                "getImportResult",
-                "The counts and the rejected rows' file",
-                IMPORTS_TAG,
-                200,
-                ref("ImportResult"),
-                errors=(400, 403, 404),
-                parameters=[JOB],
-            )
-        },
-        "/imports/{job_id}/rejected": {"get": rejected},
-    }
+    return upload, rejected
