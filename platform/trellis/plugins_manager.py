@@ -14,6 +14,7 @@ from trellis import hookspecs
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.access.hooks",
+    "trellis.records.search_reindex",
     "trellis.access.tasks",
     "trellis.runtime.tasks",
     "trellis.outbox.tasks",

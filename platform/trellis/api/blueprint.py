@@ -23,6 +23,7 @@ from trellis.api import (
     privacy,
     record_shares,
     records,
+    search,
     tenant_security,
     tokens,
     webhooks,
@@ -56,6 +57,7 @@ def create_blueprint() -> Blueprint:
     meta_formulas.register(blueprint)
     records.register(blueprint)
     imports.register(blueprint)
+    search.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)

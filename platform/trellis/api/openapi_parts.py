@@ -14,6 +14,7 @@ from trellis.api import (
     openapi_imports,
     openapi_mfa,
     openapi_privacy,
+    openapi_search,
     openapi_webhooks,
 )
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
@@ -76,6 +77,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
+        **openapi_search.openapi_schemas(),
         **openapi_access.openapi_schemas(),
         **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
@@ -161,6 +163,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         **openapi_webhooks.openapi_paths(),
         **openapi_audit.openapi_paths(),
+        **openapi_search.openapi_paths(),
         **openapi_access.openapi_paths(),
         **openapi_privacy.openapi_paths(),
         **automation_trigger.openapi_paths(),

@@ -1,4 +1,4 @@
-"""The tables of CSV import jobs (migration 0015)."""
+"""The tables of CSV import jobs (migration 0016)."""
 
 from __future__ import annotations
 

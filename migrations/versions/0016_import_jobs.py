@@ -8,8 +8,8 @@ transaction as the records they wrote, so no row is written twice. Rows refused 
 records service are kept in ``import_rejections`` with the reason, for the
 downloadable file of rejected rows.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04
 """
 
@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from trellis.db import tenant_rls_statements
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
