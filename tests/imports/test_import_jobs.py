@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import signal
 import uuid
 from typing import Any
 
@@ -17,6 +18,7 @@ from helpers import wait_for
 from import_worlds import contacts, new_import, set_mapping, setup_contacts
 
 from trellis.imports.run import run_job
+from trellis.imports.tasks import RUN_TASK
 
 
 @pytest.fixture()
@@ -142,3 +144,26 @@ def contacts_all(tenant: Any) -> list[dict[str, Any]]:
         cursor = page.get("next_cursor")
         if not cursor:
             return found
+
+
+def test_a_job_whose_worker_is_killed_resumes_on_another(worker_pool: Any, tenant: Any) -> None:
+    pool = worker_pool(import_batch_rows=50)
+    acting = dataclasses.replace(tenant, app=pool.app)
+    setup_contacts(acting)
+    lines = [f"Person {n:04},k{n}@example.com,{20 + n % 50}" for n in range(1500)]
+    job_id = new_import(acting, "Full name,Email,Age\n" + "\n".join(lines) + "\n")
+    first = pool.start()
+    assert acting.api("POST", f"/api/v1/imports/{job_id}/start").status_code == 202
+    wait_for(lambda: acting.api("GET", f"/api/v1/imports/{job_id}").get_json()["next_row"] >= 100)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    stopped = acting.api("GET", f"/api/v1/imports/{job_id}").get_json()
+    assert stopped["state"] == "running" and 0 < stopped["next_row"] < 1500
+    # Another worker takes the task again (as the broker redelivers an unacknowledged one).
+    pool.start()
+    celery = pool.app.extensions["celery"]
+    assert celery.send_task(RUN_TASK, args=[str(tenant.id), job_id]).get(timeout=120) == "done"
+    rows = contacts_all(acting)
+    assert len(rows) == 1500 and len({row["Email"] for row in rows}) == 1500
+    done = acting.api("GET", f"/api/v1/imports/{job_id}").get_json()
+    assert (done["created"], done["rejected"], done["progress"]) == (1500, 0, 100)
