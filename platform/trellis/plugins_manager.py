@@ -19,6 +19,7 @@ DEFAULT_PLUGINS = (
     "trellis.runtime.tasks",
     "trellis.outbox.tasks",
     "trellis.automation.tasks",
+    "trellis.imports.tasks",
     "trellis.automation.lifecycle",
     "trellis.plugins.automation_actions",
     "trellis.webhooks.tasks",

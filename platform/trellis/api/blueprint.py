@@ -11,6 +11,7 @@ from trellis.api import (
     audit,
     automation_runs,
     automation_trigger,
+    imports,
     list_views,
     me,
     meta,
@@ -55,6 +56,7 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     meta_formulas.register(blueprint)
     records.register(blueprint)
+    imports.register(blueprint)
     search.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)

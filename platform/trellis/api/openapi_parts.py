@@ -11,6 +11,7 @@ from trellis.api import (
     openapi_access,
     openapi_audit,
     openapi_automations,
+    openapi_imports,
     openapi_mfa,
     openapi_privacy,
     openapi_search,
@@ -80,6 +81,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **openapi_access.openapi_schemas(),
         **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
+        **openapi_imports.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
     }
@@ -166,6 +168,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         **openapi_privacy.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
+        **openapi_imports.openapi_paths(),
         "/openapi.json": {
             "get": operation("getOpenApiDocument", "This document", AUTH, 200, package)
         },
