@@ -26,7 +26,7 @@ What it does, all in one run, through Trellis itself:
    screen within 1.5x of the API, its p95 under 50 ms); then the same for the count the
    screen fetches after the page (``/o/Opportunity/list/count``) against the API's
    ``count=true``, for reference;
-6. drops the database unless ``--keep``.
+6. drops the database unless ``--keep``; ``--reuse`` measures again on a kept one.
 
 Nothing is asserted: it prints measured numbers and their ratios.
 """
@@ -94,6 +94,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=200, help="timed requests per side")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--count-iterations", type=int, default=20)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the database a --keep run left (no loading; implies --keep)",
+    )
     where_bench.add_scratch_arguments(parser)
     return parser.parse_args()
 
@@ -211,8 +216,34 @@ def report(title: str, timings: dict[str, list[float]], targets: bool) -> None:
         )
 
 
+def reused(app: Any) -> tuple[uuid.UUID, str]:
+    """The tenant a kept run loaded, and a new token of its administrator."""
+    import sqlalchemy as sa
+
+    from trellis.actor import system_actor
+    from trellis.identity.tokens import create_token
+
+    database = app.extensions["trellis"].database
+    with database.owner() as connection:
+        tenant_id, slug, user_id = connection.execute(
+            sa.text(
+                "SELECT t.id, t.slug, u.id FROM tenants t JOIN users u ON u.tenant_id = t.id "
+                "LIMIT 1"
+            )
+        ).one()
+    with database.tenant(tenant_id) as connection:
+        token, _ = create_token(
+            connection, system_actor(tenant_id, slug), user_id=user_id, name="screens-bench"
+        )
+    print("setup: reusing the kept database", flush=True)
+    return tenant_id, token
+
+
 def measure(app: Any, tenant_id: uuid.UUID, token: str, args: argparse.Namespace) -> None:
-    api(app.test_client(), token, "POST", "/api/v1/objects/Opportunity/list-views", VIEW, 201)
+    client, views = app.test_client(), "/api/v1/objects/Opportunity/list-views"
+    kept = client.get(f"{views}/bench", headers={"Authorization": f"Bearer {token}"})
+    if kept.status_code == 404:
+        api(client, token, "POST", views, VIEW, 201)
     browser = signed_in_client(app, tenant_id)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -253,15 +284,22 @@ def main() -> None:
     args = parse_args()
     import sqlalchemy as sa
 
-    where_bench.admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
+    args.keep = args.keep or args.reuse
+    if not args.reuse:
+        where_bench.admin_execute(
+            args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
+        )
+        where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
     database_url = (
         sa.make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
     )
     app = where_bench.create_app(database_url, args.redis_url, "screens-bench")
     try:
-        tenant_id, token = where_bench.setup(app, args.records)
-        add_accounts(app, tenant_id, token, args.accounts)
+        if args.reuse:
+            tenant_id, token = reused(app)
+        else:
+            tenant_id, token = where_bench.setup(app, args.records)
+            add_accounts(app, tenant_id, token, args.accounts)
         measure(app, tenant_id, token, args)
     finally:
         where_bench.clean_up(app, args, DATABASE)

@@ -86,6 +86,17 @@ class FieldType:
     #: ``lookup``: see trellis.views.widgets); None: the widget of its :meth:`formula_type`,
     #: else a one-line text input.
     widget: ClassVar[str | None] = None
+    #: Values hold words people look for: global search (trellis.records.search_terms)
+    #: indexes the :meth:`search_text` of stored values of such fields, in the write's
+    #: transaction. Numbers, dates and lookups are found through list filters instead.
+    searchable: ClassVar[bool] = False
+
+    def search_text(self, stored: Any, field: dict[str, Any]) -> str | None:
+        """The plain text global search indexes and shows for a stored value (None when
+        blank): the value as a user reads it, without markup."""
+        if stored is None or stored == "":
+            return None
+        return str(stored)
 
     def anonymised_value(self, field: dict[str, Any], record_id: uuid.UUID) -> Any:
         """The value that replaces a person's in a field that may not be blank (a required

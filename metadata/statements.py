@@ -35,8 +35,10 @@ class Statement(enum.Enum):
     SHARE_RULE = "share_rule"  # a sharing rule's INSERT … SELECT of its shares
     ACCESS_SHAPE = "access_shape"  # what one set of rights restricts (trellis.access.gate)
     NAME_SEARCH = "name_search"  # records whose name has the words, per word count
+    GLOBAL_SEARCH = "global_search"  # records with the words in fields the reader may read
     RECENT_RECORDS = "recent_records"  # a user's recently viewed records, as they may read
     READER_VIEW = "reader_view"  # a list view as readers of one access shape see it
+    BOARD_TOTALS = "board_totals"  # a board's count and sum per column, per filter scope
 
 
 @dataclasses.dataclass(frozen=True)

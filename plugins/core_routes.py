@@ -9,7 +9,9 @@ from trellis.api.openapi_docs import create_docs_blueprint
 from trellis.hookspecs import hookimpl
 from trellis.views import (
     account,
+    board_screen,
     health,
+    import_screen,
     invite_page,
     list_actions,
     list_screen,
@@ -34,7 +36,9 @@ def register_blueprints() -> list[Blueprint]:
         objects.blueprint,
         record_forms.blueprint,
         list_screen.blueprint,
+        board_screen.blueprint,
         list_actions.blueprint,
+        import_screen.blueprint,
         account.blueprint,
         invite_page.blueprint,
         setup.blueprint,

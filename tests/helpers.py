@@ -52,6 +52,14 @@ def csrf_token(page: str) -> str:
     return match.group(1)
 
 
+def post_form(client: Any, url: str, form: dict[str, Any]) -> Any:
+    """Post a screen's form as a browser does: with the CSRF token of the page at ``url``
+    (which shows the form), asking for HTML."""
+    html = {"Accept": "text/html"}
+    token = csrf_token(client.get(url, headers=html).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **form}, headers=html)
+
+
 def login(client, tenant: TenantFixture, password: str | None = None):
     token = csrf_token(client.get("/login").get_data(as_text=True))
     return client.post(

@@ -145,6 +145,13 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "import_batch_rows",
+        1000,
+        "Rows a CSV import writes per committed batch: a job stopped part-way resumes after "
+        "its last committed batch.",
+        int,
+    ),
+    Setting(
         "mail_backend",
         "console",
         "How automations send email: console (log it), file (.eml files in the instance "

@@ -14,10 +14,12 @@ from trellis import hookspecs
 DEFAULT_PLUGINS = (
     "trellis.plugins.core_routes",
     "trellis.access.hooks",
+    "trellis.records.search_reindex",
     "trellis.access.tasks",
     "trellis.runtime.tasks",
     "trellis.outbox.tasks",
     "trellis.automation.tasks",
+    "trellis.imports.tasks",
     "trellis.automation.lifecycle",
     "trellis.plugins.automation_actions",
     "trellis.webhooks.tasks",

@@ -44,6 +44,7 @@ class AutoNumberType(BuiltinFieldType):
     computed = True
     sequence = True
     usable_as_name = True
+    searchable = True  # people quote invoice and case numbers
     accepts_default = False
     operators = TEXT_OPERATORS
     properties: ClassVar[dict[str, Any]] = {

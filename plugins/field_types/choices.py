@@ -87,6 +87,7 @@ class ChoiceType(BuiltinFieldType):
     """Shared base: the ``values`` property, its checks and value matching."""
 
     properties: ClassVar[dict[str, Any]] = {"values": VALUES_PROPERTY}
+    searchable = True
     required_properties: ClassVar[tuple[str, ...]] = ("values",)
     #: Characters a value may not contain (the multi-select separator).
     forbidden_in_values: ClassVar[str] = ""
@@ -142,6 +143,13 @@ class ChoiceType(BuiltinFieldType):
 
     def choices(self, field: dict[str, Any]) -> list[dict[str, Any]] | None:
         return picklist_values(field)
+
+    def search_text(self, stored: Any, field: dict[str, Any]) -> str | None:
+        """The labels of the chosen values (what a reader sees), in the stored order."""
+        chosen = stored if isinstance(stored, list) else [stored]
+        labels = {entry["value"]: entry["label"] for entry in picklist_values(field)}
+        text = ", ".join(labels.get(str(value), str(value)) for value in chosen if value)
+        return text or None
 
     def parse_filter_value(self, raw: str, field: dict[str, Any]) -> str | None:
         """One value; inactive values are allowed so old records can still be found."""

@@ -8,9 +8,11 @@ and a ``prepare`` step.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Callable
+from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 import nh3
@@ -72,6 +74,7 @@ class TextLikeType(BuiltinFieldType):
 
     operators = TEXT_OPERATORS
     personal_data = "personal"
+    searchable = True
     properties: ClassVar[dict[str, Any]] = {
         "max_length": {
             "type": "integer",
@@ -188,6 +191,39 @@ class RichTextType(LongTextType):
 
     def prepare(self, text: str) -> str:
         return nh3.clean(super().prepare(text)).strip()
+
+    def search_text(self, stored: Any, field: dict[str, Any]) -> str | None:
+        """The words of the (sanitised) HTML without its tags: search finds and shows
+        what a reader sees, never markup."""
+        if not isinstance(stored, str) or not stored:
+            return None
+        return plain_text(stored) or None
+
+
+class _TextCollector(HTMLParser):
+    """Collects an HTML document's text; tags become spaces so that ``<p>a</p><p>b</p>``
+    reads as two words."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(markup: str) -> str:
+    """The text of HTML ``markup``, whitespace collapsed."""
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    return " ".join(html.unescape("".join(collector.parts)).split())
 
 
 class EmailType(TextLikeType):

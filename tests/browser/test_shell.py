@@ -43,7 +43,7 @@ def test_search_finds_what_the_user_may_read_by_a_word_of_its_name(
     page: Any, world: ScreensWorld, sign_in: Any, assert_accessible: Any, screenshot: Any
 ) -> None:
     sign_in(page, world.tenant.slug, world.rep_email, world.password)
-    search = page.get_by_role("searchbox", name="Search")
+    search = page.get_by_role("combobox", name="Search")
     search.fill("acme")
     search.press("Enter")
     page.wait_for_url("**/search?q=acme")

@@ -59,6 +59,22 @@ def test_a_second_login_ends_the_session_it_replaces(app: Flask, tenant: TenantF
     assert browser.get("/api/v1/me").status_code == 200
 
 
+def test_the_cookie_is_written_when_the_session_changes_not_on_every_answer(
+    app: Flask, tenant: TenantFixture
+) -> None:
+    """The session's row fixes its expiry at sign-in, so re-signing the cookie on every
+    answer would only cost time; signing in, and signing out, do write it."""
+    browser = app.test_client()
+    assert "Set-Cookie" in login(browser, tenant).headers
+    browser.get("/")  # the first page after signing in makes the session's CSRF token
+    home = browser.get("/")
+    assert home.status_code == 200
+    assert "Set-Cookie" not in home.headers
+    token = csrf_token(home.get_data(as_text=True))
+    assert "Set-Cookie" in browser.post("/logout", data={"csrf_token": token}).headers
+    assert browser.get("/").status_code == 302  # signed out: to the login page
+
+
 def test_cookie_is_httponly_lax_and_secure_only_over_tls(app: Flask) -> None:
     # The test app has secure_cookies off, as in plain-HTTP development.
     plain = set_cookie_header(app.test_client().get("/login"))

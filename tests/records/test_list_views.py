@@ -94,7 +94,8 @@ def test_every_mistake_is_named_in_one_400_and_nothing_is_saved(world: ListWorld
     errors = assert_envelope(response, 400, "invalid_list_view")["errors"]
     assert errors == {
         "body": [
-            "Unknown keys: colour; a view has api_name, label, visibility, columns, filters, sort."
+            "Unknown keys: colour; a view has api_name, label, visibility, columns, filters, sort, "
+            "board."
         ],
         "api_name": ["A letter, then letters, digits or _ (at most 63)."],
         "label": ["Name the view in 1 to 80 characters."],

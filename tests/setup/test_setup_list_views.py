@@ -11,6 +11,7 @@ from access_helpers import PASSWORD, member
 from access_worlds import permission_set
 from conftest import TenantFixture
 from helpers import csrf_token
+from helpers import post_form as post
 from layout_worlds import build_world
 from screen_worlds import sign_in
 
@@ -38,11 +39,6 @@ def new_view_form(**changes: Any) -> dict[str, Any]:
     }
     form.update(changes)
     return form
-
-
-def post(client: Any, url: str, form: dict[str, Any]) -> Any:
-    token = csrf_token(client.get(url, headers=HTML).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **form}, headers=HTML)
 
 
 def test_a_shared_view_is_created_edited_and_audited(client: Any, tenant: TenantFixture) -> None:

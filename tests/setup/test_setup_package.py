@@ -113,6 +113,38 @@ def test_a_preview_writes_nothing_and_apply_imports_the_same_text(
     assert "was imported" in client.get("/setup/package", headers=HTML).get_data(as_text=True)
 
 
+def test_a_preview_shows_what_changes_in_permission_sets_and_list_views(
+    client: Any, tenant: TenantFixture
+) -> None:
+    token = signed_in(client, tenant)
+    permission_set(tenant, "sales", label="Sales", all_objects={"read": True})
+    view = {"api_name": "big", "label": "Big deals", "visibility": "shared", "sort": "-Amount"}
+    made = tenant.api("POST", "/api/v1/objects/Opportunity/list-views", json=view)
+    assert made.status_code == 201, made.get_data(as_text=True)
+    package = exported(tenant)
+    [sales] = [entry for entry in package["permission_sets"] if entry["api_name"] == "sales"]
+    sales["label"] = "Sales team"
+    [big] = [entry for entry in package["list_views"] if entry["api_name"] == "big"]
+    big["sort"] = "Amount"
+    package["roles"] = [*(package.get("roles") or []), {"api_name": "emea", "label": "EMEA"}]
+    preview = client.post(
+        "/setup/package/preview",
+        data={"csrf_token": token, "package": yaml.safe_dump(package, sort_keys=False)},
+    )
+    shown = preview.get_data(as_text=True)
+    assert preview.status_code == 200, shown[:3000]
+    assert "1 to create, 2 to update" in shown
+    assert 'class="change-new">Sales team<' in shown and ">label<" in shown
+    assert 'class="change-old">-Amount<' in shown and 'class="change-new">Amount<' in shown
+    assert "New: a role" in shown
+    api = tenant.api("POST", "/api/v1/meta/package?dry_run=true", json=package).get_json()
+    diffs = {entry["api_name"]: entry["diff"] for entry in api["access"] + api["list_views"]}
+    assert diffs["sales"] == [
+        {"change": "object property", "property": "label", "old": "Sales", "new": "Sales team"}
+    ]
+    assert {"change": "object created"} in diffs["emea"]
+
+
 def test_apply_refuses_a_preview_the_metadata_has_moved_past(
     client: Any, tenant: TenantFixture
 ) -> None:

@@ -275,3 +275,24 @@ def test_a_user_with_two_factor_sign_in_still_gives_a_code_after_the_link(
     assert browser.get("/api/v1/me").status_code == 401
     assert audit(tenant, "user.link_used")[0]["target_id"] == str(worker.id)
     assert not [e for e in audit(tenant, "login.succeeded") if e["target_id"] == str(worker.id)]
+
+
+def test_a_user_made_without_a_password_is_shown_as_unable_to_sign_in(
+    client: Any, tenant: TenantFixture
+) -> None:
+    """A user the API made with no password and no link cannot sign in: the list and
+    their page say so, and a reset link changes that."""
+    made = tenant.api("POST", "/api/v1/users", json={"email": f"nopass@{tenant.slug}.test"})
+    assert made.status_code == 201
+    user_id = made.get_json()["id"]
+    sign_in(client, tenant, tenant.admin_email, tenant.admin_password)
+    listed = client.get("/setup/users?q=nopass", headers=HTML).get_data(as_text=True)
+    assert "No password yet" in listed and ">Active<" not in listed
+    page = client.get(f"/setup/users/{user_id}", headers=HTML).get_data(as_text=True)
+    assert "cannot sign in" in page
+    admin = client.get("/setup/users?q=" + tenant.admin_email, headers=HTML)
+    assert ">Active<" in admin.get_data(as_text=True)
+    reset = post(client, f"/setup/users/{user_id}/reset")
+    assert reset.status_code in (200, 201, 303), reset.get_data(as_text=True)
+    after = client.get("/setup/users?q=nopass", headers=HTML).get_data(as_text=True)
+    assert "Reset pending" in after and "No password yet" not in after

@@ -12,7 +12,15 @@ from conftest import TenantFixture
 
 from trellis.metadata.compiled import CompiledField
 from trellis.metadata.field_types import FieldType
-from trellis.views.field_values import EMPTY, RESTRICTED, is_numeric, named, plain, show
+from trellis.views.field_values import (
+    EMPTY,
+    RESTRICTED,
+    displayer,
+    is_numeric,
+    named,
+    plain,
+    show,
+)
 
 ACCOUNT = {
     "api_name": "Account",
@@ -131,6 +139,22 @@ def test_choices_show_by_label_numbers_by_scale_and_times_without_zero_seconds(
     )
     assert shown("Code", "D-001") == "D-001"
     assert shown("Rate", True) == "True"  # not a number: as text, never an error
+
+
+def test_a_column_remembers_each_value_by_its_type(tenant: TenantFixture) -> None:
+    """A displayer shows a column of values and works each distinct one out once; equal
+    values of different types (``True`` and ``1``) are not mixed up."""
+    _, schema, deal = _shown(tenant)
+    rate = displayer(schema, deal.field("Rate"))
+    assert [rate(value) for value in (True, 1, True, 1.0, "2")] == [
+        "True",
+        '<span class="value-number">1</span>',
+        "True",
+        '<span class="value-number">1</span>',
+        '<span class="value-number">2</span>',
+    ]
+    stage = displayer(schema, deal.field("Tags"))
+    assert stage(["a"]) == stage(["a"]) == '<span class="badge">a</span>'  # lists: unremembered
 
 
 def test_a_lookup_known_by_id_and_a_name_shows_as_the_expansion_would(

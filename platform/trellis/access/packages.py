@@ -15,6 +15,7 @@ from trellis.access.definitions import AccessDefinitions
 from trellis.actor import Actor
 from trellis.errors import NotFound
 from trellis.metadata.compiled import MetadataCache
+from trellis.metadata.documents import diff_definitions
 from trellis.metadata.package_format import ACCESS_KINDS, check_document, package_objects
 from trellis.metadata.package_import import import_package
 from trellis.metadata.service import MetadataService
@@ -65,7 +66,8 @@ def import_access(
 ) -> list[dict[str, Any]]:
     """Make the tenant's documents under ``key`` (``roles`` or ``permission_sets``) match
     the package's, whose shape :func:`package_objects` has checked; the plan, one entry
-    per document: ``{"kind", "api_name", "action": create|update|unchanged}``."""
+    per document: ``{"kind", "api_name", "action": create|update|unchanged, "diff"}``,
+    the diff as :func:`diff_definitions` writes it (empty when unchanged)."""
     kind = ACCESS_KINDS[key]
     definitions = AccessDefinitions(connection, actor, cache)
     documents = package.get(key) or []
@@ -78,12 +80,13 @@ def import_access(
             current: dict[str, Any] | None = definitions.get(kind, name)
         except NotFound:
             current = None
+        diff = [] if current == document else diff_definitions(current, document)
         if current == document:
             action = "unchanged"
         else:
             definitions.save(kind, None if current is None else name, document)
             action = "create" if current is None else "update"
-        plan.append({"kind": kind, "api_name": name, "action": action})
+        plan.append({"kind": kind, "api_name": name, "action": action, "diff": diff})
     return plan
 
 

@@ -11,6 +11,7 @@ from trellis.api import (
     audit,
     automation_runs,
     automation_trigger,
+    imports,
     list_views,
     me,
     meta,
@@ -22,6 +23,7 @@ from trellis.api import (
     privacy,
     record_shares,
     records,
+    search,
     tenant_security,
     tokens,
     webhooks,
@@ -54,6 +56,8 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     meta_formulas.register(blueprint)
     records.register(blueprint)
+    imports.register(blueprint)
+    search.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)

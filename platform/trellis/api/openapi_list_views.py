@@ -20,6 +20,7 @@ from trellis.api.openapi_schema import (
     shape,
 )
 from trellis.records.list_views import (
+    MAX_CARD_FIELDS,
     MAX_COLUMNS,
     MAX_FILTERS,
     MAX_LABEL,
@@ -47,6 +48,18 @@ FILTER = shape(
     ["field", "operator", "value"],
 )
 VISIBILITY = {"enum": list(VISIBILITIES)}
+BOARD = {
+    "type": ["object", "null"],
+    "description": "The view as a kanban board (null: none): a column per value of the "
+    "picklist group_by, cards showing card_fields, each column's sum of summary_field.",
+    "properties": {
+        "group_by": {**TEXT, "description": "A picklist field of the object."},
+        "card_fields": array(TEXT, maxItems=MAX_CARD_FIELDS),
+        "summary_field": {"type": ["string", "null"], "description": "A number field."},
+    },
+    "required": ["group_by"],
+    "additionalProperties": False,
+}
 
 
 def openapi_schemas() -> dict[str, Any]:
@@ -71,6 +84,7 @@ def openapi_schemas() -> dict[str, Any]:
         "columns": array(column_input, minItems=1, maxItems=MAX_COLUMNS),
         "filters": array(filter_input, maxItems=MAX_FILTERS),
         "sort": {**TEXT, "description": "As the list API's sort= (-Amount,Name)."},
+        "board": BOARD,
     }
     view = {
         "id": {**OPTIONAL_UUID, "description": "None for a generated view."},
@@ -82,6 +96,7 @@ def openapi_schemas() -> dict[str, Any]:
         "columns": array(COLUMN),
         "filters": array(FILTER),
         "sort": TEXT,
+        "board": BOARD,
         "updated_at": OPTIONAL_MOMENT,
     }
     return {

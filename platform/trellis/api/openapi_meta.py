@@ -58,6 +58,11 @@ def definition_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
     }
 
 
+# Changes between two definitions, as trellis.metadata.documents.diff_definitions writes
+# them: ``change`` says what, ``field``, ``property``, ``old`` and ``new`` where it applies.
+DIFF = array({"type": "object", "properties": {"change": TEXT}})
+
+
 def revision_schemas() -> dict[str, Any]:
     """``Revision`` and ``FieldType``, what the revision log and the field types list show."""
     revision = {
@@ -66,7 +71,7 @@ def revision_schemas() -> dict[str, Any]:
         "created_at": MOMENT,
         "message": TEXT,
         "objects": array(OPTIONAL_TEXT),
-        "diff": array({"type": "object", "properties": {"change": TEXT}}),
+        "diff": DIFF,
     }
     return {
         "Revision": shape(
@@ -296,16 +301,18 @@ def package_paths() -> dict[str, dict[str, Any]]:
             "kind": {"enum": ["role", "permission_set"]},
             "api_name": TEXT,
             "action": {"enum": ["create", "update", "unchanged"]},
+            "diff": DIFF,
         },
-        ["kind", "api_name", "action"],
+        ["kind", "api_name", "action", "diff"],
     )
     views = shape(
         {
             "kind": {"const": "list_view"},
             "api_name": {**TEXT, "description": "Object.view"},
             "action": {"enum": ["create", "update", "unchanged"]},
+            "diff": DIFF,
         },
-        ["kind", "api_name", "action"],
+        ["kind", "api_name", "action", "diff"],
     )
     imported = shape(
         {

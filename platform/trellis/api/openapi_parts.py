@@ -11,8 +11,10 @@ from trellis.api import (
     openapi_access,
     openapi_audit,
     openapi_automations,
+    openapi_imports,
     openapi_mfa,
     openapi_privacy,
+    openapi_search,
     openapi_webhooks,
 )
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
@@ -75,9 +77,11 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
         **openapi_audit.openapi_schemas(),
+        **openapi_search.openapi_schemas(),
         **openapi_access.openapi_schemas(),
         **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
+        **openapi_imports.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
     }
@@ -159,10 +163,12 @@ def static_paths() -> dict[str, dict[str, Any]]:
         "/me": {"get": operation("getMe", "The authenticated actor", AUTH, 200, ref("Actor"))},
         **openapi_webhooks.openapi_paths(),
         **openapi_audit.openapi_paths(),
+        **openapi_search.openapi_paths(),
         **openapi_access.openapi_paths(),
         **openapi_privacy.openapi_paths(),
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
+        **openapi_imports.openapi_paths(),
         "/openapi.json": {
             "get": operation("getOpenApiDocument", "This document", AUTH, 200, package)
         },

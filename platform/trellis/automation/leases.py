@@ -43,18 +43,19 @@ def _key(run_id: int) -> int:
 
 
 @contextlib.contextmanager
-def run_lease(database: Database, run_id: int) -> Iterator[bool]:
+def run_lease(database: Database, run_id: int, namespace: int = NAMESPACE) -> Iterator[bool]:
     """Hold the run's lease while the block runs; yields False when another worker
-    holds it (that worker finishes the run, so the caller should leave it alone)."""
+    holds it (that worker finishes the run, so the caller should leave it alone).
+    Other long jobs (CSV imports) lease theirs in a ``namespace`` of their own."""
     with database.connect(None, autocommit=True) as connection:
         held = connection.execute(
-            sa.select(sa.func.pg_try_advisory_lock(NAMESPACE, _key(run_id)))
+            sa.select(sa.func.pg_try_advisory_lock(namespace, _key(run_id)))
         ).scalar()
         try:
             yield bool(held)
         finally:
             if held:
-                connection.execute(sa.select(sa.func.pg_advisory_unlock(NAMESPACE, _key(run_id))))
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(namespace, _key(run_id))))
 
 
 def lease_held(run_id_column: sa.ColumnElement) -> sa.ColumnElement[bool]:

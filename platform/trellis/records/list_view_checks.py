@@ -1,9 +1,9 @@
 """List views checked as the list API checks a request: a view's columns are paths
 ``fields=`` accepts from the reader, its filters parameters the list query accepts, its
-sort a ``sort=`` it accepts. Field-level security is part of each check: a field the
-author may not read is as unknown as one that does not exist, and a view read back
-leaves out what its reader may not read (:func:`for_reader`).
-"""
+sort a ``sort=`` it accepts, its board as trellis.records.board_checks checks it.
+Field-level security is part of each check: a field the author may not read is as
+unknown as one that does not exist, and a view read back leaves out what its reader may
+not read (:func:`for_reader`)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from typing import Any
 from trellis.access.gate import Access
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
-from trellis.metadata.formulas import UnknownPath, resolve_path
 from trellis.metadata.statements import Statement, StatementKey
 from trellis.metadata.user_paths import user_object
+from trellis.records.board_checks import board_for_reader, parse_board
 from trellis.records.columns import Column, cached_column
 from trellis.records.list_views import (
     API_NAME,
     CURRENT_USER,
     DEFAULT_SORT,
-    FIELD_PATH,
     KEYS,
     MAX_COLUMNS,
     MAX_FILTERS,
@@ -39,7 +38,7 @@ from trellis.records.list_views import (
     default_columns,
     filter_arguments,
 )
-from trellis.records.projection import parse_projection
+from trellis.records.projection import readable_path
 from trellis.records.query import parse_list_request
 
 
@@ -71,6 +70,11 @@ def parse_view(
         else (current.filters if current else ())
     )
     sort = _sort(obj, schema, access, body["sort"], errors) if "sort" in body else None
+    board = (
+        parse_board(obj, schema, access, body["board"], errors)
+        if "board" in body
+        else (current.board if current else None)
+    )
     if errors:
         raise BadRequest("The list view is invalid.", code="invalid_list_view", fields=errors)
     return ListView(
@@ -82,6 +86,7 @@ def parse_view(
         shared,
         current.id if current else None,
         current.owner_id if current else None,
+        board=board,
     )
 
 
@@ -142,19 +147,6 @@ def parse_columns(
         else:
             columns.append(ViewColumn(canonical, width))
     return tuple(columns)
-
-
-def readable_path(obj: ObjectSchema, schema: TenantSchema, access: Access, path: Any) -> str | None:
-    """``path`` as the metadata spells it when the reader may ask for it in ``fields=``;
-    None for a path that does not exist and for one they may not read alike."""
-    if not isinstance(path, str) or not FIELD_PATH.fullmatch(path):
-        return None
-    try:
-        parse_projection(obj, schema, access, [path])
-        steps = resolve_path(schema, obj, path)
-    except (BadRequest, UnknownPath):
-        return None
-    return ".".join(step.name for step in steps)
 
 
 def _filters(
@@ -302,4 +294,5 @@ def _for_reader(
         columns=columns or default_columns(obj, access),
         filters=tuple(filters),
         sort=DEFAULT_SORT if errors else sort,
+        board=board_for_reader(obj, schema, access, view.board),
     )

@@ -1,12 +1,11 @@
 """Shared list views in metadata packages: a ``list_views`` key beside the objects.
 
 Each entry names its ``object`` and carries the view as the API takes it (``api_name``,
-``label``, ``columns``, ``filters``, ``sort``); private views are users' own and never
-travel. An import makes each shared view match its entry (after the objects, whose
-fields the views name), leaves the tenant's other views alone, and is all or nothing
-with the rest of the package: :func:`import_with_list_views` wraps the objects' and
-access metadata's import in one savepoint.
-"""
+``label``, ``columns``, ``filters``, ``sort`` and, for a board, ``board``); private
+views are users' own and never travel. An import makes each shared view match its entry
+(after the objects, whose fields the views name), leaves the tenant's other views alone,
+and is all or nothing with the rest of the package: :func:`import_with_list_views` wraps
+the objects' and access metadata's import in one savepoint."""
 
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from trellis.access.gate import Access
 from trellis.access.packages import all_or_nothing, import_with_access
 from trellis.errors import TrellisError, ValidationError
 from trellis.metadata.compiled import ObjectSchema
+from trellis.metadata.documents import diff_definitions
 from trellis.metadata.package_export import export_package
 from trellis.metadata.service import MetadataService
 from trellis.records.list_view_checks import parse_view
@@ -57,6 +57,8 @@ def export_with_list_views(service: MetadataService) -> dict[str, Any]:
         if definition["filters"]:
             document["filters"] = definition["filters"]
         document["sort"] = definition["sort"]
+        if definition.get("board"):
+            document["board"] = definition["board"]
         documents.append(document)
     if documents:
         package["list_views"] = sorted(
@@ -86,14 +88,15 @@ def import_list_views(
     connection: Connection, service: MetadataService, package: Any
 ) -> list[dict[str, Any]]:
     """Make the tenant's shared views match the package's; one plan entry per view,
-    ``{"kind": "list_view", "api_name": "Object.view", "action"}``. Every entry is
-    checked before any is saved, so one report names every problem."""
+    ``{"kind": "list_view", "api_name": "Object.view", "action", "diff"}`` (the diff as
+    :func:`diff_definitions` writes it, of the label and the stored definition). Every
+    entry is checked before any is saved, so one report names every problem."""
     documents = package.get("list_views") or [] if isinstance(package, dict) else []
     if not documents:
         return []
     schema = service.schema()
     access = Access.of(service.actor, schema)
-    checked: list[tuple[ObjectSchema, ListView, str]] = []
+    checked: list[tuple[ObjectSchema, ListView, str, list[dict[str, Any]]]] = []
     errors: dict[str, list[str]] = {}
     for index, document in enumerate(documents):
         try:
@@ -104,19 +107,18 @@ def import_list_views(
     if errors:
         raise ValidationError("The package's list views are invalid.", fields=errors)
     plan = []
-    for obj, view, action in checked:
+    for obj, view, action, diff in checked:
         if action != "unchanged":
             save_changes(connection, service.actor, obj, view)
-        plan.append(
-            {"kind": "list_view", "api_name": f"{obj.api_name}.{view.api_name}", "action": action}
-        )
+        name = f"{obj.api_name}.{view.api_name}"
+        plan.append({"kind": "list_view", "api_name": name, "action": action, "diff": diff})
     return plan
 
 
 def _checked(
     connection: Connection, access: Access, document: dict[str, Any]
-) -> tuple[ObjectSchema, ListView, str]:
-    """(object, view as it will be stored, action) for one package entry."""
+) -> tuple[ObjectSchema, ListView, str, list[dict[str, Any]]]:
+    """(object, view as it will be stored, action, diff) for one package entry."""
     obj = access.schema.object(document["object"])
     body = {key: value for key, value in document.items() if key != "object"}
     if body.pop("visibility", "shared") != "shared":
@@ -124,14 +126,18 @@ def _checked(
             "A package carries shared views only.", fields={"visibility": "shared"}
         )
     # The entry is the whole view: what it leaves out takes the defaults, not what is stored.
-    body = {"filters": [], "sort": DEFAULT_SORT, **body}
+    body = {"filters": [], "sort": DEFAULT_SORT, "board": None, **body}
     current = stored_shared_view(connection, access, obj, str(document["api_name"]))
     if current is None:
-        return (
-            obj,
-            parse_view(obj, access.schema, access, {**body, "visibility": "shared"}),
-            "create",
-        )
+        view = parse_view(obj, access.schema, access, {**body, "visibility": "shared"})
+        return obj, view, "create", diff_definitions(None, _stored(view))
     view = parse_view(obj, access.schema, access, body, current)
-    same = (view.label, view.definition()) == (current.label, current.definition())
-    return obj, view, "unchanged" if same else "update"
+    before, after = _stored(current), _stored(view)
+    if before == after:
+        return obj, view, "unchanged", []
+    return obj, view, "update", diff_definitions(before, after)
+
+
+def _stored(view: ListView) -> dict[str, Any]:
+    """What an import compares of a view: its label and stored definition."""
+    return {"label": view.label, **view.definition()}

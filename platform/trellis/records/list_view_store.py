@@ -24,8 +24,16 @@ from trellis.actor import Actor
 from trellis.db import driver_execute
 from trellis.errors import BadRequest, Conflict, Forbidden, NotFound
 from trellis.metadata.compiled import ObjectSchema
-from trellis.records.list_view_checks import for_reader, parse_columns, parse_view, readable_path
-from trellis.records.list_views import GENERATED, ListView, ViewColumn, ViewFilter, generated_views
+from trellis.records.list_view_checks import for_reader, parse_columns, parse_view
+from trellis.records.list_views import (
+    GENERATED,
+    Board,
+    ListView,
+    ViewColumn,
+    ViewFilter,
+    generated_views,
+)
+from trellis.records.projection import readable_path
 from trellis.records.tables import list_view_preferences, list_views
 
 SHARING_RIGHT = "manage_metadata"
@@ -50,6 +58,7 @@ def _from_row(row: Row[Any]) -> ListView:
         id=row.id,
         owner_id=row.owner_id,
         updated_at=row.updated_at,
+        board=Board.from_json(definition.get("board")),
     )
 
 

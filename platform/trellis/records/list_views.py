@@ -6,11 +6,14 @@ names them, ``Name`` or ``Account.Industry``, in order, each with an optional wi
 pixels), its ``filters`` (a field, one of the operators of the field's type and a value:
 the list API's ``Field__operator=value``), its ``sort`` (the list API's ``sort=``) and
 its visibility: ``shared`` (everyone who may read the object sees it) or ``private``
-(its owner's). Each part is checked by the list query itself
-(:mod:`trellis.records.query`), so a view accepts exactly what the API accepts, with
-field-level security: a field its author may not read is as unknown as one that does
-not exist. A filter's value may be ``$User.Id`` (the viewer) on the owner and other
-user columns.
+(its owner's), and optionally its ``board``: the same records as a kanban board, one
+column per value of a picklist (``group_by``), each card showing ``card_fields`` and
+each column the sum of ``summary_field`` (a number field, or none). A board is a view,
+so its filters, sharing, packages and API are the list view's own. Each part is checked
+by the list query itself (:mod:`trellis.records.query`), so a view accepts exactly what
+the API accepts, with field-level security: a field its author may not read is as
+unknown as one that does not exist. A filter's value may be ``$User.Id`` (the viewer) on
+the owner and other user columns.
 
 The checks live in :mod:`trellis.records.list_view_checks`. Every object also has two
 generated views, ``all`` ("All <plural>": the name field and
@@ -31,10 +34,11 @@ from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.user_paths import user_object
 
 API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")
-FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,2}")
 MAX_LABEL, MAX_COLUMNS, MAX_FILTERS, MAX_SORT_KEYS, MAX_VALUE = 80, 50, 20, 3, 1000
 MIN_WIDTH, MAX_WIDTH = 60, 800
-KEYS = ("api_name", "label", "visibility", "columns", "filters", "sort")
+KEYS = ("api_name", "label", "visibility", "columns", "filters", "sort", "board")
+BOARD_KEYS = ("group_by", "card_fields", "summary_field")
+MAX_CARD_FIELDS = 8
 VISIBILITIES = ("shared", "private")
 CURRENT_USER = "$User.Id"
 # The user id a ``$User.Id`` filter is checked with, when the author has none.
@@ -74,6 +78,30 @@ class ViewFilter:
 
 
 @dataclasses.dataclass(frozen=True)
+class Board:
+    """A view shown as a kanban board: a column per value of ``group_by``."""
+
+    group_by: str
+    card_fields: tuple[str, ...] = ()
+    summary_field: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "group_by": self.group_by,
+            "card_fields": list(self.card_fields),
+            "summary_field": self.summary_field,
+        }
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any] | None) -> Board | None:
+        if not stored:
+            return None
+        return cls(
+            stored["group_by"], tuple(stored.get("card_fields", ())), stored.get("summary_field")
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class ListView:
     api_name: str
     label: str
@@ -85,6 +113,7 @@ class ListView:
     id: uuid.UUID | None = None
     owner_id: uuid.UUID | None = None
     updated_at: dt.datetime | None = None
+    board: Board | None = None
 
     @property
     def generated(self) -> bool:
@@ -95,12 +124,16 @@ class ListView:
         return "shared" if self.shared else "private"
 
     def definition(self) -> dict[str, Any]:
-        """What the ``list_views`` row stores beside its name, label and owner."""
-        return {
+        """What the ``list_views`` row stores beside its name, label and owner (a view
+        without a board stores no ``board`` key, as views saved before boards)."""
+        stored: dict[str, Any] = {
             "columns": [column.to_json() for column in self.columns],
             "filters": [each.to_json() for each in self.filters],
             "sort": self.sort,
         }
+        if self.board is not None:
+            stored["board"] = self.board.to_json()
+        return stored
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +144,7 @@ class ListView:
             "generated": self.generated,
             "owner_id": str(self.owner_id) if self.owner_id else None,
             **self.definition(),
+            "board": self.board.to_json() if self.board else None,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
         }
 

@@ -12,12 +12,16 @@ both get the same 400. trellis.records.serialize turns a :class:`Projection` int
 from __future__ import annotations
 
 import dataclasses
+import re
+from typing import Any
 
 from trellis.access.gate import Access
 from trellis.errors import BadRequest
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import PathStep, PathTooDeep, UnknownPath, resolve_path
 
+# A path as a view or a board names it: a field, through at most two lookups.
+FIELD_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,2}")
 # Each path adds to the statement a request builds (and caches): at most this many (an
 # object has at most 500 fields).
 MAX_PATHS = 500
@@ -100,3 +104,16 @@ def _projection(paths: list[tuple[PathStep, ...]], *, top: bool) -> Projection:
         tuple(fields),
         tuple((name, _projection(rest, top=False)) for name, rest in nested.items()),
     )
+
+
+def readable_path(obj: ObjectSchema, schema: TenantSchema, access: Access, path: Any) -> str | None:
+    """``path`` as the metadata spells it when the reader may ask for it in ``fields=``;
+    None for a path that does not exist and for one they may not read alike."""
+    if not isinstance(path, str) or not FIELD_PATH.fullmatch(path):
+        return None
+    try:
+        parse_projection(obj, schema, access, [path])
+        steps = resolve_path(schema, obj, path)
+    except (BadRequest, UnknownPath):
+        return None
+    return ".".join(step.name for step in steps)

@@ -154,14 +154,18 @@ def list_page(
                 lambda: (
                     sa.select(sa.func.count())
                     .select_from(records)
-                    .where(*_scope(access, obj, request))
+                    .where(*scope_conditions(access, obj, request))
                 ),
             )
             total_count = driver_execute(connection, count, values).fetchone()[0]
     return page_body((row[0] for row in rows), next_cursor, total_count)
 
 
-def _scope(access: Access, obj: ObjectSchema, request: ListRequest) -> list[sa.ColumnElement]:
+def scope_conditions(
+    access: Access, obj: ObjectSchema, request: ListRequest
+) -> list[sa.ColumnElement]:
+    """The rows a request lists: the object's live (or deleted) records, its filters, and
+    those the actor may read; a list page, its count and a board's totals share them."""
     readable = access.predicate(obj, "read")
     return [
         records.c.tenant_id == written_out(access.actor.tenant_id),
@@ -178,7 +182,7 @@ def _page_statement(
     """The page is chosen in an inner query (filters, keyset, order, limit: what the
     partial indexes serve) and only its rows are rendered as JSON by the outer one, so
     a filter matching thousands of rows never builds thousands of JSON documents."""
-    scope = _scope(access, obj, request)
+    scope = scope_conditions(access, obj, request)
     order = [
         target.element.desc() if descending else target.element.asc()
         for target, descending in request.sort

@@ -61,13 +61,18 @@ def search_words(text: str) -> list[str]:
     words: dict[str, str] = {}
     for word in text.split():
         words.setdefault(word.lower(), word)
-    if len(words) > MAX_WORDS:
+    refuse_too_many_words(len(words))
+    return list(words.values())
+
+
+def refuse_too_many_words(count: int) -> None:
+    """A clear 400 for a search of more than :data:`MAX_WORDS` words."""
+    if count > MAX_WORDS:
         raise BadRequest(
             f"Search for at most {MAX_WORDS} words.",
             code="search_too_long",
             fields={"q": f"At most {MAX_WORDS} words."},
         )
-    return list(words.values())
 
 
 def _like(word: str, prefix: bool = False) -> str:

@@ -29,6 +29,7 @@ from trellis.records.projection import Projection
 from trellis.records.reads import select_record
 from trellis.records.references import check_references, referencing_ids, sync_refs
 from trellis.records.rules import RuleContext, apply_default_formulas, before_save, enforce
+from trellis.records.search_terms import searchable_fields, sync_terms, term_parameters
 from trellis.records.serialize import SavedRecord, record_json_text
 from trellis.records.tables import records
 from trellis.records.uniqueness import check_unique
@@ -180,7 +181,9 @@ class RecordService:
             # Its RETURNING is the record as this actor may read it (trellis.records.serialize).
             StatementKey(Statement.CREATE, self.obj.id, self.access.shape),
             lambda: create_statement(
-                self._json(), tuple(field.api_name for field in self.obj.lookups())
+                self._json(),
+                tuple(field.api_name for field in self.obj.lookups()),
+                bool(searchable_fields(self.obj)),
             ),
         )
         saved = {
@@ -193,6 +196,7 @@ class RecordService:
                     "id": [row["id"] for row in new],
                     "data": [Jsonb(row["data"]) for row in new],
                     "owner_id": [row["owner_id"] for row in new],
+                    **term_parameters(searchable_fields(self.obj), new),
                     **self.access.parameters,
                 },
             )
@@ -274,6 +278,7 @@ class RecordService:
             self.access.parameters,
         ).scalar_one()
         sync_refs(self.connection, self.actor.tenant_id, self.obj, record_id, prior, merged)
+        sync_terms(self.connection, self.actor.tenant_id, self.obj, record_id, prior, merged)
         sync_rule_shares(self.connection, self.actor.tenant_id, self.schema, self.obj, [record_id])
         return str(row)
 

@@ -1,10 +1,10 @@
 """Records, references between them, field history, the events outbox, auto-number
-counters, each user's recently viewed records, and list views."""
+counters, each user's recently viewed records, list views, and search terms."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 
 from trellis.db import metadata
 
@@ -29,6 +29,18 @@ records = sa.Table(
     # record_shares (migration 0011), so the access gate checks the row it reads.
     sa.Column("shared_read", ARRAY(sa.Text)),
     sa.Column("shared_edit", ARRAY(sa.Text)),
+)
+
+# The words of each searchable field of each record (migration 0015,
+# trellis.records.search_terms).
+search_terms = sa.Table(
+    "search_terms",
+    metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("record_id", _uuid, primary_key=True),
+    sa.Column("field", sa.Text, primary_key=True),
+    sa.Column("object_id", _uuid, nullable=False),
+    sa.Column("terms", TSVECTOR, nullable=False),
 )
 
 record_refs = sa.Table(

@@ -45,11 +45,11 @@ def check_unique(
                 records.c.object_id == obj.id,
                 records.c.deleted_at.is_(None),
                 records.c.id != record_id,
-                stored == _stored_text(value),
+                stored == stored_text(value),
             )
             .limit(1)
         ).first()
-        key = (name, _stored_text(value))
+        key = (name, stored_text(value))
         if clash is not None or key in (unique_in_batch or ()):
             errors[name] = [f"Another {obj.api_name} already has this value."]
         claimed.append(key)
@@ -59,7 +59,7 @@ def check_unique(
         unique_in_batch.update(claimed)
 
 
-def _stored_text(value: Any) -> str:
+def stored_text(value: Any) -> str:
     """What ``data->>'field'`` yields for a stored JSON value."""
     if isinstance(value, bool):
         return "true" if value else "false"

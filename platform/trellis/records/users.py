@@ -27,6 +27,7 @@ from trellis.errors import Forbidden
 from trellis.metadata.compiled import MetadataCache, ObjectSchema, TenantSchema
 from trellis.metadata.service import MetadataService
 from trellis.metadata.user_paths import MANAGED_BY, user_object
+from trellis.records.search_terms import rebuild_terms, searchable_fields
 
 MANAGED_FIELDS = ("Name", "Email", "Manager", "Active")
 USER_OBJECT: dict[str, Any] = {
@@ -113,6 +114,9 @@ def sync_users(
     if any(written):
         # A user's account changed: criteria sharing rules reading it see it now.
         queue_user_changes(connection, tenant_id, schema, MANAGED_FIELDS)
+        # And global search finds people by their name and address as they are now.
+        managed_fields = [f for f in searchable_fields(obj) if f.api_name in MANAGED_FIELDS]
+        rebuild_terms(connection, tenant_id, obj, managed_fields)
     connection.execute(
         sa.text(
             "DELETE FROM record_refs WHERE tenant_id = :tenant AND source_object_id = :object "

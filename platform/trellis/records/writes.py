@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from trellis.errors import PreconditionFailed
+from trellis.records.search_terms import terms_cte
 from trellis.records.tables import events, record_history, record_refs, records
 
 _UUID = UUID(as_uuid=True)
@@ -88,13 +89,16 @@ def _logged(entries: sa.CTE) -> list[sa.CTE]:
     return [history, outbox]
 
 
-def create_statement(record_json_text: sa.ColumnElement, lookups: tuple[str, ...]) -> sa.Select:
+def create_statement(
+    record_json_text: sa.ColumnElement, lookups: tuple[str, ...], searchable: bool = False
+) -> sa.Select:
     """Insert records and log their creation; returns each record's ``id`` and ``json``.
 
     Parameters: arrays ``id``, ``data`` (jsonb) and ``owner_id``, one element per
     record, and those of :func:`_logged`. The values of the object's ``lookups`` fields
     become ``record_refs`` rows. The history of a new record lists every stored value as
-    changed from blank."""
+    changed from blank. A ``searchable`` object's records get their search rows too
+    (trellis.records.search_terms: the ``term_*`` arrays)."""
     arrays = (
         sa.func.unnest(_array("id", _UUID), _array("data", JSONB), _array("owner_id", _UUID))
         .table_valued("id", "data", "owner_id")
@@ -134,6 +138,8 @@ def create_statement(record_json_text: sa.ColumnElement, lookups: tuple[str, ...
     writes = _logged(entries)
     if lookups:
         writes.append(_references(new, lookups))
+    if searchable:
+        writes.append(terms_cte())
     return sa.select(saved.c.id, saved.c.json).add_cte(*writes)
 
 

@@ -84,6 +84,9 @@ def _flask_app(config: Config, ui_root: Path) -> Flask:
         SESSION_COOKIE_SECURE=config.secure_cookies,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=config.session_hours * 3600,
+        # A session ends when its row does (its expiry is fixed at sign-in), so the cookie
+        # is written when it changes, not re-signed on every answer.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     if config.trusted_proxy:
         # One proxy in front: its X-Forwarded-* say the client's scheme, address and host.

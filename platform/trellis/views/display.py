@@ -36,6 +36,11 @@ def timestamp(value: dt.datetime) -> str:
     return f"{value.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
+def today() -> dt.date:
+    """Today's date in UTC, the zone the server knows."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def day(value: dt.date, today: dt.date | None = None) -> str:
     """``12 Mar`` in the current year, ``12 Mar 2025`` otherwise."""
     today = today or dt.datetime.now(dt.UTC).date()

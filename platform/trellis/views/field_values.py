@@ -46,6 +46,11 @@ def record_url(api_name: str, record_id: str) -> str:
     return f"/o/{api_name}/{record_id}"
 
 
+def list_url(api_name: str) -> str:
+    """An object's list screen (trellis.views.objects), as the navigation links it."""
+    return f"/o/{api_name}"
+
+
 # A value as escaped HTML text (wrapped in Markup by whoever hands it to a template).
 Display = Callable[[Any], str]
 
@@ -60,16 +65,30 @@ def displayer(schema: TenantSchema, field: CompiledField) -> Display:
     (its kind, its choices' labels, its target, its decimals) worked out once, for a
     column of many."""
     shows = _SHOW.get(_kind(field), _text)(schema, field)
+    # A column repeats values (a stage, a date, a checkbox): each distinct one is worked
+    # out once. The memo lives as long as the displayer, one page's column: this halved
+    # the table body of the list benchmark's page (benchmarks/screens_bench.py).
+    shown: dict[tuple[type, Any], str] = {}
 
     def display(value: Any) -> str:
         if value is None or value == "" or value == []:
             return EMPTY
+        key = (value.__class__, value) if value.__class__ in _MEMO_TYPES else None
+        if key is not None and key in shown:
+            return shown[key]
         try:
-            return shows(value)
+            text = shows(value)
         except (TypeError, ValueError, decimal.InvalidOperation):
-            return html.escape(str(value))  # a value older than its field's type
+            text = html.escape(str(value))  # a value older than its field's type
+        if key is not None:
+            shown[key] = text
+        return text
 
     return display
+
+
+# Values a displayer remembers by (type, value): the type keeps ``True`` apart from ``1``.
+_MEMO_TYPES = frozenset({str, int, float, bool, decimal.Decimal})
 
 
 def plain(schema: TenantSchema, field: CompiledField, value: Any) -> str:
@@ -127,12 +146,23 @@ def _number(value: Any, scale: int | None) -> str:
     rounded when saved), or as many as the value has."""
     if isinstance(value, bool):
         raise TypeError("not a number")
-    number = decimal.Decimal(str(value))
+    number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
     if scale is None:
         text = f"{number:,f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
-    rounded = number.quantize(decimal.Decimal(1).scaleb(-scale), rounding=decimal.ROUND_HALF_UP)
+    rounded = number.quantize(_EXPONENTS[scale], rounding=decimal.ROUND_HALF_UP)
     return f"{rounded:,.{scale}f}"
+
+
+class _Exponents(dict[int, decimal.Decimal]):
+    """``Decimal("0.01")`` for 2, made once per scale."""
+
+    def __missing__(self, scale: int) -> decimal.Decimal:
+        self[scale] = exponent = decimal.Decimal(1).scaleb(-scale)
+        return exponent
+
+
+_EXPONENTS = _Exponents()
 
 
 def _scale(field: CompiledField, default: int | None) -> int | None:
@@ -143,7 +173,8 @@ def _scale(field: CompiledField, default: int | None) -> int | None:
 def _numbers(template: str, default_scale: int | None) -> Callable[..., Display]:
     def shows(schema: TenantSchema, field: CompiledField) -> Display:
         scale = _scale(field, default_scale)
-        return lambda value: _html(template, _number(value, scale))
+        # Digits, separators and a sign only: nothing in it to escape.
+        return lambda value: template.format(_number(value, scale))
 
     return shows
 
@@ -162,13 +193,15 @@ def _checkbox(schema: TenantSchema, field: CompiledField) -> Display:
     return lambda value: _YES if value is True else _NO
 
 
-def _show_date(value: Any) -> str:
+def _show_date(value: Any, today: dt.date | None = None) -> str:
     date = dt.date.fromisoformat(str(value))
-    return _html('<time datetime="{}">{}</time>', date.isoformat(), display.day(date))
+    # Written from the parsed date (digits and a month's name): nothing to escape.
+    return f'<time datetime="{date.isoformat()}">{display.day(date, today)}</time>'
 
 
 def _date(schema: TenantSchema, field: CompiledField) -> Display:
-    return _show_date
+    today = display.today()  # once per column, not per cell
+    return lambda value: _show_date(value, today)
 
 
 def _show_datetime(value: Any) -> str:

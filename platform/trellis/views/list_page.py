@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import functools
 import json
 from typing import Any
 
@@ -67,14 +68,14 @@ class ListPage:
         """Whether "Save" may change the view shown (else only "Save as")."""
         return self.can_share if self.state.view.shared else True
 
-    @property
+    @functools.cached_property
     def next_url(self) -> str | None:
         cursor = self.rows.next_cursor
         if cursor is None:
             return None
         return self.state.url(self.base_url, cursor=cursor, before=None, start=self.last + 1)
 
-    @property
+    @functools.cached_property
     def previous_url(self) -> str | None:
         cursor = self.rows.previous_cursor
         if cursor is None:

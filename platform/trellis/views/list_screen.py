@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from trellis.errors import NotFound
 from trellis.metadata.compiled import ObjectSchema
+from trellis.views.import_screen import may_import
 from trellis.views.list_columns import chooser_items, table_body
 from trellis.views.list_filters import describe, filter_panel, panel_filters, sort_choice
 from trellis.views.list_page import ListPage, load_page, view_and_state, view_groups
@@ -82,6 +83,7 @@ def screen_context(
         "page": page,
         "schema": current.schema,
         "actor": current.actor,
+        "can_import": may_import(current, obj),
         "open_panels": frozenset(opened),
         "panel": filters,
         "chooser": chooser_items(obj, current.schema, access, page.view_columns)

@@ -23,6 +23,7 @@ from trellis.identity.auth import current_actor
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.state import get_state
 from trellis.views import display
+from trellis.views.field_values import list_url
 
 blueprint = Blueprint("shell", __name__)
 for _filter in (
@@ -40,6 +41,10 @@ for _filter in (
 class NavItem:
     api_name: str
     label: str
+
+    @property
+    def url(self) -> str:
+        return list_url(self.api_name)
 
 
 @dataclasses.dataclass(frozen=True)

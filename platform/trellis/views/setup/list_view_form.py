@@ -1,6 +1,7 @@
 """The list-view editor's form: a view's label, API name and visibility, its columns
 (ticked and ordered), its filters (a field, one of the operators the list query takes for
-it, a value) and its sort, read from a stored view or from the posted form, and turned
+it, a value), its sort and its board (the picklist it groups by, the card fields, the
+number its columns add up), read from a stored view or from the posted form, and turned
 into the body the list views service takes (trellis.records.list_view_store), as the
 API's ``/api/v1/objects/<Object>/list-views`` takes it.
 
@@ -15,8 +16,15 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from trellis.metadata.compiled import ObjectSchema
-from trellis.records.list_views import DEFAULT_SORT, MAX_FILTERS, ListView, default_columns
+from trellis.metadata.compiled import CompiledField, ObjectSchema
+from trellis.records.board_checks import board_fields
+from trellis.records.list_views import (
+    DEFAULT_SORT,
+    MAX_FILTERS,
+    Board,
+    ListView,
+    default_columns,
+)
 from trellis.views.list_actions import chosen_columns
 from trellis.views.list_columns import ChooserItem, chooser_items
 from trellis.views.list_filters import (
@@ -60,6 +68,15 @@ class ViewForm:
     filter_fields: list[tuple[str, str, list[str]]]
     operators: list[tuple[str, str]]
     sort_fields: list[tuple[str, str]]
+    #: The board part: the picklist it groups by ("" for no board), its card fields and
+    #: the number field its columns add up ("" for none).
+    board_group_by: str = ""
+    board_cards: tuple[str, ...] = ()
+    board_summary: str = ""
+    #: (api name, label) of the fields a board may group by, show on cards, add up.
+    group_fields: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    card_choices: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    summary_fields: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     errors: Errors = dataclasses.field(default_factory=dict)
 
     def error(self, *keys: str) -> list[str]:
@@ -80,11 +97,24 @@ def _choices(current: Screen, obj: ObjectSchema) -> dict[str, Any]:
     sortable = [
         (name, label) for name, label, sorts in filterable_fields(obj, schema, access) if sorts
     ]
+    groups, sums = board_fields(obj, access)
+    hidden = access.unreadable_fields(obj)
     return {
         "filter_fields": fields,
         "operators": [*WORDS.items()],
         "sort_fields": sortable,
+        "group_fields": [(field.api_name, _label(field)) for field in groups],
+        "card_choices": [
+            (name, _label(field))
+            for name, field in obj.fields.items()
+            if name not in hidden and name != obj.name_field
+        ],
+        "summary_fields": [(field.api_name, _label(field)) for field in sums],
     }
+
+
+def _label(field: CompiledField) -> str:
+    return str(field.definition.get("label") or field.api_name)
 
 
 def blank_lines(lines: list[FilterLine], wanted: int = 1) -> list[FilterLine]:
@@ -117,7 +147,18 @@ def form_of_view(current: Screen, obj: ObjectSchema, view: ListView | None) -> V
         sort.lstrip("-"),
         "desc" if sort.startswith("-") else "asc",
         **_choices(current, obj),
+        **_board_of(view.board if view else None),
     )
+
+
+def _board_of(board: Board | None) -> dict[str, Any]:
+    if board is None:
+        return {}
+    return {
+        "board_group_by": board.group_by,
+        "board_cards": board.card_fields,
+        "board_summary": board.summary_field or "",
+    }
 
 
 def posted_form(
@@ -147,6 +188,9 @@ def posted_form(
         form.get("sort_field", ""),
         "desc" if form.get("sort_dir") == "desc" else "asc",
         **_choices(current, obj),
+        board_group_by=form.get("board_group_by", ""),
+        board_cards=tuple(form.getlist("board_card")),
+        board_summary=form.get("board_summary", ""),
     )
 
 
@@ -179,11 +223,24 @@ def view_body(obj: ObjectSchema, form: MultiDict[str, str], creating: bool) -> d
         "columns": chosen_columns(form),
         "filters": [each.to_json() for each in panel_filters(obj, form)],
         "sort": sort_choice(form) or DEFAULT_SORT,
+        "board": _board_body(form),
     }
     if creating:
         body["api_name"] = form.get("api_name", "").strip()
         body["visibility"] = form.get("visibility", "shared")
     return body
+
+
+def _board_body(form: MultiDict[str, str]) -> dict[str, Any] | None:
+    """The board part of the posted form: None when it groups by nothing."""
+    group_by = form.get("board_group_by", "")
+    if not group_by:
+        return None
+    return {
+        "group_by": group_by,
+        "card_fields": form.getlist("board_card"),
+        "summary_field": form.get("board_summary") or None,
+    }
 
 
 def placed_errors(fields: Errors, form: MultiDict[str, str]) -> Errors:

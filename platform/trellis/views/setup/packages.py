@@ -92,7 +92,11 @@ def _import(current: Screen, text: PackageText, *, dry_run: bool) -> dict[str, A
         (entry["action"], DocumentDiff("object", entry["object"], lines_of(entry["diff"])))
         for entry in plan
     ]
-    return {"objects": objects, "others": [*access, *views], "changed": changed, "force": force}
+    others = [
+        (entry["action"], DocumentDiff(entry["kind"], entry["api_name"], lines_of(entry["diff"])))
+        for entry in (*access, *views)
+    ]
+    return {"objects": objects, "others": others, "changed": changed, "force": force}
 
 
 def _refused(error: TrellisError, text: PackageText | None) -> ResponseReturnValue:

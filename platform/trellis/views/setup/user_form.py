@@ -23,6 +23,7 @@ from trellis.views.setup.access_common import (
 from trellis.views.setup.invites import issue, link_page
 from trellis.views.setup.screen import blueprint, setup_screen
 from trellis.views.setup.sections import Section
+from trellis.views.setup.users import user_status
 from trellis.views.shell import Screen
 
 SECTIONS: tuple[Section, ...] = ()
@@ -116,7 +117,8 @@ def _render_edit(
         form=shown,
         error=error,
         errors=field_messages(error),
-        link=pending_links(current.connection).get(user.id),
+        link=(link := pending_links(current.connection).get(user.id)),
+        status=user_status(user, link),
         managers=[row for row in list_users(current.connection) if row.id != user.id],
         is_self=user.id == current.actor.user_id,
         **_choices(current),

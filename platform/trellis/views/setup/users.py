@@ -31,18 +31,19 @@ PAGE_SIZE = 50
 @dataclasses.dataclass(frozen=True)
 class UserRow:
     user: Any
-    # "active", "invited" (never signed in, link waiting), "reset" (link waiting) or
-    # "inactive".
+    # As user_status says.
     status: str
 
 
-def _status(user: Any, links: dict[Any, Any]) -> str:
+def user_status(user: Any, link: Any | None) -> str:
+    """``inactive``; ``invited`` (never signed in, link waiting); ``reset`` (link
+    waiting); ``no_password`` (made without one, through the API or the command line, and
+    no link sent: they cannot sign in yet); else ``active``."""
     if not user.active:
         return "inactive"
-    link = links.get(user.id)
     if link is not None:
         return "invited" if link.purpose == "invite" else "reset"
-    return "active"
+    return "active" if user.password_hash is not None else "no_password"
 
 
 def matches(user: Any, text: str) -> bool:
@@ -65,7 +66,7 @@ def users() -> ResponseReturnValue:
         pages = max(1, -(-len(found) // PAGE_SIZE))
         page = min(page, pages)
         rows = [
-            UserRow(user, _status(user, links))
+            UserRow(user, user_status(user, links.get(user.id)))
             for user in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         ]
         return render_template(
