@@ -121,7 +121,7 @@ def add_list_view(
     page.get_by_role("link", name="New view").click()
     page.get_by_label("Label").fill(label)
     for column in columns_off:
-        page.get_by_label(column, exact=True).uncheck()
+        page.get_by_role("region", name="Columns").get_by_label(column, exact=True).uncheck()
     field, condition, value = filter_on
     page.get_by_label("Field").first.select_option(label=field)
     page.get_by_label("Condition").first.select_option(condition)
