@@ -20,6 +20,7 @@ from trellis.api import (
     mfa,
     openapi,
     privacy,
+    record_export,
     record_shares,
     records,
     tenant_security,
@@ -54,6 +55,7 @@ def create_blueprint() -> Blueprint:
     meta_automations.register(blueprint)
     meta_formulas.register(blueprint)
     records.register(blueprint)
+    record_export.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as dt
 import decimal
 import io
 import json
@@ -27,7 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.engine import Connection
 
+from trellis.access.audit import record_audit
 from trellis.access.gate import Access
+from trellis.db import Database
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.records.csv_format import ID_HEADER, cell_for, header_of
 from trellis.records.filters import Condition
@@ -39,6 +42,8 @@ EXPORT_RIGHT = "export"
 CHUNK = MAX_LIMIT
 # At most this many ids in one selection (the list screen's "selected" form).
 MAX_SELECTED = 10_000
+# List arguments the export sets itself (and the API's own ``ids``).
+OWN_ARGUMENTS = frozenset({"fields", "limit", "cursor", "count", "ids"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +87,10 @@ def selected(ids: Iterable[uuid.UUID]) -> Condition:
     chosen = list(dict.fromkeys(ids))[:MAX_SELECTED]
     return Condition(
         ("selected_ids",),
-        lambda: records.c.id == sa.any_(sa.bindparam("selected_ids", type_=ARRAY(UUID()))),
+        lambda: (
+            records.c.id
+            == sa.any_(sa.bindparam("selected_ids", None, type_=ARRAY(UUID(as_uuid=True))))
+        ),
         {"selected_ids": chosen},
     )
 
@@ -98,15 +106,20 @@ class Export:
     columns: list[ExportColumn]
     extra: tuple[Condition, ...] = ()
 
+    @property
+    def filters(self) -> dict[str, list[str]]:
+        """The request's filters, search and sort: its arguments but the export's own."""
+        return {
+            key: list(values) for key, values in self.arguments.items() if key not in OWN_ARGUMENTS
+        }
+
     def request_arguments(self, chunk: int, cursor: str | None) -> dict[str, list[str]]:
         paths = ["id"]
         for column in self.columns:
             paths.append(column.field.api_name)
             if column.name_key is not None:
                 paths.append(f"{column.field.api_name}.{column.name_key}")
-        skipped = {"fields", "limit", "cursor", "count", "format"}
-        arguments = {key: list(values) for key, values in self.arguments.items()}
-        arguments = {key: values for key, values in arguments.items() if key not in skipped}
+        arguments = self.filters
         arguments["fields"] = [",".join(paths)]
         arguments["limit"] = [str(chunk)]
         if cursor is not None:
@@ -119,12 +132,38 @@ def check_export(
 ) -> None:
     """Refuse an export the reader may not make, or whose request is wrong, before any
     of it is sent (a stream cannot turn into an error page half way): a 403 without
-    the export right, a 400 for a wrong filter or sort."""
+    the export right, a 400 for a wrong filter or sort. An allowed export is audited
+    (``records.exported``, with its filters and columns)."""
     access.actor.require_right(EXPORT_RIGHT)
     request = parse_list_request(
         export.obj, schema, access, export.request_arguments(1, None), list(export.extra)
     )
     list_page(connection, access, schema, export.obj, request)
+    record_audit(
+        connection,
+        access.actor,
+        "records.exported",
+        target_type=export.obj.api_name,
+        details={
+            "columns": [column.field.api_name for column in export.columns],
+            "filters": export.filters,
+            "selected": bool(export.extra),
+        },
+    )
+
+
+def stream(
+    database: Database, access: Access, schema: TenantSchema, export: Export, chunk: int = CHUNK
+) -> Iterator[str]:
+    """The export's CSV text, piece by piece, read in a transaction of its own: a
+    streamed response's body is sent after the request's own transaction has ended."""
+    with database.tenant(access.actor.tenant_id) as connection:
+        yield from csv_lines(connection, access, schema, export, chunk)
+
+
+def file_name(obj: ObjectSchema) -> str:
+    """The downloaded file's name: ``Opportunity-2026-03-31.csv``."""
+    return f"{obj.api_name}-{dt.date.today().isoformat()}.csv"
 
 
 def csv_lines(
