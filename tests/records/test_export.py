@@ -138,3 +138,14 @@ def test_the_export_reads_chunk_after_chunk_in_the_lists_order(tenant: TenantFix
     assert names == [f"Deal {number:03d}" for number in range(7, 0, -1)]
     ids = [row[0] for row in csv.reader(io.StringIO("".join(pieces)))][1:]
     assert sorted(ids) == sorted(each["id"] for each in world.deals)
+
+
+def test_the_openapi_document_describes_the_export(tenant: TenantFixture) -> None:
+    build_list_world(tenant, deals=1)
+    document = tenant.api("GET", "/api/v1/openapi.json").get_json()
+    found = document["paths"]["/objects/Deal/records.csv"]["get"]
+    assert found["operationId"] == "exportDealRecords"
+    assert "text/csv" in found["responses"]["200"]["content"]
+    names = {each["name"] for each in found["parameters"]}
+    assert {"fields", "ids", "sort", "where", "Amount__gte"} <= names
+    assert not names & {"limit", "cursor", "count"}
