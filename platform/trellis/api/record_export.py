@@ -9,13 +9,12 @@ columns (the object's own fields, comma-separated; every readable one by default
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from trellis.access.gate import Access
 from trellis.api.context import tenant_transaction
+from trellis.downloads import streamed_csv
 from trellis.errors import BadRequest
 from trellis.records import export
 from trellis.records.batch import record_ids
@@ -45,7 +44,7 @@ def export_records(api_name: str) -> ResponseReturnValue:
         chosen = export.Export(obj, arguments, columns, extra)
         export.check_export(connection, access, schema, chosen)
     body = export.stream(get_state().database, access, schema, chosen)
-    return csv_response(body, export.file_name(obj))
+    return streamed_csv(body, export.file_name(obj))
 
 
 def _listed(values: list[str] | None) -> list[str] | None:
@@ -53,15 +52,6 @@ def _listed(values: list[str] | None) -> list[str] | None:
     if not values:
         return None
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
-
-
-def csv_response(body: Iterator[str], name: str) -> Response:
-    """A streamed CSV download (the body a generator of text pieces)."""
-    return Response(
-        stream_with_context(body),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 def register(blueprint: Blueprint) -> None:

@@ -113,7 +113,7 @@ class Export:
             key: list(values) for key, values in self.arguments.items() if key not in OWN_ARGUMENTS
         }
 
-    def request_arguments(self, chunk: int, cursor: str | None) -> dict[str, list[str]]:
+    def request_arguments(self, chunk: int) -> dict[str, list[str]]:
         paths = ["id"]
         for column in self.columns:
             paths.append(column.field.api_name)
@@ -122,8 +122,6 @@ class Export:
         arguments = self.filters
         arguments["fields"] = [",".join(paths)]
         arguments["limit"] = [str(chunk)]
-        if cursor is not None:
-            arguments["cursor"] = [cursor]
         return arguments
 
 
@@ -136,7 +134,7 @@ def check_export(
     (``records.exported``, with its filters and columns)."""
     access.actor.require_right(EXPORT_RIGHT)
     request = parse_list_request(
-        export.obj, schema, access, export.request_arguments(1, None), list(export.extra)
+        export.obj, schema, access, export.request_arguments(1), list(export.extra)
     )
     list_page(connection, access, schema, export.obj, request)
     record_audit(
@@ -175,19 +173,37 @@ def csv_lines(
 ) -> Iterator[str]:
     """The export as CSV text: the header row, then one piece per chunk of records."""
     yield _rows([[ID_HEADER, *(column.header for column in export.columns)]])
+    arguments = export.request_arguments(chunk)
+    for rows in pages(connection, access, schema, export.obj, arguments, export.extra):
+        yield _rows(
+            [str(row["id"]), *(column.cell(row) for column in export.columns)] for row in rows
+        )
+
+
+def pages(
+    connection: Connection,
+    access: Access,
+    schema: TenantSchema,
+    obj: ObjectSchema,
+    arguments: Mapping[str, list[str]],
+    extra: Iterable[Condition] = (),
+) -> Iterator[list[dict[str, Any]]]:
+    """The rows of a list request (its ``limit`` a page's size), page after page through
+    the list query's keyset cursor: each page one statement, none kept after it."""
     cursor: str | None = None
     while True:
-        arguments = export.request_arguments(chunk, cursor)
-        request = parse_list_request(export.obj, schema, access, arguments, list(export.extra))
+        request = parse_list_request(
+            obj,
+            schema,
+            access,
+            {**arguments, **({"cursor": [cursor]} if cursor else {})},
+            list(extra),
+        )
         body = json.loads(
-            list_page(connection, access, schema, export.obj, request),
-            parse_float=decimal.Decimal,
+            list_page(connection, access, schema, obj, request), parse_float=decimal.Decimal
         )
         if body["data"]:
-            yield _rows(
-                [str(row["id"]), *(column.cell(row) for column in export.columns)]
-                for row in body["data"]
-            )
+            yield body["data"]
         cursor = body["next_cursor"]
         if cursor is None:
             return
