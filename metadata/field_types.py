@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import marshmallow
@@ -34,6 +35,13 @@ TEXT_OPERATORS: tuple[str, ...] = (
 
 class FieldValueError(ValueError):
     """A value does not fit its field; the message is shown to the user as-is."""
+
+
+def plain_number(value: int | float | Decimal) -> str:
+    """A number as people and inputs type it: no exponent, no grouping (1234.5)."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class FieldType:
@@ -175,6 +183,33 @@ class FieldType:
         """A SQL predicate over the stored text true when a value fits this type, or None
         when every value fits. Used to refuse type changes that would lose data."""
         return None
+
+    def csv_cell(self, value: Any, field: dict[str, Any]) -> str:
+        """A stored value as one CSV cell that :meth:`from_csv_cell` reads back as the same
+        value: blank is empty, true/false, numbers plain (``1234.5``), lists joined by
+        ``;``, dates and times as stored (ISO 8601), a lookup as the text it is given
+        (the exporter gives the related record's name)."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, (int, float, Decimal)):
+            return plain_number(value)
+        if isinstance(value, list):
+            return ";".join(self.csv_cell(item, field) for item in value)
+        if isinstance(value, dict):
+            return json.dumps(value, sort_keys=True)
+        return str(value)
+
+    def from_csv_cell(self, text: str, field: dict[str, Any]) -> Any:
+        """One CSV cell as the value the records service takes: the type's normaliser
+        reads the text (an empty cell is blank); a ``references_records`` type's cell is
+        the related record's name (or id), returned as trimmed text for the importer to
+        resolve. Raises :class:`FieldValueError`."""
+        trimmed = text.strip()
+        if self.references_records:
+            return trimmed or None
+        return self.normalize(trimmed or None, field)
 
 
 class FieldTypeRegistry:

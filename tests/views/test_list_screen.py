@@ -38,8 +38,10 @@ class Page(HTMLParser):
         if tag in VOID:
             return
         classes = found.get("class", "").split()
-        if self._skip or "cell-label" in classes or "visually-hidden" in classes:
-            self._skip += 1  # text no one sees on a laptop: left out, to its closing tag
+        if self._skip or {"cell-label", "visually-hidden", "list-select"} & set(classes):
+            # Text no one sees on a laptop, and the rows' selection boxes (tested in
+            # test_list_mass): left out, to the closing tag.
+            self._skip += 1
         if tag == "tbody":
             self._in_body = True
         elif tag == "tr" and self._in_body:

@@ -39,6 +39,7 @@ ACTIONS = (
     "record.shared",
     "record.unshared",
     "records.bulk_deleted",
+    "records.exported",
     "automation_run.replayed",
     "privacy.exported",
     "privacy.erased",

@@ -21,6 +21,7 @@ from trellis.api import (
     mfa,
     openapi,
     privacy,
+    record_export,
     record_shares,
     records,
     search,
@@ -58,6 +59,7 @@ def create_blueprint() -> Blueprint:
     records.register(blueprint)
     imports.register(blueprint)
     search.register(blueprint)
+    record_export.register(blueprint)
     list_views.register(blueprint)
     privacy.register(blueprint)
     record_shares.register(blueprint)

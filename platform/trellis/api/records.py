@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from trellis.access.audit import record_audit
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
+from trellis.records.batch import audit_deleted, in_savepoint
 from trellis.records.filters import Condition
 from trellis.records.history import history_page
 from trellis.records.parameters import whole_number
@@ -209,15 +209,8 @@ def bulk(api_name: str) -> ResponseReturnValue:
                 fields=_bulk_errors(results),
                 extra={"results": results},
             )
-        deleted = [result["id"] for result in results if result["ok"]]
-        if operation == "delete" and deleted:
-            record_audit(
-                connection,
-                actor,
-                "records.bulk_deleted",
-                target_type=service.obj.api_name,
-                details={"count": len(deleted), "ids": [str(each) for each in deleted]},
-            )
+        if operation == "delete":
+            audit_deleted(service, [result["id"] for result in results if result["ok"]])
     return _json(_bulk_body(not failed, results))
 
 
@@ -245,14 +238,10 @@ def _bulk_create(service: RecordService, items: list[Any]) -> list[dict[str, Any
 
 def _bulk_each(connection: Any, index: int, write: Any) -> dict[str, Any]:
     """One record of a bulk request in a savepoint of its own: its failure is its own."""
-    savepoint = connection.begin_nested()
-    try:
-        result = {"index": index, "ok": True, **write()}
-    except TrellisError as error:
-        savepoint.rollback()
-        return _failure(index, error)
-    savepoint.commit()
-    return result
+    result = in_savepoint(connection, write)
+    if isinstance(result, TrellisError):
+        return _failure(index, result)
+    return {"index": index, "ok": True, **result}
 
 
 def _failure(index: int, error: TrellisError) -> dict[str, Any]:

@@ -160,7 +160,7 @@ class RecordForm:
             and self.current.access.can_edit_field(self.obj, field.api_name)
         )
 
-    def _editable_fields(self) -> list[CompiledField]:
+    def editable_fields(self) -> list[CompiledField]:
         return [field for field in self.fields if field.api_name in self.editable]
 
     def stored(self, name: str) -> Any:
@@ -185,13 +185,13 @@ class RecordForm:
         """The editable fields' values as the form sent them."""
         return {
             field.api_name: read_input(widget_for(field), form, field.api_name)
-            for field in self._editable_fields()
+            for field in self.editable_fields()
         }
 
     def conditions(self, typed: Mapping[str, Any]) -> dict[str, FieldConditions]:
         values = {
             field.api_name: record_value(widget_for(field), typed[field.api_name])
-            for field in self._editable_fields()
+            for field in self.editable_fields()
             if field.api_name in typed
         }
         current = self.current
@@ -206,7 +206,7 @@ class RecordForm:
         record's blanks too, so a default the user cleared stays blank); for an edit only
         the fields whose value changed."""
         values = {}
-        for field in self._editable_fields():
+        for field in self.editable_fields():
             state = conditions.get(field.api_name, NO_CONDITIONS)
             if not state.visible or state.read_only:
                 continue

@@ -35,7 +35,7 @@ blueprint = Blueprint("list_actions", __name__, url_prefix="/o")
 MAX_STATE = 4000
 
 
-def _state_args(raw: str, **extra: str) -> MultiDict[str, str]:
+def state_args(raw: str, **extra: str) -> MultiDict[str, str]:
     """A list URL's query string (sent back by a form) as arguments, with ``extra``."""
     pairs = [pair for pair in parse_qsl(raw[:MAX_STATE]) if pair[0] not in extra]
     return MultiDict([*pairs, *extra.items()])
@@ -67,21 +67,21 @@ def save_columns(api_name: str) -> ResponseReturnValue:
     with screen() as current:
         obj = readable_object(current, api_name)
         view = form.get("view", ALL_VIEW)
-        back = _state_args(form.get("state", ""))
+        back = state_args(form.get("state", ""))
         if "reset" in form:
             list_view_store.forget_column_choice(current.connection, current.access, obj, view)
             return redirect(_back(obj, back), 303)
         columns = chosen_columns(form)
         if not columns:
-            return _refused(current, obj, back, "Choose at least one column.", "columns")
+            return refused_list(current, obj, back, "Choose at least one column.", "columns")
         try:
             list_view_store.save_column_choice(
                 current.connection, current.access, obj, view, columns
             )
         except TrellisError as error:
-            return _refused(current, obj, back, error.message, "columns")
+            return refused_list(current, obj, back, error.message, "columns")
     if "move" in form:  # keep the chooser open for the next move
-        back = _state_args(form.get("state", ""), panel="columns")
+        back = state_args(form.get("state", ""), panel="columns")
     return redirect(_back(obj, back), 303)
 
 
@@ -105,11 +105,11 @@ def chosen_columns(form: MultiDict[str, str]) -> list[dict[str, Any]]:
     return columns
 
 
-def _refused(
+def refused_list(
     current: Screen, obj: ObjectSchema, args: MultiDict[str, str], message: str, panel: str
 ) -> ResponseReturnValue:
     """The list again, with what was wrong with the form, and nothing saved."""
-    page: ListPage = load_page(current, obj, _state_args("", **{**args.to_dict(), "panel": panel}))
+    page: ListPage = load_page(current, obj, state_args("", **{**args.to_dict(), "panel": panel}))
     page.errors["form"] = message
     return render_template("lists/list.html", **screen_context(current, page)), 400
 
@@ -121,16 +121,18 @@ def save_view(api_name: str) -> ResponseReturnValue:
     action = form.get("action", "")
     with screen() as current:
         obj = readable_object(current, api_name)
-        args = _state_args(form.get("state", ""))
+        args = state_args(form.get("state", ""))
         page = load_page(current, obj, args)
         if page.errors:  # the screen's own state is wrong: nothing to save
-            return _refused(current, obj, args, "Fix the filters before saving the view.", "save")
+            return refused_list(
+                current, obj, args, "Fix the filters before saving the view.", "save"
+            )
         try:
             target = _apply(current, obj, page, action, form)
         except TrellisError as error:
             details = "; ".join(message for each in error.fields.values() for message in each)
             message = f"{error.message} {details}".strip() if details else error.message
-            return _refused(current, obj, args, message, "save")
+            return refused_list(current, obj, args, message, "save")
     return redirect(target, 303)
 
 

@@ -126,17 +126,42 @@ class ScreenColumn:  # frozen, with cached properties: a dataclass gives it a __
 
 
 def table_body(
-    columns: list[ScreenColumn], schema: TenantSchema, api_name: str, rows: list[dict[str, Any]]
+    columns: list[ScreenColumn],
+    schema: TenantSchema,
+    api_name: str,
+    rows: list[dict[str, Any]],
+    select_form: str | None = None,
 ) -> Markup:
     """The table's rows, each cell with its label (which a phone shows beside the value)
-    and its whole text as a title where it may be cut short. Written here rather than in
-    the template, and each column's cell worked out once: a page of 200 rows is thousands
-    of cells, and this is several times faster than the same loop in Jinja
-    (benchmarks/screens_bench.py)."""
+    and its whole text as a title where it may be cut short; with ``select_form``, each
+    row starts with a box "Select <name>" of that form (the mass actions). Written here
+    rather than in the template, and each column's cell worked out once: a page of 200
+    rows is thousands of cells, and this is several times faster than the same loop in
+    Jinja (benchmarks/screens_bench.py)."""
     cells = [_cell_writer(column, schema, api_name) for column in columns]
+    if select_form is not None:
+        cells.insert(0, _select_writer(columns, schema, select_form))
     return Markup(
         "".join(["<tr>" + "".join([cell(row) for cell in cells]) + "</tr>\n" for row in rows])
     )
+
+
+def _select_writer(
+    columns: list[ScreenColumn], schema: TenantSchema, form: str
+) -> Callable[[dict[str, Any]], str]:
+    """A row's selection box, named by the record as its link names it."""
+    opening = next((column for column in columns if column.opens_record), None)
+    display = field_values.displayer(schema, opening.field) if opening else None
+
+    def select(row: dict[str, Any]) -> str:
+        name = opening.text(opening.value(row), display) if opening and display else ""
+        label = html.escape(f"Select {name or 'Untitled'}")
+        return (
+            f'<td class="list-select"><input type="checkbox" name="id" value="{row["id"]}" '
+            f'form="{form}" aria-label="{label}" data-list-select></td>'
+        )
+
+    return select
 
 
 def _cell_writer(

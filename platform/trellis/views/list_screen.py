@@ -36,6 +36,8 @@ PLACES = {
     "list": "",
     "form": "",
 }
+# The id of the list's mass action form, which the rows' boxes belong to.
+MASS_FORM = "list-mass"
 # "Clear filters": the view as saved, with no search.
 CLEARED = {"filters": (), "custom_filters": False, "search": ""}
 
@@ -72,6 +74,7 @@ def screen_context(
         remove = state.url(page.base_url, filters=rest, custom_filters=rest != state.view.filters)
         chips.append((describe(obj, current.schema, access, each), remove))
     clear = state.narrowed or state.custom_filters
+    mass = mass_actions(current, obj)
     opened = set(panels if panels is not None else {state.panel} - {""})
     filters = None
     if "filters" in opened or (panels is None and page.errors):
@@ -97,7 +100,26 @@ def screen_context(
         ],
         "form_error": page.errors.get("form"),
         "page_sizes": PAGE_SIZES,
-        "table_body": table_body(page.columns, current.schema, obj.api_name, page.rows.data),
+        "mass": mass,
+        "table_body": table_body(
+            page.columns,
+            current.schema,
+            obj.api_name,
+            page.rows.data,
+            MASS_FORM if any(mass.values()) else None,
+        ),
+    }
+
+
+def mass_actions(current: Screen, obj: ObjectSchema) -> dict[str, bool]:
+    """Which mass actions the list offers the reader (trellis.views.list_mass); the
+    records service still decides record by record."""
+    rights = current.access.rights
+    managed = bool(obj.definition.get("managed_by"))
+    return {
+        "edit": rights.has(obj.api_name, "edit"),
+        "delete": rights.has(obj.api_name, "delete") and not managed,
+        "export": current.actor.has_right("export"),
     }
 
 

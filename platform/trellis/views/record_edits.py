@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from trellis.errors import Forbidden, NotFound, PreconditionFailed, TrellisError
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.layouts import layout_of
+from trellis.records.batch import in_savepoint
 from trellis.records.query import list_page, parse_list_request
 from trellis.records.values import is_blank
 from trellis.views.record_data import service_for
@@ -66,16 +67,12 @@ def version_sent() -> int | None:
 def attempt(current: Screen, write: Callable[[], Any]) -> TrellisError | None:
     """Run a write in a savepoint: None when it succeeded, else the error that refused it
     (and nothing of it is kept)."""
-    savepoint = current.connection.begin_nested()
-    try:
-        write()
-    except TrellisError as error:
-        savepoint.rollback()
-        if isinstance(error, NotFound | Forbidden) and error.code != "field_not_editable":
-            raise
-        return error
-    savepoint.commit()
-    return None
+    result = in_savepoint(current.connection, write)
+    if not isinstance(result, TrellisError):
+        return None
+    if isinstance(result, NotFound | Forbidden) and result.code != "field_not_editable":
+        raise result
+    return result
 
 
 # -- the path ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from trellis.metadata.compiled import CompiledField
+from trellis.metadata.field_types import plain_number
 
 # A datetime-local input's value: no zone.
 LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
@@ -121,13 +122,6 @@ def input_value(widget: Widget, value: Any) -> Any:
     if widget.input_type == "time":
         return re.sub(r"^(\d{2}:\d{2}):00$", r"\1", str(value))
     return str(value)
-
-
-def plain_number(value: int | float | Decimal) -> str:
-    """A number as an input takes it: no exponent, no grouping (1234.5)."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    text = format(number, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def utc_input(text: str) -> str:
