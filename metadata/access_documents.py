@@ -30,6 +30,10 @@ SYSTEM_RIGHTS = (
     "api",
     "view_audit",
 )
+# The rights whose Setup screens have a formula typed in them (fields and validation
+# rules, automations, sharing rules' criteria): their holders may check a formula and
+# try it on a record (read with their own access, so it shows nothing else).
+FORMULA_RIGHTS = ("manage_metadata", "manage_automations", "manage_users")
 NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_]{0,62}$"
 
 _object_rights = {

@@ -65,6 +65,12 @@ class Actor:
                 f"This needs the {right.replace('_', ' ')} right.", code="no_system_right"
             )
 
+    def require_any_right(self, rights: tuple[str, ...]) -> None:
+        """One of ``rights`` (a screen several rights use, such as the formula editor)."""
+        if not any(self.has_right(right) for right in rights):
+            named = " or ".join(right.replace("_", " ") for right in rights)
+            raise Forbidden(f"This needs the {named} right.", code="no_system_right")
+
     def require_scope(self, scope: str) -> None:
         if not self.has_scope(scope):
             raise Forbidden(f"This token lacks the {scope!r} scope.")

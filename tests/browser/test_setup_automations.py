@@ -63,15 +63,23 @@ def test_an_automation_with_two_actions_is_built_reordered_and_saved(
     assert_accessible(page)
     screenshot(page, "setup-automation-builder")
     page.get_by_role("button", name="Save automation").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved automation Welcome new deals")
+    # The flash; the formula editors have live regions of their own.
+    expect(page.get_by_role("status").filter(has_text="Saved automation")).to_contain_text(
+        "Saved automation Welcome new deals"
+    )
     saved = crm.api("GET", "/api/v1/meta/automations/welcome").get_json()
     assert [a["type"] for a in saved["actions"]] == ["create_record", "update_fields"]
 
-    # Dragging an action by its number puts it in order too.
+    # Dragging an action by its number puts it in order too, once the formula editors
+    # have checked their formulas (what they show moves the actions down the page).
+    expect(page.locator("#setting-condition-check")).to_contain_text("Valid formula")
+    # Both in view first: scrolling between the press and the move would start the drag
+    # on whatever came under the pointer.
+    page.locator("#action-0").evaluate("item => item.scrollIntoView({block: 'start'})")
     page.locator("#action-1 .action-number").drag_to(page.locator("#action-0 .action-header"))
     assert action_titles(page) == ["Update fields", "Create record"]
     page.get_by_role("button", name="Save automation").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved automation")
+    expect(page.get_by_role("status").filter(has_text="Saved automation")).to_be_visible()
     saved = crm.api("GET", "/api/v1/meta/automations/welcome").get_json()
     assert [a["type"] for a in saved["actions"]] == ["update_fields", "create_record"]
 

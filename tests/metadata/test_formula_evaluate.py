@@ -2,7 +2,8 @@
 editor's data (the function catalogue, the field picker's fields, the records to try
 on): values, errors with their position, and the caller's own access: a record they may
 not read is a 404, a field hidden from them a 403, a related record they may not read is
-blank, and the endpoint needs manage_metadata."""
+blank, and the endpoint needs a right whose Setup screens take a formula (manage_metadata,
+manage_automations or manage_users)."""
 
 from __future__ import annotations
 
@@ -103,11 +104,23 @@ def test_the_callers_own_access_applies(world: FormulaWorld) -> None:
     assert_envelope(them.api("POST", EVALUATE, json={**unseen, "purpose": "formula_field"}), 404)
 
 
-def test_the_endpoint_needs_manage_metadata(world: FormulaWorld) -> None:
+def test_the_endpoint_needs_a_right_that_writes_formulas(world: FormulaWorld) -> None:
     permission_set(world.tenant, "reader", all_objects={"read": True})
     reader = member(world.tenant, "reader", permission_sets=["reader"])
     body = {"object": "Deal", "expression": "TRUE", "record_id": world.ids["big"]}
     assert_envelope(reader.api("POST", EVALUATE, json=body), 403)
+    # An automations admin tries the formulas of the builder, with their own access.
+    permission_set(
+        world.tenant,
+        "automator",
+        system=["api", "manage_automations"],
+        objects={"Deal": {"read": True}},
+    )
+    automator = member(world.tenant, "automator", permission_sets=["automator"])
+    tried = automator.api("POST", EVALUATE, json={**body, "expression": "Amount > 1000"})
+    assert tried.status_code == 200 and tried.get_json()["value"] is True
+    account = {"object": "Account", "expression": "TRUE", "record_id": world.ids["acme"]}
+    assert_envelope(automator.api("POST", EVALUATE, json=account), 403)  # no Account read
 
 
 def test_the_editor_data_for_setup_users(client: Any, world: FormulaWorld) -> None:
@@ -135,3 +148,22 @@ def test_the_editor_data_is_for_setup_users_only(client: Any, world: FormulaWorl
     sign_in(client, world.tenant, f"reader@{world.tenant.slug}.test", PASSWORD)
     for path in ("functions", "fields/Deal", "records/Deal"):
         assert client.get(f"/setup/formulas/{path}").status_code == 403, path
+
+
+def test_an_automations_admin_finds_records_to_try_on(client: Any, world: FormulaWorld) -> None:
+    permission_set(
+        world.tenant, "automator", system=["manage_automations"], all_objects={"read": True}
+    )
+    member(world.tenant, "automator", permission_sets=["automator"])
+    sign_in(client, world.tenant, f"automator@{world.tenant.slug}.test", PASSWORD)
+    found = client.get("/setup/formulas/records/Deal?q=small").get_json()
+    assert found["data"] == [{"id": world.ids["small"], "name": "Small order"}]
+
+
+def test_an_action_value_may_read_prior_values(world: FormulaWorld) -> None:
+    check = "/api/v1/meta/formulas/check"
+    body = {"object": "Deal", "expression": "PRIORVALUE(Amount) * 2"}
+    value = world.tenant.api("POST", check, json={**body, "purpose": "action_value"})
+    assert value.get_json()["valid"] is True
+    default = world.tenant.api("POST", check, json={**body, "purpose": "default"})
+    assert default.get_json()["valid"] is False

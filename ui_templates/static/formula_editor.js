@@ -1,6 +1,7 @@
 // The formula editor: enhances every <textarea data-formula-editor data-object="Deal"
-// [data-return-type="checkbox"] [data-purpose="validation_rule"]> on the page. The
-// textarea stays the form's field (and works alone without this script); around it:
+// [data-object-from="<id of a select>"] [data-return-type="checkbox"]
+// [data-purpose="validation_rule"]> on the page. The textarea stays the form's field (and
+// works alone without this script, its label and name unchanged); around it:
 //
 // - highlighting: a <pre> behind the textarea, whose text is transparent, kept at the
 //   same size, font and scroll position, coloured by formula_highlight.js;
@@ -10,6 +11,11 @@
 //   a button puts it in), or the type the formula gives when it is valid;
 // - Try it: pick a record and see the formula's value on it (POST
 //   /api/v1/meta/formulas/evaluate, read with the admin's own access).
+//
+// The formula is about data-object, or, with data-object-from, about the object the
+// named select (or input) holds: when the admin picks another object there, the field
+// picker, the live check and Try it follow it; with no object chosen yet the editor
+// says so rather than checking against nothing.
 
 import { render } from "./formula_highlight.js";
 import { fieldPicker, functionPicker, make } from "./formula_pickers.js";
@@ -67,19 +73,71 @@ function span(error, source) {
   return { start, end: Math.max(start, end) };
 }
 
+// The select (or input) naming the formula's object, for data-object-from.
+function objectSource(textarea) {
+  return textarea.dataset.objectFrom ? document.getElementById(textarea.dataset.objectFrom) : null;
+}
+
+// The parts of an editor that depend on the formula's object: the field picker and Try
+// it, made again when the object changes (their lists and record search are its own).
+// A compact editor (data-formula-compact, one of many small boxes such as an action's
+// field values) keeps Try it behind a button of the toolbar. Returns ``aim()``.
+function objectParts({ editor, toolbar, textarea, settings, insert }) {
+  const compact = textarea.dataset.formulaCompact !== undefined;
+  const toggle = compact
+    ? make("button", { type: "button", className: "button-secondary formula-tool", textContent: "Try it" }, {
+        "aria-expanded": "false",
+        "aria-controls": `${textarea.id}-try`,
+      })
+    : null;
+  let fields = null;
+  let trying = null;
+  toggle?.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    if (trying) {
+      trying.hidden = !open;
+      trying.querySelector("input")?.focus();
+    }
+  });
+  return function aim() {
+    fields?.button.remove();
+    fields?.panel.remove();
+    trying?.remove();
+    fields = settings.object ? fieldPicker(settings.object, insert) : null;
+    trying = settings.object ? tryPanel(textarea, settings, postJson) : null;
+    if (fields) {
+      toolbar.prepend(fields.button, fields.panel);
+    }
+    if (trying) {
+      trying.id = `${textarea.id}-try`;
+      trying.hidden = Boolean(toggle) && toggle.getAttribute("aria-expanded") !== "true";
+      editor.append(trying);
+    }
+    if (toggle) {
+      toggle.hidden = !trying;
+      if (!toggle.isConnected) {
+        toolbar.append(toggle);
+      }
+    }
+  };
+}
+
 function enhance(textarea) {
-  if (textarea.dataset.formulaReady !== undefined || !textarea.dataset.object) {
+  const objectInput = objectSource(textarea);
+  if (textarea.dataset.formulaReady !== undefined || !(textarea.dataset.object || objectInput)) {
     return;
   }
   textarea.dataset.formulaReady = "";
   const id = textarea.id || `formula-${++counter}`;
   textarea.id = id;
   const settings = {
-    object: textarea.dataset.object,
+    object: (objectInput ? objectInput.value : textarea.dataset.object) || "",
     purpose: textarea.dataset.purpose || (textarea.dataset.returnType === "checkbox" ? "condition" : "formula_field"),
     returnType: textarea.dataset.returnType || null,
   };
-  const editor = make("div", { className: "formula-editor" });
+  const compact = textarea.dataset.formulaCompact !== undefined;
+  const editor = make("div", { className: compact ? "formula-editor formula-editor-compact" : "formula-editor" });
   const toolbar = make("div", { className: "formula-toolbar" }, { role: "group", "aria-label": "Formula tools" });
   const surface = make("div", { className: "formula-surface" });
   const pre = make("pre", { className: "formula-highlight" }, { "aria-hidden": "true" });
@@ -118,12 +176,13 @@ function enhance(textarea) {
     textarea.setSelectionRange(caret, caret);
     textarea.dispatchEvent(new Event("input", { bubbles: true }));
   }
-  const fields = fieldPicker(settings.object, (path) => insert(path));
   const functions = functionPicker((spec) => {
     const selected = textarea.value.slice(textarea.selectionStart, textarea.selectionEnd);
     insert(`${spec.name}(${selected})`, 1);
   });
-  toolbar.append(fields.button, functions.button, fields.panel, functions.panel);
+  toolbar.append(functions.button, functions.panel);
+  const aim = objectParts({ editor, toolbar, textarea, settings, insert });
+  aim();
 
   let timer = 0;
   let asked = 0;
@@ -144,6 +203,8 @@ function enhance(textarea) {
   function showStatus(parts, kind) {
     status.className = `formula-status formula-status-${kind}`;
     status.replaceChildren(...parts);
+    // A compact box left blank (a spare value row) says nothing: many would say the same.
+    status.hidden = kind === "empty" && compact && !textarea.value.trim();
   }
   function showError(found, source) {
     const message = make("p", { className: "formula-status-message" });
@@ -170,10 +231,11 @@ function enhance(textarea) {
   async function check() {
     const question = ++asked;
     const source = textarea.value;
-    if (!source.trim()) {
+    if (!source.trim() || !settings.object) {
       error = null;
       paint();
-      showStatus([make("p", { textContent: "Type a formula, or insert a field or function." })], "empty");
+      const hint = settings.object ? "Type a formula, or insert a field or function." : "Choose the object first: the formula is checked against its fields.";
+      showStatus([make("p", { textContent: hint })], "empty");
       return;
     }
     const body = { object: settings.object, expression: source, purpose: settings.purpose };
@@ -214,7 +276,15 @@ function enhance(textarea) {
     clearTimeout(timer);
     timer = setTimeout(check, CHECK_DELAY_MS);
   });
-  editor.append(tryPanel(textarea, settings, postJson));
+  objectInput?.addEventListener("change", () => {
+    const chosen = objectInput.value || "";
+    if (chosen !== settings.object) {
+      settings.object = chosen;
+      textarea.dataset.object = chosen;
+      aim();
+      check();
+    }
+  });
   paint();
   check();
 }

@@ -62,12 +62,20 @@ if (list) {
     });
     item.addEventListener("drop", (event) => event.preventDefault());
   });
-  // Text boxes stay selectable: only the action's header starts a drag.
-  list.querySelectorAll("input, textarea, select").forEach((box) => {
-    box.addEventListener("mousedown", () => { box.closest("[data-action-item]").draggable = false; });
-    box.addEventListener("mouseup", () => { box.closest("[data-action-item]").draggable = true; });
-    box.addEventListener("blur", () => { box.closest("[data-action-item]").draggable = true; });
+  // Text boxes stay selectable: only the action's header starts a drag. Listened for on
+  // the list, so the boxes the formula editor adds later (its pickers, Try it) count too.
+  const BOXES = "input, textarea, select";
+  const itemOf = (event) => (event.target.closest?.(BOXES) ? event.target.closest("[data-action-item]") : null);
+  list.addEventListener("mousedown", (event) => {
+    const item = itemOf(event);
+    if (item) item.draggable = false;
   });
+  for (const name of ["mouseup", "focusout"]) {
+    list.addEventListener(name, (event) => {
+      const item = itemOf(event);
+      if (item) item.draggable = true;
+    });
+  }
 }
 
 const summary = document.querySelector("[data-error-summary]");

@@ -5,8 +5,9 @@
 //   the script, its Apply button does);
 // - the values of a list of choices ([data-value-rows]) are reordered by dragging a row
 //   or with its arrow buttons, in place (without the script the buttons submit the form,
-//   which comes back with the value moved); the order of the rows is the order saved;
-// - a formula over another object ([data-object-from]) follows the select naming it.
+//   which comes back with the value moved); the order of the rows is the order saved.
+// The formula boxes are the formula editor's (formula_editor.js), which also follows a
+// select naming a formula's object ([data-object-from], a roll-up's summarised object).
 
 import { suggestApiNames } from "./api_names.js";
 
@@ -15,17 +16,6 @@ function redrawOnRetype(root) {
     select.addEventListener("change", () => {
       const apply = select.form.querySelector('button[name="_retype"]');
       select.form.requestSubmit(apply);
-    });
-  }
-}
-
-// A formula over another object than the field's (a roll-up's filter) follows the
-// select that names it, so the formula editor checks it against the right fields.
-function followFormulaObjects(root) {
-  for (const editor of root.querySelectorAll("[data-formula-editor][data-object-from]")) {
-    const select = document.getElementById(editor.dataset.objectFrom);
-    select?.addEventListener("change", () => {
-      editor.dataset.object = select.value;
     });
   }
 }
@@ -126,6 +116,5 @@ function focusSummary(root) {
 
 suggestApiNames(document);
 redrawOnRetype(document);
-followFormulaObjects(document);
 enhanceValues(document);
 focusSummary(document);

@@ -180,6 +180,8 @@ PURPOSES: dict[str, dict[str, Any]] = {
     "filter": {"expected_type": "checkbox", "allow_prior": False},
     "formula_field": {"allow_prior": False},
     "default": {"allow_prior": False},
+    # A value an automation's action writes: any type; it may read the prior values.
+    "action_value": {},
 }
 
 

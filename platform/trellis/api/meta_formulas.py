@@ -1,7 +1,8 @@
 """Trying a formula on a record: ``POST /api/v1/meta/formulas/evaluate``, for the formula
 editor's "Try it" panel. The administrator's own access applies: the record, the fields
 the formula reads and any record it reaches through a lookup are read through the
-access gate, so trying a formula shows nothing its author could not open."""
+access gate, so trying a formula shows nothing its author could not open. Any right
+whose Setup screens take a formula (FORMULA_RIGHTS) may try one."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from trellis.api.context import metadata_service, tenant_transaction
 from trellis.api.meta import formula_options
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, Forbidden, NotFound
+from trellis.metadata.access_documents import FORMULA_RIGHTS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.formulas import UnknownPath, resolve_path
 from trellis.records.rules import RecordView, RuleContext
@@ -82,7 +84,7 @@ def evaluate_formula() -> ResponseReturnValue:
     if not isinstance(record_id, str):
         raise BadRequest("Send the record_id to try it on.", fields={"record_id": "A record id."})
     with tenant_transaction() as (connection, actor):
-        actor.require_right("manage_metadata")
+        actor.require_any_right(FORMULA_RIGHTS)
         schema = metadata_service(connection, actor).schema()
         obj = schema.object(body["object"])
         access = Access.of(actor, schema)

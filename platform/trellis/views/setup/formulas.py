@@ -2,7 +2,8 @@
 the functions of the formula language, an object's fields for the field picker (a lookup's
 target named, so the picker can open it and offer ``Account.Owner.Email``), and the
 records of an object for the Try it panel's type-ahead. The editor serves every Setup
-screen with a formula, so any of Setup's rights opens them."""
+screen with a formula, so any of Setup's rights opens the functions and fields, and any
+right whose screens take a formula (FORMULA_RIGHTS) the records to try one on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
+from trellis.metadata.access_documents import FORMULA_RIGHTS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.user_paths import OWNER_PATH, owner_target
 from trellis.rule_engine import builtin_registry
@@ -90,7 +92,7 @@ def formula_fields(api_name: str) -> ResponseReturnValue:
 @blueprint.get("/formulas/records/<api_name>")
 def formula_records(api_name: str) -> ResponseReturnValue:
     """Records of the object to try a formula on, by name, through the access gate."""
-    with setup_screen("manage_metadata", with_shell=False) as current:
+    with setup_screen(FORMULA_RIGHTS, with_shell=False) as current:
         obj = current.schema.object(api_name)
         options, more = matching_records(current, obj, request.args.get("q", ""))
         return jsonify(

@@ -16,13 +16,17 @@ blueprint = Blueprint("setup", __name__, url_prefix="/setup")
 
 
 @contextlib.contextmanager
-def setup_screen(right: str | None, *, with_shell: bool = True) -> Iterator[Screen]:
-    """A Setup screen's transaction for a user holding ``right`` (None: any of Setup's
-    rights, for the overview)."""
+def setup_screen(
+    right: str | tuple[str, ...] | None, *, with_shell: bool = True
+) -> Iterator[Screen]:
+    """A Setup screen's transaction for a user holding ``right`` (a tuple: any one of
+    those rights; None: any of Setup's rights, for the overview)."""
     actor = signed_in_actor()
     if right is None:
         if not may_open_setup(actor):
             raise Forbidden("Setup is for administrators.", code="no_system_right")
+    elif isinstance(right, tuple):
+        actor.require_any_right(right)
     else:
         actor.require_right(right)
     with screen(with_shell=with_shell) as current:
