@@ -23,7 +23,7 @@ What it does, all in one run, through Trellis itself:
    hand-written statement on a psycopg connection: the best 11 records of the object
    whose terms match, ranked by ``ts_rank``, without the gate, field-level security or
    grouping per record. Each prints p50/p95 (one client) and the ratio api/baseline;
-5. drops the database unless ``--keep``.
+5. drops the database unless ``--keep``; ``--reuse`` measures again on a kept one.
 
 Nothing is asserted: it prints measured numbers and their ratios.
 """
@@ -82,6 +82,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=100, help="timed searches per side")
     parser.add_argument("--warmup", type=int, default=5)
     where_bench.add_scratch_arguments(parser)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on a kept database (implies --keep)"
+    )
     return parser.parse_args()
 
 
@@ -161,6 +164,36 @@ def prepare(app: Any, tenant_id: uuid.UUID, token: str) -> tuple[str, uuid.UUID]
     return rep_token, object_id
 
 
+def reused(app: Any) -> tuple[uuid.UUID, str, str, uuid.UUID]:
+    """The tenant, administrator token, rep token and object of a kept run."""
+    import sqlalchemy as sa
+
+    from trellis.actor import system_actor
+    from trellis.identity.tokens import create_token
+
+    database = app.extensions["trellis"].database
+    with database.owner() as connection:
+        tenant_id, slug, object_id = connection.execute(
+            sa.text(
+                "SELECT t.id, t.slug, o.id FROM tenants t JOIN meta_objects o "
+                "ON o.tenant_id = t.id AND o.api_name = 'Opportunity' LIMIT 1"
+            )
+        ).one()
+        users = dict(
+            connection.execute(
+                sa.text("SELECT email, id FROM users WHERE tenant_id = :t"), {"t": tenant_id}
+            ).all()
+        )
+    tokens = []
+    with database.tenant(tenant_id) as connection:
+        actor = system_actor(tenant_id, slug)
+        for email in sorted(users, key=lambda email: email.startswith("rep@")):
+            token, _ = create_token(connection, actor, user_id=users[email], name="search-bench")
+            tokens.append(token)
+    print("setup: reusing the kept database", flush=True)
+    return tenant_id, tokens[0], tokens[-1], object_id
+
+
 def measure(
     app: Any,
     tenant_id: uuid.UUID,
@@ -229,15 +262,22 @@ def main() -> None:
     args = parse_args()
     import sqlalchemy as sa
 
-    where_bench.admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
+    args.keep = args.keep or args.reuse
+    if not args.reuse:
+        where_bench.admin_execute(
+            args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
+        )
+        where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
     database_url = (
         sa.make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
     )
     app = where_bench.create_app(database_url, args.redis_url, "search-bench")
     try:
-        tenant_id, token = where_bench.setup(app, args.records)
-        rep_token, object_id = prepare(app, tenant_id, token)
+        if args.reuse:
+            tenant_id, token, rep_token, object_id = reused(app)
+        else:
+            tenant_id, token = where_bench.setup(app, args.records)
+            rep_token, object_id = prepare(app, tenant_id, token)
         measure(app, tenant_id, {"api": token, "rep": rep_token}, object_id, args)
     finally:
         where_bench.clean_up(app, args, DATABASE)

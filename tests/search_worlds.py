@@ -18,7 +18,7 @@ from access_worlds import permission_set
 from conftest import TenantFixture
 from screen_worlds import reading
 
-from trellis.records.global_search import FoundGroup, query_words, search_records
+from trellis.records.global_search import CANDIDATES, FoundGroup, query_words, search_records
 from trellis.views.shell import navigation
 
 ACCOUNT_FIELDS: list[dict[str, Any]] = [
@@ -67,8 +67,11 @@ def build_search_world(tenant: TenantFixture) -> SearchWorld:
     return SearchWorld(tenant, rep, f"rep@{tenant.slug}.test", PASSWORD)
 
 
-def found(tenant: TenantFixture, email: str, text: str, per_object: int = 10) -> list[FoundGroup]:
-    """The groups the global search finds for the user."""
+def found(
+    tenant: TenantFixture, email: str, text: str, per_object: int = 10, cap: int = CANDIDATES
+) -> list[FoundGroup]:
+    """The groups the global search finds for the user (ranking at most ``cap`` matches
+    per object)."""
     with reading(tenant, email) as reader:
         return search_records(
             reader.connection,
@@ -77,6 +80,7 @@ def found(tenant: TenantFixture, email: str, text: str, per_object: int = 10) ->
             navigation(reader.schema, reader.access),
             query_words(text),
             per_object,
+            cap=cap,
         )
 
 

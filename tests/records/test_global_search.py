@@ -10,11 +10,14 @@ import pytest
 import sqlalchemy as sa
 from access_helpers import create
 from conftest import TenantFixture
+from screen_worlds import reading
 from search_worlds import SearchWorld, build_search_world, found, names
 
 from trellis.errors import BadRequest
-from trellis.records.global_search import query_words
+from trellis.records.global_search import query_words, suggest
+from trellis.records.search_rarity import rarest
 from trellis.records.search_snippets import as_html, snippet, word_starts
+from trellis.views.shell import navigation
 
 
 @pytest.fixture()
@@ -98,6 +101,57 @@ def test_more_is_flagged_beyond_the_page(world: SearchWorld) -> None:
     assert len(group.hits) == 3 and group.more is True
     (group,) = found(tenant, tenant.admin_email, "nimbus", per_object=4)
     assert group.more is False
+
+
+def test_a_capped_search_says_so_and_ranks_only_what_the_reader_may_read(
+    world: SearchWorld,
+) -> None:
+    tenant = world.tenant
+    for number in range(4):
+        create(tenant, "Deal", Name=f"Admin deal {number}", Notes="Kumquat")
+    create(tenant, "Deal", token=world.rep.token, Name="Rep deal", Notes="Kumquat")
+    (group,) = found(tenant, tenant.admin_email, "kumquat", cap=2)
+    # Three candidates (the bound and one) ranked; the group says more may match.
+    assert group.capped is True and len(group.hits) == 3
+    (group,) = found(tenant, tenant.admin_email, "kumquat", cap=5)
+    assert group.capped is False and len(group.hits) == 5
+    # The gate is in the candidates' scan: the admin's deals take no place of the rep's.
+    (group,) = found(tenant, world.rep_email, "kumquat", cap=1)
+    assert [hit.name.text for hit in group.hits if hit.name] == ["Rep deal"]
+    assert group.capped is False
+
+
+def test_multi_word_searches_start_from_the_rarest_word(world: SearchWorld) -> None:
+    # Shares of rows holding each common lexeme, as ANALYZE keeps them; a searched word
+    # is a prefix, so it counts every lexeme it starts; one starting none is rarest.
+    assert rarest(["basalt", "granite"], {}) == "granite"  # no statistics: the longest
+    assert rarest(["basalt", "granite"], {"granite": 0.6, "graniteware": 0.1}) == "basalt"
+    assert rarest(["gr", "basalt"], {"granite": 0.6, "basaltic": 0.01}) == "basalt"
+    assert rarest(["gr", "basalt"], {"granite": 0.01, "basaltic": 0.2}) == "gr"
+    tenant = world.tenant
+    for number in range(3):
+        create(tenant, "Account", Name=f"Quarry {number}", Notes="Granite")
+    create(tenant, "Account", Name="Quarry 3", Notes="Granite and basalt")
+    # Whichever word the candidates come from, only records with both are found.
+    for cap in (1, 10):
+        groups = found(tenant, tenant.admin_email, "granite basalt", cap=cap)
+        assert names(groups) in ({}, {"Account": ["Quarry 3"]})
+    assert names(found(tenant, tenant.admin_email, "granite basalt")) == {"Account": ["Quarry 3"]}
+
+
+def test_type_ahead_ranks_name_matches_first(world: SearchWorld) -> None:
+    tenant = world.tenant
+    create(tenant, "Account", Name="Blue Bay", Notes="Near the harbour")
+    create(tenant, "Account", Name="Harbour services", Notes="General contractor")
+    with reading(tenant, tenant.admin_email) as reader:
+        objects = navigation(reader.schema, reader.access)
+        suggested = suggest(
+            reader.connection, reader.access, reader.schema, objects, query_words("harb")
+        )
+    assert [hit.name.text for _, hit in suggested if hit.name] == [
+        "Harbour services",
+        "Blue Bay",
+    ]
 
 
 def test_highlights_escape_the_values(world: SearchWorld) -> None:

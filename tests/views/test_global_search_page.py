@@ -60,7 +60,7 @@ def test_the_api_is_the_same_search(world: SearchWorld) -> None:
     body = response.get_json()
     assert body["words"] == ["lisbon"]
     (group,) = body["data"]
-    assert group["object"] == "Account" and group["more"] is False
+    assert group["object"] == "Account" and group["more"] is False and group["capped"] is False
     (hit,) = group["records"]
     assert hit["id"] == record and hit["name"]["text"] == "Initech"
     assert hit["matches"] == [

@@ -16,7 +16,7 @@ from trellis.api.openapi_schema import (
     shape,
 )
 from trellis.api.search import MAX_PER_OBJECT
-from trellis.records.global_search import PER_OBJECT
+from trellis.records.global_search import CANDIDATES, PER_OBJECT
 from trellis.records.search import MAX_QUERY_LENGTH
 
 SEARCH_TAG = "Search"
@@ -42,9 +42,20 @@ def openapi_schemas() -> dict[str, Any]:
         },
         ["id", "name", "rank", "matches"],
     )
+    capped = {
+        **BOOLEAN,
+        "description": f"More than {CANDIDATES} matches: the records are the best of the "
+        f"first {CANDIDATES} found, more may hold the words; add a word to narrow the search.",
+    }
     group = shape(
-        {"object": TEXT, "label": TEXT, "more": BOOLEAN, "records": array(ref("SearchHit"))},
-        ["object", "label", "more", "records"],
+        {
+            "object": TEXT,
+            "label": TEXT,
+            "more": BOOLEAN,
+            "capped": capped,
+            "records": array(ref("SearchHit")),
+        },
+        ["object", "label", "more", "capped", "records"],
     )
     return {
         "SearchText": shape(text, list(text)),

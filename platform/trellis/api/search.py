@@ -45,6 +45,7 @@ def group_json(group: FoundGroup) -> dict[str, Any]:
         "object": group.object.api_name,
         "label": str(group.object.definition.get("plural_label") or group.object.api_name),
         "more": group.more,
+        "capped": group.capped,
         "records": [_hit_json(hit) for hit in group.hits],
     }
 
