@@ -167,3 +167,34 @@ def test_a_job_whose_worker_is_killed_resumes_on_another(worker_pool: Any, tenan
     assert len(rows) == 1500 and len({row["Email"] for row in rows}) == 1500
     done = acting.api("GET", f"/api/v1/imports/{job_id}").get_json()
     assert (done["created"], done["rejected"], done["progress"]) == (1500, 0, 100)
+
+
+def test_an_exported_file_imported_again_changes_nothing(importer: Any) -> None:
+    """The export's file (ids first, labels as headers, lookups by name) is an import's
+    file as it is: every row matches its record, and nothing is written (no value and
+    no version changes)."""
+    for name, email, age, vip, account in (
+        ("Ada", "ada@example.com", 36, True, "Acme"),
+        ("Bob, Jr.", "bob@example.com", 41, False, "Globex"),
+        ('Cy "the" Third', None, None, None, None),
+    ):
+        body = {"Name": name, "Email": email, "Age": age, "Vip": vip}
+        body["Account"] = importer.accounts[account] if account else None
+        created = importer.api("POST", "/api/v1/objects/Contact/records", json=body)
+        assert created.status_code == 201, created.get_json()
+    before = {row["id"]: row for row in contacts_all(importer)}
+    exported = importer.api("GET", "/api/v1/objects/Contact/records.csv")
+    assert exported.status_code == 200, exported.get_data(as_text=True)
+    text = exported.get_data(as_text=True)
+    assert text.splitlines()[0].startswith("Id,")
+
+    job_id = new_import(importer, text)
+    dry = importer.api("POST", f"/api/v1/imports/{job_id}/dry-run")
+    assert dry.status_code in (200, 202), dry.get_json()
+    result = finish(importer, job_id)
+    assert (result["created"], result["rejected"]) == (0, 0), result
+    after = {row["id"]: row for row in contacts_all(importer)}
+    fields = ("Name", "Email", "Age", "Vip", "Account", "version")
+    assert {key: [row.get(name) for name in fields] for key, row in after.items()} == {
+        key: [row.get(name) for name in fields] for key, row in before.items()
+    }
