@@ -24,7 +24,10 @@ FILE = (
 
 @pytest.fixture()
 def live_worker(app: Flask, test_settings: dict[str, Any], live_server: str) -> Iterator[None]:
-    """A worker on the Redis namespace of the browser's server, for this test only."""
+    """A worker on the Redis namespace of the browser's server, for this test only. The
+    tasks earlier tests left queued there (no worker runs that namespace) are dropped
+    first: behind a whole suite's backlog, the worker would not answer in time."""
+    app.extensions["celery"].control.purge()
     process = start_worker(test_settings)
     try:
         app.extensions["celery"].tasks["trellis.ping"].delay("ready").get(timeout=120)

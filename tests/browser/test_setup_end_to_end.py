@@ -35,9 +35,12 @@ HIDDEN = "Internal notes"
 
 
 @pytest.fixture()
-def live_worker(worker_pool: Any, test_settings: dict[str, Any]) -> Iterator[Any]:
+def live_worker(app: Any, worker_pool: Any, test_settings: dict[str, Any]) -> Iterator[Any]:
     """A worker on the browser's server's own Redis namespace: it hears that server's
-    nudges and runs the automations its record writes queue."""
+    nudges and runs the automations its record writes queue. The tasks earlier tests
+    left queued there (no worker runs that namespace) are dropped first: behind a whole
+    suite's backlog, the worker would not run this test's in time."""
+    app.extensions["celery"].control.purge()
     pool = worker_pool(redis_namespace=test_settings["redis_namespace"])
     pool.start()
     yield pool

@@ -128,7 +128,7 @@ def test_the_list_view_editor_creates_a_shared_view(
     page.get_by_label("Label").fill("Retail accounts")
     assert page.get_by_label("API name").input_value() == "retail_accounts"
     # A new view starts with the generated view's columns; Notes off, Phone first.
-    page.get_by_label("Notes", exact=True).uncheck()
+    page.get_by_role("region", name="Columns").get_by_label("Notes", exact=True).uncheck()
     page.get_by_role("button", name="Move Phone up").click()
     page.get_by_role("button", name="Move Phone up").click()
     page.get_by_label("Field").first.select_option(label="Industry")

@@ -166,6 +166,26 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         viewer = dataclasses.replace(tenant.actor, user_id=tenant.admin_id)
         access = Access.of(viewer, schema)
         save_column_choice(connection, access, schema.object("Account"), "all", ["Name"])
+    # An import job, run here rather than by a worker, and the row it rejected.
+    from trellis.imports.run import run_job
+
+    job = tenant.api("POST", "/api/v1/imports", json={"object": "Account"})
+    assert job.status_code == 201, job.get_json()
+    job_id = job.get_json()["id"]
+    uploaded = tenant.api(
+        "PUT",
+        f"/api/v1/imports/{job_id}/file?name=accounts.csv",
+        data=b"Name\nAcme\nGlobex\n",  # Acme is taken: Name is unique
+        headers={"Content-Type": "text/csv"},
+    )
+    assert uploaded.status_code == 200, uploaded.get_json()
+    with database.tenant(tenant.id) as connection:
+        connection.execute(
+            sa.text("UPDATE import_jobs SET state = 'queued' WHERE id = :id"), {"id": job_id}
+        )
+    run_job(state.database, state.metadata_cache, 100, tenant.id, uuid.UUID(job_id))
+    result = tenant.api("GET", f"/api/v1/imports/{job_id}/result").get_json()
+    assert result["rejected"] == 1, result
 
 
 def tenant_tables(app: Flask) -> list[sa.Row]:

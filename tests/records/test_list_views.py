@@ -276,7 +276,12 @@ def test_shared_views_travel_in_packages(world: ListWorld, other_tenant: TenantF
     ]
     dry = other_tenant.api("POST", "/api/v1/meta/package?dry_run=true", json=package).get_json()
     assert dry["list_views"] == [
-        {"kind": "list_view", "api_name": "Deal.big_deals", "action": "create"}
+        {
+            "kind": "list_view",
+            "api_name": "Deal.big_deals",
+            "action": "create",
+            "diff": [{"change": "object created"}],
+        }
     ]
     assert other_tenant.api("GET", "/api/v1/objects/Deal/list-views").status_code == 404
     done = other_tenant.api("POST", "/api/v1/meta/package", json=package).get_json()
