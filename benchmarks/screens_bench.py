@@ -282,18 +282,7 @@ def measure(app: Any, tenant_id: uuid.UUID, token: str, args: argparse.Namespace
 
 def main() -> None:
     args = parse_args()
-    import sqlalchemy as sa
-
-    args.keep = args.keep or args.reuse
-    if not args.reuse:
-        where_bench.admin_execute(
-            args.server_url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-        )
-        where_bench.admin_execute(args.server_url, f'CREATE DATABASE "{DATABASE}"')
-    database_url = (
-        sa.make_url(args.server_url).set(database=DATABASE).render_as_string(hide_password=False)
-    )
-    app = where_bench.create_app(database_url, args.redis_url, "screens-bench")
+    app = where_bench.scratch_app(args, DATABASE, "screens-bench")
     try:
         if args.reuse:
             tenant_id, token = reused(app)

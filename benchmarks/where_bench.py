@@ -104,6 +104,19 @@ def add_scratch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
 
 
+def scratch_app(args: argparse.Namespace, database: str, namespace: str) -> Any:
+    """The app on a new scratch database (dropped first), or with ``--reuse`` on the one
+    a ``--keep`` run left (which ``--reuse`` then keeps too)."""
+    import sqlalchemy as sa
+
+    args.keep = args.keep or getattr(args, "reuse", False)
+    if not getattr(args, "reuse", False):
+        admin_execute(args.server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin_execute(args.server_url, f'CREATE DATABASE "{database}"')
+    url = sa.make_url(args.server_url).set(database=database).render_as_string(hide_password=False)
+    return create_app(url, args.redis_url, namespace)
+
+
 def clean_up(app: Any, args: argparse.Namespace, database: str) -> None:
     """Close the app's connections, delete its Redis keys and drop its scratch database
     (kept with ``--keep``)."""
