@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Row
 from trellis.actor import Actor
 from trellis.db import Database, driver_execute
 from trellis.identity.tables import tenants, user_sessions, users
+from trellis.identity.tenants import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tokens import digest
 from trellis.identity.users import ACTOR_COLUMNS, actor_for
 from trellis.metadata.compiled import note_revision, revision_key_columns
@@ -144,6 +145,7 @@ _LOOKUP = (
         *ACTOR_COLUMNS,
         tenants.c.slug,
         tenants.c.require_mfa,
+        *API_POLICY_COLUMNS,
         users.c.mfa_enabled_at,
         user_sessions.c.id.label("session_id"),
     )
@@ -183,6 +185,7 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
         row.slug,
         session_id=row.session_id,
         mfa_enrolment_required=row.require_mfa and row.mfa_enabled_at is None,
+        api_policy=api_policy(row),
     )
 
 
