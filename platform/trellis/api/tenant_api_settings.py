@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from trellis.access.audit import record_audit
+from trellis.access.api_settings import change_api_settings
+from trellis.access.api_tokens import Origin
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import ValidationError
-from trellis.identity.tenants import api_settings, set_api_settings
+from trellis.identity.tenants import api_settings
 from trellis.state import get_state
 
 EDITABLE = frozenset({"rate_limit", "cors_origins"})
@@ -39,23 +40,8 @@ def update() -> ResponseReturnValue:
             or {"rate_limit": "Requests a minute, or null.", "cors_origins": "A list of origins."},
         )
     with tenant_transaction() as (connection, actor):
-        previous = set_api_settings(connection, actor, body)
-        current = api_settings(connection, actor.tenant_id)
-        if current != previous:
-            record_audit(
-                connection,
-                actor,
-                "tenant.api_settings_changed",
-                target_type="tenant",
-                target_id=actor.tenant_id,
-                details={
-                    name: [previous[name], current[name]]
-                    for name in current
-                    if current[name] != previous[name]
-                },
-                address=request.remote_addr,
-                user_agent=request.user_agent.string,
-            )
+        origin = Origin(request.remote_addr, request.user_agent.string)
+        current = change_api_settings(connection, actor, body, origin=origin)
     return jsonify(_shown(current))
 
 
