@@ -6,7 +6,7 @@ A NULL budget means "the next level's": a token without one uses its tenant's, a
 without one the deployment's ``TRELLIS_API_RATE_LIMIT``.
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0022
 Create Date: 2026-12-08
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

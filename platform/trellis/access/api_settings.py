@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from trellis.access.api_tokens import Origin
 from trellis.access.audit import record_audit
 from trellis.actor import Actor
-from trellis.identity.tenants import api_settings, set_api_settings
+from trellis.identity.api_policy import api_settings, set_api_settings
 
 
 def change_api_settings(

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Row
 from trellis.access.audit import record_audit
 from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.errors import Forbidden, ValidationError
-from trellis.identity.tenants import checked_rate_limit
+from trellis.identity.api_policy import checked_rate_limit
 from trellis.identity.tokens import create_token, revoke_token, set_token_rate_limit
 from trellis.state import get_state
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
+from trellis.identity.api_policy import origin_allowed_anywhere
 from trellis.identity.auth import current_actor
-from trellis.identity.tenants import origin_allowed_anywhere
 from trellis.state import get_state
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE"

@@ -21,7 +21,7 @@ from trellis.api.openapi_schema import (
     ref,
     shape,
 )
-from trellis.identity.tenants import MAX_CORS_ORIGINS, MAX_RATE_LIMIT
+from trellis.identity.api_policy import MAX_CORS_ORIGINS, MAX_RATE_LIMIT
 from trellis.records.query import DEFAULT_LIMIT, MAX_LIMIT
 
 RATE_LIMIT = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_RATE_LIMIT}

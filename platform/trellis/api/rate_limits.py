@@ -9,14 +9,16 @@ draft-ietf-httpapi-ratelimit-headers (structured fields, RFC 9651)::
     RateLimit: "default";r=998;t=1
 
 and a request past it gets a 429 in the error envelope with ``Retry-After``. With Redis
-down the request goes on uncounted (fail open: an outage must not take the API with it),
-with a log line and ``trellis_rate_limit_unchecked_total`` in the metrics.
+down, or refusing the count, the request goes on uncounted (fail open: an outage must
+not take the API with it), with a log line and ``trellis_rate_limit_unchecked_total`` in
+the metrics.
 """
 
 from __future__ import annotations
 
 import logging
 
+import redis
 from flask import Blueprint, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 from prometheus_client import Counter
@@ -56,6 +58,12 @@ def spend_request() -> None:
     except ServiceUnavailable as outage:
         if outage.__cause__ is not None:  # this request found Redis down, not the breaker
             log.warning("Redis unavailable: API requests go uncounted by their rate limits")
+        current_app.extensions[UNCHECKED].inc()
+        return
+    except redis.RedisError:
+        # Redis answered with an error (read-only replica, out of memory): the request
+        # goes on uncounted too, rather than fail for want of its count.
+        log.exception("Redis refused the rate limit's script: API request not counted")
         current_app.extensions[UNCHECKED].inc()
         return
     g.rate_limit = _field(name, decision)

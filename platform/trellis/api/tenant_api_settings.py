@@ -11,7 +11,7 @@ from trellis.access.api_tokens import Origin
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import ValidationError
-from trellis.identity.tenants import api_settings
+from trellis.identity.api_policy import api_settings
 from trellis.state import get_state
 
 EDITABLE = frozenset({"rate_limit", "cors_origins"})

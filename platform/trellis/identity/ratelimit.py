@@ -94,7 +94,9 @@ class LoginLimiter:
 # microseconds. Returns {allowed (1/0), remaining, microseconds until the budget is whole
 # (allowed) or until the next request may go (refused)}. Redis replicates the script's
 # effects (the SET), so reading TIME before writing is allowed (the default since 5.0).
-# Times are microseconds in doubles: exact integers up to 2^53, beyond any clock here;
+# Times are microseconds in doubles: exact integers up to 2^53, beyond any clock here
+# (near today's clock their spacing is 0.25 µs, so a budget of more than about 200
+# million a minute counts as unlimited, and the expiry is kept at 1 ms or more);
 # the 1e-6 keeps a division that should be whole from rounding down.
 GCRA_SCRIPT = """
 local limit = tonumber(ARGV[1])
@@ -110,7 +112,8 @@ if allowed_at > now then
   return {0, 0, math.ceil(allowed_at - now)}
 end
 local debt = next_arrival - now
-redis.call('SET', KEYS[1], string.format('%.3f', next_arrival), 'PX', math.ceil(debt / 1000))
+redis.call('SET', KEYS[1], string.format('%.3f', next_arrival), 'PX',
+  math.max(1, math.ceil(debt / 1000)))
 return {1, math.floor((window - debt) / interval + 1e-6), math.ceil(debt)}
 """
 

@@ -23,8 +23,9 @@ from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.db import Database, driver_execute
+from trellis.identity.api_policy import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tables import tenants, user_sessions, users
-from trellis.identity.tenants import API_POLICY_COLUMNS, api_policy
+from trellis.identity.tenants import note_list_views_stamp
 from trellis.identity.tokens import digest
 from trellis.identity.users import ACTOR_COLUMNS, actor_for
 from trellis.metadata.compiled import note_revision, revision_key_columns
@@ -146,6 +147,7 @@ _LOOKUP = (
         tenants.c.slug,
         tenants.c.require_mfa,
         *API_POLICY_COLUMNS,
+        tenants.c.list_views_stamp,
         users.c.mfa_enabled_at,
         user_sessions.c.id.label("session_id"),
     )
@@ -180,6 +182,7 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
     if row is None:
         return None
     note_revision(connection, row.tenant_id, row.metadata_revision, row.metadata_revision_at)
+    note_list_views_stamp(connection, row.tenant_id, row.list_views_stamp)
     return actor_for(
         row,
         row.slug,

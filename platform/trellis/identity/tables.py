@@ -29,6 +29,8 @@ tenants = sa.Table(
     # default) and the browser origins allowed to call the API (trellis.api.cors).
     sa.Column("api_rate_limit", sa.Integer),
     sa.Column("cors_origins", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    # Moves with every change to the tenant's list views (trellis.identity.tenants).
+    sa.Column("list_views_stamp", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 users = sa.Table(

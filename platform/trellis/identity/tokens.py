@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection, Row
 from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.db import driver_execute
 from trellis.errors import NotFound, ValidationError
+from trellis.identity.api_policy import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tables import api_tokens, tenants, users
-from trellis.identity.tenants import API_POLICY_COLUMNS, api_policy
 from trellis.identity.users import ACTOR_COLUMNS, actor_for, get_user
 from trellis.metadata.compiled import note_revision, revision_key_columns
 

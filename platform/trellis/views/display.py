@@ -41,10 +41,16 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+# English month abbreviations, as the screens' other words are English. Looked up rather
+# than formatted with ``%b``: strftime went through the C locale on every call and was a
+# sixth of a list page's table body (benchmarks/screens_bench.py, a date column).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def day(value: dt.date, today: dt.date | None = None) -> str:
     """``12 Mar`` in the current year, ``12 Mar 2025`` otherwise."""
     today = today or dt.datetime.now(dt.UTC).date()
-    text = f"{value.day} {value:%b}"
+    text = f"{value.day} {MONTHS[value.month - 1]}"
     return text if value.year == today.year else f"{text} {value.year}"
 
 

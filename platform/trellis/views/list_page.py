@@ -68,6 +68,12 @@ class ListPage:
         """Whether "Save" may change the view shown (else only "Save as")."""
         return self.can_share if self.state.view.shared else True
 
+    @property
+    def row_ids(self) -> str:
+        """The page's record ids, space-separated: the mass form's "Select all" names
+        them in one field (one value to write, not a field per row)."""
+        return " ".join(row["id"] for row in self.rows.data)
+
     @functools.cached_property
     def next_url(self) -> str | None:
         cursor = self.rows.next_cursor

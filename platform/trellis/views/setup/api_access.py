@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from trellis.access.api_settings import change_api_settings
 from trellis.access.api_tokens import Origin
 from trellis.errors import ValidationError
-from trellis.identity.tenants import api_settings
+from trellis.identity.api_policy import api_settings
 from trellis.state import get_state
 from trellis.views.setup.screen import blueprint, setup_screen
 from trellis.views.setup.sections import Section
