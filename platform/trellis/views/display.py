@@ -89,10 +89,15 @@ def highlight(text: str, words: Iterable[str]) -> Markup:
     return Markup("").join(parts)
 
 
+# Compiled once: re.split with a pattern string looks it up in re's cache on every call,
+# which the app header's avatar did on every page.
+_NAME_SEPARATORS = re.compile(r"[._\-+]+")
+
+
 def initials(email: str | None) -> str:
     """Up to two letters for an avatar, from the email's local part (``ada.lovelace`` →
     ``AL``)."""
     local = (email or "?").split("@", 1)[0]
-    pieces = [piece for piece in re.split(r"[._\-+]+", local) if piece]
+    pieces = [piece for piece in _NAME_SEPARATORS.split(local) if piece]
     letters = "".join(piece[0] for piece in pieces[:2]) or local[:1]
     return letters.upper() or "?"
