@@ -38,6 +38,17 @@ ERRORS = {
 READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
 ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
 AUTH, META = "Authentication", "Metadata"
+# Record writes honour an idempotency key (trellis.api.idempotency).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Any unique string: a retry with the same key and body gets the first answer again "
+        "(with `Idempotent-Replayed: true`) for 24 hours and writes nothing; the same key "
+        "with another request is a 422, and while the first is still running a 409."
+    ),
+}
 
 
 # -- building blocks ---------------------------------------------------------------------
