@@ -9,7 +9,7 @@ for (trellis.api.idempotency), so a crash between the two leaves neither.
 another request is refused. Expired rows are purged by a periodic task.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0022
 Create Date: 2026-12-08
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from trellis.db import tenant_rls_statements
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
