@@ -61,7 +61,7 @@ OPPORTUNITY = {
         # One field of every other built-in type.
         {"api_name": "Description", "type": "long_text", "help_text": "What the deal is about."},
         {"api_name": "Notes", "type": "rich_text"},
-        {"api_name": "ContactEmail", "type": "email", "unique": True},
+        {"api_name": "ContactEmail", "type": "email", "external_id": True},
         {"api_name": "Phone", "type": "phone"},
         {"api_name": "Website", "type": "url"},
         {"api_name": "Quantity", "type": "number", "scale": 0, "precision": 6},
@@ -284,7 +284,7 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
     assert page["properties"]["data"]["items"] == {"$ref": "#/components/schemas/Opportunity"}
     one = paths["/objects/Opportunity/records/{record_id}"]
     assert one["get"]["responses"]["200"]["headers"]["ETag"]["required"] is True
-    assert set(parameters_of(one["patch"])) == {"record_id", "If-Match"}
+    assert set(parameters_of(one["patch"])) == {"record_id", "If-Match", "Idempotency-Key"}
     assert "412" in one["patch"]["responses"] and "204" in one["delete"]["responses"]
     assert "201" in paths["/objects/Opportunity/records"]["post"]["responses"]
     related = paths["/objects/Account/records/{record_id}/related/{relation}"]["get"]
@@ -294,7 +294,7 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
     bulk = paths["/objects/Opportunity/bulk"]["post"]["requestBody"]["content"]
     body = bulk["application/json"]["schema"]["properties"]
     assert body["records"]["maxItems"] == 200 and body["atomic"]["type"] == "boolean"
-    assert body["operation"]["enum"] == ["create", "update", "delete"]
+    assert body["operation"]["enum"] == ["create", "update", "upsert", "delete"]
     for path in (
         "/me",
         "/tokens",

@@ -157,6 +157,10 @@ def record_schemas(messages: dict[str, Any]) -> dict[str, Any]:
                 "ok": BOOLEAN,
                 "id": TEXT,
                 "record": {"type": "object"},
+                "created": {
+                    **BOOLEAN,
+                    "description": "upsert: true when the record was created, false updated.",
+                },
                 "status": INTEGER,
                 "code": TEXT,
                 "error": TEXT,

@@ -45,6 +45,17 @@ AUTH, META = "Authentication", "Metadata"
 RATE_LIMIT_HEADER_REFS = {
     name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")
 }
+# Record writes honour an idempotency key (trellis.api.idempotency).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Any unique string: a retry with the same key and body gets the first answer again "
+        "(with `Idempotent-Replayed: true`) for 24 hours and writes nothing; the same key "
+        "with another request is a 422, and while the first is still running a 409."
+    ),
+}
 
 
 # -- building blocks ---------------------------------------------------------------------
