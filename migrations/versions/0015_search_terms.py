@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
 
-from trellis.db import READER_ROLE, tenant_rls_statements
+from trellis.db import reader_grant_statement, tenant_rls_statements
 
 revision = "0015"
 down_revision = "0014"
@@ -62,12 +62,7 @@ def upgrade() -> None:
         op.execute(statement)
     # Search reads as the RLS-bypassing reader role (migration 0004), with its own tenant
     # predicate, as the list path does.
-    op.execute(f"""
-        DO $$ BEGIN
-          IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
-            GRANT SELECT ON search_terms TO {READER_ROLE};
-          END IF;
-        END $$""")
+    op.execute(reader_grant_statement("search_terms"))
 
 
 def downgrade() -> None:
