@@ -104,19 +104,17 @@ def candidates(
         .cte(f"examined_{branch}")
     )
     holding = _holding_key_word(tenant, obj, names, "readable_words")
+    first_readable = _readable(access, obj, holding, holding.selected_columns.record_id)
     if word_count > 1:
-        # The other words too, before the gate: those records are the fewer.
-        holding = holding.where(_with_every_word(tenant, obj, names, holding, word_count))
-    first_readable = (
-        _readable(access, obj, holding, holding.selected_columns.record_id)
-        .limit(page)
-        .cte(f"first_readable_{branch}")
-    )
+        # The other words too, checked on the record (after the gate: a probe of the
+        # record's search rows only for those the reader may read).
+        first_readable = first_readable.where(_with_every_word(tenant, obj, names, word_count))
+    first_readable_rows = first_readable.limit(page).cte(f"first_readable_{branch}")
     found = sa.union(
         _readable(access, obj, sa.select(examined.c.record_id), examined.c.record_id),
-        sa.select(first_readable.c.record_id),
+        sa.select(first_readable_rows.c.record_id),
     )
-    return found.cte(f"candidates_{branch}"), _capped(examined, first_readable, cap, page)
+    return found.cte(f"candidates_{branch}"), _capped(examined, first_readable_rows, cap, page)
 
 
 def _capped(examined: sa.CTE, first_readable: sa.CTE, cap: int, page: int) -> Any:
@@ -146,14 +144,13 @@ def _holding_key_word(
 
 
 def _with_every_word(
-    tenant: uuid.UUID, obj: ObjectSchema, names: list[str], holding: Any, word_count: int
+    tenant: uuid.UUID, obj: ObjectSchema, names: list[str], word_count: int
 ) -> Any:
-    """Whether the record of a row of ``holding`` has every word in its readable fields."""
+    """Whether the joined record has every word in its readable fields."""
     terms = search_terms.alias("every_terms")
     return (
         sa.select(every_word(terms, word_count))
-        .where(*scope(terms, tenant, obj, names))
-        .where(terms.c.record_id == holding.selected_columns.record_id)
+        .where(*scope(terms, tenant, obj, names), terms.c.record_id == records.c.id)
         .scalar_subquery()
     )
 
