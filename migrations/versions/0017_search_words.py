@@ -15,7 +15,7 @@ in the same transaction, and a bulk load is one insert. The words are exactly th
 lexemes of ``terms``, so the two never disagree on what a word is.
 
 Revision ID: 0017
-Revises: 0022 (written against 0016; after 0022 once both were in main)
+Revises: 0019 (written against 0016; after the migrations main gained meanwhile)
 Create Date: 2026-12-08
 """
 
@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from trellis.db import reader_grant_statement, tenant_rls_statements
 
 revision = "0017"
-down_revision = "0022"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

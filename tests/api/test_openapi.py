@@ -643,6 +643,12 @@ def load_schema(app: Flask, spec: dict[str, Any]) -> schemathesis.BaseSchema:
     return loaded
 
 
+def uncompressed(headers: dict[str, str]) -> dict[str, str]:
+    """Schemathesis reads a WSGI answer's body as sent, without decoding a compressed one
+    (tests/api/test_compression.py checks those)."""
+    return {**headers, "Accept-Encoding": "identity"}
+
+
 @pytest.fixture(scope="module")
 def sales_api(app: Flask) -> tuple[schemathesis.BaseSchema, dict[str, str]]:
     """A sales tenant with a few records for the records calls."""
@@ -658,7 +664,7 @@ def sales_api(app: Flask) -> tuple[schemathesis.BaseSchema, dict[str, str]]:
         known = ids[found.group(1)]
         return [*(known[:1] if method == "delete" else known), MISSING_ID]
 
-    return load_schema(app, narrowed(document(tenant), record_ids)), tenant.headers()
+    return load_schema(app, narrowed(document(tenant), record_ids)), uncompressed(tenant.headers())
 
 
 @pytest.fixture(scope="module")
@@ -697,7 +703,7 @@ def admin_api(app: Flask) -> tuple[schemathesis.BaseSchema, dict[str, str]]:
         harmful = method in {"put", "delete"} or path.endswith(("/purge", "/rollback"))
         return (destructive if harmful else everyday).get(name)
 
-    return load_schema(app, narrowed(document(tenant), choices)), tenant.headers()
+    return load_schema(app, narrowed(document(tenant), choices)), uncompressed(tenant.headers())
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from typing import Any
 
 from trellis.api.openapi_access import share_paths
 from trellis.api.openapi_export import export_operation
+from trellis.api.openapi_limits import tombstone_operation
 from trellis.api.openapi_list_parameters import fields_parameter, list_parameters, page_of
 from trellis.api.openapi_list_views import list_view_paths
 from trellis.api.openapi_schema import (
@@ -45,6 +46,7 @@ def object_paths(
         **record_action_paths(one, tag, names, title, record_id),
         f"{base}/records.csv": {"get": export_operation(obj, schema, columns[tag], title)},
         f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
+        f"{base}/deleted": {"get": tombstone_operation(tag, title)},
         **share_paths(one, title, record_id),
         **list_view_paths(tag, title),
     }

@@ -21,10 +21,12 @@ from trellis.records.projection import parse_projection
 from trellis.records.query import list_page, parse_list_request
 from trellis.records.serialize import SavedRecord
 from trellis.records.service import RecordService
+from trellis.records.tombstones import tombstone_page
 from trellis.state import get_state
 
 MAX_BULK = 200
-ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
+# A compressed answer's ETag carries its coding ("3:gzip", trellis.compression).
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})(?::[a-z]+)?"?$')
 
 
 def _service(connection: Any, actor: Any, api_name: str) -> RecordService:
@@ -64,6 +66,13 @@ def list_records(api_name: str) -> ResponseReturnValue:
         return _json(list_page(connection, service.access, service.schema, service.obj, query))
 
 
+def list_tombstones(api_name: str) -> ResponseReturnValue:
+    """The records deleted since ``since``: what an incremental sync removes."""
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        return _json(tombstone_page(connection, service.access, service.obj, request.args))
+
+
 def create_record(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
@@ -81,7 +90,8 @@ def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
     # The ETag is the record's version: it does not change when a related record shown
     # in an expanded lookup does, so such a response is never answered "not modified".
     expands = projection is not None and bool(projection.expanded)
-    if request.headers.get("If-None-Match") == f'"{version}"' and not expands:
+    unchanged = ETAG.match(request.headers.get("If-None-Match", "").strip())
+    if unchanged is not None and int(unchanged.group(1)) == version and not expands:
         return Response(status=304, headers={"ETag": f'"{version}"'})
     return _json(text, version=version)
 
@@ -294,3 +304,4 @@ def register(blueprint: Blueprint) -> None:
         f"{base}/records/<record_id>/related/<relation>", view_func=related_records, methods=["GET"]
     )
     rule(f"{base}/bulk", view_func=bulk, methods=["POST"])
+    rule(f"{base}/deleted", view_func=list_tombstones, methods=["GET"])
