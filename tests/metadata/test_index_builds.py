@@ -49,17 +49,17 @@ def _setup(app: Flask, tenant: TenantFixture) -> Any:
     return client
 
 
+VALID_INDEXES = sa.text(
+    "SELECT f.field, x.indisvalid FROM field_indexes f "
+    "JOIN pg_class c ON c.relname = f.index_name "
+    "JOIN pg_index x ON x.indexrelid = c.oid WHERE f.tenant_id = :t"
+)
+
+
 def _valid_indexes(app: Flask, tenant: TenantFixture) -> dict[str, bool]:
+    """Whether each of the tenant's field indexes that exists is valid, by field."""
     with app.extensions["trellis"].database.owner() as connection:
-        rows = connection.execute(
-            sa.text(
-                "SELECT f.field, x.indisvalid FROM field_indexes f "
-                "JOIN pg_class c ON c.relname = f.index_name "
-                "JOIN pg_index x ON x.indexrelid = c.oid WHERE f.tenant_id = :t"
-            ),
-            {"t": tenant.id},
-        )
-        return {row.field: row.indisvalid for row in rows}
+        return dict(connection.execute(VALID_INDEXES, {"t": tenant.id}).all())
 
 
 def _index_size(
