@@ -186,9 +186,7 @@ class RecordService:
                 statement,
                 {
                     **self._log_parameters(),
-                    "id": [row["id"] for row in new],
-                    "data": [Jsonb(row["data"]) for row in new],
-                    "owner_id": [row["owner_id"] for row in new],
+                    "rows": Jsonb([_json_row(row) for row in new]),
                     **term_parameters(searchable_fields(self.obj), new),
                     **self.access.parameters,
                 },
@@ -388,3 +386,9 @@ class RecordService:
             "object_name": self.obj.api_name,
             "chain": Jsonb(self.chain),
         }
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A prepared record as an element of the create statement's ``rows`` document."""
+    owner_id = row["owner_id"]
+    return {"id": str(row["id"]), "data": row["data"], "owner_id": owner_id and str(owner_id)}
