@@ -22,7 +22,7 @@ from trellis.imports.mapping import BY_NAME, RECORD_ID, Column
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.field_types import FieldValueError
 from trellis.records.tables import records
-from trellis.records.uniqueness import stored_text
+from trellis.records.uniqueness import holders, stored_text
 
 LIST_SEPARATOR = ";"
 # How spreadsheets and the CSV export spell booleans (the type reads true and false).
@@ -150,17 +150,12 @@ def find_existing(
         return
     keyed = [row for row in rows if not row.errors and row.record_id is None]
     keyed = [row for row in keyed if row.values.get(key_field) is not None]
-    texts = {stored_text(row.values[key_field]): row for row in keyed}
+    texts: dict[str, list[Row]] = {}
+    for row in keyed:
+        texts.setdefault(stored_text(row.values[key_field]), []).append(row)
     if not texts:
         return
-    value = records.c.data.op("->>")(key_field)
-    query = sa.select(records.c.id, value.label("text")).where(
-        records.c.tenant_id == access.actor.tenant_id,
-        records.c.object_id == obj.id,
-        records.c.deleted_at.is_(None),
-        value.in_(sorted(texts)),
-    )
-    for record_id, text in connection.execute(query):
-        for row in keyed:
-            if stored_text(row.values[key_field]) == text:
-                row.record_id = str(record_id)
+    found = holders(connection, access.actor.tenant_id, obj, obj.field(key_field), texts)
+    for text, ids in found.items():
+        for row in texts.get(text, ()):
+            row.record_id = str(min(ids))
