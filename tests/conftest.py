@@ -112,10 +112,10 @@ def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(load_config(test_settings, environ={}))
     upgrade(application.extensions["trellis"].database)
     yield application
-    application.extensions["trellis"].database.dispose()
     redis = application.extensions["trellis"].redis
     for key in redis.scan_iter(f"{test_settings['redis_namespace']}*"):
         redis.delete(key)
+    application.extensions["trellis"].close()
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +129,7 @@ def worker_app(app: Flask, test_settings: dict[str, Any]) -> Iterator[Flask]:
         )
     )
     yield application
-    application.extensions["trellis"].database.dispose()
+    application.extensions["trellis"].close()
 
 
 @pytest.fixture(scope="session")
@@ -152,9 +152,7 @@ def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
 
     yield factory
     for application in built:
-        state = application.extensions["trellis"]
-        state.database.dispose()
-        state.redis.connection_pool.disconnect()  # no socket left for the collector to find
+        application.extensions["trellis"].close()
 
 
 @pytest.fixture()

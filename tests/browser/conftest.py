@@ -72,9 +72,7 @@ def live_server(app: Flask, test_settings: dict[str, Any]) -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
-    state = served.extensions["trellis"]
-    state.database.dispose()
-    state.redis.connection_pool.disconnect()
+    served.extensions["trellis"].close()
 
 
 @pytest.fixture()

@@ -25,6 +25,8 @@ tenants = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Moves with every change to the tenant's list views (trellis.identity.tenants).
+    sa.Column("list_views_stamp", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 users = sa.Table(
