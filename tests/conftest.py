@@ -102,6 +102,9 @@ def test_settings(
         "log_level": "WARNING",
         # The example plugin's automation action, in the test apps and the worker alike.
         "plugin_modules": "trellis.examples.chat_notify",
+        # Every unauthenticated test request comes from one address, in one budget; the
+        # rate limit's own tests set small limits per workspace or token.
+        "api_rate_limit": 100_000,
     }
 
 

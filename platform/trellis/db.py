@@ -52,6 +52,17 @@ def tenant_rls_statements(table: str) -> list[str]:
     ]
 
 
+def reader_grant_statement(table: str) -> str:
+    """DDL letting the RLS-bypassing reader role (migration 0004) read ``table``, where
+    that role exists: statements read as it carry their own tenant predicate."""
+    return f"""
+        DO $$ BEGIN
+          IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+            GRANT SELECT ON {table} TO {READER_ROLE};
+          END IF;
+        END $$"""
+
+
 def app_role_statements(role: str) -> list[str]:
     """Create the application role if needed and give it data (not DDL) rights."""
     quoted = checked_role_name(role)

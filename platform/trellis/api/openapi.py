@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
+from trellis.api.openapi_limits import RATE_LIMIT_HEADERS
 from trellis.api.openapi_list_parameters import filter_columns
 from trellis.api.openapi_list_views import openapi_schemas
 from trellis.api.openapi_parts import (
@@ -95,13 +96,8 @@ def build_document(
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "responses": {
-                name: {
-                    "description": description,
-                    "content": {"application/json": {"schema": ref("ErrorEnvelope")}},
-                }
-                for name, description in ERRORS.values()
-            },
+            "responses": error_responses(),
+            "headers": RATE_LIMIT_HEADERS,
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
@@ -111,6 +107,22 @@ def build_document(
             },
         },
     }
+
+
+def error_responses() -> dict[str, Any]:
+    """Every error answer: the envelope, where the request budget stands, and (a 429)
+    when to retry."""
+    responses = {}
+    for name, description in ERRORS.values():
+        headers = {key: {"$ref": f"#/components/headers/{key}"} for key in RATE_LIMIT_HEADERS}
+        if name != "TooManyRequests":
+            headers.pop("Retry-After")
+        responses[name] = {
+            "description": description,
+            "content": {"application/json": {"schema": ref("ErrorEnvelope")}},
+            "headers": headers,
+        }
+    return responses
 
 
 def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,5 @@
 """The records endpoints of one object in the OpenAPI document: list, create, read,
-change, delete, restore, history, bulk and related records."""
+change, delete, restore, history, upsert by external id, bulk and related records."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 
 from trellis.api.openapi_access import share_paths
 from trellis.api.openapi_export import export_operation
+from trellis.api.openapi_limits import tombstone_operation
 from trellis.api.openapi_list_parameters import fields_parameter, list_parameters, page_of
 from trellis.api.openapi_list_views import list_view_paths
 from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
+    IDEMPOTENCY_KEY,
     READ,
     REMOVE,
     TEXT,
@@ -23,9 +25,17 @@ from trellis.api.openapi_schema import (
     ref,
     shape,
 )
-from trellis.api.records import MAX_BULK
+from trellis.api.records import MAX_BULK, OPERATIONS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.columns import Column
+
+LOCATION = {"Location": {"required": True, "schema": TEXT, "description": "The new record's URL."}}
+IF_MATCH = parameter(
+    "If-Match",
+    "header",
+    {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
+    'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
+)
 
 
 def object_paths(
@@ -43,8 +53,10 @@ def object_paths(
         f"{base}/records": collection_operations(obj, schema, names, columns[tag], title),
         one: record_operations(obj, schema, names, title, record_id),
         **record_action_paths(one, tag, names, title, record_id),
+        f"{base}/records/by/{{field_name}}/{{value}}": {"put": upsert_operation(obj, names, title)},
         f"{base}/records.csv": {"get": export_operation(obj, schema, columns[tag], title)},
-        f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
+        f"{base}/bulk": {"post": bulk_operation(obj, names, title)},
+        f"{base}/deleted": {"get": tombstone_operation(tag, title)},
         **share_paths(one, title, record_id),
         **list_view_paths(tag, title),
     }
@@ -80,8 +92,9 @@ def collection_operations(
             201,
             record,
             errors=WRITE,
+            parameters=[IDEMPOTENCY_KEY],
             body=ref(names["input"]),
-            headers=ETAG,
+            headers={**ETAG, **LOCATION},
         ),
     }
 
@@ -96,12 +109,7 @@ def record_operations(
     """One record: read (with ``fields=`` and ``If-None-Match``), change and delete (with
     ``If-Match``)."""
     tag, record = obj.api_name, ref(names["record"])
-    if_match = parameter(
-        "If-Match",
-        "header",
-        {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
-        'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
-    )
+    if_match = IF_MATCH
     operations = {
         "get": operation(
             f"get{title}Record",
@@ -130,7 +138,7 @@ def record_operations(
             200,
             record,
             errors=(*WRITE, 412),
-            parameters=[record_id, if_match],
+            parameters=[record_id, if_match, IDEMPOTENCY_KEY],
             body=ref(names["patch"]),
             headers=ETAG,
         ),
@@ -165,8 +173,8 @@ def record_action_paths(
                 tag,
                 200,
                 ref(names["record"]),
-                errors=(403, 404, 409, 422),
-                parameters=[record_id],
+                errors=(400, 403, 404, 409, 422),
+                parameters=[record_id, IDEMPOTENCY_KEY],
                 headers=ETAG,
             )
         },
@@ -184,20 +192,21 @@ def record_action_paths(
     }
 
 
-def bulk_operation(tag: str, names: dict[str, str], title: str) -> dict[str, Any]:
+def bulk_operation(obj: ObjectSchema, names: dict[str, str], title: str) -> dict[str, Any]:
     bulk = shape({"ok": BOOLEAN, "results": array(ref("BulkResult"))}, ["ok", "results"])
     return operation(
         f"bulk{title}Records",
-        f"Create, change or delete up to {MAX_BULK} records",
-        tag,
+        f"Create, change, upsert or delete up to {MAX_BULK} records",
+        obj.api_name,
         200,
         bulk,
         errors=WRITE,
-        body=bulk_request(names),
+        parameters=[IDEMPOTENCY_KEY],
+        body=bulk_request(obj, names),
     )
 
 
-def bulk_request(names: dict[str, str]) -> dict[str, Any]:
+def bulk_request(obj: ObjectSchema, names: dict[str, str]) -> dict[str, Any]:
     item = {"anyOf": [ref(names["input"]), ref("RecordReference")]}
     return shape(
         {
@@ -207,10 +216,15 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
                 maxItems=MAX_BULK,
                 description=(
                     "create: new records; update: id, optional version and the changed fields; "
-                    "delete: id."
+                    "upsert: the fields, the external id `by` among them, and optionally the "
+                    "version; delete: id."
                 ),
             ),
-            "operation": {"enum": ["create", "update", "delete"], "default": "create"},
+            "operation": {"enum": list(OPERATIONS), "default": "create"},
+            "by": {
+                **external_id_names(obj),
+                "description": "upsert: the external id field each record is matched by.",
+            },
             "atomic": {
                 "type": "boolean",
                 "default": False,
@@ -219,6 +233,46 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
         },
         ["records"],
     )
+
+
+def external_id_names(obj: ObjectSchema) -> dict[str, Any]:
+    """The schema of an external id field's name (any text when the object has none, so
+    that the answer is the API's own 422)."""
+    names = sorted(name for name, f in obj.fields.items() if f.definition.get("external_id"))
+    return {"type": "string", "enum": names} if names else {"type": "string"}
+
+
+def upsert_operation(obj: ObjectSchema, names: dict[str, str], title: str) -> dict[str, Any]:
+    """``PUT .../records/by/{field_name}/{value}``: 201 when created, 200 when updated."""
+    found = operation(
+        f"upsert{title}Record",
+        "Create or update by external id",
+        obj.api_name,
+        200,
+        ref(names["record"]),
+        errors=(*WRITE, 412),
+        parameters=[
+            parameter(
+                "field_name",
+                "path",
+                external_id_names(obj),
+                "An external id field (marked `external_id`).",
+            ),
+            parameter("value", "path", {"type": "string", "minLength": 1}, "Its value."),
+            IF_MATCH,
+            IDEMPOTENCY_KEY,
+        ],
+        body=ref(names["patch"]),
+        headers=ETAG,
+    )
+    found["description"] = (
+        "Updates the record whose external id holds the value (200), or creates it (201); the "
+        "body may leave the field out or must send the same value. A record holding the value "
+        "that you may not read is not revealed: the answer is a 409 `external_id_taken`."
+    )
+    created = {**found["responses"]["200"], "description": "Created"}
+    found["responses"]["201"] = {**created, "headers": {**ETAG, **LOCATION}}
+    return found
 
 
 def related_operation(

@@ -32,12 +32,30 @@ ERRORS = {
     413: ("PayloadTooLarge", "The body is larger than the server accepts."),
     415: ("UnsupportedMediaType", "Send the body as application/json."),
     422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
-    429: ("TooManyAttempts", "Too many failed sign-in attempts; retry after `Retry-After` s."),
+    429: (
+        "TooManyRequests",
+        "The request budget (see the RateLimit headers) or the sign-in attempts are spent; "
+        "retry after `Retry-After` s.",
+    ),
     500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
 }
 READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
 ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
 AUTH, META = "Authentication", "Metadata"
+RATE_LIMIT_HEADER_REFS = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")
+}
+# Record writes honour an idempotency key (trellis.api.idempotency).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Any unique string: a retry with the same key and body gets the first answer again "
+        "(with `Idempotent-Replayed: true`) for 24 hours and writes nothing; the same key "
+        "with another request is a 422, and while the first is still running a 409."
+    ),
+}
 
 
 # -- building blocks ---------------------------------------------------------------------
@@ -84,14 +102,14 @@ def operation(
 ) -> dict[str, Any]:
     """One operation; each error status it may answer refers to the one envelope."""
     success: dict[str, Any] = {
-        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success"
+        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success",
+        # Every API answer says where its request budget stands (trellis.api.rate_limits).
+        "headers": {**RATE_LIMIT_HEADER_REFS, **(headers or {})},
     }
     if schema is not None:
         success["content"] = {"application/json": {"schema": schema}}
-    if headers:
-        success["headers"] = headers
     responses = {str(status): success}
-    for error in sorted({401, 500, *errors}):
+    for error in sorted({401, 429, 500, *errors}):
         responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
     found: dict[str, Any] = {
         "operationId": operation_id,

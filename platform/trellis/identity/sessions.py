@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.db import Database, driver_execute
+from trellis.identity.api_policy import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tables import tenants, user_sessions, users
 from trellis.identity.tenants import note_list_views_stamp
 from trellis.identity.tokens import digest
@@ -145,6 +146,7 @@ _LOOKUP = (
         *ACTOR_COLUMNS,
         tenants.c.slug,
         tenants.c.require_mfa,
+        *API_POLICY_COLUMNS,
         tenants.c.list_views_stamp,
         users.c.mfa_enabled_at,
         user_sessions.c.id.label("session_id"),
@@ -186,6 +188,7 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
         row.slug,
         session_id=row.session_id,
         mfa_enrolment_required=row.require_mfa and row.mfa_enabled_at is None,
+        api_policy=api_policy(row),
     )
 
 

@@ -104,7 +104,7 @@ def _lock(
     batches share values wait for each other instead of each holding a lock the other
     needs (a deadlock)."""
     keys = {
-        _lock_key(f"unique:{obj.id}:{field.api_name}:{json.dumps(values[field.api_name])}")
+        _lock_key(obj, field.api_name, values[field.api_name])
         for field in fields
         for _, values in batch
         if _has(field, values)
@@ -112,8 +112,9 @@ def _lock(
     connection.execute(_LOCKS, {"locks": sorted(keys)})
 
 
-def _lock_key(text: str) -> int:
-    """A stable signed 64-bit advisory lock key for ``text``."""
+def _lock_key(obj: ObjectSchema, name: str, value: Any) -> int:
+    """The advisory lock of one value of a unique field: a stable signed 64-bit key."""
+    text = f"unique:{obj.id}:{name}:{json.dumps(value)}"
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), signed=True)
 
 
@@ -147,6 +148,14 @@ def holders(
     for record_id, text in rows:
         holders.setdefault(text, set()).add(record_id)
     return holders
+
+
+def lock_value(connection: Connection, obj: ObjectSchema, name: str, value: Any) -> None:
+    """Serialise the writers of one value of a unique field until the transaction ends,
+    with the lock a batch takes for it (:func:`unique_errors`): an upsert takes it before
+    it looks for the record (trellis.records.upserts). Taking it twice in one transaction
+    is harmless."""
+    connection.execute(_LOCKS, {"locks": [_lock_key(obj, name, value)]})
 
 
 def stored_text(value: Any) -> str:

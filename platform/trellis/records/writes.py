@@ -98,7 +98,7 @@ def create_statement(
     record, and those of :func:`_logged`. The values of the object's ``lookups`` fields
     become ``record_refs`` rows. The history of a new record lists every stored value as
     changed from blank. A ``searchable`` object's records get their search rows too
-    (trellis.records.search_terms: the ``term_*`` arrays)."""
+    (trellis.records.search_terms: the ``term_rows`` document)."""
     # One JSON document rather than arrays (jsonb[], uuid[]): the driver quotes and
     # escapes every element of an array parameter in Python, which took 15% of an
     # import's time in its profile (benchmarks/import_bench.py); one json.dumps of the
