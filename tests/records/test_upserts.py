@@ -18,6 +18,7 @@ from helpers import assert_envelope, wait_for
 
 from trellis.hookspecs import hookimpl
 from trellis.metadata.field_types import EQUALITY_OPERATORS, FieldType
+from trellis.records.uniqueness import lock_value
 
 CUSTOMER = {
     "api_name": "Customer",
@@ -140,15 +141,11 @@ def test_concurrent_upserts_of_one_new_value_make_one_record(
     app: Flask, tenant: TenantFixture
 ) -> None:
     define(tenant)
-    database = app.extensions["trellis"].database
-    with database.tenant(tenant.id) as connection:
-        object_id = connection.execute(
-            sa.text("SELECT id FROM meta_objects WHERE api_name = 'Customer'")
-        ).scalar_one()
+    state = app.extensions["trellis"]
     # Hold the value's lock so that both upserts are waiting on it at once.
-    lock_key = f"unique:{object_id}:Code:{json.dumps('C-9')}"
-    holder = database.connect(tenant.id)
-    holder.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(lock_key, 0))))
+    holder = state.database.connect(tenant.id)
+    customer = state.metadata_cache.get(holder, tenant.id).object("Customer")
+    lock_value(holder, customer, "Code", "C-9")
     statuses: list[int] = []
 
     def upsert(city: str) -> None:

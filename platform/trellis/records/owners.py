@@ -29,3 +29,25 @@ def valid_owner(connection: Connection, actor: Actor, owner_id: Any) -> uuid.UUI
     if exists is None:
         raise ValidationError("Invalid owner.", fields={"owner_id": "No such user."})
     return parsed
+
+
+class Owners:
+    """:func:`valid_owner` for the records of one batch: each distinct owner is looked up
+    once, however many records it owns (a refused one is refused for each)."""
+
+    def __init__(self, connection: Connection, actor: Actor) -> None:
+        self.connection = connection
+        self.actor = actor
+        self._checked: dict[str, uuid.UUID | None | ValidationError] = {}
+
+    def valid(self, owner_id: Any) -> uuid.UUID | None:
+        key = repr(owner_id)
+        if key not in self._checked:
+            try:
+                self._checked[key] = valid_owner(self.connection, self.actor, owner_id)
+            except ValidationError as error:
+                self._checked[key] = error
+        result = self._checked[key]
+        if isinstance(result, ValidationError):
+            raise result
+        return result

@@ -26,7 +26,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from psycopg.types.json import Jsonb
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.engine import Connection
 
 from trellis.metadata.compiled import CompiledField, ObjectSchema
@@ -68,31 +69,28 @@ def _indexed(field: CompiledField, data: Mapping[str, Any]) -> str | None:
 def term_parameters(
     fields: Iterable[CompiledField], new: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """The ``term_*`` array parameters of a create (one element per record and one of
-    ``fields`` with words) for :func:`terms_cte`; rows are ``{"id", "data"}``."""
-    columns: dict[str, list[Any]] = {"term_record": [], "term_field": [], "term_words": []}
+    """The ``term_rows`` parameter of a create for :func:`terms_cte`: a JSON array with
+    one element per record and one of ``fields`` with words; rows are ``{"id", "data"}``.
+    One JSON document, not arrays: see trellis.records.writes.create_statement."""
     fields = tuple(fields)
-    for row in new:
-        for field in fields:
-            words = _indexed(field, row["data"])
-            if words is not None:
-                columns["term_record"].append(row["id"])
-                columns["term_field"].append(field.api_name)
-                columns["term_words"].append(words)
-    return columns
+    rows = [
+        {"record": str(row["id"]), "field": field.api_name, "words": words}
+        for row in new
+        for field in fields
+        if (words := _indexed(field, row["data"])) is not None
+    ]
+    return {"term_rows": Jsonb(rows)}
 
 
 def terms_cte() -> sa.CTE:
     """The insert of a create's search rows, as a data-modifying CTE; parameters
-    ``tenant_id``, ``object_id`` and the arrays of :func:`term_parameters`."""
+    ``tenant_id``, ``object_id`` and the ``term_rows`` of :func:`term_parameters`."""
     arrays = (
-        sa.func.unnest(
-            sa.cast(sa.bindparam("term_record"), ARRAY(_UUID)),
-            sa.cast(sa.bindparam("term_field"), ARRAY(sa.Text)),
-            sa.cast(sa.bindparam("term_words"), ARRAY(sa.Text)),
+        sa.func.jsonb_to_recordset(sa.cast(sa.bindparam("term_rows"), JSONB))
+        .table_valued(
+            sa.column("record", _UUID), sa.column("field", sa.Text), sa.column("words", sa.Text)
         )
-        .table_valued("record", "field", "words")
-        .render_derived(name="term")
+        .render_derived(name="term", with_types=True)
     )
     return (
         search_terms.insert()
@@ -193,7 +191,7 @@ def rebuild_terms(
     )
     while batch := rows.fetchmany(_REBUILD_BATCH):
         parameters = term_parameters(fields, ({"id": row.id, "data": row.data} for row in batch))
-        if parameters["term_record"]:
+        if parameters["term_rows"].obj:
             connection.execute(
                 sa.select(sa.literal_column("1")).add_cte(terms_cte()),
                 {**parameters, "tenant_id": tenant_id, "object_id": obj.id},

@@ -23,8 +23,8 @@ from trellis.db import driver_execute
 from trellis.errors import Conflict, TrellisError
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
-from trellis.records.auto_numbers import next_auto_numbers
-from trellis.records.owners import valid_owner
+from trellis.records.new_records import check_new_records
+from trellis.records.owners import Owners, valid_owner
 from trellis.records.projection import Projection
 from trellis.records.reads import select_record
 from trellis.records.references import check_references, referencing_ids, sync_refs
@@ -116,34 +116,35 @@ class RecordService:
 
     # -- writing -------------------------------------------------------------------------
     def create(self, values: Any) -> SavedRecord:
-        refuse_managed(self.obj)
-        self.access.rights.require(self.obj.api_name, "create")
-        context = RuleContext(self.connection, self.actor, self.schema)
-        return self._insert([self._prepare(values, context)])[0]
+        result = self.create_many([values])[0]
+        if isinstance(result, TrellisError):
+            raise result
+        return result
 
     def create_many(self, items: list[Any]) -> list[SavedRecord | TrellisError]:
         """Create several records: each item's record, or the error that refused it.
 
-        Every item is checked first, each failure its own; the valid ones are then
-        written together in one statement. A failure the checks cannot foresee
-        (a database constraint) raises, for the caller to roll back."""
+        Each item is checked on its own first (types, rights, rules); the checks that
+        read the database then run once for the batch (trellis.records.new_records),
+        and the valid records are written together in one statement. A failure the
+        checks cannot foresee (a database constraint) raises, for the caller to roll
+        back."""
         refuse_managed(self.obj)
         self.access.rights.require(self.obj.api_name, "create")
-        unique_in_batch: set[tuple[str, str]] = set()
         context = RuleContext(self.connection, self.actor, self.schema)
+        owners = Owners(self.connection, self.actor)
         prepared: list[dict[str, Any] | TrellisError] = []
         for values in items:
             try:
-                prepared.append(self._prepare(values, context, unique_in_batch))
+                prepared.append(self._prepare(values, context, owners))
             except TrellisError as error:
                 prepared.append(error)
+        check_new_records(self.connection, self.access, self.obj, prepared)
         saved = iter(self._insert([p for p in prepared if not isinstance(p, TrellisError)]))
         return [p if isinstance(p, TrellisError) else next(saved) for p in prepared]
 
-    def _prepare(
-        self, values: Any, context: RuleContext, unique_in_batch: set[tuple[str, str]] | None = None
-    ) -> dict[str, Any]:
-        """A new record's row, checked and complete, not yet written. The records of one
+    def _prepare(self, values: Any, context: RuleContext, owners: Owners) -> dict[str, Any]:
+        """A new record's row, checked on its own, not yet written. The records of one
         request share ``context`` (its clock and the related records it has read)."""
         data, system = normalize_values(
             self.obj, values, prior=None, system_actor=self.actor.user_id is None
@@ -155,9 +156,7 @@ class RecordService:
         apply_defaults(self.obj, data)
         apply_default_formulas(context, self.obj, data)
         data = {name: value for name, value in data.items() if not is_blank(value)}
-        owner_id = valid_owner(
-            self.connection, self.actor, system.get("owner_id", self.actor.user_id)
-        )
+        owner_id = owners.valid(system.get("owner_id", self.actor.user_id))
         view_system = {
             "owner_id": owner_id,
             "created_by": self.actor.user_id,
@@ -165,13 +164,7 @@ class RecordService:
         }
         before_save(context, self.obj, "record.created", data, None, view_system)
         enforce(context, self.obj, data, None, sent, view_system, required_errors(self.obj, data))
-        record_id = uuid.uuid4()
-        tenant_id = self.actor.tenant_id
-        check_references(self.connection, tenant_id, self.schema, self.obj, data)
-        check_unique(self.connection, tenant_id, self.obj, data, record_id, unique_in_batch)
-        # Last: a refused record takes no number.
-        data.update(next_auto_numbers(self.connection, tenant_id, self.obj))
-        return {"id": record_id, "data": data, "owner_id": owner_id}
+        return {"id": uuid.uuid4(), "data": data, "owner_id": owner_id}
 
     def _insert(self, new: list[dict[str, Any]]) -> list[SavedRecord]:
         """Write prepared records, their history and their events: one statement."""
@@ -193,9 +186,7 @@ class RecordService:
                 statement,
                 {
                     **self._log_parameters(),
-                    "id": [row["id"] for row in new],
-                    "data": [Jsonb(row["data"]) for row in new],
-                    "owner_id": [row["owner_id"] for row in new],
+                    "rows": Jsonb([_json_row(row) for row in new]),
                     **term_parameters(searchable_fields(self.obj), new),
                     **self.access.parameters,
                 },
@@ -247,7 +238,7 @@ class RecordService:
             return self.get(current.id, include_deleted=erasure)
         new_values = {name: merged.get(name) for name in changes if name in self.obj.fields}
         tenant_id = self.actor.tenant_id
-        check_references(self.connection, tenant_id, self.schema, self.obj, new_values)
+        check_references(self.connection, self.access, self.obj, new_values)
         check_unique(self.connection, tenant_id, self.obj, new_values, current.id)
         row = self._store(current.id, prior, merged, updates)
         user_record_changed(self.connection, tenant_id, self.schema, self.obj, changes)
@@ -395,3 +386,9 @@ class RecordService:
             "object_name": self.obj.api_name,
             "chain": Jsonb(self.chain),
         }
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A prepared record as an element of the create statement's ``rows`` document."""
+    owner_id = row["owner_id"]
+    return {"id": str(row["id"]), "data": row["data"], "owner_id": owner_id and str(owner_id)}
