@@ -12,6 +12,7 @@ from trellis.api.openapi_list_views import list_view_paths
 from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
+    LOCATION,
     READ,
     REMOVE,
     TEXT,
@@ -48,9 +49,7 @@ def object_paths(
         **share_paths(one, title, record_id),
         **list_view_paths(tag, title),
     }
-    related = related_operation(obj, schema, all_names, columns, title, record_id)
-    if related is not None:
-        paths[f"{one}/related/{{relation}}"] = {"get": related}
+    paths.update(related_paths(one, obj, schema, all_names, columns, record_id))
     return paths
 
 
@@ -81,7 +80,10 @@ def collection_operations(
             record,
             errors=WRITE,
             body=ref(names["input"]),
-            headers=ETAG,
+            headers={**ETAG, **LOCATION},
+            description="Create a record from the fields given; blank required fields, "
+            "invalid values and failed validation rules answer 422 with `errors` by field. "
+            "The answer is the saved record, its ETag and its URL (`Location`).",
         ),
     }
 
@@ -221,42 +223,41 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
     )
 
 
-def related_operation(
+def related_paths(
+    one: str,
     obj: ObjectSchema,
     schema: TenantSchema,
     names: dict[str, dict[str, str]],
     columns: dict[str, list[Column]],
-    title: str,
     record_id: dict[str, Any],
-) -> dict[str, Any] | None:
-    """Records whose lookups point at this record, by ``Object.LookupField`` relation."""
-    lookups = schema.referencing_lookups(obj.api_name)
-    if not lookups:
-        return None
-    sources = sorted(
-        {source.api_name: source for source, _ in lookups}.values(),
-        key=lambda source: source.api_name.lower(),
+) -> dict[str, dict[str, Any]]:
+    """One path per lookup that points at this object (``.../related/Opportunity.Account``),
+    each answering pages of the looking-up object's own records, with its filters."""
+    title, paths = obj.api_name[0].upper() + obj.api_name[1:], {}
+    lookups = sorted(
+        schema.referencing_lookups(obj.api_name),
+        key=lambda pair: (pair[0].api_name.lower(), pair[1].api_name.lower()),
     )
-    refs = [ref(names[source.api_name]["record"]) for source in sources]
-    relation = parameter(
-        "relation",
-        "path",
-        {"enum": sorted(f"{source.api_name}.{field.api_name}" for source, field in lookups)},
-    )
-    return operation(
-        f"list{title}RelatedRecords",
-        "Records that look up to this one",
-        obj.api_name,
-        200,
-        page_of(refs[0] if len(refs) == 1 else {"anyOf": refs}),
-        errors=READ,
-        parameters=[
-            record_id,
-            relation,
-            *(
-                list_parameters(sources[0], columns[sources[0].api_name], schema)
-                if len(sources) == 1
-                else list_parameters(None, [])
-            ),
-        ],
-    )
+    for source, field in lookups:
+        relation = f"{source.api_name}.{field.api_name}"
+        alias = field.definition.get("relationship_name")
+        paths[f"{one}/related/{relation}"] = {
+            "get": operation(
+                f"list{title}Related{source.api_name}By{field.api_name}",
+                f"{source.definition.get('plural_label', source.api_name)} whose "
+                f"{field.api_name} is this record",
+                obj.api_name,
+                200,
+                page_of(ref(names[source.api_name]["record"])),
+                errors=READ,
+                parameters=[
+                    record_id,
+                    *list_parameters(source, columns[source.api_name], schema),
+                ],
+                description=f"The {source.api_name} records whose lookup {field.api_name} "
+                f"points at this {obj.api_name}, with every list parameter of "
+                f"{source.api_name}"
+                + (f" (`related/{alias}` answers the same)." if alias else "."),
+            )
+        }
+    return paths

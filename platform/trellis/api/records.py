@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import tenant_transaction
@@ -67,8 +67,14 @@ def list_records(api_name: str) -> ResponseReturnValue:
 def create_record(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
-        record = _service(connection, actor, api_name).create(body)
-    return _record_response(record, 201)
+        service = _service(connection, actor, api_name)
+        record = service.create(body)
+    response = _record_response(record, 201)
+    # The object's canonical API name, whatever case the request's URL used.
+    response.headers["Location"] = url_for(
+        "api.get_record", api_name=service.obj.api_name, record_id=record["id"]
+    )
+    return response
 
 
 def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
