@@ -28,6 +28,31 @@ from trellis.api.records import MAX_BULK
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.columns import Column
 
+IF_MATCH = parameter(
+    "If-Match",
+    "header",
+    {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
+    'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
+)
+# What the operations of one record do, beyond their summaries.
+DESCRIPTIONS = {
+    "get": (
+        "One record with every field you may read, or with `fields=` the "
+        "system fields and those named (lookups expanded through `Account.Name`). The "
+        "ETag is its version, for `If-Match` on a later change."
+    ),
+    "patch": (
+        "Change the fields sent, leaving the others as they are. With "
+        "`If-Match`, a record changed since you read it is refused with 412 instead of "
+        "overwritten; invalid values and failed validation rules answer 422 by field."
+    ),
+    "delete": (
+        "Move the record to the recycle bin (restore it with `.../restore`). "
+        "Lookups to it apply their `on_delete`: restrict refuses with 409, set null "
+        "blanks them, cascade deletes the records that look up to it."
+    ),
+}
+
 
 def object_paths(
     obj: ObjectSchema,
@@ -71,6 +96,9 @@ def collection_operations(
             page_of(record),
             errors=READ,
             parameters=list_parameters(obj, columns, schema),
+            description="A page of the records you may read, newest first unless `sort=` "
+            "says otherwise. Filter by field (`Amount__gte=1000`), by formula (`where=`), "
+            "choose fields (`fields=`); pass `next_cursor` as `cursor` for the next page.",
         ),
         "post": operation(
             f"create{title}Record",
@@ -98,12 +126,6 @@ def record_operations(
     """One record: read (with ``fields=`` and ``If-None-Match``), change and delete (with
     ``If-Match``)."""
     tag, record = obj.api_name, ref(names["record"])
-    if_match = parameter(
-        "If-Match",
-        "header",
-        {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
-        'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
-    )
     operations = {
         "get": operation(
             f"get{title}Record",
@@ -113,6 +135,7 @@ def record_operations(
             record,
             errors=READ,
             headers=ETAG,
+            description=DESCRIPTIONS["get"],
             parameters=[
                 record_id,
                 fields_parameter(obj, schema),
@@ -132,9 +155,10 @@ def record_operations(
             200,
             record,
             errors=(*WRITE, 412),
-            parameters=[record_id, if_match],
+            parameters=[record_id, IF_MATCH],
             body=ref(names["patch"]),
             headers=ETAG,
+            description=DESCRIPTIONS["patch"],
         ),
         "delete": operation(
             f"delete{title}Record",
@@ -142,7 +166,8 @@ def record_operations(
             tag,
             204,
             errors=(*REMOVE, 412),
-            parameters=[record_id, if_match],
+            parameters=[record_id, IF_MATCH],
+            description=DESCRIPTIONS["delete"],
         ),
     }
     operations["get"]["responses"]["304"] = {"description": "Not Modified", "headers": ETAG}
