@@ -816,3 +816,6 @@ def test_enum_members_get_names_a_client_generator_can_use(sales: TenantFixture)
     grade = schemas["Account"]["properties"]["Grade"]
     assert grade["enum"] == ["A/B", "A-B", "1st", "é", None]
     assert grade["x-enum-varnames"] == ["A_B", "A_B_2", "VALUE_1ST", "BLANK"]
+    # The field types' own schemas are not changed by naming the document's members.
+    field_types = sales.api("GET", "/api/v1/meta/field-types")
+    assert "x-enum-varnames" not in field_types.get_data(as_text=True)

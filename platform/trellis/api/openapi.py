@@ -169,8 +169,7 @@ def openapi_document() -> ResponseReturnValue:
     for path, operations in undescribed_paths(current_app, document["paths"]).items():
         document["paths"].setdefault(path, {}).update(operations)
     document["tags"] = declared_tags(document, visible)
-    name_enum_members(document)
-    return jsonify(document)
+    return jsonify(name_enum_members(document))
 
 
 def register(blueprint: Blueprint) -> None:

@@ -29,17 +29,16 @@ def member_names(values: list[str]) -> list[str]:
     return names
 
 
-def name_enum_members(node: Any) -> None:
-    """Add ``x-enum-varnames`` to every enum of strings under ``node`` (in place); a
-    ``null`` member, which generators treat as "optional", gets no name."""
+def name_enum_members(node: Any) -> Any:
+    """``node`` with ``x-enum-varnames`` on every enum of strings under it; a ``null``
+    member, which generators treat as "optional", gets no name. A copy: the schemas it
+    holds may be shared ones (a field type's properties), which must stay as they are."""
     if isinstance(node, list):
-        for item in node:
-            name_enum_members(item)
-        return
+        return [name_enum_members(item) for item in node]
     if not isinstance(node, dict):
-        return
+        return node
+    named = {key: name_enum_members(value) for key, value in node.items()}
     values = node.get("enum")
     if isinstance(values, list) and all(isinstance(v, str) or v is None for v in values):
-        node[VARNAMES] = member_names([value for value in values if value is not None])
-    for value in node.values():
-        name_enum_members(value)
+        named[VARNAMES] = member_names([value for value in values if value is not None])
+    return named
