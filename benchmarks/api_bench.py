@@ -182,6 +182,9 @@ def trellis_settings(
         "log_json": False,
         "secure_cookies": False,
         "db_pool_size": pool_size,
+        # A budget no run spends: the benchmarks drive thousands of requests a minute
+        # through one token. Each request is still counted in Redis, as in production.
+        "api_rate_limit": 1_000_000_000,
     }
 
 

@@ -408,6 +408,8 @@ def main() -> None:
         "secret_key": "automation-bench",
         "log_level": "WARNING",
         "log_json": False,
+        # A budget no run spends (each request is still counted in Redis).
+        "api_rate_limit": 1_000_000_000,
     }
     app = create_app(load_config(settings, environ={}))
     workers = []

@@ -159,6 +159,8 @@ def create_app(database_url: str, redis_url: str, name: str = "where-bench") -> 
                 "redis_namespace": f"{name}-{uuid.uuid4().hex[:8]}",
                 "instance_path": f"/tmp/{name}",
                 "log_level": "WARNING",
+                # A budget no run spends (each request is still counted in Redis).
+                "api_rate_limit": 1_000_000_000,
             },
             environ={},
         )

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from trellis.errors import ValidationError
-from trellis.metadata.field_types import FieldTypeRegistry, FieldValueError
+from trellis.metadata.field_types import FieldType, FieldTypeRegistry, FieldValueError
 from trellis.metadata.layout_checks import check_layout
 
 SCHEMA_PATH = Path(__file__).with_name("object.schema.json")
@@ -137,6 +137,7 @@ def validate_object(
                 field["default"] = field_type.normalize(field["default"], field)
             except FieldValueError as error:
                 errors.setdefault(f"{place}.default", []).append(str(error))
+        _check_external_id(field, field_type, place, errors)
         if (field.get("unique") or field.get("indexed")) and not field_type.sortable:
             errors.setdefault(place, []).append(f"A {field['type']} field cannot be indexed.")
     if not errors:
@@ -148,6 +149,20 @@ def validate_object(
         raise ValidationError("The object definition is invalid.", fields=errors)
     definition.setdefault("plural_label", definition["label"])
     return definition
+
+
+def _check_external_id(
+    field: dict[str, Any], field_type: FieldType, place: str, errors: dict[str, list[str]]
+) -> None:
+    """An external id is of a type that may be one; it names one record, so it is unique
+    (and so indexed)."""
+    if not field.get("external_id"):
+        return
+    if not field_type.usable_as_external_id:
+        errors.setdefault(f"{place}.external_id", []).append(
+            f"A {field['type']} field cannot be an external id."
+        )
+    field["unique"] = True
 
 
 def _check_name_field(

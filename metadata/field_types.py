@@ -83,6 +83,9 @@ class FieldType:
     default_when_absent: ClassVar[Any] = None
     #: May be an object's ``name_field``, the text that names its records.
     usable_as_name: ClassVar[bool] = False
+    #: May be marked ``external_id``: the key another system knows a record by, which the
+    #: API upserts by (``PUT .../records/by/<field>/<value>``). Such a field is unique.
+    usable_as_external_id: ClassVar[bool] = False
     #: What erasing a person's data (trellis.records.privacy) does with values of this type:
     #: ``"email"``, an email address: records about a person are found by it, and it is
     #: blanked wherever it is theirs; ``"personal"``: blanked on the person's own record;

@@ -26,6 +26,7 @@ FIELD_KEY_ORDER = (
     "description",
     "required",
     "unique",
+    "external_id",
     "indexed",
     "read_only",
     "default",

@@ -32,6 +32,7 @@ COSMETIC = frozenset(
         "on_delete",
         "relationship_name",
         "unique",
+        "external_id",
     }
 )
 # How stored JSON is rewritten into a new type's form, by its SQL type.

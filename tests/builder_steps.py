@@ -96,7 +96,8 @@ def arrange_layout(
     page.get_by_role("main").get_by_role("link", name=plural, exact=True).click()
     page.locator("[data-layout-editor]").wait_for()
     page.get_by_role("button", name="Add section").click()
-    label = page.get_by_label("Section label").last
+    labels = page.get_by_label("Section label")  # the new one is above System information
+    label = labels.nth(labels.count() - 2)
     label.fill(section)
     label.press("Tab")
     for field in fields:
@@ -151,7 +152,7 @@ def add_create_record_automation(
         page.get_by_label(f"Values value {row}").fill(formula)
     check(page, "automation")
     page.get_by_role("button", name="Save automation").click()
-    expect(page.get_by_role("status")).to_contain_text(f"Saved automation {label}")
+    expect(page.locator(".flash")).to_contain_text(f"Saved automation {label}")
 
 
 def add_permission_set(

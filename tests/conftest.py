@@ -104,6 +104,9 @@ def test_settings(
         "log_level": "WARNING",
         # The example plugin's automation action, in the test apps and the worker alike.
         "plugin_modules": "trellis.examples.chat_notify",
+        # Every unauthenticated test request comes from one address, in one budget; the
+        # rate limit's own tests set small limits per workspace or token.
+        "api_rate_limit": 100_000,
     }
 
 
@@ -114,10 +117,10 @@ def app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(load_config(test_settings, environ={}))
     upgrade(application.extensions["trellis"].database)
     yield application
-    application.extensions["trellis"].database.dispose()
     redis = application.extensions["trellis"].redis
     for key in redis.scan_iter(f"{test_settings['redis_namespace']}*"):
         redis.delete(key)
+    application.extensions["trellis"].close()
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +134,7 @@ def worker_app(app: Flask, test_settings: dict[str, Any]) -> Iterator[Flask]:
         )
     )
     yield application
-    application.extensions["trellis"].database.dispose()
+    application.extensions["trellis"].close()
 
 
 @pytest.fixture(scope="session")
@@ -154,9 +157,7 @@ def make_app(test_settings: dict[str, Any], app: Flask) -> Iterator[Any]:
 
     yield factory
     for application in built:
-        state = application.extensions["trellis"]
-        state.database.dispose()
-        state.redis.connection_pool.disconnect()  # no socket left for the collector to find
+        application.extensions["trellis"].close()
 
 
 @pytest.fixture()

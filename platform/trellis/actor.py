@@ -17,6 +17,17 @@ TOKEN_SCOPES = ("read", "write", "admin")
 
 
 @dataclasses.dataclass(frozen=True)
+class ApiPolicy:
+    """What the actor's tenant (and token) allow of API calls, read with the actor so that
+    enforcing it costs no query: requests per minute (None: the deployment's default),
+    whether the token set its own, and the browser origins allowed to call (CORS)."""
+
+    requests_per_minute: int | None = None
+    token_override: bool = False
+    cors_origins: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Actor:
     tenant_id: uuid.UUID
     tenant_slug: str
@@ -37,6 +48,7 @@ class Actor:
     # The tenant requires two-factor sign-in and this user has not enrolled yet: the
     # session may enrol and sign out, nothing else (trellis.identity.auth).
     mfa_enrolment_required: bool = False
+    api_policy: ApiPolicy = ApiPolicy()
 
     @property
     def is_admin(self) -> bool:

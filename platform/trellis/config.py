@@ -110,6 +110,13 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting("login_window_seconds", 900, "Window of the login rate limit.", int),
+    Setting(
+        "api_rate_limit",
+        1000,
+        "API requests a minute allowed to each token, signed-in user and (unauthenticated) "
+        "client address, where the workspace and the token set no limit of their own.",
+        int,
+    ),
     Setting("log_level", "INFO", "Logging level."),
     Setting(
         "plugin_modules",

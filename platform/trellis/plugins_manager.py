@@ -16,6 +16,7 @@ DEFAULT_PLUGINS = (
     "trellis.access.hooks",
     "trellis.records.search_reindex",
     "trellis.access.tasks",
+    "trellis.api.idempotency_tasks",
     "trellis.runtime.tasks",
     "trellis.outbox.tasks",
     "trellis.automation.tasks",

@@ -27,6 +27,7 @@ from trellis.db import Database, transaction
 
 log = logging.getLogger(__name__)
 _KEY = "_trellis_request_transaction"
+_ENCLOSING = "_trellis_enclosing_transaction"
 
 
 def begin(database: Database, tenant_id: uuid.UUID) -> Connection:
@@ -41,6 +42,10 @@ def begin(database: Database, tenant_id: uuid.UUID) -> Connection:
 def tenant(database: Database, tenant_id: uuid.UUID) -> Iterator[Connection]:
     """A transaction in ``tenant_id``: the request's own if it is still open, else a new
     one. Commits when the block succeeds, rolls back when it raises."""
+    enclosing = g.get(_ENCLOSING)
+    if enclosing is not None and enclosing[0] == tenant_id:
+        yield enclosing[1]  # the enclosing block commits or rolls back
+        return
     held = g.pop(_KEY, None)
     if held is not None and held[0] != tenant_id:
         _end(held[1], commit=True)
@@ -48,6 +53,19 @@ def tenant(database: Database, tenant_id: uuid.UUID) -> Iterator[Connection]:
     connection = held[1] if held is not None else database.connect(tenant_id)
     with transaction(connection):
         yield connection
+
+
+@contextlib.contextmanager
+def enclosing(database: Database, tenant_id: uuid.UUID) -> Iterator[Connection]:
+    """A :func:`tenant` transaction that the view's own :func:`tenant` blocks join
+    instead of committing: for a write whose answer is stored beside it in the same
+    transaction (trellis.api.idempotency), so that either both are kept or neither."""
+    with tenant(database, tenant_id) as connection:
+        setattr(g, _ENCLOSING, (tenant_id, connection))
+        try:
+            yield connection
+        finally:
+            g.pop(_ENCLOSING, None)
 
 
 def release(commit: bool = True) -> None:

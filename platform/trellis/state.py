@@ -27,6 +27,13 @@ class AppState:
     field_types: FieldTypeRegistry
     metadata_cache: MetadataCache
 
+    def close(self) -> None:
+        """Give back the app's connections: the database pools and the Redis client's
+        sockets (left to the garbage collector, they are closed at some later moment
+        with a ResourceWarning)."""
+        self.database.dispose()
+        self.redis.connection_pool.disconnect()
+
 
 def get_state() -> AppState:
     return current_app.extensions["trellis"]

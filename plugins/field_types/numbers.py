@@ -168,6 +168,7 @@ class NumberType(DecimalType):
     """A plain number (quantities, scores)."""
 
     name = "number"
+    usable_as_external_id = True
     widget = "number"
 
 

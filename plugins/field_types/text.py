@@ -159,6 +159,7 @@ class TextType(TextLikeType):
 
     name = "text"
     usable_as_name = True
+    usable_as_external_id = True
     widget = "text"
 
 
@@ -230,6 +231,7 @@ class EmailType(TextLikeType):
     """An email address, kept as typed (trimmed): the local part may be case-sensitive."""
 
     name = "email"
+    usable_as_external_id = True
     widget = "email"
     default_max_length = 254
     configurable_length = False

@@ -65,9 +65,7 @@ def live_server(app: Flask, test_settings: dict[str, Any]) -> Iterator[str]:
     served = create_app(load_config(test_settings, environ={}), plugins=[failing_page_plugin])
     with serving(served) as base_url:
         yield base_url
-    state = served.extensions["trellis"]
-    state.database.dispose()
-    state.redis.connection_pool.disconnect()
+    served.extensions["trellis"].close()
 
 
 @pytest.fixture()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import TenantFixture
 from layout_worlds import build_world
+from playwright.sync_api import expect
 
 
 @pytest.fixture()
@@ -33,12 +34,15 @@ def test_arrange_a_layout_by_dragging_and_by_keyboard_then_save(
     page.goto("/setup/layouts/Account")
     editor = page.locator("[data-layout-editor]")
     editor.wait_for()
-    # A second section, named.
+    # A second section, named: above System information, which stays at the bottom.
     page.get_by_role("button", name="Add section").click()
-    label = page.get_by_label("Section label").nth(2)
+    expect(page.locator("[data-layout-editor] [role=status]")).to_have_text(
+        "Added a section above System information."
+    )
+    label = page.get_by_label("Section label").nth(1)
     label.fill("Contact details")
     label.press("Tab")
-    second = page.locator("[data-drop-section='0:2']")
+    second = page.locator("[data-drop-section='0:1']")
     # Drag Phone from the first section into the new one.
     phone = page.locator(".le-field[data-field='Phone']")
     phone.drag_to(second)
@@ -65,13 +69,17 @@ def test_arrange_a_layout_by_dragging_and_by_keyboard_then_save(
     page.wait_for_url("**/setup/layouts/Account")
     assert "Saved the page layout of Accounts." in page.locator(".flash").inner_text()
     sections = sections_of(tenant)
-    assert sections[2]["label"] == "Contact details"
-    assert sections[2]["fields"] == ["Notes", "Phone"]
+    assert [section["label"] for section in sections] == [
+        "Account information",
+        "Contact details",
+        "System information",
+    ]
+    assert sections[1]["fields"] == ["Notes", "Phone"]
     assert {"field": "Industry", "required": True} in sections[0]["fields"]
     page.goto(f"/o/Account/{world['acme']}")
     titles = page.locator(".record-section-title").all_inner_texts()
     assert "Account information" in titles and "Contact details" in titles
-    assert "555-0100" in page.locator("#section-details-3").inner_text()
+    assert "555-0100" in page.locator("#section-details-2").inner_text()
 
 
 def test_the_preview_shows_a_real_record_in_the_unsaved_layout(

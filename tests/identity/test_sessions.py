@@ -87,7 +87,7 @@ def test_cookie_is_httponly_lax_and_secure_only_over_tls(app: Flask) -> None:
 def proxied_app(test_settings: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(load_config({**test_settings, "trusted_proxy": True}, environ={}))
     yield application
-    application.extensions["trellis"].database.dispose()
+    application.extensions["trellis"].close()
 
 
 def test_forwarded_proto_counts_only_behind_a_trusted_proxy(app: Flask, proxied_app: Flask) -> None:
@@ -109,5 +109,5 @@ def test_secure_cookies_setting_marks_the_cookie_secure_over_http(
     try:
         header = set_cookie_header(application.test_client().get("/login"))
     finally:
-        application.extensions["trellis"].database.dispose()
+        application.extensions["trellis"].close()
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header

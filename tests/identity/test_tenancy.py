@@ -77,7 +77,13 @@ def populate(app: Flask, tenant: TenantFixture) -> None:
         ).status_code
         == 201
     )
-    account = tenant.api("POST", "/api/v1/objects/Account/records", json={"Name": "Acme"})
+    # Sent with an idempotency key: its answer is kept in idempotency_keys.
+    account = tenant.api(
+        "POST",
+        "/api/v1/objects/Account/records",
+        json={"Name": "Acme"},
+        headers={"Idempotency-Key": "populate-account"},
+    )
     contact = tenant.api(
         "POST",
         "/api/v1/objects/Contact/records",

@@ -3,8 +3,11 @@ roll-ups, default formulas, conditional fields, where= filters and the check end
 
 from __future__ import annotations
 
+from typing import Any
+
 from conftest import TenantFixture
 from helpers import assert_envelope
+from list_worlds import build_list_world
 
 ACCOUNT = {
     "api_name": "Account",
@@ -370,3 +373,29 @@ def test_formula_check_takes_expression_and_the_type_its_purpose_needs(
         "POST", "/api/v1/meta/formulas/check", json={"object": "Opportunity", "source": "1"}
     )
     assert "expression" in assert_envelope(missing, 400)["error"]
+
+
+def test_a_reader_checks_list_filters_only_and_never_learns_a_hidden_field(
+    tenant: TenantFixture,
+) -> None:
+    world = build_list_world(tenant, deals=1)  # Deal.Margin is hidden from the rep
+    check = "/api/v1/meta/formulas/check"
+
+    def as_rep(expression: str, purpose: str = "filter") -> Any:
+        body = {"object": "Deal", "expression": expression, "purpose": purpose}
+        return world.rep.api("POST", check, json=body)
+
+    assert_envelope(as_rep("Amount > 5", "validation_rule"), 403, "no_system_right")
+    assert as_rep("Amount > 5").get_json()["valid"] is True
+    for hidden in ("Margin > 5", "Margn > 5"):  # the field itself, and a near miss
+        refused = as_rep(hidden)
+        assert_envelope(refused, 400, "unknown_field")
+        assert "Margin" not in refused.get_data(as_text=True)
+    listed = world.rep.api(
+        "GET", "/api/v1/objects/Deal/records", query_string={"where": "Margn > 5"}
+    )
+    assert_envelope(listed, 400, "unknown_field")
+    assert "Margin" not in listed.get_data(as_text=True)
+    # An administrator building formulas is told what was meant.
+    admin = tenant.api("POST", check, json={"object": "Deal", "expression": "Margn > 5"})
+    assert admin.get_json()["error"]["suggestion"] == "Margin"

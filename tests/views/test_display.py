@@ -40,6 +40,13 @@ def test_due_dates_say_how_soon() -> None:
     assert day(dt.date(2027, 1, 2), TODAY) == "2 Jan 2027"
 
 
+def test_every_month_has_its_english_abbreviation() -> None:
+    shown = [day(dt.date(TODAY.year, month, 28), TODAY) for month in range(1, 13)]
+    assert " ".join(text.removeprefix("28 ") for text in shown) == (
+        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
+    )
+
+
 def test_matches_are_marked_and_everything_else_escaped() -> None:
     assert str(highlight("Acme & <Sons>", ["acme", "<s"])) == (
         "<mark>Acme</mark> &amp; <mark>&lt;S</mark>ons&gt;"

@@ -73,6 +73,16 @@ def test_a_mass_edit_saves_the_ticked_fields_and_names_each_refused_record(
     assert changed["Stage"] == "Closed Won" and changed["Amount"] == 100
 
 
+def test_select_all_on_the_page_takes_the_rows_the_page_showed(rep: Any, world: MassWorld) -> None:
+    page = rep.get("/o/Deal?sort=Name&limit=10").get_data(as_text=True)
+    shown = re.search(r'name="page_ids" value="([^"]*)"', page)
+    assert shown is not None
+    assert shown.group(1).split() == re.findall(r'name="id" value="([0-9a-f-]{36})"', page)
+    data = {"action": "edit", "all_on_page": "1", "page_ids": shown.group(1)}
+    form = post(rep, "/o/Deal/list/mass", data)
+    assert f"<h1>Edit {len(shown.group(1).split())} deals</h1>" in form
+
+
 def test_an_edit_with_no_field_ticked_changes_nothing(rep: Any, world: MassWorld) -> None:
     ids = list(world.deals.values())
     text = post(rep, "/o/Deal/list/mass/apply", {"action": "edit", "id": ids}, status=400)

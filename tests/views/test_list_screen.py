@@ -164,6 +164,21 @@ def test_sorting_by_a_header_and_paging_both_ways(rep: Any) -> None:
     assert "Previous" not in [text for text, _, _ in again.links]
 
 
+def test_a_sort_link_keeps_the_search_filters_and_page_size_from_the_first_page(
+    rep: Any,
+) -> None:
+    narrowed = get(rep, "/o/Deal?q=Deal&Amount__gte=2000&limit=25&sort=-Amount")
+    later = get(rep, narrowed.link("Next"))
+    link = parse_qs(urlsplit(later.link("Amount")).query)
+    assert link == {
+        "q": ["Deal"],
+        "Amount__gte": ["2000"],
+        "sort": ["Amount"],
+        "limit": ["25"],
+    }
+    assert amounts(get(rep, later.link("Amount")))[:2] == [2000, 3000]
+
+
 def test_the_filter_panel_redirects_to_the_filters_it_names(rep: Any) -> None:
     response = rep.get(
         "/o/Deal",

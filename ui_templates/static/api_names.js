@@ -29,5 +29,9 @@ export function suggestApiNames(root) {
         target.value = apiNameFrom(source.value);
       }
     });
+    // A label typed before this script ran (a slow connection) gets its name too.
+    if (target.value === "" && source.value !== "") {
+      target.value = apiNameFrom(source.value);
+    }
   }
 }

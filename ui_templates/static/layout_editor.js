@@ -230,9 +230,16 @@ function renderTab(tab, ti) {
     problemsAt((problem) => problem.tab === ti && problem.section === null && problem.related === null),
   );
   const sections = tab.sections.map((section, si) => renderSection(tab, ti, section, si));
+  // A new section goes above a closing section of system fields only (the generated
+  // layout's "System information"), which belongs at the bottom of the page.
+  const last = tab.sections[tab.sections.length - 1];
+  const systemLast = Boolean(last && last.fields.length && last.fields.every((entry) => {
+    const field = fields.get(entry.field.toLowerCase());
+    return field && field.system;
+  }));
   const addSection = button("Add section", `tab:${ti}:add-section`, tab.sections.length >= 30, () => change(() => {
-    tab.sections.push({ label: "New section", columns: 2, fields: [] });
-  }, "Added a section at the end of the tab."), "button-secondary");
+    tab.sections.splice(systemLast ? tab.sections.length - 1 : tab.sections.length, 0, { label: "New section", columns: 2, fields: [] });
+  }, systemLast ? `Added a section above ${last.label}.` : "Added a section at the end of the tab."), "button-secondary");
   return h(
     "section",
     { class: "le-tab-panel card", "aria-label": `Tab ${tab.label}` },

@@ -15,7 +15,9 @@ from sqlalchemy.engine import Connection, Row
 from trellis.access.audit import record_audit
 from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.errors import Forbidden, ValidationError
-from trellis.identity.tokens import create_token, revoke_token
+from trellis.identity.api_policy import checked_rate_limit
+from trellis.identity.tokens import create_token, revoke_token, set_token_rate_limit
+from trellis.state import get_state
 
 MAX_DAYS = 3650
 
@@ -28,10 +30,24 @@ class Origin:
     user_agent: str | None = None
 
 
+def check_rate_limit(actor: Actor, value: object) -> int | None:
+    """A token's own requests per minute as asked: only an administrator may give a token
+    more than the budget its creator has (their token's, else the workspace's)."""
+    limit = checked_rate_limit(value)
+    ceiling = actor.api_policy.requests_per_minute or get_state().config.api_rate_limit
+    if limit is not None and limit > ceiling and not actor.is_admin:
+        raise ValidationError(
+            "Only an administrator can raise a token's rate limit.",
+            fields={"rate_limit": f"At most {ceiling} requests a minute."},
+        )
+    return limit
+
+
 def check_request(
     actor: Actor, body: Mapping[str, Any]
-) -> tuple[str, list[str], dt.datetime | None]:
-    """The name, scopes and expiry a token request asks for, or a :class:`ValidationError`."""
+) -> tuple[str, list[str], dt.datetime | None, int | None]:
+    """The name, scopes, expiry and own rate limit a token request asks for, or a
+    :class:`ValidationError`."""
     if actor.user_id is None:  # the platform's own actor: no request authenticates as it
         raise Forbidden("API tokens belong to users.")
     expires_at = None
@@ -55,17 +71,23 @@ def check_request(
             "A token cannot grant scopes its creator lacks.",
             fields={"scopes": f"At most {', '.join(actor.scopes)}."},
         )
-    return name, scopes, expires_at
+    return name, scopes, expires_at, check_rate_limit(actor, body.get("rate_limit"))
 
 
 def issue_token(
     connection: Connection, actor: Actor, body: Mapping[str, Any], *, origin: Origin = Origin()
 ) -> tuple[str, Row[Any]]:
     """A new token for the actor (the plaintext, shown once, and the stored row)."""
-    name, scopes, expires_at = check_request(actor, body)
+    name, scopes, expires_at, rate_limit = check_request(actor, body)
     assert actor.user_id is not None  # check_request refused the platform's actor
     token, row = create_token(
-        connection, actor, user_id=actor.user_id, name=name, scopes=scopes, expires_at=expires_at
+        connection,
+        actor,
+        user_id=actor.user_id,
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        rate_limit=rate_limit,
     )
     record_audit(
         connection,
@@ -73,7 +95,12 @@ def issue_token(
         "token.created",
         target_type="api_token",
         target_id=row.id,
-        details={"name": row.name, "user_id": str(row.user_id), "scopes": list(row.scopes)},
+        details={
+            "name": row.name,
+            "user_id": str(row.user_id),
+            "scopes": list(row.scopes),
+            "rate_limit": row.rate_limit,
+        },
         address=origin.address,
         user_agent=origin.user_agent,
     )
@@ -94,3 +121,34 @@ def withdraw_token(
         address=origin.address,
         user_agent=origin.user_agent,
     )
+
+
+def change_token_rate_limit(
+    connection: Connection,
+    actor: Actor,
+    token_id: uuid.UUID,
+    body: Mapping[str, Any],
+    *,
+    origin: Origin = Origin(),
+) -> Row[Any]:
+    """Give one of the actor's tokens (anyone's, for an administrator) its own rate limit,
+    or (null) the workspace's again."""
+    if set(body) != {"rate_limit"}:
+        raise ValidationError(
+            "Only a token's rate_limit can change.",
+            fields={"rate_limit": "Requests a minute, or null for the workspace's."},
+        )
+    limit = check_rate_limit(actor, body["rate_limit"])
+    previous, row = set_token_rate_limit(connection, actor, token_id, limit)
+    if previous != limit:
+        record_audit(
+            connection,
+            actor,
+            "token.rate_limit_changed",
+            target_type="api_token",
+            target_id=token_id,
+            details={"rate_limit": [previous, limit]},
+            address=origin.address,
+            user_agent=origin.user_agent,
+        )
+    return row

@@ -25,6 +25,8 @@ ACTIONS = (
     "login.failed",
     "token.created",
     "token.revoked",
+    "token.rate_limit_changed",
+    "tenant.api_settings_changed",
     "user.invited",
     "user.link_used",
     "user.deactivated",

@@ -11,6 +11,7 @@ from trellis.api import (
     audit,
     automation_runs,
     automation_trigger,
+    cors,
     imports,
     list_views,
     me,
@@ -21,10 +22,12 @@ from trellis.api import (
     mfa,
     openapi,
     privacy,
+    rate_limits,
     record_export,
     record_shares,
     records,
     search,
+    tenant_api_settings,
     tenant_security,
     tokens,
     webhooks,
@@ -47,9 +50,13 @@ RECOMPUTING_PATHS = (
 def create_blueprint() -> Blueprint:
     """The ``/api/v1`` blueprint with every resource's routes."""
     blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+    # Before any view: a CORS preflight is answered, then the request's budget is spent.
+    cors.register(blueprint)
+    rate_limits.register(blueprint)
     me.register(blueprint)
     mfa.register(blueprint)
     tenant_security.register(blueprint)
+    tenant_api_settings.register(blueprint)
     audit.register(blueprint)
     tokens.register(blueprint)
     meta.register(blueprint)

@@ -7,12 +7,15 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from trellis.access.gate import Access
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest
+from trellis.metadata.access_documents import FORMULA_RIGHTS
 from trellis.metadata.compiled import ObjectSchema
 from trellis.metadata.indexes import index_status
 from trellis.metadata.secrets import redact_changes, redact_definition
+from trellis.records.filters import check_readable_parameters
 from trellis.records.parameters import whole_number
 from trellis.rule_engine import FormulaError
 from trellis.state import get_state
@@ -210,12 +213,22 @@ def formula_options(body: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
 
 
 def check_formula() -> ResponseReturnValue:
-    """Live feedback for formula editors: the inferred type, or the error with its position."""
+    """Live feedback for formula editors: the inferred type, or the error with its position.
+
+    Setup's formulas are checked by those whose screens take one (FORMULA_RIGHTS). A
+    ``filter`` is what any reader may send as a list's ``where=``, so anyone may check
+    one, with field-level security as the list applies it: a field hidden from them is
+    unknown, and never suggested."""
     body = json_body()
     purpose, expression, options = formula_options(body)
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
         obj = schema.object(body["object"])
+        if not any(actor.has_right(right) for right in FORMULA_RIGHTS):
+            if purpose != "filter":
+                actor.require_any_right(FORMULA_RIGHTS)  # refuses
+            access = Access.of(actor, schema)
+            check_readable_parameters(obj, schema, access, {"where": [expression]})
         try:
             formula = schema.formulas.compile(obj, expression, **options)
             if purpose == "filter":

@@ -24,6 +24,7 @@ from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
 from trellis.api.openapi_enum_names import name_enum_members
+from trellis.api.openapi_limits import RATE_LIMIT_HEADERS
 from trellis.api.openapi_list_parameters import filter_columns
 from trellis.api.openapi_list_views import openapi_schemas
 from trellis.api.openapi_parts import (
@@ -88,7 +89,8 @@ def build_document(
         "webhooks": webhooks(),
         "components": {
             "schemas": schemas,
-            "responses": error_responses(),
+            "responses": error_responses(RATE_LIMIT_HEADERS),
+            "headers": RATE_LIMIT_HEADERS,
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

@@ -12,11 +12,13 @@ from trellis.api import (
     openapi_audit,
     openapi_automations,
     openapi_imports,
+    openapi_limits,
     openapi_mfa,
     openapi_privacy,
     openapi_search,
     openapi_webhooks,
 )
+from trellis.api.openapi_limits import RATE_LIMIT, token_change_operation
 from trellis.api.openapi_meta import definition_schemas, meta_paths, revision_schemas
 from trellis.api.openapi_schema import (
     AUTH,
@@ -73,6 +75,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **openapi_privacy.openapi_schemas(),
         **openapi_automations.openapi_schemas(),
         **openapi_imports.openapi_schemas(),
+        **openapi_limits.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
     }
@@ -119,6 +122,10 @@ def token_schemas(scopes: dict[str, Any]) -> dict[str, Any]:
         "expires_at": OPTIONAL_MOMENT,
         "last_used_at": OPTIONAL_MOMENT,
         "revoked_at": OPTIONAL_MOMENT,
+        "rate_limit": {
+            "type": ["integer", "null"],
+            "description": "Requests a minute of its own; null: the workspace's.",
+        },
     }
     return {
         "Token": shape(token, token),
@@ -130,6 +137,11 @@ def token_schemas(scopes: dict[str, Any]) -> dict[str, Any]:
                 "name": {"type": "string", "minLength": 1, "maxLength": 200},
                 "scopes": scopes,
                 "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650},
+                "rate_limit": {
+                    **RATE_LIMIT,
+                    "description": "Requests a minute of its own (null: the workspace's); "
+                    "above the creator's own budget only for an administrator.",
+                },
             },
             ["name"],
         ),
@@ -165,6 +177,10 @@ def record_schemas(messages: dict[str, Any]) -> dict[str, Any]:
                 "ok": BOOLEAN,
                 "id": TEXT,
                 "record": {"type": "object"},
+                "created": {
+                    **BOOLEAN,
+                    "description": "upsert: true when the record was created, false updated.",
+                },
                 "status": INTEGER,
                 "code": TEXT,
                 "error": TEXT,
@@ -189,6 +205,7 @@ def static_paths() -> dict[str, dict[str, Any]]:
         **automation_trigger.openapi_paths(),
         **openapi_automations.openapi_paths(),
         **openapi_imports.openapi_paths(),
+        **openapi_limits.openapi_paths(),
         "/openapi.json": {
             "get": operation(
                 "getOpenApiDocument",
@@ -229,6 +246,7 @@ def token_paths() -> dict[str, dict[str, Any]]:
                 204,
                 errors=(403, 404),
                 parameters=[parameter("token_id", "path", UUID, "The token's id.")],
-            )
+            ),
+            "patch": token_change_operation(),
         },
     }

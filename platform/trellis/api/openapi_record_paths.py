@@ -1,5 +1,5 @@
 """The records endpoints of one object in the OpenAPI document: list, create, read,
-change, delete, restore, history, bulk and related records."""
+change, delete, restore, history, upsert by external id, bulk and related records."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 
 from trellis.api.openapi_access import share_paths
 from trellis.api.openapi_export import export_operation
+from trellis.api.openapi_limits import tombstone_operation
 from trellis.api.openapi_list_parameters import fields_parameter, list_parameters, page_of
 from trellis.api.openapi_list_views import list_view_paths
 from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
+    IDEMPOTENCY_KEY,
     LOCATION,
     READ,
     REMOVE,
@@ -24,7 +26,7 @@ from trellis.api.openapi_schema import (
     ref,
     shape,
 )
-from trellis.api.records import MAX_BULK
+from trellis.api.records import MAX_BULK, OPERATIONS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.columns import Column
 
@@ -69,8 +71,10 @@ def object_paths(
         f"{base}/records": collection_operations(obj, schema, names, columns[tag], title),
         one: record_operations(obj, schema, names, title, record_id),
         **record_action_paths(one, tag, names, title, record_id),
+        f"{base}/records/by/{{field_name}}/{{value}}": {"put": upsert_operation(obj, names, title)},
         f"{base}/records.csv": {"get": export_operation(obj, schema, columns[tag], title)},
-        f"{base}/bulk": {"post": bulk_operation(tag, names, title)},
+        f"{base}/bulk": {"post": bulk_operation(obj, names, title)},
+        f"{base}/deleted": {"get": tombstone_operation(tag, title)},
         **share_paths(one, title, record_id),
         **list_view_paths(tag, title),
     }
@@ -107,6 +111,7 @@ def collection_operations(
             201,
             record,
             errors=WRITE,
+            parameters=[IDEMPOTENCY_KEY],
             body=ref(names["input"]),
             headers={**ETAG, **LOCATION},
             description="Create a record from the fields given; blank required fields, "
@@ -155,7 +160,7 @@ def record_operations(
             200,
             record,
             errors=(*WRITE, 412),
-            parameters=[record_id, IF_MATCH],
+            parameters=[record_id, IF_MATCH, IDEMPOTENCY_KEY],
             body=ref(names["patch"]),
             headers=ETAG,
             description=DESCRIPTIONS["patch"],
@@ -192,8 +197,8 @@ def record_action_paths(
                 tag,
                 200,
                 ref(names["record"]),
-                errors=(403, 404, 409, 422),
-                parameters=[record_id],
+                errors=(400, 403, 404, 409, 422),
+                parameters=[record_id, IDEMPOTENCY_KEY],
                 headers=ETAG,
             )
         },
@@ -211,20 +216,21 @@ def record_action_paths(
     }
 
 
-def bulk_operation(tag: str, names: dict[str, str], title: str) -> dict[str, Any]:
+def bulk_operation(obj: ObjectSchema, names: dict[str, str], title: str) -> dict[str, Any]:
     bulk = shape({"ok": BOOLEAN, "results": array(ref("BulkResult"))}, ["ok", "results"])
     return operation(
         f"bulk{title}Records",
-        f"Create, change or delete up to {MAX_BULK} records",
-        tag,
+        f"Create, change, upsert or delete up to {MAX_BULK} records",
+        obj.api_name,
         200,
         bulk,
         errors=WRITE,
-        body=bulk_request(names),
+        parameters=[IDEMPOTENCY_KEY],
+        body=bulk_request(obj, names),
     )
 
 
-def bulk_request(names: dict[str, str]) -> dict[str, Any]:
+def bulk_request(obj: ObjectSchema, names: dict[str, str]) -> dict[str, Any]:
     item = {"anyOf": [ref(names["input"]), ref("RecordReference")]}
     return shape(
         {
@@ -234,10 +240,15 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
                 maxItems=MAX_BULK,
                 description=(
                     "create: new records; update: id, optional version and the changed fields; "
-                    "delete: id."
+                    "upsert: the fields, the external id `by` among them, and optionally the "
+                    "version; delete: id."
                 ),
             ),
-            "operation": {"enum": ["create", "update", "delete"], "default": "create"},
+            "operation": {"enum": list(OPERATIONS), "default": "create"},
+            "by": {
+                **external_id_names(obj),
+                "description": "upsert: the external id field each record is matched by.",
+            },
             "atomic": {
                 "type": "boolean",
                 "default": False,
@@ -246,6 +257,46 @@ def bulk_request(names: dict[str, str]) -> dict[str, Any]:
         },
         ["records"],
     )
+
+
+def external_id_names(obj: ObjectSchema) -> dict[str, Any]:
+    """The schema of an external id field's name (any text when the object has none, so
+    that the answer is the API's own 422)."""
+    names = sorted(name for name, f in obj.fields.items() if f.definition.get("external_id"))
+    return {"type": "string", "enum": names} if names else {"type": "string"}
+
+
+def upsert_operation(obj: ObjectSchema, names: dict[str, str], title: str) -> dict[str, Any]:
+    """``PUT .../records/by/{field_name}/{value}``: 201 when created, 200 when updated."""
+    found = operation(
+        f"upsert{title}Record",
+        "Create or update by external id",
+        obj.api_name,
+        200,
+        ref(names["record"]),
+        errors=(*WRITE, 412),
+        parameters=[
+            parameter(
+                "field_name",
+                "path",
+                external_id_names(obj),
+                "An external id field (marked `external_id`).",
+            ),
+            parameter("value", "path", {"type": "string", "minLength": 1}, "Its value."),
+            IF_MATCH,
+            IDEMPOTENCY_KEY,
+        ],
+        body=ref(names["patch"]),
+        headers=ETAG,
+    )
+    found["description"] = (
+        "Updates the record whose external id holds the value (200), or creates it (201); the "
+        "body may leave the field out or must send the same value. A record holding the value "
+        "that you may not read is not revealed: the answer is a 409 `external_id_taken`."
+    )
+    created = {**found["responses"]["200"], "description": "Created"}
+    found["responses"]["201"] = {**created, "headers": {**ETAG, **LOCATION}}
+    return found
 
 
 def related_paths(

@@ -4,6 +4,7 @@ helpers for parameters and operations, shared by every module that describes end
 from __future__ import annotations
 
 import http
+from collections.abc import Iterable
 from typing import Any
 
 TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
@@ -32,7 +33,11 @@ ERRORS = {
     413: ("PayloadTooLarge", "The body is larger than the server accepts."),
     415: ("UnsupportedMediaType", "Send the body as application/json."),
     422: ("ValidationFailed", "Invalid values; `errors` lists them by field."),
-    429: ("TooManyAttempts", "Too many failed sign-in attempts; retry after `Retry-After` s."),
+    429: (
+        "TooManyRequests",
+        "The request budget (see the RateLimit headers) or the sign-in attempts are spent; "
+        "retry after `Retry-After` s.",
+    ),
     500: ("ServerError", "An unexpected error; the request_id identifies it in the logs."),
 }
 READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
@@ -64,6 +69,20 @@ TAGS = {
 ERROR_MEDIA_TYPES = {
     "application/json": "ErrorEnvelope",
     "application/problem+json": "ProblemDetails",
+}
+RATE_LIMIT_HEADER_REFS = {
+    name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")
+}
+# Record writes honour an idempotency key (trellis.api.idempotency).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Any unique string: a retry with the same key and body gets the first answer again "
+        "(with `Idempotent-Replayed: true`) for 24 hours and writes nothing; the same key "
+        "with another request is a 422, and while the first is still running a 409."
+    ),
 }
 
 
@@ -118,14 +137,14 @@ def operation(
     """One operation; each error status it may answer refers to the one envelope. Without
     a ``description`` of its own, the summary and what every operation shares say it."""
     success: dict[str, Any] = {
-        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success"
+        "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success",
+        # Every API answer says where its request budget stands (trellis.api.rate_limits).
+        "headers": {**RATE_LIMIT_HEADER_REFS, **(headers or {})},
     }
     if schema is not None:
         success["content"] = {"application/json": {"schema": schema}}
-    if headers:
-        success["headers"] = headers
     responses = {str(status): success}
-    for error in sorted({401, 500, *errors}):
+    for error in sorted({401, 429, 500, *errors}):
         responses[str(error)] = {"$ref": f"#/components/responses/{ERRORS[error][0]}"}
     found: dict[str, Any] = {
         "operationId": operation_id,
@@ -149,25 +168,30 @@ def default_description(summary: str, errors: tuple[int, ...]) -> str:
     )
 
 
-def error_responses() -> dict[str, Any]:
-    """``components.responses``: one per error status, in both error media types."""
-    found: dict[str, Any] = {
-        name: {
+def error_responses(header_names: Iterable[str]) -> dict[str, Any]:
+    """``components.responses``: one per error status, in both error media types, with
+    the header fields (components) every answer carries; ``Retry-After`` only on 429s
+    and the bearer challenge on 401s."""
+    found: dict[str, Any] = {}
+    for status, (name, description) in ERRORS.items():
+        headers = {
+            key: {"$ref": f"#/components/headers/{key}"}
+            for key in header_names
+            if key != "Retry-After" or status == 429
+        }
+        found[name] = {
             "description": description,
             "content": {
                 media_type: {"schema": ref(schema)}
                 for media_type, schema in ERROR_MEDIA_TYPES.items()
             },
+            "headers": headers,
         }
-        for name, description in ERRORS.values()
-    }
-    found[ERRORS[401][0]]["headers"] = {
-        "WWW-Authenticate": {
-            "required": True,
-            "schema": TEXT,
-            "description": 'The bearer challenge, e.g. `Bearer realm="trellis", '
-            'error="invalid_token"` (the error when a token was sent but is not valid).',
-        }
+    found[ERRORS[401][0]]["headers"]["WWW-Authenticate"] = {
+        "required": True,
+        "schema": TEXT,
+        "description": 'The bearer challenge, e.g. `Bearer realm="trellis", '
+        'error="invalid_token"` (the error when a token was sent but is not valid).',
     }
     return found
 

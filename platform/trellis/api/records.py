@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +13,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from trellis.api.context import tenant_transaction
+from trellis.api.idempotency import idempotent
 from trellis.api.request import json_body
 from trellis.errors import BadRequest, NotFound, TrellisError, ValidationError
 from trellis.records.batch import audit_deleted, in_savepoint
@@ -21,10 +24,14 @@ from trellis.records.projection import parse_projection
 from trellis.records.query import list_page, parse_list_request
 from trellis.records.serialize import SavedRecord
 from trellis.records.service import RecordService
+from trellis.records.tombstones import tombstone_page
+from trellis.records.upserts import external_id_field, parse_external_value, upsert, upsert_item
 from trellis.state import get_state
 
 MAX_BULK = 200
-ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
+OPERATIONS = ("create", "update", "upsert", "delete")
+# A compressed answer's ETag carries its coding ("3:gzip", trellis.compression).
+ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})(?::[a-z]+)?"?$')
 
 
 def _service(connection: Any, actor: Any, api_name: str) -> RecordService:
@@ -39,8 +46,14 @@ def _json(text: str, status: int = 200, version: int | None = None) -> Response:
     return response
 
 
-def _record_response(record: SavedRecord, status: int = 200) -> Response:
-    return _json(record.text, status, version=record["version"])
+def _record_response(record: SavedRecord, status: int = 200, obj: str | None = None) -> Response:
+    """A record's answer; a created one's (201) says where it lives (``Location``)."""
+    response = _json(record.text, status, version=record["version"])
+    if obj is not None:
+        response.headers["Location"] = url_for(
+            "api.get_record", api_name=obj, record_id=record["id"]
+        )
+    return response
 
 
 def expected_version() -> int | None:
@@ -64,17 +77,20 @@ def list_records(api_name: str) -> ResponseReturnValue:
         return _json(list_page(connection, service.access, service.schema, service.obj, query))
 
 
+def list_tombstones(api_name: str) -> ResponseReturnValue:
+    """The records deleted since ``since``: what an incremental sync removes."""
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        return _json(tombstone_page(connection, service.access, service.obj, request.args))
+
+
+@idempotent
 def create_record(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
         record = service.create(body)
-    response = _record_response(record, 201)
-    # The object's canonical API name, whatever case the request's URL used.
-    response.headers["Location"] = url_for(
-        "api.get_record", api_name=service.obj.api_name, record_id=record["id"]
-    )
-    return response
+    return _record_response(record, 201, service.obj.api_name)
 
 
 def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
@@ -87,11 +103,13 @@ def get_record(api_name: str, record_id: str) -> ResponseReturnValue:
     # The ETag is the record's version: it does not change when a related record shown
     # in an expanded lookup does, so such a response is never answered "not modified".
     expands = projection is not None and bool(projection.expanded)
-    if request.headers.get("If-None-Match") == f'"{version}"' and not expands:
+    unchanged = ETAG.match(request.headers.get("If-None-Match", "").strip())
+    if unchanged is not None and int(unchanged.group(1)) == version and not expands:
         return Response(status=304, headers={"ETag": f'"{version}"'})
     return _json(text, version=version)
 
 
+@idempotent
 def update_record(api_name: str, record_id: str) -> ResponseReturnValue:
     body = json_body()
     version = expected_version()
@@ -102,6 +120,23 @@ def update_record(api_name: str, record_id: str) -> ResponseReturnValue:
     return _record_response(record)
 
 
+@idempotent
+def upsert_record(api_name: str, field_name: str, value: str) -> ResponseReturnValue:
+    """Create or update the record whose external id ``field_name`` is ``value``: 201
+    (with its Location) when created, 200 when updated."""
+    body = json_body()
+    version = expected_version()
+    with tenant_transaction() as (connection, actor):
+        service = _service(connection, actor, api_name)
+        field = external_id_field(service.obj, field_name)
+        result = upsert(
+            service, field, parse_external_value(field, value), body, expected_version=version
+        )
+    if result.created:
+        return _record_response(result.record, 201, service.obj.api_name)
+    return _record_response(result.record)
+
+
 def delete_record(api_name: str, record_id: str) -> ResponseReturnValue:
     version = expected_version()
     with tenant_transaction() as (connection, actor):
@@ -109,6 +144,7 @@ def delete_record(api_name: str, record_id: str) -> ResponseReturnValue:
     return "", 204
 
 
+@idempotent
 def restore_record(api_name: str, record_id: str) -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         record = _service(connection, actor, api_name).restore(record_id)
@@ -176,15 +212,17 @@ def _relation(service: RecordService, relation: str) -> tuple[Any, Any]:
     )
 
 
+@idempotent
 def bulk(api_name: str) -> ResponseReturnValue:
-    """Up to 200 creates, updates or deletes: per-record results, or all-or-nothing."""
+    """Up to 200 creates, updates, upserts (by the external id field ``by``) or deletes:
+    per-record results, or all-or-nothing."""
     body = json_body()
     items, operation = body.get("records"), body.get("operation", "create")
     atomic = body.get("atomic", False)
-    if not isinstance(operation, str) or operation not in {"create", "update", "delete"}:
+    if not isinstance(operation, str) or operation not in OPERATIONS:
         raise BadRequest(
-            "operation is create, update or delete.",
-            fields={"operation": "create, update or delete"},
+            "operation is create, update, upsert or delete.",
+            fields={"operation": "create, update, upsert or delete"},
         )
     if not isinstance(atomic, bool):
         raise BadRequest("atomic is true or false.", fields={"atomic": "A boolean."})
@@ -198,14 +236,18 @@ def bulk(api_name: str) -> ResponseReturnValue:
         )
     with tenant_transaction() as (connection, actor):
         service = _service(connection, actor, api_name)
-        results = (
-            _bulk_create(service, items)
-            if operation == "create"
-            else [
-                _bulk_each(connection, index, lambda item=item: _bulk_one(service, operation, item))
+        if operation == "create":
+            results = _bulk_create(service, items)
+        else:
+            write = (
+                _bulk_upsert(service, body.get("by"))
+                if operation == "upsert"
+                else functools.partial(_bulk_one, service, operation)
+            )
+            results = [
+                _bulk_each(connection, index, functools.partial(write, item))
                 for index, item in enumerate(items)
             ]
-        )
         failed = not all(result["ok"] for result in results)
         if atomic and failed:
             # Raising rolls the whole transaction back: all or nothing.
@@ -273,6 +315,21 @@ def _bulk_errors(results: list[dict[str, Any]]) -> dict[str, list[str]]:
     return errors
 
 
+def _bulk_upsert(service: RecordService, by: Any) -> Callable[[Any], dict[str, Any]]:
+    """The upsert of one bulk item, which carries its value of the external id ``by``."""
+    if not isinstance(by, str) or not by:
+        raise BadRequest("An upsert names its external id field in by.", fields={"by": "Required."})
+    field = external_id_field(service.obj, by)
+
+    def one(item: Any) -> dict[str, Any]:
+        result = upsert_item(service, field, item)
+        record = result.record
+        status = 201 if result.created else 200
+        return {"id": record["id"], "created": result.created, "status": status, "record": record}
+
+    return one
+
+
 def _bulk_one(service: RecordService, operation: str, item: Any) -> dict[str, Any]:
     """One update or delete of a bulk request (creates go together: _bulk_create)."""
     if not isinstance(item, dict) or "id" not in item:
@@ -294,9 +351,11 @@ def register(blueprint: Blueprint) -> None:
     rule(f"{base}/records/<record_id>", view_func=get_record, methods=["GET"])
     rule(f"{base}/records/<record_id>", view_func=update_record, methods=["PATCH"])
     rule(f"{base}/records/<record_id>", view_func=delete_record, methods=["DELETE"])
+    rule(f"{base}/records/by/<field_name>/<path:value>", view_func=upsert_record, methods=["PUT"])
     rule(f"{base}/records/<record_id>/restore", view_func=restore_record, methods=["POST"])
     rule(f"{base}/records/<record_id>/history", view_func=record_history_view, methods=["GET"])
     rule(
         f"{base}/records/<record_id>/related/<relation>", view_func=related_records, methods=["GET"]
     )
     rule(f"{base}/bulk", view_func=bulk, methods=["POST"])
+    rule(f"{base}/deleted", view_func=list_tombstones, methods=["GET"])

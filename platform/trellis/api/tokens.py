@@ -8,7 +8,13 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Row
 
-from trellis.access.api_tokens import Origin, check_request, issue_token, withdraw_token
+from trellis.access.api_tokens import (
+    Origin,
+    change_token_rate_limit,
+    check_request,
+    issue_token,
+    withdraw_token,
+)
 from trellis.api.context import tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import Forbidden, NotFound
@@ -27,6 +33,7 @@ def token_json(row: Row) -> dict:
         "expires_at": row.expires_at.isoformat() if row.expires_at else None,
         "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
         "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "rate_limit": row.rate_limit,
     }
 
 
@@ -50,12 +57,25 @@ def create() -> ResponseReturnValue:
     return jsonify({**token_json(row), "token": token}), 201
 
 
-def revoke(token_id: str) -> ResponseReturnValue:
+def _token_id(token_id: str) -> uuid.UUID:
     require_actor()  # authenticated before the id is parsed: a stranger learns nothing
     try:
-        parsed = uuid.UUID(token_id)
+        return uuid.UUID(token_id)
     except ValueError:
         raise NotFound("No such active token.") from None
+
+
+def update(token_id: str) -> ResponseReturnValue:
+    """Change a token's own rate limit (the only thing about a token that changes)."""
+    parsed = _token_id(token_id)
+    body = json_body()
+    with tenant_transaction() as (connection, actor):
+        row = change_token_rate_limit(connection, actor, parsed, body, origin=_origin())
+    return jsonify(token_json(row))
+
+
+def revoke(token_id: str) -> ResponseReturnValue:
+    parsed = _token_id(token_id)
     with tenant_transaction() as (connection, actor):
         withdraw_token(connection, actor, parsed, origin=_origin())
     return "", 204
@@ -65,3 +85,6 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/tokens", view_func=index, methods=["GET"])
     blueprint.add_url_rule("/tokens", view_func=create, methods=["POST"], endpoint="create_token")
     blueprint.add_url_rule("/tokens/<token_id>", view_func=revoke, methods=["DELETE"])
+    blueprint.add_url_rule(
+        "/tokens/<token_id>", view_func=update, methods=["PATCH"], endpoint="update_token"
+    )

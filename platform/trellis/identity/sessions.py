@@ -23,7 +23,9 @@ from sqlalchemy.engine import Connection, Row
 
 from trellis.actor import Actor
 from trellis.db import Database, driver_execute
+from trellis.identity.api_policy import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tables import tenants, user_sessions, users
+from trellis.identity.tenants import note_list_views_stamp
 from trellis.identity.tokens import digest
 from trellis.identity.users import ACTOR_COLUMNS, actor_for
 from trellis.metadata.compiled import note_revision, revision_key_columns
@@ -144,6 +146,8 @@ _LOOKUP = (
         *ACTOR_COLUMNS,
         tenants.c.slug,
         tenants.c.require_mfa,
+        *API_POLICY_COLUMNS,
+        tenants.c.list_views_stamp,
         users.c.mfa_enabled_at,
         user_sessions.c.id.label("session_id"),
     )
@@ -178,11 +182,13 @@ def lookup_session(connection: Connection, secret: str) -> Actor | None:
     if row is None:
         return None
     note_revision(connection, row.tenant_id, row.metadata_revision, row.metadata_revision_at)
+    note_list_views_stamp(connection, row.tenant_id, row.list_views_stamp)
     return actor_for(
         row,
         row.slug,
         session_id=row.session_id,
         mfa_enrolment_required=row.require_mfa and row.mfa_enabled_at is None,
+        api_policy=api_policy(row),
     )
 
 

@@ -25,6 +25,12 @@ tenants = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # API requests per minute of each token and signed-in user (None: the deployment's
+    # default) and the browser origins allowed to call the API (trellis.api.cors).
+    sa.Column("api_rate_limit", sa.Integer),
+    sa.Column("cors_origins", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    # Moves with every change to the tenant's list views (trellis.identity.tenants).
+    sa.Column("list_views_stamp", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 users = sa.Table(
@@ -67,6 +73,8 @@ api_tokens = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # The token's own requests per minute, instead of its tenant's (None: the tenant's).
+    sa.Column("rate_limit", sa.Integer),
     sa.ForeignKeyConstraint(
         ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
     ),

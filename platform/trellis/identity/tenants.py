@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+import weakref
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -70,4 +72,33 @@ def require_mfa_setting(connection: Connection, tenant_id: uuid.UUID) -> bool:
         connection.execute(
             sa.select(tenants.c.require_mfa).where(tenants.c.id == tenant_id)
         ).scalar_one()
+    )
+
+
+# -- the list views stamp ---------------------------------------------------------------
+# The stamps the session lookup read, by transaction (as metadata revisions are noted).
+_KNOWN_STAMPS: weakref.WeakKeyDictionary[Any, tuple[uuid.UUID, int]] = weakref.WeakKeyDictionary()
+
+
+def note_list_views_stamp(connection: Connection, tenant_id: uuid.UUID, stamp: int) -> None:
+    """Remember the tenant's list views stamp a statement of this transaction read at
+    its start (the session lookup, which joins the tenant's row anyway)."""
+    _KNOWN_STAMPS[connection.get_transaction()] = (tenant_id, stamp)
+
+
+def known_list_views_stamp(connection: Connection, tenant_id: uuid.UUID) -> int | None:
+    """The stamp noted in this transaction, if one was and this transaction has not
+    changed a list view since."""
+    known = _KNOWN_STAMPS.get(connection.get_transaction())
+    return known[1] if known is not None and known[0] == tenant_id else None
+
+
+def move_list_views_stamp(connection: Connection, tenant_id: uuid.UUID) -> None:
+    """A list view or a column choice of the tenant changes in this transaction: move the
+    stamp (committed with the change, undone with it) and stop trusting the one noted."""
+    _KNOWN_STAMPS.pop(connection.get_transaction(), None)
+    connection.execute(
+        tenants.update()
+        .where(tenants.c.id == tenant_id)
+        .values(list_views_stamp=tenants.c.list_views_stamp + 1)
     )

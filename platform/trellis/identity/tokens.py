@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Row
 from trellis.actor import TOKEN_SCOPES, Actor
 from trellis.db import driver_execute
 from trellis.errors import NotFound, ValidationError
+from trellis.identity.api_policy import API_POLICY_COLUMNS, api_policy
 from trellis.identity.tables import api_tokens, tenants, users
 from trellis.identity.users import ACTOR_COLUMNS, actor_for, get_user
 from trellis.metadata.compiled import note_revision, revision_key_columns
@@ -43,6 +44,7 @@ def create_token(
     name: str,
     scopes: Iterable[str] = TOKEN_SCOPES,
     expires_at: dt.datetime | None = None,
+    rate_limit: int | None = None,
 ) -> tuple[str, Row]:
     """Create a token for a user; return the plaintext (shown once) and the stored row."""
     if actor.user_id != user_id:
@@ -68,6 +70,7 @@ def create_token(
             prefix=token[:12],
             scopes=scopes,
             expires_at=expires_at,
+            rate_limit=rate_limit,
         )
         .returning(*api_tokens.c)
     ).one()
@@ -88,7 +91,9 @@ _LOOKUP = (
         api_tokens.c.id.label("token_id"),
         api_tokens.c.scopes.label("token_scopes"),
         api_tokens.c.last_used_at.label("token_last_used_at"),
+        api_tokens.c.rate_limit.label("token_rate_limit"),
         tenants.c.slug,
+        *API_POLICY_COLUMNS,
     )
     .join(
         users,
@@ -123,7 +128,13 @@ def lookup_token(connection: Connection, token: str) -> Actor | None:
             .where(api_tokens.c.id == row.token_id)
             .values(last_used_at=sa.func.now())
         )
-    return actor_for(row, row.slug, token_id=row.token_id, scopes=row.token_scopes)
+    return actor_for(
+        row,
+        row.slug,
+        token_id=row.token_id,
+        scopes=row.token_scopes,
+        api_policy=api_policy(row, row.token_rate_limit),
+    )
 
 
 def list_tokens(connection: Connection, actor: Actor) -> list[Row]:
@@ -141,3 +152,25 @@ def revoke_token(connection: Connection, actor: Actor, token_id: uuid.UUID) -> N
         query = query.where(api_tokens.c.user_id == actor.user_id)
     if connection.execute(query.values(revoked_at=sa.func.now())).rowcount != 1:
         raise NotFound("No such active token.")
+
+
+def set_token_rate_limit(
+    connection: Connection, actor: Actor, token_id: uuid.UUID, rate_limit: int | None
+) -> tuple[int | None, Row]:
+    """Set an active token's own requests per minute (None: its tenant's); return the
+    previous value and the token's row. Only an administrator reaches others' tokens."""
+    query = sa.select(api_tokens.c.rate_limit).where(
+        api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)
+    )
+    if not actor.is_admin:
+        query = query.where(api_tokens.c.user_id == actor.user_id)
+    previous = connection.execute(query.with_for_update()).first()
+    if previous is None:
+        raise NotFound("No such active token.")
+    row = connection.execute(
+        api_tokens.update()
+        .where(api_tokens.c.id == token_id)
+        .values(rate_limit=rate_limit)
+        .returning(*[c for c in api_tokens.c if c.name != "token_hash"])
+    ).one()
+    return previous.rate_limit, row

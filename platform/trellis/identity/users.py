@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from trellis.actor import Actor
+from trellis.actor import Actor, ApiPolicy
 from trellis.errors import Conflict, NotFound, ValidationError
 from trellis.identity.passwords import (
     check_password,
@@ -202,6 +202,7 @@ def actor_for(
     scopes: Iterable[str] | None = None,
     session_id: uuid.UUID | None = None,
     mfa_enrolment_required: bool = False,
+    api_policy: ApiPolicy | None = None,
 ) -> Actor:
     roles = tuple(user.roles)
     return Actor(
@@ -216,4 +217,5 @@ def actor_for(
         scopes=tuple(scopes) if scopes is not None else None,
         session_id=session_id,
         mfa_enrolment_required=mfa_enrolment_required,
+        api_policy=api_policy or ApiPolicy(),
     )

@@ -120,14 +120,29 @@ def check_readable_parameters(
             formula = schema.formulas.compile(
                 obj, source, expected_type="checkbox", allow_prior=False
             )
-        except FormulaError:
-            continue  # reported, with its position, when the filter is built
+        except FormulaError as error:
+            if not readable_suggestion(schema, access, obj, error):
+                refused["where"] = "Unknown field."  # not "did you mean" a hidden one
+            continue  # else reported, with its position, when the filter is built
         if not all(
             _readable_path(schema, access, obj, path) for path in formula.references
         ) or not all(_readable_global(schema, access, name) for name in formula.global_references):
             refused["where"] = "Unknown field."
     if refused:
         raise BadRequest(f"{obj.api_name} has no such field.", code="unknown_field", fields=refused)
+
+
+def readable_suggestion(
+    schema: TenantSchema, access: Access, obj: ObjectSchema, error: FormulaError
+) -> bool:
+    """Whether the name a formula error suggests ("did you mean …?") is one the actor may
+    read: suggesting a hidden field would name it to someone it is hidden from."""
+    name = error.suggestion
+    if name is None or access.everything:
+        return True
+    if name.startswith("$"):
+        return _readable_global(schema, access, name)
+    return _readable_path(schema, access, obj, name)
 
 
 def _readable_path(schema: TenantSchema, access: Access, obj: ObjectSchema, path: str) -> bool:

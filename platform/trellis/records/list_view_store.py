@@ -24,6 +24,7 @@ from trellis.actor import Actor
 from trellis.db import driver_execute
 from trellis.errors import BadRequest, Conflict, Forbidden, NotFound
 from trellis.metadata.compiled import ObjectSchema
+from trellis.records import list_view_cache
 from trellis.records.list_view_checks import for_reader, parse_columns, parse_view
 from trellis.records.list_views import (
     GENERATED,
@@ -127,18 +128,18 @@ def views_and_choice(
     connection: Connection, access: Access, obj: ObjectSchema, view_name: str
 ) -> tuple[list[ListView], tuple[ViewColumn, ...] | None]:
     """:func:`visible_views` and the columns the reader chose for ``view_name`` (without
-    those they may no longer read; None when they chose none), in one statement: a list
-    screen reads both for every page it shows."""
+    those they may no longer read; None when they chose none), in one statement or none
+    (:mod:`~trellis.records.list_view_cache`): a list screen reads both for every page."""
     actor = access.actor
-    parameters = {
-        "tenant_id": actor.tenant_id,
-        "object_id": obj.id,
-        "user_id": actor.user_id or NOBODY,
-        "view": view_name.lower(),
-    }
-    rows = driver_execute(connection, _VIEWS_AND_CHOICE, parameters).fetchall()
-    stored = [_from_row(row) for row in rows if row.kind == "view"]
-    columns = next((row.definition for row in rows if row.kind == "choice"), None)
+    key = (actor.tenant_id, obj.id, actor.user_id or NOBODY, view_name.lower())
+    parameters = dict(zip(("tenant_id", "object_id", "user_id", "view"), key, strict=True))
+
+    def read() -> tuple[list[ListView], list[dict[str, Any]] | None]:
+        rows = driver_execute(connection, _VIEWS_AND_CHOICE, parameters).fetchall()
+        stored = [_from_row(row) for row in rows if row.kind == "view"]
+        return stored, next((row.definition for row in rows if row.kind == "choice"), None)
+
+    stored, columns = list_view_cache.kept(connection, key, read)
     return _arranged(obj, access, stored), _readable_choice(obj, access, columns)
 
 
@@ -224,6 +225,7 @@ def _insert(connection: Connection, actor: Actor, obj: ObjectSchema, view: ListV
             fields={"api_name": "Already in use."},
         ) from None
     savepoint.commit()
+    list_view_cache.changed(connection, actor.tenant_id)
     _audit(connection, actor, obj, view, "created")
     return _from_row(row)
 
@@ -259,6 +261,7 @@ def save_changes(
         )
         .returning(*list_views.c)
     ).one()
+    list_view_cache.changed(connection, actor.tenant_id)
     _audit(connection, actor, obj, view, "updated")
     return _from_row(row)
 
@@ -294,6 +297,7 @@ def delete_view(connection: Connection, access: Access, obj: ObjectSchema, api_n
     if not current.shared:  # a shared view's choices are everyone's, a private one's its owner's
         choices.append(table.user_id == access.actor.user_id)
     connection.execute(list_view_preferences.delete().where(*choices))
+    list_view_cache.changed(connection, access.actor.tenant_id)
     _audit(connection, access.actor, obj, current, "deleted")
 
 
@@ -378,6 +382,7 @@ def save_column_choice(
             set_={"columns": upsert.excluded.columns, "updated_at": sa.func.now()},
         )
     )
+    list_view_cache.changed(connection, actor.tenant_id)
     return columns
 
 
@@ -387,3 +392,4 @@ def forget_column_choice(
     connection.execute(
         list_view_preferences.delete().where(*_choice_of(access.actor, obj, view_name))
     )
+    list_view_cache.changed(connection, access.actor.tenant_id)

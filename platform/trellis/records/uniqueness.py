@@ -31,12 +31,7 @@ def check_unique(
         name, value = field.api_name, values.get(field.api_name)
         if value is None:
             continue
-        # Serialise writers of the same value; the unique partial index backs this up
-        # once it is built, but the check must hold while it is still building.
-        lock_key = f"unique:{obj.id}:{name}:{json.dumps(value)}"
-        connection.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(lock_key, 0)))
-        )
+        lock_value(connection, obj, name, value)
         stored = sa.literal_column(field.stored_text_expression, sa.Text)
         clash = connection.execute(
             sa.select(records.c.id)
@@ -57,6 +52,18 @@ def check_unique(
         raise ValidationError("Some values must be unique.", fields=errors, code="duplicate_value")
     if unique_in_batch is not None:
         unique_in_batch.update(claimed)
+
+
+def lock_value(connection: Connection, obj: ObjectSchema, name: str, value: Any) -> None:
+    """Serialise the writers of one value of a unique field until the transaction ends.
+
+    The unique partial index backs this up once it is built, but the check must hold
+    while it is still building; an upsert takes the same lock before it looks for the
+    record (trellis.records.upserts). Taking it twice in one transaction is harmless."""
+    lock_key = f"unique:{obj.id}:{name}:{json.dumps(value)}"
+    connection.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(lock_key, 0)))
+    )
 
 
 def stored_text(value: Any) -> str:

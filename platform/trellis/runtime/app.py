@@ -30,7 +30,7 @@ def create_app(
 ) -> Flask:
     """Build a Trellis app: configuration, database, Redis, plugins, routes, Celery."""
     import trellis.ui_templates
-    from trellis import errors, observability
+    from trellis import compression, errors, observability
     from trellis.identity import auth
     from trellis.runtime import celery_app
     from trellis.views import security_headers
@@ -57,6 +57,7 @@ def create_app(
     errors.init_app(app)
     auth.init_app(app)
     security_headers.init_app(app)
+    compression.init_app(app)
     app.url_map.converters["row_id"] = RowIdConverter
     for blueprints in plugin_manager.hook.register_blueprints():
         for blueprint in blueprints:

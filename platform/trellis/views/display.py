@@ -41,10 +41,16 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+# English month abbreviations, as the screens' other words are English. Looked up rather
+# than formatted with ``%b``: strftime went through the C locale on every call and was a
+# sixth of a list page's table body (benchmarks/screens_bench.py, a date column).
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def day(value: dt.date, today: dt.date | None = None) -> str:
     """``12 Mar`` in the current year, ``12 Mar 2025`` otherwise."""
     today = today or dt.datetime.now(dt.UTC).date()
-    text = f"{value.day} {value:%b}"
+    text = f"{value.day} {MONTHS[value.month - 1]}"
     return text if value.year == today.year else f"{text} {value.year}"
 
 
@@ -83,10 +89,15 @@ def highlight(text: str, words: Iterable[str]) -> Markup:
     return Markup("").join(parts)
 
 
+# Compiled once: re.split with a pattern string looks it up in re's cache on every call,
+# which the app header's avatar did on every page.
+_NAME_SEPARATORS = re.compile(r"[._\-+]+")
+
+
 def initials(email: str | None) -> str:
     """Up to two letters for an avatar, from the email's local part (``ada.lovelace`` →
     ``AL``)."""
     local = (email or "?").split("@", 1)[0]
-    pieces = [piece for piece in re.split(r"[._\-+]+", local) if piece]
+    pieces = [piece for piece in _NAME_SEPARATORS.split(local) if piece]
     letters = "".join(piece[0] for piece in pieces[:2]) or local[:1]
     return letters.upper() or "?"

@@ -15,6 +15,7 @@ import decimal
 import functools
 import json
 from typing import Any
+from urllib.parse import quote_plus
 
 from werkzeug.datastructures import MultiDict
 
@@ -30,6 +31,8 @@ from trellis.views.list_state import ListState, api_arguments, parse_state, sear
 from trellis.views.shell import Screen, plural_label
 
 STALE_PAGE = "That page link is out of date; here is the first page."
+# Where the sort links' value goes while their URL is written once (urlencode keeps it).
+_SORT_MARK = "SORT-MARK"
 
 
 @dataclasses.dataclass
@@ -68,6 +71,12 @@ class ListPage:
         """Whether "Save" may change the view shown (else only "Save as")."""
         return self.can_share if self.state.view.shared else True
 
+    @property
+    def row_ids(self) -> str:
+        """The page's record ids, space-separated: the mass form's "Select all" names
+        them in one field (one value to write, not a field per row)."""
+        return " ".join(row["id"] for row in self.rows.data)
+
     @functools.cached_property
     def next_url(self) -> str | None:
         cursor = self.rows.next_cursor
@@ -83,15 +92,29 @@ class ListPage:
         start = max(1, self.state.start - self.state.limit)
         return self.state.url(self.base_url, before=cursor, cursor=None, start=start)
 
+    @functools.cached_property
+    def _first_sort_key(self) -> tuple[str, bool]:
+        return sort_keys(self.state.sort)[0]
+
+    @functools.cached_property
+    def _sort_link(self) -> tuple[str, str]:
+        """The sort links' URL before and after its sort value. The links differ in that
+        alone (each starts from the first page), and writing each whole was most of the
+        table header's time. The sort comes after the search and filters, and only the
+        page size (digits) after it, so the last mark found is the sort's own."""
+        url = self.state.url(self.base_url, sort=_SORT_MARK, custom_sort=True)
+        head, _, tail = url.rpartition(f"sort={_SORT_MARK}")
+        return f"{head}sort=", tail
+
     def sort_url(self, column: ScreenColumn) -> str:
         """Sort by the column; again, the other way round."""
-        first = sort_keys(self.state.sort)[0]
-        ascending_now = first == (column.sort_name, False)
+        ascending_now = self._first_sort_key == (column.sort_name, False)
         sort = f"-{column.sort_name}" if ascending_now else str(column.sort_name)
-        return self.state.url(self.base_url, sort=sort, custom_sort=True)
+        head, tail = self._sort_link
+        return f"{head}{quote_plus(sort)}{tail}"
 
     def aria_sort(self, column: ScreenColumn) -> str | None:
-        name, descending = sort_keys(self.state.sort)[0]
+        name, descending = self._first_sort_key
         if column.sort_name != name:
             return None
         return "descending" if descending else "ascending"

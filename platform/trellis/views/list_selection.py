@@ -1,7 +1,7 @@
 """Which records a list screen's mass action or export is about, and the export itself.
 
 The list's form posts the ids of the rows ticked (``id``), or asks for the whole page
-(``all_on_page``, with every row's ``page_id``), or for every record matching the view
+(``all_on_page``, with the rows' ids in ``page_ids``), or for every record matching the view
 (``scope=view``, with the list's URL state). For the whole view the server runs the
 view's filters and search again through the access gate, as the list itself does: ids
 are never trusted beyond what the reader may see, and a record the reader may not
@@ -57,7 +57,7 @@ def selection(current: Screen, obj: ObjectSchema, form: MultiDict[str, str]) -> 
         return Selection(matching_ids(current, obj, state), True, raw_state)
     chosen = form.getlist("id")
     if form.get("all_on_page"):
-        chosen = [*chosen, *form.getlist("page_id")]
+        chosen = [*chosen, *form.get("page_ids", "").split()]
     return Selection(record_ids(chosen), False, raw_state)
 
 

@@ -50,6 +50,15 @@ def _rule_controls(field_type: FieldType) -> list[Control]:
         controls.append(
             Control("indexed", "Indexed", "checkbox", help="Quick to filter and sort by.")
         )
+    if field_type.usable_as_external_id and _editable(field_type):
+        controls.append(
+            Control(
+                "external_id",
+                "External ID",
+                "checkbox",
+                help="Another system's key for the record: unique, and the API upserts by it.",
+            )
+        )
     if _editable(field_type):
         controls.append(
             Control(

@@ -41,6 +41,7 @@ class FieldRow:
     # The index's state (building, ready, failed) and a failure's reason; None: no index.
     index: dict[str, Any] | None
     is_name: bool
+    external_id: bool = False
 
 
 def field_rows(current: Screen, obj: ObjectSchema) -> list[FieldRow]:
@@ -55,6 +56,7 @@ def field_rows(current: Screen, obj: ObjectSchema) -> list[FieldRow]:
             bool(field.definition.get("indexed")),
             status.get(field.api_name),
             field.api_name == obj.name_field,
+            bool(field.definition.get("external_id")),
         )
         for field in obj.fields.values()
     ]

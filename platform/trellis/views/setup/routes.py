@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from trellis.actor import Actor
 from trellis.views.setup import (
+    api_access,
     audit_trail,
     automation_form,
     automations,
@@ -64,6 +65,7 @@ SCREENS = (
     revisions,
     packages,
     tokens,
+    api_access,
     webhooks,
 )
 SECTIONS: tuple[Section, ...] = tuple(section for module in SCREENS for section in module.SECTIONS)
