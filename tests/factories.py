@@ -228,6 +228,7 @@ INTEGRATION_ACCOUNT = {
     "fields": [
         {"api_name": "Name", "type": "text", "required": True},
         {"api_name": "Code", "type": "text", "unique": True},
+        {"api_name": "ErpCode", "type": "text", "external_id": True},
         # Values whose member names need care: a leading digit, punctuation.
         {"api_name": "Tier", "type": "picklist", "values": ["Gold", "1st class", "A/B"]},
     ],

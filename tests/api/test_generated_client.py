@@ -147,8 +147,30 @@ def test_a_generated_client_works_end_to_end(generated: Any) -> None:
         ["Code"],
     )
 
-    # Upsert by external id (PUT .../records/by/<Field>/<value>) and Idempotency-Key
-    # retries of creates go here once the API has them.
+    # Upsert by external id: 201 with Location when created, 200 when updated.
+    upsert = api(accounts, "upsert_account_record")
+    erp = {"client": client, "field_name": models.UpsertAccountRecordFieldName.ERP_CODE}
+    first = upsert.sync_detailed(**erp, value="E-1", body=models.AccountPatch(name="Initech"))
+    assert first.status_code == 201 and isinstance(first.parsed, models.Account)
+    assert first.headers["Location"].endswith(str(first.parsed.id))
+    again = upsert.sync_detailed(**erp, value="E-1", body=models.AccountPatch(code="IN-1"))
+    assert again.status_code == 200 and again.parsed.id == first.parsed.id
+    assert (again.parsed.name, again.parsed.code, again.parsed.erp_code) == (
+        "Initech",
+        "IN-1",
+        "E-1",
+    )
+
+    # A retried create with the same Idempotency-Key gets the first answer, writes nothing.
+    create = api(accounts, "create_account_record")
+    body = models.AccountInput(name="Once")
+    sent = create.sync_detailed(client=client, body=body, idempotency_key="retry-1")
+    retried = create.sync_detailed(client=client, body=body, idempotency_key="retry-1")
+    assert (sent.status_code, retried.status_code) == (201, 201)
+    assert retried.parsed.id == sent.parsed.id
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    onces = api(accounts, "list_account_records").sync(client=client, name="Once")
+    assert [each.id for each in onces.data] == [sent.parsed.id]
 
     # Delete; the record is gone for reads.
     deleted = api(contacts, "delete_contact_record").sync_detailed(

@@ -19,7 +19,8 @@ def member_names(values: list[str]) -> list[str]:
     """UPPER_SNAKE names, unique within the enum, in the values' order."""
     names: list[str] = []
     for value in values:
-        base = re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper() or "BLANK"
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", value)  # ErpCode: ERP_CODE
+        base = re.sub(r"[^A-Za-z0-9]+", "_", words).strip("_").upper() or "BLANK"
         if not base[0].isalpha():
             base = f"VALUE_{base}"
         name, number = base, 2
