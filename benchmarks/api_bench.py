@@ -314,8 +314,11 @@ def probe_trellis_sql(app: Any, fixture: Fixture, record_id: str) -> tuple[dict[
 
     engine = app.extensions["trellis"].database.engine
     events: list[tuple[str, Any]] = []
+    pipelined: set[int] = set()  # indexes in events of statements sent in a pipeline
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
+        if cursor.connection.pgconn.pipeline_status:
+            pipelined.add(len(events))
         events.append((statement, parameters))
 
     # Record writes also ask a worker to dispatch their events: through a background
@@ -348,6 +351,7 @@ def probe_trellis_sql(app: Any, fixture: Fixture, record_id: str) -> tuple[dict[
         for target, listener in listeners:
             sa.event.listen(engine, target, listener)
         events.clear()
+        pipelined.clear()
         try:
             response = call()
         finally:
@@ -367,11 +371,22 @@ def probe_trellis_sql(app: Any, fixture: Fixture, record_id: str) -> tuple[dict[
             )
         transactions = names.count("<BEGIN>")
         statements = len(names) - 2 * transactions
+        # A run of statements sent as one pipeline is one round trip.
+        trips = len(names) - sum(1 for i in pipelined if i - 1 in pipelined)
+        shown = [
+            ("| " if i in pipelined and i - 1 not in pipelined else "")
+            + name
+            + (" |" if i in pipelined and i + 1 not in pipelined else "")
+            for i, name in enumerate(names)
+            if name not in {"<BEGIN>", "<COMMIT>"}
+        ]
         per_record = " (2 records)" if operation == "bulk" else ""
         descriptions[operation] = (
-            f"{len(names)} database round trips{per_record}: "
-            f"{transactions} transactions, {statements} statements: "
-            + ", ".join(name for name in names if name not in {"<BEGIN>", "<COMMIT>"})
+            f"{trips} database round trips{per_record}: "
+            f"{transactions} transactions, {statements} statements"
+            + (" (| … |: one pipeline)" if pipelined else "")
+            + ": "
+            + ", ".join(shown)
         )
     return descriptions, list_sql
 

@@ -52,6 +52,17 @@ def tenant_rls_statements(table: str) -> list[str]:
     ]
 
 
+def reader_grant_statement(table: str) -> str:
+    """DDL letting the RLS-bypassing reader role (migration 0004) read ``table``, where
+    that role exists: statements read as it carry their own tenant predicate."""
+    return f"""
+        DO $$ BEGIN
+          IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
+            GRANT SELECT ON {table} TO {READER_ROLE};
+          END IF;
+        END $$"""
+
+
 def app_role_statements(role: str) -> list[str]:
     """Create the application role if needed and give it data (not DDL) rights."""
     quoted = checked_role_name(role)
@@ -240,20 +251,26 @@ def _run(connection: Connection, sql: str, parameters: dict[str, Any], named: bo
     try:
         return cursor.execute(sql, parameters)
     except psycopg.Error as error:
-        # As SQLAlchemy's own errors (IntegrityError, DataError …), which the API maps to
-        # clear 4xx answers; a dropped connection is marked so the pool discards it.
-        # SQLAlchemy types the error as a class nested in its DB-API protocol, which no
-        # real driver's error is.
-        invalidated = connection.dialect.is_disconnect(
-            error,  # type: ignore[arg-type]
-            connection.connection,
-            cursor,
-        )
-        if invalidated:
-            connection.invalidate(error)
-        raise sa.exc.DBAPIError.instance(
-            sql, parameters, error, psycopg.Error, connection_invalidated=invalidated
-        ) from error
+        raise _driver_error(connection, cursor, sql, parameters, error) from error
+
+
+def _driver_error(
+    connection: Connection, cursor: Any, sql: str, parameters: dict[str, Any], error: Exception
+) -> sa.exc.StatementError:
+    """A driver error as SQLAlchemy's own (IntegrityError, DataError …), which the API maps
+    to clear 4xx answers; a dropped connection is marked so the pool discards it."""
+    # SQLAlchemy types the error as a class nested in its DB-API protocol, which no
+    # real driver's error is.
+    invalidated = connection.dialect.is_disconnect(
+        error,  # type: ignore[arg-type]
+        connection.connection,
+        cursor,
+    )
+    if invalidated:
+        connection.invalidate(error)
+    return sa.exc.DBAPIError.instance(
+        sql, parameters, error, psycopg.Error, connection_invalidated=invalidated
+    )
 
 
 _SET_TENANT = sa.text(f"SELECT set_config('{TENANT_SETTING}', :tenant, true)")
@@ -271,16 +288,16 @@ def set_tenant(connection: Connection, tenant_id: uuid.UUID | str) -> None:
 _READER_AVAILABLE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 _BECOME_READER = sa.text("SELECT current_user, set_config('role', :reader, true)")
 _BECOME = sa.text("SELECT set_config('role', :role, true)")
+# The same switch for a pipeline, where no answer can be read before the next statement:
+# the role to return to is kept in a transaction-local setting instead.
+_REMEMBER_ROLE = "SELECT set_config('trellis.role_before_reader', current_user, true)"
+_BECOME_READER_PIPELINED = "SELECT set_config('role', %(reader)s, true)"
+_RETURN_FROM_READER = (
+    "SELECT set_config('role', current_setting('trellis.role_before_reader'), true)"
+)
 
 
-@contextlib.contextmanager
-def index_friendly_reads(connection: Connection) -> Iterator[None]:
-    """Run the enclosed statements as the RLS-bypassing reader role, when it exists.
-
-    Only for statements that carry their own ``tenant_id = …`` predicate: under RLS
-    PostgreSQL cannot use expression indexes for JSONB filters (see migration 0004).
-    The switch is transaction-local; on an error the rollback undoes it.
-    """
+def _reader_available(connection: Connection) -> bool:
     engine = connection.engine
     if engine not in _READER_AVAILABLE:
         _READER_AVAILABLE[engine] = bool(
@@ -292,7 +309,49 @@ def index_friendly_reads(connection: Connection) -> Iterator[None]:
                 {"r": READER_ROLE},
             ).scalar()
         )
-    if not _READER_AVAILABLE[engine]:
+    return _READER_AVAILABLE[engine]
+
+
+def reader_fetch(
+    connection: Connection,
+    statement: sa.ClauseElement,
+    parameters: dict[str, Any],
+    *,
+    named: bool = True,
+) -> list[Any]:
+    """:func:`driver_execute` of one statement as the reader role (see
+    :func:`index_friendly_reads`), returning its rows, in one round trip: the switch to
+    the reader, the statement and the switch back are sent as one pipeline. A list page
+    runs this; two of its six round trips were the switches."""
+    if not _reader_available(connection):
+        return driver_execute(connection, statement, parameters, named=named).fetchall()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    sql, defaults = _driver_sql(connection, statement)
+    values = {**defaults, **parameters}
+    try:
+        # Queued, not yet run: a statement's errors are raised when the pipeline ends.
+        with driver.pipeline():
+            _run(connection, _REMEMBER_ROLE, {})
+            _run(connection, _BECOME_READER_PIPELINED, {"reader": READER_ROLE})
+            cursor = _run(connection, sql, values, named=named)
+            _run(connection, _RETURN_FROM_READER, {})
+    except psycopg.Error as error:
+        # A failed statement aborts the rest of the pipeline and the transaction, whose
+        # rollback undoes the switch.
+        raise _driver_error(connection, None, sql, values, error) from error
+    return cursor.fetchall()
+
+
+@contextlib.contextmanager
+def index_friendly_reads(connection: Connection) -> Iterator[None]:
+    """Run the enclosed statements as the RLS-bypassing reader role, when it exists.
+
+    Only for statements that carry their own ``tenant_id = …`` predicate: under RLS
+    PostgreSQL cannot use expression indexes for JSONB filters (see migration 0004).
+    The switch is transaction-local; on an error the rollback undoes it.
+    """
+    if not _reader_available(connection):
         yield
         return
     # On the driver: these run around every list page.

@@ -10,6 +10,7 @@ against the real app served on a free port.
 - ``assert_accessible(page)``: axe-core (axe-playwright-python) over the page; prints
   every violation and fails on a serious or critical one.
 - ``screenshot(page, name)``: full-page PNGs at 1280 and 375 px under tests/artifacts/.
+- ``live_worker``: a Celery worker for the browser's server (imports run as jobs).
 
 The browser is /usr/bin/chromium (``apt-get install chromium``; never ``playwright
 install``). Without it the tests skip, unless TRELLIS_REQUIRE_BROWSER=1 (CI), where
@@ -26,7 +27,7 @@ from typing import Any
 
 import failing_page_plugin
 import pytest
-from conftest import TenantFixture, serving
+from conftest import TenantFixture, serving, start_worker, stop_worker
 from flask import Flask
 
 from trellis.config import load_config
@@ -160,3 +161,17 @@ def _screenshot(page: Any, name: str) -> list[Path]:
 @pytest.fixture()
 def screenshot() -> Callable[[Any, str], list[Path]]:
     return _screenshot
+
+
+@pytest.fixture()
+def live_worker(app: Flask, test_settings: dict[str, Any], live_server: str) -> Iterator[None]:
+    """A worker on the Redis namespace of the browser's server, for this test only. The
+    tasks earlier tests left queued there (no worker runs that namespace) are dropped
+    first: behind a whole suite's backlog, the worker would not answer in time."""
+    app.extensions["celery"].control.purge()
+    process = start_worker(test_settings)
+    try:
+        app.extensions["celery"].tasks["trellis.ping"].delay("ready").get(timeout=120)
+        yield
+    finally:
+        stop_worker(process)

@@ -1,4 +1,5 @@
-"""The board in a real browser: a card dragged to another column is saved and the
+"""The board in a real browser: its totals on a request of their own after the page; a
+card dragged to another column is saved and the
 totals follow; a move a validation rule refuses puts the card back and says why; the
 keyboard way (a card's Move button and its list of columns); more cards loaded in
 place; the board editor in Setup; axe on each, screenshots at 1280 and 375 px (long
@@ -38,6 +39,25 @@ def card(page: Any, name: str) -> Any:
     return page.locator("[data-card]").filter(has=page.get_by_role("link", name=name))
 
 
+def test_the_totals_arrive_on_their_own_request(admin_page: Any, world: ListWorld) -> None:
+    page = admin_page
+    with page.expect_response(lambda response: response.url.endswith("/totals")) as totals:
+        document = page.goto(BOARD)
+    # The board itself came uncounted; its script read the totals after it.
+    assert document is not None and document.text().count("data-column-totals hidden") == 5
+    assert totals.value.url.endswith(f"{BOARD}/totals") and totals.value.ok
+    assert totals.value.json()["columns"][0] == {
+        "value": "Prospecting",
+        "count": 2,
+        "total": "12,000.00",
+    }
+    prospecting = column(page, "Prospecting")
+    expect(prospecting.locator("[data-column-count]")).to_have_text("2")
+    expect(prospecting.locator("[data-column-total]")).to_have_text("12,000.00")
+    expect(column(page, "None").locator("[data-column-totals]")).to_be_visible()
+    expect(page.locator("[data-totals-link]")).to_have_count(0)
+
+
 def test_drag_a_card_and_the_totals_follow(
     admin_page: Any, world: ListWorld, assert_accessible: Any, screenshot: Any
 ) -> None:
@@ -45,6 +65,7 @@ def test_drag_a_card_and_the_totals_follow(
     page.goto(BOARD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Deals")
     expect(column(page, "None").get_by_text("No records")).to_be_visible()
+    expect(column(page, "None").locator("[data-column-count]")).to_have_text("0")
     assert_accessible(page)
     screenshot(page, "board")
     card(page, "Deal 005").drag_to(column(page, "Closed Won").locator("[data-cards]"))

@@ -4,13 +4,9 @@ progress bar reaches 100 %; axe on each step, screenshots at 1280 and 375 px."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import start_worker, stop_worker
-from flask import Flask
 from import_worlds import contacts, setup_contacts
 from playwright.sync_api import expect
 
@@ -20,20 +16,6 @@ FILE = (
     "grace@example.com,Grace Hopper,45,Globex\n"  # a new contact
     "kid@example.com,Kid,12,Acme\n"  # refused by the validation rule
 )
-
-
-@pytest.fixture()
-def live_worker(app: Flask, test_settings: dict[str, Any], live_server: str) -> Iterator[None]:
-    """A worker on the Redis namespace of the browser's server, for this test only. The
-    tasks earlier tests left queued there (no worker runs that namespace) are dropped
-    first: behind a whole suite's backlog, the worker would not answer in time."""
-    app.extensions["celery"].control.purge()
-    process = start_worker(test_settings)
-    try:
-        app.extensions["celery"].tasks["trellis.ping"].delay("ready").get(timeout=120)
-        yield
-    finally:
-        stop_worker(process)
 
 
 def test_an_upsert_with_a_dry_run_and_the_progress_bar(

@@ -145,13 +145,16 @@ def test_filtered_sorted_pages_use_the_partial_index(
 def test_a_failing_build_is_reported(make_app, test_settings, tenant: TenantFixture) -> None:
     """Duplicates that slip in before a unique index is built make the build fail visibly.
 
-    The app uses a Redis namespace no worker listens on, so the build runs here, after
-    the duplicates exist.
+    The app uses a Redis namespace no worker listens on and builds nothing in the
+    request (as on a large table), so the build runs here, concurrently, after the
+    duplicates exist.
     """
     from trellis.metadata.indexes import build_pending_indexes
 
     # Under the session's namespace, whose keys are deleted when the tests end.
-    app = make_app(redis_namespace=f"{test_settings['redis_namespace']}-no-worker")
+    app = make_app(
+        redis_namespace=f"{test_settings['redis_namespace']}-no-worker", index_plain_build_mb=0
+    )
     client = app.test_client()
     client.post(
         "/api/v1/meta/objects",
@@ -236,14 +239,20 @@ def test_field_statistics_let_a_sorted_page_walk_the_sort_index(
         },
     )
     assert {s["status"] for s in wait_for_indexes(tenant, "Deal").values()} == {"ready"}
-    with app.extensions["trellis"].database.owner() as connection:
-        statistics = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_statistic_ext WHERE stxname LIKE 'rs_%' AND "
-                "(pg_get_statisticsobjdef(oid) LIKE '%Size%' OR "
-                "pg_get_statisticsobjdef(oid) LIKE '%Phase%')"
-            )
-        ).scalar_one()
+    # The worker computes the statistics once the indexes are ready.
+    deadline = time.monotonic() + 60
+    while True:
+        with app.extensions["trellis"].database.owner() as connection:
+            statistics = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_statistic_ext WHERE stxname LIKE 'rs_%' AND "
+                    "(pg_get_statisticsobjdef(oid) LIKE '%Size%' OR "
+                    "pg_get_statisticsobjdef(oid) LIKE '%Phase%')"
+                )
+            ).scalar_one()
+        if statistics == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert statistics == 2
     with app.extensions["trellis"].database.tenant(tenant.id) as connection:
         object_id = connection.execute(

@@ -45,6 +45,22 @@ def _term_rows(tenant: TenantFixture, field: str) -> int:
         )
 
 
+def _words_out_of_step(tenant: TenantFixture) -> list[Any]:
+    """Rows of search_words without their lexeme in search_terms, or the reverse."""
+    state = tenant.app.extensions["trellis"]
+    with state.database.tenant(tenant.id) as connection:
+        return connection.execute(
+            sa.text(
+                "(SELECT object_id, word, record_id, field FROM search_words "
+                "EXCEPT SELECT object_id, word, record_id, field FROM search_terms, "
+                "unnest(tsvector_to_array(terms)) AS word) UNION ALL "
+                "(SELECT object_id, word, record_id, field FROM search_terms, "
+                "unnest(tsvector_to_array(terms)) AS word EXCEPT "
+                "SELECT object_id, word, record_id, field FROM search_words)"
+            )
+        ).all()
+
+
 def test_words_in_any_searchable_field_find_the_record(world: SearchWorld) -> None:
     tenant = world.tenant
     create(
@@ -103,22 +119,50 @@ def test_more_is_flagged_beyond_the_page(world: SearchWorld) -> None:
     assert group.more is False
 
 
+def _admin_and_rep_deals(world: SearchWorld, count: int, notes: str, rep_notes: str) -> None:
+    """``count`` deals of the admin's and one of the rep's ("Rep deal")."""
+    for number in range(count):
+        create(world.tenant, "Deal", Name=f"Admin deal {number}", Notes=notes)
+    create(world.tenant, "Deal", token=world.rep.token, Name="Rep deal", Notes=rep_notes)
+
+
 def test_a_capped_search_says_so_and_ranks_only_what_the_reader_may_read(
     world: SearchWorld,
 ) -> None:
     tenant = world.tenant
-    for number in range(4):
-        create(tenant, "Deal", Name=f"Admin deal {number}", Notes="Kumquat")
-    create(tenant, "Deal", token=world.rep.token, Name="Rep deal", Notes="Kumquat")
-    (group,) = found(tenant, tenant.admin_email, "kumquat", cap=2)
-    # Three candidates (the bound and one) ranked; the group says more may match.
-    assert group.capped is True and len(group.hits) == 3
+    _admin_and_rep_deals(world, 4, "Kumquat", "Kumquat")
+    # Three rows examined (the bound and one), with the page's first readable ones (the
+    # same three): three ranked, the group says more may match.
+    (group,) = found(tenant, tenant.admin_email, "kumquat", cap=2, per_object=2)
+    assert group.capped is True and len(group.hits) == 2 and group.more is True
     (group,) = found(tenant, tenant.admin_email, "kumquat", cap=5)
     assert group.capped is False and len(group.hits) == 5
-    # The gate is in the candidates' scan: the admin's deals take no place of the rep's.
+    # The bound holds everyone's rows, but the admin's deals take no place of the
+    # rep's: the first readable records after it are candidates too.
     (group,) = found(tenant, world.rep_email, "kumquat", cap=1)
     assert [hit.name.text for hit in group.hits if hit.name] == ["Rep deal"]
+    # Nor is the rep told that others' records match: all they may read was ranked.
     assert group.capped is False
+
+
+def test_a_common_word_still_finds_what_a_restricted_reader_may_read(
+    world: SearchWorld,
+) -> None:
+    # Far more of the admin's records hold the word than the bound takes; the rep's one
+    # record comes last in the index's order (the longest word the prefix starts).
+    tenant = world.tenant
+    _admin_and_rep_deals(world, 12, "Plum", "Plumbago pie")
+    (group,) = found(tenant, world.rep_email, "plum", cap=3, per_object=1)
+    assert [hit.name.text for hit in group.hits if hit.name] == ["Rep deal"]
+    assert group.more is False and group.capped is False
+    (group,) = found(tenant, tenant.admin_email, "plum", cap=3, per_object=1)
+    assert group.more is True and group.capped is True
+    # Of several words, the rep's first records holding the key word ("plum", the
+    # longest without statistics) are those with the others too.
+    for number in range(2):
+        create(tenant, "Deal", token=world.rep.token, Name=f"Rep plum {number}", Notes="Plum")
+    (group,) = found(tenant, world.rep_email, "plum pie", cap=3, per_object=1)
+    assert [hit.name.text for hit in group.hits if hit.name] == ["Rep deal"]
 
 
 def test_multi_word_searches_start_from_the_rarest_word(world: SearchWorld) -> None:
@@ -217,6 +261,13 @@ def test_updates_deletes_and_restores_are_reflected_at_once(world: SearchWorld) 
     assert found(tenant, tenant.admin_email, "pendant") == []
     assert tenant.api("POST", f"{path}/restore").status_code == 200
     assert names(found(tenant, tenant.admin_email, "pendant")) == {"Account": ["Pendant"]}
+    # The B-tree of words follows every change of the search rows, a purge included.
+    assert tenant.api("PATCH", path, json={"Notes": "Cherry plum"}).status_code == 200
+    assert _words_out_of_step(tenant) == []
+    with tenant.app.extensions["trellis"].database.tenant(tenant.id) as connection:
+        # A purge: the search rows go with the record (their foreign key's cascade).
+        connection.execute(sa.text("DELETE FROM records WHERE id = :id"), {"id": record})
+    assert _words_out_of_step(tenant) == [] and found(tenant, tenant.admin_email, "cherry") == []
 
 
 def test_bulk_creates_are_searchable(world: SearchWorld) -> None:
@@ -237,7 +288,7 @@ def test_deleting_a_field_removes_its_terms(world: SearchWorld) -> None:
     assert _term_rows(tenant, "Notes") == 1
     response = tenant.api("DELETE", "/api/v1/meta/objects/Account/fields/Notes")
     assert response.status_code == 204, response.get_data(as_text=True)
-    assert _term_rows(tenant, "Notes") == 0
+    assert _term_rows(tenant, "Notes") == 0 and _words_out_of_step(tenant) == []
     assert found(tenant, tenant.admin_email, "bladder") == []
     # Rolled back, the field and its values come back, and are searched again.
     revisions = tenant.api("GET", "/api/v1/meta/revisions").get_json()["data"]

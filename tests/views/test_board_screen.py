@@ -1,7 +1,8 @@
 """The board screen without JavaScript, through the Flask test client: columns with
-their counts and sums, cards without what field-level security hides, keyset pages of
-a column, and moves through the records service (validation rules and stale versions
-refuse them, and nothing changes)."""
+their cards, their counts and sums on a request of their own (or the board counted),
+cards without what field-level security hides, keyset pages of a column, and moves
+through the records service (validation rules and stale versions refuse them, and
+nothing changes)."""
 
 from __future__ import annotations
 
@@ -48,16 +49,35 @@ def cards(page: str, value: str) -> list[str]:
     return re.findall(r'class="board-card-title"><a href="[^"]+">([^<]*)</a>', part)
 
 
-def test_columns_show_counts_sums_and_cards(app: Any, world: ListWorld) -> None:
-    response = signed_in(app, world).get(BOARD)
+COUNTED = [
+    ("Prospecting", "2", "12,000.00"),
+    ("Negotiation", "2", "6,000.00"),
+    ("Closed Won", "2", "8,000.00"),
+    ("Closed Lost", "2", "10,000.00"),
+    ("None", "0", "0.00"),
+]
+
+
+def test_columns_show_cards_and_their_totals_come_on_their_own(app: Any, world: ListWorld) -> None:
+    client = signed_in(app, world)
+    response = client.get(BOARD)
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
-    assert columns(page) == [
-        ("Prospecting", "2", "12,000.00"),
-        ("Negotiation", "2", "6,000.00"),
-        ("Closed Won", "2", "8,000.00"),
-        ("Closed Lost", "2", "10,000.00"),
-        ("None", "0", "0.00"),
+    # The page does not count (a scan of every listed record): its script asks for the
+    # totals, and without one "Count the columns" shows the board counted.
+    assert columns(page) == [] and page.count("data-column-totals hidden") == 5
+    assert f'data-totals-url="{BOARD}/totals"' in page
+    assert f'href="{BOARD}?count=1" data-totals-link>Count the columns</a>' in page
+    counted = client.get(f"{BOARD}?count=1").get_data(as_text=True)
+    assert columns(counted) == COUNTED and "data-totals-link" not in counted
+    totals = client.get(f"{BOARD}/totals")
+    assert totals.status_code == 200 and totals.headers["Content-Type"] == "application/json"
+    assert [(c["value"], c["count"], c["total"]) for c in totals.get_json()["columns"]] == [
+        ("Prospecting", 2, "12,000.00"),
+        ("Negotiation", 2, "6,000.00"),
+        ("Closed Won", 2, "8,000.00"),
+        ("Closed Lost", 2, "10,000.00"),
+        ("", 0, "0.00"),
     ]
     assert cards(page, "Negotiation") == ["Deal 001", "Deal 005"]
     assert "No records" in page.split('data-value=""', 1)[1]
@@ -75,6 +95,7 @@ def test_the_rep_sees_no_hidden_field_and_the_first_board(app: Any, world: ListW
     page = client.get(BOARD).get_data(as_text=True)
     assert "<dt>Margin</dt>" not in page and "<dt>Amount</dt>" in page
     assert client.get("/o/Deal/board/all").status_code == 404
+    assert client.get("/o/Deal/board/all/totals").status_code == 404
     assert client.get("/o/Account/board").status_code == 404
 
 

@@ -7,7 +7,10 @@
 //   back where it was and shows why;
 // - the move form (the keyboard way: Tab to "Move", pick a column, press Move) posts in
 //   place the same way, the focus staying on the moved card;
-// - "Show more" fetches the column's next cards and appends them.
+// - "Show more" fetches the column's next cards and appends them;
+// - the columns' counts and sums arrive after the page ([data-totals-url]), as the
+//   list's count does: counting is a scan of every listed record, which the cards
+//   never wait for.
 // Each outcome is announced in the page's live region.
 
 const FRAGMENT = "X-Trellis-Fragment";
@@ -56,6 +59,23 @@ function updateTotals(columns) {
     column.querySelector("[data-column-count]").textContent = String(each.count);
     const total = column.querySelector("[data-column-total]");
     if (total && each.total !== null) { total.textContent = each.total; }
+    column.querySelector("[data-column-totals]").hidden = false;
+  }
+  board.querySelector("[data-totals-link]")?.remove();
+}
+
+// A move answers with the totals after it: newer than a load still on its way.
+let movedMeanwhile = false;
+
+async function loadTotals() {
+  const url = board.dataset.totalsUrl;
+  if (!url) { return; }
+  try {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await response.json();
+    if (response.ok && Array.isArray(body.columns) && !movedMeanwhile) { updateTotals(body.columns); }
+  } catch {
+    // The totals are a courtesy: the board works without them ("Count the columns").
   }
 }
 
@@ -91,6 +111,7 @@ async function save(card, value, from, next) {
   card.dataset.version = String(answer.version);
   form.querySelector("input[name=version]").value = String(answer.version);
   form.querySelector("select").value = value;
+  movedMeanwhile = true;
   updateTotals(answer.columns);
   announce(`${cardName(card)} moved to ${columnLabel(target)}.`);
   return true;
@@ -175,3 +196,5 @@ board.addEventListener("click", async (event) => {
   announce("More cards loaded.");
   first?.querySelector("a")?.focus();
 });
+
+loadTotals();

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from trellis.access.gate import Access
+from trellis.actor import Actor
 from trellis.api.context import flag, metadata_service, schedule_index_build, tenant_transaction
 from trellis.api.request import json_body
 from trellis.errors import BadRequest
@@ -39,6 +40,14 @@ def object_json(connection: Any, obj: ObjectSchema) -> dict[str, Any]:
     return {**shown, "name_field": obj.name_field, "fields": fields, "id": str(obj.id)}
 
 
+def _built(actor: Actor, obj: ObjectSchema) -> dict[str, Any]:
+    """After a change to ``obj`` committed: build the indexes it planned (at once on a
+    small table) and show the object with the index states that resulted."""
+    schedule_index_build(actor.tenant_id)
+    with tenant_transaction() as (connection, _):
+        return object_json(connection, obj)
+
+
 def list_objects() -> ResponseReturnValue:
     with tenant_transaction() as (connection, actor):
         schema = metadata_service(connection, actor).schema()
@@ -54,9 +63,7 @@ def create_object() -> ResponseReturnValue:
         obj = metadata_service(connection, actor).create_object(
             body, message=request.args.get("message", "")
         )
-        result = object_json(connection, obj)
-    schedule_index_build(actor.tenant_id)
-    return jsonify(result), 201
+    return jsonify(_built(actor, obj)), 201
 
 
 def get_object(api_name: str) -> ResponseReturnValue:
@@ -71,9 +78,7 @@ def replace_object(api_name: str) -> ResponseReturnValue:
         obj = metadata_service(connection, actor).replace_object(
             api_name, body, force=flag("force"), message=request.args.get("message", "")
         )
-        result = object_json(connection, obj)
-    schedule_index_build(actor.tenant_id)
-    return jsonify(result)
+    return jsonify(_built(actor, obj))
 
 
 def delete_object(api_name: str) -> ResponseReturnValue:
@@ -93,12 +98,7 @@ def add_field(api_name: str) -> ResponseReturnValue:
     body = json_body()
     with tenant_transaction() as (connection, actor):
         obj = metadata_service(connection, actor).add_field(api_name, body)
-        result = next(
-            f
-            for f in object_json(connection, obj)["fields"]
-            if f["api_name"] == body.get("api_name")
-        )
-    schedule_index_build(actor.tenant_id)
+    result = next(f for f in _built(actor, obj)["fields"] if f["api_name"] == body.get("api_name"))
     return jsonify(result), 201
 
 
@@ -117,9 +117,7 @@ def change_field(api_name: str, field_name: str) -> ResponseReturnValue:
         service = metadata_service(connection, actor)
         name = service.get_object(api_name).definition_field(field_name)["api_name"]
         obj = service.change_field(api_name, name, body, force=flag("force"))
-        result = next(f for f in object_json(connection, obj)["fields"] if f["api_name"] == name)
-    schedule_index_build(actor.tenant_id)
-    return jsonify(result)
+    return jsonify(next(f for f in _built(actor, obj)["fields"] if f["api_name"] == name))
 
 
 def delete_field(api_name: str, field_name: str) -> ResponseReturnValue:

@@ -44,8 +44,8 @@ def openapi_schemas() -> dict[str, Any]:
     )
     capped = {
         **BOOLEAN,
-        "description": f"More than {CANDIDATES} matches: the records are the best of the "
-        f"first {CANDIDATES} found, more may hold the words; add a word to narrow the search.",
+        "description": f"Many matches: the records are the best of the first {CANDIDATES} "
+        "or so found, more may hold the words; add a word to narrow the search.",
     }
     group = shape(
         {

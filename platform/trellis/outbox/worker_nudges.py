@@ -10,6 +10,7 @@ import uuid
 from flask import current_app
 
 from trellis.errors import ServiceUnavailable
+from trellis.metadata.indexes import build_small_indexes
 from trellis.state import get_state
 
 log = logging.getLogger(__name__)
@@ -38,5 +39,9 @@ def nudge_worker(task: str, *args: str | int) -> None:
 
 
 def schedule_index_build(tenant_id: uuid.UUID) -> None:
-    """After a metadata change committed: build the indexes it planned."""
+    """After a metadata change committed: build the indexes it planned, at once where the
+    table is small (the field's index is then ready when the request answers), and ask a
+    worker for the rest (large tables, drops, planner statistics)."""
+    state = get_state()
+    build_small_indexes(state.database.owner_engine, tenant_id, state.config.index_plain_build_mb)
     nudge_worker("trellis.build_indexes", str(tenant_id))

@@ -3,7 +3,8 @@ blank), each column's count and sum, and each column's cards a page at a time.
 
 Everything goes through the list query (trellis.records.query) with the view's
 filters and the reader's access: the totals are one ``GROUP BY`` over the same rows a
-list page of the view reads, and a column's cards are a list page of the view narrowed
+list page of the view reads (a scan of all of them, so the board screen asks for them
+after its first page), and a column's cards are a list page of the view narrowed
 to one value (``Stage=Won``, or ``Stage__isnull=true`` for blank), so they page by the
 list's keyset cursor. With the grouping field indexed, PostgreSQL reads a column's page
 from that field's partial index; without, from the object's ``created_at`` index.
@@ -35,11 +36,12 @@ CARDS_PER_PAGE = 20
 
 @dataclasses.dataclass(frozen=True)
 class BoardColumn:
-    """One column: a value of the grouping field (None for blank) and its label."""
+    """One column: a value of the grouping field (None for blank), its label and, once
+    counted, how many records it holds (None: not counted)."""
 
     value: str | None
     label: str
-    count: int = 0
+    count: int | None = None
     total: decimal.Decimal | None = None
 
 

@@ -3,16 +3,18 @@ the reader may read, ranked, over the objects they may read, grouped by object; 
 service behind the search page, its type-ahead and ``GET /api/v1/search``.
 
 One statement: a branch per object joined with ``UNION ALL``. A branch first takes its
-candidates from the GIN index: at most ``CANDIDATES`` ``search_terms`` rows
-(trellis.records.search_terms) holding the key word (the rarest searched word,
-trellis.records.search_rarity) in a field the reader may read (field-level security: a
-word only in a hidden field finds nothing) of a record the access gate lets the reader
-read (the list's own predicate, in that scan). Only the candidates are ranked: their
-rows are read by primary key and grouped per record (each word must be in one of the
-record's readable fields, not necessarily the same one), the record ranked by
-``ts_rank`` summed over its matching fields (its name counts double), best first, at
-most ``per_object + 1``. When an object's candidates reach the bound its group says so
-(``capped``): more records may match than were ranked. The statement is built once
+candidates (trellis.records.search_candidates): the first rows holding the key word
+(the rarest searched word, trellis.records.search_rarity) in a field the reader may
+read (field-level security: a word only in a hidden field finds nothing), at most
+``CANDIDATES`` and one, read in order from the B-tree of words so that the scan stops
+there, kept to the records the access gate lets the reader read (the list's own
+predicate), with the first page of readable ones after them. Only the candidates are
+ranked: their rows are read by primary key and grouped per record (each word must be
+in one of the record's readable fields, not necessarily the same one), the record
+ranked by ``ts_rank`` summed over its matching fields (its name counts double), best
+first, at most ``per_object + 1``. When the bound was reached (and the reader may read
+a page of matches) its group says so (``capped``): more records may match than were
+ranked. The statement is built once
 per revision, access shape, word count and bound; the words are its parameters. The
 values shown (the name, snippets of the matching fields) come from the records found,
 only for fields the branch searched.
@@ -33,21 +35,25 @@ from trellis.access.gate import Access
 from trellis.db import index_friendly_reads
 from trellis.metadata.compiled import CompiledField, ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
+from trellis.records import search_candidates
 from trellis.records.names import name_sql, readable_name_field
 from trellis.records.query import written_out
 from trellis.records.search import refuse_too_many_words, search_words
+from trellis.records.search_candidates import scope, tsquery
 from trellis.records.search_rarity import key_word
 from trellis.records.search_snippets import Snippet, marked, snippet, word_starts
-from trellis.records.search_terms import SEARCH_CONFIG, field_text, searchable_fields, words_of
+from trellis.records.search_terms import field_text, searchable_fields, words_of
 from trellis.records.tables import records, search_terms
 
 PER_OBJECT = 10
 SUGGESTIONS = 8
 #: At most this many search rows of an object (its records' fields holding the key
 #: word) are ranked by a search, and by a type-ahead: ranking every match of a common
-#: word is what made it slow (benchmarks/search_bench.py).
-CANDIDATES = 1000
-SUGGEST_CANDIDATES = 200
+#: word is what made it slow (benchmarks/search_bench.py). Each costs a probe of its
+#: record and of its search rows; the rows come exact words first (the index's
+#: order), so a few hundred give the page of ten its best.
+CANDIDATES = 250
+SUGGEST_CANDIDATES = 100
 #: A match in the record's name weighs this much more than one elsewhere.
 NAME_WEIGHT = 2.0
 
@@ -139,21 +145,21 @@ def search_records(
     values = {f"word_{index}": f"{word}:*" for index, word in enumerate(words)}
     values["any_word"] = " | ".join(values.values())
     with index_friendly_reads(connection):  # every branch carries its tenant predicate
-        values["key_word"] = f"{key_word(connection, words)}:*"
+        values.update(search_candidates.key_range(key_word(connection, words)))
         rows = connection.execute(statement, {**values, **access.parameters}).all()
     pattern = word_starts(words)
     found: dict[int, list[Found]] = {}
-    candidates: dict[int, int] = {}
+    capped: dict[int, bool] = {}
     for row in rows:
         obj, fields = searched[row.branch]
         found.setdefault(row.branch, []).append(_found(row, obj, fields, pattern))
-        candidates[row.branch] = row.candidates
+        capped[row.branch] = row.capped
     groups = [
         FoundGroup(
             searched[branch][0],
             hits[:per_object],
             more=len(hits) > per_object,
-            capped=candidates[branch] > cap,
+            capped=capped[branch],
         )
         for branch, hits in found.items()
     ]
@@ -197,48 +203,6 @@ def suggest(
     return sorted(every, key=lambda item: -item[1].rank)[:limit]
 
 
-def _query(parameter: str) -> sa.ColumnElement[Any]:
-    return sa.func.to_tsquery(
-        sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), sa.bindparam(parameter, type_=sa.Text)
-    )
-
-
-def _candidates(
-    access: Access, branch: int, obj: ObjectSchema, names: list[str], cap: int
-) -> sa.CTE:
-    """At most ``cap`` (and one) search rows of ``obj`` holding the key word (the rarest searched
-    word) in a readable field of a record the reader may read: the only rows ranked.
-
-    Bounding before ranking is what keeps a common word fast: ranking every one of a
-    word in 30 % of a million records took 2.3 s. There is no order here on purpose: the
-    GIN bitmap is read in table order and the scan stops at ``cap`` (an order would make
-    PostgreSQL read every match first). The gate's predicate is in this scan, so an
-    invisible record never takes a candidate's place (a rep's common word still finds
-    the rep's records) and is never ranked.
-    """
-    tenant = access.actor.tenant_id
-    key = search_terms.alias("key_terms")
-    readable = access.predicate(obj, "read")
-    return (
-        sa.select(key.c.record_id)
-        .select_from(
-            key.join(
-                records,
-                sa.and_(records.c.tenant_id == key.c.tenant_id, records.c.id == key.c.record_id),
-            )
-        )
-        .where(
-            *_scope(key, tenant, obj, names),
-            key.c.terms.op("@@")(_query("key_word")),
-            records.c.tenant_id == written_out(tenant),
-            records.c.deleted_at.is_(None),
-            *([] if readable is None else [readable]),
-        )
-        .limit(cap + 1)  # one more: were there more than ``cap``?
-        .cte(f"candidates_{branch}")
-    )
-
-
 def _branch(
     access: Access,
     branch: int,
@@ -251,15 +215,14 @@ def _branch(
     tenant = access.actor.tenant_id
     terms = search_terms.alias("terms")
     names = [field.api_name for field in fields]
-    candidates = _candidates(access, branch, obj, names, shape.cap)
+    candidates, capped = search_candidates.candidates(
+        access, branch, obj, names, shape.cap, shape.per_object + 1, shape.word_count
+    )
     weight = sa.case((terms.c.field == readable_name_field(obj, access), NAME_WEIGHT), else_=1.0)
     # Type-ahead ranks by where the words are (the name first), without ts_rank.
-    rank = weight if shape.quick else sa.func.ts_rank(terms.c.terms, _query("any_word")) * weight
+    rank = weight if shape.quick else sa.func.ts_rank(terms.c.terms, tsquery("any_word")) * weight
     distinct = sa.select(candidates.c.record_id).distinct().subquery("candidate")
-    every_word = (
-        sa.func.bool_or(terms.c.terms.op("@@")(_query(f"word_{index}")))
-        for index in range(shape.word_count)
-    )
+    every_word = search_candidates.every_word(terms, shape.word_count)
     matched = (
         sa.select(
             terms.c.record_id,
@@ -275,32 +238,21 @@ def _branch(
                 ),
             )
         )
-        .where(*_scope(terms, tenant, obj, names), terms.c.terms.op("@@")(_query("any_word")))
+        .where(*scope(terms, tenant, obj, names), terms.c.terms.op("@@")(tsquery("any_word")))
         .group_by(terms.c.record_id)
-        .having(sa.and_(*every_word))
+        .having(every_word)
         .order_by(sa.literal_column("rank").desc(), terms.c.record_id)
         .limit(shape.per_object + 1)
         .subquery("matched")
     )
-    return _shown(access, branch, obj, matched, candidates)
-
-
-def _scope(
-    terms: Any, tenant: uuid.UUID, obj: ObjectSchema, names: list[str]
-) -> tuple[sa.ColumnElement[bool], ...]:
-    """The rows of ``obj``'s fields ``names`` (tenant and object written out)."""
-    return (
-        terms.c.tenant_id == written_out(tenant),
-        terms.c.object_id == written_out(obj.id),
-        terms.c.field.in_(names),
-    )
+    return _shown(access, branch, obj, matched, capped)
 
 
 def _shown(
-    access: Access, branch: int, obj: ObjectSchema, matched: sa.Subquery, candidates: sa.CTE
+    access: Access, branch: int, obj: ObjectSchema, matched: sa.Subquery, capped: Any
 ) -> sa.Subquery:
     """The values shown of the page's records (already through the gate, in the
-    candidates), and how many candidate rows there were (more than ``cap``: capped)."""
+    candidates), and whether the branch's candidates were capped."""
     tenant = access.actor.tenant_id
     name_text = name_sql(obj, access)
     name = sa.literal_column(name_text, sa.Text) if name_text else sa.null()
@@ -312,10 +264,7 @@ def _shown(
             matched.c.fields,
             records.c.data,
             sa.cast(name, sa.Text).label("name"),
-            sa.select(sa.func.count())
-            .select_from(candidates)
-            .scalar_subquery()
-            .label("candidates"),
+            capped.label("capped"),
         )
         .select_from(
             matched.join(

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from trellis.access.gate import Access
-from trellis.db import driver_execute, index_friendly_reads
+from trellis.db import reader_fetch
 from trellis.errors import BadRequest, NotFound
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.metadata.statements import Statement, StatementKey
@@ -136,28 +136,28 @@ def list_page(
     values.update(access.parameters)
     if request.after is not None:
         values.update(request.after.values)
-    with index_friendly_reads(connection):  # the query carries its tenant predicate
-        # Rows are (json, sort values…, total when counted).
-        rows = driver_execute(connection, statement, values, named=False).fetchall()
-        next_cursor = None
-        if len(rows) > request.limit:
-            rows = rows[: request.limit]
-            last = rows[-1]
-            next_cursor = encode_cursor(
-                request.sort_text,
-                [cursor_value(value) for value in last[1 : 1 + len(request.sort)]],
-            )
-        total_count = rows[0][-1] if request.count and rows else (0 if request.count else None)
-        if request.count and not rows and request.after is not None:
-            count = schema.statements.get(
-                StatementKey(Statement.LIST_COUNT, obj.id, scope),
-                lambda: (
-                    sa.select(sa.func.count())
-                    .select_from(records)
-                    .where(*scope_conditions(access, obj, request))
-                ),
-            )
-            total_count = driver_execute(connection, count, values).fetchone()[0]
+    # As the reader role (the query carries its tenant predicate). Rows are (json, sort
+    # values…, total when counted).
+    rows = reader_fetch(connection, statement, values, named=False)
+    next_cursor = None
+    if len(rows) > request.limit:
+        rows = rows[: request.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            request.sort_text,
+            [cursor_value(value) for value in last[1 : 1 + len(request.sort)]],
+        )
+    total_count = rows[0][-1] if request.count and rows else (0 if request.count else None)
+    if request.count and not rows and request.after is not None:
+        count = schema.statements.get(
+            StatementKey(Statement.LIST_COUNT, obj.id, scope),
+            lambda: (
+                sa.select(sa.func.count())
+                .select_from(records)
+                .where(*scope_conditions(access, obj, request))
+            ),
+        )
+        total_count = reader_fetch(connection, count, values)[0][0]
     return page_body((row[0] for row in rows), next_cursor, total_count)
 
 

@@ -43,6 +43,18 @@ search_terms = sa.Table(
     sa.Column("terms", TSVECTOR, nullable=False),
 )
 
+# Each lexeme of each search_terms row, kept by triggers (migration 0017): the B-tree a
+# search reads its key word from in order, stopping at its bound.
+search_words = sa.Table(
+    "search_words",
+    metadata,
+    sa.Column("tenant_id", _uuid, primary_key=True),
+    sa.Column("object_id", _uuid, primary_key=True),
+    sa.Column("word", sa.Text(collation="C"), primary_key=True),
+    sa.Column("record_id", _uuid, primary_key=True),
+    sa.Column("field", sa.Text, primary_key=True),
+)
+
 record_refs = sa.Table(
     "record_refs",
     metadata,

@@ -24,12 +24,18 @@ def register_celery_tasks(celery: Any) -> None:
 
     @celery.task(name="trellis.build_indexes", shared=False, bind=True, max_retries=None)
     def build_indexes(self: Any, tenant_id: str) -> dict[str, str]:
-        """Build (CONCURRENTLY) or drop the field indexes a tenant's metadata planned."""
+        """Build or drop the field indexes a tenant's metadata planned (CONCURRENTLY on a
+        large table), and compute the planner statistics of the ready ones."""
         from trellis.metadata.indexes import BuilderBusy, build_pending_indexes
         from trellis.state import get_state
 
+        state = get_state()
         try:
-            return build_pending_indexes(get_state().database.owner_engine, uuid.UUID(tenant_id))
+            return build_pending_indexes(
+                state.database.owner_engine,
+                uuid.UUID(tenant_id),
+                state.config.index_plain_build_mb,
+            )
         except BuilderBusy:
             raise self.retry(countdown=1) from None
 

@@ -1,5 +1,7 @@
-"""A board screen's content: the board view the URL names, its columns with their
-totals, and each column's first cards (or, for one column, the page after a cursor).
+"""A board screen's content: the board view the URL names, its columns (with their
+totals when asked: counting is a scan of every listed record, so the screen loads them
+after its first page, as the list loads its count), and each column's first cards (or,
+for one column, the page after a cursor).
 
 The cards are read as a list page of the view narrowed to one column
 (trellis.records.boards), so field-level security, sharing and the view's filters
@@ -63,6 +65,8 @@ class BoardPage:
     schema: Any
     #: (key, label) of every column, which a card's move form offers.
     targets: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: The columns were counted (else the script asks for ``totals_url``).
+    counted: bool = True
 
     @property
     def plural(self) -> str:
@@ -71,6 +75,11 @@ class BoardPage:
     @property
     def url(self) -> str:
         return board_url(self.obj, self.view)
+
+    @property
+    def totals_url(self) -> str:
+        """Where the columns' totals are read once the board is shown."""
+        return f"{self.url}/totals"
 
     @property
     def list_url(self) -> str:
@@ -154,7 +163,8 @@ def load_board(
 ) -> BoardPage:
     """The board the URL names; with ``only`` (a column's key), that column alone, its
     cards after ``cursor``. Without ``totals`` the columns are not counted: more cards
-    appended to a column need none, and the count is a scan of every listed record."""
+    appended to a column need none, and a board's first page must not wait for a scan
+    of every listed record (the screen reads them from ``totals_url`` after it)."""
     view, boards = find_board(current, obj, name)
     board = view.board
     assert board is not None
@@ -162,13 +172,13 @@ def load_board(
     title, fields = _card_columns(current, obj, board)
     paths = projection_paths(obj, schema, access, [c for c in [title, *fields] if c])
     user_id = current.actor.user_id
-    counted = (
+    listed = (
         column_totals(current, obj, view)
         if totals
         else [(BoardColumn(value, label), None) for value, label in board_values(obj, board)]
     )
     shown = []
-    for column, total in counted:
+    for column, total in listed:
         if only is not None and (column.value or "") != only:
             continue
         arguments = card_arguments(view.filters, board, column.value, user_id, paths, view.sort)
@@ -187,7 +197,8 @@ def load_board(
         _label(obj.fields[board.summary_field]) if board.summary_field else None,
         access.rights.has(obj.api_name, "edit") and access.can_edit_field(obj, board.group_by),
         schema,
-        [(column.value or "", column.label) for column, _ in counted],
+        [(column.value or "", column.label) for column, _ in listed],
+        totals,
     )
     for each in shown:
         if each.cards.next_cursor:

@@ -1,8 +1,12 @@
 """The board screen: a list view with a board part shown as a kanban board.
 
 - ``GET /o/<Object>/board`` (the reader's first board) and ``/o/<Object>/board/<view>``:
-  a column per value of the grouping picklist (then "None"), each with its count, the
-  sum of the board's number field and its first cards;
+  a column per value of the grouping picklist (then "None"), each with its first cards;
+  its count and the sum of the board's number field come after the page, as the list's
+  count does, from
+- ``GET …/board/<view>/totals``: ``{"columns": [{"value", "count", "total"}]}``, what
+  board.js writes into the columns' headings; without JavaScript the board's "Count
+  the columns" link asks for the board with them (``?count=1``);
 - ``GET …/board/<view>/column?value=<value>&cursor=…``: a column's next cards, as a
   page of its own without JavaScript, as the fragment board.js appends with it;
 - ``POST …/board/<view>/move``: a card moved to another column, saved through the
@@ -22,7 +26,7 @@ from flask.typing import ResponseReturnValue
 
 from trellis.errors import BadRequest, Forbidden, PreconditionFailed, TrellisError, wants_json
 from trellis.metadata.compiled import ObjectSchema
-from trellis.records.boards import board_values
+from trellis.records.boards import BoardColumn, board_values
 from trellis.views.board_page import BoardPage, board_url, column_totals, find_board, load_board
 from trellis.views.record_data import service_for
 from trellis.views.record_edits import attempt, messages, version_sent
@@ -53,8 +57,26 @@ def first_board(api_name: str) -> ResponseReturnValue:
 def board(api_name: str, view_name: str) -> ResponseReturnValue:
     with screen() as current:
         obj = readable_object(current, api_name)
-        page = load_board(current, obj, view_name)
+        counted = request.args.get("count") in {"1", "true"}
+        page = load_board(current, obj, view_name, totals=counted)
         return render_template("boards/board.html", page=page, **_context(current, page))
+
+
+@blueprint.get("/<api_name>/board/<view_name>/totals")
+def totals(api_name: str, view_name: str) -> ResponseReturnValue:
+    """Each column's count and sum as JSON, for the board the page has shown."""
+    with screen() as current:
+        obj = readable_object(current, api_name)
+        view, _ = find_board(current, obj, view_name)
+        return jsonify({"columns": _columns(column_totals(current, obj, view))})
+
+
+def _columns(totals: list[tuple[BoardColumn, str | None]]) -> list[dict[str, Any]]:
+    """The columns' totals as board.js reads them (after a load and after a move)."""
+    return [
+        {"value": column.value or "", "count": column.count, "total": total}
+        for column, total in totals
+    ]
 
 
 @blueprint.get("/<api_name>/board/<view_name>/column")
@@ -97,11 +119,7 @@ def move(api_name: str, view_name: str) -> ResponseReturnValue:
         flash(f"{name} was not moved. {said}")
         return redirect(board_url(obj, view), 303)
     if wants_json():
-        columns = [
-            {"value": column.value or "", "count": column.count, "total": total}
-            for column, total in totals
-        ]
-        return jsonify({"ok": True, "version": version, "columns": columns})
+        return jsonify({"ok": True, "version": version, "columns": _columns(totals)})
     label = next(column.label for column, _ in totals if (column.value or "") == key)
     flash(f"{name} moved to {label}.")
     return redirect(board_url(obj, view), 303)

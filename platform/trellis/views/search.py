@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from trellis.records.global_search import CANDIDATES, query_words, search_records, suggest
+from trellis.records.global_search import query_words, search_records, suggest
 from trellis.records.search_snippets import Snippet, as_html
 from trellis.views.shell import navigation, screen
 
@@ -35,9 +35,7 @@ def search() -> ResponseReturnValue:
             navigation(current.schema, current.access),
             words,
         )
-    return render_template(
-        "search.html", query=text, words=words, groups=groups, candidates=CANDIDATES
-    )
+    return render_template("search.html", query=text, words=words, groups=groups)
 
 
 @blueprint.get("/search/suggest")
