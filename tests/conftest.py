@@ -21,6 +21,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 from factories import CRM_OPPORTUNITY, CRM_TASK
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from trellis.actor import Actor, system_actor
 from trellis.config import load_config
@@ -196,6 +198,20 @@ class TenantFixture:
         client = (app or self.app).test_client()
         headers = {**self.headers(token), **kwargs.pop("headers", {})}
         return client.open(path, method=method, headers=headers, **kwargs)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` behind werkzeug's threaded server on a free local port: its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def new_tenant(app: Flask, prefix: str = "t") -> TenantFixture:

@@ -217,3 +217,57 @@ def setup_people(tenant: TenantFixture) -> dict[str, str]:
     ids["other_deal"] = create("Opportunity", Name="Other deal", Contact=ids["bob"])
     ids["task"] = create("Task", Subject="Follow-up call", Contact=ids["jane"])
     return ids
+
+
+# What an integrator's workspace has, for the generated client and the document lint: a
+# lookup, a unique field, a validation rule, a roll-up, a formula and picklists.
+INTEGRATION_ACCOUNT = {
+    "api_name": "Account",
+    "label": "Account",
+    "plural_label": "Accounts",
+    "fields": [
+        {"api_name": "Name", "type": "text", "required": True},
+        {"api_name": "Code", "type": "text", "unique": True},
+        {"api_name": "ErpCode", "type": "text", "external_id": True},
+        # Values whose member names need care: a leading digit, punctuation.
+        {"api_name": "Tier", "type": "picklist", "values": ["Gold", "1st class", "A/B"]},
+    ],
+}
+INTEGRATION_CONTACT = {
+    "api_name": "Contact",
+    "label": "Contact",
+    "plural_label": "Contacts",
+    "fields": [
+        {"api_name": "LastName", "type": "text", "required": True},
+        {"api_name": "Email", "type": "email"},
+        {"api_name": "Account", "type": "lookup", "target": "Account"},
+    ],
+    "validation_rules": [
+        {
+            "name": "LongEnough",
+            "condition": "LEN(LastName) < 2",
+            "message": "Give at least two letters.",
+            "error_field": "LastName",
+        }
+    ],
+}
+INTEGRATION_FIELDS = [
+    # Roll-up functions are accepted in any case: the document must still name them apart.
+    {
+        "api_name": "Contacts",
+        "type": "rollup",
+        "summarized_object": "Contact",
+        "relationship_field": "Account",
+        "function": "count",
+    },
+    {"api_name": "Label", "type": "formula", "expression": 'Name & "!"', "return_type": "text"},
+]
+
+
+def setup_integration_crm(tenant: TenantFixture) -> None:
+    for definition in (INTEGRATION_ACCOUNT, INTEGRATION_CONTACT):
+        response = tenant.api("POST", "/api/v1/meta/objects", json=definition)
+        assert response.status_code == 201, response.get_json()
+    for field in INTEGRATION_FIELDS:
+        response = tenant.api("POST", "/api/v1/meta/objects/Account/fields", json=field)
+        assert response.status_code == 201, response.get_json()

@@ -176,6 +176,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_url", None, "SMTP server for the smtp backend: smtp[s]://user:pass@host:port."),
     Setting("mail_from", "Trellis <no-reply@trellis.invalid>", "Sender of automation emails."),
     Setting(
+        "api_contact_email",
+        "api@trellis.invalid",
+        "Where the API document (info.contact) tells integrators to write.",
+    ),
+    Setting(
         "webhook_allow_private",
         False,
         "Allow webhooks to loopback/private addresses (development and tests only).",

@@ -8,6 +8,7 @@ exceptions are logged with the request id and answered with a generic 500.
 
 from __future__ import annotations
 
+import http
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -116,6 +117,32 @@ def envelope(
     }
 
 
+PROBLEM_JSON = "application/problem+json"
+# What a 401 names as the protection space (RFC 6750 section 3).
+REALM = "trellis"
+
+
+def problem_details(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope as RFC 9457 problem details: ``type`` (``about:blank``: the status says
+    what happened and ``code`` says exactly what), ``title``, ``status``, ``detail`` and
+    ``instance``, with every envelope field kept as an extension member."""
+    phrases = {status.value: status.phrase for status in http.HTTPStatus}
+    return {
+        "type": "about:blank",
+        "title": phrases.get(int(body["status"]), "Error"),
+        "detail": body["error"],
+        "instance": request.path,
+        **body,
+    }
+
+
+def wants_problem_json() -> bool:
+    """Whether the client's ``Accept`` prefers problem details to the plain envelope (a
+    bare ``*/*`` or no ``Accept`` gets the envelope, as before)."""
+    best = request.accept_mimetypes.best_match(["application/json", PROBLEM_JSON])
+    return best == PROBLEM_JSON
+
+
 def wants_json() -> bool:
     """API paths always get JSON; other paths get JSON only when they ask for it."""
     if request.path.startswith("/api/") or request.path in {"/healthz", "/readyz"}:
@@ -132,7 +159,13 @@ def error_response(
     extra: Mapping[str, Any] | None = None,
 ) -> Response:
     if wants_json():
-        response = jsonify(envelope(status, code, message, fields, extra))
+        body, problem = envelope(status, code, message, fields, extra), wants_problem_json()
+        response = jsonify(problem_details(body) if problem else body)
+        response.vary.add("Accept")
+        if problem:
+            response.mimetype = PROBLEM_JSON
+        if status == 401:
+            response.headers["WWW-Authenticate"] = bearer_challenge()
     else:
         response = Response(
             render_template(
@@ -152,6 +185,15 @@ def error_response(
         )
     response.status_code = status
     return response
+
+
+def bearer_challenge() -> str:
+    """RFC 6750's challenge: the realm, and ``invalid_token`` when a bearer token was sent
+    but is unknown, expired or revoked (no token at all gets no error code)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return f'Bearer realm="{REALM}", error="invalid_token"'
+    return f'Bearer realm="{REALM}"'
 
 
 def init_app(app: Flask) -> None:

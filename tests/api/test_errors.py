@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http
+from typing import Any
+
 import sqlalchemy as sa
 from conftest import TenantFixture
 from flask import Blueprint, Flask
@@ -164,3 +167,51 @@ def test_statements_run_on_the_driver_fail_as_sqlalchemy_errors(
                 duplicate,
                 {"id": tenant.id, "slug": f"x-{uuid.uuid4().hex[:8]}", "name": "x"},
             )
+
+
+def test_problem_details_when_the_client_asks_for_them(tenant: TenantFixture) -> None:
+    """RFC 9457: the same error, as problem details, when Accept prefers them; the
+    envelope's fields stay as extension members. Plain JSON otherwise, as before."""
+    invalid = {"name": ""}
+    for accept in (
+        "application/problem+json",
+        "application/json;q=0.5, application/problem+json",
+        "application/problem+json, */*;q=0.1",
+    ):
+        response = tenant.api("POST", "/api/v1/tokens", json=invalid, headers={"Accept": accept})
+        assert response.status_code == 422, accept
+        assert response.mimetype == "application/problem+json", accept
+        body = response.get_json(force=True)
+        assert body["type"] == "about:blank" and body["title"] == http.HTTPStatus(422).phrase
+        assert body["status"] == 422 and body["instance"] == "/api/v1/tokens"
+        assert body["detail"] == body["error"] and body["code"] == "validation_error"
+        assert body["ok"] is False and "name" in body["errors"]
+        assert body["request_id"] == response.headers["X-Request-ID"]
+        assert "Accept" in response.headers["Vary"]
+    for accept in (None, "*/*", "application/json", "application/problem+json;q=0.2, */*"):
+        headers = {"Accept": accept} if accept else {}
+        response = tenant.api("POST", "/api/v1/tokens", json=invalid, headers=headers)
+        assert response.mimetype == "application/json", accept
+        body = assert_envelope(response, 422, "validation_error")
+        assert "type" not in body and "title" not in body
+    missing = tenant.api(
+        "GET", "/api/v1/no-such-thing", headers={"Accept": "application/problem+json"}
+    )
+    assert missing.mimetype == "application/problem+json"
+    assert (missing.status_code, missing.get_json(force=True)["title"]) == (404, "Not Found")
+
+
+def test_unauthorized_answers_carry_a_bearer_challenge(client: Any) -> None:
+    """RFC 6750: every 401 names the scheme and realm; a token that was sent but is not
+    valid adds error="invalid_token"."""
+    anonymous = client.get("/api/v1/me")
+    assert_envelope(anonymous, 401, "unauthorized")
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="trellis"'
+    bad = client.get("/api/v1/me", headers={"Authorization": "Bearer trl_nope"})
+    assert_envelope(bad, 401, "unauthorized")
+    assert bad.headers["WWW-Authenticate"] == 'Bearer realm="trellis", error="invalid_token"'
+    problem = client.get(
+        "/api/v1/me",
+        headers={"Authorization": "Bearer trl_nope", "Accept": "application/problem+json"},
+    )
+    assert problem.status_code == 401 and "invalid_token" in problem.headers["WWW-Authenticate"]

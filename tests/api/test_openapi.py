@@ -135,7 +135,7 @@ def test_the_document_is_valid_openapi_3_1(sales: TenantFixture) -> None:
         "restoreOpportunityRecord",
         "listOpportunityRecordHistory",
         "bulkOpportunityRecords",
-        "listAccountRelatedRecords",
+        "listAccountRelatedOpportunityByAccount",
         "getMe",
         "listTokens",
         "listObjectDefinitions",
@@ -145,7 +145,7 @@ def test_the_document_is_valid_openapi_3_1(sales: TenantFixture) -> None:
     scheme = spec["components"]["securitySchemes"]["bearerAuth"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert spec["security"] == [{"bearerAuth": []}]
-    assert spec["servers"] == [{"url": "/api/v1"}]
+    assert spec["servers"] == [{"url": "/api/v1", "description": "This Trellis server."}]
 
 
 def test_every_api_route_is_documented(app: Flask, sales: TenantFixture) -> None:
@@ -158,7 +158,10 @@ def test_every_api_route_is_documented(app: Flask, sales: TenantFixture) -> None
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         if path.startswith("/objects/"):
-            path = path.replace("{api_name}", "Account")  # Account has every records path
+            # Account has every records path, and one related path: Opportunity.Account.
+            path = path.replace("{api_name}", "Account").replace(
+                "{relation}", "Opportunity.Account"
+            )
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {rule.rule} is undocumented"
     described = [
@@ -190,7 +193,13 @@ def test_routes_without_a_description_are_listed_generically(make_app: Any) -> N
     run = spec["paths"]["/reports/{report_id}/run"]["post"]
     assert run["operationId"] == "runReportPost" and run["summary"] == "Run a saved report now."
     assert run["parameters"] == [
-        {"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        {
+            "name": "report_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+            "description": "The report id in the path.",
+        }
     ]
     assert "2XX" in run["responses"] and "422" in run["responses"]
 
@@ -216,7 +225,10 @@ def test_record_schemas_follow_the_field_types(sales: TenantFixture) -> None:
     ]
     assert record["properties"]["Amount"]["type"] == ["number", "null"]
     assert record["properties"]["Quantity"]["type"] == ["integer", "null"]
-    assert record["properties"]["Tags"]["items"] == {"enum": ["Hot", "Cold", "Partner"]}
+    assert record["properties"]["Tags"]["items"] == {
+        "enum": ["Hot", "Cold", "Partner"],
+        "x-enum-varnames": ["HOT", "COLD", "PARTNER"],
+    }
     assert record["properties"]["Description"]["description"] == "What the deal is about."
     assert record["additionalProperties"] is False
     assert create["required"] == ["Name"] and create["additionalProperties"] is False
@@ -287,10 +299,14 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
     assert set(parameters_of(one["patch"])) == {"record_id", "If-Match", "Idempotency-Key"}
     assert "412" in one["patch"]["responses"] and "204" in one["delete"]["responses"]
     assert "201" in paths["/objects/Opportunity/records"]["post"]["responses"]
-    related = paths["/objects/Account/records/{record_id}/related/{relation}"]["get"]
-    assert parameters_of(related)["relation"]["schema"] == {"enum": ["Opportunity.Account"]}
+    related = paths["/objects/Account/records/{record_id}/related/Opportunity.Account"]["get"]
     assert "Amount__gte" in parameters_of(related)  # the related object's filters
-    assert "/objects/Opportunity/records/{record_id}/related/{relation}" not in paths
+    assert related["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "data"
+    ]["items"] == {"$ref": "#/components/schemas/Opportunity"}
+    assert not any(
+        path.startswith("/objects/Opportunity/records/{record_id}/related/") for path in paths
+    )
     bulk = paths["/objects/Opportunity/bulk"]["post"]["requestBody"]["content"]
     body = bulk["application/json"]["schema"]["properties"]
     assert body["records"]["maxItems"] == 200 and body["atomic"]["type"] == "boolean"
@@ -306,7 +322,14 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
         "/meta/field-types",
     ):
         assert path in paths
-    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    created = paths["/objects/Opportunity/records"]["post"]["responses"]["201"]["headers"]
+    assert created["Location"]["schema"] == {"type": "string", "format": "uri-reference"}
+    envelope = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}},
+    }
+    unauthorized = spec["components"]["responses"]["Unauthorized"]
+    assert unauthorized["headers"]["WWW-Authenticate"]["required"] is True
     for item in paths.values():
         for operation in item.values():
             assert "401" in operation["responses"] and "500" in operation["responses"]
@@ -314,7 +337,7 @@ def test_paths_document_parameters_headers_and_errors(sales: TenantFixture) -> N
                 if status[0] in "45":
                     name = response["$ref"].rsplit("/", 1)[-1]
                     content = spec["components"]["responses"][name]["content"]
-                    assert content == {"application/json": {"schema": envelope}}
+                    assert content == envelope
 
 
 def test_automation_endpoints_are_described(app: Flask, sales: TenantFixture) -> None:
@@ -435,10 +458,16 @@ def test_the_document_follows_metadata_changes(sales: TenantFixture) -> None:
     assert created.status_code == 201
     spec = document(sales)
     assert "/objects/Contact/records" in spec["paths"]
-    related = spec["paths"]["/objects/Account/records/{record_id}/related/{relation}"]["get"]
-    assert parameters_of(related)["relation"]["schema"] == {
-        "enum": ["Contact.Employer", "Opportunity.Account"]
-    }
+    related = [
+        path.rpartition("/")[2]
+        for path in spec["paths"]
+        if path.startswith("/objects/Account/records/{record_id}/related/")
+    ]
+    assert related == ["Contact.Employer", "Opportunity.Account"]
+    employer = spec["paths"]["/objects/Account/records/{record_id}/related/Contact.Employer"]
+    assert employer["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+        "properties"
+    ]["data"]["items"] == {"$ref": "#/components/schemas/Contact"}
     validate(spec, cls=OpenAPIV31SpecValidator)
 
 
@@ -753,3 +782,46 @@ def test_metadata_and_token_endpoints_conform_to_the_document(
     case: schemathesis.Case, admin_api: tuple[schemathesis.BaseSchema, dict[str, str]]
 ) -> None:
     whole_path(case).call_and_validate(headers=admin_api[1], checks=CHECKS)
+
+
+def test_every_operation_parameter_and_tag_is_described(sales: TenantFixture) -> None:
+    spec = document(sales)
+    assert spec["info"]["license"]["name"] and spec["info"]["license"]["url"].startswith("https")
+    assert set(spec["info"]["contact"]) == {"name", "url", "email"}
+    assert spec["info"]["contact"]["url"].endswith("/api/docs")
+    declared = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert list(declared) == sorted(declared, key=str.lower)
+    operations = [
+        operation
+        for section in ("paths", "webhooks")
+        for item in spec[section].values()
+        for operation in item.values()
+    ]
+    for operation in operations:
+        assert operation["description"].strip(), operation["operationId"]
+        assert all(tag in declared and declared[tag] for tag in operation["tags"])
+        for parameter in operation.get("parameters", []):
+            assert parameter["description"].strip(), (operation["operationId"], parameter)
+    assert {"Opportunity", "Account", "Webhooks", "Access"} <= set(declared)
+
+
+def test_enum_members_get_names_a_client_generator_can_use(sales: TenantFixture) -> None:
+    """Roll-up functions come in both cases and picklist values may differ only in
+    punctuation: each member gets a distinct name (``x-enum-varnames``)."""
+    added = sales.api(
+        "POST",
+        "/api/v1/meta/objects/Account/fields",
+        json={"api_name": "Grade", "type": "picklist", "values": ["A/B", "A-B", "1st", "é"]},
+    )
+    assert added.status_code == 201, added.get_json()
+    schemas = document(sales)["components"]["schemas"]
+    function = schemas["FieldDefinition"]["properties"]["function"]
+    names = dict(zip(function["enum"], function["x-enum-varnames"], strict=True))
+    assert names["COUNT"] == "COUNT" and names["count"] == "COUNT_2"
+    assert len(set(names.values())) == len(names)
+    grade = schemas["Account"]["properties"]["Grade"]
+    assert grade["enum"] == ["A/B", "A-B", "1st", "é", None]
+    assert grade["x-enum-varnames"] == ["A_B", "A_B_2", "VALUE_1ST", "BLANK"]
+    # The field types' own schemas are not changed by naming the document's members.
+    field_types = sales.api("GET", "/api/v1/meta/field-types")
+    assert "x-enum-varnames" not in field_types.get_data(as_text=True)

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import failing_page_plugin
 import pytest
-from conftest import TenantFixture, start_worker, stop_worker
+from conftest import TenantFixture, serving, start_worker, stop_worker
 from flask import Flask
-from werkzeug.serving import make_server
 
 from trellis.config import load_config
 from trellis.runtime.app import create_app
@@ -66,13 +64,8 @@ def browser() -> Iterator[Any]:
 def live_server(app: Flask, test_settings: dict[str, Any]) -> Iterator[str]:
     """The base URL of the app served for the browser (``app`` has migrated the database)."""
     served = create_app(load_config(test_settings, environ={}), plugins=[failing_page_plugin])
-    server = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(served) as base_url:
+        yield base_url
     served.extensions["trellis"].close()
 
 

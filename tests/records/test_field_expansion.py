@@ -334,7 +334,7 @@ def test_the_openapi_document_types_expanded_lookups(tenant: TenantFixture, worl
     operations = [
         paths["/objects/Deal/records"]["get"],
         paths["/objects/Deal/records/{record_id}"]["get"],
-        paths["/objects/Account/records/{record_id}/related/{relation}"]["get"],
+        paths["/objects/Account/records/{record_id}/related/Deal.Account"]["get"],
     ]
     for operation in operations:
         [fields] = [each for each in operation["parameters"] if each["name"] == "fields"]

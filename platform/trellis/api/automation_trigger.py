@@ -90,7 +90,10 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
                 202,
                 data_of(started),
                 errors=WRITE,
-                parameters=[parameter("api_name", "path", API_NAME), key],
+                parameters=[
+                    parameter("api_name", "path", API_NAME, "The automation's api_name."),
+                    key,
+                ],
                 body=body,
             )
         }

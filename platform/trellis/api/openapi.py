@@ -16,12 +16,14 @@ from flask import (
     Flask,
     current_app,
     jsonify,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 
 from trellis.access.gate import Access
 from trellis.actor import Actor
 from trellis.api.context import tenant_transaction
+from trellis.api.openapi_enum_names import name_enum_members
 from trellis.api.openapi_limits import RATE_LIMIT_HEADERS
 from trellis.api.openapi_list_parameters import filter_columns
 from trellis.api.openapi_list_views import openapi_schemas
@@ -37,25 +39,25 @@ from trellis.api.openapi_record_schemas import (
     sorted_objects,
 )
 from trellis.api.openapi_schema import (
-    AUTH,
-    ERRORS,
     INTEGER,
-    META,
+    TAGS,
     TEXT,
     WRITE,
+    error_responses,
     operation,
     parameter,
-    ref,
 )
+from trellis.api.openapi_webhook_events import webhooks
 from trellis.metadata.compiled import TenantSchema
 from trellis.metadata.field_types import FieldTypeRegistry
 from trellis.state import get_state
 
 
 def build_document(
-    schema: TenantSchema, registry: FieldTypeRegistry, actor: Actor
+    schema: TenantSchema, registry: FieldTypeRegistry, actor: Actor, contact: dict[str, str]
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of a tenant's API, of ``schema`` as ``actor`` may see it."""
+    """The OpenAPI 3.1 document of a tenant's API, of ``schema`` as ``actor`` may see it;
+    ``contact`` is its ``info.contact``."""
     schemas, paths = {**static_schemas(registry), **openapi_schemas()}, static_paths()
     names = component_names(schema, set(schemas))
     columns = {
@@ -68,14 +70,6 @@ def build_document(
         schemas[own["input"]] = input_schema(obj, partial=False)
         schemas[own["patch"]] = input_schema(obj, partial=True)
         paths.update(object_paths(obj, schema, names, columns))
-    objects = [
-        {
-            "name": obj.api_name,
-            "description": obj.definition.get("description")
-            or obj.definition.get("plural_label", obj.api_name),
-        }
-        for obj in sorted_objects(schema)
-    ]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -84,19 +78,18 @@ def build_document(
             "description": "The records and metadata API of one Trellis workspace, "
             "generated from its current metadata. Send `Authorization: Bearer <token>` "
             "(a browser session works too; its writes need the `X-CSRF-Token` header). "
-            "Every error has one shape, `ErrorEnvelope`.",
+            "Every error has one shape, `ErrorEnvelope`; clients that send "
+            "`Accept: application/problem+json` get it as RFC 9457 problem details.",
+            "contact": contact,
+            "license": {"name": "Apache 2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
         },
-        "servers": [{"url": "/api/v1"}],
+        "servers": [{"url": "/api/v1", "description": "This Trellis server."}],
         "security": [{"bearerAuth": []}],
-        "tags": [
-            {"name": AUTH, "description": "You and your API tokens."},
-            {"name": META, "description": "Objects, fields and revisions."},
-            *objects,
-        ],
         "paths": paths,
+        "webhooks": webhooks(),
         "components": {
             "schemas": schemas,
-            "responses": error_responses(),
+            "responses": error_responses(RATE_LIMIT_HEADERS),
             "headers": RATE_LIMIT_HEADERS,
             "securitySchemes": {
                 "bearerAuth": {
@@ -109,20 +102,25 @@ def build_document(
     }
 
 
-def error_responses() -> dict[str, Any]:
-    """Every error answer: the envelope, where the request budget stands, and (a 429)
-    when to retry."""
-    responses = {}
-    for name, description in ERRORS.values():
-        headers = {key: {"$ref": f"#/components/headers/{key}"} for key in RATE_LIMIT_HEADERS}
-        if name != "TooManyRequests":
-            headers.pop("Retry-After")
-        responses[name] = {
-            "description": description,
-            "content": {"application/json": {"schema": ref("ErrorEnvelope")}},
-            "headers": headers,
-        }
-    return responses
+def declared_tags(document: dict[str, Any], schema: TenantSchema) -> list[dict[str, str]]:
+    """Every tag the document's operations use, with its description, alphabetically:
+    the static ones from :data:`TAGS`, each object's from its definition."""
+    objects = {
+        obj.api_name: obj.definition.get("description")
+        or obj.definition.get("plural_label", obj.api_name)
+        for obj in schema.objects.values()
+    }
+    used = {
+        tag
+        for section in ("paths", "webhooks")
+        for item in document.get(section, {}).values()
+        for operation in item.values()
+        for tag in operation.get("tags", ())
+    }
+    return [
+        {"name": tag, "description": TAGS.get(tag) or objects.get(tag) or tag}
+        for tag in sorted(used, key=str.lower)
+    ]
 
 
 def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -148,6 +146,7 @@ def undescribed_paths(app: Flask, described: dict[str, Any]) -> dict[str, dict[s
                         argument,
                         "path",
                         INTEGER if re.search(rf"<(int|row_id):{argument}>", rule.rule) else TEXT,
+                        f"The {argument.replace('_', ' ')} in the path.",
                     )
                     for argument in sorted(rule.arguments)
                 ],
@@ -163,10 +162,16 @@ def openapi_document() -> ResponseReturnValue:
         schema = get_state().metadata_cache.get(connection, actor.tenant_id)
     # Objects the actor cannot read and fields hidden from them are absent.
     visible = Access.of(actor, schema).visible_schema()
-    document = build_document(visible, get_state().field_types, actor)
+    contact = {
+        "name": f"The administrators of the {actor.tenant_slug} workspace",
+        "url": url_for("api_docs.docs_page", _external=True),
+        "email": get_state().config.api_contact_email,
+    }
+    document = build_document(visible, get_state().field_types, actor, contact)
     for path, operations in undescribed_paths(current_app, document["paths"]).items():
         document["paths"].setdefault(path, {}).update(operations)
-    return jsonify(document)
+    document["tags"] = declared_tags(document, visible)
+    return jsonify(name_enum_members(document))
 
 
 def register(blueprint: Blueprint) -> None:

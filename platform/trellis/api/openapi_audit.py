@@ -53,7 +53,10 @@ def openapi_paths() -> dict[str, dict[str, Any]]:
         parameter("since", "query", moment, "Events at or after this moment."),
         parameter("until", "query", moment, "Events before this moment."),
         parameter(
-            "limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+            "Events per page.",
         ),
         parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
         parameter(

@@ -174,7 +174,7 @@ def run_filters() -> list[dict[str, Any]]:
     creation or resume time, and paging."""
     moment = {"type": "string", "format": "date-time"}
     return [
-        parameter("status", "query", {"enum": list(STATUSES)}),
+        parameter("status", "query", {"enum": list(STATUSES)}, "Runs in this state."),
         parameter("automation", "query", TEXT, "Runs of this automation (its api_name)."),
         parameter("record_id", "query", UUID, "Runs triggered by this record."),
         parameter("trigger", "query", TEXT, "created, updated, deleted, …"),
@@ -189,14 +189,19 @@ def run_filters() -> list[dict[str, Any]]:
             "next_cursor of the previous page.",
         ),
         parameter(
-            "limit", "query", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+            "Runs per page.",
         ),
     ]
 
 
 def run_paths() -> dict[str, dict[str, Any]]:
     """``/automation-runs``: the run log, one run, and replaying one."""
-    run_id = parameter("run_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+    run_id = parameter(
+        "run_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, "The run's id."
+    )
     filters = run_filters()
     page = shape(
         {

@@ -178,7 +178,17 @@ def _file_operations() -> tuple[dict[str, Any], dict[str, Any]]:
         errors=(*WRITE, 413),
         parameters=[JOB, parameter("name", "query", TEXT, "The file's name, for the screens.")],
     )
-    upload["requestBody"] = {"required": True, "content": {"text/csv": {"schema": TEXT}}}
+    # The same bytes under either type: text/csv for people, application/octet-stream for
+    # generated clients (most have no text/csv body, but all upload files).
+    upload["requestBody"] = {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": TEXT},
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary", "contentMediaType": "text/csv"}
+            },
+        },
+    }
     rejected = operation(
         "importRejectedRows",
         "The rejected rows as CSV: the file's columns, Row and Error",

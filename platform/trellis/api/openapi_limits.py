@@ -114,7 +114,7 @@ def token_change_operation() -> dict[str, Any]:
         200,
         ref("Token"),
         errors=WRITE,
-        parameters=[parameter("token_id", "path", UUID)],
+        parameters=[parameter("token_id", "path", UUID, "The token's id.")],
         body=ref("TokenChange"),
     )
 
@@ -134,6 +134,7 @@ def tombstone_operation(tag: str, title: str) -> dict[str, Any]:
                 "limit",
                 "query",
                 {**INTEGER, "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                "Records per page.",
             ),
         ],
     )

@@ -111,7 +111,7 @@ def meta_paths() -> dict[str, dict[str, Any]]:
 
 def object_definition_paths() -> dict[str, dict[str, Any]]:
     """``/meta/objects``: list, create, read, replace and delete object definitions."""
-    name = parameter("api_name", "path", API_NAME)
+    name = parameter("api_name", "path", API_NAME, "The object's API name (any case).")
     force = parameter("force", "query", BOOLEAN, "Go ahead even though values would be lost.")
     message = parameter("message", "query", TEXT, "A note for the revision history.")
     definition = ref("ObjectDefinition")
@@ -169,7 +169,7 @@ def object_definition_paths() -> dict[str, dict[str, Any]]:
 
 def field_definition_paths() -> dict[str, dict[str, Any]]:
     """An object's fields: list and add."""
-    name = parameter("api_name", "path", API_NAME)
+    name = parameter("api_name", "path", API_NAME, "The object's API name (any case).")
     field = ref("FieldDefinition")
     return {
         "/meta/objects/{api_name}/fields": {
@@ -199,8 +199,8 @@ def field_definition_paths() -> dict[str, dict[str, Any]]:
 def one_field_paths() -> dict[str, dict[str, Any]]:
     """One field: read, change, hide (keeping its values) and purge its values."""
     field_path = [
-        parameter("api_name", "path", API_NAME),
-        parameter("field_name", "path", API_NAME),
+        parameter("api_name", "path", API_NAME, "The object's API name (any case)."),
+        parameter("field_name", "path", API_NAME, "The field's API name (any case)."),
     ]
     force = parameter("force", "query", BOOLEAN, "Go ahead even though values would be lost.")
     field = ref("FieldDefinition")
@@ -250,7 +250,9 @@ def one_field_paths() -> dict[str, dict[str, Any]]:
 
 def revision_paths() -> dict[str, dict[str, Any]]:
     """The revision log: list, read one, roll back to one."""
-    number = [parameter("number", "path", {"type": "integer", "minimum": 0})]
+    number = [
+        parameter("number", "path", {"type": "integer", "minimum": 0}, "The revision's number.")
+    ]
     rollback = shape(
         {"revision": INTEGER, "rolled_back_to": INTEGER}, ["revision", "rolled_back_to"]
     )
@@ -263,7 +265,14 @@ def revision_paths() -> dict[str, dict[str, Any]]:
                 200,
                 data_of(ref("Revision")),
                 errors=(400,),
-                parameters=[parameter("before", "query", {"type": "integer", "minimum": 0})],
+                parameters=[
+                    parameter(
+                        "before",
+                        "query",
+                        {"type": "integer", "minimum": 0},
+                        "Revisions older than this number (the previous page's last).",
+                    )
+                ],
             )
         },
         "/meta/revisions/{number}": {

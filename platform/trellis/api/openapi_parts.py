@@ -38,6 +38,7 @@ from trellis.api.openapi_schema import (
     ref,
     shape,
 )
+from trellis.api.openapi_webhook_events import event_schema
 from trellis.metadata.field_types import FieldTypeRegistry
 
 
@@ -46,18 +47,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
     scopes = array({"enum": list(TOKEN_SCOPES)}, uniqueItems=True)
     messages = {"type": "object", "additionalProperties": array(TEXT)}
     return {
-        "ErrorEnvelope": shape(
-            {
-                "ok": {"const": False},
-                "status": INTEGER,
-                "code": TEXT,
-                "error": TEXT,
-                "errors": {**messages, "description": "Messages by field, as forms show them."},
-                "request_id": OPTIONAL_TEXT,
-            },
-            ["ok", "status", "code", "error", "errors", "request_id"],
-            closed=False,
-        ),
+        **error_schemas(messages),
         "Actor": shape(
             {
                 "tenant": shape({"id": UUID, "slug": TEXT}, ["id", "slug"]),
@@ -78,6 +68,7 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **openapi_mfa.openapi_schemas(),
         **definition_schemas(registry),
         **openapi_webhooks.openapi_schemas(),
+        "WebhookEvent": event_schema(),
         **openapi_audit.openapi_schemas(),
         **openapi_search.openapi_schemas(),
         **openapi_access.openapi_schemas(),
@@ -87,6 +78,35 @@ def static_schemas(registry: FieldTypeRegistry) -> dict[str, Any]:
         **openapi_limits.openapi_schemas(),
         **revision_schemas(),
         **record_schemas(messages),
+    }
+
+
+def error_schemas(messages: dict[str, Any]) -> dict[str, Any]:
+    """The error envelope, and the same fields as RFC 9457 problem details."""
+    envelope = {
+        "ok": {"const": False},
+        "status": INTEGER,
+        "code": {**TEXT, "description": "What went wrong, for programs: `validation_error`..."},
+        "error": {**TEXT, "description": "What went wrong, for people."},
+        "errors": {**messages, "description": "Messages by field, as forms show them."},
+        "request_id": OPTIONAL_TEXT,
+    }
+    problem = {
+        "type": {**TEXT, "description": "`about:blank`: `status` and `code` say what happened."},
+        "title": {**TEXT, "description": "The status's phrase, e.g. `Not Found`."},
+        "detail": {**TEXT, "description": "The same as `error`."},
+        "instance": {**TEXT, "description": "The path of the request that failed."},
+    }
+    return {
+        "ErrorEnvelope": shape(envelope, envelope, closed=False),
+        "ProblemDetails": shape(
+            {**problem, **envelope},
+            [*problem, *envelope],
+            closed=False,
+            description="The error envelope as problem details (RFC 9457), for clients "
+            "whose Accept prefers application/problem+json; the envelope's fields are "
+            "extension members.",
+        ),
     }
 
 
@@ -187,7 +207,15 @@ def static_paths() -> dict[str, dict[str, Any]]:
         **openapi_imports.openapi_paths(),
         **openapi_limits.openapi_paths(),
         "/openapi.json": {
-            "get": operation("getOpenApiDocument", "This document", AUTH, 200, package)
+            "get": operation(
+                "getOpenApiDocument",
+                "This document",
+                AUTH,
+                200,
+                package,
+                description="The OpenAPI 3.1 document of this workspace, generated from its "
+                "current metadata as the caller may see it: a field added a moment ago is in it.",
+            )
         },
         **token_paths(),
         **openapi_mfa.openapi_paths(),
@@ -217,7 +245,7 @@ def token_paths() -> dict[str, dict[str, Any]]:
                 AUTH,
                 204,
                 errors=(403, 404),
-                parameters=[parameter("token_id", "path", UUID)],
+                parameters=[parameter("token_id", "path", UUID, "The token's id.")],
             ),
             "patch": token_change_operation(),
         },

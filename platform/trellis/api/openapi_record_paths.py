@@ -14,6 +14,7 @@ from trellis.api.openapi_schema import (
     BOOLEAN,
     ETAG,
     IDEMPOTENCY_KEY,
+    LOCATION,
     READ,
     REMOVE,
     TEXT,
@@ -29,13 +30,30 @@ from trellis.api.records import MAX_BULK, OPERATIONS
 from trellis.metadata.compiled import ObjectSchema, TenantSchema
 from trellis.records.columns import Column
 
-LOCATION = {"Location": {"required": True, "schema": TEXT, "description": "The new record's URL."}}
 IF_MATCH = parameter(
     "If-Match",
     "header",
     {"type": "string", "pattern": '^(?:\\*|(?:W/)?"?[0-9]{1,10}"?)$'},
     'The ETag you read, e.g. "3"; the write fails with 412 if the record changed since.',
 )
+# What the operations of one record do, beyond their summaries.
+DESCRIPTIONS = {
+    "get": (
+        "One record with every field you may read, or with `fields=` the "
+        "system fields and those named (lookups expanded through `Account.Name`). The "
+        "ETag is its version, for `If-Match` on a later change."
+    ),
+    "patch": (
+        "Change the fields sent, leaving the others as they are. With "
+        "`If-Match`, a record changed since you read it is refused with 412 instead of "
+        "overwritten; invalid values and failed validation rules answer 422 by field."
+    ),
+    "delete": (
+        "Move the record to the recycle bin (restore it with `.../restore`). "
+        "Lookups to it apply their `on_delete`: restrict refuses with 409, set null "
+        "blanks them, cascade deletes the records that look up to it."
+    ),
+}
 
 
 def object_paths(
@@ -60,9 +78,7 @@ def object_paths(
         **share_paths(one, title, record_id),
         **list_view_paths(tag, title),
     }
-    related = related_operation(obj, schema, all_names, columns, title, record_id)
-    if related is not None:
-        paths[f"{one}/related/{{relation}}"] = {"get": related}
+    paths.update(related_paths(one, obj, schema, all_names, columns, record_id))
     return paths
 
 
@@ -84,6 +100,9 @@ def collection_operations(
             page_of(record),
             errors=READ,
             parameters=list_parameters(obj, columns, schema),
+            description="A page of the records you may read, newest first unless `sort=` "
+            "says otherwise. Filter by field (`Amount__gte=1000`), by formula (`where=`), "
+            "choose fields (`fields=`); pass `next_cursor` as `cursor` for the next page.",
         ),
         "post": operation(
             f"create{title}Record",
@@ -95,6 +114,9 @@ def collection_operations(
             parameters=[IDEMPOTENCY_KEY],
             body=ref(names["input"]),
             headers={**ETAG, **LOCATION},
+            description="Create a record from the fields given; blank required fields, "
+            "invalid values and failed validation rules answer 422 with `errors` by field. "
+            "The answer is the saved record, its ETag and its URL (`Location`).",
         ),
     }
 
@@ -109,7 +131,6 @@ def record_operations(
     """One record: read (with ``fields=`` and ``If-None-Match``), change and delete (with
     ``If-Match``)."""
     tag, record = obj.api_name, ref(names["record"])
-    if_match = IF_MATCH
     operations = {
         "get": operation(
             f"get{title}Record",
@@ -119,6 +140,7 @@ def record_operations(
             record,
             errors=READ,
             headers=ETAG,
+            description=DESCRIPTIONS["get"],
             parameters=[
                 record_id,
                 fields_parameter(obj, schema),
@@ -138,9 +160,10 @@ def record_operations(
             200,
             record,
             errors=(*WRITE, 412),
-            parameters=[record_id, if_match, IDEMPOTENCY_KEY],
+            parameters=[record_id, IF_MATCH, IDEMPOTENCY_KEY],
             body=ref(names["patch"]),
             headers=ETAG,
+            description=DESCRIPTIONS["patch"],
         ),
         "delete": operation(
             f"delete{title}Record",
@@ -148,7 +171,8 @@ def record_operations(
             tag,
             204,
             errors=(*REMOVE, 412),
-            parameters=[record_id, if_match],
+            parameters=[record_id, IF_MATCH],
+            description=DESCRIPTIONS["delete"],
         ),
     }
     operations["get"]["responses"]["304"] = {"description": "Not Modified", "headers": ETAG}
@@ -275,42 +299,41 @@ def upsert_operation(obj: ObjectSchema, names: dict[str, str], title: str) -> di
     return found
 
 
-def related_operation(
+def related_paths(
+    one: str,
     obj: ObjectSchema,
     schema: TenantSchema,
     names: dict[str, dict[str, str]],
     columns: dict[str, list[Column]],
-    title: str,
     record_id: dict[str, Any],
-) -> dict[str, Any] | None:
-    """Records whose lookups point at this record, by ``Object.LookupField`` relation."""
-    lookups = schema.referencing_lookups(obj.api_name)
-    if not lookups:
-        return None
-    sources = sorted(
-        {source.api_name: source for source, _ in lookups}.values(),
-        key=lambda source: source.api_name.lower(),
+) -> dict[str, dict[str, Any]]:
+    """One path per lookup that points at this object (``.../related/Opportunity.Account``),
+    each answering pages of the looking-up object's own records, with its filters."""
+    title, paths = obj.api_name[0].upper() + obj.api_name[1:], {}
+    lookups = sorted(
+        schema.referencing_lookups(obj.api_name),
+        key=lambda pair: (pair[0].api_name.lower(), pair[1].api_name.lower()),
     )
-    refs = [ref(names[source.api_name]["record"]) for source in sources]
-    relation = parameter(
-        "relation",
-        "path",
-        {"enum": sorted(f"{source.api_name}.{field.api_name}" for source, field in lookups)},
-    )
-    return operation(
-        f"list{title}RelatedRecords",
-        "Records that look up to this one",
-        obj.api_name,
-        200,
-        page_of(refs[0] if len(refs) == 1 else {"anyOf": refs}),
-        errors=READ,
-        parameters=[
-            record_id,
-            relation,
-            *(
-                list_parameters(sources[0], columns[sources[0].api_name], schema)
-                if len(sources) == 1
-                else list_parameters(None, [])
-            ),
-        ],
-    )
+    for source, field in lookups:
+        relation = f"{source.api_name}.{field.api_name}"
+        alias = field.definition.get("relationship_name")
+        paths[f"{one}/related/{relation}"] = {
+            "get": operation(
+                f"list{title}Related{source.api_name}By{field.api_name}",
+                f"{source.definition.get('plural_label', source.api_name)} whose "
+                f"{field.api_name} is this record",
+                obj.api_name,
+                200,
+                page_of(ref(names[source.api_name]["record"])),
+                errors=READ,
+                parameters=[
+                    record_id,
+                    *list_parameters(source, columns[source.api_name], schema),
+                ],
+                description=f"The {source.api_name} records whose lookup {field.api_name} "
+                f"points at this {obj.api_name}, with every list parameter of "
+                f"{source.api_name}"
+                + (f" (`related/{alias}` answers the same)." if alias else "."),
+            )
+        }
+    return paths

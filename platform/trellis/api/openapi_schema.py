@@ -4,6 +4,7 @@ helpers for parameters and operations, shared by every module that describes end
 from __future__ import annotations
 
 import http
+from collections.abc import Iterable
 from typing import Any
 
 TEXT, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
@@ -41,7 +42,34 @@ ERRORS = {
 }
 READ, WRITE, REMOVE = (400, 404), (400, 403, 404, 409, 413, 415, 422), (400, 403, 404, 409)
 ETAG = {"ETag": {"required": True, "schema": TEXT, "description": "The version, for If-Match."}}
+LOCATION = {
+    "Location": {
+        "required": True,
+        "schema": {"type": "string", "format": "uri-reference"},
+        "description": "The new record's URL.",
+    }
+}
 AUTH, META = "Authentication", "Metadata"
+# The tags of the static endpoints; each object's records endpoints are tagged with its
+# API name (described by the object's own description).
+TAGS = {
+    AUTH: "You, your API tokens and two-factor sign-in.",
+    META: "Objects, fields, formulas, packages and the revision history of the metadata.",
+    "Access": "Users, groups, roles, permission sets, sharing rules and record shares.",
+    "Audit": "The audit log of administrative changes and sign-ins.",
+    "Automation": "Automations, their run log and manual runs.",
+    "Imports": "CSV imports: upload a file, map its columns, run it as a job.",
+    "Privacy": "Personal data requests: find, export and erase a person's data.",
+    "Search": "Search across every object the caller may read.",
+    "Webhooks": "Webhook subscriptions and their deliveries.",
+    "Other": "Endpoints that plugins add.",
+}
+# How every error answers: the envelope, or the same fields as RFC 9457 problem details
+# when Accept prefers application/problem+json.
+ERROR_MEDIA_TYPES = {
+    "application/json": "ErrorEnvelope",
+    "application/problem+json": "ProblemDetails",
+}
 RATE_LIMIT_HEADER_REFS = {
     name: {"$ref": f"#/components/headers/{name}"} for name in ("RateLimit-Policy", "RateLimit")
 }
@@ -83,9 +111,14 @@ def data_of(items: dict[str, Any]) -> dict[str, Any]:
     return shape({"data": array(items)}, ["data"])
 
 
-def parameter(name: str, where: str, schema: dict[str, Any], description: str = "") -> dict:
-    found = {"name": name, "in": where, "schema": schema, "required": where == "path"}
-    return {**found, "description": description} if description else found
+def parameter(name: str, where: str, schema: dict[str, Any], description: str) -> dict:
+    return {
+        "name": name,
+        "in": where,
+        "schema": schema,
+        "required": where == "path",
+        "description": description,
+    }
 
 
 def operation(
@@ -99,8 +132,10 @@ def operation(
     parameters: list[dict[str, Any]] | None = None,
     body: Any = None,
     headers: dict[str, Any] | None = None,
+    description: str | None = None,
 ) -> dict[str, Any]:
-    """One operation; each error status it may answer refers to the one envelope."""
+    """One operation; each error status it may answer refers to the one envelope. Without
+    a ``description`` of its own, the summary and what every operation shares say it."""
     success: dict[str, Any] = {
         "description": http.HTTPStatus(status).phrase if isinstance(status, int) else "Success",
         # Every API answer says where its request budget stands (trellis.api.rate_limits).
@@ -114,6 +149,7 @@ def operation(
     found: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary,
+        "description": description or default_description(summary, errors),
         "tags": [tag],
         "responses": responses,
     }
@@ -121,6 +157,42 @@ def operation(
         found["parameters"] = parameters
     if body is not None:
         found["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return found
+
+
+def default_description(summary: str, errors: tuple[int, ...]) -> str:
+    statuses = ", ".join(str(status) for status in sorted({401, *errors}))
+    return (
+        f"{summary.rstrip('.')}. Errors ({statuses}) answer in the error envelope, or as "
+        "problem details when `Accept` asks for `application/problem+json`."
+    )
+
+
+def error_responses(header_names: Iterable[str]) -> dict[str, Any]:
+    """``components.responses``: one per error status, in both error media types, with
+    the header fields (components) every answer carries; ``Retry-After`` only on 429s
+    and the bearer challenge on 401s."""
+    found: dict[str, Any] = {}
+    for status, (name, description) in ERRORS.items():
+        headers = {
+            key: {"$ref": f"#/components/headers/{key}"}
+            for key in header_names
+            if key != "Retry-After" or status == 429
+        }
+        found[name] = {
+            "description": description,
+            "content": {
+                media_type: {"schema": ref(schema)}
+                for media_type, schema in ERROR_MEDIA_TYPES.items()
+            },
+            "headers": headers,
+        }
+    found[ERRORS[401][0]]["headers"]["WWW-Authenticate"] = {
+        "required": True,
+        "schema": TEXT,
+        "description": 'The bearer challenge, e.g. `Bearer realm="trellis", '
+        'error="invalid_token"` (the error when a token was sent but is not valid).',
+    }
     return found
 
 

@@ -160,7 +160,7 @@ def subscription_paths() -> dict[str, dict[str, Any]]:
 def delivery_filters() -> list[dict[str, Any]]:
     """The query parameters of the delivery log: by status, event or record, and paging."""
     return [
-        parameter("status", "query", {"enum": list(STATUSES)}),
+        parameter("status", "query", {"enum": list(STATUSES)}, "Deliveries in this state."),
         parameter(
             "event_id",
             "query",
@@ -169,7 +169,10 @@ def delivery_filters() -> list[dict[str, Any]]:
         ),
         parameter("record_id", "query", UUID, "Deliveries about one record."),
         parameter(
-            "limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50}
+            "limit",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+            "Deliveries per page.",
         ),
         parameter("cursor", "query", TEXT, "The previous page's `next_cursor`."),
     ]
