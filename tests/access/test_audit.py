@@ -80,7 +80,12 @@ def test_token_creation_and_revocation_over_the_api(tenant: TenantFixture) -> No
     event = only(tenant, "token.created")
     assert (event["target_type"], event["target_id"]) == ("api_token", token_id)
     assert event["actor_id"] == str(tenant.admin_id)
-    assert event["details"] == {"name": "ci", "user_id": str(tenant.admin_id), "scopes": ["read"]}
+    assert event["details"] == {
+        "name": "ci",
+        "user_id": str(tenant.admin_id),
+        "scopes": ["read"],
+        "rate_limit": None,
+    }
     assert "trl_" not in str(event)  # never the secret
     assert tenant.api("DELETE", f"/api/v1/tokens/{token_id}").status_code == 204
     assert only(tenant, "token.revoked")["target_id"] == token_id
