@@ -11,12 +11,23 @@
 
 import { suggestApiNames } from "./api_names.js";
 
+function redraw(select) {
+  select.form.requestSubmit(select.form.querySelector('button[name="_retype"]'));
+}
+
+// The type the server drew the form for: the option marked selected in the page.
+function drawnFor(select) {
+  const drawn = [...select.options].find((option) => option.defaultSelected) || select.options[0];
+  return drawn ? drawn.value : "";
+}
+
 function redrawOnRetype(root) {
   for (const select of root.querySelectorAll("select[data-retype]")) {
-    select.addEventListener("change", () => {
-      const apply = select.form.querySelector('button[name="_retype"]');
-      select.form.requestSubmit(apply);
-    });
+    select.addEventListener("change", () => redraw(select));
+    // A type chosen before this script ran (a slow connection) redraws the form now.
+    if (select.value !== drawnFor(select)) {
+      redraw(select);
+    }
   }
 }
 
