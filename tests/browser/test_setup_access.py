@@ -282,6 +282,8 @@ def test_groups_and_sharing_screens(
         }
     ]
     page.get_by_role("link", name="big_deals", exact=True).click()
+    # The formula editor has set up its box (its pickers are the script's) before typing.
+    expect(page.get_by_role("button", name="Insert field").first).to_be_visible()
     page.get_by_label("Criteria").fill("Amount >")
     page.get_by_role("button", name="Save rule").click()
     expect(page.locator("#field-criteria-error")).to_be_visible()
